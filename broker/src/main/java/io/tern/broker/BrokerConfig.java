@@ -1,0 +1,477 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every setting of the broker in one place: its option name, default, unit, valid range and meaning.
+ * <p>
+ * A context with chainable setters. {@link #conclude()} validates every value once, at start-up, with
+ * {@code name=value} messages; hot code only reads the resulting plain fields. Not thread safe: build it on one
+ * thread, then hand it to {@link Broker#launch(BrokerConfig)}.
+ */
+public final class BrokerConfig
+{
+    /** One row per setting. Options are spelled {@code --<name>} on the command line. */
+    public enum Setting
+    {
+        BIND("bind", "127.0.0.1", "", "address to listen on; loopback by default, see README before exposing it"),
+        PORT("port", "8080", "", "TCP port to listen on (0 picks a free port)"),
+        READERS("readers", "1", "threads", "reader threads, each with its own selector; connections are spread across them"),
+        WRITERS("writers", "1", "threads", "writer threads, each draining the outbound rings of its share of peers"),
+        RING_SIZE("ring-size", "4096", "events", "Disruptor ring size (power of two); readers stop reading while it is full"),
+        INBOUND_BUFFER_BYTES("inbound-buffer-bytes", "1048576", "bytes",
+            "per reader: bytes of lines read but not yet routed (>= 2 x max-line-bytes); readers stop reading while it is full"),
+        READ_BUFFER_BYTES("read-buffer-bytes", "8192", "bytes",
+            "per connection: initial read buffer; grows, only for a longer line, up to max-line-bytes + 2"),
+        MAX_LINE_BYTES("max-line-bytes", "65536", "bytes", "longest line accepted; a longer one closes the connection"),
+        MAX_NAME_BYTES("max-name-bytes", "64", "bytes", "longest peer name accepted"),
+        OUTBOUND_RING_BYTES("outbound-ring-bytes", "262144", "bytes",
+            "per peer: outbound Agrona ring (power of two, >= 2 x the largest message); when full the peer is a slow consumer"),
+        WRITE_BUFFER_BYTES("write-buffer-bytes", "16384", "bytes",
+            "per peer: bytes taken from the outbound ring for one socket write"),
+        MAX_CONNECTIONS("max-connections", "1024", "connections",
+            "open connections allowed; the next one gets 'error: too many connections' and is closed"),
+        WAIT_STRATEGY("wait-strategy", "blocking", "",
+            "how the broker thread waits for events: blocking | phased (spin, yield, then block) | yielding | busy-spin"),
+        IDLE_STRATEGY("idle-strategy", "block", "",
+            "how reader and writer threads wait for work: block (in the selector) | backoff (spin, yield, then block) | busy-spin"),
+        FLUSH_TIMEOUT_MS("flush-timeout-ms", "2000", "ms",
+            "deadline to flush queued output to a connection being closed, and to all of them at shutdown");
+
+        private final String optionName;
+        private final String defaultValue;
+        private final String unit;
+        private final String description;
+
+        Setting(final String optionName, final String defaultValue, final String unit, final String description)
+        {
+            this.optionName = optionName;
+            this.defaultValue = defaultValue;
+            this.unit = unit;
+            this.description = description;
+        }
+
+        public String optionName()
+        {
+            return optionName;
+        }
+
+        public String defaultValue()
+        {
+            return defaultValue;
+        }
+
+        public String unit()
+        {
+            return unit;
+        }
+
+        public String description()
+        {
+            return description;
+        }
+
+        static Setting byOptionName(final String name)
+        {
+            for (final Setting setting : values())
+            {
+                if (setting.optionName.equals(name))
+                {
+                    return setting;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** How the broker thread waits on the Disruptor ring. */
+    public enum WaitStrategyKind
+    {
+        BLOCKING, PHASED, YIELDING, BUSY_SPIN
+    }
+
+    private final Map<Setting, String> values = new EnumMap<>(Setting.class);
+    private boolean concluded;
+
+    // Validated values, filled in by conclude().
+    private String bindAddress;
+    private int port;
+    private int readers;
+    private int writers;
+    private int ringSize;
+    private int inboundBufferBytes;
+    private int readBufferBytes;
+    private int maxLineBytes;
+    private int maxNameBytes;
+    private int outboundRingBytes;
+    private int writeBufferBytes;
+    private int maxConnections;
+    private WaitStrategyKind waitStrategy;
+    private io.tern.transport.IdleStrategyKind idleStrategy;
+    private long flushTimeoutMs;
+
+    public BrokerConfig()
+    {
+        for (final Setting setting : Setting.values())
+        {
+            values.put(setting, setting.defaultValue);
+        }
+    }
+
+    /**
+     * Sets a setting from its textual form, as given on the command line. Validation happens in {@link #conclude()}.
+     *
+     * @param optionName the option name without the leading dashes, e.g. {@code port}.
+     * @param value      the value as typed.
+     * @return this for chaining.
+     * @throws IllegalArgumentException if there is no such setting.
+     */
+    public BrokerConfig set(final String optionName, final String value)
+    {
+        final Setting setting = Setting.byOptionName(optionName);
+        if (null == setting)
+        {
+            throw new IllegalArgumentException("unknown option --" + optionName);
+        }
+        return set(setting, value);
+    }
+
+    public BrokerConfig set(final Setting setting, final String value)
+    {
+        if (concluded)
+        {
+            throw new IllegalStateException("config already concluded");
+        }
+        values.put(setting, value);
+        return this;
+    }
+
+    public BrokerConfig bind(final String address)
+    {
+        return set(Setting.BIND, address);
+    }
+
+    public BrokerConfig port(final int port)
+    {
+        return set(Setting.PORT, Integer.toString(port));
+    }
+
+    public BrokerConfig readers(final int count)
+    {
+        return set(Setting.READERS, Integer.toString(count));
+    }
+
+    public BrokerConfig writers(final int count)
+    {
+        return set(Setting.WRITERS, Integer.toString(count));
+    }
+
+    public BrokerConfig ringSize(final int events)
+    {
+        return set(Setting.RING_SIZE, Integer.toString(events));
+    }
+
+    public BrokerConfig inboundBufferBytes(final int bytes)
+    {
+        return set(Setting.INBOUND_BUFFER_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig readBufferBytes(final int bytes)
+    {
+        return set(Setting.READ_BUFFER_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig maxLineBytes(final int bytes)
+    {
+        return set(Setting.MAX_LINE_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig maxNameBytes(final int bytes)
+    {
+        return set(Setting.MAX_NAME_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig outboundRingBytes(final int bytes)
+    {
+        return set(Setting.OUTBOUND_RING_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig writeBufferBytes(final int bytes)
+    {
+        return set(Setting.WRITE_BUFFER_BYTES, Integer.toString(bytes));
+    }
+
+    public BrokerConfig maxConnections(final int count)
+    {
+        return set(Setting.MAX_CONNECTIONS, Integer.toString(count));
+    }
+
+    public BrokerConfig waitStrategy(final String name)
+    {
+        return set(Setting.WAIT_STRATEGY, name);
+    }
+
+    public BrokerConfig idleStrategy(final String name)
+    {
+        return set(Setting.IDLE_STRATEGY, name);
+    }
+
+    public BrokerConfig flushTimeoutMs(final long ms)
+    {
+        return set(Setting.FLUSH_TIMEOUT_MS, Long.toString(ms));
+    }
+
+    /**
+     * Validates every setting and fixes the values. Idempotent.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming the first bad setting as {@code --name=value: reason}.
+     */
+    public BrokerConfig conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+
+        bindAddress = values.get(Setting.BIND).trim();
+        if (bindAddress.isEmpty())
+        {
+            throw bad(Setting.BIND, "must not be empty");
+        }
+        port = intIn(Setting.PORT, 0, 65535);
+        readers = intIn(Setting.READERS, 1, 64);
+        writers = intIn(Setting.WRITERS, 1, 64);
+        ringSize = powerOfTwoIn(Setting.RING_SIZE, 8, 1 << 24);
+        maxNameBytes = intIn(Setting.MAX_NAME_BYTES, 1, 1024);
+        maxLineBytes = intIn(Setting.MAX_LINE_BYTES, 16, 16 * 1024 * 1024);
+        inboundBufferBytes = intIn(Setting.INBOUND_BUFFER_BYTES, 4096, 1 << 30);
+        if (inboundBufferBytes < 2 * (maxLineBytes + 2))
+        {
+            throw bad(Setting.INBOUND_BUFFER_BYTES, "must be at least 2 x (max-line-bytes + 2) = " +
+                (2 * (maxLineBytes + 2)));
+        }
+        readBufferBytes = intIn(Setting.READ_BUFFER_BYTES, 64, 16 * 1024 * 1024);
+        outboundRingBytes = powerOfTwoIn(Setting.OUTBOUND_RING_BYTES, 1024, 1 << 30);
+        final long largestMessage = maxMessageBytes();
+        if (outboundRingBytes < 2 * largestMessage)
+        {
+            throw bad(Setting.OUTBOUND_RING_BYTES, "must be at least 2 x the largest message (" + largestMessage +
+                " bytes for max-line-bytes=" + maxLineBytes + " and max-name-bytes=" + maxNameBytes + ")");
+        }
+        writeBufferBytes = intIn(Setting.WRITE_BUFFER_BYTES, 256, 16 * 1024 * 1024);
+        maxConnections = intIn(Setting.MAX_CONNECTIONS, 1, 1_000_000);
+        waitStrategy = enumValue(Setting.WAIT_STRATEGY, WaitStrategyKind.class);
+        idleStrategy = enumValue(Setting.IDLE_STRATEGY, io.tern.transport.IdleStrategyKind.class);
+        flushTimeoutMs = longIn(Setting.FLUSH_TIMEOUT_MS, 0, 3_600_000);
+
+        concluded = true;
+        return this;
+    }
+
+    /**
+     * The largest line the broker can send: {@code from <name>: <text>\n} or an error echoing a name of up to
+     * max-line-bytes.
+     *
+     * @return bytes.
+     */
+    public long maxMessageBytes()
+    {
+        final long from = "from ".length() + (long)maxNameBytes + ": ".length() + maxLineBytes + 1;
+        final long noPeer = "error: no peer ''".length() + (long)maxLineBytes + 1;
+        return Math.max(from, noPeer);
+    }
+
+    /**
+     * The effective settings, one per line, for printing at start-up.
+     *
+     * @return text.
+     */
+    public String describe()
+    {
+        conclude();
+        final StringBuilder sb = new StringBuilder();
+        for (final Setting setting : Setting.values())
+        {
+            sb.append(String.format(Locale.ROOT, "  --%-22s %s%n", setting.optionName, values.get(setting).trim()));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Usage text listing every option with its default.
+     *
+     * @return text.
+     */
+    public static String usage()
+    {
+        final StringBuilder sb = new StringBuilder("Usage: java -jar tern-broker.jar [--option value]...\n\nOptions:\n");
+        for (final Setting setting : Setting.values())
+        {
+            sb.append(String.format(Locale.ROOT, "  --%-22s %s (default %s%s)%n", setting.optionName,
+                setting.description, setting.defaultValue, setting.unit.isEmpty() ? "" : " " + setting.unit));
+        }
+        sb.append(String.format(Locale.ROOT, "  --%-22s %s%n", "help", "print this text and exit"));
+        return sb.toString();
+    }
+
+    private void checkConcluded()
+    {
+        if (!concluded)
+        {
+            throw new IllegalStateException("call conclude() first");
+        }
+    }
+
+    public String bindAddress()
+    {
+        checkConcluded();
+        return bindAddress;
+    }
+
+    public int port()
+    {
+        checkConcluded();
+        return port;
+    }
+
+    public int readers()
+    {
+        checkConcluded();
+        return readers;
+    }
+
+    public int writers()
+    {
+        checkConcluded();
+        return writers;
+    }
+
+    public int ringSize()
+    {
+        checkConcluded();
+        return ringSize;
+    }
+
+    public int inboundBufferBytes()
+    {
+        checkConcluded();
+        return inboundBufferBytes;
+    }
+
+    public int readBufferBytes()
+    {
+        checkConcluded();
+        return readBufferBytes;
+    }
+
+    public int maxLineBytes()
+    {
+        checkConcluded();
+        return maxLineBytes;
+    }
+
+    public int maxNameBytes()
+    {
+        checkConcluded();
+        return maxNameBytes;
+    }
+
+    public int outboundRingBytes()
+    {
+        checkConcluded();
+        return outboundRingBytes;
+    }
+
+    public int writeBufferBytes()
+    {
+        checkConcluded();
+        return writeBufferBytes;
+    }
+
+    public int maxConnections()
+    {
+        checkConcluded();
+        return maxConnections;
+    }
+
+    public WaitStrategyKind waitStrategy()
+    {
+        checkConcluded();
+        return waitStrategy;
+    }
+
+    public io.tern.transport.IdleStrategyKind idleStrategy()
+    {
+        checkConcluded();
+        return idleStrategy;
+    }
+
+    public long flushTimeoutMs()
+    {
+        checkConcluded();
+        return flushTimeoutMs;
+    }
+
+    private IllegalArgumentException bad(final Setting setting, final String reason)
+    {
+        return new IllegalArgumentException(
+            "--" + setting.optionName + "=" + values.get(setting) + ": " + reason);
+    }
+
+    private long longIn(final Setting setting, final long min, final long max)
+    {
+        final long value;
+        try
+        {
+            value = Long.parseLong(values.get(setting).trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw bad(setting, "not a whole number");
+        }
+        if (value < min || value > max)
+        {
+            throw bad(setting, "must be between " + min + " and " + max);
+        }
+        return value;
+    }
+
+    private int intIn(final Setting setting, final int min, final int max)
+    {
+        return (int)longIn(setting, min, max);
+    }
+
+    private int powerOfTwoIn(final Setting setting, final int min, final int max)
+    {
+        final int value = intIn(setting, min, max);
+        if (Integer.bitCount(value) != 1)
+        {
+            throw bad(setting, "must be a power of two");
+        }
+        return value;
+    }
+
+    private <E extends Enum<E>> E enumValue(final Setting setting, final Class<E> type)
+    {
+        final String text = values.get(setting).trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        for (final E e : type.getEnumConstants())
+        {
+            if (e.name().equals(text))
+            {
+                return e;
+            }
+        }
+        final StringBuilder allowed = new StringBuilder();
+        for (final E e : type.getEnumConstants())
+        {
+            allowed.append(allowed.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+        throw bad(setting, "must be one of " + allowed);
+    }
+}
