@@ -5,32 +5,193 @@ package io.tern.broker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.PhasedBackoffWaitStrategy;
+import com.lmax.disruptor.TimeoutException;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+
+import io.tern.transport.Transport;
+import io.tern.transport.TransportSettings;
 
 /**
- * A running broker. STUB: the real implementation is being written.
+ * A running broker: the transport's threads, the Disruptor ring and its single handler, the {@link Router} on the
+ * {@code broker} thread.
+ * <pre>
+ *   reader-0..R-1 ──▶ Disruptor RingBuffer&lt;InboundEvent&gt; ──▶ broker (Router) ──▶ Outbound ring per peer ──▶ writer-0..W-1
+ * </pre>
+ * {@link #launch(BrokerConfig)} and {@link #close()} may be called from any thread; close is idempotent.
  */
 public final class Broker implements AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger(Broker.class.getName());
+    private static final int MAX_READER_BATCH = 256;
+
+    private final BrokerConfig config;
+    private final Transport transport;
+    private final Disruptor<InboundEvent> disruptor;
+    private final Router router;
+    private final AtomicLong handlerErrors = new AtomicLong();
+    private boolean closed;
+
+    private Broker(final BrokerConfig config) throws IOException
+    {
+        this.config = config;
+        disruptor = new Disruptor<>(
+            InboundEvent::new,
+            config.ringSize(),
+            runnable -> new Thread(runnable, "broker"),
+            config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+            waitStrategy(config.waitStrategy()));
+
+        transport = new Transport(new TransportSettings(
+            config.bindAddress(),
+            config.port(),
+            config.readers(),
+            config.writers(),
+            config.readBufferBytes(),
+            config.maxLineBytes(),
+            config.inboundBufferBytes(),
+            config.outboundRingBytes(),
+            config.writeBufferBytes(),
+            config.maxConnections(),
+            Math.min(MAX_READER_BATCH, config.ringSize()),
+            config.idleStrategy(),
+            config.flushTimeoutMs()),
+            new DisruptorInboundSink(disruptor.getRingBuffer()));
+
+        router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.maxConnections());
+        disruptor.handleEventsWith(router);
+        disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
+    }
+
+    /**
+     * Validates the config, binds and starts every thread.
+     *
+     * @param config settings; {@link BrokerConfig#conclude()} is called here.
+     * @return the running broker.
+     * @throws IOException if the address cannot be bound.
+     * @throws IllegalArgumentException for a bad setting.
+     */
     public static Broker launch(final BrokerConfig config) throws IOException
     {
-        throw new UnsupportedOperationException("not yet");
+        config.conclude();
+        final Broker broker = new Broker(config);
+        broker.disruptor.start();
+        try
+        {
+            broker.transport.start();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            broker.disruptor.halt();
+            broker.transport.close();
+            throw ex;
+        }
+        return broker;
+    }
+
+    /** @return the settings in force. */
+    public BrokerConfig config()
+    {
+        return config;
     }
 
     /** @return the address actually bound (port resolved when configured as 0). */
     public InetSocketAddress localAddress()
     {
-        throw new UnsupportedOperationException("not yet");
+        return transport.localAddress();
     }
 
     /** @return peers disconnected as slow consumers since start. */
     public long slowConsumerDisconnects()
     {
-        throw new UnsupportedOperationException("not yet");
+        return router.slowConsumerDisconnects();
     }
 
-    /** Orderly shutdown: stop accepting, route everything already read, flush within the deadline, close. */
-    @Override
-    public void close()
+    /** @return messages written into recipients' outbound rings since start. */
+    public long messagesDelivered()
     {
+        return router.messagesDelivered();
+    }
+
+    /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
+    public long internalErrors()
+    {
+        return handlerErrors.get() + transport.agentErrors();
+    }
+
+    /**
+     * Orderly shutdown: stop accepting, hand over and route every complete line already read, flush outbound rings
+     * within {@code flush-timeout-ms}, close every connection. Idempotent.
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        transport.stopAccepting();
+        transport.stopReading();
+        try
+        {
+            disruptor.shutdown(Math.max(1000, config.flushTimeoutMs()), TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "broker thread did not drain the ring in time; halting it");
+            disruptor.halt();
+        }
+        transport.flushAndClose();
+    }
+
+    private static WaitStrategy waitStrategy(final BrokerConfig.WaitStrategyKind kind)
+    {
+        switch (kind)
+        {
+            case PHASED:
+                return PhasedBackoffWaitStrategy.withLock(20, 100, TimeUnit.MICROSECONDS);
+            case YIELDING:
+                return new YieldingWaitStrategy();
+            case BUSY_SPIN:
+                return new BusySpinWaitStrategy();
+            default:
+                return new BlockingWaitStrategy();
+        }
+    }
+
+    /** Counts and logs; never halts the broker thread. */
+    private final class LoggingExceptionHandler implements ExceptionHandler<InboundEvent>
+    {
+        @Override
+        public void handleEventException(final Throwable ex, final long sequence, final InboundEvent event)
+        {
+            handlerErrors.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "broker failed on event " + sequence + " from " +
+                event.connection, ex);
+        }
+
+        @Override
+        public void handleOnStartException(final Throwable ex)
+        {
+            handlerErrors.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "broker failed to start", ex);
+        }
+
+        @Override
+        public void handleOnShutdownException(final Throwable ex)
+        {
+            handlerErrors.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "broker failed to shut down", ex);
+        }
     }
 }

@@ -1,0 +1,42 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import io.tern.transport.Connection;
+import io.tern.transport.InboundBatch;
+import io.tern.transport.LineArena;
+
+/**
+ * One slot of the Disruptor ring: a {@code NewPeer}, {@code Message} or {@code Disconnect} from a reader.
+ * Pre-allocated by the ring and reused; the line's bytes stay in the reader's {@link LineArena}.
+ * Written by a reader thread between claim and publish, read by the broker thread after publish.
+ */
+final class InboundEvent
+{
+    /** {@link InboundBatch#NEW_PEER}, {@link InboundBatch#MESSAGE} or {@link InboundBatch#DISCONNECT}. */
+    int type;
+    /** For a disconnect, one of the {@code InboundBatch.REASON_} constants. */
+    int reason;
+    Connection connection;
+    LineArena arena;
+    int offset;
+    int length;
+    long arenaEndPosition;
+
+    void set(final InboundBatch batch, final int i)
+    {
+        type = batch.type(i);
+        reason = batch.reason(i);
+        connection = batch.connection(i);
+        arena = batch.arena();
+        offset = batch.offset(i);
+        length = batch.length(i);
+        arenaEndPosition = batch.endPosition(i);
+    }
+
+    void clear()
+    {
+        connection = null;
+    }
+}

@@ -1,0 +1,408 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.lmax.disruptor.EventHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Object2ObjectHashMap;
+
+import io.tern.transport.Connection;
+import io.tern.transport.InboundBatch;
+import io.tern.transport.Outbound;
+import io.tern.transport.Transport;
+
+/**
+ * The broker: the single event handler of the Disruptor ring. It alone owns the name-to-peer map and every peer's
+ * state, and it is the only producer into every peer's outbound ring.
+ * <p>
+ * For a message {@code dest1, dest2: text} it writes {@code from <sender>: <text>\n} straight into each recipient's
+ * ring, reading the line in place from the reader's arena; peers that got output are handed to their writer once,
+ * at the end of the Disruptor batch. A recipient whose ring cannot take a message is a slow consumer and is cut off;
+ * this thread never waits for a peer.
+ * <p>
+ * Garbage-free per message: names are looked up with a flyweight key, replies are built from constant byte arrays
+ * and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and name copy) and in log
+ * lines for connection events.
+ */
+final class Router implements EventHandler<InboundEvent>
+{
+    private static final System.Logger LOG = System.getLogger(Router.class.getName());
+
+    private static final byte[] FROM = bytes("from ");
+    private static final byte[] COLON_SPACE = bytes(": ");
+    private static final byte NEWLINE = '\n';
+    private static final int ERROR_PREFIX_LENGTH = "error: ".length();
+    private static final byte[] NO_PEER_PREFIX = bytes("error: no peer '");
+    private static final byte[] QUOTE_NEWLINE = bytes("'\n");
+    private static final byte[] BAD_LINE = bytes("error: expected 'name[, name...]: text'\n");
+    private static final byte[] NAME_PREFIX = bytes("error: name '");
+    private static final byte[] TAKEN_SUFFIX = bytes("' is taken\n");
+    private static final byte[] NAME_EMPTY = bytes("error: invalid name: empty\n");
+    private static final byte[] NAME_COMMA = bytes("error: invalid name: contains ','\n");
+    private static final byte[] NAME_COLON = bytes("error: invalid name: contains ':'\n");
+    private static final byte[] NAME_CONTROL = bytes("error: invalid name: contains a control character\n");
+
+    private final Transport transport;
+    private final int maxNameBytes;
+    private final byte[] nameTooLong;
+    private final byte[] lineTooLong;
+    private final Object2ObjectHashMap<NameKey, Peer> peersByName;
+    private final NameKey lookupKey = new NameKey();
+    private final Peer[] dirtyPeers;
+    private int dirtyCount;
+    private final AtomicLong slowConsumerDisconnects = new AtomicLong();
+    private final AtomicLong messagesDelivered = new AtomicLong();
+
+    Router(final Transport transport, final int maxNameBytes, final int maxLineBytes, final int maxConnections)
+    {
+        this.transport = transport;
+        this.maxNameBytes = maxNameBytes;
+        this.nameTooLong = bytes("error: invalid name: longer than " + maxNameBytes + " bytes\n");
+        this.lineTooLong = bytes("error: line too long (max " + maxLineBytes + " bytes)\n");
+        this.peersByName = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
+        this.dirtyPeers = new Peer[maxConnections];
+    }
+
+    long slowConsumerDisconnects()
+    {
+        return slowConsumerDisconnects.get();
+    }
+
+    long messagesDelivered()
+    {
+        return messagesDelivered.get();
+    }
+
+    @Override
+    public void onEvent(final InboundEvent event, final long sequence, final boolean endOfBatch)
+    {
+        try
+        {
+            final Connection connection = event.connection;
+            Peer peer = (Peer)connection.attachment;
+            if (null == peer)
+            {
+                peer = new Peer(connection);
+                connection.attachment = peer;
+            }
+
+            switch (event.type)
+            {
+                case InboundBatch.MESSAGE:
+                    onMessage(peer, event.arena.buffer(), event.offset, event.length);
+                    break;
+
+                case InboundBatch.NEW_PEER:
+                    onNewPeer(peer, event.arena.buffer(), event.offset, event.length);
+                    break;
+
+                case InboundBatch.DISCONNECT:
+                    onDisconnect(peer, event.reason);
+                    break;
+
+                default:
+                    throw new IllegalStateException("unknown event type " + event.type);
+            }
+        }
+        finally
+        {
+            event.arena.releaseTo(event.arenaEndPosition);
+            event.clear();
+            if (endOfBatch)
+            {
+                flushBatch();
+            }
+        }
+    }
+
+    /** Hands every peer that got output in this batch to its writer, then wakes those writers. */
+    private void flushBatch()
+    {
+        for (int i = 0; i < dirtyCount; i++)
+        {
+            final Peer peer = dirtyPeers[i];
+            dirtyPeers[i] = null;
+            peer.dirty = false;
+            transport.schedule(peer.connection);
+        }
+        dirtyCount = 0;
+        transport.wakeWriters();
+    }
+
+    private void markDirty(final Peer peer)
+    {
+        if (!peer.dirty)
+        {
+            if (dirtyCount == dirtyPeers.length)
+            {
+                flushBatch(); // cannot happen while open connections are capped at max-connections; stay correct
+            }
+            peer.dirty = true;
+            dirtyPeers[dirtyCount++] = peer;
+        }
+    }
+
+    private void onNewPeer(final Peer peer, final DirectBuffer line, final int offset, final int length)
+    {
+        if (peer.state != Peer.CONNECTED)
+        {
+            return;
+        }
+        final int end = offset + length;
+        final int start = skipBlanks(line, offset, end);
+        final int nameEnd = trimBlanksEnd(line, start, end);
+        final int nameLength = nameEnd - start;
+
+        final byte[] invalid = validateName(line, start, nameEnd);
+        if (null != invalid)
+        {
+            reply(peer, invalid);
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: " +
+                new String(invalid, ERROR_PREFIX_LENGTH, invalid.length - ERROR_PREFIX_LENGTH - 1, StandardCharsets.UTF_8));
+            return;
+        }
+
+        if (peersByName.containsKey(lookupKey.wrap(line, start, nameLength)))
+        {
+            if (peer.connection.outbound().tryBegin(NAME_PREFIX.length + nameLength + TAKEN_SUFFIX.length))
+            {
+                final Outbound out = peer.connection.outbound();
+                out.append(NAME_PREFIX);
+                out.append(line, start, nameLength);
+                out.append(TAKEN_SUFFIX);
+                out.commit();
+                markDirty(peer);
+            }
+            close(peer, Connection.CloseMode.FLUSH);
+            final String name = NameKey.toString(line, start, nameLength);
+            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: name '" + name + "' is taken");
+            return;
+        }
+
+        peer.name = NameKey.copyOf(line, start, nameLength);
+        peer.state = Peer.NAMED;
+        peersByName.put(peer.name, peer);
+        LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " connected");
+    }
+
+    private byte[] validateName(final DirectBuffer line, final int start, final int end)
+    {
+        if (end == start)
+        {
+            return NAME_EMPTY;
+        }
+        if (end - start > maxNameBytes)
+        {
+            return nameTooLong;
+        }
+        for (int i = start; i < end; i++)
+        {
+            final byte b = line.getByte(i);
+            if (b == ',')
+            {
+                return NAME_COMMA;
+            }
+            if (b == ':')
+            {
+                return NAME_COLON;
+            }
+            if ((b >= 0 && b < 0x20) || b == 0x7F)
+            {
+                return NAME_CONTROL;
+            }
+        }
+        return null;
+    }
+
+    private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)
+    {
+        if (sender.state != Peer.NAMED)
+        {
+            return; // the connection is being closed by the broker; what it still sent is dropped
+        }
+        final int end = offset + length;
+        int colon = -1;
+        for (int i = offset; i < end; i++)
+        {
+            if (line.getByte(i) == ':')
+            {
+                colon = i;
+                break;
+            }
+        }
+        if (colon < 0)
+        {
+            if (skipBlanks(line, offset, end) < end)
+            {
+                reply(sender, BAD_LINE);
+            }
+            return; // an empty (or blank) line is ignored
+        }
+
+        final int textStart = skipBlanks(line, colon + 1, end);
+        final int textEnd = trimBlanksEnd(line, textStart, end);
+
+        int destinations = 0;
+        int tokenStart = offset;
+        while (tokenStart <= colon)
+        {
+            int tokenEnd = tokenStart;
+            while (tokenEnd < colon && line.getByte(tokenEnd) != ',')
+            {
+                tokenEnd++;
+            }
+            final int nameStart = skipBlanks(line, tokenStart, tokenEnd);
+            final int nameEnd = trimBlanksEnd(line, nameStart, tokenEnd);
+            if (nameEnd > nameStart)
+            {
+                destinations++;
+                deliver(sender, line, nameStart, nameEnd - nameStart, textStart, textEnd - textStart);
+            }
+            tokenStart = tokenEnd + 1;
+        }
+
+        if (0 == destinations)
+        {
+            reply(sender, BAD_LINE);
+        }
+    }
+
+    private void deliver(final Peer sender, final DirectBuffer line, final int nameOffset, final int nameLength,
+        final int textOffset, final int textLength)
+    {
+        final Peer recipient = peersByName.get(lookupKey.wrap(line, nameOffset, nameLength));
+        if (null == recipient)
+        {
+            if (sender.state == Peer.NAMED)
+            {
+                final Outbound out = sender.connection.outbound();
+                if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + QUOTE_NEWLINE.length))
+                {
+                    out.append(NO_PEER_PREFIX);
+                    out.append(line, nameOffset, nameLength);
+                    out.append(QUOTE_NEWLINE);
+                    out.commit();
+                    markDirty(sender);
+                }
+                else
+                {
+                    slowConsumer(sender);
+                }
+            }
+            return;
+        }
+
+        final NameKey senderName = sender.name;
+        final Outbound out = recipient.connection.outbound();
+        if (!out.tryBegin(FROM.length + senderName.length() + COLON_SPACE.length + textLength + 1))
+        {
+            slowConsumer(recipient);
+            return;
+        }
+        out.append(FROM);
+        out.append(senderName.buffer(), senderName.offset(), senderName.length());
+        out.append(COLON_SPACE);
+        out.append(line, textOffset, textLength);
+        out.append(NEWLINE);
+        out.commit();
+        markDirty(recipient);
+        messagesDelivered.lazySet(messagesDelivered.get() + 1);
+    }
+
+    private void onDisconnect(final Peer peer, final int reason)
+    {
+        if (peer.state == Peer.CLOSED)
+        {
+            return; // the broker already closed it; this is the reader noticing
+        }
+        final String description = peer.describe();
+        if (reason == InboundBatch.REASON_LINE_TOO_LONG)
+        {
+            reply(peer, lineTooLong);
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line too long");
+        }
+        else
+        {
+            close(peer, Connection.CloseMode.DISCARD);
+            final String failure = peer.connection.inputFailure();
+            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected" +
+                (null == failure ? "" : ": " + failure));
+        }
+    }
+
+    private void reply(final Peer peer, final byte[] message)
+    {
+        final Outbound out = peer.connection.outbound();
+        if (out.tryBegin(message.length))
+        {
+            out.append(message);
+            out.commit();
+            markDirty(peer);
+        }
+        else
+        {
+            slowConsumer(peer);
+        }
+    }
+
+    private void slowConsumer(final Peer peer)
+    {
+        if (peer.state == Peer.CLOSED)
+        {
+            return;
+        }
+        final int queuedBytes = peer.connection.outbound().queuedBytes();
+        close(peer, Connection.CloseMode.SLOW_CONSUMER);
+        slowConsumerDisconnects.lazySet(slowConsumerDisconnects.get() + 1);
+        LOG.log(System.Logger.Level.WARNING, () -> peer.describe() + " disconnected: slow consumer (" + queuedBytes +
+            " bytes queued, outbound ring " + peer.connection.outbound().capacityBytes() + " bytes)");
+    }
+
+    /** Releases the name at once and asks the writer to close the connection. */
+    private void close(final Peer peer, final Connection.CloseMode mode)
+    {
+        if (peer.state == Peer.NAMED)
+        {
+            peersByName.remove(peer.name);
+        }
+        peer.state = Peer.CLOSED;
+        peer.connection.requestClose(mode);
+        markDirty(peer);
+    }
+
+    private static int skipBlanks(final DirectBuffer line, final int start, final int end)
+    {
+        int i = start;
+        while (i < end && isBlank(line.getByte(i)))
+        {
+            i++;
+        }
+        return i;
+    }
+
+    private static int trimBlanksEnd(final DirectBuffer line, final int start, final int end)
+    {
+        int i = end;
+        while (i > start && isBlank(line.getByte(i - 1)))
+        {
+            i--;
+        }
+        return i;
+    }
+
+    private static boolean isBlank(final byte b)
+    {
+        return b == ' ' || b == '\t';
+    }
+
+    private static byte[] bytes(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,14 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+/**
+ * The broker: inbound events on an LMAX Disruptor ring, the single routing handler that owns every peer, and the
+ * runnable server.
+ * <pre>
+ *   thread      owns
+ *   reader-N    fills InboundEvents between claim and publish (DisruptorInboundSink)
+ *   broker      the Router: the name-to-peer map, every Peer, the producer side of every outbound ring
+ *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close)
+ * </pre>
+ */
+package io.tern.broker;

@@ -1,0 +1,171 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Accepts connections and deals them out to readers, round robin. Runs on its own thread {@code acceptor}, blocked in
+ * {@code accept()} while there is nothing to do; closing the server channel ends it.
+ * <p>
+ * Allocation here is per connection, never per message. Failures to accept (such as running out of file descriptors)
+ * back off from 1 ms up to 1 s and are logged once per burst, so they never spin a core.
+ */
+final class Acceptor implements Runnable
+{
+    private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
+    private static final byte[] TOO_MANY = "error: too many connections\n".getBytes(StandardCharsets.US_ASCII);
+    private static final long MIN_BACKOFF_NS = 1_000_000;
+    private static final long MAX_BACKOFF_NS = 1_000_000_000;
+
+    private final ServerSocketChannel serverChannel;
+    private final TransportSettings settings;
+    private final Reader[] readers;
+    private final Writer[] writers;
+    private long nextId;
+    private long accepted;
+    private long rejected;
+
+    Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
+        final Writer[] writers)
+    {
+        this.serverChannel = serverChannel;
+        this.settings = settings;
+        this.readers = readers;
+        this.writers = writers;
+    }
+
+    @Override
+    public void run()
+    {
+        long backoffNs = 0;
+        long failuresInBurst = 0;
+        while (serverChannel.isOpen())
+        {
+            final SocketChannel channel;
+            try
+            {
+                channel = serverChannel.accept();
+            }
+            catch (final ClosedChannelException ex)
+            {
+                break;
+            }
+            catch (final IOException ex)
+            {
+                if (0 == failuresInBurst++)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "accept failed, backing off: " + ex);
+                }
+                backoffNs = Math.min(MAX_BACKOFF_NS, Math.max(MIN_BACKOFF_NS, backoffNs * 2));
+                LockSupport.parkNanos(backoffNs);
+                continue;
+            }
+
+            if (failuresInBurst > 0)
+            {
+                LOG.log(System.Logger.Level.WARNING, "accepting again after " + failuresInBurst + " failed accepts");
+                failuresInBurst = 0;
+                backoffNs = 0;
+            }
+            onAccepted(channel);
+        }
+    }
+
+    private long openConnections()
+    {
+        long closed = 0;
+        for (final Writer writer : writers)
+        {
+            closed += writer.closedConnections();
+        }
+        return accepted - closed;
+    }
+
+    private void onAccepted(final SocketChannel channel)
+    {
+        String remote = "unknown";
+        try
+        {
+            remote = String.valueOf(channel.getRemoteAddress());
+            channel.configureBlocking(false);
+            if (openConnections() >= settings.maxConnections())
+            {
+                reject(channel, remote);
+                return;
+            }
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.INFO, "connection from " + remote + " failed while accepting: " + ex);
+            closeQuietly(channel);
+            return;
+        }
+
+        final long id = nextId++;
+        final int readerIndex = (int)(id % readers.length);
+        final Connection connection = new Connection(
+            id,
+            channel,
+            remote,
+            settings.readBufferBytes(),
+            settings.outboundRingBytes(),
+            settings.writeBufferBytes(),
+            readerIndex,
+            (int)(id % writers.length));
+        accepted++;
+        if (!readers[readerIndex].offer(connection))
+        {
+            // Sized to max-connections, so only reachable through a bug; never leave the socket dangling.
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+            accepted--;
+            closeQuietly(channel);
+        }
+    }
+
+    private void reject(final SocketChannel channel, final String remote)
+    {
+        rejected++;
+        if (Long.bitCount(rejected) == 1)
+        {
+            // Logged on the 1st, 2nd, 4th, 8th... rejection: visible, but a connection flood cannot flood the log.
+            LOG.log(System.Logger.Level.WARNING, "connection from " + remote + " refused: too many connections (" +
+                settings.maxConnections() + "); " + rejected + " refused so far");
+        }
+        try
+        {
+            channel.write(ByteBuffer.wrap(TOO_MANY)); // best effort: a fresh socket's send buffer takes it
+        }
+        catch (final IOException ignore)
+        {
+            // closing anyway
+        }
+        closeQuietly(channel);
+    }
+
+    long rejectedConnections()
+    {
+        return rejected;
+    }
+
+    private static void closeQuietly(final SocketChannel channel)
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // nothing more to do
+        }
+    }
+}

@@ -1,0 +1,160 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One accepted TCP connection. Created by the acceptor; its fields are grouped by the one thread that writes them.
+ * <pre>
+ *   acceptor ──(new-connection queue)──▶ reader-N ──(InboundSink: Disruptor)──▶ broker
+ *                                                                                  │ writes bytes into
+ *                                                                                  ▼
+ *                                             writer-M ◀──(work queue)── {@link #outbound()} ring
+ * </pre>
+ * <ul>
+ *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded}.</li>
+ *   <li>broker (the event handler): {@link #attachment}, the producer side of {@link #outbound()}, and
+ *       {@link #requestClose(CloseMode)}.</li>
+ *   <li>writer: {@code staging}, {@code writerKey}, {@code closed}, and the consumer side of the outbound ring.</li>
+ * </ul>
+ * Only {@code scheduled} and {@code closeMode} cross threads, each with its ordering stated where it is used.
+ */
+public final class Connection
+{
+    /** How the writer should close a connection once the broker asks it to. */
+    public enum CloseMode
+    {
+        /** Not closing. */
+        NONE,
+        /** Flush what is queued (typically an error reply) within the flush deadline, then close. */
+        FLUSH,
+        /** Discard what is queued and close now: the peer has gone. */
+        DISCARD,
+        /** Slow consumer: discard the backlog, send {@code error: slow consumer} if the socket takes it, close. */
+        SLOW_CONSUMER
+    }
+
+    private final long id;
+    private final SocketChannel channel;
+    private final String remoteAddress;
+    private final Outbound outbound;
+    private final int readerIndex;
+    private final int writerIndex;
+
+    // reader-owned
+    ByteBuffer in;
+    int lineStart;
+    int scanPosition;
+    boolean named;
+    boolean inputEnded;
+    int pendingDisconnectReason = -1;
+    SelectionKey readerKey;
+
+    // broker-owned
+    /** Per-connection state of the event handler thread; only that thread reads or writes it. */
+    public Object attachment;
+
+    // writer-owned
+    final ByteBuffer staging;
+    SelectionKey writerKey;
+    boolean closed;
+    boolean writeFailed;
+    boolean closing;
+    long closeDeadlineNs;
+
+    // crossing threads
+    /** Set by the broker when it queues this connection for its writer; cleared by the writer before draining. */
+    final AtomicBoolean scheduled = new AtomicBoolean();
+    /** Written by the broker before it schedules the connection; read by the writer after it takes it. */
+    volatile CloseMode closeMode = CloseMode.NONE;
+    /** Why the reader stopped reading; written by the reader before it publishes the disconnect. */
+    volatile String inputFailure;
+
+    Connection(
+        final long id,
+        final SocketChannel channel,
+        final String remoteAddress,
+        final int readBufferBytes,
+        final int outboundRingBytes,
+        final int writeBufferBytes,
+        final int readerIndex,
+        final int writerIndex)
+    {
+        this.id = id;
+        this.channel = channel;
+        this.remoteAddress = remoteAddress;
+        this.in = ByteBuffer.allocate(readBufferBytes);
+        this.outbound = new Outbound(outboundRingBytes, writeBufferBytes);
+        this.staging = ByteBuffer.allocateDirect(writeBufferBytes);
+        this.staging.flip();
+        this.readerIndex = readerIndex;
+        this.writerIndex = writerIndex;
+    }
+
+    /** @return a number unique to this connection within one transport. Any thread. */
+    public long id()
+    {
+        return id;
+    }
+
+    /** @return the remote address as text, for logs. Any thread. */
+    public String remoteAddress()
+    {
+        return remoteAddress;
+    }
+
+    /** @return the outbound ring: the broker is its only producer and this connection's writer its only consumer. */
+    public Outbound outbound()
+    {
+        return outbound;
+    }
+
+    /** @return which writer drains this connection. */
+    public int writerIndex()
+    {
+        return writerIndex;
+    }
+
+    /** @return which reader reads this connection. */
+    public int readerIndex()
+    {
+        return readerIndex;
+    }
+
+    /**
+     * Why the reader stopped reading, if it was an I/O error, for logs. Broker thread, after the disconnect event.
+     *
+     * @return the failure text or null when the peer closed cleanly.
+     */
+    public String inputFailure()
+    {
+        return inputFailure;
+    }
+
+    /**
+     * Asks the writer to close this connection. Broker thread only; the caller must then schedule the connection
+     * with {@link Transport#schedule(Connection)} so the writer acts on it.
+     *
+     * @param mode how to close.
+     */
+    public void requestClose(final CloseMode mode)
+    {
+        closeMode = mode;
+    }
+
+    SocketChannel channel()
+    {
+        return channel;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "connection #" + id + " from " + remoteAddress;
+    }
+}

@@ -1,0 +1,127 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.nio.ByteBuffer;
+
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Where a reader keeps the bytes of lines it has published but the broker has not routed yet: one single-producer
+ * (the reader), single-consumer (the broker) circular buffer per reader.
+ * <p>
+ * Disruptor events stay small and fixed (a type, a connection, an offset and a length); the line itself lives here,
+ * so the ring's memory does not scale with the longest line. Lines are stored contiguously; a line that does not fit
+ * before the end starts again at offset 0 and the tail is skipped. Positions only grow: the reader owns
+ * {@code appendPosition}, the broker publishes how far it has consumed with {@link #releaseTo(long)}.
+ * <pre>
+ *   0                                                              capacity
+ *   |  free  |  line  | line | line ...   (unrouted)   |    free      |
+ *            ^ released position (broker)               ^ append position (reader)
+ * </pre>
+ */
+public final class LineArena
+{
+    private final UnsafeBuffer buffer;
+    private final int capacity;
+    private final ReleasedPosition released = new ReleasedPosition();
+
+    // reader-owned
+    private long appendPosition;
+    private long lastOffset;
+    private long lastEndPosition;
+
+    /**
+     * @param capacityBytes size of the arena; at least twice the longest line so a line always fits once the broker
+     *                      has caught up.
+     */
+    public LineArena(final int capacityBytes)
+    {
+        final ByteBuffer memory = BufferUtil.allocateDirectAligned(
+            BitUtil.align(capacityBytes, BitUtil.CACHE_LINE_LENGTH), BitUtil.CACHE_LINE_LENGTH);
+        buffer = new UnsafeBuffer(memory);
+        capacity = buffer.capacity();
+    }
+
+    /** @return the arena's bytes, to read a line at the offset given in its event. Broker thread. */
+    public DirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /**
+     * Copies a line in. Reader thread only. On success, {@link #lastOffset()} and {@link #lastEndPosition()} describe
+     * where it went.
+     *
+     * @param src    source buffer.
+     * @param index  first byte in {@code src}.
+     * @param length bytes to copy; may be zero.
+     * @return false if the arena is too full right now (the broker is behind); nothing was copied.
+     */
+    boolean tryAppend(final ByteBuffer src, final int index, final int length)
+    {
+        long position = appendPosition;
+        final int offset = (int)(position % capacity);
+        if (offset + length > capacity)
+        {
+            position += capacity - offset; // skip the tail, start again at 0
+        }
+        final long end = position + length;
+        if (end - released.get() > capacity)
+        {
+            return false;
+        }
+        final int start = (int)(position % capacity);
+        if (length > 0)
+        {
+            buffer.putBytes(start, src, index, length);
+        }
+        appendPosition = end;
+        lastOffset = start;
+        lastEndPosition = end;
+        return true;
+    }
+
+    long lastOffset()
+    {
+        return lastOffset;
+    }
+
+    long lastEndPosition()
+    {
+        return lastEndPosition;
+    }
+
+    /** @return the position the next line would end at if empty; for events that carry no bytes. Reader thread. */
+    long appendPosition()
+    {
+        return appendPosition;
+    }
+
+    /**
+     * Frees every byte up to {@code endPosition}. Broker thread only, with non-decreasing positions.
+     *
+     * @param endPosition the end position carried by the event just handled.
+     */
+    public void releaseTo(final long endPosition)
+    {
+        released.setRelease(endPosition);
+    }
+
+    /** @return bytes held for lines not yet routed. Reader thread. */
+    long usedBytes()
+    {
+        return appendPosition - released.get();
+    }
+
+    /** A padded position so the broker's writes do not share a cache line with the reader's fields. */
+    @SuppressWarnings("unused")
+    static final class ReleasedPosition extends java.util.concurrent.atomic.AtomicLong
+    {
+        long p1, p2, p3, p4, p5, p6, p7;
+    }
+}

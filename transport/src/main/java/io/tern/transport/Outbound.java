@@ -1,0 +1,223 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.nio.ByteBuffer;
+
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.ControlledMessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RecordDescriptor;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+/**
+ * A peer's outbound bytes: an Agrona {@link OneToOneRingBuffer} whose one producer is the broker thread and whose one
+ * consumer is the peer's writer thread.
+ * <p>
+ * The ring carries a plain byte stream cut into records of at most {@link #maxFragmentBytes()}: a message larger than
+ * one record is written as several consecutive records, so the ring need only be twice the largest message rather
+ * than eight times (Agrona's limit on one record). A message is admitted whole or not at all ({@link #tryBegin(int)}),
+ * so a reader of the socket never sees a partial line unless the connection is cut.
+ * <pre>
+ *   broker:  tryBegin(len) ─▶ append(...)* ─▶ commit()        (garbage-free; false from tryBegin = slow consumer)
+ *   writer:  drainTo(staging) copies whole records while they fit, then the writer writes staging to the socket
+ * </pre>
+ */
+public final class Outbound implements ControlledMessageHandler
+{
+    private static final int MSG_TYPE_ID = 1;
+
+    private final OneToOneRingBuffer ring;
+    private final AtomicBuffer buffer;
+    private final int maxFragmentBytes;
+    private final int wrapAllowanceBytes;
+
+    // producer (broker thread) state
+    private int claimIndex = -1;
+    private int claimLength;
+    private int claimFilled;
+    private int unclaimedBytes;
+
+    // consumer (writer thread) state
+    private ByteBuffer drainTarget;
+
+    Outbound(final int capacityBytes, final int writeBufferBytes)
+    {
+        final ByteBuffer memory = BufferUtil.allocateDirectAligned(
+            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
+        buffer = new UnsafeBuffer(memory);
+        ring = new OneToOneRingBuffer(buffer);
+        maxFragmentBytes = Math.min(ring.maxMsgLength(), writeBufferBytes);
+        // A record that does not fit before the end of the ring is preceded by padding up to the end.
+        wrapAllowanceBytes = BitUtil.align(maxFragmentBytes + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
+    }
+
+    /** @return the ring's capacity in bytes. */
+    public int capacityBytes()
+    {
+        return ring.capacity();
+    }
+
+    /** @return the largest record written to the ring; longer messages take several. */
+    public int maxFragmentBytes()
+    {
+        return maxFragmentBytes;
+    }
+
+    /**
+     * Starts a message of {@code lengthBytes} if the ring has room for all of it. Broker thread only.
+     *
+     * @param lengthBytes the message length, greater than zero.
+     * @return true if the caller must now {@code append} exactly {@code lengthBytes} and {@link #commit()}; false if
+     * the ring is too full, in which case nothing was written.
+     */
+    public boolean tryBegin(final int lengthBytes)
+    {
+        final int fragments = (lengthBytes + maxFragmentBytes - 1) / maxFragmentBytes;
+        final long neededBytes = (long)fragments * (RecordDescriptor.HEADER_LENGTH + RecordDescriptor.ALIGNMENT) +
+            lengthBytes + wrapAllowanceBytes;
+        if (ring.capacity() - ring.size() < neededBytes)
+        {
+            return false;
+        }
+        unclaimedBytes = lengthBytes;
+        claimIndex = -1;
+        return true;
+    }
+
+    /**
+     * Appends bytes to the message begun by {@link #tryBegin(int)}. Broker thread only.
+     *
+     * @param src    source.
+     * @param offset first byte.
+     * @param length bytes to copy.
+     */
+    public void append(final DirectBuffer src, final int offset, final int length)
+    {
+        int done = 0;
+        while (done < length)
+        {
+            if (claimFilled == claimLength)
+            {
+                nextFragment();
+            }
+            final int n = Math.min(length - done, claimLength - claimFilled);
+            buffer.putBytes(claimIndex + claimFilled, src, offset + done, n);
+            claimFilled += n;
+            done += n;
+        }
+    }
+
+    /**
+     * Appends bytes to the message begun by {@link #tryBegin(int)}. Broker thread only.
+     *
+     * @param src bytes to copy, all of them.
+     */
+    public void append(final byte[] src)
+    {
+        int done = 0;
+        while (done < src.length)
+        {
+            if (claimFilled == claimLength)
+            {
+                nextFragment();
+            }
+            final int n = Math.min(src.length - done, claimLength - claimFilled);
+            buffer.putBytes(claimIndex + claimFilled, src, done, n);
+            claimFilled += n;
+            done += n;
+        }
+    }
+
+    /**
+     * Appends one byte to the message begun by {@link #tryBegin(int)}. Broker thread only.
+     *
+     * @param b the byte.
+     */
+    public void append(final byte b)
+    {
+        if (claimFilled == claimLength)
+        {
+            nextFragment();
+        }
+        buffer.putByte(claimIndex + claimFilled, b);
+        claimFilled++;
+    }
+
+    /** Makes the message visible to the writer. Broker thread only. */
+    public void commit()
+    {
+        if (unclaimedBytes != 0 || claimFilled != claimLength || claimIndex < 0)
+        {
+            throw new IllegalStateException("message length does not match tryBegin: " + unclaimedBytes +
+                " bytes never appended");
+        }
+        ring.commit(claimIndex);
+        claimIndex = -1;
+        claimLength = 0;
+        claimFilled = 0;
+    }
+
+    private void nextFragment()
+    {
+        if (claimIndex >= 0)
+        {
+            ring.commit(claimIndex);
+        }
+        if (unclaimedBytes == 0)
+        {
+            throw new IllegalStateException("appended more than the length given to tryBegin");
+        }
+        claimLength = Math.min(unclaimedBytes, maxFragmentBytes);
+        claimIndex = ring.tryClaim(MSG_TYPE_ID, claimLength);
+        if (claimIndex < 0)
+        {
+            // tryBegin reserved room for every fragment and only the consumer frees space, so this is a bug.
+            throw new IllegalStateException("outbound ring refused a fragment that tryBegin admitted");
+        }
+        unclaimedBytes -= claimLength;
+        claimFilled = 0;
+    }
+
+    /**
+     * Moves whole records into {@code target} while they fit. Writer thread only; garbage-free.
+     *
+     * @param target a buffer in fill mode with at least {@link #maxFragmentBytes()} remaining when empty.
+     * @return the number of bytes moved.
+     */
+    int drainTo(final ByteBuffer target)
+    {
+        final int start = target.position();
+        drainTarget = target;
+        ring.controlledRead(this);
+        drainTarget = null;
+        return target.position() - start;
+    }
+
+    /** @return bytes queued and not yet taken by the writer. Any thread; a snapshot. */
+    public int queuedBytes()
+    {
+        return ring.size();
+    }
+
+    /** Called by the ring for each record during {@link #drainTo(ByteBuffer)}. */
+    @Override
+    public Action onMessage(final int msgTypeId, final org.agrona.MutableDirectBuffer src, final int index,
+        final int length)
+    {
+        final ByteBuffer target = drainTarget;
+        if (target.remaining() < length)
+        {
+            return Action.ABORT;
+        }
+        final int position = target.position();
+        src.getBytes(index, target, position, length);
+        target.position(position + length);
+        return Action.CONTINUE;
+    }
+}

@@ -1,0 +1,269 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
+
+/**
+ * The network side of the broker: one acceptor thread, R reader threads and W writer threads.
+ * <pre>
+ *                 ┌──────────┐  new connections   ┌──────────┐  InboundBatch   ┌────────────────┐
+ *   clients ────▶ │ acceptor │ ─────────────────▶ │ reader-N │ ──────────────▶ │ InboundSink    │
+ *                 └──────────┘   (SPSC queue)     └──────────┘ (lines in its   │ (the broker's  │
+ *                                                               LineArena)     │  Disruptor)    │
+ *                                                                              └───────┬────────┘
+ *                 ┌──────────┐  schedule(conn), once per batch                         │ writes into
+ *   clients ◀──── │ writer-M │ ◀──────────────────────────────────────── Outbound ring per connection
+ *                 └──────────┘
+ * </pre>
+ * Lifecycle: {@link #start()}, then for an orderly stop {@link #stopAccepting()}, {@link #stopReading()} (readers
+ * hand over every complete line they have read), let the sink's consumer finish, then {@link #flushAndClose()}.
+ */
+public final class Transport implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(Transport.class.getName());
+
+    private final TransportSettings settings;
+    private final Reader[] readers;
+    private final Writer[] writers;
+    private final AgentRunner[] readerRunners;
+    private final AgentRunner[] writerRunners;
+    private final Thread[] readerThreads;
+    private final Thread[] writerThreads;
+    private final boolean[] writerHasWork;
+    private final AtomicLong agentErrors = new AtomicLong();
+    private ServerSocketChannel serverChannel;
+    private Thread acceptorThread;
+    private Acceptor acceptor;
+    private boolean closed;
+
+    /**
+     * @param settings validated settings.
+     * @param sink     where readers publish; its consumer must call {@link #schedule(Connection)}.
+     * @throws IOException if a selector cannot be opened.
+     */
+    public Transport(final TransportSettings settings, final InboundSink sink) throws IOException
+    {
+        this.settings = settings;
+        readers = new Reader[settings.readers()];
+        writers = new Writer[settings.writers()];
+        readerRunners = new AgentRunner[readers.length];
+        writerRunners = new AgentRunner[writers.length];
+        readerThreads = new Thread[readers.length];
+        writerThreads = new Thread[writers.length];
+        writerHasWork = new boolean[writers.length];
+
+        for (int i = 0; i < readers.length; i++)
+        {
+            readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
+                settings.batchCapacity(), settings.maxLineBytes(), sink, settings.idleStrategy());
+        }
+        for (int i = 0; i < writers.length; i++)
+        {
+            writers[i] = new Writer(i, settings.maxConnections(),
+                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy());
+        }
+    }
+
+    /**
+     * Binds and starts every thread.
+     *
+     * @throws IOException if the address cannot be bound.
+     */
+    public void start() throws IOException
+    {
+        serverChannel = ServerSocketChannel.open();
+        serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
+
+        for (int i = 0; i < writers.length; i++)
+        {
+            writerRunners[i] = new AgentRunner(writers[i].idleStrategy(), this::onAgentError, null,
+                writers[i]);
+            writerThreads[i] = AgentRunner.startOnThread(writerRunners[i]);
+        }
+        for (int i = 0; i < readers.length; i++)
+        {
+            readerRunners[i] = new AgentRunner(readers[i].idleStrategy(), this::onAgentError, null,
+                readers[i]);
+            readerThreads[i] = AgentRunner.startOnThread(readerRunners[i]);
+        }
+        acceptor = new Acceptor(serverChannel, settings, readers, writers);
+        acceptorThread = new Thread(acceptor, "acceptor");
+        acceptorThread.start();
+    }
+
+    /** @return the address actually bound. */
+    public InetSocketAddress localAddress()
+    {
+        try
+        {
+            return (InetSocketAddress)serverChannel.getLocalAddress();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /**
+     * Queues a connection for its writer because its outbound ring has bytes or it should be closed. Sink consumer
+     * (broker) thread only; call {@link #wakeWriters()} at the end of the batch.
+     *
+     * @param connection the connection.
+     */
+    public void schedule(final Connection connection)
+    {
+        if (!connection.scheduled.getAndSet(true))
+        {
+            final int writerIndex = connection.writerIndex();
+            if (!writers[writerIndex].offer(connection))
+            {
+                // The queue holds max-connections entries and a connection is queued at most once.
+                connection.scheduled.set(false);
+                LOG.log(System.Logger.Level.ERROR, connection + ": writer queue full");
+                return;
+            }
+            writerHasWork[writerIndex] = true;
+        }
+    }
+
+    /** Wakes each writer that was given work since the last call. Sink consumer (broker) thread only. */
+    public void wakeWriters()
+    {
+        for (int i = 0; i < writerHasWork.length; i++)
+        {
+            if (writerHasWork[i])
+            {
+                writerHasWork[i] = false;
+                writers[i].wakeup();
+            }
+        }
+    }
+
+    /** @return errors thrown by agent duty cycles (a bug if not zero). Any thread. */
+    public long agentErrors()
+    {
+        return agentErrors.get();
+    }
+
+    /** Stops accepting: closes the listening socket and waits for the acceptor thread. */
+    public void stopAccepting()
+    {
+        CloseHelper.quietClose(serverChannel);
+        joinQuietly(acceptorThread);
+    }
+
+    /**
+     * Stops the readers once each has handed every complete line it has read to the sink. Blocks until they have
+     * stopped; the sink's consumer must keep consuming meanwhile.
+     */
+    public void stopReading()
+    {
+        for (final Reader reader : readers)
+        {
+            reader.requestStop();
+        }
+        for (final Thread thread : readerThreads)
+        {
+            joinQuietly(thread);
+        }
+    }
+
+    /**
+     * Lets writers flush queued output until flushed or the flush deadline passes, then closes every connection.
+     * Call after the sink's consumer has handled everything.
+     */
+    public void flushAndClose()
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs());
+        for (final Writer writer : writers)
+        {
+            writer.requestStop(deadlineNs);
+        }
+        for (final Thread thread : writerThreads)
+        {
+            joinQuietly(thread);
+        }
+        close();
+    }
+
+    /** Closes everything now, without flushing. Idempotent. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        CloseHelper.quietClose(serverChannel);
+        joinQuietly(acceptorThread);
+        for (final AgentRunner runner : readerRunners)
+        {
+            CloseHelper.quietClose(runner);
+        }
+        for (final AgentRunner runner : writerRunners)
+        {
+            CloseHelper.quietClose(runner);
+        }
+        for (final Reader reader : readers)
+        {
+            for (final SelectionKey key : reader.selector().keys())
+            {
+                CloseHelper.quietClose(key.channel());
+            }
+            Connection pending;
+            while (null != (pending = reader.pendingConnections().poll()))
+            {
+                CloseHelper.quietClose(pending.channel());
+            }
+            CloseHelper.quietClose(reader.selector());
+        }
+        for (final Writer writer : writers)
+        {
+            for (final SelectionKey key : writer.selector().keys())
+            {
+                CloseHelper.quietClose(key.channel());
+            }
+            CloseHelper.quietClose(writer.selector());
+        }
+    }
+
+    private void onAgentError(final Throwable ex)
+    {
+        if (ex instanceof AgentTerminationException)
+        {
+            return; // an agent finishing its orderly stop, not an error
+        }
+        agentErrors.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "agent error on " + Thread.currentThread().getName(), ex);
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        if (null == thread)
+        {
+            return;
+        }
+        try
+        {
+            thread.join();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+/**
+ * The transport's share of the broker's settings, already validated by the broker's configuration.
+ *
+ * @param bindAddress        address to listen on.
+ * @param port               port to listen on, 0 for any free one.
+ * @param readers            reader threads.
+ * @param writers            writer threads.
+ * @param readBufferBytes    initial read buffer per connection.
+ * @param maxLineBytes       longest line accepted.
+ * @param inboundBufferBytes per reader line arena.
+ * @param outboundRingBytes  per connection outbound ring.
+ * @param writeBufferBytes   per connection staging buffer for socket writes.
+ * @param maxConnections     open connections allowed.
+ * @param batchCapacity      most lines a reader hands over in one batch (at most the Disruptor ring size).
+ * @param idleStrategy       how readers and writers wait.
+ * @param flushTimeoutMs     deadline to flush a connection being closed, and all of them at shutdown.
+ */
+public record TransportSettings(
+    String bindAddress,
+    int port,
+    int readers,
+    int writers,
+    int readBufferBytes,
+    int maxLineBytes,
+    int inboundBufferBytes,
+    int outboundRingBytes,
+    int writeBufferBytes,
+    int maxConnections,
+    int batchCapacity,
+    IdleStrategyKind idleStrategy,
+    long flushTimeoutMs)
+{
+}

@@ -1,0 +1,421 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+
+/**
+ * Drains the outbound rings of its share of connections into their sockets.
+ * <p>
+ * Runs on its own thread {@code writer-N}; it is the only thread that writes to or closes a socket once it is
+ * accepted. The broker queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants
+ * it closed. A visit gathers as many queued messages as fit into the connection's staging buffer per {@code write}
+ * call; a partial write registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the
+ * others. Garbage-free in steady state.
+ */
+final class Writer implements Agent
+{
+    private static final System.Logger LOG = System.getLogger(Writer.class.getName());
+    private static final int MAX_BYTES_PER_VISIT = 256 * 1024;
+    private static final long SELECT_TIMEOUT_MS = 100;
+    private static final long CLOSING_SELECT_TIMEOUT_MS = 10;
+    private static final byte[] SLOW_CONSUMER = "error: slow consumer\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final String roleName;
+    private final Selector selector;
+    private final OneToOneConcurrentArrayQueue<Connection> workQueue;
+    private final long flushTimeoutNs;
+    private final AgentIdleStrategy idleStrategy;
+    private final boolean needsWakeup;
+    private final Consumer<Connection> onScheduled = this::onScheduled;
+    private final Consumer<SelectionKey> onWritable = this::onWritable;
+    private final ArrayList<Connection> again;
+    private final ArrayList<Connection> againSwap;
+    private final ArrayList<Connection> closing;
+    private final ByteBuffer slowConsumerReply = ByteBuffer.allocateDirect(SLOW_CONSUMER.length);
+    private final AtomicLong closedConnections = new AtomicLong();
+    private final AtomicLong bytesWritten = new AtomicLong();
+
+    private int writeInterest;
+    private long stopDeadlineNs;
+    private volatile boolean stopRequested;
+
+    Writer(final int index, final int maxConnections, final long flushTimeoutNs, final IdleStrategyKind idleKind)
+        throws IOException
+    {
+        this.roleName = "writer-" + index;
+        this.selector = Selector.open();
+        this.workQueue = new OneToOneConcurrentArrayQueue<>(maxConnections);
+        this.flushTimeoutNs = flushTimeoutNs;
+        this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
+        this.needsWakeup = idleKind != IdleStrategyKind.BUSY_SPIN;
+        this.again = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.againSwap = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.closing = new ArrayList<>(Math.min(maxConnections, 1024));
+    }
+
+    AgentIdleStrategy idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    /**
+     * Queues a connection that has work. Broker thread only (the queue has one producer).
+     *
+     * @param connection a connection of this writer.
+     * @return false if the queue is full, which sizing to max-connections rules out.
+     */
+    boolean offer(final Connection connection)
+    {
+        return workQueue.offer(connection);
+    }
+
+    /** Ends a blocking wait so queued work is seen now. Broker thread, at most once per writer per batch. */
+    void wakeup()
+    {
+        if (needsWakeup)
+        {
+            selector.wakeup();
+        }
+    }
+
+    /** Asks the writer to flush what it has within the deadline and stop. Any thread. */
+    void requestStop(final long deadlineNs)
+    {
+        stopDeadlineNs = deadlineNs;
+        stopRequested = true;
+        selector.wakeup();
+    }
+
+    /** @return connections this writer has closed. Any thread. */
+    long closedConnections()
+    {
+        return closedConnections.get();
+    }
+
+    /** @return bytes written to sockets. Any thread. */
+    long bytesWritten()
+    {
+        return bytesWritten.get();
+    }
+
+    Selector selector()
+    {
+        return selector;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return roleName;
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = workQueue.drain(onScheduled);
+
+        if (!again.isEmpty())
+        {
+            final ArrayList<Connection> visit = againSwap;
+            visit.addAll(again);
+            again.clear();
+            for (int i = 0, size = visit.size(); i < size; i++)
+            {
+                flush(visit.get(i));
+            }
+            work += visit.size();
+            visit.clear();
+        }
+
+        if (writeInterest > 0)
+        {
+            try
+            {
+                work += selector.selectNow(onWritable);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(roleName + " selector failed", ex);
+            }
+        }
+
+        if (!closing.isEmpty())
+        {
+            work += expireClosing(System.nanoTime());
+        }
+
+        if (stopRequested)
+        {
+            final boolean flushed = writeInterest == 0 && again.isEmpty() && workQueue.isEmpty();
+            if (flushed || System.nanoTime() - stopDeadlineNs > 0)
+            {
+                throw new AgentTerminationException();
+            }
+        }
+        return work;
+    }
+
+    private void block()
+    {
+        try
+        {
+            selector.select(onWritable, closing.isEmpty() && !stopRequested ?
+                SELECT_TIMEOUT_MS : CLOSING_SELECT_TIMEOUT_MS);
+        }
+        catch (final IOException | ClosedSelectorException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, roleName + " select failed: " + ex);
+        }
+    }
+
+    private void onScheduled(final Connection connection)
+    {
+        // Clear before draining: bytes the broker adds after this are either seen by this visit or re-queue us.
+        connection.scheduled.set(false);
+        flush(connection);
+    }
+
+    private void onWritable(final SelectionKey key)
+    {
+        if (key.isValid())
+        {
+            flush((Connection)key.attachment());
+        }
+    }
+
+    private void flush(final Connection connection)
+    {
+        if (connection.closed)
+        {
+            return;
+        }
+        final Connection.CloseMode mode = connection.closeMode;
+        if (mode == Connection.CloseMode.DISCARD)
+        {
+            close(connection);
+            return;
+        }
+        if (mode == Connection.CloseMode.SLOW_CONSUMER)
+        {
+            closeSlowConsumer(connection);
+            return;
+        }
+        if (mode == Connection.CloseMode.FLUSH && !connection.closing)
+        {
+            connection.closing = true;
+            connection.closeDeadlineNs = System.nanoTime() + flushTimeoutNs;
+            closing.add(connection);
+        }
+
+        final ByteBuffer staging = connection.staging;
+        if (connection.writeFailed)
+        {
+            discardQueued(connection);
+            if (mode == Connection.CloseMode.FLUSH)
+            {
+                close(connection);
+            }
+            return;
+        }
+
+        int budget = MAX_BYTES_PER_VISIT;
+        try
+        {
+            while (true)
+            {
+                if (!staging.hasRemaining())
+                {
+                    staging.clear();
+                    connection.outbound().drainTo(staging);
+                    staging.flip();
+                    if (!staging.hasRemaining())
+                    {
+                        setWriteInterest(connection, false);
+                        if (mode == Connection.CloseMode.FLUSH)
+                        {
+                            close(connection);
+                        }
+                        return;
+                    }
+                }
+
+                final int written = connection.channel().write(staging);
+                bytesWritten.lazySet(bytesWritten.get() + written);
+                budget -= written;
+                if (staging.hasRemaining())
+                {
+                    setWriteInterest(connection, true);
+                    return;
+                }
+                if (budget <= 0)
+                {
+                    again.add(connection); // fairness: let the other connections have a turn
+                    return;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            onWriteFailed(connection, ex);
+        }
+    }
+
+    private void discardQueued(final Connection connection)
+    {
+        final ByteBuffer staging = connection.staging;
+        do
+        {
+            staging.clear();
+        }
+        while (connection.outbound().drainTo(staging) > 0);
+        staging.flip();
+        staging.position(staging.limit());
+    }
+
+    private void onWriteFailed(final Connection connection, final IOException ex)
+    {
+        connection.writeFailed = true;
+        setWriteInterest(connection, false);
+        discardQueued(connection);
+        if (connection.closeMode != Connection.CloseMode.NONE)
+        {
+            close(connection);
+            return;
+        }
+        // Make the reader see the end of input, so the broker learns of it and releases the name in order.
+        if (null == connection.inputFailure)
+        {
+            connection.inputFailure = "write failed: " + ex;
+        }
+        try
+        {
+            connection.channel().shutdownInput();
+        }
+        catch (final IOException ignore)
+        {
+            // The reader gets the same error from its next read.
+        }
+    }
+
+    private void closeSlowConsumer(final Connection connection)
+    {
+        final ByteBuffer staging = connection.staging;
+        try
+        {
+            // Best effort and never blocking: finish the line on the wire if the socket takes it, then the error.
+            if (!connection.writeFailed && (!staging.hasRemaining() || staging.get(staging.limit() - 1) == '\n'))
+            {
+                if (staging.hasRemaining())
+                {
+                    connection.channel().write(staging);
+                }
+                if (!staging.hasRemaining())
+                {
+                    slowConsumerReply.clear();
+                    slowConsumerReply.put(SLOW_CONSUMER).flip();
+                    connection.channel().write(slowConsumerReply);
+                }
+            }
+        }
+        catch (final IOException ignore)
+        {
+            // Closing anyway.
+        }
+        close(connection);
+    }
+
+    private void setWriteInterest(final Connection connection, final boolean interested)
+    {
+        SelectionKey key = connection.writerKey;
+        if (interested)
+        {
+            if (null == key)
+            {
+                try
+                {
+                    key = connection.channel().register(selector, SelectionKey.OP_WRITE, connection);
+                    connection.writerKey = key;
+                    writeInterest++;
+                }
+                catch (final ClosedChannelException ex)
+                {
+                    onWriteFailed(connection, ex);
+                }
+            }
+            else if (key.interestOps() == 0)
+            {
+                key.interestOps(SelectionKey.OP_WRITE);
+                writeInterest++;
+            }
+        }
+        else if (null != key && key.isValid() && key.interestOps() != 0)
+        {
+            key.interestOps(0);
+            writeInterest--;
+        }
+    }
+
+    private int expireClosing(final long nowNs)
+    {
+        int expired = 0;
+        for (int i = closing.size() - 1; i >= 0; i--)
+        {
+            final Connection connection = closing.get(i);
+            if (connection.closed)
+            {
+                closing.remove(i);
+            }
+            else if (nowNs - connection.closeDeadlineNs > 0)
+            {
+                close(connection);
+                closing.remove(i);
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private void close(final Connection connection)
+    {
+        if (connection.closed)
+        {
+            return;
+        }
+        connection.closed = true;
+        setWriteInterest(connection, false);
+        if (null != connection.writerKey)
+        {
+            connection.writerKey.cancel();
+        }
+        try
+        {
+            connection.channel().close();
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> connection + " close failed: " + ex);
+        }
+        closedConnections.lazySet(closedConnections.get() + 1);
+    }
+
+    @Override
+    public void onClose()
+    {
+        // Channels are closed by Transport once every agent has stopped.
+    }
+}
