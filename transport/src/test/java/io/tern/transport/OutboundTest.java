@@ -1,0 +1,115 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(10)
+class OutboundTest
+{
+    private static byte[] randomMessage(final Random random, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static void write(final Outbound outbound, final byte[] message)
+    {
+        // Split the message over the three kinds of append so each is exercised across fragment boundaries.
+        final int third = message.length / 3;
+        outbound.append(new UnsafeBuffer(message), 0, third);
+        outbound.append(message[third]);
+        final byte[] rest = new byte[message.length - third - 1];
+        System.arraycopy(message, third + 1, rest, 0, rest.length);
+        outbound.append(rest);
+        outbound.commit();
+    }
+
+    private static void drain(final Outbound outbound, final ByteBuffer staging, final ByteArrayOutputStream sink)
+    {
+        while (true)
+        {
+            staging.clear();
+            final int n = outbound.drainTo(staging);
+            if (0 == n)
+            {
+                return;
+            }
+            staging.flip();
+            final byte[] chunk = new byte[staging.remaining()];
+            staging.get(chunk);
+            sink.write(chunk, 0, chunk.length);
+        }
+    }
+
+    @Test
+    void shouldCarryMessagesLargerThanOneRecordWholeAndInOrder()
+    {
+        final Outbound outbound = new Outbound(64 * 1024, 1024);
+        assertEquals(1024, outbound.maxFragmentBytes());
+        final ByteBuffer staging = ByteBuffer.allocateDirect(1024);
+        final ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        final ByteArrayOutputStream actual = new ByteArrayOutputStream();
+        final Random random = new Random(42);
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            final byte[] message = randomMessage(random, 1 + random.nextInt(20_000));
+            while (!outbound.tryBegin(message.length))
+            {
+                drain(outbound, staging, actual); // the consumer frees room, as a writer would
+            }
+            write(outbound, message);
+            expected.write(message, 0, message.length);
+        }
+        drain(outbound, staging, actual);
+
+        assertArrayEquals(expected.toByteArray(), actual.toByteArray());
+    }
+
+    @Test
+    void shouldRefuseAMessageWholeWhenTheRingIsFullAndWriteNothing()
+    {
+        final Outbound outbound = new Outbound(4096, 256);
+        final byte[] message = "from alice: 0123456789012345678901234567890123456789\n".getBytes(StandardCharsets.US_ASCII);
+        int accepted = 0;
+        while (outbound.tryBegin(message.length))
+        {
+            write(outbound, message);
+            accepted++;
+        }
+        final int queued = outbound.queuedBytes();
+        assertTrue(accepted > 10, "accepted " + accepted);
+        assertFalse(outbound.tryBegin(message.length));
+        assertEquals(queued, outbound.queuedBytes(), "a refused message must not leave bytes behind");
+
+        final ByteArrayOutputStream actual = new ByteArrayOutputStream();
+        drain(outbound, ByteBuffer.allocateDirect(256), actual);
+        assertEquals(accepted * message.length, actual.size());
+        assertTrue(outbound.tryBegin(message.length), "room again once drained");
+    }
+
+    @Test
+    void shouldAdmitTheLargestMessageWhenTheRingIsTwiceItsSize()
+    {
+        final int ringBytes = 128 * 1024;
+        final Outbound outbound = new Outbound(ringBytes, 16 * 1024);
+        final byte[] message = new byte[ringBytes / 2];
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+    }
+}
