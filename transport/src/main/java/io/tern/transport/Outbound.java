@@ -194,7 +194,15 @@ public final class Outbound implements ControlledMessageHandler
     {
         final int start = target.position();
         drainTarget = target;
-        ring.controlledRead(this);
+        long consumedBefore;
+        do
+        {
+            // One controlledRead stops at the end of the buffer (after any padding record), so go round again
+            // while it makes progress: otherwise bytes that wrapped to the start would wait for the next message.
+            consumedBefore = ring.consumerPosition();
+            ring.controlledRead(this);
+        }
+        while (ring.consumerPosition() != consumedBefore && target.hasRemaining());
         drainTarget = null;
         return target.position() - start;
     }

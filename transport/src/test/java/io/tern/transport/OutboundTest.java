@@ -82,6 +82,28 @@ class OutboundTest
     }
 
     @Test
+    void shouldDrainEveryMessageInOneCallAcrossTheWrapOfTheRing()
+    {
+        // Regression: a drain that stopped at the padding record before the wrap left the next message unsent
+        // until another message arrived for the same peer.
+        final Outbound outbound = new Outbound(4096, 256);
+        final ByteBuffer staging = ByteBuffer.allocateDirect(256);
+        final Random random = new Random(7);
+        for (int i = 0; i < 10_000; i++)
+        {
+            final byte[] message = randomMessage(random, 1 + random.nextInt(200));
+            assertTrue(outbound.tryBegin(message.length));
+            write(outbound, message);
+            staging.clear();
+            assertEquals(message.length, outbound.drainTo(staging), "message " + i);
+            staging.flip();
+            final byte[] drained = new byte[staging.remaining()];
+            staging.get(drained);
+            assertArrayEquals(message, drained, "message " + i);
+        }
+    }
+
+    @Test
     void shouldRefuseAMessageWholeWhenTheRingIsFullAndWriteNothing()
     {
         final Outbound outbound = new Outbound(4096, 256);
