@@ -1,0 +1,116 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Settings are validated once, by {@link BrokerConfig#conclude()}, with {@code --name=value: reason} messages; a
+ * broker never starts on a bad setting.
+ */
+class BrokerConfigTest
+{
+    @Test
+    @Timeout(10)
+    void shouldAcceptTheDefaults()
+    {
+        final BrokerConfig config = new BrokerConfig().conclude();
+
+        assertEquals(65536, config.maxLineBytes());
+        assertEquals(64, config.maxNameBytes());
+        assertEquals(2000, config.flushTimeoutMs());
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldAcceptTheSmallSettingsTheTestsUse()
+    {
+        assertDoesNotThrow(() -> new BrokerConfig().port(0).maxLineBytes(1024).outboundRingBytes(65536)
+            .ringSize(1024).maxNameBytes(8).flushTimeoutMs(500).conclude());
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectRingSizeThatIsNotAPowerOfTwo()
+    {
+        assertRejected(new BrokerConfig().ringSize(1000), "--ring-size=1000: ", "power of two");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectPortAboveTheTcpRange()
+    {
+        assertRejected(new BrokerConfig().port(70000), "--port=70000: ", "65535");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectNegativePort()
+    {
+        assertRejected(new BrokerConfig().port(-1), "--port=-1: ", "");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectOutboundRingTooSmallForTheLargestMessage()
+    {
+        // A 65536-byte line becomes a 65536 + "from <64-byte name>: \n" message: two of them need more than 128 KiB.
+        assertRejected(new BrokerConfig().maxLineBytes(65536).outboundRingBytes(65536),
+            "--outbound-ring-bytes=65536: ", "max-line-bytes=65536");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectOutboundRingThatIsNotAPowerOfTwo()
+    {
+        assertRejected(new BrokerConfig().outboundRingBytes(300000), "--outbound-ring-bytes=300000: ", "power of two");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectValueThatIsNotANumber()
+    {
+        assertRejected(new BrokerConfig().set("readers", "two"), "--readers=two: ", "");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectZeroMaxNameBytes()
+    {
+        assertRejected(new BrokerConfig().maxNameBytes(0), "--max-name-bytes=0: ", "");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectUnknownOptionByName()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new BrokerConfig().set("no-such-option", "1"));
+        assertTrue(ex.getMessage().contains("no-such-option"), ex.getMessage());
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRefuseToLaunchWithBadSettings()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> Broker.launch(new BrokerConfig().port(0).ringSize(1000)).close());
+        assertTrue(ex.getMessage().startsWith("--ring-size=1000: "), ex.getMessage());
+    }
+
+    private static void assertRejected(final BrokerConfig config, final String prefix, final String mentions)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::conclude);
+        final String message = ex.getMessage();
+        assertTrue(message.startsWith(prefix), () -> "message should start with '" + prefix + "': " + message);
+        assertTrue(message.length() > prefix.length(), () -> "message should give a reason: " + message);
+        assertTrue(message.contains(mentions), () -> "message should mention '" + mentions + "': " + message);
+    }
+}

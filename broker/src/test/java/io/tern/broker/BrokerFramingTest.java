@@ -1,0 +1,338 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Framing (issue 2, rules 1, 7 and 9): lines end with {@code \n}, one {@code \r} before it is dropped, text is bytes,
+ * lines have a maximum length, and the broker sends nothing of its own accord.
+ */
+class BrokerFramingTest extends BrokerTestSupport
+{
+    private static final int SMALL_MAX_LINE_BYTES = 1024;
+
+    @BeforeEach
+    void start() throws Exception
+    {
+        startBroker();
+    }
+
+    // ---- rule 1: line endings -------------------------------------------------------------------------------------
+
+    @Test
+    @Timeout(30)
+    void shouldAcceptCrLfLineEndingsForNameAndMessages() throws Exception
+    {
+        final LineClient bob = register("bob");
+        final LineClient alice = connect().name("alice");
+
+        alice.sendRaw(utf8("alice\r\nbob: hi there\r\nalice: self\r\n"));
+
+        bob.expectLine("from alice: hi there");
+        alice.expectLine("from alice: self");
+        assertNextLineIsProbe(alice, bob); // registered as "alice", not "alice\r"
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldDropOnlyOneCarriageReturnBeforeTheNewline() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+
+        alice.sendRaw(utf8("bob: hi\r\r\n"));
+
+        // The second '\r' is text; it is not a space or tab, so trimming keeps it.
+        bob.expectLineBytes(utf8("from alice: hi\r"));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldKeepCarriageReturnInsideText() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+
+        alice.sendRaw(utf8("bob: one\rtwo\n"));
+
+        bob.expectLineBytes(utf8("from alice: one\rtwo"));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldReassembleLinesSentOneByteAtATime() throws Exception
+    {
+        final LineClient bob = register("bob");
+        final LineClient alice = connect().name("alice");
+
+        alice.sendByteByByte(utf8("alice\r\nbob: split \u00e9 across writes\r\nbob: second\n"));
+
+        bob.expectLine("from alice: split \u00e9 across writes");
+        bob.expectLine("from alice: second");
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldSplitManyLinesArrivingInOneWrite() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < 500; i++)
+        {
+            batch.append("bob: line ").append(i).append(i % 2 == 0 ? "\n" : "\r\n");
+        }
+
+        alice.sendRaw(utf8(batch.toString()));
+
+        for (int i = 0; i < 500; i++)
+        {
+            bob.expectLine("from alice: line " + i);
+        }
+        assertNextLineIsProbe(bob, alice);
+    }
+
+    // ---- rule 1: text is bytes ------------------------------------------------------------------------------------
+
+    @Test
+    @Timeout(30)
+    void shouldPassUtf8TextThroughUnchanged() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final String text = "h\u00e9llo w\u00f6rld \u2014 \u4f60\u597d \ud83d\ude80 \u00a0nbsp\u00a0 \u0645\u0631\u062d\u0628\u0627";
+
+        alice.send("bob: " + text);
+
+        bob.expectLineBytes(utf8("from alice: " + text));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldPassEveryHighByteThroughUnchangedEvenWhenNotUtf8() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final ByteArrayOutputStream text = new ByteArrayOutputStream();
+        text.write('<');
+        for (int b = 0x80; b <= 0xFF; b++)
+        {
+            text.write(b);
+        }
+        text.write('>');
+
+        alice.sendRaw(concat(utf8("bob: "), text.toByteArray(), utf8("\n")));
+
+        bob.expectLineBytes(concat(utf8("from alice: "), text.toByteArray()));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldPassControlBytesAndSeparatorsInTextThroughUnchanged() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final ByteArrayOutputStream text = new ByteArrayOutputStream();
+        text.write('<');
+        for (int b = 0x00; b < 0x80; b++)
+        {
+            if (b != '\n')
+            {
+                text.write(b); // includes NUL, '\r', '\t', ',', ':' and DEL, all inside the text
+            }
+        }
+        text.write('>');
+
+        alice.sendRaw(concat(utf8("bob: "), text.toByteArray(), utf8("\n")));
+
+        bob.expectLineBytes(concat(utf8("from alice: "), text.toByteArray()));
+    }
+
+    // ---- rule 7: maximum line length ------------------------------------------------------------------------------
+
+    @Test
+    @Timeout(30)
+    void shouldAcceptLineOfExactlyMaxLineBytes() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES);
+
+        alice.send("bob: " + text);
+
+        bob.expectLine("from alice: " + text);
+        assertNextLineIsProbe(alice, bob); // alice is still connected and got no error
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldNotCountTheCarriageReturnBeforeTheNewlineAgainstTheMaximum() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES);
+
+        alice.sendRaw(utf8("bob: " + text + "\r\n"));
+
+        bob.expectLine("from alice: " + text);
+        assertNextLineIsProbe(alice, bob);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldMeasureLineLengthInBytesNotCharacters() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        // "bob: " (5) + 509 x 2-byte 'é' + "x" = 1024 bytes but only 515 characters.
+        final String fits = "\u00e9".repeat(509) + "x";
+        final String tooLong = "\u00e9".repeat(510);
+        assertEquals(SMALL_MAX_LINE_BYTES, utf8("bob: " + fits).length);
+
+        alice.send("bob: " + fits);
+        bob.expectLine("from alice: " + fits);
+
+        alice.send("bob: " + tooLong);
+        alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
+        alice.awaitClosed();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRejectLineOneByteOverTheMaximumAndClose() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final LineClient carol = register("carol");
+        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES + 1);
+
+        alice.sendRaw(utf8("bob: before\nbob: " + text + "\n"));
+
+        bob.expectLine("from alice: before"); // lines before the long one are still routed
+        alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
+        final List<String> rest = alice.awaitClosed();
+        assertEquals(List.of(), rest, "nothing after the error");
+        assertNextLineIsProbe(bob, carol); // the long line was not delivered, not even in part
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRejectLineOneByteOverTheMaximumEvenWithCrLf() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES + 1);
+
+        alice.sendRaw(utf8("bob: " + text + "\r\n"));
+
+        alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
+        alice.awaitClosed();
+        final LineClient carol = register("carol");
+        assertNextLineIsProbe(bob, carol);
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRejectOverlongLineBeforeItsNewlineArrives() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient alice = register("alice");
+
+        // No '\n' will ever come: the broker must not wait for one, nor buffer without bound.
+        alice.sendRaw(utf8("alice: " + "x".repeat(3 * SMALL_MAX_LINE_BYTES)));
+
+        alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
+        alice.awaitClosed();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRejectOverlongFirstLineAndClose() throws Exception
+    {
+        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
+        final LineClient client = connect();
+
+        client.send("n".repeat(SMALL_MAX_LINE_BYTES + 1));
+
+        // Both "line too long" and "invalid name" apply; either error is acceptable.
+        final String error = client.readLine();
+        assertTrue(error.startsWith("error: "), error);
+        client.awaitClosed();
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldEnforceTheDefaultMaximumOf64KiB() throws Exception
+    {
+        final int defaultMax = 65536;
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+        final LineClient carol = register("carol");
+        final String fits = textForLineOf("bob: ", defaultMax);
+        final String tooLong = textForLineOf("bob: ", defaultMax + 1);
+
+        alice.send("bob: " + fits);
+        bob.expectLine("from alice: " + fits);
+
+        carol.send("bob: " + tooLong);
+        carol.expectLine("error: line too long (max " + defaultMax + " bytes)");
+        carol.awaitClosed();
+        assertNextLineIsProbe(bob, alice);
+    }
+
+    // ---- rule 9: the broker sends nothing else --------------------------------------------------------------------
+
+    @Test
+    @Timeout(30)
+    void shouldSendNoGreetingOrPromptAroundRegistration() throws Exception
+    {
+        final LineClient alice = connect().name("alice");
+        alice.send("alice");
+        alice.send("alice: first");
+
+        // No greeting on connect, no acknowledgement of the name: the first line is the client's own message.
+        alice.expectLine("from alice: first");
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldSendNothingToSenderForSuccessfulDelivery() throws Exception
+    {
+        final LineClient alice = register("alice");
+        final LineClient bob = register("bob");
+
+        alice.send("bob: one");
+        alice.send("bob, bob: two");
+        bob.expectLine("from alice: one");
+        bob.expectLine("from alice: two");
+        bob.expectLine("from alice: two");
+
+        assertNextLineIsProbe(alice, alice); // no acknowledgement, no prompt
+    }
+
+    /** @return text of plain letters that makes {@code prefix + text} exactly {@code lineBytes} bytes long. */
+    private static String textForLineOf(final String prefix, final int lineBytes)
+    {
+        final StringBuilder sb = new StringBuilder(lineBytes);
+        for (int i = 0; sb.length() < lineBytes - prefix.length(); i++)
+        {
+            sb.append((char)('a' + i % 26));
+        }
+        return sb.toString();
+    }
+}
