@@ -1,0 +1,420 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen;
+
+import io.tern.loadgen.client.LatencyRecording;
+import io.tern.loadgen.client.LoadCounters;
+import io.tern.loadgen.client.PeerConnection;
+import io.tern.loadgen.client.ReceiverAgent;
+import io.tern.loadgen.client.Registrar;
+import io.tern.loadgen.client.RegistrationException;
+import io.tern.loadgen.client.SenderAgent;
+import io.tern.loadgen.report.HgrmFile;
+import io.tern.loadgen.report.IntervalReporter;
+import io.tern.loadgen.report.LatencyChart;
+import io.tern.loadgen.report.RunSummary;
+import io.tern.loadgen.workload.LoadModel;
+import io.tern.loadgen.workload.Schedule;
+import io.tern.loadgen.workload.Workload;
+import org.HdrHistogram.HistogramLogWriter;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One load run, start to finish, on the calling thread:
+ * <pre>
+ *  calling thread      connect + register ----&gt; start agents ---&gt; report each second ---&gt; drain ---&gt; summary, files
+ *  loadgen-sender                                  |--- send on schedule / window ---|
+ *  loadgen-receiver                                |--- read, check, record --------------------------|
+ * </pre>
+ * The programmatic entry point: tests call {@link #run(LoadGenOptions, PrintStream)} and look at the result instead
+ * of an exit status.
+ */
+public final class LoadGen
+{
+    /** Clean run, or errors allowed by {@code --allow-errors}. */
+    public static final int EXIT_OK = 0;
+    /** Messages were lost, duplicated, out of order or corrupt, or the broker sent errors or disconnected a peer. */
+    public static final int EXIT_MESSAGE_ERRORS = 1;
+    /** Bad options. */
+    public static final int EXIT_USAGE = 2;
+    /** Could not connect to the broker or register every peer. */
+    public static final int EXIT_CONNECT = 3;
+    /** The loadgen itself failed (an agent died, or files could not be written). */
+    public static final int EXIT_INTERNAL = 4;
+
+    /** Time between starting the agents and the first due message, so both threads are running by then. */
+    private static final long START_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long DRAIN_POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long JOIN_TIMEOUT_MS = 10_000;
+    private static final int MIN_BUFFER_BYTES = 64 * 1024;
+    /** Longest line the broker can send us beyond the payload: {@code from <64-byte name>: } and the newline. */
+    private static final int MAX_FROM_OVERHEAD_BYTES = "from ".length() + 64 + ": ".length() + 2;
+
+    private LoadGen()
+    {
+    }
+
+    /**
+     * Runs the load described by the options.
+     *
+     * @param options concluded or not; concluded here.
+     * @param out     where the settings, progress lines and summary are printed.
+     * @return the result; never throws for broker or network trouble, which shows in the exit code.
+     * @throws IllegalArgumentException for bad options.
+     */
+    public static LoadGenResult run(final LoadGenOptions options, final PrintStream out)
+    {
+        options.conclude();
+        final Workload workload = options.workloadTopology();
+        out.print(options.describe());
+        out.flush();
+
+        final InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
+        if (address.isUnresolved())
+        {
+            final String failure = "cannot resolve --host=" + options.host();
+            out.println("FAILED: " + failure);
+            return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, failure);
+        }
+
+        final int lineBytes = SenderAgent.maxLineBytes(workload, options.messageBytes());
+        final int writeBufferBytes = Math.max(MIN_BUFFER_BYTES, 4 * lineBytes);
+        final int readBufferBytes = Math.max(MIN_BUFFER_BYTES, 4 * (options.messageBytes() + MAX_FROM_OVERHEAD_BYTES));
+        final long registerStartNs = System.nanoTime();
+        final PeerConnection[] peers;
+        try
+        {
+            peers = Registrar.connectAndRegister(
+                address, workload, readBufferBytes, writeBufferBytes, options.connectTimeoutNs());
+        }
+        catch (final RegistrationException ex)
+        {
+            out.println("FAILED: " + ex.getMessage());
+            return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, ex.getMessage());
+        }
+        out.printf("registered  %d peers, every probe answered, in %d ms%n", peers.length,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs));
+
+        try
+        {
+            return measure(options, workload, peers, out);
+        }
+        finally
+        {
+            for (final PeerConnection peer : peers)
+            {
+                peer.close();
+            }
+        }
+    }
+
+    private static LoadGenResult measure(
+        final LoadGenOptions options, final Workload workload, final PeerConnection[] peers, final PrintStream out)
+    {
+        final String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        final LoadModel model = options.loadModel();
+        final LoadCounters counters = new LoadCounters(workload.senderCount());
+        final LatencyRecording recording = new LatencyRecording();
+        final Map<String, Path> files = new LinkedHashMap<>();
+        final List<String> problems = new ArrayList<>();
+
+        HistogramLogWriter logWriter = null;
+        final Path outDir = options.outDir();
+        if (null != outDir)
+        {
+            try
+            {
+                Files.createDirectories(outDir);
+                final Path hlog = outDir.resolve(options.label() + ".hlog");
+                logWriter = new HistogramLogWriter(hlog.toFile());
+                files.put("hlog", hlog);
+            }
+            catch (final IOException ex)
+            {
+                final String failure = "cannot write to --out=" + outDir + ": " + ex;
+                out.println("FAILED: " + failure);
+                return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
+            }
+        }
+
+        final long startNs = System.nanoTime() + START_DELAY_NS;
+        final long startEpochMs = System.currentTimeMillis() + TimeUnit.NANOSECONDS.toMillis(START_DELAY_NS);
+        final Schedule schedule = new Schedule(startNs, options.warmupNs(), options.durationNs(),
+            options.ratePerSecond());
+        if (null != logWriter)
+        {
+            logWriter.outputComment("tern loadgen run " + options.label() + ": values in nanoseconds; untagged = " +
+                "corrected (from due time), tag uncorrected = from send time, tag send-lag = sender lateness");
+            logWriter.outputLogFormatVersion();
+            logWriter.outputStartTime(startEpochMs);
+            logWriter.setBaseTime(startEpochMs);
+            logWriter.outputBaseTime(startEpochMs);
+            logWriter.outputLegend();
+        }
+
+        final ReceiverAgent receiver;
+        try
+        {
+            receiver = new ReceiverAgent(workload, peers, schedule, model, options.messageBytes(), counters, recording);
+        }
+        catch (final IOException ex)
+        {
+            final String failure = "cannot open a selector: " + ex;
+            out.println("FAILED: " + failure);
+            return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
+        }
+        final SenderAgent sender = new SenderAgent(workload, peers, schedule, model, options.messageBytes(),
+            options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLag);
+        final Thread receiverThread = new Thread(receiver, "loadgen-receiver");
+        final Thread senderThread = new Thread(sender, "loadgen-sender");
+        receiverThread.setDaemon(true);
+        senderThread.setDaemon(true);
+        if (model.isClosedLoop())
+        {
+            receiver.wakeSender(sender, senderThread);
+        }
+        final IntervalReporter reporter = new IntervalReporter(recording, counters, schedule, out, options.quiet(),
+            logWriter);
+
+        receiverThread.start();
+        senderThread.start();
+
+        // Report once a second until the measured period ends.
+        while (System.nanoTime() - schedule.measureEndNs() < 0)
+        {
+            final long tickNs = reporter.nextTickNs(System.nanoTime());
+            parkUntil(tickNs);
+            reporter.onTick(System.nanoTime(), phase(schedule, tickNs - 1));
+        }
+
+        join(senderThread, problems, "sender");
+        final long expectedDeliveries = sender.sentDeliveries();
+
+        // Drain: wait for what is still in flight, up to the timeout.
+        final long drainDeadlineNs = System.nanoTime() + options.drainTimeoutNs();
+        long nextTickNs = reporter.nextTickNs(System.nanoTime());
+        while (counters.accountedDeliveries.getAcquire() < expectedDeliveries &&
+            System.nanoTime() - drainDeadlineNs < 0 && receiverThread.isAlive())
+        {
+            LockSupport.parkNanos(DRAIN_POLL_NS);
+            if (System.nanoTime() - nextTickNs >= 0)
+            {
+                reporter.onTick(System.nanoTime(), "drain");
+                nextTickNs = reporter.nextTickNs(System.nanoTime());
+            }
+        }
+        receiver.stop();
+        join(receiverThread, problems, "receiver");
+        reporter.onTick(System.nanoTime(), "drain");
+        if (null != logWriter)
+        {
+            logWriter.close();
+        }
+
+        // Both agents have been joined: their plain fields are safe to read.
+        final RunSummary summary = summarise(options, workload, schedule, date, sender, receiver, reporter, problems);
+        out.print(summary.toText());
+
+        int exitCode = summary.exitCode();
+        if (null != outDir)
+        {
+            try
+            {
+                writeFiles(options, summary, files);
+                out.println("files       " + String.join(", ", files.values().stream().map(Path::toString).toList()));
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                out.println("FAILED to write files in " + outDir + ": " + ex);
+                exitCode = EXIT_INTERNAL;
+            }
+        }
+        out.flush();
+        return new LoadGenResult(exitCode, summary, null, Map.copyOf(files));
+    }
+
+    private static RunSummary summarise(
+        final LoadGenOptions options,
+        final Workload workload,
+        final Schedule schedule,
+        final String date,
+        final SenderAgent sender,
+        final ReceiverAgent receiver,
+        final IntervalReporter reporter,
+        final List<String> problems)
+    {
+        final LoadModel model = options.loadModel();
+        final RunSummary.Counts counts = new RunSummary.Counts(
+            sender.sentMessages(),
+            sender.sentDeliveries(),
+            receiver.received(),
+            receiver.checker().lost(sender.streamSent()),
+            receiver.checker().duplicated(),
+            receiver.checker().outOfOrder(),
+            receiver.corrupt(),
+            receiver.errorLines(),
+            receiver.disconnects());
+
+        final double durationSeconds = schedule.durationNs() / 1e9;
+        final double achievedSendRate = sender.measuredSentMessages() / durationSeconds;
+        final double achievedDeliveryRate = receiver.measuredDeliveries() / durationSeconds;
+        final long offeredRate = model.isClosedLoop() ? 0 : options.ratePerSecond();
+
+        final List<String> warnings = new ArrayList<>(RunSummary.selfCheck(model.isClosedLoop(), offeredRate,
+            achievedSendRate, reporter.totalSendLag(), reporter.totalUncorrected()));
+        if (receiver.slowConsumerErrors() > 0)
+        {
+            warnings.add("the broker disconnected " + receiver.slowConsumerErrors() + " peer(s) as slow consumers: " +
+                "this loadgen's receiver did not read fast enough; lower --rate, use fewer peers, or give the " +
+                "loadgen its own cores");
+        }
+        if (sender.unwrittenBytes() > 0)
+        {
+            warnings.add(sender.unwrittenBytes() + " bytes of messages were never written: the broker stopped " +
+                "reading; they count as lost");
+        }
+        final List<String> allProblems = new ArrayList<>(problems);
+        allProblems.addAll(receiver.errorSamples());
+        if (null != sender.failure())
+        {
+            allProblems.add("sender agent failed: " + sender.failure());
+        }
+        if (null != receiver.failure())
+        {
+            allProblems.add("receiver agent failed: " + receiver.failure());
+        }
+        if (sender.writeFailures() > 0)
+        {
+            allProblems.add(sender.writeFailures() + " connection(s) failed while writing");
+        }
+
+        final boolean agentsFailed = null != sender.failure() || null != receiver.failure() || !problems.isEmpty();
+        final int exitCode;
+        if (agentsFailed)
+        {
+            exitCode = EXIT_INTERNAL;
+        }
+        else if (!counts.clean() && !options.allowErrors())
+        {
+            exitCode = EXIT_MESSAGE_ERRORS;
+        }
+        else
+        {
+            exitCode = EXIT_OK;
+        }
+
+        return new RunSummary(
+            options.label(),
+            date,
+            options.host() + ":" + options.port(),
+            workload.describe(),
+            workload.kind().optionValue(),
+            model.optionValue(),
+            workload.peerCount(),
+            workload.senderCount(),
+            workload.receiverCount(),
+            workload.deliveriesPerMessage(),
+            options.messageBytes(),
+            model.isClosedLoop() ? options.inFlightPerSender() : 0,
+            offeredRate,
+            options.warmupNs() / 1e9,
+            durationSeconds,
+            achievedSendRate,
+            achievedDeliveryRate,
+            model.isClosedLoop() ? 0 : schedule.scheduledInMeasuredPeriod(),
+            counts,
+            reporter.totalCorrected(),
+            reporter.totalUncorrected(),
+            reporter.totalSendLag(),
+            sender.allocatedBytesWhileMeasuring(),
+            receiver.allocatedBytesWhileMeasuring(),
+            List.copyOf(warnings),
+            List.copyOf(allProblems),
+            exitCode == EXIT_OK,
+            exitCode);
+    }
+
+    private static void writeFiles(final LoadGenOptions options, final RunSummary summary, final Map<String, Path> files)
+        throws IOException
+    {
+        final Path dir = options.outDir();
+        final String label = options.label();
+        final Path corrected = dir.resolve(label + ".corrected.hgrm");
+        final Path uncorrected = dir.resolve(label + ".uncorrected.hgrm");
+        final Path sendLag = dir.resolve(label + ".send-lag.hgrm");
+        HgrmFile.write(summary.corrected(), corrected);
+        HgrmFile.write(summary.uncorrected(), uncorrected);
+        HgrmFile.write(summary.sendLag(), sendLag);
+        files.put("corrected.hgrm", corrected);
+        files.put("uncorrected.hgrm", uncorrected);
+        files.put("send-lag.hgrm", sendLag);
+
+        final Path json = dir.resolve(label + ".json");
+        Files.writeString(json, summary.toJson());
+        files.put("json", json);
+
+        final boolean closedLoop = summary.offeredRatePerSecond() == 0;
+        final List<LatencyChart.Series> series = new ArrayList<>();
+        if (!closedLoop)
+        {
+            series.add(new LatencyChart.Series(label + " corrected (from due time)", HgrmFile.read(corrected)));
+        }
+        series.add(new LatencyChart.Series(label + " uncorrected (from send time)", HgrmFile.read(uncorrected)));
+        series.add(new LatencyChart.Series(label + (closedLoop ? " loadgen turnaround" : " send lag"),
+            HgrmFile.read(sendLag)));
+        final Path png = dir.resolve(label + ".png");
+        LatencyChart.write(png, "tern latency by percentile: " + label,
+            summary.workload() + ", " + summary.messageBytes() + "-byte messages, " + (closedLoop ?
+                summary.loadModel() + " " + summary.inFlightPerSender() + " in flight per sender" :
+                "open loop " + summary.offeredRatePerSecond() + " msg/s") + ", " + summary.date(), series);
+        files.put("png", png);
+    }
+
+    private static String phase(final Schedule schedule, final long timeNs)
+    {
+        if (timeNs - schedule.measureStartNs() < 0)
+        {
+            return "warm-up";
+        }
+        return timeNs - schedule.measureEndNs() < 0 ? "measure" : "drain";
+    }
+
+    private static void parkUntil(final long deadlineNs)
+    {
+        long remainingNs;
+        while ((remainingNs = deadlineNs - System.nanoTime()) > 0)
+        {
+            LockSupport.parkNanos(remainingNs);
+        }
+    }
+
+    private static void join(final Thread thread, final List<String> problems, final String role)
+    {
+        try
+        {
+            thread.join(JOIN_TIMEOUT_MS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive())
+        {
+            problems.add(role + " agent did not stop within " + JOIN_TIMEOUT_MS + " ms");
+        }
+    }
+}

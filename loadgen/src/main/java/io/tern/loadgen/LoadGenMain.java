@@ -1,0 +1,89 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen;
+
+import io.tern.loadgen.report.PlotCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+/**
+ * Command line of the executable jar: {@code java -jar tern-loadgen.jar [options]} runs a load,
+ * {@code java -jar tern-loadgen.jar plot ...} draws {@code .hgrm} files on one chart.
+ * <p>
+ * Exit codes: 0 ok, 1 message errors, 2 bad options, 3 cannot connect or register, 4 loadgen failure.
+ */
+@Command(
+    name = "tern-loadgen",
+    mixinStandardHelpOptions = true,
+    version = "tern-loadgen 0.1.0",
+    showDefaultValues = true,
+    sortOptions = false,
+    subcommands = PlotCommand.class,
+    description = {
+        "Drives a tern broker (or anything speaking its line protocol) with many peers and reports latency with " +
+            "HdrHistogram: corrected (from each message's due time) and uncorrected (from its send time), in us.",
+        "Exit codes: 0 ok; 1 lost, duplicated, out-of-order or corrupt messages, broker errors or disconnects " +
+            "(unless --allow-errors); 2 bad options; 3 cannot connect or register; 4 loadgen failure."
+    })
+public final class LoadGenMain implements Callable<Integer>
+{
+    @Mixin
+    private LoadGenOptions options;
+
+    @Spec
+    private CommandSpec spec;
+
+    private PrintStream out = System.out;
+
+    @Override
+    public Integer call()
+    {
+        try
+        {
+            options.conclude();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage(), ex);
+        }
+        return LoadGen.run(options, out).exitCode();
+    }
+
+    /**
+     * Runs the command line without exiting.
+     *
+     * @param out  standard output (progress, summary, help).
+     * @param err  standard error (usage errors).
+     * @param args as typed.
+     * @return the exit code.
+     */
+    public static int execute(final PrintStream out, final PrintStream err, final String... args)
+    {
+        final LoadGenMain main = new LoadGenMain();
+        main.out = out;
+        final CommandLine commandLine = new CommandLine(main);
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setParameterExceptionHandler((ex, arguments) ->
+        {
+            final PrintWriter writer = ex.getCommandLine().getErr();
+            writer.println(ex.getMessage());
+            writer.println("Run with --help for every option and its default.");
+            return LoadGen.EXIT_USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(execute(System.out, System.err, args));
+    }
+}

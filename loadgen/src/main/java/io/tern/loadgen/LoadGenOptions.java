@@ -1,0 +1,543 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen;
+
+import io.tern.loadgen.workload.LoadModel;
+import io.tern.loadgen.workload.PayloadDescriptor;
+import io.tern.loadgen.workload.Workload;
+import io.tern.loadgen.workload.WorkloadKind;
+import picocli.CommandLine;
+import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every setting of the loadgen in one place: option name, default, unit and meaning (the annotations, which also
+ * make {@code --help}), and the valid ranges ({@link #conclude()}).
+ * <p>
+ * Fill it by parsing ({@link #parse(String...)}) or with the chainable setters, then {@link #conclude()} once: it
+ * validates every value with {@code --name=value: reason} messages and fixes the typed values that the run reads.
+ * Not thread safe: build it on one thread, then hand it to {@link LoadGen#run(LoadGenOptions, java.io.PrintStream)}.
+ */
+public final class LoadGenOptions
+{
+    static final int MAX_PEERS = 10_000;
+    static final int MAX_NAME_BYTES = 64;
+    private static final java.util.regex.Pattern DURATION =
+        java.util.regex.Pattern.compile("([0-9]{1,12}(?:\\.[0-9]{1,9})?)(ns|us|ms|s|m|h)");
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+        description = "broker host name or address")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "broker TCP port")
+    int port;
+
+    @Option(names = "--workload", defaultValue = "pairs", paramLabel = "KIND",
+        description = "pairs (sender i -> receiver i) | fanout (each line to K receivers) | mesh (random peer)")
+    String workload;
+
+    @Option(names = "--pairs", defaultValue = "10", paramLabel = "N",
+        description = "pairs workload: number of sender/receiver pairs (2N peers)")
+    int pairs;
+
+    @Option(names = "--senders", defaultValue = "2", paramLabel = "S",
+        description = "fanout workload: number of senders, each addressing all K receivers in every line")
+    int senders;
+
+    @Option(names = "--fanout", defaultValue = "8", paramLabel = "K",
+        description = "fanout workload: receivers per message (S + K peers)")
+    int fanout;
+
+    @Option(names = "--peers", defaultValue = "16", paramLabel = "P",
+        description = "mesh workload: number of peers, each sending to peers chosen at random")
+    int peers;
+
+    @Option(names = "--load", defaultValue = "open", paramLabel = "MODEL",
+        description = "open (fixed total rate, latency from the due time) | ping-pong (one message in flight per " +
+            "sender) | max (as fast as possible, --in-flight per sender)")
+    String load;
+
+    @Option(names = "--rate", defaultValue = "10000", paramLabel = "MSG/S",
+        description = "open loop: total messages (lines) per second over all senders; fanout delivers K per line")
+    long rate;
+
+    @Option(names = "--in-flight", defaultValue = "16", paramLabel = "N",
+        description = "max load: messages sent but not yet received per sender (per pair in the pairs workload)")
+    int inFlight;
+
+    @Option(names = "--message-bytes", defaultValue = "64", paramLabel = "BYTES",
+        description = "bytes of text per message: a " + PayloadDescriptor.HEADER_LENGTH +
+            "-byte header (sender, sequence, due and send time, checksum) then padding; at most " +
+            PayloadDescriptor.MAX_PAYLOAD_BYTES)
+    int messageBytes;
+
+    @Option(names = "--warmup", defaultValue = "2s", paramLabel = "TIME",
+        description = "load before measuring; sent and checked but not recorded (units ns, us, ms, s, m)")
+    String warmup;
+
+    @Option(names = "--duration", defaultValue = "10s", paramLabel = "TIME", description = "measured time")
+    String duration;
+
+    @Option(names = "--drain-timeout", defaultValue = "5s", paramLabel = "TIME",
+        description = "after sending stops, how long to wait for messages still in flight; then they count as lost")
+    String drainTimeout;
+
+    @Option(names = "--connect-timeout", defaultValue = "10s", paramLabel = "TIME",
+        description = "deadline to connect every peer and see every probe arrive")
+    String connectTimeout;
+
+    @Option(names = "--spin", defaultValue = "0", paramLabel = "TIME",
+        description = "sender busy-spins this long before a due time (open) or for a free slot (closed) instead " +
+            "of parking; 0 never spins. Spinning costs a core but removes the ~50us park wake-up lateness")
+    String spin;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+        description = "seed of the mesh workload's random destinations")
+    long seed;
+
+    @Option(names = "--name-prefix", paramLabel = "TEXT", showDefaultValue = Visibility.NEVER,
+        description = "prefix of peer names, followed by the peer index (default: lg<pid>-)")
+    String namePrefix;
+
+    @Option(names = "--out", paramLabel = "DIR", showDefaultValue = Visibility.NEVER,
+        description = "directory for the run's files: <label>.corrected.hgrm, <label>.uncorrected.hgrm, " +
+            "<label>.send-lag.hgrm (HdrHistogram percentile text, us), <label>.hlog (interval log, ns), " +
+            "<label>.json (summary), <label>.png (chart) (default: none, no files)")
+    Path outDir;
+
+    @Option(names = "--label", paramLabel = "TEXT", showDefaultValue = Visibility.NEVER,
+        description = "name of this run in files and charts (default: <workload>-<load>)")
+    String label;
+
+    @Option(names = "--allow-errors", defaultValue = "false",
+        description = "exit 0 even when messages were lost, duplicated, out of order or corrupt; they are still " +
+            "reported (default: off)")
+    boolean allowErrors;
+
+    @Option(names = "--quiet", defaultValue = "false", description = "no per-second progress lines (default: off)")
+    boolean quiet;
+
+    // Concluded values.
+    private boolean concluded;
+    private WorkloadKind workloadKind;
+    private LoadModel loadModel;
+    private long warmupNs;
+    private long durationNs;
+    private long drainTimeoutNs;
+    private long connectTimeoutNs;
+    private long spinNs;
+    private String effectiveNamePrefix;
+    private String effectiveLabel;
+
+    /**
+     * Parses command-line arguments (without subcommands) and concludes.
+     *
+     * @param args as typed.
+     * @return concluded options.
+     * @throws CommandLine.ParameterException on unknown options or bad values.
+     */
+    public static LoadGenOptions parse(final String... args)
+    {
+        final LoadGenOptions options = new LoadGenOptions();
+        final CommandLine commandLine = new CommandLine(options);
+        commandLine.parseArgs(args);
+        try
+        {
+            return options.conclude();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandLine.ParameterException(commandLine, ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Validates every setting once and fixes the values. Idempotent.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming the first bad setting as {@code --name=value: reason}.
+     */
+    public LoadGenOptions conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (null == host || host.isBlank())
+        {
+            throw bad("host", host, "must not be empty");
+        }
+        checkRange("port", port, 1, 65535);
+        workloadKind = null == workload ? null : WorkloadKind.fromOptionValue(workload);
+        if (null == workloadKind)
+        {
+            throw bad("workload", workload, "must be one of pairs, fanout, mesh");
+        }
+        loadModel = null == load ? null : LoadModel.fromOptionValue(load);
+        if (null == loadModel)
+        {
+            throw bad("load", load, "must be one of open, ping-pong, max");
+        }
+        checkRange("pairs", pairs, 1, MAX_PEERS / 2);
+        checkRange("senders", senders, 1, MAX_PEERS);
+        checkRange("fanout", fanout, 1, MAX_PEERS);
+        checkRange("peers", peers, 2, MAX_PEERS);
+        if (workloadKind == WorkloadKind.FANOUT && senders + fanout > MAX_PEERS)
+        {
+            throw bad("fanout", Integer.toString(fanout), "senders + fanout must be at most " + MAX_PEERS);
+        }
+        if (workloadKind == WorkloadKind.MESH && (long)peers * peers > Workload.MAX_STREAMS)
+        {
+            throw bad("peers", Integer.toString(peers), "a mesh of P peers tracks P x P streams; at most " +
+                (int)Math.sqrt(Workload.MAX_STREAMS) + " peers");
+        }
+        if (workloadKind == WorkloadKind.FANOUT && (long)senders * fanout > Workload.MAX_STREAMS)
+        {
+            throw bad("fanout", Integer.toString(fanout), "senders x fanout streams must be at most " +
+                Workload.MAX_STREAMS);
+        }
+        checkRange("rate", rate, 1, 100_000_000);
+        checkRange("in-flight", inFlight, 1, 1 << 20);
+        PayloadDescriptor.checkPayloadBytes(messageBytes);
+
+        warmupNs = durationNs("warmup", warmup, 0);
+        durationNs = durationNs("duration", duration, TimeUnit.MILLISECONDS.toNanos(100));
+        drainTimeoutNs = durationNs("drain-timeout", drainTimeout, 0);
+        connectTimeoutNs = durationNs("connect-timeout", connectTimeout, TimeUnit.MILLISECONDS.toNanos(1));
+        spinNs = durationNs("spin", spin, 0);
+        if (spinNs > TimeUnit.SECONDS.toNanos(1))
+        {
+            throw bad("spin", spin, "must be at most 1s");
+        }
+
+        effectiveNamePrefix = null != namePrefix ? namePrefix : "lg" + ProcessHandle.current().pid() + "-";
+        checkNamePrefix(effectiveNamePrefix);
+
+        effectiveLabel = null != label ? label : workloadKind.optionValue() + "-" + loadModel.optionValue();
+        if (effectiveLabel.isEmpty() || !effectiveLabel.matches("[A-Za-z0-9._-]+"))
+        {
+            throw bad("label", label, "must be non-empty letters, digits, '.', '_' or '-' (it names files)");
+        }
+
+        concluded = true;
+        return this;
+    }
+
+    private void checkNamePrefix(final String prefix)
+    {
+        final int longestName = prefix.getBytes(StandardCharsets.UTF_8).length +
+            Integer.toString(MAX_PEERS - 1).length();
+        if (longestName > MAX_NAME_BYTES)
+        {
+            throw bad("name-prefix", prefix, "names would exceed " + MAX_NAME_BYTES + " bytes");
+        }
+        for (int i = 0; i < prefix.length(); i++)
+        {
+            final char c = prefix.charAt(i);
+            if (c <= ' ' || c >= 127 || c == ',' || c == ':' || (c >= '0' && c <= '9' && i == prefix.length() - 1))
+            {
+                throw bad("name-prefix", prefix,
+                    "printable ASCII only, no space, ',' or ':', and not ending in a digit");
+            }
+        }
+    }
+
+    /** @return the workload topology these options describe. */
+    public Workload workloadTopology()
+    {
+        checkConcluded();
+        switch (workloadKind)
+        {
+            case PAIRS:
+                return Workload.pairs(pairs, effectiveNamePrefix);
+            case FANOUT:
+                return Workload.fanout(senders, fanout, effectiveNamePrefix);
+            default:
+                return Workload.mesh(peers, effectiveNamePrefix);
+        }
+    }
+
+    /** @return the effective settings, for printing at start-up. */
+    public String describe()
+    {
+        checkConcluded();
+        final StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "broker      %s:%d%n", host, port));
+        sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n",
+            workloadTopology().describe(), messageBytes));
+        switch (loadModel)
+        {
+            case OPEN:
+                sb.append(String.format(Locale.ROOT, "load        open loop, %d msg/s in total%s%n", rate,
+                    spinNs > 0 ? ", spin " + spinNs / 1000 + " us before each due time" : ", park until due"));
+                break;
+            case PING_PONG:
+                sb.append(String.format(Locale.ROOT, "load        ping-pong, one message in flight per sender%n"));
+                break;
+            default:
+                sb.append(String.format(Locale.ROOT, "load        max throughput, %d in flight per sender%n",
+                    inFlight));
+                break;
+        }
+        sb.append(String.format(Locale.ROOT, "time        warm-up %s, measured %s, drain timeout %s%n",
+            formatDuration(warmupNs), formatDuration(durationNs), formatDuration(drainTimeoutNs)));
+        sb.append(String.format(Locale.ROOT, "label       %s%s%n", effectiveLabel,
+            null == outDir ? "" : ", files in " + outDir));
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- chainable setters, for programmatic use
+
+    public LoadGenOptions host(final String host)
+    {
+        this.host = host;
+        return unconclude();
+    }
+
+    public LoadGenOptions port(final int port)
+    {
+        this.port = port;
+        return unconclude();
+    }
+
+    public LoadGenOptions outDir(final Path outDir)
+    {
+        this.outDir = outDir;
+        return unconclude();
+    }
+
+    private LoadGenOptions unconclude()
+    {
+        concluded = false;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- concluded values
+
+    public String host()
+    {
+        return host;
+    }
+
+    public int port()
+    {
+        return port;
+    }
+
+    public WorkloadKind workloadKind()
+    {
+        checkConcluded();
+        return workloadKind;
+    }
+
+    public LoadModel loadModel()
+    {
+        checkConcluded();
+        return loadModel;
+    }
+
+    /** @return open loop: total messages per second. */
+    public long ratePerSecond()
+    {
+        return rate;
+    }
+
+    /** @return closed loop: messages in flight per sender (1 for ping-pong). */
+    public int inFlightPerSender()
+    {
+        checkConcluded();
+        return loadModel == LoadModel.PING_PONG ? 1 : inFlight;
+    }
+
+    public int messageBytes()
+    {
+        return messageBytes;
+    }
+
+    public long warmupNs()
+    {
+        checkConcluded();
+        return warmupNs;
+    }
+
+    public long durationNs()
+    {
+        checkConcluded();
+        return durationNs;
+    }
+
+    public long drainTimeoutNs()
+    {
+        checkConcluded();
+        return drainTimeoutNs;
+    }
+
+    public long connectTimeoutNs()
+    {
+        checkConcluded();
+        return connectTimeoutNs;
+    }
+
+    public long spinNs()
+    {
+        checkConcluded();
+        return spinNs;
+    }
+
+    public long seed()
+    {
+        return seed;
+    }
+
+    public String namePrefix()
+    {
+        checkConcluded();
+        return effectiveNamePrefix;
+    }
+
+    /** @return the output directory, or null when no files are wanted. */
+    public Path outDir()
+    {
+        return outDir;
+    }
+
+    public String label()
+    {
+        checkConcluded();
+        return effectiveLabel;
+    }
+
+    public boolean allowErrors()
+    {
+        return allowErrors;
+    }
+
+    public boolean quiet()
+    {
+        return quiet;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void checkConcluded()
+    {
+        if (!concluded)
+        {
+            throw new IllegalStateException("call conclude() first");
+        }
+    }
+
+    private static void checkRange(final String name, final long value, final long min, final long max)
+    {
+        if (value < min || value > max)
+        {
+            throw bad(name, Long.toString(value), "must be between " + min + " and " + max);
+        }
+    }
+
+    private static IllegalArgumentException bad(final String name, final String value, final String reason)
+    {
+        return new IllegalArgumentException("--" + name + "=" + value + ": " + reason);
+    }
+
+    private static long durationNs(final String name, final String text, final long minNs)
+    {
+        final long ns = parseDurationNs(text);
+        if (ns < 0)
+        {
+            throw bad(name, text, "not a duration; use a number and a unit: ns, us, ms, s or m (e.g. 10s, 500ms)");
+        }
+        if (ns < minNs)
+        {
+            throw bad(name, text, "must be at least " + formatDuration(minNs));
+        }
+        if (ns > TimeUnit.HOURS.toNanos(24))
+        {
+            throw bad(name, text, "must be at most 24h");
+        }
+        return ns;
+    }
+
+    /**
+     * Parses {@code 0}, {@code 250ns}, {@code 100us}, {@code 500ms}, {@code 10s}, {@code 1.5s}, {@code 2m}.
+     *
+     * @param text as typed.
+     * @return nanoseconds, or -1 when the text is not a duration.
+     */
+    static long parseDurationNs(final String text)
+    {
+        if (null == text)
+        {
+            return -1;
+        }
+        final String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("0"))
+        {
+            return 0;
+        }
+        final java.util.regex.Matcher matcher = DURATION.matcher(t);
+        if (!matcher.matches())
+        {
+            return -1;
+        }
+        final long unitNs;
+        switch (matcher.group(2))
+        {
+            case "ns":
+                unitNs = 1L;
+                break;
+            case "us":
+                unitNs = 1_000L;
+                break;
+            case "ms":
+                unitNs = 1_000_000L;
+                break;
+            case "s":
+                unitNs = 1_000_000_000L;
+                break;
+            case "m":
+                unitNs = 60_000_000_000L;
+                break;
+            default:
+                unitNs = 3_600_000_000_000L;
+                break;
+        }
+        try
+        {
+            return new java.math.BigDecimal(matcher.group(1)).multiply(java.math.BigDecimal.valueOf(unitNs))
+                .setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+        }
+        catch (final ArithmeticException ex)
+        {
+            return -1;
+        }
+    }
+
+    /** @return e.g. {@code 10s}, {@code 500ms}, {@code 100us}. */
+    static String formatDuration(final long ns)
+    {
+        if (ns == 0)
+        {
+            return "0";
+        }
+        if (ns % 1_000_000_000L == 0)
+        {
+            return ns / 1_000_000_000L + "s";
+        }
+        if (ns % 1_000_000L == 0)
+        {
+            return ns / 1_000_000L + "ms";
+        }
+        if (ns % 1_000L == 0)
+        {
+            return ns / 1_000L + "us";
+        }
+        return ns + "ns";
+    }
+}

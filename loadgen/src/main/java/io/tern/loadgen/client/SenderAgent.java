@@ -1,0 +1,564 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen.client;
+
+import io.tern.loadgen.workload.LoadModel;
+import io.tern.loadgen.workload.PayloadDescriptor;
+import io.tern.loadgen.workload.Schedule;
+import io.tern.loadgen.workload.Workload;
+import io.tern.loadgen.workload.WorkloadKind;
+import org.HdrHistogram.SingleWriterRecorder;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Sends every sender's messages, on one thread ({@code loadgen-sender}) for all senders.
+ * <p>
+ * Open loop: message g of the run is due at {@link Schedule#dueTimeNs(long)} and belongs to sender {@code g mod S}.
+ * The agent parks until the next due time (optionally spinning the last {@code --spin} of it), then encodes every
+ * message that is due, up to a batch, each into its sender's write buffer, and writes each touched connection once.
+ * How late each message left compared with its due time is recorded into the send-lag recorder: it is the loadgen's
+ * own contribution to the corrected latency. If a connection's buffer is full (the broker is not reading), the
+ * schedule waits: messages go out late and their latency, measured from the due time, shows it.
+ * <p>
+ * Closed loop (ping-pong, max): each sender may have {@code in-flight} messages sent but not yet received (all K
+ * deliveries for fanout); the receiver publishes per-sender arrivals and unparks this thread when it is parked. The
+ * send lag then is the turnaround: from the read that freed a sender's window to the send it allowed.
+ * <p>
+ * Garbage free once running: lines are encoded into pre-allocated direct buffers, destination prefixes are built
+ * up front, the random source is a {@link SplittableRandom}, latency goes to a {@link SingleWriterRecorder}. The
+ * thread's allocated bytes over the measured period are kept for the summary to prove it.
+ * <p>
+ * Owns the write buffers, the per-stream sent counts and its recorder. Other threads read only {@link LoadCounters}
+ * and {@link #isParked()} while it runs, and the rest after {@link Thread#join()}.
+ */
+public final class SenderAgent implements Runnable
+{
+    private static final int SENT = 0;
+    private static final int BLOCKED = 1;
+    private static final int SKIPPED = 2;
+
+    /** At most this many due messages are encoded before the queued bytes are written. */
+    private static final int MAX_BATCH = 64;
+    /** While the broker is not taking our bytes, retry writing this often. */
+    private static final long WRITE_RETRY_PARK_NS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** Closed loop: longest park when every window is full; the receiver unparks us sooner. */
+    private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Open loop: give up the rest of the schedule when still this far behind after the measured period. */
+    private static final long GIVE_UP_BEHIND_NS = TimeUnit.SECONDS.toNanos(1);
+    /** After the last message, how long to keep trying to write queued bytes. */
+    private static final long FINAL_FLUSH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long MAX_RECORDABLE_NS = LatencyRecording.HIGHEST_TRACKABLE_NS;
+
+    private final Workload workload;
+    private final PeerConnection[] senderPeers;
+    private final Schedule schedule;
+    private final boolean closedLoop;
+    private final boolean mesh;
+    private final boolean fanout;
+    private final int payloadBytes;
+    private final long windowDeliveries;
+    private final int deliveriesPerMessage;
+    private final long spinNs;
+    private final byte[][] senderPrefixes;
+    private final byte[][] receiverPrefixes;
+    private final SplittableRandom random;
+    private final LoadCounters counters;
+    private final SingleWriterRecorder sendLagRecorder;
+    private final PeerConnection[] queued;
+    private final long[] streamSent;
+    private final long[] sentDeliveriesBySender;
+    private final boolean[] windowWasFull;
+    private final com.sun.management.ThreadMXBean threadMXBean;
+
+    private int queuedCount;
+    private long sentMessages;
+    private long sentDeliveries;
+    private long measuredSentMessages;
+    private long lastSendTimeNs;
+    private long writeFailures;
+    private long allocatedBytesAtMeasureStart = -1;
+    private long allocatedBytesAtEnd = -1;
+    private volatile boolean parked;
+    private volatile Throwable failure;
+
+    /**
+     * Called on the run's thread before this agent's thread starts.
+     *
+     * @param workload          topology.
+     * @param peers             connections indexed by peer.
+     * @param schedule          time line.
+     * @param model             load model.
+     * @param payloadBytes      text bytes per message.
+     * @param inFlightPerSender closed loop: messages in flight per sender.
+     * @param spinNs            how long to spin before a due time (open) or for a free slot (closed) instead of
+     *                          parking.
+     * @param seed              of the mesh destinations.
+     * @param counters          shared progress counters.
+     * @param sendLagRecorder   this agent's recorder, in ns.
+     */
+    public SenderAgent(
+        final Workload workload,
+        final PeerConnection[] peers,
+        final Schedule schedule,
+        final LoadModel model,
+        final int payloadBytes,
+        final int inFlightPerSender,
+        final long spinNs,
+        final long seed,
+        final LoadCounters counters,
+        final SingleWriterRecorder sendLagRecorder)
+    {
+        this.workload = workload;
+        this.schedule = schedule;
+        this.closedLoop = model.isClosedLoop();
+        this.mesh = workload.kind() == WorkloadKind.MESH;
+        this.fanout = workload.kind() == WorkloadKind.FANOUT;
+        this.payloadBytes = payloadBytes;
+        this.deliveriesPerMessage = workload.deliveriesPerMessage();
+        this.windowDeliveries = (long)inFlightPerSender * deliveriesPerMessage;
+        this.spinNs = spinNs;
+        this.random = new SplittableRandom(seed);
+        this.counters = counters;
+        this.sendLagRecorder = sendLagRecorder;
+
+        final int senders = workload.senderCount();
+        senderPeers = new PeerConnection[senders];
+        senderPrefixes = new byte[senders][];
+        for (int s = 0; s < senders; s++)
+        {
+            senderPeers[s] = peers[workload.peerOfSender(s)];
+            senderPrefixes[s] = workload.destinationPrefixOfSender(s);
+        }
+        receiverPrefixes = new byte[workload.receiverCount()][];
+        for (int r = 0; r < receiverPrefixes.length; r++)
+        {
+            receiverPrefixes[r] = workload.destinationPrefixOfReceiver(r);
+        }
+        queued = new PeerConnection[senders];
+        streamSent = new long[workload.streamCount()];
+        sentDeliveriesBySender = new long[senders];
+        windowWasFull = new boolean[senders];
+        threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+    }
+
+    /**
+     * The longest line this agent writes, for sizing write buffers.
+     *
+     * @param workload     topology.
+     * @param payloadBytes text bytes per message.
+     * @return bytes including the newline.
+     */
+    public static int maxLineBytes(final Workload workload, final int payloadBytes)
+    {
+        int longestPrefix = 0;
+        for (int s = 0; s < workload.senderCount(); s++)
+        {
+            longestPrefix = Math.max(longestPrefix, workload.destinationPrefixOfSender(s).length);
+        }
+        for (int r = 0; r < workload.receiverCount(); r++)
+        {
+            longestPrefix = Math.max(longestPrefix, workload.destinationPrefixOfReceiver(r).length);
+        }
+        return longestPrefix + payloadBytes + 1;
+    }
+
+    @Override
+    public void run()
+    {
+        try
+        {
+            if (closedLoop)
+            {
+                runClosedLoop();
+            }
+            else
+            {
+                runOpenLoop();
+            }
+            finalFlush();
+        }
+        catch (final Throwable t)
+        {
+            failure = t;
+        }
+        finally
+        {
+            allocatedBytesAtEnd = threadMXBean.getCurrentThreadAllocatedBytes();
+            publish();
+        }
+    }
+
+    private void runOpenLoop()
+    {
+        final int senders = workload.senderCount();
+        final long endNs = schedule.measureEndNs();
+        long messageIndex = 0;
+        long dueNs = schedule.dueTimeNs(messageIndex);
+
+        while (dueNs - endNs < 0)
+        {
+            long nowNs = System.nanoTime();
+            markMeasureStart(nowNs);
+            if (nowNs - endNs >= GIVE_UP_BEHIND_NS)
+            {
+                break; // hopelessly behind: the summary shows the messages never sent
+            }
+
+            int batch = 0;
+            boolean blocked = false;
+            while (dueNs - nowNs <= 0 && dueNs - endNs < 0 && batch < MAX_BATCH)
+            {
+                final int result = trySend((int)(messageIndex % senders), dueNs);
+                if (result == BLOCKED)
+                {
+                    blocked = true;
+                    break;
+                }
+                messageIndex++;
+                batch++;
+                dueNs = schedule.dueTimeNs(messageIndex);
+            }
+            flushQueued();
+            publish();
+
+            if (batch == MAX_BATCH)
+            {
+                continue; // behind schedule: no waiting
+            }
+            if (blocked)
+            {
+                LockSupport.parkNanos(WRITE_RETRY_PARK_NS);
+                continue;
+            }
+            nowNs = System.nanoTime();
+            final long waitNs = dueNs - nowNs;
+            if (waitNs > spinNs)
+            {
+                LockSupport.parkNanos(Math.min(waitNs - spinNs, queuedCount > 0 ? WRITE_RETRY_PARK_NS : waitNs));
+            }
+            else if (waitNs > 0)
+            {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private void runClosedLoop()
+    {
+        final int senders = workload.senderCount();
+        final long endNs = schedule.measureEndNs();
+        long idleSinceNs = 0;
+        boolean idle = false;
+
+        while (true)
+        {
+            final long nowNs = System.nanoTime();
+            markMeasureStart(nowNs);
+            if (nowNs - endNs >= 0)
+            {
+                break;
+            }
+
+            int sent = 0;
+            for (int s = 0; s < senders; s++)
+            {
+                long outstanding = sentDeliveriesBySender[s] - counters.receivedBySender.getAcquire(s);
+                if (outstanding + deliveriesPerMessage > windowDeliveries)
+                {
+                    windowWasFull[s] = true;
+                    continue;
+                }
+                while (outstanding + deliveriesPerMessage <= windowDeliveries)
+                {
+                    if (trySend(s, 0) != SENT)
+                    {
+                        break;
+                    }
+                    if (windowWasFull[s])
+                    {
+                        windowWasFull[s] = false;
+                        if (schedule.isMeasured(lastSendTimeNs))
+                        {
+                            // Turnaround: from the read that freed this sender's window to this send.
+                            final long freedAtNs = counters.lastDeliveryNsBySender.getAcquire(s);
+                            sendLagRecorder.recordValue(clamp(lastSendTimeNs - freedAtNs));
+                        }
+                    }
+                    outstanding += deliveriesPerMessage;
+                    sent++;
+                }
+            }
+            flushQueued();
+            publish();
+
+            if (sent > 0)
+            {
+                idle = false;
+                continue;
+            }
+            if (queuedCount > 0)
+            {
+                LockSupport.parkNanos(WRITE_RETRY_PARK_NS);
+                continue;
+            }
+            if (spinNs > 0)
+            {
+                if (!idle)
+                {
+                    idle = true;
+                    idleSinceNs = nowNs;
+                }
+                if (nowNs - idleSinceNs < spinNs)
+                {
+                    Thread.onSpinWait();
+                    continue;
+                }
+            }
+            // Dekker-style hand-shake with the receiver: publish 'parked' (volatile write), then re-check the windows
+            // with volatile reads; the receiver publishes arrivals, fences, then reads 'parked'. One of us sees the
+            // other, so a wake-up is never lost (and the park is bounded anyway).
+            parked = true;
+            if (!anyWindowOpen())
+            {
+                LockSupport.parkNanos(Math.min(IDLE_PARK_NS, endNs - nowNs));
+            }
+            parked = false;
+        }
+    }
+
+    private boolean anyWindowOpen()
+    {
+        for (int s = 0; s < sentDeliveriesBySender.length; s++)
+        {
+            if (sentDeliveriesBySender[s] - counters.receivedBySender.get(s) + deliveriesPerMessage <= windowDeliveries)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Encodes one message of a sender into its write buffer.
+     *
+     * @param sender    index.
+     * @param dueTimeNs open loop: its due time; ignored by closed loops, where it is the send time.
+     * @return {@link #SENT}, {@link #BLOCKED} (buffer full, try later) or {@link #SKIPPED} (connection failed).
+     */
+    private int trySend(final int sender, final long dueTimeNs)
+    {
+        final PeerConnection peer = senderPeers[sender];
+        if (peer.writeFailed)
+        {
+            return SKIPPED;
+        }
+
+        int receiver = sender;
+        final byte[] prefix;
+        if (mesh)
+        {
+            receiver = random.nextInt(workload.receiverCount() - 1);
+            if (receiver >= sender)
+            {
+                receiver++;
+            }
+            prefix = receiverPrefixes[receiver];
+        }
+        else
+        {
+            prefix = senderPrefixes[sender];
+        }
+
+        final ByteBuffer buffer = peer.writeBuffer;
+        final int lineBytes = prefix.length + payloadBytes + 1;
+        if (buffer.remaining() < lineBytes)
+        {
+            flush(peer);
+            if (peer.writeFailed)
+            {
+                return SKIPPED;
+            }
+            if (buffer.remaining() < lineBytes)
+            {
+                return BLOCKED;
+            }
+        }
+
+        final int stream = workload.streamIndex(sender, fanout ? 0 : receiver);
+        final long sequence = streamSent[stream];
+        final long sendTimeNs = System.nanoTime();
+        final long dueNs = closedLoop ? sendTimeNs : dueTimeNs;
+
+        final int lineStart = buffer.position();
+        buffer.put(prefix);
+        PayloadDescriptor.encode(buffer, lineStart + prefix.length, payloadBytes, sender, sequence, dueNs, sendTimeNs);
+        buffer.position(lineStart + prefix.length + payloadBytes);
+        buffer.put((byte)'\n');
+
+        if (fanout)
+        {
+            for (int i = stream, end = stream + deliveriesPerMessage; i < end; i++)
+            {
+                streamSent[i]++;
+            }
+        }
+        else
+        {
+            streamSent[stream]++;
+        }
+        sentMessages++;
+        sentDeliveries += deliveriesPerMessage;
+        sentDeliveriesBySender[sender] += deliveriesPerMessage;
+        lastSendTimeNs = sendTimeNs;
+        if (schedule.isMeasured(dueNs))
+        {
+            measuredSentMessages++;
+            if (!closedLoop)
+            {
+                sendLagRecorder.recordValue(clamp(sendTimeNs - dueNs));
+            }
+        }
+
+        if (!peer.writeQueued)
+        {
+            peer.writeQueued = true;
+            queued[queuedCount++] = peer;
+        }
+        return SENT;
+    }
+
+    /** Writes every connection that has queued bytes, once each; keeps those the socket did not take. */
+    private void flushQueued()
+    {
+        int kept = 0;
+        for (int i = 0; i < queuedCount; i++)
+        {
+            final PeerConnection peer = queued[i];
+            flush(peer);
+            if (peer.writeBuffer.position() > 0 && !peer.writeFailed)
+            {
+                queued[kept++] = peer;
+            }
+            else
+            {
+                peer.writeQueued = false;
+            }
+        }
+        for (int i = kept; i < queuedCount; i++)
+        {
+            queued[i] = null;
+        }
+        queuedCount = kept;
+    }
+
+    private void flush(final PeerConnection peer)
+    {
+        try
+        {
+            peer.flush();
+        }
+        catch (final IOException ex)
+        {
+            // The connection is gone: its queued messages are counted sent and will show up as lost; the receiver
+            // counts the disconnect. Keep sending for the other senders.
+            peer.writeFailed = true;
+            peer.writeBuffer.clear();
+            writeFailures++;
+        }
+    }
+
+    private void finalFlush()
+    {
+        final long deadlineNs = System.nanoTime() + FINAL_FLUSH_TIMEOUT_NS;
+        flushQueued();
+        while (queuedCount > 0 && System.nanoTime() - deadlineNs < 0)
+        {
+            LockSupport.parkNanos(WRITE_RETRY_PARK_NS);
+            flushQueued();
+        }
+    }
+
+    private void markMeasureStart(final long nowNs)
+    {
+        if (allocatedBytesAtMeasureStart < 0 && schedule.isMeasured(nowNs))
+        {
+            allocatedBytesAtMeasureStart = threadMXBean.getCurrentThreadAllocatedBytes();
+        }
+    }
+
+    private void publish()
+    {
+        counters.sentMessages.setRelease(sentMessages);
+        counters.sentDeliveries.setRelease(sentDeliveries);
+    }
+
+    private static long clamp(final long valueNs)
+    {
+        return valueNs < 0 ? 0 : Math.min(valueNs, MAX_RECORDABLE_NS);
+    }
+
+    /** @return true while parked waiting for a window; read by the receiver thread. */
+    boolean isParked()
+    {
+        return parked;
+    }
+
+    // ---------------------------------------------------------------- read after join
+
+    /** @return per stream, messages sent on it. Read after the thread has been joined. */
+    public long[] streamSent()
+    {
+        return streamSent;
+    }
+
+    public long sentMessages()
+    {
+        return sentMessages;
+    }
+
+    public long sentDeliveries()
+    {
+        return sentDeliveries;
+    }
+
+    /** @return messages sent whose due time is in the measured period. */
+    public long measuredSentMessages()
+    {
+        return measuredSentMessages;
+    }
+
+    /** @return bytes still queued, never written, when the agent stopped. */
+    public long unwrittenBytes()
+    {
+        long bytes = 0;
+        for (final PeerConnection peer : senderPeers)
+        {
+            bytes += peer.writeBuffer.position();
+        }
+        return bytes;
+    }
+
+    public long writeFailures()
+    {
+        return writeFailures;
+    }
+
+    /** @return bytes this thread allocated from the start of the measured period until it stopped, or -1. */
+    public long allocatedBytesWhileMeasuring()
+    {
+        return allocatedBytesAtMeasureStart < 0 || allocatedBytesAtEnd < 0 ?
+            -1 : allocatedBytesAtEnd - allocatedBytesAtMeasureStart;
+    }
+
+    /** @return the exception that stopped the agent, or null. */
+    public Throwable failure()
+    {
+        return failure;
+    }
+}

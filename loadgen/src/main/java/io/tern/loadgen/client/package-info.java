@@ -1,0 +1,20 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+/**
+ * Clients of the broker: connecting and registering peers, and the two agents that send and receive for all of
+ * them over NIO.
+ * <ul>
+ *   <li>{@link io.tern.loadgen.client.Registrar}: calling thread, before the agents start. Owns every connection
+ *       until then; thread start hands them over.</li>
+ *   <li>{@link io.tern.loadgen.client.SenderAgent}: thread {@code loadgen-sender}. Owns the write buffers, the
+ *       per-stream sent counts, the send-lag recorder; the only writer of the {@code sent...} counters.</li>
+ *   <li>{@link io.tern.loadgen.client.ReceiverAgent}: thread {@code loadgen-receiver}. Owns the selector, the read
+ *       buffers, the {@link io.tern.loadgen.client.StreamChecker}, the corrected and uncorrected recorders; the only
+ *       writer of the receive counters and the per-sender arrival counts that closed loops read.</li>
+ *   <li>{@link io.tern.loadgen.client.LoadCounters}: single writer per field, read by anyone with acquire.</li>
+ * </ul>
+ * Anything else an agent holds is read by the calling thread only after joining it. Recording paths allocate
+ * nothing; each agent measures its own allocated bytes over the measured period to show it.
+ */
+package io.tern.loadgen.client;

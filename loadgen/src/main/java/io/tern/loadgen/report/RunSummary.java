@@ -1,0 +1,321 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen.report;
+
+import org.HdrHistogram.Histogram;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Everything a run found, and its text and JSON forms. Built once by the run's thread after the agents stopped;
+ * immutable after. Latency values are recorded in nanoseconds and shown in microseconds.
+ *
+ * @param label                  name of the run.
+ * @param date                   when it ran, ISO-8601.
+ * @param broker                 host:port.
+ * @param workload               one-line description of the topology.
+ * @param workloadKind           pairs, fanout or mesh.
+ * @param loadModel              open, ping-pong or max.
+ * @param peers                  connections opened.
+ * @param senders                sending peers.
+ * @param receivers              receiving peers.
+ * @param deliveriesPerMessage   K for fanout, else 1.
+ * @param messageBytes           text bytes per message.
+ * @param inFlightPerSender      closed loop window, or 0 for open loop.
+ * @param offeredRatePerSecond   open loop rate, or 0 for closed loops.
+ * @param warmupSeconds          unrecorded warm-up.
+ * @param durationSeconds        measured period.
+ * @param achievedSendRatePerSecond     messages due in the measured period that were sent, per second.
+ * @param achievedDeliveryRatePerSecond of those, deliveries that arrived, per second.
+ * @param scheduledMessages      open loop: messages due in the measured period; 0 for closed loops.
+ * @param counts                 integrity counts over the whole run (warm-up included).
+ * @param corrected              arrival minus due time (ns), measured period.
+ * @param uncorrected            arrival minus send time (ns), measured period.
+ * @param sendLag                send minus due time (open) or turnaround (closed), ns.
+ * @param senderAllocatedBytes   allocated by the sender thread while measuring, or -1 if unknown.
+ * @param receiverAllocatedBytes allocated by the receiver thread while measuring, or -1 if unknown.
+ * @param warnings               self-check warnings.
+ * @param problems               first few error lines, corrupt lines, disconnects, agent failures.
+ * @param ok                     true when the run is clean (or errors are allowed).
+ * @param exitCode               what the process exits with.
+ */
+public record RunSummary(
+    String label,
+    String date,
+    String broker,
+    String workload,
+    String workloadKind,
+    String loadModel,
+    int peers,
+    int senders,
+    int receivers,
+    int deliveriesPerMessage,
+    int messageBytes,
+    int inFlightPerSender,
+    long offeredRatePerSecond,
+    double warmupSeconds,
+    double durationSeconds,
+    double achievedSendRatePerSecond,
+    double achievedDeliveryRatePerSecond,
+    long scheduledMessages,
+    Counts counts,
+    Histogram corrected,
+    Histogram uncorrected,
+    Histogram sendLag,
+    long senderAllocatedBytes,
+    long receiverAllocatedBytes,
+    List<String> warnings,
+    List<String> problems,
+    boolean ok,
+    int exitCode)
+{
+    /** Percentiles reported, in the order shown. */
+    public static final double[] PERCENTILES = {50.0, 90.0, 99.0, 99.9, 99.99};
+    private static final String[] PERCENTILE_NAMES = {"p50", "p90", "p99", "p99.9", "p99.99"};
+    private static final String[] PERCENTILE_KEYS = {"p50", "p90", "p99", "p99_9", "p99_99"};
+
+    /**
+     * Integrity counts.
+     *
+     * @param sentMessages       lines sent.
+     * @param expectedDeliveries deliveries those lines ask for.
+     * @param received           run messages that arrived, intact or not, duplicates included.
+     * @param lost               sent and never arrived intact (a corrupt message counts here too).
+     * @param duplicated         arrived more than once.
+     * @param outOfOrder         arrived after a later message of the same stream.
+     * @param corrupt            failed the payload checks, unparseable, or misrouted.
+     * @param errorLines         {@code error: ...} lines from the broker.
+     * @param disconnects        connections the broker closed.
+     */
+    public record Counts(
+        long sentMessages,
+        long expectedDeliveries,
+        long received,
+        long lost,
+        long duplicated,
+        long outOfOrder,
+        long corrupt,
+        long errorLines,
+        long disconnects)
+    {
+        /** @return true when nothing was lost, duplicated, out of order or corrupt and the broker raised nothing. */
+        public boolean clean()
+        {
+            return lost == 0 && duplicated == 0 && outOfOrder == 0 && corrupt == 0 && errorLines == 0 &&
+                disconnects == 0;
+        }
+    }
+
+    /**
+     * Self-checks: is the loadgen itself the bottleneck of what it reports?
+     *
+     * @param closedLoop                true for ping-pong and max.
+     * @param offeredRatePerSecond      open loop rate.
+     * @param achievedSendRatePerSecond measured send rate.
+     * @param sendLag                   send lag (open) or turnaround (closed), ns.
+     * @param uncorrected               latency from the send time, ns.
+     * @return warnings, empty when none.
+     */
+    public static List<String> selfCheck(
+        final boolean closedLoop,
+        final long offeredRatePerSecond,
+        final double achievedSendRatePerSecond,
+        final Histogram sendLag,
+        final Histogram uncorrected)
+    {
+        final List<String> warnings = new ArrayList<>();
+        if (!closedLoop && achievedSendRatePerSecond < 0.99 * offeredRatePerSecond)
+        {
+            warnings.add(String.format(Locale.ROOT,
+                "the senders fell behind their schedule: %.1f msg/s sent of %d offered; messages that were due but " +
+                "never sent are not in the latency histograms", achievedSendRatePerSecond, offeredRatePerSecond));
+        }
+        if (sendLag.getTotalCount() > 0 && uncorrected.getTotalCount() > 0)
+        {
+            final String what = closedLoop ?
+                "the loadgen's own turnaround (arrival to next send)" : "how late the senders sent (send lag)";
+            final double[] qs = {99.0, 100.0};
+            final String[] names = {"p99", "max"};
+            for (int i = 0; i < qs.length; i++)
+            {
+                final long lag = sendLag.getValueAtPercentile(qs[i]);
+                final long latency = uncorrected.getValueAtPercentile(qs[i]);
+                if (lag > latency)
+                {
+                    warnings.add(String.format(Locale.ROOT,
+                        "%s at %s, %.1f us, exceeds the latency it measured there, %.1f us: the loadgen, not the " +
+                        "broker, dominates these numbers (%s)", what, names[i], lag / 1000.0, latency / 1000.0,
+                        closedLoop ? "fewer peers, or another machine for the loadgen" :
+                            "try --spin 100us, a lower --rate, fewer peers, or another machine for the loadgen"));
+                }
+            }
+        }
+        return warnings;
+    }
+
+    /** @return the human-readable summary printed at the end of a run. */
+    public String toText()
+    {
+        final StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%n== tern loadgen summary: %s (%s) ==%n", label, date));
+        sb.append(String.format(Locale.ROOT, "broker      %s%n", broker));
+        sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n", workload, messageBytes));
+        if (offeredRatePerSecond > 0)
+        {
+            sb.append(String.format(Locale.ROOT, "load        open loop, offered %d msg/s; warm-up %s s, measured %s s%n",
+                offeredRatePerSecond, number(warmupSeconds), number(durationSeconds)));
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "load        %s, %d in flight per sender; warm-up %s s, measured %s s%n",
+                loadModel, inFlightPerSender, number(warmupSeconds), number(durationSeconds)));
+        }
+        sb.append(String.format(Locale.ROOT,
+            "achieved    %.1f msg/s sent, %.1f deliveries/s received (messages due in the measured period)%n",
+            achievedSendRatePerSecond, achievedDeliveryRatePerSecond));
+        sb.append(String.format(Locale.ROOT,
+            "counts      sent %d msgs = %d deliveries; received %d; lost %d; duplicated %d; out of order %d; " +
+            "corrupt %d; error lines %d; disconnects %d%n",
+            counts.sentMessages, counts.expectedDeliveries, counts.received, counts.lost, counts.duplicated,
+            counts.outOfOrder, counts.corrupt, counts.errorLines, counts.disconnects));
+        sb.append(String.format(Locale.ROOT, "latency us  %10s %10s %10s %10s %10s %10s %10s%n",
+            "p50", "p90", "p99", "p99.9", "p99.99", "max", "count"));
+        row(sb, offeredRatePerSecond > 0 ? "corrected" : "corrected*", corrected);
+        row(sb, "uncorrected", uncorrected);
+        row(sb, offeredRatePerSecond > 0 ? "send lag" : "turnaround", sendLag);
+        if (offeredRatePerSecond == 0)
+        {
+            sb.append("            * closed loop: no schedule, so corrected = uncorrected (from the send time)\n");
+        }
+        sb.append(String.format(Locale.ROOT, "allocation  sender %s, receiver %s while measuring%n",
+            bytes(senderAllocatedBytes), bytes(receiverAllocatedBytes)));
+        for (final String warning : warnings)
+        {
+            sb.append("WARNING     ").append(warning).append('\n');
+        }
+        for (final String problem : problems)
+        {
+            sb.append("problem     ").append(problem).append('\n');
+        }
+        sb.append(String.format(Locale.ROOT, "result      %s (exit %d)%n",
+            counts.clean() && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
+        return sb.toString();
+    }
+
+    /** @return the machine-readable summary. */
+    public String toJson()
+    {
+        final JsonWriter json = new JsonWriter();
+        json.beginObject(null)
+            .value("label", label)
+            .value("date", date)
+            .value("broker", broker)
+            .value("workload", workloadKind)
+            .value("workloadDescription", workload)
+            .value("load", loadModel)
+            .value("peers", peers)
+            .value("senders", senders)
+            .value("receivers", receivers)
+            .value("deliveriesPerMessage", deliveriesPerMessage)
+            .value("messageBytes", messageBytes)
+            .value("inFlightPerSender", inFlightPerSender)
+            .value("offeredRatePerSecond", offeredRatePerSecond)
+            .value("warmupSeconds", warmupSeconds)
+            .value("durationSeconds", durationSeconds)
+            .value("achievedSendRatePerSecond", achievedSendRatePerSecond)
+            .value("achievedDeliveryRatePerSecond", achievedDeliveryRatePerSecond)
+            .value("scheduledMessages", scheduledMessages);
+        json.beginObject("counts")
+            .value("sent", counts.sentMessages)
+            .value("expectedDeliveries", counts.expectedDeliveries)
+            .value("received", counts.received)
+            .value("lost", counts.lost)
+            .value("duplicated", counts.duplicated)
+            .value("outOfOrder", counts.outOfOrder)
+            .value("corrupt", counts.corrupt)
+            .value("errorLines", counts.errorLines)
+            .value("disconnects", counts.disconnects)
+            .endObject();
+        json.beginObject("latencyMicros");
+        histogram(json, "corrected", corrected);
+        histogram(json, "uncorrected", uncorrected);
+        histogram(json, "sendLag", sendLag);
+        json.endObject();
+        json.beginObject("allocatedBytesWhileMeasuring")
+            .value("sender", senderAllocatedBytes)
+            .value("receiver", receiverAllocatedBytes)
+            .endObject();
+        json.beginArray("warnings");
+        for (final String warning : warnings)
+        {
+            json.value(null, warning);
+        }
+        json.endArray();
+        json.beginArray("problems");
+        for (final String problem : problems)
+        {
+            json.value(null, problem);
+        }
+        json.endArray();
+        json.value("ok", ok).value("exitCode", exitCode).endObject();
+        return json.toString();
+    }
+
+    private static void histogram(final JsonWriter json, final String name, final Histogram histogram)
+    {
+        json.beginObject(name).value("count", histogram.getTotalCount());
+        final boolean empty = histogram.getTotalCount() == 0;
+        for (int i = 0; i < PERCENTILES.length; i++)
+        {
+            json.value(PERCENTILE_KEYS[i], empty ? Double.NaN : micros(histogram.getValueAtPercentile(PERCENTILES[i])));
+        }
+        json.value("max", empty ? Double.NaN : micros(histogram.getMaxValue()))
+            .value("mean", empty ? Double.NaN : histogram.getMean() / 1000.0)
+            .endObject();
+    }
+
+    private static void row(final StringBuilder sb, final String name, final Histogram histogram)
+    {
+        sb.append(String.format(Locale.ROOT, "%-11s", name));
+        if (histogram.getTotalCount() == 0)
+        {
+            for (int i = 0; i <= PERCENTILES.length; i++)
+            {
+                sb.append(String.format(Locale.ROOT, " %10s", "-"));
+            }
+        }
+        else
+        {
+            for (final double percentile : PERCENTILES)
+            {
+                sb.append(String.format(Locale.ROOT, " %10.1f", micros(histogram.getValueAtPercentile(percentile))));
+            }
+            sb.append(String.format(Locale.ROOT, " %10.1f", micros(histogram.getMaxValue())));
+        }
+        sb.append(String.format(Locale.ROOT, " %10d%n", histogram.getTotalCount()));
+    }
+
+    /** @return the names used in the text summary for {@link #PERCENTILES}. */
+    public static String[] percentileNames()
+    {
+        return PERCENTILE_NAMES.clone();
+    }
+
+    static double micros(final long ns)
+    {
+        return ns / 1000.0;
+    }
+
+    private static String number(final double value)
+    {
+        return new java.math.BigDecimal(String.format(Locale.ROOT, "%.3f", value)).stripTrailingZeros().toPlainString();
+    }
+
+    private static String bytes(final long bytes)
+    {
+        return bytes < 0 ? "unknown" : bytes + " B";
+    }
+}

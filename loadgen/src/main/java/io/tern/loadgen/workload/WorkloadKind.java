@@ -1,0 +1,39 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen.workload;
+
+import java.util.Locale;
+
+/** Who sends to whom. */
+public enum WorkloadKind
+{
+    /** N senders, N receivers; sender i sends only to receiver i. */
+    PAIRS,
+    /** S senders, K receivers; every message of every sender is addressed to all K receivers in one line. */
+    FANOUT,
+    /** P peers, each both sender and receiver; each message goes to one other peer chosen at random. */
+    MESH;
+
+    /** @return the spelling used on the command line. */
+    public String optionValue()
+    {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * @param text as typed.
+     * @return the kind, or null if there is none of that name.
+     */
+    public static WorkloadKind fromOptionValue(final String text)
+    {
+        for (final WorkloadKind kind : values())
+        {
+            if (kind.optionValue().equalsIgnoreCase(text.trim()))
+            {
+                return kind;
+            }
+        }
+        return null;
+    }
+}

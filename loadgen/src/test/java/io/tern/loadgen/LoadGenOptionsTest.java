@@ -1,0 +1,114 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen;
+
+import io.tern.loadgen.workload.LoadModel;
+import io.tern.loadgen.workload.WorkloadKind;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class LoadGenOptionsTest
+{
+    @Test
+    void shouldDefaultToTenPairsOpenLoopAgainstLocalPort8080()
+    {
+        final LoadGenOptions options = LoadGenOptions.parse();
+        assertEquals("127.0.0.1", options.host());
+        assertEquals(8080, options.port());
+        assertEquals(WorkloadKind.PAIRS, options.workloadKind());
+        assertEquals(LoadModel.OPEN, options.loadModel());
+        assertEquals(10_000, options.ratePerSecond());
+        assertEquals(20, options.workloadTopology().peerCount());
+        assertEquals(2_000_000_000L, options.warmupNs());
+        assertEquals(10_000_000_000L, options.durationNs());
+        assertEquals(0, options.spinNs());
+        assertEquals("pairs-open", options.label());
+        assertNull(options.outDir());
+        assertFalse(options.allowErrors());
+    }
+
+    @Test
+    void shouldParseDurationsWithUnits()
+    {
+        assertEquals(0, LoadGenOptions.parseDurationNs("0"));
+        assertEquals(250, LoadGenOptions.parseDurationNs("250ns"));
+        assertEquals(100_000, LoadGenOptions.parseDurationNs("100us"));
+        assertEquals(500_000_000, LoadGenOptions.parseDurationNs("500ms"));
+        assertEquals(1_500_000_000, LoadGenOptions.parseDurationNs("1.5s"));
+        assertEquals(120_000_000_000L, LoadGenOptions.parseDurationNs("2m"));
+        assertEquals(-1, LoadGenOptions.parseDurationNs("10"));
+        assertEquals(-1, LoadGenOptions.parseDurationNs("-1s"));
+        assertEquals(-1, LoadGenOptions.parseDurationNs("fast"));
+    }
+
+    @Test
+    void shouldTreatPingPongAsOneInFlight()
+    {
+        assertEquals(1, LoadGenOptions.parse("--load", "ping-pong", "--in-flight", "50").inFlightPerSender());
+        assertEquals(50, LoadGenOptions.parse("--load", "max", "--in-flight", "50").inFlightPerSender());
+    }
+
+    @Test
+    void shouldExitWithUsageErrorNamingTheBadSetting()
+    {
+        assertUsageError("--rate=0", "--rate", "0");
+        assertUsageError("--workload=star", "--workload", "star");
+        assertUsageError("--load=closed", "--load", "closed");
+        assertUsageError("--duration=10", "--duration", "10");
+        assertUsageError("--message-bytes=10", "--message-bytes", "10");
+        assertUsageError("--name-prefix=a:b", "--name-prefix", "a:b");
+        assertUsageError("--peers=1", "--workload", "mesh", "--peers", "1");
+        assertUsageError("--port=70000", "--port", "70000");
+        assertUsageError("--peers=3000: a mesh of P peers tracks P x P streams", "--workload", "mesh", "--peers", "3000");
+        assertUsageError("Unknown option: '--bogus'", "--bogus");
+        assertUsageError("Invalid value for option '--pairs'", "--pairs", "many");
+    }
+
+    @Test
+    void shouldListEveryOptionWithItsDefaultInHelp()
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, LoadGenMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), "--help"));
+        final String help = out.toString(StandardCharsets.UTF_8);
+
+        for (final OptionSpec option : new CommandLine(new LoadGenMain()).getCommandSpec().options())
+        {
+            assertTrue(help.contains(option.longestName()), option.longestName() + " missing from help");
+            if (option.usageHelp() || option.versionHelp())
+            {
+                continue;
+            }
+            final String description = String.join(" ", option.description());
+            if (null != option.defaultValue() && !option.type().equals(boolean.class))
+            {
+                assertTrue(help.contains("Default: " + option.defaultValue()), option.longestName() + " default");
+            }
+            else
+            {
+                assertTrue(description.contains("(default: "), option.longestName() + " names its default");
+            }
+        }
+        assertTrue(help.contains("plot"), "subcommand listed");
+    }
+
+    private static void assertUsageError(final String expected, final String... args)
+    {
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final int exitCode = LoadGenMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8), args);
+        final String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(LoadGen.EXIT_USAGE, exitCode, text);
+        assertTrue(text.contains(expected), "expected '" + expected + "' in: " + text);
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing was run");
+    }
+}
