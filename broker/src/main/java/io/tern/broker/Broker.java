@@ -64,10 +64,12 @@ public final class Broker implements AutoCloseable
             config.maxConnections(),
             Math.min(MAX_READER_BATCH, config.ringSize()),
             config.idleStrategy(),
-            config.flushTimeoutMs()),
+            config.flushTimeoutMs(),
+            config.nameTimeoutMs()),
             new DisruptorInboundSink(disruptor.getRingBuffer()));
 
-        router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.maxConnections());
+        router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
+            config.maxConnections());
         disruptor.handleEventsWith(router);
         disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
     }

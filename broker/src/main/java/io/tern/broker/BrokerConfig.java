@@ -41,7 +41,9 @@ public final class BrokerConfig
         IDLE_STRATEGY("idle-strategy", "block", "",
             "how reader and writer threads wait for work: block (in the selector) | backoff (spin, yield, then block) | busy-spin"),
         FLUSH_TIMEOUT_MS("flush-timeout-ms", "2000", "ms",
-            "deadline to flush queued output to a connection being closed, and to all of them at shutdown");
+            "deadline to flush queued output to a connection being closed, and to all of them at shutdown"),
+        NAME_TIMEOUT_MS("name-timeout-ms", "10000", "ms",
+            "a connection that sends no complete name line this long after connecting is closed; 0 = no deadline");
 
         private final String optionName;
         private final String defaultValue;
@@ -114,6 +116,7 @@ public final class BrokerConfig
     private WaitStrategyKind waitStrategy;
     private io.tern.transport.IdleStrategyKind idleStrategy;
     private long flushTimeoutMs;
+    private long nameTimeoutMs;
 
     public BrokerConfig()
     {
@@ -226,6 +229,11 @@ public final class BrokerConfig
         return set(Setting.FLUSH_TIMEOUT_MS, Long.toString(ms));
     }
 
+    public BrokerConfig nameTimeoutMs(final long ms)
+    {
+        return set(Setting.NAME_TIMEOUT_MS, Long.toString(ms));
+    }
+
     /**
      * Validates every setting and fixes the values. Idempotent.
      *
@@ -269,6 +277,7 @@ public final class BrokerConfig
         waitStrategy = enumValue(Setting.WAIT_STRATEGY, WaitStrategyKind.class);
         idleStrategy = enumValue(Setting.IDLE_STRATEGY, io.tern.transport.IdleStrategyKind.class);
         flushTimeoutMs = longIn(Setting.FLUSH_TIMEOUT_MS, 0, 3_600_000);
+        nameTimeoutMs = longIn(Setting.NAME_TIMEOUT_MS, 0, 86_400_000);
 
         concluded = true;
         return this;
@@ -416,6 +425,12 @@ public final class BrokerConfig
     {
         checkConcluded();
         return flushTimeoutMs;
+    }
+
+    public long nameTimeoutMs()
+    {
+        checkConcluded();
+        return nameTimeoutMs;
     }
 
     private IllegalArgumentException bad(final Setting setting, final String reason)

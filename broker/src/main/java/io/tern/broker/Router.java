@@ -50,6 +50,7 @@ final class Router implements EventHandler<InboundEvent>
     private final int maxNameBytes;
     private final byte[] nameTooLong;
     private final byte[] lineTooLong;
+    private final byte[] nameTimeout;
     private final Object2ObjectHashMap<NameKey, Peer> peersByName;
     private final NameKey lookupKey = new NameKey();
     private final Peer[] dirtyPeers;
@@ -57,12 +58,18 @@ final class Router implements EventHandler<InboundEvent>
     private final AtomicLong slowConsumerDisconnects = new AtomicLong();
     private final AtomicLong messagesDelivered = new AtomicLong();
 
-    Router(final Transport transport, final int maxNameBytes, final int maxLineBytes, final int maxConnections)
+    Router(
+        final Transport transport,
+        final int maxNameBytes,
+        final int maxLineBytes,
+        final long nameTimeoutMs,
+        final int maxConnections)
     {
         this.transport = transport;
         this.maxNameBytes = maxNameBytes;
         this.nameTooLong = bytes("error: invalid name: longer than " + maxNameBytes + " bytes\n");
         this.lineTooLong = bytes("error: line too long (max " + maxLineBytes + " bytes)\n");
+        this.nameTimeout = bytes("error: no name within " + nameTimeoutMs + " ms\n");
         this.peersByName = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
         this.dirtyPeers = new Peer[maxConnections];
     }
@@ -326,6 +333,12 @@ final class Router implements EventHandler<InboundEvent>
             reply(peer, lineTooLong);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line too long");
+        }
+        else if (reason == InboundBatch.REASON_NAME_TIMEOUT)
+        {
+            reply(peer, nameTimeout);
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: no name in time");
         }
         else
         {

@@ -40,6 +40,7 @@ public final class Connection
     }
 
     private final long id;
+    private final long acceptedNs;
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
@@ -86,6 +87,7 @@ public final class Connection
         final int writerIndex)
     {
         this.id = id;
+        this.acceptedNs = System.nanoTime();
         this.channel = channel;
         this.remoteAddress = remoteAddress;
         this.in = ByteBuffer.allocate(readBufferBytes);
@@ -100,6 +102,12 @@ public final class Connection
     public long id()
     {
         return id;
+    }
+
+    /** @return {@link System#nanoTime()} when the connection was accepted. Any thread. */
+    public long acceptedNs()
+    {
+        return acceptedNs;
     }
 
     /** @return the remote address as text, for logs. Any thread. */

@@ -23,6 +23,8 @@ public final class InboundBatch
     public static final int REASON_IO_ERROR = 1;
     /** Disconnect reason: the peer sent a line longer than the maximum. */
     public static final int REASON_LINE_TOO_LONG = 2;
+    /** Disconnect reason: the peer sent no complete first line within the name deadline. */
+    public static final int REASON_NAME_TIMEOUT = 3;
 
     private final LineArena arena;
     private final int capacity;

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.ArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -31,6 +32,7 @@ final class Reader implements Agent
     private static final System.Logger LOG = System.getLogger(Reader.class.getName());
     private static final long STALLED_PARK_NS = 50_000;
     private static final long SELECT_TIMEOUT_MS = 100;
+    private static final long NAME_CHECK_INTERVAL_NS = 50_000_000;
 
     private final String roleName;
     private final Selector selector;
@@ -42,6 +44,9 @@ final class Reader implements Agent
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
 
+    private final long nameTimeoutNs;
+    private final ArrayList<Connection> awaitingName;
+    private long nextNameCheckNs;
     private boolean batchPending;
     private Connection stalled;
     private volatile boolean stopRequested;
@@ -52,6 +57,7 @@ final class Reader implements Agent
         final int inboundBufferBytes,
         final int batchCapacity,
         final int maxLineBytes,
+        final long nameTimeoutNs,
         final InboundSink sink,
         final IdleStrategyKind idleKind) throws IOException
     {
@@ -62,6 +68,8 @@ final class Reader implements Agent
         this.batch = new InboundBatch(arena, batchCapacity);
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
+        this.nameTimeoutNs = nameTimeoutNs;
+        this.awaitingName = new ArrayList<>(Math.min(maxConnections, 1024));
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
     }
 
@@ -156,6 +164,10 @@ final class Reader implements Agent
         {
             throw new IllegalStateException(roleName + " selector failed", ex);
         }
+        if (!awaitingName.isEmpty())
+        {
+            work += expireNameDeadlines();
+        }
         publish();
         return work;
     }
@@ -198,11 +210,53 @@ final class Reader implements Agent
         }
     }
 
+    /**
+     * Closes connections that have not sent a complete first line within the name deadline. Checked about every
+     * 100 ms (the selector's timeout bounds how late), so a deadline may be overshot by that much.
+     */
+    private int expireNameDeadlines()
+    {
+        final long nowNs = System.nanoTime();
+        if (nowNs - nextNameCheckNs < 0)
+        {
+            return 0;
+        }
+        nextNameCheckNs = nowNs + NAME_CHECK_INTERVAL_NS;
+        int expired = 0;
+        for (int i = awaitingName.size() - 1; i >= 0 && !isBlocked(); i--)
+        {
+            final Connection connection = awaitingName.get(i);
+            if (connection.named || connection.inputEnded)
+            {
+                removeAwaitingName(i);
+            }
+            else if (nowNs - connection.acceptedNs() > nameTimeoutNs)
+            {
+                removeAwaitingName(i);
+                discardInput(connection, InboundBatch.REASON_NAME_TIMEOUT);
+                frameDisconnect(connection);
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private void removeAwaitingName(final int i)
+    {
+        final int last = awaitingName.size() - 1;
+        awaitingName.set(i, awaitingName.get(last));
+        awaitingName.remove(last);
+    }
+
     private void onNewConnection(final Connection connection)
     {
         try
         {
             connection.readerKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
+            if (nameTimeoutNs > 0)
+            {
+                awaitingName.add(connection);
+            }
         }
         catch (final IOException ex)
         {
@@ -285,7 +339,7 @@ final class Reader implements Agent
         connection.scanPosition = end;
 
         final int partial = end - connection.lineStart;
-        if (connection.inputEnded || connection.pendingDisconnectReason == InboundBatch.REASON_LINE_TOO_LONG)
+        if (connection.inputEnded)
         {
             if (partial > 0)
             {
@@ -334,11 +388,16 @@ final class Reader implements Agent
 
     private void lineTooLong(final Connection connection)
     {
-        // Drop what was buffered of the line; nothing more is read from this connection.
+        discardInput(connection, InboundBatch.REASON_LINE_TOO_LONG);
+    }
+
+    /** Drops what is buffered of a partial line and reads nothing more from this connection. */
+    private static void discardInput(final Connection connection, final int reason)
+    {
         connection.lineStart = connection.in.position();
         connection.scanPosition = connection.lineStart;
         connection.inputEnded = true;
-        connection.pendingDisconnectReason = InboundBatch.REASON_LINE_TOO_LONG;
+        connection.pendingDisconnectReason = reason;
         if (null != connection.readerKey && connection.readerKey.isValid())
         {
             connection.readerKey.interestOps(0);

@@ -67,7 +67,8 @@ public final class Transport implements AutoCloseable
         for (int i = 0; i < readers.length; i++)
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
-                settings.batchCapacity(), settings.maxLineBytes(), sink, settings.idleStrategy());
+                settings.batchCapacity(), settings.maxLineBytes(),
+                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy());
         }
         for (int i = 0; i < writers.length; i++)
         {

@@ -19,6 +19,8 @@ package io.tern.transport;
  * @param batchCapacity      most lines a reader hands over in one batch (at most the Disruptor ring size).
  * @param idleStrategy       how readers and writers wait.
  * @param flushTimeoutMs     deadline to flush a connection being closed, and all of them at shutdown.
+ * @param nameTimeoutMs      a connection that has not sent its first line this long after accept is closed; 0 for
+ *                           no deadline.
  */
 public record TransportSettings(
     String bindAddress,
@@ -33,6 +35,7 @@ public record TransportSettings(
     int maxConnections,
     int batchCapacity,
     IdleStrategyKind idleStrategy,
-    long flushTimeoutMs)
+    long flushTimeoutMs,
+    long nameTimeoutMs)
 {
 }

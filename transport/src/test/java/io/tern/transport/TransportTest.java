@@ -46,7 +46,7 @@ class TransportTest
     {
         final TransportSettings settings = new TransportSettings(
             "127.0.0.1", 0, 1, 1, 64, MAX_LINE, 2 * (MAX_LINE + 2), 256 * 1024, 256, 16, 4,
-            IdleStrategyKind.BLOCK, 1000);
+            IdleStrategyKind.BLOCK, 1000, 0);
         transport = new Transport(settings, this::onBatch);
         transport.start();
     }
