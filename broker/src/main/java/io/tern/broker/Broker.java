@@ -66,7 +66,8 @@ public final class Broker implements AutoCloseable
             config.idleStrategy(),
             config.flushTimeoutMs(),
             config.nameTimeoutMs()),
-            new DisruptorInboundSink(disruptor.getRingBuffer()));
+            new DisruptorInboundSink(disruptor.getRingBuffer()),
+            null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
 
         router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
             config.maxConnections());

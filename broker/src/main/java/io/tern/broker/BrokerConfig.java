@@ -43,7 +43,9 @@ public final class BrokerConfig
         FLUSH_TIMEOUT_MS("flush-timeout-ms", "2000", "ms",
             "deadline to flush queued output to a connection being closed, and to all of them at shutdown"),
         NAME_TIMEOUT_MS("name-timeout-ms", "10000", "ms",
-            "a connection that sends no complete name line this long after connecting is closed; 0 = no deadline");
+            "a connection that sends no complete name line this long after connecting is closed; 0 = no deadline"),
+        AUTH_FILE("auth-file", "", "",
+            "credentials file (see 'adduser'); when set, the first line must be 'name secret'; empty = no authentication");
 
         private final String optionName;
         private final String defaultValue;
@@ -117,6 +119,7 @@ public final class BrokerConfig
     private io.tern.transport.IdleStrategyKind idleStrategy;
     private long flushTimeoutMs;
     private long nameTimeoutMs;
+    private java.nio.file.Path authFile;
 
     public BrokerConfig()
     {
@@ -234,6 +237,11 @@ public final class BrokerConfig
         return set(Setting.NAME_TIMEOUT_MS, Long.toString(ms));
     }
 
+    public BrokerConfig authFile(final java.nio.file.Path file)
+    {
+        return set(Setting.AUTH_FILE, null == file ? "" : file.toString());
+    }
+
     /**
      * Validates every setting and fixes the values. Idempotent.
      *
@@ -278,6 +286,12 @@ public final class BrokerConfig
         idleStrategy = enumValue(Setting.IDLE_STRATEGY, io.tern.transport.IdleStrategyKind.class);
         flushTimeoutMs = longIn(Setting.FLUSH_TIMEOUT_MS, 0, 3_600_000);
         nameTimeoutMs = longIn(Setting.NAME_TIMEOUT_MS, 0, 86_400_000);
+        final String auth = values.get(Setting.AUTH_FILE).trim();
+        authFile = auth.isEmpty() ? null : java.nio.file.Path.of(auth);
+        if (null != authFile && !java.nio.file.Files.isReadable(authFile))
+        {
+            throw bad(Setting.AUTH_FILE, "cannot read the file");
+        }
 
         concluded = true;
         return this;
@@ -326,6 +340,8 @@ public final class BrokerConfig
                 setting.description, setting.defaultValue, setting.unit.isEmpty() ? "" : " " + setting.unit));
         }
         sb.append(String.format(Locale.ROOT, "  --%-22s %s%n", "help", "print this text and exit"));
+        sb.append("\nTo add a user to a credentials file (secret read from the console or stdin):\n")
+            .append("  java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]\n");
         return sb.toString();
     }
 
@@ -431,6 +447,13 @@ public final class BrokerConfig
     {
         checkConcluded();
         return nameTimeoutMs;
+    }
+
+    /** @return the credentials file, or null when authentication is off. */
+    public java.nio.file.Path authFile()
+    {
+        checkConcluded();
+        return authFile;
     }
 
     private IllegalArgumentException bad(final Setting setting, final String reason)

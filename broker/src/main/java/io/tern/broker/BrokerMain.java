@@ -32,6 +32,11 @@ public final class BrokerMain
 
     public static void main(final String[] args) throws InterruptedException
     {
+        if (args.length > 0 && args[0].equals("adduser"))
+        {
+            System.exit(addUser(args));
+            return;
+        }
         final BrokerConfig config = new BrokerConfig();
         try
         {
@@ -78,8 +83,8 @@ public final class BrokerMain
         }
         catch (final IOException | RuntimeException ex)
         {
-            System.err.println("tern-broker: cannot listen on " + config.bindAddress() + ":" + config.port() +
-                ": " + ex);
+            System.err.println("tern-broker: cannot start on " + config.bindAddress() + ":" + config.port() +
+                ": " + ex.getMessage());
             System.exit(1);
             return;
         }
@@ -100,5 +105,43 @@ public final class BrokerMain
         System.out.println("tern broker stopped");
         System.out.flush();
         System.exit(0);
+    }
+
+    /**
+     * {@code adduser FILE NAME [ITERATIONS]}: adds or replaces a user in a credentials file, reading the secret from
+     * the console without echo, or from the first line of standard input when there is no console.
+     */
+    private static int addUser(final String[] args)
+    {
+        if (args.length < 3 || args.length > 4)
+        {
+            System.err.println("Usage: java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]   (secret read from stdin)");
+            return 2;
+        }
+        try
+        {
+            final int iterations = args.length == 4 ? Integer.parseInt(args[3]) : CredentialsFile.DEFAULT_ITERATIONS;
+            final char[] secret;
+            final java.io.Console console = System.console();
+            if (null != console)
+            {
+                secret = console.readPassword("secret for %s: ", args[2]);
+            }
+            else
+            {
+                final String line = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)).readLine();
+                secret = null == line ? new char[0] : line.strip().toCharArray();
+            }
+            CredentialsFile.addUser(java.nio.file.Path.of(args[1]), args[2], secret, iterations);
+            java.util.Arrays.fill(secret, '\0');
+            System.out.println("added '" + args[2] + "' to " + args[1]);
+            return 0;
+        }
+        catch (final IOException | IllegalArgumentException ex)
+        {
+            System.err.println("tern-broker adduser: " + ex.getMessage());
+            return 2;
+        }
     }
 }

@@ -30,13 +30,15 @@ final class Acceptor implements Runnable
     private final TransportSettings settings;
     private final Reader[] readers;
     private final Writer[] writers;
+    private final Authenticator authenticator;
     private long nextId;
     private long accepted;
     private long rejected;
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
-        final Writer[] writers)
+        final Writer[] writers, final Authenticator authenticator)
     {
+        this.authenticator = authenticator;
         this.serverChannel = serverChannel;
         this.settings = settings;
         this.readers = readers;
@@ -82,7 +84,7 @@ final class Acceptor implements Runnable
 
     private long openConnections()
     {
-        long closed = 0;
+        long closed = null == authenticator ? 0 : authenticator.closedConnections();
         for (final Writer writer : writers)
         {
             closed += writer.closedConnections();
@@ -123,10 +125,12 @@ final class Acceptor implements Runnable
             readerIndex,
             (int)(id % writers.length));
         accepted++;
-        if (!readers[readerIndex].offer(connection))
+        final boolean handedOn = null == authenticator ?
+            readers[readerIndex].offer(connection) : authenticator.offer(connection);
+        if (!handedOn)
         {
             // Sized to max-connections, so only reachable through a bug; never leave the socket dangling.
-            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: queue full");
             accepted--;
             closeQuietly(channel);
         }

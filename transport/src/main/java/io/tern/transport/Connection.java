@@ -56,6 +56,9 @@ public final class Connection
     int pendingDisconnectReason = -1;
     SelectionKey readerKey;
 
+    // authenticator-owned, before the connection is handed to its reader
+    SelectionKey authKey;
+
     // broker-owned
     /** Per-connection state of the event handler thread; only that thread reads or writes it. */
     public Object attachment;

@@ -257,6 +257,10 @@ final class Reader implements Agent
             {
                 awaitingName.add(connection);
             }
+            if (connection.in.position() > 0)
+            {
+                frame(connection); // bytes the authenticator read after the first line
+            }
         }
         catch (final IOException ex)
         {

@@ -45,6 +45,9 @@ public final class Transport implements AutoCloseable
     private final AtomicLong agentErrors = new AtomicLong();
     private ServerSocketChannel serverChannel;
     private Thread acceptorThread;
+    private final Authenticator authenticator;
+    private Thread authenticatorThread;
+    private AgentRunner authenticatorRunner;
     private Acceptor acceptor;
     private boolean closed;
 
@@ -54,6 +57,19 @@ public final class Transport implements AutoCloseable
      * @throws IOException if a selector cannot be opened.
      */
     public Transport(final TransportSettings settings, final InboundSink sink) throws IOException
+    {
+        this(settings, sink, null);
+    }
+
+    /**
+     * @param settings validated settings.
+     * @param sink     where readers publish; its consumer must call {@link #schedule(Connection)}.
+     * @param verifier checks each connection's first line on the {@code authenticator} thread before it joins a
+     *                 reader, or null for no authentication.
+     * @throws IOException if a selector cannot be opened.
+     */
+    public Transport(final TransportSettings settings, final InboundSink sink, final FirstLineVerifier verifier)
+        throws IOException
     {
         this.settings = settings;
         readers = new Reader[settings.readers()];
@@ -75,6 +91,8 @@ public final class Transport implements AutoCloseable
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy());
         }
+        authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
+            settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()));
     }
 
     /**
@@ -100,7 +118,13 @@ public final class Transport implements AutoCloseable
                 readers[i]);
             readerThreads[i] = AgentRunner.startOnThread(readerRunners[i]);
         }
-        acceptor = new Acceptor(serverChannel, settings, readers, writers);
+        if (null != authenticator)
+        {
+            authenticatorRunner = new AgentRunner(authenticator.idleStrategy(), this::onAgentError, null,
+                authenticator);
+            authenticatorThread = AgentRunner.startOnThread(authenticatorRunner);
+        }
+        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator);
         acceptorThread = new Thread(acceptor, "acceptor");
         acceptorThread.start();
     }
@@ -164,6 +188,12 @@ public final class Transport implements AutoCloseable
     {
         CloseHelper.quietClose(serverChannel);
         joinQuietly(acceptorThread);
+        if (null != authenticator)
+        {
+            // Connections still authenticating have sent no line the broker could route.
+            authenticator.requestStop();
+            joinQuietly(authenticatorThread);
+        }
     }
 
     /**
@@ -211,6 +241,20 @@ public final class Transport implements AutoCloseable
         closed = true;
         CloseHelper.quietClose(serverChannel);
         joinQuietly(acceptorThread);
+        CloseHelper.quietClose(authenticatorRunner);
+        if (null != authenticator)
+        {
+            for (final SelectionKey key : authenticator.selector().keys())
+            {
+                CloseHelper.quietClose(key.channel());
+            }
+            Connection pending;
+            while (null != (pending = authenticator.pendingConnections().poll()))
+            {
+                CloseHelper.quietClose(pending.channel());
+            }
+            CloseHelper.quietClose(authenticator.selector());
+        }
         for (final AgentRunner runner : readerRunners)
         {
             CloseHelper.quietClose(runner);

@@ -1,0 +1,229 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+
+import io.tern.transport.FirstLineVerifier;
+
+/**
+ * Names and salted password hashes for optional authentication, one user a line:
+ * <pre>
+ *   # name:iterations:salt:hash   (salt and hash in base64; PBKDF2WithHmacSHA256, 256-bit hash)
+ *   alice:210000:3q2+7w...==:k9r1...=
+ * </pre>
+ * Secrets are never stored or logged; a first line {@code name secret} (split at its last space, since secrets hold
+ * no spaces) is checked by deriving the hash again and comparing in constant time. An unknown name costs the same
+ * derivation as a known one, so timing does not tell which names exist. Verification runs on the transport's
+ * {@code authenticator} thread; the file is read once at start-up.
+ */
+public final class CredentialsFile implements FirstLineVerifier
+{
+    /** Iterations for new entries; per-entry iterations are kept, so this can rise without invalidating old ones. */
+    public static final int DEFAULT_ITERATIONS = 210_000;
+    private static final String ALGORITHM = "PBKDF2WithHmacSHA256";
+    private static final int SALT_BYTES = 16;
+    private static final int HASH_BITS = 256;
+
+    private record Entry(int iterations, byte[] salt, byte[] hash)
+    {
+    }
+
+    private final Map<String, Entry> entries;
+    private final Entry decoy;
+
+    private CredentialsFile(final Map<String, Entry> entries)
+    {
+        this.entries = entries;
+        final byte[] salt = new byte[SALT_BYTES];
+        new SecureRandom().nextBytes(salt);
+        this.decoy = new Entry(DEFAULT_ITERATIONS, salt, new byte[HASH_BITS / 8]);
+    }
+
+    /**
+     * Reads a credentials file.
+     *
+     * @param file the file.
+     * @return the credentials.
+     * @throws IOException if it cannot be read.
+     * @throws IllegalArgumentException naming the line that is malformed.
+     */
+    public static CredentialsFile load(final Path file) throws IOException
+    {
+        final Map<String, Entry> entries = new HashMap<>();
+        final List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++)
+        {
+            final String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#"))
+            {
+                continue;
+            }
+            final String[] parts = line.split(":");
+            try
+            {
+                if (parts.length != 4)
+                {
+                    throw new IllegalArgumentException("expected name:iterations:salt:hash");
+                }
+                final int iterations = Integer.parseInt(parts[1]);
+                if (iterations < 1)
+                {
+                    throw new IllegalArgumentException("iterations must be positive");
+                }
+                entries.put(parts[0], new Entry(iterations, Base64.getDecoder().decode(parts[2]),
+                    Base64.getDecoder().decode(parts[3])));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(file + " line " + (i + 1) + ": " + ex.getMessage());
+            }
+        }
+        return new CredentialsFile(entries);
+    }
+
+    /** @return how many users the file names. */
+    public int size()
+    {
+        return entries.size();
+    }
+
+    /**
+     * Adds a user to the file, or replaces its entry; creates the file (owner read/write only) if needed.
+     *
+     * @param file       the credentials file.
+     * @param name       a valid peer name.
+     * @param secret     the secret: no spaces, not empty.
+     * @param iterations PBKDF2 iterations.
+     * @throws IOException if the file cannot be written.
+     */
+    public static void addUser(final Path file, final String name, final char[] secret, final int iterations)
+        throws IOException
+    {
+        if (name.isEmpty() || name.chars().anyMatch(c -> c == ':' || c == ',' || c == ' ' || c == '\t' || c < 0x20))
+        {
+            throw new IllegalArgumentException("invalid name '" + name + "'");
+        }
+        if (secret.length == 0 || new String(secret).chars().anyMatch(c -> c == ' ' || c == '\t' || c < 0x20))
+        {
+            throw new IllegalArgumentException("a secret must be non-empty, with no spaces or control characters");
+        }
+        final byte[] salt = new byte[SALT_BYTES];
+        new SecureRandom().nextBytes(salt);
+        final String entry = name + ":" + iterations + ":" + Base64.getEncoder().encodeToString(salt) + ":" +
+            Base64.getEncoder().encodeToString(derive(secret, salt, iterations));
+
+        final List<String> lines = new ArrayList<>();
+        if (Files.exists(file))
+        {
+            for (final String line : Files.readAllLines(file, StandardCharsets.UTF_8))
+            {
+                if (!line.startsWith(name + ":"))
+                {
+                    lines.add(line);
+                }
+            }
+        }
+        else
+        {
+            lines.add("# tern credentials: name:iterations:salt:hash (PBKDF2WithHmacSHA256). Secrets are not stored.");
+        }
+        lines.add(entry);
+
+        final Path parent = file.toAbsolutePath().getParent();
+        final Path temp = Files.createTempFile(parent, ".tern-credentials", ".tmp");
+        try
+        {
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        }
+        catch (final UnsupportedOperationException ignore)
+        {
+            // not a POSIX file system
+        }
+        Files.write(temp, lines, StandardCharsets.UTF_8);
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public int verify(final byte[] line, final int offset, final int length)
+    {
+        int end = offset + length;
+        while (end > offset && isBlank(line[end - 1]))
+        {
+            end--;
+        }
+        int space = end - 1;
+        while (space >= offset && !isBlank(line[space]))
+        {
+            space--;
+        }
+        if (space < offset || space == end - 1)
+        {
+            decoyDerivation();
+            return -1; // no secret
+        }
+        int nameEnd = space;
+        while (nameEnd > offset && isBlank(line[nameEnd - 1]))
+        {
+            nameEnd--;
+        }
+        int nameStart = offset;
+        while (nameStart < nameEnd && isBlank(line[nameStart]))
+        {
+            nameStart++;
+        }
+
+        final String name = new String(line, nameStart, nameEnd - nameStart, StandardCharsets.UTF_8);
+        final char[] secret = new String(line, space + 1, end - space - 1, StandardCharsets.UTF_8).toCharArray();
+        final Entry known = entries.get(name);
+        final Entry entry = null == known ? decoy : known;
+        final byte[] derived = derive(secret, entry.salt, entry.iterations);
+        java.util.Arrays.fill(secret, '\0');
+        final boolean match = MessageDigest.isEqual(derived, entry.hash);
+        return null != known && match ? nameEnd - offset : -1;
+    }
+
+    private void decoyDerivation()
+    {
+        derive(new char[] {'x'}, decoy.salt, decoy.iterations);
+    }
+
+    private static boolean isBlank(final byte b)
+    {
+        return b == ' ' || b == '\t';
+    }
+
+    private static byte[] derive(final char[] secret, final byte[] salt, final int iterations)
+    {
+        final PBEKeySpec spec = new PBEKeySpec(secret, salt, iterations, HASH_BITS);
+        try
+        {
+            return SecretKeyFactory.getInstance(ALGORITHM).generateSecret(spec).getEncoded();
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new IllegalStateException(ALGORITHM + " unavailable", ex);
+        }
+        finally
+        {
+            spec.clearPassword();
+        }
+    }
+}

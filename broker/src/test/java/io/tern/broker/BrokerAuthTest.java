@@ -1,0 +1,119 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Optional authentication: the first line is {@code name secret}, checked against salted PBKDF2 hashes.
+ */
+@Timeout(30)
+class BrokerAuthTest extends BrokerTestSupport
+{
+    // Few iterations keep the test fast; the default for real files is CredentialsFile.DEFAULT_ITERATIONS.
+    private static final int TEST_ITERATIONS = 1_000;
+
+    @TempDir
+    Path dir;
+    private Path users;
+
+    @BeforeEach
+    void writeCredentials() throws Exception
+    {
+        users = dir.resolve("users.txt");
+        CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), TEST_ITERATIONS);
+        CredentialsFile.addUser(users, "bob", "hunter2".toCharArray(), TEST_ITERATIONS);
+        startBroker(new BrokerConfig().authFile(users).nameTimeoutMs(500));
+    }
+
+    private LineClient login(final String firstLine, final String name) throws Exception
+    {
+        final LineClient client = connect();
+        client.name(name);
+        client.send(firstLine);
+        final String probe = nextProbe();
+        client.send(name + ": " + probe);
+        client.expectLine("from " + name + ": " + probe);
+        return client;
+    }
+
+    @Test
+    void shouldAdmitAPeerWithTheRightSecretUnderItsName() throws Exception
+    {
+        final LineClient alice = login("alice s3cret", "alice");
+        final LineClient bob = login("  bob \t hunter2  ", "bob");
+        alice.send("bob: hi");
+        bob.expectLine("from alice: hi");
+        bob.send("alice: hello");
+        alice.expectLine("from bob: hello");
+    }
+
+    @Test
+    void shouldRouteLinesSentTogetherWithTheFirstLine() throws Exception
+    {
+        final LineClient alice = connect();
+        alice.sendRaw("alice s3cret\r\nalice: one\nalice: two\n".getBytes(StandardCharsets.US_ASCII));
+        alice.expectLine("from alice: one");
+        alice.expectLine("from alice: two");
+    }
+
+    @Test
+    void shouldRefuseAWrongMissingOrUnknownSecret() throws Exception
+    {
+        final LineClient alice = login("alice s3cret", "alice");
+        for (final String firstLine : List.of("bob s3cret", "bob", "bob ", "mallory hunter2", "bob hunter2 extra",
+            "hunter2", ""))
+        {
+            final LineClient intruder = connect();
+            intruder.send(firstLine);
+            assertEquals(List.of("error: not authorized"), intruder.awaitClosed(Duration.ofSeconds(5)),
+                "first line '" + firstLine + "'");
+        }
+        // None of them got the name bob, and alice was never disturbed.
+        alice.send("bob: are you there");
+        alice.expectLine("error: no peer 'bob'");
+        login("bob hunter2", "bob");
+    }
+
+    @Test
+    void shouldStillApplyTheNameDeadline() throws Exception
+    {
+        final LineClient silent = connect();
+        assertEquals(List.of("error: no name within 500 ms"), silent.awaitClosed(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void shouldKeepNoSecretInTheCredentialsFile() throws Exception
+    {
+        final String content = Files.readString(users);
+        assertFalse(content.contains("s3cret"));
+        assertFalse(content.contains("hunter2"));
+        assertTrue(content.contains("alice:" + TEST_ITERATIONS + ":"));
+        assertEquals(2, CredentialsFile.load(users).size());
+    }
+
+    @Test
+    void shouldRejectAMalformedCredentialsFile() throws Exception
+    {
+        final Path bad = dir.resolve("bad.txt");
+        Files.writeString(bad, "alice:notanumber:x:y\n");
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> CredentialsFile.load(bad));
+        assertTrue(ex.getMessage().contains("line 1"), ex.getMessage());
+    }
+}

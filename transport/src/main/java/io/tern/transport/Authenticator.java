@@ -1,0 +1,292 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+
+/**
+ * When authentication is on, every new connection passes through here before it joins a reader: this agent reads
+ * its first line ({@code name secret}), has the {@link FirstLineVerifier} check it, and then either hands the
+ * connection to its reader with the first line cut down to the name, or sends {@code error: not authorized} and
+ * closes it.
+ * <p>
+ * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
+ * reader or the broker. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
+ * the close). The name deadline applies here too.
+ */
+final class Authenticator implements Agent
+{
+    private static final System.Logger LOG = System.getLogger(Authenticator.class.getName());
+    private static final byte[] NOT_AUTHORIZED = "error: not authorized\n".getBytes(StandardCharsets.US_ASCII);
+    private static final long SELECT_TIMEOUT_MS = 50;
+
+    private final Selector selector;
+    private final OneToOneConcurrentArrayQueue<Connection> incoming;
+    private final ArrayList<Connection> waiting;
+    private final FirstLineVerifier verifier;
+    private final Reader[] readers;
+    private final int maxLineBytes;
+    private final long nameTimeoutNs;
+    private final byte[] nameTimeoutReply;
+    private final Consumer<SelectionKey> onReadable = this::onReadable;
+    private final AgentIdleStrategy idleStrategy;
+    private final AtomicLong closedConnections = new AtomicLong();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private volatile boolean stopRequested;
+
+    Authenticator(
+        final int maxConnections,
+        final FirstLineVerifier verifier,
+        final Reader[] readers,
+        final int maxLineBytes,
+        final long nameTimeoutNs) throws IOException
+    {
+        this.selector = Selector.open();
+        this.incoming = new OneToOneConcurrentArrayQueue<>(maxConnections);
+        this.waiting = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.verifier = verifier;
+        this.readers = readers;
+        this.maxLineBytes = maxLineBytes;
+        this.nameTimeoutNs = nameTimeoutNs;
+        this.nameTimeoutReply = ("error: no name within " + nameTimeoutNs / 1_000_000 + " ms\n")
+            .getBytes(StandardCharsets.US_ASCII);
+        this.idleStrategy = new AgentIdleStrategy(IdleStrategyKind.BLOCK, this::block);
+    }
+
+    AgentIdleStrategy idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    /** Acceptor thread only. */
+    boolean offer(final Connection connection)
+    {
+        if (!incoming.offer(connection))
+        {
+            return false;
+        }
+        selector.wakeup();
+        return true;
+    }
+
+    void requestStop()
+    {
+        stopRequested = true;
+        selector.wakeup();
+    }
+
+    long closedConnections()
+    {
+        return closedConnections.get();
+    }
+
+    long refusedConnections()
+    {
+        return refusedConnections.get();
+    }
+
+    Selector selector()
+    {
+        return selector;
+    }
+
+    OneToOneConcurrentArrayQueue<Connection> pendingConnections()
+    {
+        return incoming;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "authenticator";
+    }
+
+    @Override
+    public int doWork()
+    {
+        if (stopRequested)
+        {
+            throw new AgentTerminationException();
+        }
+        int work = 0;
+        Connection connection;
+        while (null != (connection = incoming.poll()))
+        {
+            try
+            {
+                connection.authKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
+                waiting.add(connection);
+            }
+            catch (final IOException ex)
+            {
+                close(connection);
+            }
+            work++;
+        }
+        try
+        {
+            work += selector.selectNow(onReadable);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("authenticator selector failed", ex);
+        }
+        if (nameTimeoutNs > 0 && !waiting.isEmpty())
+        {
+            work += expireDeadlines(System.nanoTime());
+        }
+        return work;
+    }
+
+    private void block()
+    {
+        try
+        {
+            selector.select(onReadable, SELECT_TIMEOUT_MS);
+        }
+        catch (final IOException | ClosedSelectorException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "authenticator select failed: " + ex);
+        }
+    }
+
+    private int expireDeadlines(final long nowNs)
+    {
+        int expired = 0;
+        for (int i = waiting.size() - 1; i >= 0; i--)
+        {
+            final Connection connection = waiting.get(i);
+            if (nowNs - connection.acceptedNs() > nameTimeoutNs)
+            {
+                refuse(connection, nameTimeoutReply, "no name within the deadline");
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private void onReadable(final SelectionKey key)
+    {
+        final Connection connection = (Connection)key.attachment();
+        final ByteBuffer in = connection.in;
+        final int bytesRead;
+        try
+        {
+            bytesRead = connection.channel().read(in);
+        }
+        catch (final IOException ex)
+        {
+            forget(connection);
+            close(connection);
+            return;
+        }
+
+        final int end = in.position();
+        final byte[] bytes = in.array();
+        int newline = -1;
+        for (int i = 0; i < end; i++)
+        {
+            if (bytes[i] == '\n')
+            {
+                newline = i;
+                break;
+            }
+        }
+
+        if (newline < 0)
+        {
+            if (bytesRead < 0 || end > maxLineBytes + 1)
+            {
+                // Closed before a complete first line, or a first line longer than any line may be.
+                refuse(connection, NOT_AUTHORIZED, bytesRead < 0 ? "closed before authenticating" : "line too long");
+            }
+            else if (!in.hasRemaining())
+            {
+                final ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 2, maxLineBytes + 2));
+                in.flip();
+                bigger.put(in);
+                connection.in = bigger;
+            }
+            return;
+        }
+
+        final int length = newline > 0 && bytes[newline - 1] == '\r' ? newline - 1 : newline;
+        final int keep = verifier.verify(bytes, 0, length);
+        if (keep < 0 || keep > length)
+        {
+            refuse(connection, NOT_AUTHORIZED, "not authorized");
+            return;
+        }
+
+        // Hand on "<name>\n" followed by whatever the client sent after its first line.
+        bytes[keep] = '\n';
+        final int rest = end - (newline + 1);
+        System.arraycopy(bytes, newline + 1, bytes, keep + 1, rest);
+        in.position(keep + 1 + rest);
+
+        forget(connection);
+        connection.authKey.cancel();
+        if (!readers[connection.readerIndex()].offer(connection))
+        {
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+            close(connection);
+        }
+    }
+
+    private void refuse(final Connection connection, final byte[] reply, final String why)
+    {
+        refusedConnections.lazySet(refusedConnections.get() + 1);
+        LOG.log(System.Logger.Level.INFO, () -> connection + " refused: " + why);
+        try
+        {
+            connection.channel().write(ByteBuffer.wrap(reply)); // best effort, never blocks
+        }
+        catch (final IOException ignore)
+        {
+            // closing anyway
+        }
+        forget(connection);
+        close(connection);
+    }
+
+    private void forget(final Connection connection)
+    {
+        final int i = waiting.indexOf(connection);
+        if (i >= 0)
+        {
+            final int last = waiting.size() - 1;
+            waiting.set(i, waiting.get(last));
+            waiting.remove(last);
+        }
+    }
+
+    private void close(final Connection connection)
+    {
+        if (null != connection.authKey)
+        {
+            connection.authKey.cancel();
+        }
+        CloseHelper.quietClose(connection.channel());
+        closedConnections.lazySet(closedConnections.get() + 1);
+    }
+
+    @Override
+    public void onClose()
+    {
+        // Connections still here at shutdown are closed by Transport with the selector's keys.
+    }
+}
