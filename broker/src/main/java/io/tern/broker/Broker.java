@@ -18,6 +18,7 @@ import com.lmax.disruptor.YieldingWaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 
+import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportSettings;
 
@@ -38,6 +39,7 @@ public final class Broker implements AutoCloseable
     private final Transport transport;
     private final Disruptor<InboundEvent> disruptor;
     private final Router router;
+    private final BrokerMetrics metrics;
     private final AtomicLong handlerErrors = new AtomicLong();
     private boolean closed;
 
@@ -73,6 +75,17 @@ public final class Broker implements AutoCloseable
             config.maxConnections());
         disruptor.handleEventsWith(router);
         disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
+        try
+        {
+            // Binds the admin port now: a port in use fails start-up before any thread runs.
+            metrics = BrokerMetrics.create(config, router.metrics(), transport, disruptor.getRingBuffer(),
+                this::internalErrors);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            transport.close();
+            throw ex;
+        }
     }
 
     /**
@@ -96,8 +109,10 @@ public final class Broker implements AutoCloseable
         {
             broker.disruptor.halt();
             broker.transport.close();
+            broker.metrics.close();
             throw ex;
         }
+        broker.metrics.start();
         return broker;
     }
 
@@ -111,6 +126,12 @@ public final class Broker implements AutoCloseable
     public InetSocketAddress localAddress()
     {
         return transport.localAddress();
+    }
+
+    /** @return the admin HTTP endpoint's address (port resolved when configured as 0), or null when it is off. */
+    public InetSocketAddress adminAddress()
+    {
+        return metrics.adminAddress();
     }
 
     /** @return peers disconnected as slow consumers since start. */
@@ -155,6 +176,7 @@ public final class Broker implements AutoCloseable
             disruptor.halt();
         }
         transport.flushAndClose();
+        metrics.close(); // last: its final interval then holds every message written
     }
 
     private static WaitStrategy waitStrategy(final BrokerConfig.WaitStrategyKind kind)

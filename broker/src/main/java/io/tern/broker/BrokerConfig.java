@@ -4,6 +4,7 @@
 package io.tern.broker;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 
@@ -45,7 +46,15 @@ public final class BrokerConfig
         NAME_TIMEOUT_MS("name-timeout-ms", "10000", "ms",
             "a connection that sends no complete name line this long after connecting is closed; 0 = no deadline"),
         AUTH_FILE("auth-file", "", "",
-            "credentials file (see 'adduser'); when set, the first line must be 'name secret'; empty = no authentication");
+            "credentials file (see 'adduser'); when set, the first line must be 'name secret'; empty = no authentication"),
+        ADMIN_PORT("admin-port", "8081", "",
+            "admin HTTP port for /metrics, /histograms and /health; 0 picks a free port (so does the default when " +
+            "--port is 0); off = no admin endpoint"),
+        ADMIN_BIND("admin-bind", "127.0.0.1", "", "address the admin endpoint listens on; loopback by default"),
+        STATS_INTERVAL_MS("stats-interval-ms", "0", "ms",
+            "print a one-line summary of counters and stage latencies to stdout this often; 0 = never"),
+        HISTOGRAM_LOG_DIR("histogram-log-dir", "", "",
+            "directory for HdrHistogram interval logs, one <stage>.hlog per stage, one interval a second; empty = none");
 
         private final String optionName;
         private final String defaultValue;
@@ -99,7 +108,11 @@ public final class BrokerConfig
         BLOCKING, PHASED, YIELDING, BUSY_SPIN
     }
 
+    /** The value of {@code admin-port} that switches the admin endpoint off. */
+    public static final String ADMIN_OFF = "off";
+
     private final Map<Setting, String> values = new EnumMap<>(Setting.class);
+    private final EnumSet<Setting> explicitlySet = EnumSet.noneOf(Setting.class);
     private boolean concluded;
 
     // Validated values, filled in by conclude().
@@ -120,6 +133,10 @@ public final class BrokerConfig
     private long flushTimeoutMs;
     private long nameTimeoutMs;
     private java.nio.file.Path authFile;
+    private int adminPort;
+    private String adminBind;
+    private long statsIntervalMs;
+    private java.nio.file.Path histogramLogDir;
 
     public BrokerConfig()
     {
@@ -154,6 +171,7 @@ public final class BrokerConfig
             throw new IllegalStateException("config already concluded");
         }
         values.put(setting, value);
+        explicitlySet.add(setting);
         return this;
     }
 
@@ -242,6 +260,34 @@ public final class BrokerConfig
         return set(Setting.AUTH_FILE, null == file ? "" : file.toString());
     }
 
+    /** @param port admin HTTP port, 0 for any free one. */
+    public BrokerConfig adminPort(final int port)
+    {
+        return set(Setting.ADMIN_PORT, Integer.toString(port));
+    }
+
+    /** Switches the admin HTTP endpoint off. */
+    public BrokerConfig adminOff()
+    {
+        return set(Setting.ADMIN_PORT, ADMIN_OFF);
+    }
+
+    public BrokerConfig adminBind(final String address)
+    {
+        return set(Setting.ADMIN_BIND, address);
+    }
+
+    public BrokerConfig statsIntervalMs(final long ms)
+    {
+        return set(Setting.STATS_INTERVAL_MS, Long.toString(ms));
+    }
+
+    /** @param dir where to write interval logs, or null for none. */
+    public BrokerConfig histogramLogDir(final java.nio.file.Path dir)
+    {
+        return set(Setting.HISTOGRAM_LOG_DIR, null == dir ? "" : dir.toString());
+    }
+
     /**
      * Validates every setting and fixes the values. Idempotent.
      *
@@ -291,6 +337,35 @@ public final class BrokerConfig
         if (null != authFile && !java.nio.file.Files.isReadable(authFile))
         {
             throw bad(Setting.AUTH_FILE, "cannot read the file");
+        }
+        adminPort = ADMIN_OFF.equalsIgnoreCase(values.get(Setting.ADMIN_PORT).trim()) ?
+            -1 : intIn(Setting.ADMIN_PORT, 0, 65535, "or 'off'");
+        if (0 == port && !explicitlySet.contains(Setting.ADMIN_PORT))
+        {
+            // A broker on any free port (tests, several brokers on one machine) must not fight over the fixed
+            // default admin port: it takes any free one too, printed at start-up and given by adminAddress().
+            adminPort = 0;
+        }
+        adminBind = values.get(Setting.ADMIN_BIND).trim();
+        if (adminBind.isEmpty())
+        {
+            throw bad(Setting.ADMIN_BIND, "must not be empty");
+        }
+        if (adminPort > 0 && adminPort == port && adminBind.equals(bindAddress))
+        {
+            throw bad(Setting.ADMIN_PORT, "must differ from --port");
+        }
+        statsIntervalMs = longIn(Setting.STATS_INTERVAL_MS, 0, 86_400_000);
+        if (statsIntervalMs > 0 && statsIntervalMs < 100)
+        {
+            throw bad(Setting.STATS_INTERVAL_MS, "must be 0 (off) or at least 100");
+        }
+        final String logDir = values.get(Setting.HISTOGRAM_LOG_DIR).trim();
+        histogramLogDir = logDir.isEmpty() ? null : java.nio.file.Path.of(logDir);
+        if (null != histogramLogDir && java.nio.file.Files.exists(histogramLogDir) &&
+            !java.nio.file.Files.isDirectory(histogramLogDir))
+        {
+            throw bad(Setting.HISTOGRAM_LOG_DIR, "exists and is not a directory");
         }
 
         concluded = true;
@@ -456,6 +531,33 @@ public final class BrokerConfig
         return authFile;
     }
 
+    /** @return the admin HTTP port (0 for any free one), or -1 when the admin endpoint is off. */
+    public int adminPort()
+    {
+        checkConcluded();
+        return adminPort;
+    }
+
+    public String adminBind()
+    {
+        checkConcluded();
+        return adminBind;
+    }
+
+    /** @return how often to print the one-line summary, 0 for never. */
+    public long statsIntervalMs()
+    {
+        checkConcluded();
+        return statsIntervalMs;
+    }
+
+    /** @return the directory for interval logs, or null for none. */
+    public java.nio.file.Path histogramLogDir()
+    {
+        checkConcluded();
+        return histogramLogDir;
+    }
+
     private IllegalArgumentException bad(final Setting setting, final String reason)
     {
         return new IllegalArgumentException(
@@ -483,6 +585,18 @@ public final class BrokerConfig
     private int intIn(final Setting setting, final int min, final int max)
     {
         return (int)longIn(setting, min, max);
+    }
+
+    private int intIn(final Setting setting, final int min, final int max, final String alternative)
+    {
+        try
+        {
+            return intIn(setting, min, max);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad(setting, "must be between " + min + " and " + max + " " + alternative);
+        }
     }
 
     private int powerOfTwoIn(final Setting setting, final int min, final int max)

@@ -96,6 +96,12 @@ public final class BrokerMain
         final var address = broker.localAddress();
         System.out.println("tern broker listening on " + address.getAddress().getHostAddress() + ":" +
             address.getPort());
+        final var admin = broker.adminAddress();
+        if (null != admin)
+        {
+            System.out.println("tern broker admin on http://" + admin.getAddress().getHostAddress() + ":" +
+                admin.getPort() + "/ (/metrics, /histograms, /health)");
+        }
         System.out.print(config.describe());
         System.out.flush();
 

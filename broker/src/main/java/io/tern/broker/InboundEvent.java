@@ -23,6 +23,8 @@ final class InboundEvent
     int offset;
     int length;
     long arenaEndPosition;
+    /** {@link System#nanoTime()} of the socket read that completed the line. */
+    long readNs;
 
     void set(final InboundBatch batch, final int i)
     {
@@ -33,6 +35,7 @@ final class InboundEvent
         offset = batch.offset(i);
         length = batch.length(i);
         arenaEndPosition = batch.endPosition(i);
+        readNs = batch.readNs(i);
     }
 
     void clear()

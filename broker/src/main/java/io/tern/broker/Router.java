@@ -4,12 +4,13 @@
 package io.tern.broker;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicLong;
 
 import com.lmax.disruptor.EventHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Object2ObjectHashMap;
 
+import io.tern.broker.metrics.ErrorKind;
+import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.Outbound;
@@ -55,8 +56,10 @@ final class Router implements EventHandler<InboundEvent>
     private final NameKey lookupKey = new NameKey();
     private final Peer[] dirtyPeers;
     private int dirtyCount;
-    private final AtomicLong slowConsumerDisconnects = new AtomicLong();
-    private final AtomicLong messagesDelivered = new AtomicLong();
+    private final RouterMetrics metrics = new RouterMetrics();
+    /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
+    private long messageReadNs;
+    private long messageRouteNs;
 
     Router(
         final Transport transport,
@@ -76,12 +79,18 @@ final class Router implements EventHandler<InboundEvent>
 
     long slowConsumerDisconnects()
     {
-        return slowConsumerDisconnects.get();
+        return metrics.slowConsumerDisconnects();
     }
 
     long messagesDelivered()
     {
-        return messagesDelivered.get();
+        return metrics.messagesDelivered();
+    }
+
+    /** @return this thread's counters and read-to-route recorder, for the metrics thread to read. */
+    RouterMetrics metrics()
+    {
+        return metrics;
     }
 
     @Override
@@ -100,6 +109,8 @@ final class Router implements EventHandler<InboundEvent>
             switch (event.type)
             {
                 case InboundBatch.MESSAGE:
+                    messageReadNs = event.readNs;
+                    messageRouteNs = System.nanoTime();
                     onMessage(peer, event.arena.buffer(), event.offset, event.length);
                     break;
 
@@ -167,7 +178,7 @@ final class Router implements EventHandler<InboundEvent>
         final byte[] invalid = validateName(line, start, nameEnd);
         if (null != invalid)
         {
-            reply(peer, invalid);
+            reply(peer, invalid, ErrorKind.INVALID_NAME);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: " +
                 new String(invalid, ERROR_PREFIX_LENGTH, invalid.length - ERROR_PREFIX_LENGTH - 1, StandardCharsets.UTF_8));
@@ -184,6 +195,7 @@ final class Router implements EventHandler<InboundEvent>
                 out.append(TAKEN_SUFFIX);
                 out.commit();
                 markDirty(peer);
+                metrics.onErrorSent(ErrorKind.NAME_TAKEN);
             }
             close(peer, Connection.CloseMode.FLUSH);
             final String name = NameKey.toString(line, start, nameLength);
@@ -194,6 +206,7 @@ final class Router implements EventHandler<InboundEvent>
         peer.name = NameKey.copyOf(line, start, nameLength);
         peer.state = Peer.NAMED;
         peersByName.put(peer.name, peer);
+        metrics.onPeersRegistered(peersByName.size());
         LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " connected");
     }
 
@@ -232,6 +245,7 @@ final class Router implements EventHandler<InboundEvent>
         {
             return; // the connection is being closed by the broker; what it still sent is dropped
         }
+        metrics.onMessageIn(messageRouteNs - messageReadNs);
         final int end = offset + length;
         int colon = -1;
         for (int i = offset; i < end; i++)
@@ -246,7 +260,7 @@ final class Router implements EventHandler<InboundEvent>
         {
             if (skipBlanks(line, offset, end) < end)
             {
-                reply(sender, BAD_LINE);
+                reply(sender, BAD_LINE, ErrorKind.BAD_LINE);
             }
             return; // an empty (or blank) line is ignored
         }
@@ -275,7 +289,7 @@ final class Router implements EventHandler<InboundEvent>
 
         if (0 == destinations)
         {
-            reply(sender, BAD_LINE);
+            reply(sender, BAD_LINE, ErrorKind.BAD_LINE);
         }
     }
 
@@ -295,6 +309,7 @@ final class Router implements EventHandler<InboundEvent>
                     out.append(QUOTE_NEWLINE);
                     out.commit();
                     markDirty(sender);
+                    metrics.onErrorSent(ErrorKind.NO_PEER);
                 }
                 else
                 {
@@ -306,7 +321,8 @@ final class Router implements EventHandler<InboundEvent>
 
         final NameKey senderName = sender.name;
         final Outbound out = recipient.connection.outbound();
-        if (!out.tryBegin(FROM.length + senderName.length() + COLON_SPACE.length + textLength + 1))
+        if (!out.tryBegin(FROM.length + senderName.length() + COLON_SPACE.length + textLength + 1, messageReadNs,
+            messageRouteNs))
         {
             slowConsumer(recipient);
             return;
@@ -318,7 +334,7 @@ final class Router implements EventHandler<InboundEvent>
         out.append(NEWLINE);
         out.commit();
         markDirty(recipient);
-        messagesDelivered.lazySet(messagesDelivered.get() + 1);
+        metrics.onDelivered();
     }
 
     private void onDisconnect(final Peer peer, final int reason)
@@ -330,13 +346,13 @@ final class Router implements EventHandler<InboundEvent>
         final String description = peer.describe();
         if (reason == InboundBatch.REASON_LINE_TOO_LONG)
         {
-            reply(peer, lineTooLong);
+            reply(peer, lineTooLong, ErrorKind.LINE_TOO_LONG);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line too long");
         }
         else if (reason == InboundBatch.REASON_NAME_TIMEOUT)
         {
-            reply(peer, nameTimeout);
+            reply(peer, nameTimeout, ErrorKind.NAME_TIMEOUT);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: no name in time");
         }
@@ -349,7 +365,7 @@ final class Router implements EventHandler<InboundEvent>
         }
     }
 
-    private void reply(final Peer peer, final byte[] message)
+    private void reply(final Peer peer, final byte[] message, final ErrorKind kind)
     {
         final Outbound out = peer.connection.outbound();
         if (out.tryBegin(message.length))
@@ -357,6 +373,7 @@ final class Router implements EventHandler<InboundEvent>
             out.append(message);
             out.commit();
             markDirty(peer);
+            metrics.onErrorSent(kind);
         }
         else
         {
@@ -372,7 +389,7 @@ final class Router implements EventHandler<InboundEvent>
         }
         final int queuedBytes = peer.connection.outbound().queuedBytes();
         close(peer, Connection.CloseMode.SLOW_CONSUMER);
-        slowConsumerDisconnects.lazySet(slowConsumerDisconnects.get() + 1);
+        metrics.onSlowConsumer();
         LOG.log(System.Logger.Level.WARNING, () -> peer.describe() + " disconnected: slow consumer (" + queuedBytes +
             " bytes queued, outbound ring " + peer.connection.outbound().capacityBytes() + " bytes)");
     }
@@ -383,6 +400,7 @@ final class Router implements EventHandler<InboundEvent>
         if (peer.state == Peer.NAMED)
         {
             peersByName.remove(peer.name);
+            metrics.onPeersRegistered(peersByName.size());
         }
         peer.state = Peer.CLOSED;
         peer.connection.requestClose(mode);

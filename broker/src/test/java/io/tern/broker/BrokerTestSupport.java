@@ -10,12 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -245,41 +243,12 @@ abstract class BrokerTestSupport
     /** Polls {@code condition} until it holds, failing the test if the deadline passes first. */
     protected static void awaitCondition(final String what, final Duration timeout, final BooleanSupplier condition)
     {
-        final long deadlineNs = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadlineNs > 0)
-            {
-                fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        Await.condition(what, timeout, condition);
     }
 
     /** Waits for a background task, rethrowing its failure (an assertion error stays an assertion error). */
     protected static <T> T join(final Future<T> future, final Duration timeout, final String what) throws Exception
     {
-        try
-        {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (final TimeoutException ex)
-        {
-            future.cancel(true);
-            return fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-        }
-        catch (final ExecutionException ex)
-        {
-            final Throwable cause = ex.getCause();
-            if (cause instanceof Error)
-            {
-                throw (Error)cause;
-            }
-            if (cause instanceof Exception)
-            {
-                throw (Exception)cause;
-            }
-            throw new AssertionError(what + " failed", cause);
-        }
+        return Await.join(future, timeout, what);
     }
 }

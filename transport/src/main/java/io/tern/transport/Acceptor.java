@@ -23,6 +23,7 @@ final class Acceptor implements Runnable
 {
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
     private static final byte[] TOO_MANY = "error: too many connections\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OUT_OF_MEMORY = "error: server out of memory\n".getBytes(StandardCharsets.US_ASCII);
     private static final long MIN_BACKOFF_NS = 1_000_000;
     private static final long MAX_BACKOFF_NS = 1_000_000_000;
 
@@ -34,6 +35,8 @@ final class Acceptor implements Runnable
     private long nextId;
     private long accepted;
     private long rejected;
+    private final SingleWriterCounter acceptedCounter = new SingleWriterCounter();
+    private final SingleWriterCounter rejectedCounter = new SingleWriterCounter();
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
         final Writer[] writers, final Authenticator authenticator)
@@ -78,7 +81,16 @@ final class Acceptor implements Runnable
                 failuresInBurst = 0;
                 backoffNs = 0;
             }
-            onAccepted(channel);
+            try
+            {
+                onAccepted(channel);
+            }
+            catch (final RuntimeException ex)
+            {
+                // A bug must cost one connection, never the acceptor thread.
+                LOG.log(System.Logger.Level.ERROR, "accepting a connection failed", ex);
+                closeQuietly(channel);
+            }
         }
     }
 
@@ -115,15 +127,26 @@ final class Acceptor implements Runnable
 
         final long id = nextId++;
         final int readerIndex = (int)(id % readers.length);
-        final Connection connection = new Connection(
-            id,
-            channel,
-            remote,
-            settings.readBufferBytes(),
-            settings.outboundRingBytes(),
-            settings.writeBufferBytes(),
-            readerIndex,
-            (int)(id % writers.length));
+        final Connection connection;
+        try
+        {
+            connection = new Connection(
+                id,
+                channel,
+                remote,
+                settings.readBufferBytes(),
+                settings.outboundRingBytes(),
+                settings.writeBufferBytes(),
+                readerIndex,
+                (int)(id % writers.length));
+        }
+        catch (final OutOfMemoryError ex)
+        {
+            // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx): refuse
+            // this one connection and keep accepting; buffers of closed connections are freed as the GC runs.
+            refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its buffers (" + ex.getMessage() + ")");
+            return;
+        }
         accepted++;
         final boolean handedOn = null == authenticator ?
             readers[readerIndex].offer(connection) : authenticator.offer(connection);
@@ -134,20 +157,27 @@ final class Acceptor implements Runnable
             accepted--;
             closeQuietly(channel);
         }
+        acceptedCounter.set(accepted);
     }
 
     private void reject(final SocketChannel channel, final String remote)
     {
+        refuse(channel, remote, TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
+    }
+
+    private void refuse(final SocketChannel channel, final String remote, final byte[] reply, final String why)
+    {
         rejected++;
+        rejectedCounter.set(rejected);
         if (Long.bitCount(rejected) == 1)
         {
-            // Logged on the 1st, 2nd, 4th, 8th... rejection: visible, but a connection flood cannot flood the log.
-            LOG.log(System.Logger.Level.WARNING, "connection from " + remote + " refused: too many connections (" +
-                settings.maxConnections() + "); " + rejected + " refused so far");
+            // Logged on the 1st, 2nd, 4th, 8th... refusal: visible, but a connection flood cannot flood the log.
+            LOG.log(System.Logger.Level.WARNING, "connection from " + remote + " refused: " + why + "; " + rejected +
+                " refused so far");
         }
         try
         {
-            channel.write(ByteBuffer.wrap(TOO_MANY)); // best effort: a fresh socket's send buffer takes it
+            channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
         }
         catch (final IOException ignore)
         {
@@ -159,6 +189,18 @@ final class Acceptor implements Runnable
     long rejectedConnections()
     {
         return rejected;
+    }
+
+    /** @return connections accepted and handed on since start. Any thread. */
+    long acceptedCount()
+    {
+        return acceptedCounter.get();
+    }
+
+    /** @return connections refused with {@code error: too many connections}. Any thread. */
+    long rejectedCount()
+    {
+        return rejectedCounter.get();
     }
 
     private static void closeQuietly(final SocketChannel channel)

@@ -46,6 +46,7 @@ final class Authenticator implements Agent
     private final AgentIdleStrategy idleStrategy;
     private final AtomicLong closedConnections = new AtomicLong();
     private final AtomicLong refusedConnections = new AtomicLong();
+    private final SingleWriterCounter bytesIn = new SingleWriterCounter();
     private volatile boolean stopRequested;
 
     Authenticator(
@@ -92,6 +93,12 @@ final class Authenticator implements Agent
     long closedConnections()
     {
         return closedConnections.get();
+    }
+
+    /** @return bytes read from sockets while authenticating. Any thread. */
+    long bytesRead()
+    {
+        return bytesIn.get();
     }
 
     long refusedConnections()
@@ -193,6 +200,12 @@ final class Authenticator implements Agent
             forget(connection);
             close(connection);
             return;
+        }
+        // As a reader does: stamp the read (lines after the first one, handed on with the connection, carry it).
+        connection.lastReadNs = System.nanoTime();
+        if (bytesRead > 0)
+        {
+            bytesIn.add(bytesRead);
         }
 
         final int end = in.position();

@@ -17,10 +17,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *                                             writer-M ◀──(work queue)── {@link #outbound()} ring
  * </pre>
  * <ul>
- *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded}.</li>
+ *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
+ *       {@code lastReadNs}.</li>
  *   <li>broker (the event handler): {@link #attachment}, the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}.</li>
- *   <li>writer: {@code staging}, {@code writerKey}, {@code closed}, and the consumer side of the outbound ring.</li>
+ *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code closed}, and the consumer side of the
+ *       outbound ring.</li>
  * </ul>
  * Only {@code scheduled} and {@code closeMode} cross threads, each with its ordering stated where it is used.
  */
@@ -55,6 +57,8 @@ public final class Connection
     boolean inputEnded;
     int pendingDisconnectReason = -1;
     SelectionKey readerKey;
+    /** {@link System#nanoTime()} just after the latest socket read; stamps every line framed from that read. */
+    long lastReadNs;
 
     // authenticator-owned, before the connection is handed to its reader
     SelectionKey authKey;
@@ -65,6 +69,8 @@ public final class Connection
 
     // writer-owned
     final ByteBuffer staging;
+    /** Stamps of the messages in {@code staging} not yet completely written. */
+    final WriteStamps writeStamps = new WriteStamps();
     SelectionKey writerKey;
     boolean closed;
     boolean writeFailed;

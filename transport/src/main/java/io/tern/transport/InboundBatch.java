@@ -34,6 +34,7 @@ public final class InboundBatch
     private final int[] offsets;
     private final int[] lengths;
     private final long[] endPositions;
+    private final long[] readNs;
     private int size;
 
     InboundBatch(final LineArena arena, final int capacity)
@@ -46,6 +47,7 @@ public final class InboundBatch
         offsets = new int[capacity];
         lengths = new int[capacity];
         endPositions = new long[capacity];
+        readNs = new long[capacity];
     }
 
     boolean isFull()
@@ -62,6 +64,7 @@ public final class InboundBatch
         offsets[size] = offset;
         lengths[size] = length;
         endPositions[size] = endPosition;
+        readNs[size] = connection.lastReadNs; // the read that completed this line (the reader's own field)
         size++;
     }
 
@@ -119,5 +122,11 @@ public final class InboundBatch
     public long endPosition(final int i)
     {
         return endPositions[i];
+    }
+
+    /** @return {@link System#nanoTime()} of the socket read that completed this entry's line. */
+    public long readNs(final int i)
+    {
+        return readNs[i];
     }
 }

@@ -23,15 +23,17 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * one record is written as several consecutive records, so the ring need only be twice the largest message rather
  * than eight times (Agrona's limit on one record). A message is admitted whole or not at all ({@link #tryBegin(int)}),
  * so a reader of the socket never sees a partial line unless the connection is cut.
+ * <p>
+ * A message begun with {@link #tryBegin(int, long, long)} is <em>stamped</em>: its last record carries the times its
+ * line was read and routed ({@link OutboundDescriptor}), which the writer strips while staging and keeps in the
+ * connection's {@link WriteStamps} until the message's last byte is written.
  * <pre>
- *   broker:  tryBegin(len) ─▶ append(...)* ─▶ commit()        (garbage-free; false from tryBegin = slow consumer)
- *   writer:  drainTo(staging) copies whole records while they fit, then the writer writes staging to the socket
+ *   broker:  tryBegin(len[, readNs, routeNs]) ─▶ append(...)* ─▶ commit()   (garbage-free; false = slow consumer)
+ *   writer:  drainTo(staging, stamps) copies whole records while they fit, then writes staging to the socket
  * </pre>
  */
 public final class Outbound implements ControlledMessageHandler
 {
-    private static final int MSG_TYPE_ID = 1;
-
     private final OneToOneRingBuffer ring;
     private final AtomicBuffer buffer;
     private final int maxFragmentBytes;
@@ -39,12 +41,17 @@ public final class Outbound implements ControlledMessageHandler
 
     // producer (broker thread) state
     private int claimIndex = -1;
+    private int claimDataIndex;
     private int claimLength;
     private int claimFilled;
     private int unclaimedBytes;
+    private boolean stamped;
+    private long stampReadNs;
+    private long stampRouteNs;
 
     // consumer (writer thread) state
     private ByteBuffer drainTarget;
+    private WriteStamps drainStamps;
 
     Outbound(final int capacityBytes, final int writeBufferBytes)
     {
@@ -78,15 +85,39 @@ public final class Outbound implements ControlledMessageHandler
      */
     public boolean tryBegin(final int lengthBytes)
     {
-        final int fragments = (lengthBytes + maxFragmentBytes - 1) / maxFragmentBytes;
+        return begin(lengthBytes, false, 0, 0);
+    }
+
+    /**
+     * Starts a stamped message of {@code lengthBytes} if the ring has room for all of it and its stamps: the writer
+     * records its route-to-write and read-to-write latencies once its last byte is written. Broker thread only.
+     *
+     * @param lengthBytes the message length, greater than zero.
+     * @param readNs      {@link System#nanoTime()} of the socket read that completed the line it answers.
+     * @param routeNs     {@link System#nanoTime()} when the broker began routing that line.
+     * @return as {@link #tryBegin(int)}.
+     */
+    public boolean tryBegin(final int lengthBytes, final long readNs, final long routeNs)
+    {
+        return begin(lengthBytes, true, readNs, routeNs);
+    }
+
+    private boolean begin(final int lengthBytes, final boolean stamp, final long readNs, final long routeNs)
+    {
+        // The stamps travel in the last record, so they count towards its fragments and bytes like data.
+        final int recordBytes = stamp ? lengthBytes + OutboundDescriptor.STAMP_LENGTH : lengthBytes;
+        final int fragments = (recordBytes + maxFragmentBytes - 1) / maxFragmentBytes;
         final long neededBytes = (long)fragments * (RecordDescriptor.HEADER_LENGTH + RecordDescriptor.ALIGNMENT) +
-            lengthBytes + wrapAllowanceBytes;
+            recordBytes + wrapAllowanceBytes;
         if (ring.capacity() - ring.size() < neededBytes)
         {
             return false;
         }
         unclaimedBytes = lengthBytes;
         claimIndex = -1;
+        stamped = stamp;
+        stampReadNs = readNs;
+        stampRouteNs = routeNs;
         return true;
     }
 
@@ -107,7 +138,7 @@ public final class Outbound implements ControlledMessageHandler
                 nextFragment();
             }
             final int n = Math.min(length - done, claimLength - claimFilled);
-            buffer.putBytes(claimIndex + claimFilled, src, offset + done, n);
+            buffer.putBytes(claimDataIndex + claimFilled, src, offset + done, n);
             claimFilled += n;
             done += n;
         }
@@ -128,7 +159,7 @@ public final class Outbound implements ControlledMessageHandler
                 nextFragment();
             }
             final int n = Math.min(src.length - done, claimLength - claimFilled);
-            buffer.putBytes(claimIndex + claimFilled, src, done, n);
+            buffer.putBytes(claimDataIndex + claimFilled, src, done, n);
             claimFilled += n;
             done += n;
         }
@@ -145,7 +176,7 @@ public final class Outbound implements ControlledMessageHandler
         {
             nextFragment();
         }
-        buffer.putByte(claimIndex + claimFilled, b);
+        buffer.putByte(claimDataIndex + claimFilled, b);
         claimFilled++;
     }
 
@@ -161,6 +192,7 @@ public final class Outbound implements ControlledMessageHandler
         claimIndex = -1;
         claimLength = 0;
         claimFilled = 0;
+        stamped = false;
     }
 
     private void nextFragment()
@@ -173,27 +205,60 @@ public final class Outbound implements ControlledMessageHandler
         {
             throw new IllegalStateException("appended more than the length given to tryBegin");
         }
-        claimLength = Math.min(unclaimedBytes, maxFragmentBytes);
-        claimIndex = ring.tryClaim(MSG_TYPE_ID, claimLength);
+        final boolean last = stamped && unclaimedBytes + OutboundDescriptor.STAMP_LENGTH <= maxFragmentBytes;
+        if (last)
+        {
+            claimLength = unclaimedBytes;
+            claimIndex = ring.tryClaim(OutboundDescriptor.STAMPED_TYPE_ID, claimLength + OutboundDescriptor.STAMP_LENGTH);
+            claimDataIndex = claimIndex + OutboundDescriptor.STAMP_LENGTH;
+        }
+        else
+        {
+            // A stamped message keeps at least one byte back for the record that carries its stamps.
+            claimLength = stamped ?
+                Math.min(maxFragmentBytes, unclaimedBytes - 1) : Math.min(unclaimedBytes, maxFragmentBytes);
+            claimIndex = ring.tryClaim(OutboundDescriptor.DATA_TYPE_ID, claimLength);
+            claimDataIndex = claimIndex;
+        }
         if (claimIndex < 0)
         {
             // tryBegin reserved room for every fragment and only the consumer frees space, so this is a bug.
             throw new IllegalStateException("outbound ring refused a fragment that tryBegin admitted");
+        }
+        if (last)
+        {
+            buffer.putLong(claimIndex + OutboundDescriptor.READ_NS_OFFSET, stampReadNs);
+            buffer.putLong(claimIndex + OutboundDescriptor.ROUTE_NS_OFFSET, stampRouteNs);
         }
         unclaimedBytes -= claimLength;
         claimFilled = 0;
     }
 
     /**
-     * Moves whole records into {@code target} while they fit. Writer thread only; garbage-free.
+     * Moves whole records into {@code target} while they fit, dropping any stamps. Writer thread only; garbage-free.
      *
      * @param target a buffer in fill mode with at least {@link #maxFragmentBytes()} remaining when empty.
      * @return the number of bytes moved.
      */
     int drainTo(final ByteBuffer target)
     {
+        return drainTo(target, null);
+    }
+
+    /**
+     * Moves whole records into {@code target} while they fit, and the stamps of each stamped message moved into
+     * {@code stamps} while it has room. Writer thread only; garbage-free.
+     *
+     * @param target a buffer in fill mode with at least {@link #maxFragmentBytes()} remaining when empty.
+     * @param stamps where to keep the stamps of the messages staged, or null to drop them; must be empty when
+     *               {@code target} is.
+     * @return the number of bytes moved.
+     */
+    int drainTo(final ByteBuffer target, final WriteStamps stamps)
+    {
         final int start = target.position();
         drainTarget = target;
+        drainStamps = stamps;
         long consumedBefore;
         do
         {
@@ -204,6 +269,7 @@ public final class Outbound implements ControlledMessageHandler
         }
         while (ring.consumerPosition() != consumedBefore && target.hasRemaining());
         drainTarget = null;
+        drainStamps = null;
         return target.position() - start;
     }
 
@@ -219,6 +285,25 @@ public final class Outbound implements ControlledMessageHandler
         final int length)
     {
         final ByteBuffer target = drainTarget;
+        if (msgTypeId == OutboundDescriptor.STAMPED_TYPE_ID)
+        {
+            OutboundDescriptor.checkStampedLength(length);
+            final int dataLength = length - OutboundDescriptor.STAMP_LENGTH;
+            final WriteStamps stamps = drainStamps;
+            if (target.remaining() < dataLength || (null != stamps && stamps.isFull()))
+            {
+                return Action.ABORT;
+            }
+            final int position = target.position();
+            src.getBytes(index + OutboundDescriptor.STAMP_LENGTH, target, position, dataLength);
+            target.position(position + dataLength);
+            if (null != stamps)
+            {
+                stamps.add(position + dataLength, src.getLong(index + OutboundDescriptor.READ_NS_OFFSET),
+                    src.getLong(index + OutboundDescriptor.ROUTE_NS_OFFSET));
+            }
+            return Action.CONTINUE;
+        }
         if (target.remaining() < length)
         {
             return Action.ABORT;

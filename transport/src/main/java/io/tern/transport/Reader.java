@@ -43,6 +43,7 @@ final class Reader implements Agent
     private final int maxLineBytes;
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
+    private final SingleWriterCounter bytesIn = new SingleWriterCounter();
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
@@ -76,6 +77,12 @@ final class Reader implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** @return bytes read from sockets. Any thread. */
+    long bytesRead()
+    {
+        return bytesIn.get();
     }
 
     /**
@@ -294,6 +301,12 @@ final class Reader implements Agent
         {
             connection.inputFailure = ex.toString();
             bytesRead = -2;
+        }
+        // One clock reading per socket read: it stamps every line this read completes (read-to-route/-write).
+        connection.lastReadNs = System.nanoTime();
+        if (bytesRead > 0)
+        {
+            bytesIn.add(bytesRead);
         }
 
         if (bytesRead < 0)

@@ -11,6 +11,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
@@ -43,12 +44,12 @@ public final class Transport implements AutoCloseable
     private final Thread[] writerThreads;
     private final boolean[] writerHasWork;
     private final AtomicLong agentErrors = new AtomicLong();
-    private ServerSocketChannel serverChannel;
-    private Thread acceptorThread;
+    private volatile ServerSocketChannel serverChannel;
+    private volatile Thread acceptorThread;
     private final Authenticator authenticator;
     private Thread authenticatorThread;
     private AgentRunner authenticatorRunner;
-    private Acceptor acceptor;
+    private volatile Acceptor acceptor;
     private boolean closed;
 
     /**
@@ -181,6 +182,98 @@ public final class Transport implements AutoCloseable
     public long agentErrors()
     {
         return agentErrors.get();
+    }
+
+    // Statistics, for the broker's metrics. Any thread: each value has one writing thread and is read as a snapshot.
+
+    /** @return true while the listening socket is open and the acceptor is running. Any thread. */
+    public boolean isAccepting()
+    {
+        final Thread thread = acceptorThread;
+        final ServerSocketChannel channel = serverChannel;
+        return null != thread && thread.isAlive() && null != channel && channel.isOpen();
+    }
+
+    /** @return connections accepted since start (those refused over max-connections not included). Any thread. */
+    public long connectionsAccepted()
+    {
+        final Acceptor current = acceptor;
+        return null == current ? 0 : current.acceptedCount();
+    }
+
+    /** @return connections refused with {@code error: too many connections}. Any thread. */
+    public long connectionsRefusedTooMany()
+    {
+        final Acceptor current = acceptor;
+        return null == current ? 0 : current.rejectedCount();
+    }
+
+    /** @return accepted connections closed since start. Any thread. */
+    public long connectionsClosed()
+    {
+        long closedCount = null == authenticator ? 0 : authenticator.closedConnections();
+        for (final Writer writer : writers)
+        {
+            closedCount += writer.closedConnections();
+        }
+        return closedCount;
+    }
+
+    /** @return connections refused with {@code error: not authorized} (zero without authentication). Any thread. */
+    public long connectionsRefusedNotAuthorized()
+    {
+        return null == authenticator ? 0 : authenticator.refusedConnections();
+    }
+
+    /** @return bytes read from sockets by the readers (and the authenticator). Any thread. */
+    public long bytesRead()
+    {
+        long bytes = null == authenticator ? 0 : authenticator.bytesRead();
+        for (final Reader reader : readers)
+        {
+            bytes += reader.bytesRead();
+        }
+        return bytes;
+    }
+
+    /** @return bytes written to sockets by the writers. Any thread. */
+    public long bytesWritten()
+    {
+        long bytes = 0;
+        for (final Writer writer : writers)
+        {
+            bytes += writer.bytesWritten();
+        }
+        return bytes;
+    }
+
+    /** @return writer threads. */
+    public int writerCount()
+    {
+        return writers.length;
+    }
+
+    /**
+     * The route-to-write latencies recorded by one writer thread (nanoseconds). Other threads may only take interval
+     * histograms from it ({@code getIntervalHistogram}), from one reporting thread.
+     *
+     * @param writerIndex 0 to {@link #writerCount()} - 1.
+     * @return that writer's recorder.
+     */
+    public SingleWriterRecorder routeToWriteRecorder(final int writerIndex)
+    {
+        return writers[writerIndex].routeToWriteRecorder();
+    }
+
+    /**
+     * The read-to-write latencies recorded by one writer thread (nanoseconds); as {@link #routeToWriteRecorder(int)}.
+     *
+     * @param writerIndex 0 to {@link #writerCount()} - 1.
+     * @return that writer's recorder.
+     */
+    public SingleWriterRecorder readToWriteRecorder(final int writerIndex)
+    {
+        return writers[writerIndex].readToWriteRecorder();
     }
 
     /** Stops accepting: closes the listening socket and waits for the acceptor thread. */

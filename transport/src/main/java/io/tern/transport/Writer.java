@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -26,6 +27,9 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * it closed. A visit gathers as many queued messages as fit into the connection's staging buffer per {@code write}
  * call; a partial write registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the
  * others. Garbage-free in steady state.
+ * <p>
+ * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
+ * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
  */
 final class Writer implements Agent
 {
@@ -43,12 +47,14 @@ final class Writer implements Agent
     private final boolean needsWakeup;
     private final Consumer<Connection> onScheduled = this::onScheduled;
     private final Consumer<SelectionKey> onWritable = this::onWritable;
-    private final ArrayList<Connection> again;
-    private final ArrayList<Connection> againSwap;
+    private ArrayList<Connection> again;
+    private ArrayList<Connection> againSwap;
     private final ArrayList<Connection> closing;
     private final ByteBuffer slowConsumerReply = ByteBuffer.allocateDirect(SLOW_CONSUMER.length);
     private final AtomicLong closedConnections = new AtomicLong();
     private final AtomicLong bytesWritten = new AtomicLong();
+    private final SingleWriterRecorder routeToWrite = LatencyRecorders.newRecorder();
+    private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
     private int writeInterest;
     private long stopDeadlineNs;
@@ -113,6 +119,18 @@ final class Writer implements Agent
         return bytesWritten.get();
     }
 
+    /** @return this writer's route-to-write recorder; other threads only take interval histograms from it. */
+    SingleWriterRecorder routeToWriteRecorder()
+    {
+        return routeToWrite;
+    }
+
+    /** @return this writer's read-to-write recorder; other threads only take interval histograms from it. */
+    SingleWriterRecorder readToWriteRecorder()
+    {
+        return readToWrite;
+    }
+
     Selector selector()
     {
         return selector;
@@ -131,9 +149,10 @@ final class Writer implements Agent
 
         if (!again.isEmpty())
         {
-            final ArrayList<Connection> visit = againSwap;
-            visit.addAll(again);
-            again.clear();
+            // Swap rather than addAll: ArrayList.addAll copies through toArray(), an allocation per duty cycle.
+            final ArrayList<Connection> visit = again;
+            again = againSwap;
+            againSwap = visit;
             for (int i = 0, size = visit.size(); i < size; i++)
             {
                 flush(visit.get(i));
@@ -241,7 +260,7 @@ final class Writer implements Agent
                 if (!staging.hasRemaining())
                 {
                     staging.clear();
-                    connection.outbound().drainTo(staging);
+                    connection.outbound().drainTo(staging, connection.writeStamps);
                     staging.flip();
                     if (!staging.hasRemaining())
                     {
@@ -256,6 +275,7 @@ final class Writer implements Agent
 
                 final int written = connection.channel().write(staging);
                 bytesWritten.lazySet(bytesWritten.get() + written);
+                connection.writeStamps.onWritten(staging.position(), routeToWrite, readToWrite);
                 budget -= written;
                 if (staging.hasRemaining())
                 {
@@ -277,6 +297,7 @@ final class Writer implements Agent
 
     private void discardQueued(final Connection connection)
     {
+        connection.writeStamps.clear();
         final ByteBuffer staging = connection.staging;
         do
         {
@@ -322,13 +343,13 @@ final class Writer implements Agent
             {
                 if (staging.hasRemaining())
                 {
-                    connection.channel().write(staging);
+                    bytesWritten.lazySet(bytesWritten.get() + connection.channel().write(staging));
                 }
                 if (!staging.hasRemaining())
                 {
                     slowConsumerReply.clear();
                     slowConsumerReply.put(SLOW_CONSUMER).flip();
-                    connection.channel().write(slowConsumerReply);
+                    bytesWritten.lazySet(bytesWritten.get() + connection.channel().write(slowConsumerReply));
                 }
             }
         }

@@ -15,5 +15,11 @@
  * </pre>
  * Hand-offs are bounded single-producer queues (acceptor to reader, broker to writer) and the sink (reader to
  * broker). Nothing on the per-message path allocates.
+ * <p>
+ * Statistics for the broker's metrics: each reader, writer and the acceptor own their counters
+ * ({@link io.tern.transport.SingleWriterCounter}); a reader stamps every line with the time of the socket read that
+ * completed it, and a writer records route-to-write and read-to-write latencies of stamped messages into its own
+ * HdrHistogram recorders (see {@link io.tern.transport.OutboundDescriptor}). {@link io.tern.transport.Transport}
+ * exposes them all to other threads.
  */
 package io.tern.transport;

@@ -1,0 +1,225 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker.metrics;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import com.lmax.disruptor.Sequenced;
+import org.HdrHistogram.SingleWriterRecorder;
+
+import io.tern.broker.BrokerConfig;
+import io.tern.transport.Transport;
+
+/**
+ * The broker's observability: the admin HTTP endpoint, the periodic stats line and the interval logs, all served by
+ * one daemon thread, {@code metrics}, which alone owns the stage histograms.
+ * <pre>
+ *   reader-N ──stamp readNs──▶ broker ──records read-to-route──▶ RouterMetrics.readToRoute ─┐
+ *                               │ counters (RouterMetrics)                                   │ getIntervalHistogram
+ *                               └─ readNs, routeNs in the outbound record ─▶ writer-M ──────┤ (recorder API only)
+ *                                  records route-to-write, read-to-write ─▶ its recorders ──┤
+ *                                                                                           ▼
+ *   HTTP /metrics /histograms /health ◀─── metrics thread: StageHistogram x 3, tick once a second (interval logs,
+ *                                                           recent window), stats line every stats-interval-ms
+ * </pre>
+ * Nothing here runs on the hot path: the recording threads only write counters and recorders.
+ */
+public final class BrokerMetrics implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(BrokerMetrics.class.getName());
+    private static final long TICK_MS = 1000;
+
+    private final StageHistogram[] stages;
+    private final AdminServer admin;
+    private final HistogramLogs logs;
+    private final StatsLine statsLine;
+    private final long statsIntervalMs;
+    private final PrintStream out;
+    private final ScheduledExecutorService executor;
+    private boolean closed;
+
+    private BrokerMetrics(
+        final BrokerConfig config,
+        final RouterMetrics router,
+        final Transport transport,
+        final Sequenced ring,
+        final LongSupplier internalErrors,
+        final PrintStream out) throws IOException
+    {
+        final boolean adminOn = config.adminPort() >= 0;
+        final Path logDir = config.histogramLogDir();
+        this.statsIntervalMs = config.statsIntervalMs();
+        this.out = out;
+        final boolean any = adminOn || statsIntervalMs > 0 || null != logDir;
+        final long nowMs = System.currentTimeMillis();
+
+        final int writers = transport.writerCount();
+        final SingleWriterRecorder[] routeToWrite = new SingleWriterRecorder[writers];
+        final SingleWriterRecorder[] readToWrite = new SingleWriterRecorder[writers];
+        for (int i = 0; i < writers; i++)
+        {
+            routeToWrite[i] = transport.routeToWriteRecorder(i);
+            readToWrite[i] = transport.readToWriteRecorder(i);
+        }
+        stages = !any ? new StageHistogram[0] : new StageHistogram[]{
+            new StageHistogram(Stage.READ_TO_ROUTE, new SingleWriterRecorder[]{router.readToRouteRecorder()},
+                adminOn, statsIntervalMs > 0, nowMs),
+            new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
+            new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
+
+        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(), stages,
+            new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
+            System::currentTimeMillis);
+        HistogramLogs openedLogs = null;
+        try
+        {
+            openedLogs = null == logDir ? null : new HistogramLogs(logDir, nowMs);
+        }
+        catch (final IOException ex)
+        {
+            if (null != admin)
+            {
+                admin.stop();
+            }
+            throw new IOException("--histogram-log-dir=" + logDir + ": " + ex, ex);
+        }
+        logs = openedLogs;
+        statsLine = statsIntervalMs > 0 ? new StatsLine(router, transport, ring, stages, System.nanoTime()) : null;
+        executor = !any ? null : Executors.newSingleThreadScheduledExecutor(runnable ->
+        {
+            final Thread thread = new Thread(runnable, "metrics");
+            thread.setDaemon(true); // never the reason a JVM stays up
+            return thread;
+        });
+    }
+
+    /**
+     * Sets up what the config asks for and binds the admin port (so a port in use fails start-up), but starts no
+     * thread yet.
+     *
+     * @param config         concluded settings: admin-port, admin-bind, stats-interval-ms, histogram-log-dir.
+     * @param router         the broker thread's counters and read-to-route recorder.
+     * @param transport      connection and byte counters, the writers' recorders, whether it accepts.
+     * @param ring           the Disruptor ring, for its free capacity.
+     * @param internalErrors unexpected exceptions so far.
+     * @return the metrics, not yet started.
+     * @throws IOException if the admin port cannot be bound or the log directory written.
+     */
+    public static BrokerMetrics create(
+        final BrokerConfig config,
+        final RouterMetrics router,
+        final Transport transport,
+        final Sequenced ring,
+        final LongSupplier internalErrors) throws IOException
+    {
+        return new BrokerMetrics(config, router, transport, ring, internalErrors, System.out);
+    }
+
+    /** Starts the metrics thread, the admin endpoint, the ticks and the stats line. Call once. */
+    public void start()
+    {
+        if (null == executor)
+        {
+            return;
+        }
+        if (null != admin)
+        {
+            admin.start(executor);
+        }
+        executor.scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        if (null != statsLine)
+        {
+            executor.scheduleAtFixedRate(this::printStats, statsIntervalMs, statsIntervalMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** @return the admin endpoint's address, or null when it is off. Any thread. */
+    public InetSocketAddress adminAddress()
+    {
+        return null == admin ? null : admin.address();
+    }
+
+    private void tick()
+    {
+        try
+        {
+            final long nowMs = System.currentTimeMillis();
+            for (final StageHistogram stage : stages)
+            {
+                stage.sample();
+                stage.tick(nowMs, logs);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // A scheduled task that throws is never run again: log and carry on.
+            LOG.log(System.Logger.Level.ERROR, "metrics tick failed", ex);
+        }
+    }
+
+    private void printStats()
+    {
+        try
+        {
+            for (final StageHistogram stage : stages)
+            {
+                stage.sample();
+            }
+            out.println(statsLine.next(System.nanoTime()));
+            out.flush();
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "stats line failed", ex);
+        }
+    }
+
+    /**
+     * Stops the admin endpoint, writes the last partial interval to the logs, closes them and stops the metrics
+     * thread. Call after the broker's other threads have stopped, so the logs hold every message. Idempotent.
+     */
+    @Override
+    public synchronized void close()
+    {
+        if (closed || null == executor)
+        {
+            closed = true;
+            return;
+        }
+        closed = true;
+        if (null != admin)
+        {
+            admin.stop();
+        }
+        executor.execute(() ->
+        {
+            tick();
+            if (null != logs)
+            {
+                logs.close();
+            }
+        });
+        executor.shutdown();
+        try
+        {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS))
+            {
+                LOG.log(System.Logger.Level.WARNING, "metrics thread did not stop in 5 s");
+                executor.shutdownNow();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

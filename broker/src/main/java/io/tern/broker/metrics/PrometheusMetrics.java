@@ -1,0 +1,167 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker.metrics;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.function.LongSupplier;
+
+import com.lmax.disruptor.Sequenced;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.SummaryWithCallback;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Quantile;
+import io.prometheus.metrics.model.snapshots.Quantiles;
+import io.prometheus.metrics.model.snapshots.Unit;
+import org.HdrHistogram.Histogram;
+
+import io.tern.transport.Transport;
+
+/**
+ * The broker's metrics in the Prometheus text format, built with the Prometheus Java client: every metric is a
+ * callback ({@code CounterWithCallback}, {@code GaugeWithCallback}, {@code SummaryWithCallback}) that reads our own
+ * single-writer counters and stage histograms when scraped, so the client library never sits on the hot path.
+ * <pre>
+ *   tern_connections_accepted_total, tern_connections_closed_total, tern_connections_open,
+ *   tern_connections_refused_total{reason}, tern_peers_registered,
+ *   tern_messages_in_total, tern_messages_delivered_total, tern_in_bytes_total, tern_out_bytes_total,
+ *   tern_errors_sent_total{kind}, tern_slow_consumer_disconnects_total,
+ *   tern_ring_free_events, tern_ring_size_events, tern_accepting, tern_internal_errors_total,
+ *   tern_stage_latency_seconds{stage, quantile}  quantiles 0.5 0.9 0.99 0.999 1 (max) over the recent window
+ *                                                (about a minute); _count and _sum since start
+ * </pre>
+ * Metrics thread only (the callbacks read the stage histograms, which that thread owns).
+ */
+final class PrometheusMetrics
+{
+    /** Quantiles of each stage; 1.0 is the maximum. */
+    static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
+    private static final double NS_PER_SECOND = 1e9;
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    PrometheusMetrics(
+        final RouterMetrics router,
+        final Transport transport,
+        final Sequenced ring,
+        final LongSupplier internalErrors,
+        final StageHistogram[] stages)
+    {
+        counter("tern_connections_accepted", "connections accepted since start (refused ones not included)",
+            transport::connectionsAccepted);
+        counter("tern_connections_closed", "accepted connections closed since start", transport::connectionsClosed);
+        gauge("tern_connections_open", "connections accepted and not yet closed", () ->
+        {
+            final long closed = transport.connectionsClosed(); // first: every closed connection was accepted before
+            return transport.connectionsAccepted() - closed;
+        });
+        CounterWithCallback.builder()
+            .name("tern_connections_refused")
+            .help("connections refused at once, by reason")
+            .labelNames("reason")
+            .callback(callback ->
+            {
+                callback.call(transport.connectionsRefusedTooMany(), "too_many_connections");
+                callback.call(transport.connectionsRefusedNotAuthorized(), "not_authorized");
+            })
+            .register(registry);
+        gauge("tern_peers_registered", "names registered now", router::peersRegistered);
+        counter("tern_messages_in", "lines from registered peers handled by the broker thread since start",
+            router::messagesIn);
+        counter("tern_messages_delivered", "'from ...' lines queued for recipients since start",
+            router::messagesDelivered);
+        counter("tern_in_bytes", "bytes read from sockets since start", transport::bytesRead);
+        counter("tern_out_bytes", "bytes written to sockets by the writers since start", transport::bytesWritten);
+        CounterWithCallback.builder()
+            .name("tern_errors_sent")
+            .help("'error: ...' lines queued for peers since start, by kind")
+            .labelNames("kind")
+            .callback(callback ->
+            {
+                for (final ErrorKind kind : ErrorKind.values())
+                {
+                    callback.call(router.errorsSent(kind), kind.label());
+                }
+            })
+            .register(registry);
+        counter("tern_slow_consumer_disconnects", "peers cut off as slow consumers since start",
+            router::slowConsumerDisconnects);
+        gauge("tern_ring_free_events", "free slots in the Disruptor ring now", ring::remainingCapacity);
+        gauge("tern_ring_size_events", "slots in the Disruptor ring", ring::getBufferSize);
+        gauge("tern_accepting", "1 while the broker accepts connections, else 0",
+            () -> transport.isAccepting() ? 1 : 0);
+        counter("tern_internal_errors", "unexpected exceptions in the broker's threads (a bug if not zero)",
+            internalErrors);
+
+        SummaryWithCallback.builder()
+            .name("tern_stage_latency_seconds")
+            .unit(Unit.SECONDS)
+            .help("time inside the broker by stage: quantiles over about the last minute (1 = max), count and " +
+                "sum since start")
+            .labelNames("stage")
+            .callback(callback ->
+            {
+                for (final StageHistogram stage : stages)
+                {
+                    final Histogram total = stage.sinceStart();
+                    final long count = total.getTotalCount();
+                    final double sumSeconds = 0 == count ? 0.0 : total.getMean() * count / NS_PER_SECOND;
+                    callback.call(count, sumSeconds, quantiles(stage.recent()), stage.stage().label());
+                }
+            })
+            .register(registry);
+    }
+
+    private static Quantiles quantiles(final Histogram recent)
+    {
+        final Quantile[] quantiles = new Quantile[QUANTILES.length];
+        final boolean empty = null == recent || recent.getTotalCount() == 0;
+        for (int i = 0; i < QUANTILES.length; i++)
+        {
+            final double q = QUANTILES[i];
+            final double seconds = empty ? Double.NaN : (q >= 1.0 ?
+                recent.getMaxValue() : recent.getValueAtPercentile(q * 100.0)) / NS_PER_SECOND;
+            quantiles[i] = new Quantile(q, seconds);
+        }
+        return Quantiles.of(quantiles);
+    }
+
+    private void counter(final String name, final String help, final LongSupplier value)
+    {
+        CounterWithCallback.builder()
+            .name(name)
+            .help(help)
+            .callback(callback -> callback.call(value.getAsLong()))
+            .register(registry);
+    }
+
+    private void gauge(final String name, final String help, final LongSupplier value)
+    {
+        GaugeWithCallback.builder()
+            .name(name)
+            .help(help)
+            .callback(callback -> callback.call(value.getAsLong()))
+            .register(registry);
+    }
+
+    /** @return the content type of {@link #writeTo(OutputStream)}. */
+    String contentType()
+    {
+        return writer.getContentType();
+    }
+
+    /**
+     * Scrapes every metric and writes the text format. Sample the stage histograms first.
+     *
+     * @param out where to write.
+     * @throws IOException if writing fails.
+     */
+    void writeTo(final OutputStream out) throws IOException
+    {
+        writer.write(out, registry.scrape());
+    }
+}

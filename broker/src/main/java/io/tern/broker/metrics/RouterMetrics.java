@@ -1,0 +1,118 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker.metrics;
+
+import org.HdrHistogram.SingleWriterRecorder;
+
+import io.tern.transport.LatencyRecorders;
+import io.tern.transport.SingleWriterCounter;
+
+/**
+ * What the broker thread counts and times: messages in and delivered, errors sent by kind, slow-consumer
+ * disconnects, peers registered, and the read-to-route latency of every message.
+ * <p>
+ * Single writer: the {@code on...} methods are called by the broker thread only, and are wait-free and
+ * garbage-free (a release store per counter, an HdrHistogram {@link SingleWriterRecorder} for the latency). The
+ * getters may be called from any thread and return a recent snapshot; the recorder is sampled only by the metrics
+ * thread, through {@link SingleWriterRecorder#getIntervalHistogram}.
+ */
+public final class RouterMetrics
+{
+    private final SingleWriterCounter messagesIn = new SingleWriterCounter();
+    private final SingleWriterCounter messagesDelivered = new SingleWriterCounter();
+    private final SingleWriterCounter slowConsumerDisconnects = new SingleWriterCounter();
+    private final SingleWriterCounter peersRegistered = new SingleWriterCounter();
+    private final SingleWriterCounter[] errorsSent = new SingleWriterCounter[ErrorKind.COUNT];
+    private final SingleWriterRecorder readToRoute = LatencyRecorders.newRecorder();
+
+    public RouterMetrics()
+    {
+        for (int i = 0; i < errorsSent.length; i++)
+        {
+            errorsSent[i] = new SingleWriterCounter();
+        }
+    }
+
+    /**
+     * A line from a registered peer reached the broker thread. Broker thread only.
+     *
+     * @param readToRouteNs from the socket read that completed the line to the start of its routing.
+     */
+    public void onMessageIn(final long readToRouteNs)
+    {
+        messagesIn.increment();
+        LatencyRecorders.record(readToRoute, readToRouteNs);
+    }
+
+    /** A {@code from ...} line was queued for a recipient. Broker thread only. */
+    public void onDelivered()
+    {
+        messagesDelivered.increment();
+    }
+
+    /**
+     * An error line was queued for a peer. Broker thread only.
+     *
+     * @param kind which error.
+     */
+    public void onErrorSent(final ErrorKind kind)
+    {
+        errorsSent[kind.ordinal()].increment();
+    }
+
+    /** A peer was cut off as a slow consumer. Broker thread only. */
+    public void onSlowConsumer()
+    {
+        slowConsumerDisconnects.increment();
+    }
+
+    /**
+     * The number of registered names changed. Broker thread only.
+     *
+     * @param count names registered now.
+     */
+    public void onPeersRegistered(final int count)
+    {
+        peersRegistered.set(count);
+    }
+
+    /** @return lines from registered peers handled since start. Any thread. */
+    public long messagesIn()
+    {
+        return messagesIn.get();
+    }
+
+    /** @return {@code from ...} lines queued for recipients since start. Any thread. */
+    public long messagesDelivered()
+    {
+        return messagesDelivered.get();
+    }
+
+    /** @return peers disconnected as slow consumers since start. Any thread. */
+    public long slowConsumerDisconnects()
+    {
+        return slowConsumerDisconnects.get();
+    }
+
+    /** @return names registered now. Any thread. */
+    public long peersRegistered()
+    {
+        return peersRegistered.get();
+    }
+
+    /**
+     * @param kind which error.
+     * @return errors of that kind sent since start. Any thread.
+     */
+    public long errorsSent(final ErrorKind kind)
+    {
+        return errorsSent[kind.ordinal()].get();
+    }
+
+    /** @return the read-to-route recorder; only the metrics thread takes interval histograms from it. */
+    public SingleWriterRecorder readToRouteRecorder()
+    {
+        return readToRoute;
+    }
+}

@@ -1,0 +1,19 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+/**
+ * Observability: per-stage latency histograms, counters, the admin HTTP endpoint ({@code /metrics} in the
+ * Prometheus text format, {@code /histograms}, {@code /health}), the periodic stats line and interval logs.
+ * <pre>
+ *   thread      owns / writes
+ *   reader-N    its bytes-in counter; the read stamp of each line (transport)
+ *   broker      RouterMetrics: messages in and delivered, errors by kind, slow consumers, peers registered,
+ *               the read-to-route recorder
+ *   writer-M    its bytes-out counter; its route-to-write and read-to-write recorders (transport)
+ *   acceptor    connections accepted and refused (transport)
+ *   metrics     every StageHistogram, the admin HTTP handlers, the stats line, the interval logs; reads every
+ *               counter and takes interval histograms from every recorder (the recorders' reader side)
+ * </pre>
+ * Each counter and recorder has one writing thread, and the recording side is wait-free and garbage-free.
+ */
+package io.tern.broker.metrics;
