@@ -12,6 +12,7 @@ import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.PhasedBackoffWaitStrategy;
+import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -37,7 +38,11 @@ public final class Broker implements AutoCloseable
 
     private final BrokerConfig config;
     private final Transport transport;
+    /** The ring's own handler thread, in the dedicated threading mode; null in the shared one. */
     private final Disruptor<InboundEvent> disruptor;
+    private final RingBuffer<InboundEvent> ringBuffer;
+    /** The router polled by the transport's shared thread, in the shared threading mode; null otherwise. */
+    private final PolledRouter polledRouter;
     private final Router router;
     private final BrokerMetrics metrics;
     private final AtomicLong handlerErrors = new AtomicLong();
@@ -46,12 +51,24 @@ public final class Broker implements AutoCloseable
     private Broker(final BrokerConfig config) throws IOException
     {
         this.config = config;
-        disruptor = new Disruptor<>(
-            InboundEvent::new,
-            config.ringSize(),
-            runnable -> new Thread(runnable, "broker"),
-            config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
-            waitStrategy(config.waitStrategy()));
+        final boolean shared = config.threading() == BrokerConfig.ThreadingMode.SHARED;
+        if (shared)
+        {
+            // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
+            disruptor = null;
+            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+                new BusySpinWaitStrategy());
+        }
+        else
+        {
+            disruptor = new Disruptor<>(
+                InboundEvent::new,
+                config.ringSize(),
+                runnable -> new Thread(runnable, "broker"),
+                config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+                waitStrategy(config.waitStrategy()));
+            ringBuffer = disruptor.getRingBuffer();
+        }
 
         transport = new Transport(new TransportSettings(
             config.bindAddress(),
@@ -68,17 +85,25 @@ public final class Broker implements AutoCloseable
             config.idleStrategy(),
             config.flushTimeoutMs(),
             config.nameTimeoutMs()),
-            new DisruptorInboundSink(disruptor.getRingBuffer()),
+            new DisruptorInboundSink(ringBuffer),
             null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
 
         router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
             config.maxConnections());
-        disruptor.handleEventsWith(router);
-        disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
+        if (shared)
+        {
+            polledRouter = new PolledRouter(ringBuffer, router, new LoggingExceptionHandler());
+        }
+        else
+        {
+            polledRouter = null;
+            disruptor.handleEventsWith(router);
+            disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
+        }
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
-            metrics = BrokerMetrics.create(config, router.metrics(), transport, disruptor.getRingBuffer(),
+            metrics = BrokerMetrics.create(config, router.metrics(), transport, ringBuffer,
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)
@@ -100,14 +125,20 @@ public final class Broker implements AutoCloseable
     {
         config.conclude();
         final Broker broker = new Broker(config);
-        broker.disruptor.start();
+        if (null != broker.disruptor)
+        {
+            broker.disruptor.start();
+        }
         try
         {
-            broker.transport.start();
+            broker.transport.start(broker.polledRouter);
         }
         catch (final IOException | RuntimeException ex)
         {
-            broker.disruptor.halt();
+            if (null != broker.disruptor)
+            {
+                broker.disruptor.halt();
+            }
             broker.transport.close();
             broker.metrics.close();
             throw ex;
@@ -166,15 +197,19 @@ public final class Broker implements AutoCloseable
         closed = true;
         transport.stopAccepting();
         transport.stopReading();
-        try
+        if (null != disruptor)
         {
-            disruptor.shutdown(Math.max(1000, config.flushTimeoutMs()), TimeUnit.MILLISECONDS);
+            try
+            {
+                disruptor.shutdown(Math.max(1000, config.flushTimeoutMs()), TimeUnit.MILLISECONDS);
+            }
+            catch (final TimeoutException ex)
+            {
+                LOG.log(System.Logger.Level.ERROR, "broker thread did not drain the ring in time; halting it");
+                disruptor.halt();
+            }
         }
-        catch (final TimeoutException ex)
-        {
-            LOG.log(System.Logger.Level.ERROR, "broker thread did not drain the ring in time; halting it");
-            disruptor.halt();
-        }
+        // In the shared mode the shared thread drains the ring itself before it flushes; this waits for it.
         transport.flushAndClose();
         metrics.close(); // last: its final interval then holds every message written
     }

@@ -37,6 +37,9 @@ public final class BrokerConfig
             "per peer: bytes taken from the outbound ring for one socket write"),
         MAX_CONNECTIONS("max-connections", "1024", "connections",
             "open connections allowed; the next one gets 'error: too many connections' and is closed"),
+        THREADING("threading", "dedicated", "",
+            "dedicated: a thread each for reader(s), broker and writer(s); shared: one thread does all three (needs "
+                + "readers = writers = 1), so a message crosses no thread hand-off"),
         WAIT_STRATEGY("wait-strategy", "blocking", "",
             "how the broker thread waits for events: blocking | phased (spin, yield, then block) | yielding | busy-spin"),
         IDLE_STRATEGY("idle-strategy", "block", "",
@@ -102,6 +105,12 @@ public final class BrokerConfig
         }
     }
 
+    /** Whether reader, broker and writer duties each have a thread, or share one. */
+    public enum ThreadingMode
+    {
+        DEDICATED, SHARED
+    }
+
     /** How the broker thread waits on the Disruptor ring. */
     public enum WaitStrategyKind
     {
@@ -129,6 +138,7 @@ public final class BrokerConfig
     private int writeBufferBytes;
     private int maxConnections;
     private WaitStrategyKind waitStrategy;
+    private ThreadingMode threading;
     private io.tern.transport.IdleStrategyKind idleStrategy;
     private long flushTimeoutMs;
     private long nameTimeoutMs;
@@ -330,6 +340,11 @@ public final class BrokerConfig
         maxConnections = intIn(Setting.MAX_CONNECTIONS, 1, 1_000_000);
         waitStrategy = enumValue(Setting.WAIT_STRATEGY, WaitStrategyKind.class);
         idleStrategy = enumValue(Setting.IDLE_STRATEGY, io.tern.transport.IdleStrategyKind.class);
+        threading = enumValue(Setting.THREADING, ThreadingMode.class);
+        if (threading == ThreadingMode.SHARED && (readers != 1 || writers != 1))
+        {
+            throw bad(Setting.THREADING, "shared needs --readers 1 and --writers 1");
+        }
         flushTimeoutMs = longIn(Setting.FLUSH_TIMEOUT_MS, 0, 3_600_000);
         nameTimeoutMs = longIn(Setting.NAME_TIMEOUT_MS, 0, 86_400_000);
         final String auth = values.get(Setting.AUTH_FILE).trim();
@@ -498,6 +513,17 @@ public final class BrokerConfig
     {
         checkConcluded();
         return maxConnections;
+    }
+
+    public ThreadingMode threading()
+    {
+        checkConcluded();
+        return threading;
+    }
+
+    public BrokerConfig threading(final String mode)
+    {
+        return set(Setting.THREADING, mode);
     }
 
     public WaitStrategyKind waitStrategy()

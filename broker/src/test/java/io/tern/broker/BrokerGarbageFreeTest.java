@@ -16,8 +16,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class BrokerGarbageFreeTest extends BrokerTestSupport
 {
-    private static final String[] HOT_THREADS = {"reader-0", "broker", "writer-0"};
+    private static final String[] DEDICATED_HOT_THREADS = {"reader-0", "broker", "writer-0"};
+    private static final String[] SHARED_HOT_THREADS = {"shared"};
     private static final int WARM_UP_MESSAGES = 100_000;
     /** At least 100k; {@code -Dtern.garbageFree.messages=N} for a longer run. */
     private static final int MEASURED_MESSAGES = Integer.getInteger("tern.garbageFree.messages", 200_000);
@@ -43,12 +45,15 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
     private static final int LINES_PER_WRITE = 200;
     private static final int MAX_IN_FLIGHT = 20_000;
 
-    @Test
+    @ParameterizedTest(name = "threading={0}")
+    @ValueSource(strings = { "dedicated", "shared" })
     @Timeout(120)
-    void shouldNotAllocatePerMessageOnTheReaderBrokerOrWriterThreadWithMetricsOn(@TempDir final Path logDir)
-        throws Exception
+    void shouldNotAllocatePerMessageOnTheReaderBrokerOrWriterThreadWithMetricsOn(
+        final String threading, @TempDir final Path logDir) throws Exception
     {
+        final String[] hotThreads = threading.equals("shared") ? SHARED_HOT_THREADS : DEDICATED_HOT_THREADS;
         startBroker(new BrokerConfig()
+            .threading(threading)
             .outboundRingBytes(4 * 1024 * 1024)
             .statsIntervalMs(1000)
             .histogramLogDir(logDir));
@@ -70,19 +75,19 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
             received.set(0);
 
             send(txOut, received, 0, WARM_UP_MESSAGES);
-            final Map<String, Long> before = allocatedBytes();
+            final Map<String, Long> before = allocatedBytes(hotThreads);
             final long deliveredBefore = broker.messagesDelivered();
 
             send(txOut, received, WARM_UP_MESSAGES, MEASURED_MESSAGES, admin);
 
-            final Map<String, Long> after = allocatedBytes();
+            final Map<String, Long> after = allocatedBytes(hotThreads);
             final long delivered = broker.messagesDelivered() - deliveredBefore;
             assertEquals(MEASURED_MESSAGES, delivered, "every measured message delivered");
             assertEquals(0, broker.slowConsumerDisconnects());
 
             final StringBuilder report = new StringBuilder();
             long total = 0;
-            for (final String thread : HOT_THREADS)
+            for (final String thread : hotThreads)
             {
                 final long bytes = after.get(thread) - before.get(thread);
                 total += bytes;
@@ -152,12 +157,12 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
         return null;
     }
 
-    private static Map<String, Long> allocatedBytes()
+    private static Map<String, Long> allocatedBytes(final String[] hotThreads)
     {
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final Map<String, Long> bytes = new LinkedHashMap<>();
-        for (final String name : HOT_THREADS)
+        for (final String name : hotThreads)
         {
             final Thread[] matches = Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> thread.getName().equals(name) && thread.isAlive())

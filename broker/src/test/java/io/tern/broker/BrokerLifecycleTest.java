@@ -19,6 +19,8 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,14 +74,16 @@ class BrokerLifecycleTest extends BrokerTestSupport
         }
     }
 
-    @Test
+    @ParameterizedTest(name = "threading={0}")
+    @ValueSource(strings = { "dedicated", "shared" })
     @Timeout(60)
-    void shouldDeliverEverythingAlreadyReadBeforeClosingOnShutdown() throws Exception
+    void shouldDeliverEverythingAlreadyReadBeforeClosingOnShutdown(final String threading) throws Exception
     {
         // ~6.5 MB: more than the kernel's socket buffers can take (tcp_wmem max is 4 MiB by default), so when
         // close() begins most of it is still in the receiver's outbound ring, which is big enough for all of it.
         final int messages = 20_000;
-        startBroker(new BrokerConfig().outboundRingBytes(OUTBOUND_RING_FOR_ALL_BYTES).flushTimeoutMs(20_000));
+        startBroker(new BrokerConfig().outboundRingBytes(OUTBOUND_RING_FOR_ALL_BYTES).flushTimeoutMs(20_000)
+            .threading(threading));
         final LineClient receiver = register("receiver", 4096); // does not read until close() has begun
         final LineClient sender = register("sender");
 

@@ -85,13 +85,13 @@ class BrokerLoadTest extends BrokerTestSupport
         System.out.printf("%,d messages in order in %,d ms%n", messages, elapsedMs);
     }
 
-    @ParameterizedTest(name = "readers={0}, writers={1}")
-    @CsvSource({ "1, 1", "2, 2" })
+    @ParameterizedTest(name = "readers={0}, writers={1}, threading={2}")
+    @CsvSource({ "1, 1, dedicated", "2, 2, dedicated", "1, 1, shared" })
     @Timeout(90)
-    void shouldDeliverEveryMessageExactlyOnceAmong50ConcurrentClients(final int readerThreads, final int writerThreads)
-        throws Exception
+    void shouldDeliverEveryMessageExactlyOnceAmong50ConcurrentClients(
+        final int readerThreads, final int writerThreads, final String threading) throws Exception
     {
-        startBroker(new BrokerConfig().readers(readerThreads).writers(writerThreads));
+        startBroker(new BrokerConfig().readers(readerThreads).writers(writerThreads).threading(threading));
         final int clientCount = 50;
         final int linesPerClient = 200;
         final int linesPerWrite = 20;

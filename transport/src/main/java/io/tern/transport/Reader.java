@@ -181,6 +181,15 @@ final class Reader implements Agent
 
     private void block()
     {
+        block(SELECT_TIMEOUT_MS);
+    }
+
+    /**
+     * Waits for a socket to be readable (handling it) or a wakeup, at most {@code timeoutMs}; parks briefly instead
+     * while back-pressure keeps the reader from reading. Reader (or shared) thread only.
+     */
+    void block(final long timeoutMs)
+    {
         if (isBlocked())
         {
             LockSupport.parkNanos(STALLED_PARK_NS);
@@ -188,7 +197,7 @@ final class Reader implements Agent
         }
         try
         {
-            selector.select(onReadable, SELECT_TIMEOUT_MS);
+            selector.select(onReadable, timeoutMs);
             publish();
         }
         catch (final IOException | ClosedSelectorException ex)

@@ -46,6 +46,7 @@ public final class Transport implements AutoCloseable
     private final AtomicLong agentErrors = new AtomicLong();
     private volatile ServerSocketChannel serverChannel;
     private volatile Thread acceptorThread;
+    private SharedAgent sharedAgent;
     private final Authenticator authenticator;
     private Thread authenticatorThread;
     private AgentRunner authenticatorRunner;
@@ -103,17 +104,43 @@ public final class Transport implements AutoCloseable
      */
     public void start() throws IOException
     {
+        start(null);
+    }
+
+    /**
+     * Binds and starts every thread.
+     *
+     * @param sharedConsumer null for a thread per reader and writer (the sink's consumer runs on its own thread); or
+     *                       the sink's consumer, to run it with the one reader and the one writer on a single thread
+     *                       named {@code shared}.
+     * @throws IOException if the address cannot be bound.
+     */
+    public void start(final SinkConsumer sharedConsumer) throws IOException
+    {
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
 
-        for (int i = 0; i < writers.length; i++)
+        if (null != sharedConsumer)
+        {
+            if (readers.length != 1 || writers.length != 1)
+            {
+                throw new IllegalStateException("a shared thread runs exactly one reader and one writer");
+            }
+            writers[0].runsOnSharedThread();
+            sharedAgent = new SharedAgent(readers[0], sharedConsumer, writers[0], settings.flushTimeoutMs(),
+                settings.idleStrategy());
+            readerRunners[0] = new AgentRunner(sharedAgent.idleStrategy(), this::onAgentError, null, sharedAgent);
+            readerThreads[0] = AgentRunner.startOnThread(readerRunners[0]);
+            writerThreads[0] = readerThreads[0];
+        }
+        for (int i = 0; i < writers.length && null == sharedConsumer; i++)
         {
             writerRunners[i] = new AgentRunner(writers[i].idleStrategy(), this::onAgentError, null,
                 writers[i]);
             writerThreads[i] = AgentRunner.startOnThread(writerRunners[i]);
         }
-        for (int i = 0; i < readers.length; i++)
+        for (int i = 0; i < readers.length && null == sharedConsumer; i++)
         {
             readerRunners[i] = new AgentRunner(readers[i].idleStrategy(), this::onAgentError, null,
                 readers[i]);
@@ -299,6 +326,10 @@ public final class Transport implements AutoCloseable
         {
             reader.requestStop();
         }
+        if (null != sharedAgent)
+        {
+            return; // the shared thread routes what was read, then flushes; flushAndClose() waits for it
+        }
         for (final Thread thread : readerThreads)
         {
             joinQuietly(thread);
@@ -312,9 +343,9 @@ public final class Transport implements AutoCloseable
     public void flushAndClose()
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs());
-        for (final Writer writer : writers)
+        for (int i = 0; i < writers.length && null == sharedAgent; i++)
         {
-            writer.requestStop(deadlineNs);
+            writers[i].requestStop(deadlineNs);
         }
         for (final Thread thread : writerThreads)
         {

@@ -44,7 +44,7 @@ final class Writer implements Agent
     private final OneToOneConcurrentArrayQueue<Connection> workQueue;
     private final long flushTimeoutNs;
     private final AgentIdleStrategy idleStrategy;
-    private final boolean needsWakeup;
+    private boolean needsWakeup;
     private final Consumer<Connection> onScheduled = this::onScheduled;
     private final Consumer<SelectionKey> onWritable = this::onWritable;
     private ArrayList<Connection> again;
@@ -187,6 +187,22 @@ final class Writer implements Agent
             }
         }
         return work;
+    }
+
+    /** The writer runs on the shared thread: the broker is on the same thread, so no wakeup is ever needed. */
+    void runsOnSharedThread()
+    {
+        needsWakeup = false;
+    }
+
+    /** @return how long the shared thread may block elsewhere before this writer needs its selector polled. */
+    long maxBlockMs()
+    {
+        if (writeInterest > 0)
+        {
+            return 1;
+        }
+        return closing.isEmpty() && !stopRequested ? SELECT_TIMEOUT_MS : CLOSING_SELECT_TIMEOUT_MS;
     }
 
     private void block()

@@ -1,0 +1,88 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+
+/**
+ * One thread, {@code shared}, doing the reader's, the broker's and the writer's duty cycles in turn, as Aeron's shared
+ * threading mode does. A message then crosses no thread hand-off inside the broker: read, route and write happen in
+ * one pass, which on a machine with few cores is worth more than the parallelism of separate threads.
+ * <pre>
+ *   duty cycle:  reader.doWork()  ──▶  consumer.poll() (Disruptor EventPoller ▶ Router)  ──▶  writer.doWork()
+ *   idle:        block in the reader's selector (a socket ready, or a wakeup); at most 1 ms while a socket is
+ *                waiting for OP_WRITE, since the writer's own selector is then polled on each cycle
+ * </pre>
+ * Orderly stop: the reader publishes what it has read and stops; the consumer drains the ring; only then is the
+ * writer asked to flush within the deadline, so nothing already read is lost.
+ */
+final class SharedAgent implements Agent
+{
+    private final Reader reader;
+    private final SinkConsumer consumer;
+    private final Writer writer;
+    private final long flushTimeoutNs;
+    private final AgentIdleStrategy idleStrategy;
+    private boolean readerDone;
+    private boolean consumerDone;
+
+    SharedAgent(
+        final Reader reader,
+        final SinkConsumer consumer,
+        final Writer writer,
+        final long flushTimeoutMs,
+        final IdleStrategyKind idleKind)
+    {
+        this.reader = reader;
+        this.consumer = consumer;
+        this.writer = writer;
+        this.flushTimeoutNs = TimeUnit.MILLISECONDS.toNanos(flushTimeoutMs);
+        this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
+    }
+
+    AgentIdleStrategy idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "shared";
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = 0;
+        if (!readerDone)
+        {
+            try
+            {
+                work += reader.doWork();
+            }
+            catch (final AgentTerminationException ex)
+            {
+                readerDone = true;
+            }
+        }
+
+        work += consumer.poll();
+        if (readerDone && !consumerDone && consumer.isIdle())
+        {
+            consumerDone = true;
+            writer.requestStop(System.nanoTime() + flushTimeoutNs);
+        }
+
+        return work + writer.doWork(); // ends the duty cycle loop once the writer has flushed after a stop
+    }
+
+    private void block()
+    {
+        reader.block(writer.maxBlockMs());
+    }
+}
