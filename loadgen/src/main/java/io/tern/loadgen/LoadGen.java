@@ -7,9 +7,9 @@ import io.tern.loadgen.client.LatencyRecording;
 import io.tern.loadgen.client.LoadCounters;
 import io.tern.loadgen.client.PeerConnection;
 import io.tern.loadgen.client.ReceiverAgent;
-import io.tern.loadgen.client.Registrar;
 import io.tern.loadgen.client.RegistrationException;
 import io.tern.loadgen.client.SenderAgent;
+import io.tern.loadgen.client.WireProtocol;
 import io.tern.loadgen.report.HgrmFile;
 import io.tern.loadgen.report.IntervalReporter;
 import io.tern.loadgen.report.LatencyChart;
@@ -60,9 +60,6 @@ public final class LoadGen
     private static final long START_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long DRAIN_POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long JOIN_TIMEOUT_MS = 10_000;
-    private static final int MIN_BUFFER_BYTES = 64 * 1024;
-    /** Longest line the broker can send us beyond the payload: {@code from <64-byte name>: } and the newline. */
-    private static final int MAX_FROM_OVERHEAD_BYTES = "from ".length() + 64 + ": ".length() + 2;
 
     private LoadGen()
     {
@@ -91,15 +88,15 @@ public final class LoadGen
             return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, failure);
         }
 
-        final int lineBytes = SenderAgent.maxLineBytes(workload, options.messageBytes());
-        final int writeBufferBytes = Math.max(MIN_BUFFER_BYTES, 4 * lineBytes);
-        final int readBufferBytes = Math.max(MIN_BUFFER_BYTES, 4 * (options.messageBytes() + MAX_FROM_OVERHEAD_BYTES));
+        final WireProtocol protocol = WireProtocol.of(
+            options.target(), workload, options.messageBytes(), options.fanoutPublish());
+        out.println("protocol    " + protocol.describe());
+        out.flush();
         final long registerStartNs = System.nanoTime();
         final PeerConnection[] peers;
         try
         {
-            peers = Registrar.connectAndRegister(
-                address, workload, readBufferBytes, writeBufferBytes, options.connectTimeoutNs());
+            peers = protocol.connectAndRegister(address, options.connectTimeoutNs());
         }
         catch (final RegistrationException ex)
         {
@@ -111,7 +108,7 @@ public final class LoadGen
 
         try
         {
-            return measure(options, workload, peers, out);
+            return measure(options, workload, protocol, peers, out);
         }
         finally
         {
@@ -123,7 +120,11 @@ public final class LoadGen
     }
 
     private static LoadGenResult measure(
-        final LoadGenOptions options, final Workload workload, final PeerConnection[] peers, final PrintStream out)
+        final LoadGenOptions options,
+        final Workload workload,
+        final WireProtocol protocol,
+        final PeerConnection[] peers,
+        final PrintStream out)
     {
         final String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         final LoadModel model = options.loadModel();
@@ -169,7 +170,8 @@ public final class LoadGen
         final ReceiverAgent receiver;
         try
         {
-            receiver = new ReceiverAgent(workload, peers, schedule, model, options.messageBytes(), counters, recording);
+            receiver = new ReceiverAgent(
+                workload, protocol, peers, schedule, model, options.messageBytes(), counters, recording);
         }
         catch (final IOException ex)
         {
@@ -177,7 +179,7 @@ public final class LoadGen
             out.println("FAILED: " + failure);
             return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
         }
-        final SenderAgent sender = new SenderAgent(workload, peers, schedule, model, options.messageBytes(),
+        final SenderAgent sender = new SenderAgent(workload, protocol, peers, schedule, model, options.messageBytes(),
             options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLag);
         final Thread receiverThread = new Thread(receiver, "loadgen-receiver");
         final Thread senderThread = new Thread(sender, "loadgen-sender");
@@ -320,6 +322,7 @@ public final class LoadGen
         return new RunSummary(
             options.label(),
             date,
+            options.target().optionValue(),
             options.host() + ":" + options.port(),
             workload.describe(),
             workload.kind().optionValue(),
@@ -377,7 +380,7 @@ public final class LoadGen
         series.add(new LatencyChart.Series(label + (closedLoop ? " loadgen turnaround" : " send lag"),
             HgrmFile.read(sendLag)));
         final Path png = dir.resolve(label + ".png");
-        LatencyChart.write(png, "tern latency by percentile: " + label,
+        LatencyChart.write(png, "latency by percentile: " + label + " (" + summary.target() + ")",
             summary.workload() + ", " + summary.messageBytes() + "-byte messages, " + (closedLoop ?
                 summary.loadModel() + " " + summary.inFlightPerSender() + " in flight per sender" :
                 "open loop " + summary.offeredRatePerSecond() + " msg/s") + ", " + summary.date(), series);

@@ -3,6 +3,7 @@
  */
 package io.tern.loadgen;
 
+import io.tern.loadgen.report.CompareCommand;
 import io.tern.loadgen.report.PlotCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /**
  * Command line of the executable jar: {@code java -jar tern-loadgen.jar [options]} runs a load,
- * {@code java -jar tern-loadgen.jar plot ...} draws {@code .hgrm} files on one chart.
+ * {@code java -jar tern-loadgen.jar plot ...} draws {@code .hgrm} files on one chart,
+ * {@code java -jar tern-loadgen.jar compare ...} tabulates and charts repeated runs against several targets.
  * <p>
  * Exit codes: 0 ok, 1 message errors, 2 bad options, 3 cannot connect or register, 4 loadgen failure.
  */
@@ -26,9 +28,9 @@ import java.util.concurrent.Callable;
     version = "tern-loadgen 0.1.0",
     showDefaultValues = true,
     sortOptions = false,
-    subcommands = PlotCommand.class,
+    subcommands = {PlotCommand.class, CompareCommand.class},
     description = {
-        "Drives a tern broker (or anything speaking its line protocol) with many peers and reports latency with " +
+        "Drives a tern broker (or nats-server, or redis-server: --target) with many peers and reports latency with " +
             "HdrHistogram: corrected (from each message's due time) and uncorrected (from its send time), in us.",
         "Exit codes: 0 ok; 1 lost, duplicated, out-of-order or corrupt messages, broker errors or disconnects " +
             "(unless --allow-errors); 2 bad options; 3 cannot connect or register; 4 loadgen failure."

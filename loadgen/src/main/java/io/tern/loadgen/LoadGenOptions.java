@@ -3,6 +3,8 @@
  */
 package io.tern.loadgen;
 
+import io.tern.loadgen.client.FanoutPublish;
+import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.PayloadDescriptor;
 import io.tern.loadgen.workload.Workload;
@@ -31,11 +33,19 @@ public final class LoadGenOptions
     private static final java.util.regex.Pattern DURATION =
         java.util.regex.Pattern.compile("([0-9]{1,12}(?:\\.[0-9]{1,9})?)(ns|us|ms|s|m|h)");
 
+    @Option(names = "--target", defaultValue = "tern", paramLabel = "KIND",
+        description = "the server to drive: tern (this project's broker, line protocol) | nats (nats-server, core " +
+            "NATS: each peer SUBs to its own name, a message is a PUB to the receiver's) | redis (redis-server " +
+            "pub/sub: each peer SUBSCRIBEs to its own name and PUBLISHes on a second connection). Same workloads, " +
+            "payload checks and histograms for all three")
+    String target;
+
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
-        description = "broker host name or address")
+        description = "server host name or address")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "broker TCP port")
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT",
+        description = "server TCP port (tern's default; nats-server listens on 4222, redis-server on 6379 by default)")
     int port;
 
     @Option(names = "--workload", defaultValue = "pairs", paramLabel = "KIND",
@@ -57,6 +67,13 @@ public final class LoadGenOptions
     @Option(names = "--peers", defaultValue = "16", paramLabel = "P",
         description = "mesh workload: number of peers, each sending to peers chosen at random")
     int peers;
+
+    @Option(names = "--fanout-publish", defaultValue = "shared", paramLabel = "MODE",
+        description = "nats and redis fanout, which have no multi-destination publish: shared (one publish per " +
+            "line to a subject/channel <prefix>fanout that all K receivers also subscribe to; the server fans out, " +
+            "as tern does for one line naming K peers) | per-receiver (K publishes per line, one to each " +
+            "receiver's own name). Ignored by tern")
+    String fanoutPublish;
 
     @Option(names = "--load", defaultValue = "open", paramLabel = "MODEL",
         description = "open (fixed total rate, latency from the due time) | ping-pong (one message in flight per " +
@@ -112,7 +129,8 @@ public final class LoadGenOptions
     Path outDir;
 
     @Option(names = "--label", paramLabel = "TEXT", showDefaultValue = Visibility.NEVER,
-        description = "name of this run in files and charts (default: <workload>-<load>)")
+        description = "name of this run in files and charts (default: <workload>-<load>, and -<target> for nats " +
+            "and redis)")
     String label;
 
     @Option(names = "--allow-errors", defaultValue = "false",
@@ -125,6 +143,8 @@ public final class LoadGenOptions
 
     // Concluded values.
     private boolean concluded;
+    private Target targetKind;
+    private FanoutPublish fanoutPublishMode;
     private WorkloadKind workloadKind;
     private LoadModel loadModel;
     private long warmupNs;
@@ -168,6 +188,16 @@ public final class LoadGenOptions
         if (concluded)
         {
             return this;
+        }
+        targetKind = null == target ? null : Target.fromOptionValue(target);
+        if (null == targetKind)
+        {
+            throw bad("target", target, "must be one of tern, nats, redis");
+        }
+        fanoutPublishMode = null == fanoutPublish ? null : FanoutPublish.fromOptionValue(fanoutPublish);
+        if (null == fanoutPublishMode)
+        {
+            throw bad("fanout-publish", fanoutPublish, "must be one of shared, per-receiver");
         }
         if (null == host || host.isBlank())
         {
@@ -219,7 +249,8 @@ public final class LoadGenOptions
         effectiveNamePrefix = null != namePrefix ? namePrefix : "lg" + ProcessHandle.current().pid() + "-";
         checkNamePrefix(effectiveNamePrefix);
 
-        effectiveLabel = null != label ? label : workloadKind.optionValue() + "-" + loadModel.optionValue();
+        effectiveLabel = null != label ? label : workloadKind.optionValue() + "-" + loadModel.optionValue() +
+            (targetKind == Target.TERN ? "" : "-" + targetKind.optionValue());
         if (effectiveLabel.isEmpty() || !effectiveLabel.matches("[A-Za-z0-9._-]+"))
         {
             throw bad("label", label, "must be non-empty letters, digits, '.', '_' or '-' (it names files)");
@@ -245,6 +276,11 @@ public final class LoadGenOptions
                 throw bad("name-prefix", prefix,
                     "printable ASCII only, no space, ',' or ':', and not ending in a digit");
             }
+            if (targetKind == Target.NATS && (c == '*' || c == '>' || c == '.'))
+            {
+                // Names are NATS subjects: '*' and '>' are wildcards, '.' separates tokens.
+                throw bad("name-prefix", prefix, "nats subjects: no '*', '>' or '.'");
+            }
         }
     }
 
@@ -268,7 +304,7 @@ public final class LoadGenOptions
     {
         checkConcluded();
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "broker      %s:%d%n", host, port));
+        sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, targetKind.description()));
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n",
             workloadTopology().describe(), messageBytes));
         switch (loadModel)
@@ -320,9 +356,29 @@ public final class LoadGenOptions
 
     // ---------------------------------------------------------------- concluded values
 
+    public LoadGenOptions target(final Target target)
+    {
+        this.target = target.optionValue();
+        return unconclude();
+    }
+
     public String host()
     {
         return host;
+    }
+
+    /** @return which kind of server is driven. */
+    public Target target()
+    {
+        checkConcluded();
+        return targetKind;
+    }
+
+    /** @return NATS and Redis fanout: one shared subject or one publish per receiver. */
+    public FanoutPublish fanoutPublish()
+    {
+        checkConcluded();
+        return fanoutPublishMode;
     }
 
     public int port()

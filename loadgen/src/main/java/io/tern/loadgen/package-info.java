@@ -4,7 +4,7 @@
 /**
  * The tern loadgen: command line, settings, and the run that ties the agents together.
  * <pre>
- *                     +--------------------------------------------- broker (TCP, line protocol) ----+
+ *                     +------------------------- server (TCP: tern, nats-server or redis-server) ----+
  *                     |                                                                              |
  *   loadgen-sender ---+--&gt; peer connections (write buffers)      peer connections (read buffers) ---+--&gt; loadgen-receiver
  *     SenderAgent          one per peer, written only by the       read only by the receiver            ReceiverAgent

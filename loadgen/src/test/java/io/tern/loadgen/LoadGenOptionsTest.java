@@ -3,6 +3,8 @@
  */
 package io.tern.loadgen;
 
+import io.tern.loadgen.client.FanoutPublish;
+import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.WorkloadKind;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,19 @@ class LoadGenOptionsTest
     }
 
     @Test
+    void shouldDriveTernUnlessTargetSaysOtherwise()
+    {
+        assertEquals(Target.TERN, LoadGenOptions.parse().target());
+        final LoadGenOptions nats = LoadGenOptions.parse("--target", "nats", "--port", "4222");
+        assertEquals(Target.NATS, nats.target());
+        assertEquals("pairs-open-nats", nats.label());
+        assertEquals(FanoutPublish.SHARED, nats.fanoutPublish());
+        assertEquals(Target.REDIS, LoadGenOptions.parse("--target", "REDIS").target());
+        assertEquals(FanoutPublish.PER_RECEIVER,
+            LoadGenOptions.parse("--fanout-publish", "per-receiver").fanoutPublish());
+    }
+
+    @Test
     void shouldTreatPingPongAsOneInFlight()
     {
         assertEquals(1, LoadGenOptions.parse("--load", "ping-pong", "--in-flight", "50").inFlightPerSender());
@@ -69,6 +84,9 @@ class LoadGenOptionsTest
         assertUsageError("--port=70000", "--port", "70000");
         assertUsageError("--peers=3000: a mesh of P peers tracks P x P streams", "--workload", "mesh", "--peers", "3000");
         assertUsageError("Unknown option: '--bogus'", "--bogus");
+        assertUsageError("--target=kafka: must be one of tern, nats, redis", "--target", "kafka");
+        assertUsageError("--fanout-publish=all", "--fanout-publish", "all");
+        assertUsageError("--name-prefix=a.b", "--target", "nats", "--name-prefix", "a.b");
         assertUsageError("Invalid value for option '--pairs'", "--pairs", "many");
     }
 
@@ -98,6 +116,7 @@ class LoadGenOptionsTest
             }
         }
         assertTrue(help.contains("plot"), "subcommand listed");
+        assertTrue(help.contains("compare"), "subcommand listed");
     }
 
     private static void assertUsageError(final String expected, final String... args)

@@ -23,6 +23,8 @@ public final class LoadCounters
     public final AtomicLong receivedDeliveries = new AtomicLong();
     /** Receiver: arrivals accounted for (first intact arrival of a sequence, or corrupt); used to end the drain. */
     public final AtomicLong accountedDeliveries = new AtomicLong();
+    /** Receiver, NATS: PINGs the server sent, over all connections; the sender answers each with a PONG. */
+    public final AtomicLong pingsReceived = new AtomicLong();
     /** Receiver: problems seen so far (corrupt, duplicated, out of order, error lines, disconnects). */
     public final AtomicLong problems = new AtomicLong();
 

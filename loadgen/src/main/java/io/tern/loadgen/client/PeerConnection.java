@@ -6,16 +6,21 @@ package io.tern.loadgen.client;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One peer's TCP connection to the broker and its two buffers.
+ * One peer's TCP connection to the server and its two buffers.
  * <pre>
  *   writeBuffer (sender thread)           readBuffer (receiver thread; the registrar before it starts)
- *   [ sent | queued lines ... | free ]    [ unparsed bytes ... | free ]
- *     written to the channel                 filled by read, parsed line by line, compacted
+ *   [ sent | queued frames ... | free ]   [ unparsed bytes ... | free ]
+ *     written to the channel                 filled by read, parsed frame by frame, compacted
  * </pre>
  * Both are direct buffers allocated once, so socket I/O copies nothing extra and allocates nothing. The write buffer
  * is in fill mode (position = end of queued bytes); the read buffer too (position = end of unparsed bytes).
+ * <p>
+ * A peer has one connection for tern and NATS. Redis needs two: a connection that has subscribed may only
+ * (un)subscribe, so the peer's messages go out on a second, {@link #publishOnly} connection, {@link #publisher},
+ * whose read buffer only ever gets the integer replies to its PUBLISHes.
  */
 public final class PeerConnection implements AutoCloseable
 {
@@ -26,10 +31,21 @@ public final class PeerConnection implements AutoCloseable
     final SocketChannel channel;
     final ByteBuffer readBuffer;
     final ByteBuffer writeBuffer;
+    /** True for a Redis publisher connection: it sends this peer's messages and gets only replies to them. */
+    final boolean publishOnly;
+    /**
+     * NATS: PINGs the server sent on this connection. Written by the receiver thread only (release), read by the
+     * sender thread, which owes one PONG for each.
+     */
+    final AtomicLong pingsReceived = new AtomicLong();
+
+    /** Set once by the registrar, before the agents start: Redis only, where this peer's messages are sent. */
+    PeerConnection publisher;
 
     // Sender thread only.
     boolean writeQueued;
     boolean writeFailed;
+    long pongsQueued;
 
     // Receiver thread only.
     int scanIndex;
@@ -45,6 +61,19 @@ public final class PeerConnection implements AutoCloseable
         final int readBufferBytes,
         final int writeBufferBytes)
     {
+        this(peerIndex, senderIndex, receiverIndex, name, channel, readBufferBytes, writeBufferBytes, false);
+    }
+
+    PeerConnection(
+        final int peerIndex,
+        final int senderIndex,
+        final int receiverIndex,
+        final String name,
+        final SocketChannel channel,
+        final int readBufferBytes,
+        final int writeBufferBytes,
+        final boolean publishOnly)
+    {
         this.peerIndex = peerIndex;
         this.senderIndex = senderIndex;
         this.receiverIndex = receiverIndex;
@@ -52,11 +81,18 @@ public final class PeerConnection implements AutoCloseable
         this.channel = channel;
         this.readBuffer = ByteBuffer.allocateDirect(readBufferBytes);
         this.writeBuffer = ByteBuffer.allocateDirect(writeBufferBytes);
+        this.publishOnly = publishOnly;
     }
 
     public String name()
     {
         return name;
+    }
+
+    /** @return the connection this peer's messages are written to: the {@link #publisher} if it has one, else this. */
+    PeerConnection sendConnection()
+    {
+        return null != publisher ? publisher : this;
     }
 
     /**
@@ -83,6 +119,7 @@ public final class PeerConnection implements AutoCloseable
         return writeBuffer.position() == 0;
     }
 
+    /** Closes this connection and its publisher connection, if any. */
     @Override
     public void close()
     {
@@ -93,6 +130,10 @@ public final class PeerConnection implements AutoCloseable
         catch (final IOException ignore)
         {
             // Closing at the end of a run; nothing to do about it.
+        }
+        if (null != publisher)
+        {
+            publisher.close();
         }
     }
 }

@@ -7,6 +7,7 @@ import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.PayloadFlyweight;
 import io.tern.loadgen.workload.Schedule;
 import io.tern.loadgen.workload.Workload;
+import io.tern.loadgen.workload.WorkloadKind;
 import org.HdrHistogram.SingleWriterRecorder;
 
 import java.io.IOException;
@@ -25,34 +26,39 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Reads every connection, on one thread ({@code loadgen-receiver}), checks every message and records its latency.
  * <p>
- * One selector holds every peer's connection (receivers get messages; any peer may get an {@code error:} line).
- * For each read, the arrival time is the {@link System#nanoTime()} right after the read returned; every line in it is
- * parsed in place from the direct read buffer:
+ * One selector holds every peer's connection (receivers get messages; any peer may get an error), and for Redis every
+ * publisher connection too (its PUBLISH replies). For each read, the arrival time is the {@link System#nanoTime()}
+ * right after the read returned; the target's {@link FrameParser} splits what was read into frames in place, in the
+ * direct read buffer, and calls back here ({@link FrameHandler}):
  * <pre>
- *   from &lt;prefix&gt;&lt;peer&gt;: &lt;payload&gt;      the sender's name is parsed to its index without a String;
- *                                        the payload is checked by {@link PayloadFlyweight} (length, hex, checksum,
- *                                        sender field = sender name), then its sequence by {@link StreamChecker};
- *                                        latency is recorded if its due time is in the measured period
- *   from &lt;name&gt;: probe                 a registration probe; ignored
- *   error: ...                           counted, the first few kept as text
- *   anything else                        corrupt
+ *   a message (tern: from &lt;sender&gt;: &lt;payload&gt;; NATS: MSG &lt;own subject&gt; ...; Redis: message &lt;own channel&gt; ...)
+ *        the payload is checked by {@link PayloadFlyweight} (length, hex, checksum; for tern also its sender field
+ *        against the sender's name, parsed to an index without a String), then its sequence by {@link StreamChecker}
+ *        per (sender, receiver); latency is recorded if its due time is in the measured period
+ *   a probe (text 'probe')          left over from registration; ignored
+ *   an error (error: ..., -ERR ...) counted, the first few kept as text; so is a Redis PUBLISH that reached fewer
+ *                                   or more subscribers than it should
+ *   a NATS PING                     counted for the sender thread, which writes the PONG
+ *   anything else                   corrupt
  * </pre>
+ * The checks after parsing are the same code for every target, so a lost, duplicated, out-of-order or corrupt message
+ * is counted alike whichever server carried it.
+ * <p>
  * Garbage free on this path: the selector is polled with {@link Selector#select(Consumer, long)} and a handler held
- * in a final field (no selected-key set, no iterator); Strings are only made for error lines.
+ * in a final field (no selected-key set, no iterator); Strings are only made for the first few errors.
  * <p>
  * Owns the read buffers, the {@link StreamChecker} and its two recorders. Others read {@link LoadCounters} while it
  * runs and everything else after {@link Thread#join()}.
  */
-public final class ReceiverAgent implements Runnable
+public final class ReceiverAgent implements Runnable, FrameHandler
 {
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final int MAX_KEPT_ERRORS = 10;
-    private static final byte[] FROM = "from ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] ERROR = "error: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] PROBE = "probe".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] SLOW_CONSUMER = "error: slow consumer".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PROBE = WireProtocol.PROBE;
 
     private final Workload workload;
+    private final FrameParser parser;
+    private final long subscribersPerPublish;
     private final Schedule schedule;
     private final boolean closedLoop;
     private final int payloadBytes;
@@ -81,6 +87,7 @@ public final class ReceiverAgent implements Runnable
     private long slowConsumerErrors;
     private long disconnects;
     private long probes;
+    private long pings;
     private long measuredDeliveries;
     private long allocatedBytesAtMeasureStart = -1;
     private long allocatedBytesAtEnd = -1;
@@ -89,6 +96,7 @@ public final class ReceiverAgent implements Runnable
      * Called on the run's thread before this agent's thread starts: registers every connection with its selector.
      *
      * @param workload          topology.
+     * @param protocol          how the target frames what it sends.
      * @param peers             connections indexed by peer, non-blocking, registered with no other selector.
      * @param schedule          time line.
      * @param model             load model.
@@ -99,6 +107,7 @@ public final class ReceiverAgent implements Runnable
      */
     public ReceiverAgent(
         final Workload workload,
+        final WireProtocol protocol,
         final PeerConnection[] peers,
         final Schedule schedule,
         final LoadModel model,
@@ -107,6 +116,8 @@ public final class ReceiverAgent implements Runnable
         final LatencyRecording recording) throws IOException
     {
         this.workload = workload;
+        this.parser = protocol.newFrameParser();
+        this.subscribersPerPublish = protocol.subscribersPerPublish();
         this.schedule = schedule;
         this.closedLoop = model.isClosedLoop();
         this.payloadBytes = payloadBytes;
@@ -119,6 +130,10 @@ public final class ReceiverAgent implements Runnable
         for (final PeerConnection peer : peers)
         {
             peer.channel.register(selector, SelectionKey.OP_READ, peer);
+            if (null != peer.publisher)
+            {
+                peer.publisher.channel.register(selector, SelectionKey.OP_READ, peer.publisher);
+            }
         }
         threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
     }
@@ -221,7 +236,7 @@ public final class ReceiverAgent implements Runnable
                     return;
                 }
                 receiveTimeNs = System.nanoTime();
-                parseLines(peer);
+                parser.onBytes(peer, this);
                 if (buffer.hasRemaining())
                 {
                     return; // the socket had less than the free space: it is drained for now
@@ -238,93 +253,70 @@ public final class ReceiverAgent implements Runnable
         }
     }
 
-    private void parseLines(final PeerConnection peer)
+    @Override
+    public void onMessage(
+        final PeerConnection peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int textEnd)
     {
-        final ByteBuffer buffer = peer.readBuffer;
-        final int limit = buffer.position();
-        int lineStart = 0;
-        for (int i = peer.scanIndex; i < limit; i++)
+        if (textEnd - textStart == PROBE.length && WireProtocol.startsWith(buffer, textStart, textEnd, PROBE))
         {
-            if (buffer.get(i) == '\n')
-            {
-                if (peer.discardingLongLine)
-                {
-                    peer.discardingLongLine = false;
-                }
-                else
-                {
-                    final int end = i > lineStart && buffer.get(i - 1) == '\r' ? i - 1 : i;
-                    onLine(peer, buffer, lineStart, end);
-                }
-                lineStart = i + 1;
-            }
+            probes++;
+            return;
         }
-
-        if (lineStart > 0)
+        if (senderPeer == SENDER_IN_PAYLOAD)
         {
-            buffer.limit(limit).position(lineStart);
-            buffer.compact();
-            peer.scanIndex = buffer.position();
-        }
-        else if (limit == buffer.capacity())
-        {
-            // No newline in a full buffer: a line longer than anything the broker should send us.
-            onCorrupt(peer, buffer, 0, Math.min(limit, 80), "line longer than the read buffer");
-            peer.discardingLongLine = true;
-            buffer.clear();
-            peer.scanIndex = 0;
+            onDeliveryNamedInPayload(peer, buffer, textStart, textEnd);
         }
         else
         {
-            peer.scanIndex = limit;
+            onDelivery(peer, buffer, senderPeer, textStart, textEnd);
         }
     }
 
-    private void onLine(final PeerConnection peer, final ByteBuffer buffer, final int start, final int end)
+    @Override
+    public void onServerError(
+        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final boolean slowConsumer)
     {
-        if (startsWith(buffer, start, end, FROM))
+        errorLines++;
+        if (slowConsumer)
         {
-            final int nameStart = start + FROM.length;
-            int colon = -1;
-            for (int i = nameStart; i < end; i++)
-            {
-                if (buffer.get(i) == ':')
-                {
-                    colon = i;
-                    break;
-                }
-            }
-            if (colon < 0 || colon + 1 >= end || buffer.get(colon + 1) != ' ')
-            {
-                received++;
-                onCorrupt(peer, buffer, start, end, "not 'from <name>: <text>'");
-                return;
-            }
-            final int textStart = colon + 2;
-            if (end - textStart == PROBE.length && startsWith(buffer, textStart, end, PROBE))
-            {
-                probes++;
-                return;
-            }
-            onDelivery(peer, buffer, workload.peerOfName(buffer, nameStart, colon - nameStart), textStart, end);
+            slowConsumerErrors++;
         }
-        else if (startsWith(buffer, start, end, ERROR))
+        if (errorSamples.size() < MAX_KEPT_ERRORS) // only then is a String made
         {
+            keepError("to " + peer.name + ": " + ascii(buffer, start, end));
+        }
+        counters.problems.setRelease(problems());
+    }
+
+    @Override
+    public void onCorrupt(
+        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final String reason)
+    {
+        received++;
+        corrupt(peer, buffer, start, end, reason);
+    }
+
+    @Override
+    public void onPing(final PeerConnection peer)
+    {
+        // Single writer of both: publish the peer's count first, so the sender, seeing the total, finds it.
+        peer.pingsReceived.setRelease(peer.pingsReceived.getPlain() + 1);
+        counters.pingsReceived.setRelease(++pings);
+    }
+
+    @Override
+    public void onPublishReply(final PeerConnection publisher, final long subscribers)
+    {
+        if (subscribers != subscribersPerPublish)
+        {
+            // Like tern's 'error: no peer': the server could not deliver (or delivered to a stranger).
             errorLines++;
-            if (end - start == SLOW_CONSUMER.length && startsWith(buffer, start, end, SLOW_CONSUMER))
+            if (errorSamples.size() < MAX_KEPT_ERRORS)
             {
-                slowConsumerErrors++;
-            }
-            if (errorSamples.size() < MAX_KEPT_ERRORS) // only then is a String made
-            {
-                keepError("to " + peer.name + ": " + ascii(buffer, start, end));
+                keepError("a PUBLISH by " + publisher.name + " reached " + subscribers + " subscribers, expected " +
+                    subscribersPerPublish);
             }
             counters.problems.setRelease(problems());
-        }
-        else
-        {
-            received++;
-            onCorrupt(peer, buffer, start, end, "unexpected line");
         }
     }
 
@@ -336,18 +328,52 @@ public final class ReceiverAgent implements Runnable
         final int senderIndex = senderPeer < 0 ? -1 : workload.senderOfPeer(senderPeer);
         if (receiverIndex < 0 || senderIndex < 0 || !workload.sendsTo(senderIndex, receiverIndex))
         {
-            onCorrupt(peer, buffer, textStart, end, "from a peer that does not send to it");
+            corrupt(peer, buffer, textStart, end, "from a peer that does not send to it");
             return;
         }
         if (!payload.wrap(buffer, textStart, end - textStart, payloadBytes) || payload.senderIndex() != senderIndex)
         {
             // Its sequence cannot be trusted, so that sequence will also show as lost. In a closed loop it still
             // frees the sender's window, so one bad message does not stall a sender for the rest of the run.
-            onCorrupt(peer, buffer, textStart, end, "payload fails its checks");
+            corrupt(peer, buffer, textStart, end, "payload fails its checks");
             creditSender(senderIndex);
             return;
         }
+        onIntact(receiverIndex, senderIndex);
+    }
 
+    /**
+     * NATS and Redis: the server does not say who published, so the payload's sender field does (the checksum covers
+     * it); the subject or channel was checked by the parser.
+     */
+    private void onDeliveryNamedInPayload(
+        final PeerConnection peer, final ByteBuffer buffer, final int textStart, final int end)
+    {
+        received++;
+        final int receiverIndex = peer.receiverIndex;
+        if (!payload.wrap(buffer, textStart, end - textStart, payloadBytes))
+        {
+            corrupt(peer, buffer, textStart, end, "payload fails its checks");
+            // Whose window to free? Only pairs can tell without the payload: receiver i hears from sender i alone.
+            if (receiverIndex >= 0 && workload.kind() == WorkloadKind.PAIRS)
+            {
+                creditSender(receiverIndex);
+            }
+            return;
+        }
+        final int senderIndex = payload.senderIndex();
+        if (receiverIndex < 0 || senderIndex >= workload.senderCount() ||
+            !workload.sendsTo(senderIndex, receiverIndex))
+        {
+            corrupt(peer, buffer, textStart, end, "names a sender that does not send to it");
+            return;
+        }
+        onIntact(receiverIndex, senderIndex);
+    }
+
+    /** An intact payload from a sender that sends to this receiver: sequence check, credit, latency. */
+    private void onIntact(final int receiverIndex, final int senderIndex)
+    {
         final int verdict = checker.onSequence(workload.streamIndex(senderIndex, receiverIndex), payload.sequence());
         if (verdict == StreamChecker.DUPLICATE)
         {
@@ -380,7 +406,7 @@ public final class ReceiverAgent implements Runnable
         }
     }
 
-    private void onCorrupt(
+    private void corrupt(
         final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final String reason)
     {
         corrupt++;
@@ -423,22 +449,6 @@ public final class ReceiverAgent implements Runnable
     {
         counters.receivedDeliveries.setRelease(received);
         counters.accountedDeliveries.setRelease(accounted);
-    }
-
-    private static boolean startsWith(final ByteBuffer buffer, final int start, final int end, final byte[] prefix)
-    {
-        if (end - start < prefix.length)
-        {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++)
-        {
-            if (buffer.get(start + i) != prefix[i])
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String ascii(final ByteBuffer buffer, final int start, final int end)

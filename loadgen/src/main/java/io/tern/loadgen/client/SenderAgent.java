@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends every sender's messages, on one thread ({@code loadgen-sender}) for all senders.
+ * Sends every sender's messages, on one thread ({@code loadgen-sender}) for all senders, framed by the target's
+ * {@link WireProtocol} (one line for tern, one or K publishes for NATS and Redis).
  * <p>
  * Open loop: message g of the run is due at {@link Schedule#dueTimeNs(long)} and belongs to sender {@code g mod S}.
  * The agent parks until the next due time (optionally spinning the last {@code --spin} of it), then encodes every
@@ -30,9 +31,13 @@ import java.util.concurrent.locks.LockSupport;
  * deliveries for fanout); the receiver publishes per-sender arrivals and unparks this thread when it is parked. The
  * send lag then is the turnaround: from the read that freed a sender's window to the send it allowed.
  * <p>
- * Garbage free once running: lines are encoded into pre-allocated direct buffers, destination prefixes are built
- * up front, the random source is a {@link SplittableRandom}, latency goes to a {@link SingleWriterRecorder}. The
- * thread's allocated bytes over the measured period are kept for the summary to prove it.
+ * Garbage free once running: messages are encoded into pre-allocated direct buffers, frame prefixes are built up
+ * front (a message of K frames encodes its payload once and copies it), the random source is a
+ * {@link SplittableRandom}, latency goes to a {@link SingleWriterRecorder}. The thread's allocated bytes over the
+ * measured period are kept for the summary to prove it.
+ * <p>
+ * NATS: the server PINGs every connection now and then and closes one that does not answer. Only this thread writes
+ * to the connections, so it also writes the {@code PONG}s, between whole frames, for the PINGs the receiver counted.
  * <p>
  * Owns the write buffers, the per-stream sent counts and its recorder. Other threads read only {@link LoadCounters}
  * and {@link #isParked()} while it runs, and the rest after {@link Thread#join()}.
@@ -65,8 +70,13 @@ public final class SenderAgent implements Runnable
     private final long windowDeliveries;
     private final int deliveriesPerMessage;
     private final long spinNs;
-    private final byte[][] senderPrefixes;
-    private final byte[][] receiverPrefixes;
+    private final byte[][][] senderFrames;
+    private final int[] senderMessageBytes;
+    private final byte[][][] receiverFrames;
+    private final int[] receiverMessageBytes;
+    private final byte[] trailer;
+    private final PeerConnection[] allPeers;
+    private final byte[] pongFrame;
     private final SplittableRandom random;
     private final LoadCounters counters;
     private final SingleWriterRecorder sendLagRecorder;
@@ -77,6 +87,7 @@ public final class SenderAgent implements Runnable
     private final com.sun.management.ThreadMXBean threadMXBean;
 
     private int queuedCount;
+    private long pongsQueued;
     private long sentMessages;
     private long sentDeliveries;
     private long measuredSentMessages;
@@ -91,6 +102,7 @@ public final class SenderAgent implements Runnable
      * Called on the run's thread before this agent's thread starts.
      *
      * @param workload          topology.
+     * @param protocol          how messages are framed for the target.
      * @param peers             connections indexed by peer.
      * @param schedule          time line.
      * @param model             load model.
@@ -104,6 +116,7 @@ public final class SenderAgent implements Runnable
      */
     public SenderAgent(
         final Workload workload,
+        final WireProtocol protocol,
         final PeerConnection[] peers,
         final Schedule schedule,
         final LoadModel model,
@@ -129,43 +142,29 @@ public final class SenderAgent implements Runnable
 
         final int senders = workload.senderCount();
         senderPeers = new PeerConnection[senders];
-        senderPrefixes = new byte[senders][];
+        senderFrames = new byte[senders][][];
+        senderMessageBytes = new int[senders];
         for (int s = 0; s < senders; s++)
         {
-            senderPeers[s] = peers[workload.peerOfSender(s)];
-            senderPrefixes[s] = workload.destinationPrefixOfSender(s);
+            senderPeers[s] = peers[workload.peerOfSender(s)].sendConnection();
+            senderFrames[s] = protocol.framePrefixesOfSender(s);
+            senderMessageBytes[s] = protocol.messageBytes(senderFrames[s]);
         }
-        receiverPrefixes = new byte[workload.receiverCount()][];
-        for (int r = 0; r < receiverPrefixes.length; r++)
+        receiverFrames = new byte[mesh ? workload.receiverCount() : 0][][];
+        receiverMessageBytes = new int[receiverFrames.length];
+        for (int r = 0; r < receiverFrames.length; r++)
         {
-            receiverPrefixes[r] = workload.destinationPrefixOfReceiver(r);
+            receiverFrames[r] = protocol.framePrefixesToReceiver(r);
+            receiverMessageBytes[r] = protocol.messageBytes(receiverFrames[r]);
         }
-        queued = new PeerConnection[senders];
+        trailer = protocol.frameTrailer();
+        allPeers = peers.clone();
+        pongFrame = protocol.pongFrame();
+        queued = new PeerConnection[senders + peers.length]; // each connection at most once: senders' and PONG targets
         streamSent = new long[workload.streamCount()];
         sentDeliveriesBySender = new long[senders];
         windowWasFull = new boolean[senders];
         threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
-    }
-
-    /**
-     * The longest line this agent writes, for sizing write buffers.
-     *
-     * @param workload     topology.
-     * @param payloadBytes text bytes per message.
-     * @return bytes including the newline.
-     */
-    public static int maxLineBytes(final Workload workload, final int payloadBytes)
-    {
-        int longestPrefix = 0;
-        for (int s = 0; s < workload.senderCount(); s++)
-        {
-            longestPrefix = Math.max(longestPrefix, workload.destinationPrefixOfSender(s).length);
-        }
-        for (int r = 0; r < workload.receiverCount(); r++)
-        {
-            longestPrefix = Math.max(longestPrefix, workload.destinationPrefixOfReceiver(r).length);
-        }
-        return longestPrefix + payloadBytes + 1;
     }
 
     @Override
@@ -210,6 +209,7 @@ public final class SenderAgent implements Runnable
                 break; // hopelessly behind: the summary shows the messages never sent
             }
 
+            servicePongs();
             int batch = 0;
             boolean blocked = false;
             while (dueNs - nowNs <= 0 && dueNs - endNs < 0 && batch < MAX_BATCH)
@@ -265,6 +265,7 @@ public final class SenderAgent implements Runnable
                 break;
             }
 
+            servicePongs();
             int sent = 0;
             for (int s = 0; s < senders; s++)
             {
@@ -345,6 +346,44 @@ public final class SenderAgent implements Runnable
     }
 
     /**
+     * Queues a PONG for every PING the receiver has seen and not yet answered, if there is room (otherwise on a
+     * later cycle). Cheap when there is nothing to do: one volatile read.
+     */
+    private void servicePongs()
+    {
+        if (null == pongFrame || counters.pingsReceived.getAcquire() == pongsQueued)
+        {
+            return;
+        }
+        for (final PeerConnection peer : allPeers)
+        {
+            final long owed = peer.pingsReceived.getAcquire() - peer.pongsQueued;
+            for (long i = 0; i < owed; i++)
+            {
+                if (peer.writeFailed)
+                {
+                    // Gone: nothing to answer. Count them answered so this is not looked at again.
+                    peer.pongsQueued += owed - i;
+                    pongsQueued += owed - i;
+                    break;
+                }
+                if (peer.writeBuffer.remaining() < pongFrame.length)
+                {
+                    flush(peer);
+                    if (peer.writeBuffer.remaining() < pongFrame.length)
+                    {
+                        break; // the server is not reading: a later cycle
+                    }
+                }
+                peer.writeBuffer.put(pongFrame);
+                peer.pongsQueued++;
+                pongsQueued++;
+                enqueue(peer);
+            }
+        }
+    }
+
+    /**
      * Encodes one message of a sender into its write buffer.
      *
      * @param sender    index.
@@ -360,7 +399,8 @@ public final class SenderAgent implements Runnable
         }
 
         int receiver = sender;
-        final byte[] prefix;
+        final byte[][] prefixes;
+        final int messageBytes;
         if (mesh)
         {
             receiver = random.nextInt(workload.receiverCount() - 1);
@@ -368,23 +408,24 @@ public final class SenderAgent implements Runnable
             {
                 receiver++;
             }
-            prefix = receiverPrefixes[receiver];
+            prefixes = receiverFrames[receiver];
+            messageBytes = receiverMessageBytes[receiver];
         }
         else
         {
-            prefix = senderPrefixes[sender];
+            prefixes = senderFrames[sender];
+            messageBytes = senderMessageBytes[sender];
         }
 
         final ByteBuffer buffer = peer.writeBuffer;
-        final int lineBytes = prefix.length + payloadBytes + 1;
-        if (buffer.remaining() < lineBytes)
+        if (buffer.remaining() < messageBytes)
         {
             flush(peer);
             if (peer.writeFailed)
             {
                 return SKIPPED;
             }
-            if (buffer.remaining() < lineBytes)
+            if (buffer.remaining() < messageBytes)
             {
                 return BLOCKED;
             }
@@ -395,11 +436,20 @@ public final class SenderAgent implements Runnable
         final long sendTimeNs = System.nanoTime();
         final long dueNs = closedLoop ? sendTimeNs : dueTimeNs;
 
-        final int lineStart = buffer.position();
-        buffer.put(prefix);
-        PayloadDescriptor.encode(buffer, lineStart + prefix.length, payloadBytes, sender, sequence, dueNs, sendTimeNs);
-        buffer.position(lineStart + prefix.length + payloadBytes);
-        buffer.put((byte)'\n');
+        buffer.put(prefixes[0]);
+        final int payloadIndex = buffer.position();
+        PayloadDescriptor.encode(buffer, payloadIndex, payloadBytes, sender, sequence, dueNs, sendTimeNs);
+        buffer.position(payloadIndex + payloadBytes);
+        buffer.put(trailer);
+        for (int frame = 1; frame < prefixes.length; frame++)
+        {
+            // One publish per receiver (NATS, Redis): the same payload, copied within the buffer.
+            buffer.put(prefixes[frame]);
+            final int copyIndex = buffer.position();
+            buffer.put(copyIndex, buffer, payloadIndex, payloadBytes);
+            buffer.position(copyIndex + payloadBytes);
+            buffer.put(trailer);
+        }
 
         if (fanout)
         {
@@ -425,12 +475,17 @@ public final class SenderAgent implements Runnable
             }
         }
 
+        enqueue(peer);
+        return SENT;
+    }
+
+    private void enqueue(final PeerConnection peer)
+    {
         if (!peer.writeQueued)
         {
             peer.writeQueued = true;
             queued[queuedCount++] = peer;
         }
-        return SENT;
     }
 
     /** Writes every connection that has queued bytes, once each; keeps those the socket did not take. */

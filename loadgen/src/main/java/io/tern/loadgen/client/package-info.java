@@ -2,16 +2,21 @@
  * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
  */
 /**
- * Clients of the broker: connecting and registering peers, and the two agents that send and receive for all of
- * them over NIO.
+ * Clients of the server: connecting and registering peers, and the two agents that send and receive for all of
+ * them over NIO, speaking the protocol of the target ({@link io.tern.loadgen.client.Target}): tern's line protocol,
+ * core NATS or Redis pub/sub, each a {@link io.tern.loadgen.client.WireProtocol} (framing of what is sent, a parser
+ * of what arrives, registration); everything else is the same for every target.
  * <ul>
- *   <li>{@link io.tern.loadgen.client.Registrar}: calling thread, before the agents start. Owns every connection
- *       until then; thread start hands them over.</li>
+ *   <li>{@link io.tern.loadgen.client.WireProtocol#connectAndRegister} ({@link io.tern.loadgen.client.Registrar} for
+ *       tern): calling thread, before the agents start. Owns every connection until then; thread start hands them
+ *       over.</li>
  *   <li>{@link io.tern.loadgen.client.SenderAgent}: thread {@code loadgen-sender}. Owns the write buffers, the
- *       per-stream sent counts, the send-lag recorder; the only writer of the {@code sent...} counters.</li>
+ *       per-stream sent counts, the send-lag recorder; the only writer of the {@code sent...} counters, and the only
+ *       thread that writes to the connections (NATS PONGs included).</li>
  *   <li>{@link io.tern.loadgen.client.ReceiverAgent}: thread {@code loadgen-receiver}. Owns the selector, the read
- *       buffers, the {@link io.tern.loadgen.client.StreamChecker}, the corrected and uncorrected recorders; the only
- *       writer of the receive counters and the per-sender arrival counts that closed loops read.</li>
+ *       buffers, its {@link io.tern.loadgen.client.FrameParser}, the {@link io.tern.loadgen.client.StreamChecker},
+ *       the corrected and uncorrected recorders; the only writer of the receive counters, the per-sender arrival
+ *       counts that closed loops read, and the NATS PING counts the sender answers.</li>
  *   <li>{@link io.tern.loadgen.client.LoadCounters}: single writer per field, read by anyone with acquire.</li>
  * </ul>
  * Anything else an agent holds is read by the calling thread only after joining it. Recording paths allocate

@@ -15,6 +15,7 @@ import java.util.Locale;
  *
  * @param label                  name of the run.
  * @param date                   when it ran, ISO-8601.
+ * @param target                 the kind of server: tern, nats or redis.
  * @param broker                 host:port.
  * @param workload               one-line description of the topology.
  * @param workloadKind           pairs, fanout or mesh.
@@ -45,6 +46,7 @@ import java.util.Locale;
 public record RunSummary(
     String label,
     String date,
+    String target,
     String broker,
     String workload,
     String workloadKind,
@@ -161,7 +163,7 @@ public record RunSummary(
     {
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%n== tern loadgen summary: %s (%s) ==%n", label, date));
-        sb.append(String.format(Locale.ROOT, "broker      %s%n", broker));
+        sb.append(String.format(Locale.ROOT, "broker      %s (%s)%n", broker, target));
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n", workload, messageBytes));
         if (offeredRatePerSecond > 0)
         {
@@ -212,6 +214,7 @@ public record RunSummary(
         json.beginObject(null)
             .value("label", label)
             .value("date", date)
+            .value("target", target)
             .value("broker", broker)
             .value("workload", workloadKind)
             .value("workloadDescription", workload)

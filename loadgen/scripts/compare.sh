@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Compares tern with nats-server (core NATS) and redis-server (pub/sub): the same loadgen workloads, payload checks
+# and histograms against all three, on this machine, over loopback.
+#
+#   loadgen/scripts/compare.sh [--out DIR] [--runs N] [--warmup TIME] [--duration TIME] [--targets "tern nats redis"]
+#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--no-build]
+#
+# What it does, in order:
+#   1. installs nats-server and redis-server from the Debian packages if they are missing (apt-get, as root or sudo);
+#   2. builds the broker and loadgen jars (mvn -B -q -DskipTests package) unless --no-build;
+#   3. for each of RUNS rounds, for each target (the order rotates each round, so slow drift on a shared machine
+#      does not favour one target), starts that server alone on a free loopback port with its default settings,
+#      runs the standard set of workloads against it, and stops it;
+#   4. writes OUT/results.md (per workload and target, the median over the rounds of p50, p99, p99.9 and max
+#      latency in us and of delivered msg/s), OUT/<case>.png (the three latency distributions overlaid, one chart
+#      per workload; the headline is OUT/2-pairs-20k.png), OUT/settings.md (machine, versions, the exact command of
+#      every run) and OUT/README.md (both together).
+# Every run's files (JSON summary, .hgrm, .hlog, PNG) are kept in OUT/runs, its output in OUT/logs. Whatever the
+# script started is stopped when it exits, however it exits. With the defaults (3 rounds, 2 s warm-up, 8 s measured)
+# it takes about 10 minutes, plus the build.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT=/tmp/compare
+RUNS=3
+WARMUP=2s
+DURATION=8s
+DRAIN=5s
+TARGETS="tern nats redis"
+CASES="1-ping-pong 2-pairs-20k 3-pairs-100k 4-pairs-max 5-fanout-50"
+BUILD=1
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --targets) TARGETS="$2"; shift 2 ;;
+    --cases) CASES="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
+LOADGEN_JAR="$ROOT/loadgen/target/tern-loadgen.jar"
+
+# The loadgen settings of each workload of the standard set (issue 6). All: 64-byte messages.
+case_args() {
+  case "$1" in
+    1-ping-pong)  echo "--workload pairs --pairs 1 --load ping-pong" ;;
+    2-pairs-20k)  echo "--workload pairs --pairs 10 --load open --rate 20000" ;;
+    3-pairs-100k) echo "--workload pairs --pairs 10 --load open --rate 100000" ;;
+    4-pairs-max)  echo "--workload pairs --pairs 10 --load max --in-flight 16" ;;
+    5-fanout-50)  echo "--workload fanout --senders 1 --fanout 50 --load open --rate 2000" ;;
+    *) echo "unknown case: $1" >&2; return 1 ;;
+  esac
+}
+for c in $CASES; do case_args "$c" >/dev/null; done
+for t in $TARGETS; do
+  case "$t" in tern|nats|redis) ;; *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;; esac
+done
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# ------------------------------------------------------------------------------------------- servers we start
+
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Starts a target's server on a free loopback port; sets SERVER_PID and SERVER_PORT. A port is free when nothing
+# answers on it; if another process takes it before the server binds, the server exits and another port is tried.
+start_server() {
+  local target="$1" logfile="$2" attempt port
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 40000))
+    listening "$port" && continue
+    case "$target" in
+      tern)  java -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
+      nats)  nats-server -a 127.0.0.1 -p "$port" >"$logfile" 2>&1 & ;;
+      redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+               >"$logfile" 2>&1 & ;;
+    esac
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    for _ in $(seq 200); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      if listening "$port"; then SERVER_PORT=$port; return 0; fi
+      sleep 0.05
+    done
+    stop_server
+  done
+  echo "could not start $target (see $logfile)" >&2
+  return 1
+}
+
+stop_server() {
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  forget "$SERVER_PID"
+}
+
+# Drops a process that has ended from the ones the cleanup stops.
+forget() {
+  local kept=() pid
+  for pid in "${PIDS[@]:-}"; do [ -z "$pid" ] || [ "$pid" = "$1" ] || kept+=("$pid"); done
+  PIDS=("${kept[@]:-}")
+}
+
+server_command() {
+  case "$1" in
+    tern)  echo "java -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    nats)  echo "nats-server -a 127.0.0.1 -p PORT" ;;
+    redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no" ;;
+  esac
+}
+
+# ------------------------------------------------------------------------------------------- 1. install, 2. build
+
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]} from the Debian packages"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
+    echo "need root or sudo to install ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 1
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ "$BUILD" -eq 1 ]; then
+  log "building the jars in $ROOT"
+  (cd "$ROOT" && mvn -B -q -DskipTests package)
+fi
+[ -f "$BROKER_JAR" ] && [ -f "$LOADGEN_JAR" ] || { echo "missing $BROKER_JAR or $LOADGEN_JAR" >&2; exit 1; }
+
+# The broker's metrics endpoint, where it has one, is switched off: nothing else listens during the comparison.
+BROKER_EXTRA=""
+if java -jar "$BROKER_JAR" --help 2>&1 | grep -q -- '--admin-port'; then BROKER_EXTRA="--admin-port off"; fi
+
+rm -rf "$OUT/runs" "$OUT/logs"
+mkdir -p "$OUT/runs" "$OUT/logs"
+COMMANDS="$OUT/logs/commands.txt"
+: >"$COMMANDS"
+
+# ------------------------------------------------------------------------------------------- 3. the runs
+
+START_EPOCH=$(date +%s)
+START_DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+failed=0
+read -r -a target_list <<<"$TARGETS"
+for run in $(seq "$RUNS"); do
+  # Rotate the order of the targets each round.
+  n=${#target_list[@]}
+  order=()
+  for i in $(seq 0 $((n - 1))); do order+=("${target_list[$(((i + run - 1) % n))]}"); done
+  for target in "${order[@]}"; do
+    start_server "$target" "$OUT/logs/$target-server.r$run.log"
+    log "round $run/$RUNS: $target listening on 127.0.0.1:$SERVER_PORT (pid $SERVER_PID)"
+    echo "# round $run: $(server_command "$target" | sed "s/PORT/$SERVER_PORT/")" >>"$COMMANDS"
+    for c in $CASES; do
+      label="$c.$target.r$run"
+      # shellcheck disable=SC2046
+      args=(--target "$target" --port "$SERVER_PORT" $(case_args "$c") --message-bytes 64 --warmup "$WARMUP"
+            --duration "$DURATION" --drain-timeout "$DRAIN" --quiet
+            --out "$OUT/runs" --label "$label")
+      echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
+      rc=0
+      # In the background and waited for, so that Ctrl-C or a TERM stops the script (and the cleanup stops the
+      # loadgen and the server) at once, not after this run.
+      java -jar "$LOADGEN_JAR" "${args[@]}" >"$OUT/logs/$label.txt" 2>&1 &
+      LOADGEN_PID=$!
+      PIDS+=("$LOADGEN_PID")
+      wait "$LOADGEN_PID" || rc=$?
+      forget "$LOADGEN_PID"
+      summary=$(grep -E '^(achieved|corrected)' "$OUT/logs/$label.txt" | tr -s ' ' | tr '\n' ' ' | cut -c1-150 || true)
+      log "  $label: exit $rc; $summary"
+      [ "$rc" -eq 0 ] || failed=$((failed + 1))
+    done
+    stop_server
+  done
+done
+ELAPSED=$(( $(date +%s) - START_EPOCH ))
+
+# ------------------------------------------------------------------------------------------- 4. table and charts
+
+java -jar "$LOADGEN_JAR" compare --out "$OUT" "$OUT/runs" >"$OUT/logs/compare.txt"
+
+{
+  echo "## Settings"
+  echo
+  echo "- Date: $START_DATE; $RUNS rounds, $ELAPSED s in all; $failed of the runs exited non-zero" \
+    "(see the runs column)."
+  echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), \
+$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), \
+$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r); server and loadgen on the same machine, \
+over loopback."
+  echo "- Java: $(java -version 2>&1 | head -1); $(nats-server --version 2>&1 | head -1); \
+$(redis-server --version 2>&1 | head -1 | cut -d' ' -f1-3)."
+  echo "- Load average (1, 5, 15 min) at the start: $START_LOAD; at the end: $(cut -d' ' -f1-3 /proc/loadavg)." \
+    "Anything near or above the core count means other processes shared the CPU and the numbers are noisy."
+  echo "- tern: commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
+$(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)')."
+  echo "- Servers, each with its default settings, one at a time (only the one under test runs), started afresh" \
+    "each round (the order of the targets rotates from round to round); PORT is a free loopback port:"
+  for t in $TARGETS; do echo "  - $t: \`$(server_command "$t")\`"; done
+  echo "- Every loadgen run: \`java -jar loadgen/target/tern-loadgen.jar --target T --port PORT <workload>" \
+    "--message-bytes 64 --warmup $WARMUP --duration $DURATION --drain-timeout $DRAIN --quiet --out DIR" \
+    "--label <workload>.<T>.r<round>\`, with for each workload:"
+  for c in $CASES; do echo "  - \`$c\`: \`$(case_args "$c")\`"; done
+  echo "- The exact command of every run is in \`logs/commands.txt\`, its output in \`logs/<label>.txt\`."
+} >"$OUT/settings.md"
+
+{
+  echo "# tern vs nats-server vs redis-server"
+  echo
+  cat "$OUT/results.md"
+  echo
+  echo "![latency by percentile, 2-pairs-20k](2-pairs-20k.png)"
+  echo
+  cat "$OUT/settings.md"
+} >"$OUT/README.md"
+
+log "done in $ELAPSED s: $OUT/README.md, $OUT/results.md, charts $OUT/*.png"
+cat "$OUT/results.md"

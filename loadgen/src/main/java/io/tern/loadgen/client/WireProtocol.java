@@ -1,0 +1,297 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen.client;
+
+import io.tern.loadgen.workload.Workload;
+import io.tern.loadgen.workload.WorkloadKind;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How the loadgen speaks to one kind of server ({@link Target}): registration, the framing of each message the
+ * sender writes, and the parser of what the receiver reads. Everything else (workloads, schedule, payload checks,
+ * histograms, reports) is the same for every target, so their numbers compare.
+ * <pre>
+ *              sender writes per message                          receiver parses per message
+ *   tern       dest1, dest2: &lt;payload&gt;\n                           from &lt;sender&gt;: &lt;payload&gt;\n
+ *   nats       PUB &lt;dest&gt; &lt;n&gt;\r\n&lt;payload&gt;\r\n                     MSG &lt;dest&gt; &lt;sid&gt; &lt;n&gt;\r\n&lt;payload&gt;\r\n
+ *   redis      *3 $7 PUBLISH $&lt;len&gt; &lt;dest&gt; $&lt;n&gt; &lt;payload&gt;        *3 $7 message $&lt;len&gt; &lt;dest&gt; $&lt;n&gt; &lt;payload&gt;
+ *              (on a second, publisher connection)                (and :&lt;subscribers&gt; replies on the publisher one)
+ * </pre>
+ * tern names the sender; NATS and Redis do not, so there the receiver takes the sender from the payload's sender
+ * field (covered by its checksum) and checks instead that the message came on its own subject or channel. Lost,
+ * duplicated, out-of-order and corrupt messages are then counted by the same code for all three.
+ * <p>
+ * Why not the official clients (jnats, Jedis, Lettuce): each brings its own I/O and dispatcher threads, queues and
+ * per-message objects, so the loadgen would measure a different client per target. Both protocols are short text
+ * protocols, so the loadgen speaks them itself over the same NIO connections, buffers and two threads as for tern,
+ * and the only difference between targets is the server.
+ * <p>
+ * Immutable once built, except what {@link #newFrameParser()} returns (one per reading thread). Registration runs on
+ * the calling thread before the agents start.
+ */
+public abstract class WireProtocol
+{
+    /** Smallest read and write buffer per connection. */
+    static final int MIN_BUFFER_BYTES = 64 * 1024;
+    /** The text of registration probes; run payloads are at least 64 bytes, so never look like one. */
+    static final byte[] PROBE = "probe".getBytes(StandardCharsets.US_ASCII);
+
+    final Workload workload;
+    final int payloadBytes;
+
+    WireProtocol(final Workload workload, final int payloadBytes)
+    {
+        this.workload = workload;
+        this.payloadBytes = payloadBytes;
+    }
+
+    /**
+     * @param target        the kind of server.
+     * @param workload      the run's topology.
+     * @param payloadBytes  text bytes per message.
+     * @param fanoutPublish NATS and Redis fanout: one shared subject or one publish per receiver.
+     * @return the protocol for that server.
+     */
+    public static WireProtocol of(
+        final Target target, final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
+    {
+        switch (target)
+        {
+            case NATS:
+                return new NatsProtocol(workload, payloadBytes, fanoutPublish);
+            case REDIS:
+                return new RedisProtocol(workload, payloadBytes, fanoutPublish);
+            default:
+                return new TernProtocol(workload, payloadBytes);
+        }
+    }
+
+    /** @return which server this speaks to. */
+    public abstract Target target();
+
+    /** @return one line on how peers and messages map onto the server, for the settings printed at start. */
+    public abstract String describe();
+
+    /**
+     * Connects every peer and makes sure the server can route to every one of them before anything is measured.
+     * Calling thread, before the agents start.
+     *
+     * @param address   of the server.
+     * @param timeoutNs deadline for the whole registration.
+     * @return the connections indexed by peer, non-blocking, registered with no selector.
+     * @throws RegistrationException naming the peer and the reason; every connection is closed then.
+     */
+    public abstract PeerConnection[] connectAndRegister(InetSocketAddress address, long timeoutNs)
+        throws RegistrationException;
+
+    /**
+     * The frames of one message of a sender whose destinations are fixed (pairs, fanout): each is this prefix,
+     * the payload, then {@link #frameTrailer()}.
+     *
+     * @param sender index.
+     * @return one prefix per frame the message takes; allocated here, once.
+     */
+    abstract byte[][] framePrefixesOfSender(int sender);
+
+    /**
+     * @param receiver index.
+     * @return the frame prefixes of a message to one receiver (mesh picks one per message).
+     */
+    abstract byte[][] framePrefixesToReceiver(int receiver);
+
+    /** @return what ends every frame after its payload. */
+    abstract byte[] frameTrailer();
+
+    /** @return the frame that answers a server's PING, or null when the server never pings. */
+    byte[] pongFrame()
+    {
+        return null;
+    }
+
+    /**
+     * @return Redis: how many subscribers each PUBLISH must reach (its integer reply); -1 when there is no reply.
+     */
+    long subscribersPerPublish()
+    {
+        return -1;
+    }
+
+    /** @return a new parser of what this server sends, for one reading thread. */
+    abstract FrameParser newFrameParser();
+
+    /** @return bytes a message may take on the wire beyond its payload when it arrives. */
+    abstract int arrivalOverheadBytes();
+
+    /** @return bytes per connection for reading: at least four of the largest frame that can arrive. */
+    public int readBufferBytes()
+    {
+        return Math.max(MIN_BUFFER_BYTES, 4 * (payloadBytes + arrivalOverheadBytes()));
+    }
+
+    /** @return bytes per connection for writing: at least four of the largest message a sender writes. */
+    public int writeBufferBytes()
+    {
+        return Math.max(MIN_BUFFER_BYTES, 4 * maxMessageBytes());
+    }
+
+    /** @return the most bytes one message of any sender takes on the wire, every frame of it. */
+    public int maxMessageBytes()
+    {
+        int most = 0;
+        for (int s = 0; s < workload.senderCount(); s++)
+        {
+            most = Math.max(most, messageBytes(framePrefixesOfSender(s)));
+        }
+        if (workload.kind() == WorkloadKind.MESH)
+        {
+            for (int r = 0; r < workload.receiverCount(); r++)
+            {
+                most = Math.max(most, messageBytes(framePrefixesToReceiver(r)));
+            }
+        }
+        return most;
+    }
+
+    /**
+     * @param prefixes of the frames of one message.
+     * @return bytes the message takes: every prefix, payload and trailer.
+     */
+    final int messageBytes(final byte[][] prefixes)
+    {
+        int bytes = 0;
+        for (final byte[] prefix : prefixes)
+        {
+            bytes += prefix.length + payloadBytes + frameTrailer().length;
+        }
+        return bytes;
+    }
+
+    /**
+     * Opens one blocking-connected, then non-blocking, TCP connection with {@code TCP_NODELAY}.
+     *
+     * @param address    of the server.
+     * @param what       names the connection in the error.
+     * @param deadlineNs to connect by.
+     * @return the channel.
+     * @throws RegistrationException when it cannot connect in time.
+     */
+    static SocketChannel openChannel(final InetSocketAddress address, final String what, final long deadlineNs)
+        throws RegistrationException
+    {
+        final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+        if (remainingMs <= 0)
+        {
+            throw new RegistrationException("timed out connecting " + what + " to " + address);
+        }
+        SocketChannel channel = null;
+        try
+        {
+            channel = SocketChannel.open();
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.socket().connect(address, (int)Math.min(Integer.MAX_VALUE, remainingMs));
+            channel.configureBlocking(false);
+            return channel;
+        }
+        catch (final IOException ex)
+        {
+            if (null != channel)
+            {
+                try
+                {
+                    channel.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // Already failing with the connect error.
+                }
+            }
+            throw new RegistrationException("cannot connect " + what + " to " + address + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- allocation-free helpers for the parsers
+
+    /**
+     * @return true when {@code [start, end)} of the buffer begins with the prefix.
+     */
+    static boolean startsWith(final ByteBuffer buffer, final int start, final int end, final byte[] prefix)
+    {
+        if (end - start < prefix.length)
+        {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++)
+        {
+            if (buffer.get(start + i) != prefix[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return true when {@code [start, end)} of the buffer is exactly these bytes. */
+    static boolean equalsBytes(final ByteBuffer buffer, final int start, final int end, final byte[] bytes)
+    {
+        return end - start == bytes.length && startsWith(buffer, start, end, bytes);
+    }
+
+    /**
+     * @return the index of the first {@code b} in {@code [from, limit)}, or -1.
+     */
+    static int indexOf(final ByteBuffer buffer, final int from, final int limit, final byte b)
+    {
+        for (int i = from; i < limit; i++)
+        {
+            if (buffer.get(i) == b)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Parses an unsigned decimal number, at most 18 digits.
+     *
+     * @return its value, or -1 when {@code [start, end)} is empty, too long or not all digits.
+     */
+    static long parseDecimal(final ByteBuffer buffer, final int start, final int end)
+    {
+        if (end <= start || end - start > 18)
+        {
+            return -1;
+        }
+        long value = 0;
+        for (int i = start; i < end; i++)
+        {
+            final int digit = buffer.get(i) - '0';
+            if (digit < 0 || digit > 9)
+            {
+                return -1;
+            }
+            value = value * 10 + digit;
+        }
+        return value;
+    }
+
+    static byte[] ascii(final String text)
+    {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static String ascii(final ByteBuffer buffer, final int start, final int end)
+    {
+        final byte[] bytes = new byte[Math.max(0, end - start)];
+        buffer.get(start, bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,114 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.loadgen;
+
+import io.tern.loadgen.report.RunSummary;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.tern.loadgen.LoadGenFakeBrokerTest.assertCleanAndComplete;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The NATS and Redis adapters against the real servers, started here on free loopback ports, when they are installed
+ * ({@code apt-get install nats-server redis-server}); skipped otherwise, as on a fresh CI machine, where
+ * {@link LoadGenPubSubTest} covers the adapters against in-test fakes.
+ */
+class LoadGenRealServersTest
+{
+    @TempDir
+    Path dir;
+
+    private static LoadGenResult run(final StringBuilder output, final String target, final int port,
+        final String... args)
+    {
+        final String[] all = new String[args.length + 5];
+        all[0] = "--target";
+        all[1] = target;
+        all[2] = "--port";
+        all[3] = Integer.toString(port);
+        all[4] = "--quiet";
+        System.arraycopy(args, 0, all, 5, args.length);
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final LoadGenResult result = LoadGen.run(LoadGenOptions.parse(all),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        output.append(bytes.toString(StandardCharsets.UTF_8));
+        System.out.print(bytes.toString(StandardCharsets.UTF_8));
+        return result;
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldDeliverEveryMessageThroughARealNatsServerAndAnswerItsPings() throws Exception
+    {
+        assumeTrue(ExternalServer.isInstalled("nats-server"), "nats-server is not installed");
+        // Pings every 300 ms and gives up on a client after one unanswered: a run of 2.5 s fails unless the
+        // loadgen answers every PING (the default is 2 minutes, with a first PING about 2 s after connecting).
+        final Path config = dir.resolve("nats.conf");
+        Files.writeString(config, "ping_interval: \"300ms\"\nping_max: 1\n");
+        try (ExternalServer nats = ExternalServer.start("nats-server",
+            port -> List.of("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port), "-c", config.toString()),
+            dir))
+        {
+            final StringBuilder output = new StringBuilder();
+            final LoadGenResult pairs = run(output, "nats", nats.port(), "--pairs", "4", "--rate", "4000",
+                "--warmup", "500ms", "--duration", "2s");
+            assertEquals(LoadGen.EXIT_OK, pairs.exitCode(), output + Files.readString(nats.log()));
+            assertCleanAndComplete(pairs.summary(), output.toString());
+            assertEquals(pairs.summary().scheduledMessages(), pairs.summary().corrected().getTotalCount());
+
+            assertFanoutAndPingPongClean("nats", nats.port(), nats.log());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldDeliverEveryMessageThroughARealRedisServer() throws Exception
+    {
+        assumeTrue(ExternalServer.isInstalled("redis-server"), "redis-server is not installed");
+        try (ExternalServer redis = ExternalServer.start("redis-server",
+            port -> List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no"), dir))
+        {
+            final StringBuilder output = new StringBuilder();
+            final LoadGenResult pairs = run(output, "redis", redis.port(), "--pairs", "4", "--rate", "4000",
+                "--warmup", "500ms", "--duration", "1500ms");
+            assertEquals(LoadGen.EXIT_OK, pairs.exitCode(), output + Files.readString(redis.log()));
+            assertCleanAndComplete(pairs.summary(), output.toString());
+            assertEquals(pairs.summary().scheduledMessages(), pairs.summary().corrected().getTotalCount());
+
+            assertFanoutAndPingPongClean("redis", redis.port(), redis.log());
+        }
+    }
+
+    private static void assertFanoutAndPingPongClean(final String target, final int port, final Path log)
+        throws Exception
+    {
+        for (final String[] args : new String[][]{
+            {"--workload", "fanout", "--senders", "1", "--fanout", "10", "--rate", "500", "--warmup", "300ms",
+                "--duration", "1s"},
+            {"--workload", "fanout", "--senders", "2", "--fanout", "3", "--fanout-publish", "per-receiver",
+                "--rate", "500", "--warmup", "300ms", "--duration", "1s"},
+            {"--workload", "pairs", "--pairs", "1", "--load", "ping-pong", "--warmup", "300ms", "--duration", "1s"},
+            {"--workload", "mesh", "--peers", "4", "--load", "max", "--in-flight", "8", "--warmup", "300ms",
+                "--duration", "1s"}})
+        {
+            final StringBuilder output = new StringBuilder();
+            final LoadGenResult result = run(output, target, port, args);
+            assertEquals(LoadGen.EXIT_OK, result.exitCode(), output + Files.readString(log));
+            final RunSummary summary = result.summary();
+            assertCleanAndComplete(summary, output.toString());
+            assertTrue(summary.corrected().getTotalCount() > 100, output.toString());
+        }
+    }
+}
