@@ -5,6 +5,7 @@ package io.tern.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -323,7 +324,7 @@ final class Reader implements Agent
             connection.inputEnded = true;
             connection.pendingDisconnectReason = -1 == bytesRead ?
                 InboundBatch.REASON_CLOSED : InboundBatch.REASON_IO_ERROR;
-            key.interestOps(0);
+            stopSelecting(key);
         }
         frame(connection);
     }
@@ -402,7 +403,23 @@ final class Reader implements Agent
         return added;
     }
 
-    private static int lineLength(final ByteBuffer in, final int start, final int newlineIndex)
+    /**
+     * Stops selecting a key for reads. The writer may close the channel at any moment (a slow consumer, an error
+     * reply flushed), which cancels the key under us: that is not an error, the broker already knows.
+     */
+    private static void stopSelecting(final SelectionKey key)
+    {
+        try
+        {
+            key.interestOps(0);
+        }
+        catch (final CancelledKeyException ignore)
+        {
+            // closed by the writer meanwhile
+        }
+    }
+
+        private static int lineLength(final ByteBuffer in, final int start, final int newlineIndex)
     {
         int length = newlineIndex - start;
         if (length > 0 && in.get(newlineIndex - 1) == '\r')
@@ -424,9 +441,9 @@ final class Reader implements Agent
         connection.scanPosition = connection.lineStart;
         connection.inputEnded = true;
         connection.pendingDisconnectReason = reason;
-        if (null != connection.readerKey && connection.readerKey.isValid())
+        if (null != connection.readerKey)
         {
-            connection.readerKey.interestOps(0);
+            stopSelecting(connection.readerKey);
         }
     }
 
