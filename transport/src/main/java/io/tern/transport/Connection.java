@@ -72,6 +72,8 @@ public final class Connection
     /** Stamps of the messages in {@code staging} not yet completely written. */
     final WriteStamps writeStamps = new WriteStamps();
     SelectionKey writerKey;
+    /** Shared threading mode: write interest is on {@code readerKey} (same thread), not on {@code writerKey}. */
+    boolean sharedWriteInterest;
     boolean closed;
     boolean writeFailed;
     boolean closing;

@@ -49,6 +49,7 @@ final class Reader implements Agent
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
     private long nextNameCheckNs;
+    private Consumer<Connection> sharedWritable;
     private boolean batchPending;
     private Connection stalled;
     private volatile boolean stopRequested;
@@ -78,6 +79,12 @@ final class Reader implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** Shared threading mode: writability reported on this reader's keys goes to the writer on the same thread. */
+    void onSharedWritable(final Consumer<Connection> handler)
+    {
+        sharedWritable = handler;
     }
 
     /** @return bytes read from sockets. Any thread. */
@@ -291,7 +298,11 @@ final class Reader implements Agent
 
     private void onReadable(final SelectionKey key)
     {
-        if (isBlocked() || !key.isValid())
+        if (null != sharedWritable && key.isValid() && (key.readyOps() & SelectionKey.OP_WRITE) != 0)
+        {
+            sharedWritable.accept((Connection)key.attachment()); // shared mode: the writer's readiness too
+        }
+        if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0)
         {
             return; // level-triggered: the key will be selected again once we can take more
         }

@@ -128,6 +128,7 @@ public final class Transport implements AutoCloseable
                 throw new IllegalStateException("a shared thread runs exactly one reader and one writer");
             }
             writers[0].runsOnSharedThread();
+            readers[0].onSharedWritable(writers[0]::onSharedWritable);
             sharedAgent = new SharedAgent(readers[0], sharedConsumer, writers[0], settings.flushTimeoutMs(),
                 settings.idleStrategy());
             readerRunners[0] = new AgentRunner(sharedAgent.idleStrategy(), this::onAgentError, null, sharedAgent);

@@ -57,6 +57,8 @@ final class Writer implements Agent
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
     private int writeInterest;
+    private int sharedWriteInterest;
+    private boolean shared;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -180,7 +182,8 @@ final class Writer implements Agent
 
         if (stopRequested)
         {
-            final boolean flushed = writeInterest == 0 && again.isEmpty() && workQueue.isEmpty();
+            final boolean flushed = writeInterest == 0 && sharedWriteInterest == 0 && again.isEmpty() &&
+                workQueue.isEmpty();
             if (flushed || System.nanoTime() - stopDeadlineNs > 0)
             {
                 throw new AgentTerminationException();
@@ -189,10 +192,21 @@ final class Writer implements Agent
         return work;
     }
 
-    /** The writer runs on the shared thread: the broker is on the same thread, so no wakeup is ever needed. */
+    /**
+     * The writer runs on the shared thread: the broker is on the same thread, so no wakeup is ever needed, and the
+     * thread blocks in the reader's selector, so write interest goes on the reader's key for the connection (see
+     * {@link #onSharedWritable(Connection)}).
+     */
     void runsOnSharedThread()
     {
         needsWakeup = false;
+        shared = true;
+    }
+
+    /** The reader's selector found a connection writable. Shared thread only. */
+    void onSharedWritable(final Connection connection)
+    {
+        flush(connection);
     }
 
     /** @return how long the shared thread may block elsewhere before this writer needs its selector polled. */
@@ -378,6 +392,29 @@ final class Writer implements Agent
 
     private void setWriteInterest(final Connection connection, final boolean interested)
     {
+        if (connection.sharedWriteInterest && !interested)
+        {
+            connection.sharedWriteInterest = false;
+            sharedWriteInterest--;
+            final SelectionKey readerKey = connection.readerKey;
+            if (readerKey.isValid())
+            {
+                readerKey.interestOpsAnd(~SelectionKey.OP_WRITE);
+            }
+        }
+        if (shared && interested && !connection.sharedWriteInterest && null != connection.readerKey &&
+            connection.readerKey.isValid() && connection.readerKey.interestOps() != 0)
+        {
+            // One selector, one key per channel: ask the reader's key to report writability too.
+            connection.readerKey.interestOpsOr(SelectionKey.OP_WRITE);
+            connection.sharedWriteInterest = true;
+            sharedWriteInterest++;
+            return;
+        }
+        if (connection.sharedWriteInterest)
+        {
+            return;
+        }
         SelectionKey key = connection.writerKey;
         if (interested)
         {
