@@ -21,7 +21,6 @@ import com.lmax.disruptor.dsl.ProducerType;
 
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.transport.Transport;
-import io.tern.transport.TransportSettings;
 
 /**
  * A running broker: the transport's threads, the Disruptor ring and its single handler, the {@link Router} on the
@@ -34,7 +33,6 @@ import io.tern.transport.TransportSettings;
 public final class Broker implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
-    private static final int MAX_READER_BATCH = 256;
 
     private final BrokerConfig config;
     private final Transport transport;
@@ -70,21 +68,7 @@ public final class Broker implements AutoCloseable
             ringBuffer = disruptor.getRingBuffer();
         }
 
-        transport = new Transport(new TransportSettings(
-            config.bindAddress(),
-            config.port(),
-            config.readers(),
-            config.writers(),
-            config.readBufferBytes(),
-            config.maxLineBytes(),
-            config.inboundBufferBytes(),
-            config.outboundRingBytes(),
-            config.writeBufferBytes(),
-            config.maxConnections(),
-            Math.min(MAX_READER_BATCH, config.ringSize()),
-            config.idleStrategy(),
-            config.flushTimeoutMs(),
-            config.nameTimeoutMs()),
+        transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(ringBuffer),
             null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
 

@@ -394,6 +394,34 @@ public final class BrokerConfig
     }
 
     /**
+     * The transport's share of these settings. Call after {@link #conclude()}.
+     *
+     * @return the settings for {@link io.tern.transport.Transport}.
+     */
+    public io.tern.transport.TransportSettings transportSettings()
+    {
+        checkConcluded();
+        return new io.tern.transport.TransportSettings(
+            bindAddress,
+            port,
+            readers,
+            writers,
+            readBufferBytes,
+            maxLineBytes,
+            inboundBufferBytes,
+            outboundRingBytes,
+            writeBufferBytes,
+            maxConnections,
+            Math.min(MAX_READER_BATCH, ringSize),
+            idleStrategy,
+            flushTimeoutMs,
+            nameTimeoutMs);
+    }
+
+    /** Most lines a reader hands over in one claim of the ring. */
+    private static final int MAX_READER_BATCH = 256;
+
+    /**
      * The largest line the broker can send: {@code from <name>: <text>\n} or an error echoing a name of up to
      * max-line-bytes.
      *

@@ -12,7 +12,6 @@ import java.util.logging.Logger;
 
 import io.tern.transport.InboundSink;
 import io.tern.transport.Transport;
-import io.tern.transport.TransportSettings;
 
 /**
  * What the in-process benchmarks ({@code *Benchmark} in this package) share: the broker's default settings, a
@@ -84,22 +83,7 @@ final class BenchmarkSupport
      */
     static Transport unstartedTransport(final BrokerConfig config, final InboundSink sink) throws IOException
     {
-        return new Transport(new TransportSettings(
-            config.bindAddress(),
-            config.port(),
-            config.readers(),
-            config.writers(),
-            config.readBufferBytes(),
-            config.maxLineBytes(),
-            config.inboundBufferBytes(),
-            config.outboundRingBytes(),
-            config.writeBufferBytes(),
-            config.maxConnections(),
-            Math.min(256, config.ringSize()),
-            config.idleStrategy(),
-            config.flushTimeoutMs(),
-            config.nameTimeoutMs()),
-            sink);
+        return new Transport(config.transportSettings(), sink);
     }
 
     /**
