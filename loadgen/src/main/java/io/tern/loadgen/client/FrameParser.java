@@ -19,4 +19,35 @@ interface FrameParser
      * @param handler    told about each frame.
      */
     void onBytes(PeerConnection connection, FrameHandler handler);
+
+    /**
+     * Ends a parse: keeps only the incomplete frame that starts at {@code consumed}, or, when nothing was consumed
+     * from a full buffer, reports that one frame as corrupt and discards it.
+     *
+     * @param connection the connection parsed.
+     * @param buffer     its read buffer, bytes {@code [0, limit)}.
+     * @param consumed   index after the last complete frame.
+     * @param limit      end of the bytes read.
+     * @param handler    told about a frame too long for the buffer.
+     * @param tooLong    how to describe such a frame.
+     */
+    static void keepIncompleteFrame(
+        final PeerConnection connection,
+        final java.nio.ByteBuffer buffer,
+        final int consumed,
+        final int limit,
+        final FrameHandler handler,
+        final String tooLong)
+    {
+        if (consumed > 0)
+        {
+            buffer.limit(limit).position(consumed);
+            buffer.compact();
+        }
+        else if (limit == buffer.capacity())
+        {
+            handler.onCorrupt(connection, buffer, 0, Math.min(limit, 80), tooLong);
+            buffer.clear();
+        }
+    }
 }

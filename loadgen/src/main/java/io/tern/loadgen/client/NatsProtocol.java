@@ -140,16 +140,7 @@ final class NatsProtocol extends PubSubProtocol
                 index = next;
             }
 
-            if (index > 0)
-            {
-                buffer.limit(limit).position(index);
-                buffer.compact();
-            }
-            else if (limit == buffer.capacity())
-            {
-                handler.onCorrupt(connection, buffer, 0, Math.min(limit, 80), "frame longer than the read buffer");
-                buffer.clear();
-            }
+            FrameParser.keepIncompleteFrame(connection, buffer, index, limit, handler, "frame longer than the read buffer");
         }
 
         /** @return the index after the frame at {@code index}, or {@link #INCOMPLETE}. */

@@ -163,16 +163,7 @@ final class RedisProtocol extends PubSubProtocol
                 index = next;
             }
 
-            if (index > 0)
-            {
-                buffer.limit(limit).position(index);
-                buffer.compact();
-            }
-            else if (limit == buffer.capacity())
-            {
-                handler.onCorrupt(connection, buffer, 0, Math.min(limit, 80), "reply longer than the read buffer");
-                buffer.clear();
-            }
+            FrameParser.keepIncompleteFrame(connection, buffer, index, limit, handler, "reply longer than the read buffer");
         }
 
         /** @return the index after the reply at {@code index}, {@link #INCOMPLETE} or {@link #MALFORMED}. */
