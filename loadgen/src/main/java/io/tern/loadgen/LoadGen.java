@@ -181,19 +181,38 @@ public final class LoadGen
         }
         final SenderAgent sender = new SenderAgent(workload, protocol, peers, schedule, model, options.messageBytes(),
             options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLag);
-        final Thread receiverThread = new Thread(receiver, "loadgen-receiver");
-        final Thread senderThread = new Thread(sender, "loadgen-sender");
+        final Thread senderThread;
+        final Thread receiverThread;
+        if (options.oneClientThread())
+        {
+            // One thread sends and receives: the sender polls the receiver, then the receiver's loop drains.
+            sender.receiveInline(receiver);
+            senderThread = new Thread(() ->
+            {
+                sender.run();
+                receiver.run();
+            }, "loadgen-client");
+            receiverThread = senderThread;
+        }
+        else
+        {
+            receiverThread = new Thread(receiver, "loadgen-receiver");
+            senderThread = new Thread(sender, "loadgen-sender");
+            if (model.isClosedLoop())
+            {
+                receiver.wakeSender(sender, senderThread);
+            }
+        }
         receiverThread.setDaemon(true);
         senderThread.setDaemon(true);
-        if (model.isClosedLoop())
-        {
-            receiver.wakeSender(sender, senderThread);
-        }
         final IntervalReporter reporter = new IntervalReporter(recording, counters, schedule, out, options.quiet(),
             logWriter);
 
         receiverThread.start();
-        senderThread.start();
+        if (senderThread != receiverThread)
+        {
+            senderThread.start();
+        }
 
         // Report once a second until the measured period ends.
         while (System.nanoTime() - schedule.measureEndNs() < 0)
@@ -203,7 +222,14 @@ public final class LoadGen
             reporter.onTick(System.nanoTime(), phase(schedule, tickNs - 1));
         }
 
-        join(senderThread, problems, "sender");
+        if (senderThread != receiverThread)
+        {
+            join(senderThread, problems, "sender");
+        }
+        else
+        {
+            awaitSender(sender, problems);
+        }
         final long expectedDeliveries = sender.sentDeliveries();
 
         // Drain: wait for what is still in flight, up to the timeout.
@@ -402,6 +428,19 @@ public final class LoadGen
         while ((remainingNs = deadlineNs - System.nanoTime()) > 0)
         {
             LockSupport.parkNanos(remainingNs);
+        }
+    }
+
+    private static void awaitSender(final SenderAgent sender, final List<String> problems)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_TIMEOUT_MS);
+        while (!sender.isDone() && System.nanoTime() - deadlineNs < 0)
+        {
+            LockSupport.parkNanos(DRAIN_POLL_NS);
+        }
+        if (!sender.isDone())
+        {
+            problems.add("sender agent did not stop within " + JOIN_TIMEOUT_MS + " ms");
         }
     }
 

@@ -114,6 +114,12 @@ public final class LoadGenOptions
             "of parking; 0 never spins. Spinning costs a core but removes the ~50us park wake-up lateness")
     String spin;
 
+    @Option(names = "--client-threads", defaultValue = "2", paramLabel = "N",
+        description = "2: a sender and a receiver thread; 1 (closed loops only): one thread sends, then polls the " +
+            "receiving sockets (blocking in select, or busy-polling with --spin), so no hand-off between loadgen " +
+            "threads sits between an arrival and the next send. With --spin it costs a core")
+    int clientThreads;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
         description = "seed of the mesh workload's random destinations")
     long seed;
@@ -246,6 +252,12 @@ public final class LoadGenOptions
             throw bad("spin", spin, "must be at most 1s");
         }
 
+        checkRange("client-threads", clientThreads, 1, 2);
+        if (clientThreads == 1 && loadModel == LoadModel.OPEN)
+        {
+            throw bad("client-threads", "1", "one client thread needs a closed loop (--load ping-pong or max)");
+        }
+
         effectiveNamePrefix = null != namePrefix ? namePrefix : "lg" + ProcessHandle.current().pid() + "-";
         checkNamePrefix(effectiveNamePrefix);
 
@@ -299,6 +311,12 @@ public final class LoadGenOptions
         }
     }
 
+    private String clientThreads()
+    {
+        final String spinning = spinNs > 0 ? ", spin " + spinNs / 1000 + " us when idle" : "";
+        return (clientThreads == 1 ? "; one client thread" : "") + spinning;
+    }
+
     /** @return the effective settings, for printing at start-up. */
     public String describe()
     {
@@ -314,11 +332,12 @@ public final class LoadGenOptions
                     spinNs > 0 ? ", spin " + spinNs / 1000 + " us before each due time" : ", park until due"));
                 break;
             case PING_PONG:
-                sb.append(String.format(Locale.ROOT, "load        ping-pong, one message in flight per sender%n"));
+                sb.append(String.format(Locale.ROOT, "load        ping-pong, one message in flight per sender%s%n",
+                    clientThreads()));
                 break;
             default:
-                sb.append(String.format(Locale.ROOT, "load        max throughput, %d in flight per sender%n",
-                    inFlight));
+                sb.append(String.format(Locale.ROOT, "load        max throughput, %d in flight per sender%s%n",
+                    inFlight, clientThreads()));
                 break;
         }
         sb.append(String.format(Locale.ROOT, "time        warm-up %s, measured %s, drain timeout %s%n",
@@ -402,6 +421,13 @@ public final class LoadGenOptions
     public long ratePerSecond()
     {
         return rate;
+    }
+
+    /** @return closed loops: true if one thread both sends and receives ({@code --client-threads 1}). */
+    public boolean oneClientThread()
+    {
+        checkConcluded();
+        return clientThreads == 1;
     }
 
     /** @return closed loop: messages in flight per sender (1 for ping-pong). */

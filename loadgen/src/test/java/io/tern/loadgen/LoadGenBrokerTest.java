@@ -14,6 +14,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -142,5 +144,28 @@ class LoadGenBrokerTest
         assertEquals(LoadGen.EXIT_OK, result.exitCode(), output.toString());
         assertCleanAndComplete(result.summary(), output.toString());
         assertTrue(result.summary().corrected().getTotalCount() > 100, output.toString());
+    }
+
+    /*
+     * One client thread: no receiver thread exists, so unless the sender polls the receiving sockets itself (blocking
+     * in their selector, or busy-polling with --spin) no window ever reopens and the run delivers a handful.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ping-pong", "ping-pong --spin 1s", "max --in-flight 8"})
+    @Timeout(30)
+    void shouldSendAndReceiveOnOneClientThread(final String load)
+    {
+        final StringBuilder output = new StringBuilder();
+        final String[] loadArgs = ("--load " + load).split(" ");
+        final String[] args = new String[loadArgs.length + 10];
+        System.arraycopy(loadArgs, 0, args, 0, loadArgs.length);
+        System.arraycopy(new String[]{"--workload", "pairs", "--pairs", "2", "--client-threads", "1",
+            "--warmup", "300ms", "--duration", "1s"}, 0, args, loadArgs.length, 10);
+        final LoadGenResult result = run(output, args);
+
+        assertEquals(LoadGen.EXIT_OK, result.exitCode(), output.toString());
+        assertCleanAndComplete(result.summary(), output.toString());
+        assertTrue(result.summary().corrected().getTotalCount() > 1000, output.toString());
+        assertTrue(output.toString().contains("one client thread"), output.toString());
     }
 }

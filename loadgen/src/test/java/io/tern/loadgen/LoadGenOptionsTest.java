@@ -75,6 +75,8 @@ class LoadGenOptionsTest
     void shouldExitWithUsageErrorNamingTheBadSetting()
     {
         assertUsageError("--rate=0", "--rate", "0");
+        assertUsageError("--client-threads=3", "--client-threads", "3");
+        assertUsageError("--client-threads=1", "--client-threads", "1", "--load", "open");
         assertUsageError("--workload=star", "--workload", "star");
         assertUsageError("--load=closed", "--load", "closed");
         assertUsageError("--duration=10", "--duration", "10");

@@ -189,13 +189,13 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     /**
      * One duty cycle: waits up to the timeout for readable connections and processes all of them.
      *
-     * @param timeoutMs longest wait.
+     * @param timeoutMs longest wait; 0 does not wait (one client thread polls this way between sends).
      * @return how many connections were processed.
      * @throws IOException if the selector fails.
      */
     public int doWork(final long timeoutMs) throws IOException
     {
-        final int work = selector.select(onReadyKey, timeoutMs);
+        final int work = timeoutMs > 0 ? selector.select(onReadyKey, timeoutMs) : selector.selectNow(onReadyKey);
         if (allocatedBytesAtMeasureStart < 0 && schedule.isMeasured(System.nanoTime()))
         {
             allocatedBytesAtMeasureStart = threadMXBean.getCurrentThreadAllocatedBytes();

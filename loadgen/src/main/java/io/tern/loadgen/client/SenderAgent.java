@@ -29,7 +29,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * Closed loop (ping-pong, max): each sender may have {@code in-flight} messages sent but not yet received (all K
  * deliveries for fanout); the receiver publishes per-sender arrivals and unparks this thread when it is parked. The
- * send lag then is the turnaround: from the read that freed a sender's window to the send it allowed.
+ * send lag then is the turnaround: from the read that freed a sender's window to the send it allowed. With one
+ * client thread ({@link #receiveInline(ReceiverAgent)}) there is no receiver thread to unpark us: this thread polls
+ * the receiver between sends, and instead of parking it blocks in the receiver's selector (or busy-polls it while
+ * {@code --spin} lasts), so an arrival and the send it allows are on the same thread.
  * <p>
  * Garbage free once running: messages are encoded into pre-allocated direct buffers, frame prefixes are built up
  * front (a message of K frames encodes its payload once and copies it), the random source is a
@@ -54,6 +57,8 @@ public final class SenderAgent implements Runnable
     private static final long WRITE_RETRY_PARK_NS = TimeUnit.MICROSECONDS.toNanos(50);
     /** Closed loop: longest park when every window is full; the receiver unparks us sooner. */
     private static final long IDLE_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Closed loop on one thread: longest block in the receiver's selector when every window is full. */
+    private static final long INLINE_SELECT_TIMEOUT_MS = 1;
     /** Open loop: give up the rest of the schedule when still this far behind after the measured period. */
     private static final long GIVE_UP_BEHIND_NS = TimeUnit.SECONDS.toNanos(1);
     /** After the last message, how long to keep trying to write queued bytes. */
@@ -95,7 +100,9 @@ public final class SenderAgent implements Runnable
     private long writeFailures;
     private long allocatedBytesAtMeasureStart = -1;
     private long allocatedBytesAtEnd = -1;
+    private ReceiverAgent inlineReceiver;
     private volatile boolean parked;
+    private volatile boolean done;
     private volatile Throwable failure;
 
     /**
@@ -167,6 +174,23 @@ public final class SenderAgent implements Runnable
         threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
     }
 
+    /**
+     * Closed loop on one thread: this agent polls the receiver itself instead of parking. Before the thread starts;
+     * the thread then runs this agent and, once it is {@link #isDone() done}, the receiver's own loop for the drain.
+     *
+     * @param receiver the agent reading the peers' connections.
+     */
+    public void receiveInline(final ReceiverAgent receiver)
+    {
+        this.inlineReceiver = receiver;
+    }
+
+    /** @return true once {@link #run()} has returned; its results may then be read from any thread. */
+    public boolean isDone()
+    {
+        return done;
+    }
+
     @Override
     public void run()
     {
@@ -190,6 +214,7 @@ public final class SenderAgent implements Runnable
         {
             allocatedBytesAtEnd = threadMXBean.getCurrentThreadAllocatedBytes();
             publish();
+            done = true;
         }
     }
 
@@ -249,7 +274,7 @@ public final class SenderAgent implements Runnable
         }
     }
 
-    private void runClosedLoop()
+    private void runClosedLoop() throws IOException
     {
         final int senders = workload.senderCount();
         final long endNs = schedule.measureEndNs();
@@ -265,6 +290,10 @@ public final class SenderAgent implements Runnable
                 break;
             }
 
+            if (null != inlineReceiver)
+            {
+                inlineReceiver.doWork(0); // take what has arrived: it may open windows
+            }
             servicePongs();
             int sent = 0;
             for (int s = 0; s < senders; s++)
@@ -305,7 +334,7 @@ public final class SenderAgent implements Runnable
             }
             if (queuedCount > 0)
             {
-                LockSupport.parkNanos(WRITE_RETRY_PARK_NS);
+                waitInClosedLoop(WRITE_RETRY_PARK_NS);
                 continue;
             }
             if (spinNs > 0)
@@ -324,6 +353,11 @@ public final class SenderAgent implements Runnable
             // Dekker-style hand-shake with the receiver: publish 'parked' (volatile write), then re-check the windows
             // with volatile reads; the receiver publishes arrivals, fences, then reads 'parked'. One of us sees the
             // other, so a wake-up is never lost (and the park is bounded anyway).
+            if (null != inlineReceiver)
+            {
+                inlineReceiver.doWork(INLINE_SELECT_TIMEOUT_MS); // block until an arrival, no hand-off
+                continue;
+            }
             parked = true;
             if (!anyWindowOpen())
             {
@@ -331,6 +365,16 @@ public final class SenderAgent implements Runnable
             }
             parked = false;
         }
+    }
+
+    /** Closed loop, waiting for the server to take queued bytes: with one thread, take arrivals first. */
+    private void waitInClosedLoop(final long parkNs) throws IOException
+    {
+        if (null != inlineReceiver)
+        {
+            inlineReceiver.doWork(0);
+        }
+        LockSupport.parkNanos(parkNs);
     }
 
     private boolean anyWindowOpen()
