@@ -44,9 +44,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
-LOADGEN_JAR="$ROOT/loadgen/target/tern-loadgen.jar"
-
 # The loadgen settings of each workload of the standard set (issue 6). All: 64-byte messages.
 case_args() {
   case "$1" in
@@ -63,71 +60,8 @@ for t in $TARGETS; do
   case "$t" in tern|nats|redis) ;; *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;; esac
 done
 
-log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-
-# ------------------------------------------------------------------------------------------- servers we start
-
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] || continue
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Starts a target's server on a free loopback port; sets SERVER_PID and SERVER_PORT. A port is free when nothing
-# answers on it; if another process takes it before the server binds, the server exits and another port is tried.
-start_server() {
-  local target="$1" logfile="$2" attempt port
-  for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    listening "$port" && continue
-    case "$target" in
-      tern)  java -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
-      nats)  nats-server -a 127.0.0.1 -p "$port" >"$logfile" 2>&1 & ;;
-      redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-               >"$logfile" 2>&1 & ;;
-    esac
-    SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    for _ in $(seq 200); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      if listening "$port"; then SERVER_PORT=$port; return 0; fi
-      sleep 0.05
-    done
-    stop_server
-  done
-  echo "could not start $target (see $logfile)" >&2
-  return 1
-}
-
-stop_server() {
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  forget "$SERVER_PID"
-}
-
-# Drops a process that has ended from the ones the cleanup stops.
-forget() {
-  local kept=() pid
-  for pid in "${PIDS[@]:-}"; do [ -z "$pid" ] || [ "$pid" = "$1" ] || kept+=("$pid"); done
-  PIDS=("${kept[@]:-}")
-}
+# shellcheck source=lib.sh
+. "$ROOT/loadgen/scripts/lib.sh"
 
 server_command() {
   case "$1" in
@@ -139,23 +73,8 @@ server_command() {
 
 # ------------------------------------------------------------------------------------------- 1. install, 2. build
 
-missing=()
-command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing ${missing[*]} from the Debian packages"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
-    echo "need root or sudo to install ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 1
-  fi
-  "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
-fi
-
-if [ "$BUILD" -eq 1 ]; then
-  log "building the jars in $ROOT"
-  (cd "$ROOT" && mvn -B -q -DskipTests package)
-fi
-[ -f "$BROKER_JAR" ] && [ -f "$LOADGEN_JAR" ] || { echo "missing $BROKER_JAR or $LOADGEN_JAR" >&2; exit 1; }
+install_packages nats-server:nats-server redis-server:redis-server
+build_jars "$BUILD"
 
 # The broker's metrics endpoint, where it has one, is switched off: nothing else listens during the comparison.
 BROKER_EXTRA=""
@@ -190,13 +109,7 @@ for run in $(seq "$RUNS"); do
             --out "$OUT/runs" --label "$label")
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
       rc=0
-      # In the background and waited for, so that Ctrl-C or a TERM stops the script (and the cleanup stops the
-      # loadgen and the server) at once, not after this run.
-      java -jar "$LOADGEN_JAR" "${args[@]}" >"$OUT/logs/$label.txt" 2>&1 &
-      LOADGEN_PID=$!
-      PIDS+=("$LOADGEN_PID")
-      wait "$LOADGEN_PID" || rc=$?
-      forget "$LOADGEN_PID"
+      run_loadgen "$OUT/logs/$label.txt" "${args[@]}" || rc=$?
       summary=$(grep -E '^(achieved|corrected)' "$OUT/logs/$label.txt" | tr -s ' ' | tr '\n' ' ' | cut -c1-150 || true)
       log "  $label: exit $rc; $summary"
       [ "$rc" -eq 0 ] || failed=$((failed + 1))
