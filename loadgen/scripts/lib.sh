@@ -1,10 +1,12 @@
 # Shell helpers shared by the benchmark scripts in this folder (compare.sh, low-latency.sh). Sourced, not run.
-# Expects ROOT (the repository) to be set; defines BROKER_JAR, LOADGEN_JAR and BROKER_EXTRA (the broker's extra
-# options, empty by default), starts and stops servers, and stops whatever it started when the script exits.
+# Expects ROOT (the repository) to be set; defines BROKER_JAR, LOADGEN_JAR, BROKER_EXTRA (the broker's extra
+# options) and BROKER_JVM_OPTS (its JVM's), both empty by default; starts and stops servers, and stops whatever it
+# started when the script exits.
 
 BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
 LOADGEN_JAR="$ROOT/loadgen/target/tern-loadgen.jar"
 BROKER_EXTRA="${BROKER_EXTRA:-}"
+BROKER_JVM_OPTS="${BROKER_JVM_OPTS:-}"
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
@@ -37,7 +39,7 @@ start_server() {
     port=$((20000 + RANDOM % 40000))
     listening "$port" && continue
     case "$target" in
-      tern)  java -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
+      tern)  java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       nats)  nats-server -a 127.0.0.1 -p "$port" >"$logfile" 2>&1 & ;;
       redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
                >"$logfile" 2>&1 & ;;

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the broker with its default settings and a GC log under a steady 100,000 msg/s, and reports every GC event.
+#
+#   loadgen/scripts/no-gc.sh [--out DIR] [--duration TIME] [--rate N] [--no-build]
+#
+# The broker starts with -Xlog:gc*:file=OUT/gc.log (nothing else added to its JVM), the loadgen drives 10 pairs
+# open loop at RATE msg/s (64-byte messages, 5 s warm-up, DURATION measured, default 60s), and OUT/results.md lists
+# the GC log's pauses before the load began and while it ran. The hot path allocates nothing per message, so the
+# only GC expected is during start-up, when the broker allocates its rings and pre-allocated structures.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT=/tmp/no-gc
+DURATION=60s
+RATE=100000
+BUILD=1
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# shellcheck source=lib.sh
+. "$ROOT/loadgen/scripts/lib.sh"
+
+build_jars "$BUILD"
+mkdir -p "$OUT"
+rm -f "$OUT/gc.log" "$OUT/loadgen.txt" "$OUT/broker.txt"
+BROKER_JVM_OPTS="-Xlog:gc*:file=$OUT/gc.log:uptime,level,tags"
+start_server tern "$OUT/broker.txt"
+pauses() { grep -c 'gc  *\] GC([0-9]*) Pause' "$OUT/gc.log" || true; }
+before=$(pauses)
+LOADGEN_ARGS=(--port "$SERVER_PORT" --workload pairs --pairs 10 --load open --rate "$RATE" --message-bytes 64
+              --warmup 5s --duration "$DURATION" --quiet)
+log "broker on 127.0.0.1:$SERVER_PORT (pid $SERVER_PID), $before GC pauses so far; loadgen ${LOADGEN_ARGS[*]}"
+rc=0
+run_loadgen "$OUT/loadgen.txt" "${LOADGEN_ARGS[@]}" || rc=$?
+during=$(( $(pauses) - before ))
+stop_server
+
+{
+  echo "GC events of a tern broker (default settings) under the loadgen, $(date -u '+%Y-%m-%d %H:%M UTC')," \
+    "$(nproc) cores, $(java -version 2>&1 | head -n 1 || true), tern commit" \
+    "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  echo
+  echo "- broker: \`java $BROKER_JVM_OPTS -jar broker/target/tern-broker.jar --port PORT\`"
+  echo "- loadgen: \`java -jar loadgen/target/tern-loadgen.jar ${LOADGEN_ARGS[*]}\` (exit $rc)"
+  echo "- GC pauses before the load began (start-up): $before; while the loadgen ran (warm-up, measured, drain):" \
+    "$during"
+  echo
+  echo '```'
+  grep -E '^(achieved|counts|latency|corrected|allocation|result)' "$OUT/loadgen.txt" || true
+  echo '```'
+  echo
+  echo "Every GC pause in the log:"
+  echo
+  echo '```'
+  grep 'gc  *\] GC([0-9]*) Pause' "$OUT/gc.log" || echo "(none)"
+  echo '```'
+} >"$OUT/results.md"
+log "done: $OUT/results.md"
+cat "$OUT/results.md"
+[ "$rc" -eq 0 ] && [ "$during" -eq 0 ]
