@@ -149,6 +149,21 @@ public final class Broker implements AutoCloseable
         return metrics.adminAddress();
     }
 
+    /** @return connections accepted and not yet closed. */
+    public long connectionsOpen()
+    {
+        return transport.connectionsOpen();
+    }
+
+    /**
+     * @return direct memory allocated so far for connections' outbound rings and staging buffers, in bytes; closed
+     * connections' memory is reused, so this follows the most connections open at once.
+     */
+    public long connectionMemoryBytes()
+    {
+        return transport.connectionMemoryBytes();
+    }
+
     /** @return peers disconnected as slow consumers since start. */
     public long slowConsumerDisconnects()
     {

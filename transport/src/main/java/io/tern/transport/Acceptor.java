@@ -32,6 +32,7 @@ final class Acceptor implements Runnable
     private final Reader[] readers;
     private final Writer[] writers;
     private final Authenticator authenticator;
+    private final ConnectionMemory memory;
     private long nextId;
     private long accepted;
     private long rejected;
@@ -39,8 +40,9 @@ final class Acceptor implements Runnable
     private final SingleWriterCounter rejectedCounter = new SingleWriterCounter();
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
-        final Writer[] writers, final Authenticator authenticator)
+        final Writer[] writers, final Authenticator authenticator, final ConnectionMemory memory)
     {
+        this.memory = memory;
         this.authenticator = authenticator;
         this.serverChannel = serverChannel;
         this.settings = settings;
@@ -135,6 +137,7 @@ final class Acceptor implements Runnable
                 channel,
                 remote,
                 settings.readBufferBytes(),
+                memory.acquire(),
                 settings.outboundRingBytes(),
                 settings.writeBufferBytes(),
                 readerIndex,
@@ -143,7 +146,7 @@ final class Acceptor implements Runnable
         catch (final OutOfMemoryError ex)
         {
             // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx): refuse
-            // this one connection and keep accepting; buffers of closed connections are freed as the GC runs.
+            // this one connection and keep accepting; closed connections' buffers come back to the pool for reuse.
             refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its buffers (" + ex.getMessage() + ")");
             return;
         }

@@ -35,6 +35,7 @@ final class Authenticator implements Agent
     private static final long SELECT_TIMEOUT_MS = 50;
 
     private final Selector selector;
+    private final ConnectionMemory memory;
     private final OneToOneConcurrentArrayQueue<Connection> incoming;
     private final ArrayList<Connection> waiting;
     private final FirstLineVerifier verifier;
@@ -54,8 +55,10 @@ final class Authenticator implements Agent
         final FirstLineVerifier verifier,
         final Reader[] readers,
         final int maxLineBytes,
-        final long nameTimeoutNs) throws IOException
+        final long nameTimeoutNs,
+        final ConnectionMemory memory) throws IOException
     {
+        this.memory = memory;
         this.selector = Selector.open();
         this.incoming = new OneToOneConcurrentArrayQueue<>(maxConnections);
         this.waiting = new ArrayList<>(Math.min(maxConnections, 1024));
@@ -294,6 +297,7 @@ final class Authenticator implements Agent
             connection.authKey.cancel();
         }
         CloseHelper.quietClose(connection.channel());
+        memory.release(connection.memory); // neither the broker nor a writer has seen this connection
         closedConnections.lazySet(closedConnections.get() + 1);
     }
 

@@ -46,6 +46,8 @@ public final class Connection
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
+    /** The outbound ring's and staging buffer's memory, handed back to {@link ConnectionMemory} once closed. */
+    final ConnectionMemory.Buffers memory;
     private final int readerIndex;
     private final int writerIndex;
 
@@ -97,14 +99,33 @@ public final class Connection
         final int readerIndex,
         final int writerIndex)
     {
+        this(id, channel, remoteAddress, readBufferBytes, null, outboundRingBytes, writeBufferBytes, readerIndex,
+            writerIndex);
+    }
+
+    /**
+     * @param memory the outbound ring's and staging buffer's memory, from {@link ConnectionMemory}; null to allocate.
+     */
+    Connection(
+        final long id,
+        final SocketChannel channel,
+        final String remoteAddress,
+        final int readBufferBytes,
+        final ConnectionMemory.Buffers memory,
+        final int outboundRingBytes,
+        final int writeBufferBytes,
+        final int readerIndex,
+        final int writerIndex)
+    {
         this.id = id;
         this.acceptedNs = System.nanoTime();
         this.channel = channel;
         this.remoteAddress = remoteAddress;
         this.in = ByteBuffer.allocate(readBufferBytes);
-        this.outbound = new Outbound(outboundRingBytes, writeBufferBytes);
-        this.staging = ByteBuffer.allocateDirect(writeBufferBytes);
-        this.staging.flip();
+        this.memory = null != memory ? memory : new ConnectionMemory.Buffers(outboundRingBytes, writeBufferBytes);
+        this.outbound = new Outbound(this.memory.ring, writeBufferBytes);
+        this.staging = this.memory.staging;
+        this.staging.clear().flip();
         this.readerIndex = readerIndex;
         this.writerIndex = writerIndex;
     }

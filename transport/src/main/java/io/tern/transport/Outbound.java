@@ -55,9 +55,21 @@ public final class Outbound implements ControlledMessageHandler
 
     Outbound(final int capacityBytes, final int writeBufferBytes)
     {
-        final ByteBuffer memory = BufferUtil.allocateDirectAligned(
-            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
+        this(BufferUtil.allocateDirectAligned(
+            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH), writeBufferBytes);
+    }
+
+    /**
+     * A ring over memory that may have served an earlier connection: it is cleared first, since the ring's consumer
+     * reads records until it meets a zero length and a cut connection leaves unread records behind.
+     *
+     * @param memory           aligned direct memory: the ring's capacity (a power of two) plus its trailer.
+     * @param writeBufferBytes the writer's staging buffer size, which bounds a record.
+     */
+    Outbound(final ByteBuffer memory, final int writeBufferBytes)
+    {
         buffer = new UnsafeBuffer(memory);
+        buffer.setMemory(0, buffer.capacity(), (byte)0);
         ring = new OneToOneRingBuffer(buffer);
         maxFragmentBytes = Math.min(ring.maxMsgLength(), writeBufferBytes);
         // A record that does not fit before the end of the ring is preceded by padding up to the end.

@@ -43,6 +43,7 @@ public final class Transport implements AutoCloseable
     private final Thread[] readerThreads;
     private final Thread[] writerThreads;
     private final boolean[] writerHasWork;
+    private final ConnectionMemory memory;
     private final AtomicLong agentErrors = new AtomicLong();
     private volatile ServerSocketChannel serverChannel;
     private volatile Thread acceptorThread;
@@ -81,6 +82,8 @@ public final class Transport implements AutoCloseable
         readerThreads = new Thread[readers.length];
         writerThreads = new Thread[writers.length];
         writerHasWork = new boolean[writers.length];
+        memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(),
+            settings.writeBufferBytes());
 
         for (int i = 0; i < readers.length; i++)
         {
@@ -91,10 +94,10 @@ public final class Transport implements AutoCloseable
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
-                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy());
+                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
-            settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()));
+            settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory);
     }
 
     /**
@@ -153,7 +156,7 @@ public final class Transport implements AutoCloseable
                 authenticator);
             authenticatorThread = AgentRunner.startOnThread(authenticatorRunner);
         }
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator);
+        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory);
         acceptorThread = new Thread(acceptor, "acceptor");
         acceptorThread.start();
     }
@@ -234,6 +237,22 @@ public final class Transport implements AutoCloseable
     {
         final Acceptor current = acceptor;
         return null == current ? 0 : current.rejectedCount();
+    }
+
+    /**
+     * @return direct memory allocated so far for connections' outbound rings and staging buffers, in bytes: those of
+     * closed connections are reused, so it grows only with the most connections open at once. Any thread.
+     */
+    public long connectionMemoryBytes()
+    {
+        return memory.allocatedBytes();
+    }
+
+    /** @return connections accepted and not yet closed. Any thread. */
+    public long connectionsOpen()
+    {
+        final long closed = connectionsClosed(); // first: every closed connection was accepted before
+        return connectionsAccepted() - closed;
     }
 
     /** @return accepted connections closed since start. Any thread. */

@@ -56,15 +56,21 @@ final class Writer implements Agent
     private final SingleWriterRecorder routeToWrite = LatencyRecorders.newRecorder();
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
+    private final ConnectionMemory memory;
     private int writeInterest;
     private int sharedWriteInterest;
     private boolean shared;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
-    Writer(final int index, final int maxConnections, final long flushTimeoutNs, final IdleStrategyKind idleKind)
-        throws IOException
+    Writer(
+        final int index,
+        final int maxConnections,
+        final long flushTimeoutNs,
+        final IdleStrategyKind idleKind,
+        final ConnectionMemory memory) throws IOException
     {
+        this.memory = memory;
         this.roleName = "writer-" + index;
         this.selector = Selector.open();
         this.workQueue = new OneToOneConcurrentArrayQueue<>(maxConnections);
@@ -484,6 +490,9 @@ final class Writer implements Agent
         {
             LOG.log(System.Logger.Level.DEBUG, () -> connection + " close failed: " + ex);
         }
+        // The broker asked for this close (closeMode) after its last write to the ring, and this writer is done with
+        // the ring and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
+        memory.release(connection.memory);
         closedConnections.lazySet(closedConnections.get() + 1);
     }
 

@@ -54,11 +54,7 @@ final class PrometheusMetrics
         counter("tern_connections_accepted", "connections accepted since start (refused ones not included)",
             transport::connectionsAccepted);
         counter("tern_connections_closed", "accepted connections closed since start", transport::connectionsClosed);
-        gauge("tern_connections_open", "connections accepted and not yet closed", () ->
-        {
-            final long closed = transport.connectionsClosed(); // first: every closed connection was accepted before
-            return transport.connectionsAccepted() - closed;
-        });
+        gauge("tern_connections_open", "connections accepted and not yet closed", transport::connectionsOpen);
         CounterWithCallback.builder()
             .name("tern_connections_refused")
             .help("connections refused at once, by reason")
@@ -69,6 +65,8 @@ final class PrometheusMetrics
                 callback.call(transport.connectionsRefusedNotAuthorized(), "not_authorized");
             })
             .register(registry);
+        gauge("tern_connection_memory_bytes", "direct memory allocated for connections' outbound rings and " +
+            "staging buffers, in use or pooled for reuse", transport::connectionMemoryBytes);
         gauge("tern_peers_registered", "names registered now", router::peersRegistered);
         counter("tern_messages_in", "lines from registered peers handled by the broker thread since start",
             router::messagesIn);

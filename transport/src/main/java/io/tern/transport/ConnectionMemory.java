@@ -1,0 +1,87 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.nio.ByteBuffer;
+
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+/**
+ * The direct memory of connections, kept for reuse: each connection's outbound ring and staging buffer.
+ * <p>
+ * Direct buffers are freed only when the GC collects them, and the hot path allocates nothing, so on a broker that
+ * never collects, the buffers of closed connections would pile up outside the heap for as long as clients come and go
+ * (a flooded receiver cut every few milliseconds, a client that reconnects in a loop). Instead the thread that closes a
+ * connection (its writer, or the authenticator) {@link #release(Buffers) releases} its buffers here once nothing will
+ * touch them again, and the acceptor takes them for the next connection. The pool holds at most
+ * {@code max-connections} sets, so buffers ever allocated stay within what {@code max-connections} open connections
+ * need; a set released to a full pool is left to the GC.
+ * <p>
+ * Released from any thread that closes connections, acquired on the acceptor's thread only.
+ */
+final class ConnectionMemory
+{
+    /** One connection's direct memory. */
+    static final class Buffers
+    {
+        final ByteBuffer ring;
+        final ByteBuffer staging;
+
+        Buffers(final int outboundRingBytes, final int writeBufferBytes)
+        {
+            ring = BufferUtil.allocateDirectAligned(
+                outboundRingBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
+            staging = ByteBuffer.allocateDirect(writeBufferBytes);
+        }
+    }
+
+    private final ManyToOneConcurrentArrayQueue<Buffers> free;
+    private final SingleWriterCounter allocatedSets = new SingleWriterCounter();
+    private final int outboundRingBytes;
+    private final int writeBufferBytes;
+
+    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final int writeBufferBytes)
+    {
+        this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
+        this.outboundRingBytes = outboundRingBytes;
+        this.writeBufferBytes = writeBufferBytes;
+    }
+
+    /**
+     * @return a released set, or new memory if none is free. The ring's contents are stale: {@link Outbound} clears
+     * them. Acceptor thread only.
+     * @throws OutOfMemoryError if new direct memory is needed and {@code -XX:MaxDirectMemorySize} is reached.
+     */
+    Buffers acquire()
+    {
+        final Buffers reused = free.poll();
+        if (null != reused)
+        {
+            return reused;
+        }
+        final Buffers fresh = new Buffers(outboundRingBytes, writeBufferBytes);
+        allocatedSets.increment();
+        return fresh;
+    }
+
+    /**
+     * Keeps a closed connection's memory for a later one. Call only once neither the broker nor the writer will touch
+     * the connection's buffers again. Any thread.
+     *
+     * @param buffers the closed connection's buffers.
+     */
+    void release(final Buffers buffers)
+    {
+        free.offer(buffers);
+    }
+
+    /** @return direct memory allocated for connections so far, in use or pooled, in bytes. Any thread. */
+    long allocatedBytes()
+    {
+        return allocatedSets.get() * (outboundRingBytes + RingBufferDescriptor.TRAILER_LENGTH + (long)writeBufferBytes);
+    }
+}
