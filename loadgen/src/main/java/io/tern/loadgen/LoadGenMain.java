@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
     version = "tern-loadgen 0.1.0",
     showDefaultValues = true,
     sortOptions = false,
-    subcommands = {PlotCommand.class, CompareCommand.class},
+    subcommands = {PlotCommand.class, CompareCommand.class, FloodCommand.class},
     description = {
         "Drives a tern broker (or nats-server, or redis-server: --target) with many peers and reports latency with " +
             "HdrHistogram: corrected (from each message's due time) and uncorrected (from its send time), in us.",

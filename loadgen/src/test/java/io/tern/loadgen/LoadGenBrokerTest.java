@@ -168,4 +168,30 @@ class LoadGenBrokerTest
         assertTrue(result.summary().corrected().getTotalCount() > 1000, output.toString());
         assertTrue(output.toString().contains("one client thread"), output.toString());
     }
+
+    /*
+     * The flood subcommand: its receivers are cut as slow consumers, it counts each cut from the "no peer" replies
+     * and registers the next receiver, and the broker's connection memory stays that of the connections open at once.
+     */
+    @Test
+    @Timeout(30)
+    void shouldFloodReceiversUntilTheBrokerCutsThem()
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final int exitCode = LoadGenMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+            "flood", "--host", broker.localAddress().getAddress().getHostAddress(),
+            "--port", Integer.toString(broker.localAddress().getPort()), "--duration", "2");
+        final String text = out.toString(StandardCharsets.UTF_8);
+
+        assertEquals(0, exitCode, text);
+        final java.util.regex.Matcher done = java.util.regex.Pattern
+            .compile("flood done: [0-9,]+ lines sent in 2 s, ([0-9]+) receivers cut").matcher(text);
+        assertTrue(done.find(), text);
+        final long cuts = Long.parseLong(done.group(1));
+        assertTrue(cuts >= 2, text);
+        assertEquals(cuts, broker.slowConsumerDisconnects(), "the flood counted the broker's cuts: " + text);
+        final long perConnection = broker.config().outboundRingBytes() + 128 + broker.config().writeBufferBytes();
+        assertTrue(broker.connectionMemoryBytes() <= 4 * perConnection, "memory of at most a few connections at " +
+            "once after " + cuts + " cuts: " + broker.connectionMemoryBytes() / perConnection + " connections' worth");
+    }
 }
