@@ -130,14 +130,16 @@ final class Acceptor implements Runnable
         final long id = nextId++;
         final int readerIndex = (int)(id % readers.length);
         final Connection connection;
+        ConnectionMemory.Buffers buffers = null;
         try
         {
+            buffers = memory.acquire();
             connection = new Connection(
                 id,
                 channel,
                 remote,
                 settings.readBufferBytes(),
-                memory.acquire(),
+                buffers,
                 settings.outboundRingBytes(),
                 settings.writeBufferBytes(),
                 readerIndex,
@@ -145,8 +147,13 @@ final class Acceptor implements Runnable
         }
         catch (final OutOfMemoryError ex)
         {
-            // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx): refuse
-            // this one connection and keep accepting; closed connections' buffers come back to the pool for reuse.
+            // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
+            // heap for its read buffer: refuse this one connection and keep accepting; closed connections' buffers
+            // come back to the pool for reuse.
+            if (null != buffers)
+            {
+                memory.release(buffers);
+            }
             refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its buffers (" + ex.getMessage() + ")");
             return;
         }
@@ -159,6 +166,7 @@ final class Acceptor implements Runnable
             LOG.log(System.Logger.Level.ERROR, connection + " dropped: queue full");
             accepted--;
             closeQuietly(channel);
+            memory.release(connection.memory);
         }
         acceptedCounter.set(accepted);
     }

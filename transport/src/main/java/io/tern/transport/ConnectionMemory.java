@@ -17,9 +17,9 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * never collects, the buffers of closed connections would pile up outside the heap for as long as clients come and go
  * (a flooded receiver cut every few milliseconds, a client that reconnects in a loop). Instead the thread that closes a
  * connection (its writer, or the authenticator) {@link #release(Buffers) releases} its buffers here once nothing will
- * touch them again, and the acceptor takes them for the next connection. The pool holds at most
- * {@code max-connections} sets, so buffers ever allocated stay within what {@code max-connections} open connections
- * need; a set released to a full pool is left to the GC.
+ * touch them again, and the acceptor takes them for the next connection. New memory is allocated only when the pool
+ * is empty, so the sets ever allocated are at most the most connections open at once (itself at most
+ * {@code max-connections}); the pool's capacity (max-connections rounded up to a power of two) is never the limit.
  * <p>
  * Released from any thread that closes connections, acquired on the acceptor's thread only.
  */
