@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -105,8 +107,9 @@ public final class FloodCommand implements Callable<Integer>
                         }
                         catch (final IOException ex)
                         {
-                            out.printf("flood ended after %,d lines: the broker closed the sender (%s); it cuts a " +
-                                "sender that does not read its replies as a slow consumer too%n", lines, ex);
+                            out.printf(Locale.ROOT, "flood ended after %,d lines: the broker closed the sender " +
+                                "(%s); it cuts a sender that does not read its replies as a slow consumer too%n",
+                                lines, ex);
                             out.flush();
                             return 1;
                         }
@@ -123,7 +126,7 @@ public final class FloodCommand implements Callable<Integer>
                         final long nowNs = System.nanoTime();
                         if (nowNs - nextReportNs >= 0)
                         {
-                            out.printf("[%5.1fs] flood %,d lines/s, %d receivers cut%n",
+                            out.printf(Locale.ROOT, "[%5.1fs] flood %,d lines/s, %d receivers cut%n",
                                 (nowNs - startNs) / 1e9, lines - linesAtReport, cuts.get());
                             out.flush();
                             linesAtReport = lines;
@@ -134,7 +137,8 @@ public final class FloodCommand implements Callable<Integer>
                 victimIndex++;
             }
         }
-        out.printf("flood done: %,d lines sent in %d s, %d receivers cut as slow consumers, %d other replies%n",
+        out.printf(Locale.ROOT,
+            "flood done: %,d lines sent in %d s, %d receivers cut as slow consumers, %d other replies%n",
             lines, durationSeconds, cuts.get(), otherReplies.get());
         out.flush();
         return 0;
@@ -190,7 +194,8 @@ public final class FloodCommand implements Callable<Integer>
     {
         final byte[] buffer = new byte[256 * 1024];
         final byte[] noPeer = "error: no peer '".getBytes(StandardCharsets.US_ASCII);
-        String lastCut = "";
+        final byte[] lastCut = new byte[256];
+        int lastCutLength = -1;
         try
         {
             final InputStream in = sender.getInputStream();
@@ -208,11 +213,14 @@ public final class FloodCommand implements Callable<Integer>
                     }
                     if (startsWith(buffer, lineStart, i, noPeer))
                     {
-                        final String victim = new String(buffer, lineStart + noPeer.length,
-                            Math.max(0, i - 1 - lineStart - noPeer.length), StandardCharsets.US_ASCII);
-                        if (!victim.equals(lastCut))
+                        // The name between the quotes; a new one is a new cut.
+                        final int nameStart = lineStart + noPeer.length;
+                        final int nameLength = Math.min(lastCut.length, Math.max(0, i - 1 - nameStart));
+                        if (nameLength != lastCutLength ||
+                            !Arrays.equals(buffer, nameStart, nameStart + nameLength, lastCut, 0, nameLength))
                         {
-                            lastCut = victim;
+                            System.arraycopy(buffer, nameStart, lastCut, 0, nameLength);
+                            lastCutLength = nameLength;
                             cuts.incrementAndGet();
                         }
                     }

@@ -228,7 +228,7 @@ public final class LoadGen
         }
         else
         {
-            awaitSender(sender, problems);
+            awaitSender(sender, senderThread, problems);
         }
         final long expectedDeliveries = sender.sentDeliveries();
 
@@ -431,10 +431,11 @@ public final class LoadGen
         }
     }
 
-    private static void awaitSender(final SenderAgent sender, final List<String> problems)
+    /** One client thread: waits for the sender's part of it to end (the thread goes on receiving for the drain). */
+    private static void awaitSender(final SenderAgent sender, final Thread thread, final List<String> problems)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_TIMEOUT_MS);
-        while (!sender.isDone() && System.nanoTime() - deadlineNs < 0)
+        while (!sender.isDone() && thread.isAlive() && System.nanoTime() - deadlineNs < 0)
         {
             LockSupport.parkNanos(DRAIN_POLL_NS);
         }

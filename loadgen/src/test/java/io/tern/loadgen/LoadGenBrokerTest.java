@@ -9,6 +9,7 @@ import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.loadgen.report.HgrmFile;
 import io.tern.loadgen.report.RunSummary;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,8 +190,12 @@ class LoadGenBrokerTest
         assertTrue(done.find(), text);
         final long cuts = Long.parseLong(done.group(1));
         assertTrue(cuts >= 2, text);
-        assertEquals(cuts, broker.slowConsumerDisconnects(), "the flood counted the broker's cuts: " + text);
-        final long perConnection = broker.config().outboundRingBytes() + 128 + broker.config().writeBufferBytes();
+        // The last receiver may be cut as the time runs out, before a reply tells the flood.
+        final long brokerCuts = broker.slowConsumerDisconnects();
+        assertTrue(cuts == brokerCuts || cuts + 1 == brokerCuts, "the flood counted " + cuts + " of the broker's " +
+            brokerCuts + " cuts: " + text);
+        final long perConnection = broker.config().outboundRingBytes() + RingBufferDescriptor.TRAILER_LENGTH +
+            broker.config().writeBufferBytes();
         assertTrue(broker.connectionMemoryBytes() <= 4 * perConnection, "memory of at most a few connections at " +
             "once after " + cuts + " cuts: " + broker.connectionMemoryBytes() / perConnection + " connections' worth");
     }
