@@ -42,11 +42,13 @@ done
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
 
+WARMUP_SECONDS=$(whole_seconds --warmup "$WARMUP")
+DURATION_SECONDS=$(whole_seconds --duration "$DURATION")
+install_packages curl:curl
 build_jars "$BUILD"
 mkdir -p "$OUT/logs"
 rm -f "$OUT"/logs/*
-seconds() { local v="$1"; v="${v%s}"; echo "$v"; }
-FLOOD_SECONDS=$(( $(seconds "$WARMUP") + $(seconds "$DURATION") + 3 ))
+FLOOD_SECONDS=$((WARMUP_SECONDS + DURATION_SECONDS + 3))
 
 BROKER_EXTRA="--admin-port 0"
 start_server tern "$OUT/logs/broker.txt"
@@ -58,7 +60,7 @@ for _ in $(seq 100); do
 done
 log "broker on 127.0.0.1:$SERVER_PORT (pid $SERVER_PID), admin $ADMIN"
 rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
-gauge() { curl -s "$ADMIN/metrics" 2>/dev/null | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'; }
+gauge() { { curl -s "$ADMIN/metrics" 2>/dev/null || true; } | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'; }
 RSS_START=$(rss_kib)
 
 PING_ARGS=(--port "$SERVER_PORT" --workload pairs --pairs 1 --load ping-pong --message-bytes 64 --warmup "$WARMUP"
@@ -76,14 +78,10 @@ sample_rss() {
   true
 }
 
-# Prints "p50 p99 p99.9 max" (us) of a loadgen summary: its corrected line (for ping-pong, from the send time).
-percentiles() {
-  awk '$1 ~ /^corrected/ { print $2, $4, $5, $7; found = 1 } END { exit !found }' "$1"
-}
-
 for run in $(seq "$RUNS"); do
-  run_loadgen "$OUT/logs/quiet.r$run.txt" "${PING_ARGS[@]}" --name-prefix "quiet$run-"
-  percentiles "$OUT/logs/quiet.r$run.txt" >"$OUT/logs/quiet.r$run.values"
+  run_loadgen "$OUT/logs/quiet.r$run.txt" "${PING_ARGS[@]}" --name-prefix "quiet$run-" ||
+    log "the quiet ping-pong exited $? (see $OUT/logs/quiet.r$run.txt)"
+  loadgen_percentiles "$OUT/logs/quiet.r$run.txt" >"$OUT/logs/quiet.r$run.values"
   log "round $run/$RUNS: quiet p50 p99 p99.9 max (us): $(cat "$OUT/logs/quiet.r$run.values")"
   [ "$run" -eq 1 ] && RSS_WARM=$(rss_kib)
 
@@ -99,7 +97,7 @@ for run in $(seq "$RUNS"); do
   forget "$PING_PID"
   wait "$FLOOD_PID" || true
   forget "$FLOOD_PID"
-  percentiles "$OUT/logs/during.r$run.txt" >"$OUT/logs/during.r$run.values"
+  loadgen_percentiles "$OUT/logs/during.r$run.txt" >"$OUT/logs/during.r$run.values"
   log "round $run/$RUNS: during the flood p50 p99 p99.9 max (us): $(cat "$OUT/logs/during.r$run.values");" \
     "$(tail -n 1 "$OUT/logs/flood.r$run.txt")"
 done
@@ -108,15 +106,7 @@ SLOW_CUTS=$(gauge tern_slow_consumer_disconnects_total)
 RSS_END=$(rss_kib)
 stop_server
 
-median_values() {
-  local phase="$1" col
-  for col in 1 2 3 4; do
-    cat "$OUT"/logs/"$phase".r*.values | awk -v c="$col" '{ print $c }' | sort -g |
-      awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }'
-    [ "$col" -lt 4 ] && printf ' '
-  done
-  echo
-}
+median_values() { median_columns "$OUT"/logs/"$1".r*.values; }
 
 {
   echo "| ping-pong, 1 pair, 64-byte messages | p50 us | p99 us | p99.9 us | max us |"
@@ -133,10 +123,10 @@ median_values() {
   echo
   echo "Broker memory: resident $((RSS_START / 1024)) MiB after start, $((RSS_WARM / 1024)) MiB after the first" \
     "quiet ping-pong, at most $((RSS_MAX / 1024)) MiB during the floods, $((RSS_END / 1024)) MiB at the end; tern_connection_memory_bytes $((CONNECTION_MEMORY / 1024)) KiB" \
-    "after $SLOW_CUTS slow-consumer cuts (direct memory for connections' rings and staging, all connections" \
-    "ever opened)."
+    "after $SLOW_CUTS slow-consumer cuts (the direct memory allocated for connections' rings and staging" \
+    "buffers: it follows the most connections open at once)."
   echo
-  echo "Median of $RUNS rounds, $(seconds "$DURATION") s measured each; $(date -u '+%Y-%m-%d %H:%M UTC');" \
+  echo "Median of $RUNS rounds, $DURATION_SECONDS s measured each; $(date -u '+%Y-%m-%d %H:%M UTC');" \
     "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); tern commit" \
     "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown); broker:" \
     "\`java -jar broker/target/tern-broker.jar --port PORT $BROKER_EXTRA\`; commands in logs/commands.txt."

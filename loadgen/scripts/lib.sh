@@ -98,7 +98,30 @@ install_packages() {
     echo "need root or sudo to install ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 1
   fi
   "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# Prints a duration given as N or Ns in whole seconds, or exits with a usage error naming the option.
+whole_seconds() {
+  local option="$1" value="$2"
+  [[ "$value" =~ ^[0-9]+s?$ ]] || { echo "$option $value: whole seconds, e.g. 10 or 10s" >&2; exit 2; }
+  echo "${value%s}"
+}
+
+# Prints "p50 p99 p99.9 max" (us) of a loadgen summary: its corrected line (for ping-pong, from the send time).
+loadgen_percentiles() {
+  awk '$1 ~ /^corrected/ { print $2, $4, $5, $7; found = 1 } END { exit !found }' "$1"
+}
+
+# Prints, for each of the four columns of the files given, the median over the files (one row each).
+median_columns() {
+  local col
+  for col in 1 2 3 4; do
+    cat "$@" | awk -v c="$col" '{ print $c }' | sort -g |
+      awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }'
+    [ "$col" -lt 4 ] && printf ' '
+  done
+  echo
 }
 
 # Builds the jars unless told not to (build_jars 0), then checks they are there.

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    --duration) DURATION="${2%s}"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -41,11 +41,12 @@ done
 
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
+DURATION=$(whole_seconds --duration "$DURATION")
 
 install_packages sockperf:sockperf
 build_jars "$BUILD"
 mkdir -p "$OUT/logs"
-rm -f "$OUT"/logs/*.txt
+rm -f "$OUT"/logs/*
 COMMANDS="$OUT/logs/commands.txt"
 : >"$COMMANDS"
 
@@ -60,11 +61,6 @@ sockperf_percentiles() {
     /percentile 50.000 =/ { p50 = $NF } /percentile 99.000 =/ { p99 = $NF } /percentile 99.900 =/ { p999 = $NF }
     /<MAX> observation =/ { max = $NF }
     END { if (p50 == "") exit 1; print p50, p99, p999, max }'
-}
-
-# Prints "p50 p99 p99.9 max" (us) of a loadgen summary: its corrected line (for ping-pong, from the send time).
-loadgen_percentiles() {
-  awk '$1 ~ /^corrected/ { print $2, $4, $5, $7; found = 1 } END { exit !found }' "$1"
 }
 
 run_sockperf() {
@@ -97,7 +93,8 @@ run_tern() {
   echo "java -jar broker/target/tern-broker.jar --port $SERVER_PORT $BROKER_EXTRA" >>"$COMMANDS"
   echo "java -jar loadgen/target/tern-loadgen.jar --port $SERVER_PORT ${LOADGEN_ARGS[*]} ${loadgen_extra[*]}" \
     >>"$COMMANDS"
-  run_loadgen "$OUT/logs/$setting.r$run.txt" --port "$SERVER_PORT" "${LOADGEN_ARGS[@]}" "${loadgen_extra[@]}"
+  run_loadgen "$OUT/logs/$setting.r$run.txt" --port "$SERVER_PORT" "${LOADGEN_ARGS[@]}" "${loadgen_extra[@]}" ||
+    log "round $run: the loadgen exited $? (see $OUT/logs/$setting.r$run.txt)"
   stop_server
   loadgen_percentiles "$OUT/logs/$setting.r$run.txt" >"$OUT/logs/$setting.r$run.values"
 }
@@ -116,15 +113,7 @@ for run in $(seq "$RUNS"); do
 done
 
 # Median over the rounds of each column, taken on its own.
-median_values() {
-  local setting="$1" col
-  for col in 1 2 3 4; do
-    cat "$OUT"/logs/"$setting".r*.values | awk -v c="$col" '{ print $c }' | sort -g |
-      awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }'
-    [ "$col" -lt 4 ] && printf ' '
-  done
-  echo
-}
+median_values() { median_columns "$OUT"/logs/"$1".r*.values; }
 
 {
   echo "| setting | what is measured | p50 us | p99 us | p99.9 us | max us |"

@@ -3,7 +3,8 @@
 #
 #   loadgen/scripts/no-gc.sh [--out DIR] [--duration TIME] [--rate N] [--no-build]
 #
-# The broker starts with -Xlog:gc*:file=OUT/gc.log (nothing else added to its JVM), the loadgen drives 10 pairs
+# The broker starts with -Xlog:gc*:file=OUT/gc.log (nothing else added to its JVM; its admin endpoint on a free port
+# rather than 8081), 2 s later the loadgen drives 10 pairs
 # open loop at RATE msg/s (64-byte messages, 5 s warm-up, DURATION measured, default 60s), and OUT/results.md lists
 # the GC log's pauses before the load began and while it ran. The hot path allocates nothing per message, so the
 # only GC expected is during start-up, when the broker allocates its rings and pre-allocated structures.
@@ -33,8 +34,10 @@ build_jars "$BUILD"
 mkdir -p "$OUT"
 rm -f "$OUT/gc.log" "$OUT/loadgen.txt" "$OUT/broker.txt"
 BROKER_JVM_OPTS="-Xlog:gc*:file=$OUT/gc.log:uptime,level,tags"
+BROKER_EXTRA="--admin-port 0" # as by default, but on a free port
 start_server tern "$OUT/broker.txt"
 pauses() { grep -c 'gc  *\] GC([0-9]*) Pause' "$OUT/gc.log" || true; }
+sleep 2 # the broker listens before its start-up is over: let that end, so its collections count as start-up
 before=$(pauses)
 LOADGEN_ARGS=(--port "$SERVER_PORT" --workload pairs --pairs 10 --load open --rate "$RATE" --message-bytes 64
               --warmup 5s --duration "$DURATION" --quiet)
@@ -49,7 +52,7 @@ stop_server
     "$(nproc) cores, $(java -version 2>&1 | head -n 1 || true), tern commit" \
     "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo
-  echo "- broker: \`java $BROKER_JVM_OPTS -jar broker/target/tern-broker.jar --port PORT\`"
+  echo "- broker: \`java $BROKER_JVM_OPTS -jar broker/target/tern-broker.jar --port PORT $BROKER_EXTRA\`"
   echo "- loadgen: \`java -jar loadgen/target/tern-loadgen.jar ${LOADGEN_ARGS[*]}\` (exit $rc)"
   echo "- GC pauses before the load began (start-up): $before; while the loadgen ran (warm-up, measured, drain):" \
     "$during"
