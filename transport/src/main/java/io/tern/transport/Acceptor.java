@@ -10,6 +10,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -17,7 +18,10 @@ import java.util.concurrent.locks.LockSupport;
  * {@code accept()} while there is nothing to do; closing the server channel ends it.
  * <p>
  * Allocation here is per connection, never per message. Failures to accept (such as running out of file descriptors)
- * back off from 1 ms up to 1 s and are logged once per burst, so they never spin a core.
+ * back off from 1 ms up to 1 s, so they never spin a core, and are logged once per burst: the burst's start and its end,
+ * with the count. While descriptors are scarce, accepting often flaps (each connection accepted from the backlog
+ * takes a descriptor back), so a burst starting within {@value #QUIET_LOG_INTERVAL_MS} ms of the last one logged is
+ * folded into the next line logged rather than logged on its own.
  */
 final class Acceptor implements Runnable
 {
@@ -26,6 +30,7 @@ final class Acceptor implements Runnable
     private static final byte[] OUT_OF_MEMORY = "error: server out of memory\n".getBytes(StandardCharsets.US_ASCII);
     private static final long MIN_BACKOFF_NS = 1_000_000;
     private static final long MAX_BACKOFF_NS = 1_000_000_000;
+    private static final long QUIET_LOG_INTERVAL_MS = 10_000;
 
     private final ServerSocketChannel serverChannel;
     private final TransportSettings settings;
@@ -55,6 +60,9 @@ final class Acceptor implements Runnable
     {
         long backoffNs = 0;
         long failuresInBurst = 0;
+        long unloggedFailures = 0;
+        boolean burstLogged = false;
+        long lastLogNs = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(QUIET_LOG_INTERVAL_MS);
         while (serverChannel.isOpen())
         {
             final SocketChannel channel;
@@ -68,9 +76,15 @@ final class Acceptor implements Runnable
             }
             catch (final IOException ex)
             {
-                if (0 == failuresInBurst++)
+                failuresInBurst++;
+                // A burst is logged when it starts, or, if it started too soon after the last line, once it has
+                // lasted past the quiet interval: a lasting failure is always logged.
+                if (!burstLogged &&
+                    System.nanoTime() - lastLogNs >= TimeUnit.MILLISECONDS.toNanos(QUIET_LOG_INTERVAL_MS))
                 {
                     LOG.log(System.Logger.Level.WARNING, "accept failed, backing off: " + ex);
+                    burstLogged = true;
+                    lastLogNs = System.nanoTime();
                 }
                 backoffNs = Math.min(MAX_BACKOFF_NS, Math.max(MIN_BACKOFF_NS, backoffNs * 2));
                 LockSupport.parkNanos(backoffNs);
@@ -79,7 +93,15 @@ final class Acceptor implements Runnable
 
             if (failuresInBurst > 0)
             {
-                LOG.log(System.Logger.Level.WARNING, "accepting again after " + failuresInBurst + " failed accepts");
+                unloggedFailures += failuresInBurst;
+                if (burstLogged)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "accepting again after " + unloggedFailures +
+                        " failed accepts");
+                    unloggedFailures = 0;
+                    burstLogged = false;
+                    lastLogNs = System.nanoTime();
+                }
                 failuresInBurst = 0;
                 backoffNs = 0;
             }
