@@ -50,7 +50,7 @@ public final class FloodCommand implements Callable<Integer>
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "broker address")
     String host;
 
-    @Option(names = "--port", defaultValue = "7878", paramLabel = "PORT", description = "broker port")
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "broker port")
     int port;
 
     @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS", description = "how long to flood")
@@ -96,8 +96,9 @@ public final class FloodCommand implements Callable<Integer>
                 final long cutsBefore = cuts.get();
                 try (Socket victim = connect(address, victimName, VICTIM_RECEIVE_BUFFER))
                 {
-                    final byte[] batch = batch(victimName);
-                    final int linesPerBatch = BATCH_BYTES / lineBytes(victimName);
+                    final String line = victimName + ": " + "f".repeat(messageBytes) + "\n";
+                    final int linesPerBatch = BATCH_BYTES / line.length();
+                    final byte[] batch = line.repeat(linesPerBatch).getBytes(StandardCharsets.US_ASCII);
                     final long batchIntervalNs = rate > 0 ? TimeUnit.SECONDS.toNanos(linesPerBatch) / rate : 0;
                     while (cuts.get() == cutsBefore && System.nanoTime() - endNs < 0)
                     {
@@ -173,17 +174,6 @@ public final class FloodCommand implements Callable<Integer>
         }
         socket.setSoTimeout(0);
         return socket;
-    }
-
-    private int lineBytes(final String victimName)
-    {
-        return victimName.length() + 2 + messageBytes + 1;
-    }
-
-    private byte[] batch(final String victimName)
-    {
-        final String line = victimName + ": " + "f".repeat(messageBytes) + "\n";
-        return line.repeat(BATCH_BYTES / line.length()).getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

@@ -5,8 +5,6 @@ package io.tern.transport;
 
 import java.nio.ByteBuffer;
 
-import org.agrona.BitUtil;
-import org.agrona.BufferUtil;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
@@ -33,8 +31,7 @@ final class ConnectionMemory
 
         Buffers(final int outboundRingBytes, final int writeBufferBytes)
         {
-            ring = BufferUtil.allocateDirectAligned(
-                outboundRingBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
+            ring = Outbound.allocateRing(outboundRingBytes);
             staging = ByteBuffer.allocateDirect(writeBufferBytes);
         }
     }

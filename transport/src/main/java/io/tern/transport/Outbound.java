@@ -55,8 +55,17 @@ public final class Outbound implements ControlledMessageHandler
 
     Outbound(final int capacityBytes, final int writeBufferBytes)
     {
-        this(BufferUtil.allocateDirectAligned(
-            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH), writeBufferBytes);
+        this(allocateRing(capacityBytes), writeBufferBytes);
+    }
+
+    /**
+     * @param capacityBytes the ring's capacity, a power of two.
+     * @return aligned direct memory for a ring of that capacity and its trailer.
+     */
+    static ByteBuffer allocateRing(final int capacityBytes)
+    {
+        return BufferUtil.allocateDirectAligned(
+            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
     }
 
     /**

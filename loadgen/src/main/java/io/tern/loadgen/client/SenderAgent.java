@@ -350,14 +350,14 @@ public final class SenderAgent implements Runnable
                     continue;
                 }
             }
-            // Dekker-style hand-shake with the receiver: publish 'parked' (volatile write), then re-check the windows
-            // with volatile reads; the receiver publishes arrivals, fences, then reads 'parked'. One of us sees the
-            // other, so a wake-up is never lost (and the park is bounded anyway).
             if (null != inlineReceiver)
             {
                 inlineReceiver.doWork(INLINE_SELECT_TIMEOUT_MS); // block until an arrival, no hand-off
                 continue;
             }
+            // Dekker-style hand-shake with the receiver: publish 'parked' (volatile write), then re-check the windows
+            // with volatile reads; the receiver publishes arrivals, fences, then reads 'parked'. One of us sees the
+            // other, so a wake-up is never lost (and the park is bounded anyway).
             parked = true;
             if (!anyWindowOpen())
             {
