@@ -135,6 +135,18 @@ final class Reader implements Agent
     @Override
     public int doWork()
     {
+        return doWork(true);
+    }
+
+    /**
+     * One duty cycle.
+     *
+     * @param selectNow false to skip polling the selector, when the caller has just blocked in it (and so handled
+     *                  every key that was ready): another poll would be a system call that finds nothing.
+     * @return work done.
+     */
+    int doWork(final boolean selectNow)
+    {
         int work = 0;
         if (batchPending)
         {
@@ -171,13 +183,16 @@ final class Reader implements Agent
             onNewConnection(connection);
             work++;
         }
-        try
+        if (selectNow)
         {
-            work += selector.selectNow(onReadable);
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(roleName + " selector failed", ex);
+            try
+            {
+                work += selector.selectNow(onReadable);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(roleName + " selector failed", ex);
+            }
         }
         if (!awaitingName.isEmpty())
         {
@@ -214,7 +229,8 @@ final class Reader implements Agent
         }
     }
 
-    private boolean isBlocked()
+    /** @return true while back-pressure holds read lines back: the duty cycle must run again to publish them. */
+    boolean isBlocked()
     {
         return batchPending || null != stalled;
     }

@@ -17,6 +17,10 @@ import org.agrona.concurrent.AgentTerminationException;
  *   idle:        block in the reader's selector (a socket ready, or a wakeup); at most 1 ms while a socket is
  *                waiting for OP_WRITE, since the writer's own selector is then polled on each cycle
  * </pre>
+ * With the default blocking idle strategy each wake-up costs one {@code epoll_wait}: the blocking select reads what
+ * is ready, the next cycle routes and writes it without polling the selector again, and then, unless back-pressure,
+ * the ring or the writer still holds work, the thread blocks again at once (a socket that became ready meanwhile ends
+ * that wait immediately).
  * Orderly stop: the reader publishes what it has read and stops; the consumer drains the ring; only then is the
  * writer asked to flush within the deadline, so nothing already read is lost.
  */
@@ -27,6 +31,8 @@ final class SharedAgent implements Agent
     private final Writer writer;
     private final long flushTimeoutNs;
     private final AgentIdleStrategy idleStrategy;
+    private final boolean blocks;
+    private boolean justBlocked;
     private boolean readerDone;
     private boolean consumerDone;
 
@@ -42,6 +48,7 @@ final class SharedAgent implements Agent
         this.writer = writer;
         this.flushTimeoutNs = TimeUnit.MILLISECONDS.toNanos(flushTimeoutMs);
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
+        this.blocks = idleKind == IdleStrategyKind.BLOCK;
     }
 
     AgentIdleStrategy idleStrategy()
@@ -63,13 +70,15 @@ final class SharedAgent implements Agent
         {
             try
             {
-                work += reader.doWork();
+                work += reader.doWork(!justBlocked);
             }
             catch (final AgentTerminationException ex)
             {
                 readerDone = true;
             }
         }
+
+        justBlocked = false;
 
         work += consumer.poll();
         if (readerDone && !consumerDone && consumer.isIdle())
@@ -78,11 +87,20 @@ final class SharedAgent implements Agent
             writer.requestStop(System.nanoTime() + flushTimeoutNs);
         }
 
-        return work + writer.doWork(); // ends the duty cycle loop once the writer has flushed after a stop
+        work += writer.doWork(); // ends the duty cycle loop once the writer has flushed after a stop
+
+        if (blocks && work > 0 && !readerDone && !reader.isBlocked() && consumer.isIdle() && !writer.hasPendingWork())
+        {
+            // All that is left is what a socket will report: block now, rather than poll once more and find nothing.
+            // A socket that became ready meanwhile ends the wait at once, so this costs no latency.
+            return 0;
+        }
+        return work;
     }
 
     private void block()
     {
         reader.block(writer.maxBlockMs());
+        justBlocked = true;
     }
 }

@@ -215,6 +215,12 @@ final class Writer implements Agent
         flush(connection);
     }
 
+    /** @return true if a duty cycle has work that no selector will report: queued connections or unfinished flushes. */
+    boolean hasPendingWork()
+    {
+        return !again.isEmpty() || !workQueue.isEmpty();
+    }
+
     /** @return how long the shared thread may block elsewhere before this writer needs its selector polled. */
     long maxBlockMs()
     {
