@@ -180,7 +180,7 @@ public final class LoadGen
             return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
         }
         final SenderAgent sender = new SenderAgent(workload, protocol, peers, schedule, model, options.messageBytes(),
-            options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLag);
+            options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLagByPhase);
         final Thread senderThread;
         final Thread receiverThread;
         if (options.oneClientThread())
@@ -214,11 +214,22 @@ public final class LoadGen
             senderThread.start();
         }
 
-        // Report once a second until the measured period ends.
+        // Report once a second until the measured period ends. The agents' allocation is read from here when the
+        // measured period starts, so that their loops hold no branch that turns at that moment (see
+        // Schedule.measuredBit).
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean measureStartMarked = false;
         while (System.nanoTime() - schedule.measureEndNs() < 0)
         {
             final long tickNs = reporter.nextTickNs(System.nanoTime());
             parkUntil(tickNs);
+            if (!measureStartMarked && System.nanoTime() - schedule.measureStartNs() >= 0)
+            {
+                measureStartMarked = true;
+                sender.allocatedBytesAtMeasureStart(threads.getThreadAllocatedBytes(senderThread.getId()));
+                receiver.allocatedBytesAtMeasureStart(threads.getThreadAllocatedBytes(receiverThread.getId()));
+            }
             reporter.onTick(System.nanoTime(), phase(schedule, tickNs - 1));
         }
 

@@ -29,6 +29,12 @@ public final class LatencyRecording
     public final SingleWriterRecorder uncorrected = newRecorder();
     public final SingleWriterRecorder sendLag = newRecorder();
 
+    // Indexed by Schedule.measuredBit: [0] a warm-up twin, recorded into exactly as the measured one is, then dropped;
+    // [1] the recorder above. Warm-up thus runs (and the JIT compiles) the same recording code as the measured period.
+    public final SingleWriterRecorder[] correctedByPhase = {newRecorder(), corrected};
+    public final SingleWriterRecorder[] uncorrectedByPhase = {newRecorder(), uncorrected};
+    public final SingleWriterRecorder[] sendLagByPhase = {newRecorder(), sendLag};
+
     /** @return a recorder for this range. */
     public static SingleWriterRecorder newRecorder()
     {

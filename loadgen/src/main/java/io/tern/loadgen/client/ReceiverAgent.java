@@ -66,8 +66,8 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private final Consumer<SelectionKey> onReadyKey = this::onReadyKey;
     private final PayloadFlyweight payload = new PayloadFlyweight();
     private final StreamChecker checker;
-    private final SingleWriterRecorder correctedRecorder;
-    private final SingleWriterRecorder uncorrectedRecorder;
+    private final SingleWriterRecorder[] correctedByPhase;
+    private final SingleWriterRecorder[] uncorrectedByPhase;
     private final LoadCounters counters;
     private final long[] receivedBySender;
     private final List<String> errorSamples = Collections.synchronizedList(new ArrayList<>());
@@ -89,7 +89,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private long probes;
     private long pings;
     private long measuredDeliveries;
-    private long allocatedBytesAtMeasureStart = -1;
+    private long allocatedBytesAtMeasureStart = -1; // written and read by the reporting thread
     private long allocatedBytesAtEnd = -1;
 
     /**
@@ -122,8 +122,8 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         this.closedLoop = model.isClosedLoop();
         this.payloadBytes = payloadBytes;
         this.counters = counters;
-        this.correctedRecorder = recording.corrected;
-        this.uncorrectedRecorder = recording.uncorrected;
+        this.correctedByPhase = recording.correctedByPhase;
+        this.uncorrectedByPhase = recording.uncorrectedByPhase;
         this.checker = new StreamChecker(workload.streamCount());
         this.receivedBySender = new long[workload.senderCount()];
         this.selector = Selector.open();
@@ -196,10 +196,6 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     public int doWork(final long timeoutMs) throws IOException
     {
         final int work = timeoutMs > 0 ? selector.select(onReadyKey, timeoutMs) : selector.selectNow(onReadyKey);
-        if (allocatedBytesAtMeasureStart < 0 && schedule.isMeasured(System.nanoTime()))
-        {
-            allocatedBytesAtMeasureStart = threadMXBean.getCurrentThreadAllocatedBytes();
-        }
         publish();
         if (deliveredInBatch)
         {
@@ -387,13 +383,12 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         accounted++;
         creditSender(senderIndex);
 
+        // Warm-up arrivals go to the warm-up twins by the same code (no branch on the phase, see Schedule.measuredBit).
         final long dueTimeNs = payload.dueTimeNs();
-        if (schedule.isMeasured(dueTimeNs))
-        {
-            measuredDeliveries++;
-            correctedRecorder.recordValue(clamp(receiveTimeNs - dueTimeNs));
-            uncorrectedRecorder.recordValue(clamp(receiveTimeNs - payload.sendTimeNs()));
-        }
+        final int measured = schedule.measuredBit(dueTimeNs);
+        measuredDeliveries += measured;
+        correctedByPhase[measured].recordValue(clamp(receiveTimeNs - dueTimeNs));
+        uncorrectedByPhase[measured].recordValue(clamp(receiveTimeNs - payload.sendTimeNs()));
     }
 
     private void creditSender(final int senderIndex)
@@ -507,6 +502,15 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     public List<String> errorSamples()
     {
         return new ArrayList<>(errorSamples);
+    }
+
+    /**
+     * @param bytes what this agent's thread had allocated when the measured period started, read by the thread that
+     *              reports ({@code ThreadMXBean.getThreadAllocatedBytes(id)}), not on the hot path. Reporting thread.
+     */
+    public void allocatedBytesAtMeasureStart(final long bytes)
+    {
+        allocatedBytesAtMeasureStart = bytes;
     }
 
     /** @return bytes this thread allocated from the start of the measured period until it stopped, or -1. */

@@ -84,7 +84,7 @@ public final class SenderAgent implements Runnable
     private final byte[] pongFrame;
     private final SplittableRandom random;
     private final LoadCounters counters;
-    private final SingleWriterRecorder sendLagRecorder;
+    private final SingleWriterRecorder[] sendLagByPhase;
     private final PeerConnection[] queued;
     private final long[] streamSent;
     private final long[] sentDeliveriesBySender;
@@ -98,7 +98,7 @@ public final class SenderAgent implements Runnable
     private long measuredSentMessages;
     private long lastSendTimeNs;
     private long writeFailures;
-    private long allocatedBytesAtMeasureStart = -1;
+    private long allocatedBytesAtMeasureStart = -1; // written and read by the reporting thread
     private long allocatedBytesAtEnd = -1;
     private ReceiverAgent inlineReceiver;
     private volatile boolean parked;
@@ -119,7 +119,7 @@ public final class SenderAgent implements Runnable
      *                          parking.
      * @param seed              of the mesh destinations.
      * @param counters          shared progress counters.
-     * @param sendLagRecorder   this agent's recorder, in ns.
+     * @param sendLagByPhase    this agent's recorders, in ns, indexed by {@link Schedule#measuredBit(long)}.
      */
     public SenderAgent(
         final Workload workload,
@@ -132,7 +132,7 @@ public final class SenderAgent implements Runnable
         final long spinNs,
         final long seed,
         final LoadCounters counters,
-        final SingleWriterRecorder sendLagRecorder)
+        final SingleWriterRecorder[] sendLagByPhase)
     {
         this.workload = workload;
         this.schedule = schedule;
@@ -145,7 +145,7 @@ public final class SenderAgent implements Runnable
         this.spinNs = spinNs;
         this.random = new SplittableRandom(seed);
         this.counters = counters;
-        this.sendLagRecorder = sendLagRecorder;
+        this.sendLagByPhase = sendLagByPhase;
 
         final int senders = workload.senderCount();
         senderPeers = new PeerConnection[senders];
@@ -228,7 +228,6 @@ public final class SenderAgent implements Runnable
         while (dueNs - endNs < 0)
         {
             long nowNs = System.nanoTime();
-            markMeasureStart(nowNs);
             if (nowNs - endNs >= GIVE_UP_BEHIND_NS)
             {
                 break; // hopelessly behind: the summary shows the messages never sent
@@ -284,7 +283,6 @@ public final class SenderAgent implements Runnable
         while (true)
         {
             final long nowNs = System.nanoTime();
-            markMeasureStart(nowNs);
             if (nowNs - endNs >= 0)
             {
                 break;
@@ -313,12 +311,10 @@ public final class SenderAgent implements Runnable
                     if (windowWasFull[s])
                     {
                         windowWasFull[s] = false;
-                        if (schedule.isMeasured(lastSendTimeNs))
-                        {
-                            // Turnaround: from the read that freed this sender's window to this send.
-                            final long freedAtNs = counters.lastDeliveryNsBySender.getAcquire(s);
-                            sendLagRecorder.recordValue(clamp(lastSendTimeNs - freedAtNs));
-                        }
+                        // Turnaround: from the read that freed this sender's window to this send.
+                        final long freedAtNs = counters.lastDeliveryNsBySender.getAcquire(s);
+                        sendLagByPhase[schedule.measuredBit(lastSendTimeNs)].recordValue(
+                            clamp(lastSendTimeNs - freedAtNs));
                     }
                     outstanding += deliveriesPerMessage;
                     sent++;
@@ -510,13 +506,11 @@ public final class SenderAgent implements Runnable
         sentDeliveries += deliveriesPerMessage;
         sentDeliveriesBySender[sender] += deliveriesPerMessage;
         lastSendTimeNs = sendTimeNs;
-        if (schedule.isMeasured(dueNs))
+        final int measured = schedule.measuredBit(dueNs); // no branch on the phase: see Schedule.measuredBit
+        measuredSentMessages += measured;
+        if (!closedLoop)
         {
-            measuredSentMessages++;
-            if (!closedLoop)
-            {
-                sendLagRecorder.recordValue(clamp(sendTimeNs - dueNs));
-            }
+            sendLagByPhase[measured].recordValue(clamp(sendTimeNs - dueNs));
         }
 
         enqueue(peer);
@@ -583,14 +577,6 @@ public final class SenderAgent implements Runnable
         }
     }
 
-    private void markMeasureStart(final long nowNs)
-    {
-        if (allocatedBytesAtMeasureStart < 0 && schedule.isMeasured(nowNs))
-        {
-            allocatedBytesAtMeasureStart = threadMXBean.getCurrentThreadAllocatedBytes();
-        }
-    }
-
     private void publish()
     {
         counters.sentMessages.setRelease(sentMessages);
@@ -646,6 +632,15 @@ public final class SenderAgent implements Runnable
     public long writeFailures()
     {
         return writeFailures;
+    }
+
+    /**
+     * @param bytes what this agent's thread had allocated when the measured period started, read by the thread that
+     *              reports ({@code ThreadMXBean.getThreadAllocatedBytes(id)}), not on the hot path. Reporting thread.
+     */
+    public void allocatedBytesAtMeasureStart(final long bytes)
+    {
+        allocatedBytesAtMeasureStart = bytes;
     }
 
     /** @return bytes this thread allocated from the start of the measured period until it stopped, or -1. */

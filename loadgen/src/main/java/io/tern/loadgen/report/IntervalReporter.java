@@ -43,6 +43,7 @@ public final class IntervalReporter
     private Histogram intervalCorrected;
     private Histogram intervalUncorrected;
     private Histogram intervalSendLag;
+    private final Histogram[] dropped = new Histogram[3];
 
     private long lastTickNs;
     private long lastSent;
@@ -76,6 +77,18 @@ public final class IntervalReporter
         intervalCorrected = recording.corrected.getIntervalHistogram();
         intervalUncorrected = recording.uncorrected.getIntervalHistogram();
         intervalSendLag = recording.sendLag.getIntervalHistogram();
+        dropWarmup();
+    }
+
+    /**
+     * Swaps out and drops what the warm-up twins hold. Done on every tick, so during the warm-up the recording
+     * threads also run the recorders' code after a swap (a recorder's phaser alternates between two paths).
+     */
+    private void dropWarmup()
+    {
+        dropped[0] = recording.correctedByPhase[0].getIntervalHistogram(dropped[0]);
+        dropped[1] = recording.uncorrectedByPhase[0].getIntervalHistogram(dropped[1]);
+        dropped[2] = recording.sendLagByPhase[0].getIntervalHistogram(dropped[2]);
     }
 
     /**
@@ -108,6 +121,7 @@ public final class IntervalReporter
         intervalCorrected = recording.corrected.getIntervalHistogram(intervalCorrected);
         intervalUncorrected = recording.uncorrected.getIntervalHistogram(intervalUncorrected);
         intervalSendLag = recording.sendLag.getIntervalHistogram(intervalSendLag);
+        dropWarmup();
         totalCorrected.add(intervalCorrected);
         totalUncorrected.add(intervalUncorrected);
         totalSendLag.add(intervalSendLag);

@@ -41,4 +41,26 @@ class ScheduleTest
         assertFalse(schedule.isMeasured(schedule.dueTimeNs(end)));
         assertTrue(schedule.isMeasured(schedule.dueTimeNs(end - 1)));
     }
+
+    @Test
+    void shouldGiveTheSameAnswerWithoutABranchAsWithOne()
+    {
+        // nanoTime may be near either end of the long range: the period may straddle the wrap-around.
+        for (final long startNs : new long[] {-5_000, 0, Long.MAX_VALUE - 1_000_000_000L, Long.MIN_VALUE + 7})
+        {
+            final Schedule schedule = new Schedule(startNs, 300_000_000L, 1_200_000_000L, 3000);
+            final long measureStartNs = schedule.measureStartNs();
+            final long measureEndNs = schedule.measureEndNs();
+            for (final long t : new long[] {
+                startNs, measureStartNs - 1, measureStartNs, measureStartNs + 1, measureEndNs - 1, measureEndNs,
+                measureEndNs + 1, measureEndNs + 5_000_000_000L, startNs - 1})
+            {
+                assertEquals(schedule.isMeasured(t) ? 1 : 0, schedule.measuredBit(t), "start " + startNs + ", t " + t);
+            }
+            assertEquals(0, schedule.measuredBit(measureStartNs - 1));
+            assertEquals(1, schedule.measuredBit(measureStartNs));
+            assertEquals(1, schedule.measuredBit(measureEndNs - 1));
+            assertEquals(0, schedule.measuredBit(measureEndNs));
+        }
+    }
 }
