@@ -394,9 +394,17 @@ final class Router implements EventHandler<InboundEvent>
             " bytes queued, outbound ring " + peer.connection.outbound().capacityBytes() + " bytes)");
     }
 
-    /** Releases the name at once and asks the writer to close the connection. */
+    /**
+     * Releases the name at once and asks the writer to close the connection. The first decision stands: an error
+     * reply that did not fit has already closed the peer as a slow consumer (discard its backlog now), and the close
+     * that follows the reply must not turn that into a flush lasting up to the flush deadline.
+     */
     private void close(final Peer peer, final Connection.CloseMode mode)
     {
+        if (peer.state == Peer.CLOSED)
+        {
+            return;
+        }
         if (peer.state == Peer.NAMED)
         {
             peersByName.remove(peer.name);

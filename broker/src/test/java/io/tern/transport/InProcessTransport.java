@@ -70,6 +70,32 @@ public final class InProcessTransport
     }
 
     /**
+     * Does what a reader does when a connection's input ends: adds a disconnect entry (with no line bytes).
+     *
+     * @param batch      the batch, not full.
+     * @param connection the connection whose input ended.
+     * @param reason     one of {@link InboundBatch}'s {@code REASON_} constants.
+     */
+    public static void addDisconnect(final InboundBatch batch, final Connection connection, final int reason)
+    {
+        final LineArena arena = batch.arena();
+        if (batch.isFull() || !arena.tryAppend(ByteBuffer.allocate(0), 0, 0))
+        {
+            throw new IllegalStateException("batch or arena full: size=" + batch.size());
+        }
+        batch.add(InboundBatch.DISCONNECT, reason, connection, (int)arena.lastOffset(), 0, arena.lastEndPosition());
+    }
+
+    /**
+     * @param connection a connection.
+     * @return how the broker last asked its writer to close it.
+     */
+    public static Connection.CloseMode closeMode(final Connection connection)
+    {
+        return connection.closeMode;
+    }
+
+    /**
      * Empties a batch once it has been published, as a reader does.
      *
      * @param batch the batch.

@@ -1,0 +1,104 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.io.IOException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.tern.transport.Connection;
+import io.tern.transport.InProcessTransport;
+import io.tern.transport.InboundBatch;
+import io.tern.transport.LineArena;
+import io.tern.transport.Outbound;
+import io.tern.transport.Transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The router's close decisions, driven by hand on the test thread (no sockets): when an error reply that should be
+ * flushed before closing finds the peer's outbound ring full, the peer is a slow consumer, and its backlog must be
+ * discarded at once rather than flushed for up to the flush deadline.
+ */
+@Timeout(30)
+class RouterCloseTest
+{
+    private final BrokerConfig config = BenchmarkSupport.defaults();
+    private Transport transport;
+
+    @AfterEach
+    void tearDown()
+    {
+        if (null != transport)
+        {
+            transport.close();
+        }
+    }
+
+    @Test
+    void shouldDiscardRatherThanFlushWhenTheErrorReplyDoesNotFit() throws IOException
+    {
+        final Connection alice = registeredWithAFullRing(InboundBatch.REASON_LINE_TOO_LONG);
+        assertEquals(Connection.CloseMode.SLOW_CONSUMER, InProcessTransport.closeMode(alice));
+    }
+
+    @Test
+    void shouldDiscardRatherThanFlushWhenTheNameTimeoutReplyDoesNotFit() throws IOException
+    {
+        final Connection alice = registeredWithAFullRing(InboundBatch.REASON_NAME_TIMEOUT);
+        assertEquals(Connection.CloseMode.SLOW_CONSUMER, InProcessTransport.closeMode(alice));
+    }
+
+    @Test
+    void shouldFlushTheErrorReplyWhenItFits() throws IOException
+    {
+        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
+        final Router router = BenchmarkSupport.router(transport, config);
+        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 2);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
+        InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
+        route(router, batch);
+
+        assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
+        assertEquals(0, router.slowConsumerDisconnects());
+    }
+
+    private Connection registeredWithAFullRing(final int reason) throws IOException
+    {
+        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
+        final Router router = BenchmarkSupport.router(transport, config);
+        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 2);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
+        route(router, batch);
+
+        // alice stopped reading: her ring is full to within less than any reply (as the broker thread fills it).
+        final Outbound out = alice.outbound();
+        final byte[] filler = new byte[8];
+        while (out.tryBegin(filler.length))
+        {
+            out.append(filler);
+            out.commit();
+        }
+
+        InProcessTransport.clear(batch);
+        InProcessTransport.addDisconnect(batch, alice, reason);
+        route(router, batch);
+        assertEquals(1, router.slowConsumerDisconnects());
+        return alice;
+    }
+
+    private static void route(final Router router, final InboundBatch batch)
+    {
+        final InboundEvent event = new InboundEvent();
+        for (int i = 0; i < batch.size(); i++)
+        {
+            event.set(batch, i);
+            router.onEvent(event, i, i == batch.size() - 1);
+        }
+    }
+}
