@@ -382,6 +382,7 @@ public final class LoadGen
             reporter.totalSendLag(),
             sender.allocatedBytesWhileMeasuring(),
             receiver.allocatedBytesWhileMeasuring(),
+            options.oneClientThread(),
             List.copyOf(warnings),
             List.copyOf(allProblems),
             exitCode == EXIT_OK,

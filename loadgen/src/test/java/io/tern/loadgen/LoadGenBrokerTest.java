@@ -168,6 +168,9 @@ class LoadGenBrokerTest
         assertCleanAndComplete(result.summary(), output.toString());
         assertTrue(result.summary().corrected().getTotalCount() > 1000, output.toString());
         assertTrue(output.toString().contains("one client thread"), output.toString());
+        // The sender and the receiver are one thread: its allocation is reported once, as that thread's.
+        assertTrue(result.summary().oneClientThread(), output.toString());
+        assertTrue(output.toString().contains("allocation  client thread (sends and receives) "), output.toString());
     }
 
     /*

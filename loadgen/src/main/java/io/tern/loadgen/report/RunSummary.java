@@ -38,6 +38,8 @@ import java.util.Locale;
  * @param sendLag                send minus due time (open) or turnaround (closed), ns.
  * @param senderAllocatedBytes   allocated by the sender thread while measuring, or -1 if unknown.
  * @param receiverAllocatedBytes allocated by the receiver thread while measuring, or -1 if unknown.
+ * @param oneClientThread        true when one thread sends and receives ({@code --client-threads 1}): the two figures
+ *                               above are then that one thread's.
  * @param warnings               self-check warnings.
  * @param problems               first few error lines, corrupt lines, disconnects, agent failures.
  * @param ok                     true when the run is clean (or errors are allowed).
@@ -69,6 +71,7 @@ public record RunSummary(
     Histogram sendLag,
     long senderAllocatedBytes,
     long receiverAllocatedBytes,
+    boolean oneClientThread,
     List<String> warnings,
     List<String> problems,
     boolean ok,
@@ -192,8 +195,16 @@ public record RunSummary(
         {
             sb.append("            * closed loop: no schedule, so corrected = uncorrected (from the send time)\n");
         }
-        sb.append(String.format(Locale.ROOT, "allocation  sender %s, receiver %s while measuring%n",
-            bytes(senderAllocatedBytes), bytes(receiverAllocatedBytes)));
+        if (oneClientThread)
+        {
+            sb.append(String.format(Locale.ROOT, "allocation  client thread (sends and receives) %s while measuring%n",
+                bytes(senderAllocatedBytes)));
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "allocation  sender %s, receiver %s while measuring%n",
+                bytes(senderAllocatedBytes), bytes(receiverAllocatedBytes)));
+        }
         for (final String warning : warnings)
         {
             sb.append("WARNING     ").append(warning).append('\n');
@@ -250,6 +261,7 @@ public record RunSummary(
         json.beginObject("allocatedBytesWhileMeasuring")
             .value("sender", senderAllocatedBytes)
             .value("receiver", receiverAllocatedBytes)
+            .value("oneClientThread", oneClientThread)
             .endObject();
         json.beginArray("warnings");
         for (final String warning : warnings)
