@@ -95,7 +95,8 @@ public final class LoadGenOptions
     int messageBytes;
 
     @Option(names = "--warmup", defaultValue = "2s", paramLabel = "TIME",
-        description = "load before measuring; sent and checked but not recorded (units ns, us, ms, s, m)")
+        description = "load before measuring; sent, checked and recorded as measured, then dropped " +
+            "(units ns, us, ms, s, m)")
     String warmup;
 
     @Option(names = "--duration", defaultValue = "10s", paramLabel = "TIME", description = "measured time")

@@ -8,10 +8,11 @@ package io.tern.loadgen.workload;
  * <pre>
  *   startNs            measureStartNs                     measureEndNs
  *      |---- warm-up ----|-------- measured duration --------|---- drain (up to the timeout) ----|
- *      sent and checked   sent, checked, latency recorded     nothing sent; late arrivals checked
+ *      sent and checked   sent, checked, latency reported     nothing sent; late arrivals checked
  * </pre>
  * A message belongs to the measured period by its due time, not by when it arrives, so a warm-up message that
- * arrives late is not recorded and a measured one that arrives during the drain is.
+ * arrives late is not reported (it goes to the warm-up histograms, which are dropped) and a measured one that
+ * arrives during the drain is.
  * <p>
  * Open loop: message g of the run (senders take turns, sender {@code g mod S}) is due at
  * {@code startNs + g * 1e9 / rate}, computed exactly in integers with no drift. Immutable; any thread.
