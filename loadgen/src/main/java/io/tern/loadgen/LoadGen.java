@@ -227,8 +227,8 @@ public final class LoadGen
             if (!measureStartMarked && System.nanoTime() - schedule.measureStartNs() >= 0)
             {
                 measureStartMarked = true;
-                sender.allocatedBytesAtMeasureStart(threads.getThreadAllocatedBytes(senderThread.getId()));
-                receiver.allocatedBytesAtMeasureStart(threads.getThreadAllocatedBytes(receiverThread.getId()));
+                sender.allocation().onMeasureStart(threads.getThreadAllocatedBytes(senderThread.getId()));
+                receiver.allocation().onMeasureStart(threads.getThreadAllocatedBytes(receiverThread.getId()));
             }
             reporter.onTick(System.nanoTime(), phase(schedule, tickNs - 1));
         }
@@ -380,8 +380,8 @@ public final class LoadGen
             reporter.totalCorrected(),
             reporter.totalUncorrected(),
             reporter.totalSendLag(),
-            sender.allocatedBytesWhileMeasuring(),
-            receiver.allocatedBytesWhileMeasuring(),
+            sender.allocation().whileMeasuring(),
+            receiver.allocation().whileMeasuring(),
             options.oneClientThread(),
             List.copyOf(warnings),
             List.copyOf(allProblems),

@@ -71,7 +71,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private final LoadCounters counters;
     private final long[] receivedBySender;
     private final List<String> errorSamples = Collections.synchronizedList(new ArrayList<>());
-    private final com.sun.management.ThreadMXBean threadMXBean;
+    private final MeasuredAllocation allocation = new MeasuredAllocation();
 
     private SenderAgent sender;
     private Thread senderThread;
@@ -89,8 +89,6 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private long probes;
     private long pings;
     private long measuredDeliveries;
-    private long allocatedBytesAtMeasureStart = -1; // written and read by the reporting thread
-    private long allocatedBytesAtEnd = -1;
 
     /**
      * Called on the run's thread before this agent's thread starts: registers every connection with its selector.
@@ -135,7 +133,6 @@ public final class ReceiverAgent implements Runnable, FrameHandler
                 peer.publisher.channel.register(selector, SelectionKey.OP_READ, peer.publisher);
             }
         }
-        threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
     }
 
     /**
@@ -173,7 +170,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         }
         finally
         {
-            allocatedBytesAtEnd = threadMXBean.getCurrentThreadAllocatedBytes();
+            allocation.onStop();
             publish();
             try
             {
@@ -504,20 +501,10 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         return new ArrayList<>(errorSamples);
     }
 
-    /**
-     * @param bytes what this agent's thread had allocated when the measured period started, read by the thread that
-     *              reports ({@code ThreadMXBean.getThreadAllocatedBytes(id)}), not on the hot path. Reporting thread.
-     */
-    public void allocatedBytesAtMeasureStart(final long bytes)
+    /** @return what this agent's thread allocated while the run was measured. */
+    public MeasuredAllocation allocation()
     {
-        allocatedBytesAtMeasureStart = bytes;
-    }
-
-    /** @return bytes this thread allocated from the start of the measured period until it stopped, or -1. */
-    public long allocatedBytesWhileMeasuring()
-    {
-        return allocatedBytesAtMeasureStart < 0 || allocatedBytesAtEnd < 0 ?
-            -1 : allocatedBytesAtEnd - allocatedBytesAtMeasureStart;
+        return allocation;
     }
 
     public Throwable failure()

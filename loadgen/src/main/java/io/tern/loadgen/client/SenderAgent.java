@@ -89,7 +89,7 @@ public final class SenderAgent implements Runnable
     private final long[] streamSent;
     private final long[] sentDeliveriesBySender;
     private final boolean[] windowWasFull;
-    private final com.sun.management.ThreadMXBean threadMXBean;
+    private final MeasuredAllocation allocation = new MeasuredAllocation();
 
     private int queuedCount;
     private long pongsQueued;
@@ -98,8 +98,6 @@ public final class SenderAgent implements Runnable
     private long measuredSentMessages;
     private long lastSendTimeNs;
     private long writeFailures;
-    private long allocatedBytesAtMeasureStart = -1; // written and read by the reporting thread
-    private long allocatedBytesAtEnd = -1;
     private ReceiverAgent inlineReceiver;
     private volatile boolean parked;
     private volatile boolean done;
@@ -171,7 +169,6 @@ public final class SenderAgent implements Runnable
         streamSent = new long[workload.streamCount()];
         sentDeliveriesBySender = new long[senders];
         windowWasFull = new boolean[senders];
-        threadMXBean = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
     }
 
     /**
@@ -212,7 +209,7 @@ public final class SenderAgent implements Runnable
         }
         finally
         {
-            allocatedBytesAtEnd = threadMXBean.getCurrentThreadAllocatedBytes();
+            allocation.onStop();
             publish();
             done = true;
         }
@@ -634,20 +631,10 @@ public final class SenderAgent implements Runnable
         return writeFailures;
     }
 
-    /**
-     * @param bytes what this agent's thread had allocated when the measured period started, read by the thread that
-     *              reports ({@code ThreadMXBean.getThreadAllocatedBytes(id)}), not on the hot path. Reporting thread.
-     */
-    public void allocatedBytesAtMeasureStart(final long bytes)
+    /** @return what this agent's thread allocated while the run was measured. */
+    public MeasuredAllocation allocation()
     {
-        allocatedBytesAtMeasureStart = bytes;
-    }
-
-    /** @return bytes this thread allocated from the start of the measured period until it stopped, or -1. */
-    public long allocatedBytesWhileMeasuring()
-    {
-        return allocatedBytesAtMeasureStart < 0 || allocatedBytesAtEnd < 0 ?
-            -1 : allocatedBytesAtEnd - allocatedBytesAtMeasureStart;
+        return allocation;
     }
 
     /** @return the exception that stopped the agent, or null. */
