@@ -359,7 +359,7 @@ final class Router implements EventHandler<InboundEvent>
         else
         {
             close(peer, Connection.CloseMode.DISCARD);
-            final String failure = peer.connection.inputFailure();
+            final String failure = peer.connection.failure();
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected" +
                 (null == failure ? "" : ": " + failure));
         }

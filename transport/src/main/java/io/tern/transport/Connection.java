@@ -18,13 +18,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * </pre>
  * <ul>
  *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
- *       {@code lastReadNs}.</li>
+ *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): {@link #attachment}, the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code closed}, and the consumer side of the
- *       outbound ring.</li>
+ *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code closed}, {@code writeFailure}, and
+ *       the consumer side of the outbound ring.</li>
  * </ul>
- * Only {@code scheduled} and {@code closeMode} cross threads, each with its ordering stated where it is used.
+ * Only {@code scheduled}, {@code closeMode} and the two failure texts cross threads, each with its ordering stated
+ * where it is declared.
  */
 public final class Connection
 {
@@ -86,8 +87,10 @@ public final class Connection
     final AtomicBoolean scheduled = new AtomicBoolean();
     /** Written by the broker before it schedules the connection; read by the writer after it takes it. */
     volatile CloseMode closeMode = CloseMode.NONE;
-    /** Why the reader stopped reading; written by the reader before it publishes the disconnect. */
+    /** Why the reader stopped reading; written only by the reader, before it publishes the disconnect. */
     volatile String inputFailure;
+    /** Why a write failed; written only by the writer, before it shuts the input down so the reader sees the end. */
+    volatile String writeFailure;
 
     Connection(
         final long id,
@@ -167,13 +170,15 @@ public final class Connection
     }
 
     /**
-     * Why the reader stopped reading, if it was an I/O error, for logs. Broker thread, after the disconnect event.
+     * Why the connection ended, if it was an I/O error, for logs. Broker thread, after the disconnect event. A failed
+     * write comes first: the writer then shuts the input down, so whatever the reader saw after it is a consequence.
      *
      * @return the failure text or null when the peer closed cleanly.
      */
-    public String inputFailure()
+    public String failure()
     {
-        return inputFailure;
+        final String writeFailure = this.writeFailure;
+        return null != writeFailure ? writeFailure : inputFailure;
     }
 
     /**

@@ -19,7 +19,7 @@ public final class InboundBatch
 
     /** Disconnect reason: the peer closed its side. */
     public static final int REASON_CLOSED = 0;
-    /** Disconnect reason: reading failed, see {@link Connection#inputFailure()}. */
+    /** Disconnect reason: reading failed, see {@link Connection#failure()}. */
     public static final int REASON_IO_ERROR = 1;
     /** Disconnect reason: the peer sent a line longer than the maximum. */
     public static final int REASON_LINE_TOO_LONG = 2;

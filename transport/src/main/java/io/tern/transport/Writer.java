@@ -361,9 +361,9 @@ final class Writer implements Agent
             return;
         }
         // Make the reader see the end of input, so the broker learns of it and releases the name in order.
-        if (null == connection.inputFailure)
+        if (null == connection.writeFailure)
         {
-            connection.inputFailure = "write failed: " + ex;
+            connection.writeFailure = "write failed: " + ex; // the first failure is the cause
         }
         try
         {
