@@ -11,10 +11,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -39,14 +37,8 @@ abstract class BrokerTestSupport
     private static final AtomicLong PROBES = new AtomicLong();
 
     private final List<LineClient> clients = new ArrayList<>();
-    private final AtomicInteger threadCount = new AtomicInteger();
     /** For test threads (writers, readers, a closer); stopped after each test, after the clients are closed. */
-    protected final ExecutorService executor = Executors.newCachedThreadPool(task ->
-    {
-        final Thread thread = new Thread(task, getClass().getSimpleName() + "-" + threadCount.incrementAndGet());
-        thread.setDaemon(true);
-        return thread;
-    });
+    protected final ExecutorService executor = TestThreads.newCachedPool(getClass().getSimpleName());
     protected Broker broker;
     protected InetSocketAddress address;
 

@@ -27,15 +27,21 @@ import static org.junit.jupiter.api.Assertions.fail;
  * never includes the {@code \n}. Every read has a deadline and fails the test when it passes, so a test never hangs
  * on a silent broker. Reads and writes may be done by two different threads (one reader, one writer), but not by
  * several readers or several writers at once.
+ * <p>
+ * Public for the campaign tests in {@code io.tern.broker.campaign}, which connect with a longer default timeout.
  */
-final class LineClient implements AutoCloseable
+public final class LineClient implements AutoCloseable
 {
-    /** Generous: the machine has two cores shared with the broker and a developer. */
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * The default timeout unless one is given to {@link #connect(InetSocketAddress, int, Duration)}. Generous: the
+     * machine has two cores shared with the broker and a developer.
+     */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    private final Duration defaultTimeout;
     private volatile String name;
 
     private byte[] buffer = new byte[64 * 1024];
@@ -44,34 +50,52 @@ final class LineClient implements AutoCloseable
     private int scanFrom; // bytes in [start, scanFrom) are known to hold no '\n'
     private boolean eof;
 
-    private LineClient(final Socket socket) throws IOException
+    private LineClient(final Socket socket, final Duration defaultTimeout) throws IOException
     {
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
+        this.defaultTimeout = defaultTimeout;
         this.name = "client" + socket.getLocalSocketAddress();
     }
 
     /**
-     * Connects to the broker.
+     * Connects to the broker, with the {@link #DEFAULT_TIMEOUT}.
      *
      * @param address the address the broker actually bound.
      * @return a connected client that has sent nothing.
      */
-    static LineClient connect(final InetSocketAddress address) throws IOException
+    public static LineClient connect(final InetSocketAddress address) throws IOException
     {
         return connect(address, 0);
     }
 
     /**
      * Connects with a given receive buffer, set before connecting so that the TCP window is small from the start:
-     * a client that then stops reading backs the broker up after a few KiB instead of megabytes.
+     * a client that then stops reading backs the broker up after a few KiB instead of megabytes. Uses the
+     * {@link #DEFAULT_TIMEOUT}.
      *
      * @param address            the address the broker actually bound.
      * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
      * @return a connected client that has sent nothing.
      */
-    static LineClient connect(final InetSocketAddress address, final int receiveBufferBytes) throws IOException
+    public static LineClient connect(final InetSocketAddress address, final int receiveBufferBytes) throws IOException
+    {
+        return connect(address, receiveBufferBytes, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Connects with a given receive buffer (see {@link #connect(InetSocketAddress, int)}) and default timeout.
+     *
+     * @param address            the address the broker actually bound.
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
+     * @param defaultTimeout     for the connect itself and for every wait that is not given a timeout of its own:
+     *                           {@link #readLine()}, {@link #expectLine(String)}, {@link #expectLineBytes(byte[])}
+     *                           and {@link #awaitClosed()}.
+     * @return a connected client that has sent nothing.
+     */
+    public static LineClient connect(
+        final InetSocketAddress address, final int receiveBufferBytes, final Duration defaultTimeout) throws IOException
     {
         final Socket socket = new Socket();
         try
@@ -81,8 +105,8 @@ final class LineClient implements AutoCloseable
                 socket.setReceiveBufferSize(receiveBufferBytes);
             }
             socket.setTcpNoDelay(true);
-            socket.connect(address, (int)DEFAULT_TIMEOUT.toMillis());
-            return new LineClient(socket);
+            socket.connect(address, (int)defaultTimeout.toMillis());
+            return new LineClient(socket, defaultTimeout);
         }
         catch (final IOException ex)
         {
@@ -92,32 +116,43 @@ final class LineClient implements AutoCloseable
     }
 
     /** @return the peer name this client registered (or a placeholder), used in failure messages and probes. */
-    String name()
+    public String name()
     {
         return name;
     }
 
-    LineClient name(final String name)
+    public LineClient name(final String name)
     {
         this.name = name;
         return this;
     }
 
+    /**
+     * The underlying socket, for a test that reads or configures it directly. Bytes read from its input stream
+     * bypass this client's buffer, so do not mix such reads with this client's own reads of the same bytes.
+     *
+     * @return the connected socket.
+     */
+    public Socket socket()
+    {
+        return socket;
+    }
+
     /** Sends {@code line + "\n"} encoded as UTF-8, in one write. */
-    void send(final String line) throws IOException
+    public void send(final String line) throws IOException
     {
         sendRaw((line + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /** Sends exactly these bytes, in one write. */
-    void sendRaw(final byte[] bytes) throws IOException
+    public void sendRaw(final byte[] bytes) throws IOException
     {
         out.write(bytes);
         out.flush();
     }
 
     /** Sends these bytes one write per byte (TCP_NODELAY is on), so the broker sees a line in many pieces. */
-    void sendByteByByte(final byte[] bytes) throws IOException
+    public void sendByteByByte(final byte[] bytes) throws IOException
     {
         for (final byte b : bytes)
         {
@@ -127,13 +162,13 @@ final class LineClient implements AutoCloseable
     }
 
     /** Half-closes: the broker reads end-of-stream after everything sent so far. */
-    void shutdownOutput() throws IOException
+    public void shutdownOutput() throws IOException
     {
         socket.shutdownOutput();
     }
 
     /** Closes abortively: SO_LINGER 0 makes the kernel send RST, as when a client crashes or its link fails. */
-    void abort() throws IOException
+    public void abort() throws IOException
     {
         socket.setSoLinger(true, 0);
         socket.close();
@@ -145,12 +180,27 @@ final class LineClient implements AutoCloseable
      * @param timeout how long to wait for the whole line.
      * @return the line without its {@code \n}.
      */
-    byte[] readLineBytes(final Duration timeout) throws IOException
+    public byte[] readLineBytes(final Duration timeout) throws IOException
     {
         return readLineBytes(timeout, "a line");
     }
 
     private byte[] readLineBytes(final Duration timeout, final String waitingFor) throws IOException
+    {
+        return readLineBytes(timeout, waitingFor, false);
+    }
+
+    /**
+     * Reads the next line, failing the test if none arrives in time.
+     *
+     * @param timeout     how long to wait for the whole line.
+     * @param waitingFor  what the failure message says the test was waiting for.
+     * @param endExpected true to return null when the connection ends (end-of-stream or reset) with no complete
+     *                    line left, false to fail the test then.
+     * @return the line without its {@code \n}, or null at the end when {@code endExpected}.
+     */
+    private byte[] readLineBytes(final Duration timeout, final String waitingFor, final boolean endExpected)
+        throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         while (true)
@@ -162,6 +212,10 @@ final class LineClient implements AutoCloseable
             }
             if (eof)
             {
+                if (endExpected)
+                {
+                    return null;
+                }
                 fail(name + ": connection closed by the broker while waiting for " + waitingFor + partialDescription());
             }
             try
@@ -170,34 +224,54 @@ final class LineClient implements AutoCloseable
             }
             catch (final SocketException ex)
             {
-                fail(name + ": connection failed (" + ex.getMessage() + ") while waiting for " + waitingFor +
-                    partialDescription(), ex);
+                if (endExpected)
+                {
+                    eof = true; // a reset is an end too
+                }
+                else
+                {
+                    fail(name + ": connection failed (" + ex.getMessage() + ") while waiting for " + waitingFor +
+                        partialDescription(), ex);
+                }
             }
         }
     }
 
-    String readLine(final Duration timeout) throws IOException
+    public String readLine(final Duration timeout) throws IOException
     {
         return new String(readLineBytes(timeout), StandardCharsets.UTF_8);
     }
 
-    String readLine() throws IOException
+    public String readLine() throws IOException
     {
-        return readLine(DEFAULT_TIMEOUT);
+        return readLine(defaultTimeout);
+    }
+
+    /**
+     * Reads the next line or the end of the connection, failing the test if neither comes within the timeout.
+     *
+     * @param timeout how long to wait for the whole line or the end.
+     * @return the line without its {@code \n}, or null at end-of-stream or reset with no complete line left (see
+     * {@link #trailingFragment()} for a partial one).
+     */
+    public String readLineOrEof(final Duration timeout) throws IOException
+    {
+        final byte[] line = readLineBytes(timeout, "a line or the end of the connection", true);
+        return null == line ? null : new String(line, StandardCharsets.UTF_8);
     }
 
     /** Reads the next line and asserts it equals {@code expected}. */
-    void expectLine(final String expected) throws IOException
+    public void expectLine(final String expected) throws IOException
     {
-        final String actual = new String(readLineBytes(DEFAULT_TIMEOUT, "the line " + abbreviate(expected)),
+        final String actual = new String(readLineBytes(defaultTimeout, "the line " + abbreviate(expected)),
             StandardCharsets.UTF_8);
         assertEquals(expected, actual, name + " received an unexpected line");
     }
 
     /** Reads the next line and asserts its bytes equal {@code expected} (which has no {@code \n}). */
-    void expectLineBytes(final byte[] expected) throws IOException
+    public void expectLineBytes(final byte[] expected) throws IOException
     {
-        final byte[] actual = readLineBytes(DEFAULT_TIMEOUT, "the line " + printable(expected));
+        final byte[] actual = readLineBytes(defaultTimeout, "the line " + printable(expected));
         assertArrayEquals(expected, actual, () -> name + " received an unexpected line: expected " +
             printable(expected) + " but was " + printable(actual));
     }
@@ -209,7 +283,7 @@ final class LineClient implements AutoCloseable
      * @param timeout how long the broker has to close the connection.
      * @return the complete lines received before the close; see {@link #trailingFragment()} for a partial one.
      */
-    List<String> awaitClosed(final Duration timeout) throws IOException
+    public List<String> awaitClosed(final Duration timeout) throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         final List<String> lines = new ArrayList<>();
@@ -236,13 +310,13 @@ final class LineClient implements AutoCloseable
         }
     }
 
-    List<String> awaitClosed() throws IOException
+    public List<String> awaitClosed() throws IOException
     {
-        return awaitClosed(DEFAULT_TIMEOUT);
+        return awaitClosed(defaultTimeout);
     }
 
     /** @return bytes received after the last {@code \n}, e.g. after {@link #awaitClosed(Duration)}; usually empty. */
-    String trailingFragment()
+    public String trailingFragment()
     {
         return new String(buffer, start, end - start, StandardCharsets.UTF_8);
     }
@@ -328,7 +402,7 @@ final class LineClient implements AutoCloseable
     }
 
     /** Shows bytes for a failure message: printable ASCII as is, everything else as \xNN. */
-    static String printable(final byte[] bytes)
+    public static String printable(final byte[] bytes)
     {
         final StringBuilder sb = new StringBuilder("\"");
         final int shown = Math.min(bytes.length, 300);

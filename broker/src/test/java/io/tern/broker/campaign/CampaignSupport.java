@@ -3,8 +3,6 @@
  */
 package io.tern.broker.campaign;
 
-import io.tern.broker.Await;
-
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -14,10 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -25,8 +21,11 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
 
+import io.tern.broker.Await;
 import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.LineClient;
+import io.tern.broker.TestThreads;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,16 +41,16 @@ abstract class CampaignSupport
     /** The broker's own threads, by the names the README gives them. */
     static final Pattern BROKER_THREAD = Pattern.compile("acceptor|broker|reader-\\d+|writer-\\d+");
 
+    /**
+     * The default timeout of the campaign's clients, for connecting and for every wait not given one of its own.
+     * Generous: two cores shared with the broker, the fuzzers and other builds.
+     */
+    static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(20);
+
     private static final AtomicLong PROBES = new AtomicLong();
 
-    private final List<PeerClient> clients = new ArrayList<>();
-    private final AtomicInteger threadCount = new AtomicInteger();
-    protected final ExecutorService executor = Executors.newCachedThreadPool(task ->
-    {
-        final Thread thread = new Thread(task, getClass().getSimpleName() + "-" + threadCount.incrementAndGet());
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final List<LineClient> clients = new ArrayList<>();
+    protected final ExecutorService executor = TestThreads.newCachedPool(getClass().getSimpleName());
     protected Broker broker;
     protected InetSocketAddress address;
     /** Broker threads by name right after start; compared at the end of every test. */
@@ -68,13 +67,13 @@ abstract class CampaignSupport
     @AfterEach
     void closeClientsThenBroker() throws InterruptedException
     {
-        final List<PeerClient> toClose;
+        final List<LineClient> toClose;
         synchronized (clients)
         {
             toClose = new ArrayList<>(clients);
             clients.clear();
         }
-        for (final PeerClient client : toClose)
+        for (final LineClient client : toClose)
         {
             try
             {
@@ -137,17 +136,35 @@ abstract class CampaignSupport
         return null == fds ? -1 : fds.length;
     }
 
-    protected PeerClient connect() throws IOException
+    /** Connects a campaign client (untracked), with the {@link #CLIENT_TIMEOUT} as its default timeout. */
+    static LineClient connectClient(final InetSocketAddress address) throws IOException
+    {
+        return connectClient(address, 0);
+    }
+
+    /**
+     * Connects a campaign client (untracked), with the {@link #CLIENT_TIMEOUT} as its default timeout.
+     *
+     * @param address            the address the broker actually bound.
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
+     * @return a connected client that has sent nothing.
+     */
+    static LineClient connectClient(final InetSocketAddress address, final int receiveBufferBytes) throws IOException
+    {
+        return LineClient.connect(address, receiveBufferBytes, CLIENT_TIMEOUT);
+    }
+
+    protected LineClient connect() throws IOException
     {
         return connect(0);
     }
 
-    protected PeerClient connect(final int receiveBufferBytes) throws IOException
+    protected LineClient connect(final int receiveBufferBytes) throws IOException
     {
-        return track(PeerClient.connect(address, receiveBufferBytes));
+        return track(connectClient(address, receiveBufferBytes));
     }
 
-    protected PeerClient track(final PeerClient client)
+    protected LineClient track(final LineClient client)
     {
         synchronized (clients)
         {
@@ -156,7 +173,7 @@ abstract class CampaignSupport
         return client;
     }
 
-    protected void untrack(final PeerClient client)
+    protected void untrack(final LineClient client)
     {
         synchronized (clients)
         {
@@ -165,14 +182,14 @@ abstract class CampaignSupport
     }
 
     /** Connects, registers {@code name} and confirms it with a self-probe. */
-    protected PeerClient register(final String name) throws IOException
+    protected LineClient register(final String name) throws IOException
     {
         return register(name, 0);
     }
 
-    protected PeerClient register(final String name, final int receiveBufferBytes) throws IOException
+    protected LineClient register(final String name, final int receiveBufferBytes) throws IOException
     {
-        final PeerClient client = connect(receiveBufferBytes).name(name);
+        final LineClient client = connect(receiveBufferBytes).name(name);
         final String probe = nextProbe();
         client.send(name + "\n" + name + ": " + probe);
         client.expectLine("from " + name + ": " + probe);
@@ -183,7 +200,7 @@ abstract class CampaignSupport
      * Registers {@code name}, retrying while the broker still holds it for a connection that has just gone (README
      * rule 3 allows {@code is taken} until the broker has noticed the close).
      */
-    protected PeerClient registerRetrying(final String name, final Duration timeout) throws IOException
+    protected LineClient registerRetrying(final String name, final Duration timeout) throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         int attempts = 0;
@@ -191,7 +208,7 @@ abstract class CampaignSupport
         {
             attempts++;
             final String probe = nextProbe();
-            final PeerClient client = connect().name(name);
+            final LineClient client = connect().name(name);
             client.send(name + "\n" + name + ": " + probe);
             final String first = client.readLine();
             if (first.equals("from " + name + ": " + probe))
@@ -213,7 +230,7 @@ abstract class CampaignSupport
     }
 
     /** {@code prober} sends {@code receiver} a unique line, which must be the very next line it reads. */
-    protected static void assertNextLineIsProbe(final PeerClient receiver, final PeerClient prober) throws IOException
+    protected static void assertNextLineIsProbe(final LineClient receiver, final LineClient prober) throws IOException
     {
         final String probe = nextProbe();
         prober.send(receiver.name() + ": " + probe);

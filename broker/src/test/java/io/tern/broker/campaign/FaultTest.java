@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,11 +44,11 @@ class FaultTest extends CampaignSupport
     void shouldDeliverCompleteLinesAndReleaseTheNameWhenAConnectionIsResetMidLine() throws Exception
     {
         startBroker(new BrokerConfig());
-        final PeerClient observer = register("obs");
+        final LineClient observer = register("obs");
         final Random random = new Random(SEED);
         final int rounds = 150;
         int partialsDelivered = 0;
-        PeerClient client = registerRetrying("rst", Duration.ofSeconds(10));
+        LineClient client = registerRetrying("rst", Duration.ofSeconds(10));
         for (int k = 0; k < rounds; k++)
         {
             final String partial = "partial-" + k + "-" + "p".repeat(random.nextInt(k % 3 == 0 ? 60_000 : 3_000));
@@ -86,11 +87,11 @@ class FaultTest extends CampaignSupport
     void shouldDeliverEverythingAndCloseWhenAClientHalfCloses() throws Exception
     {
         startBroker(new BrokerConfig());
-        final PeerClient observer = register("obs");
+        final LineClient observer = register("obs");
         final int rounds = 200;
         for (int k = 0; k < rounds; k++)
         {
-            final PeerClient client = registerRetrying("half", Duration.ofSeconds(10));
+            final LineClient client = registerRetrying("half", Duration.ofSeconds(10));
             client.sendRaw(("obs: h-" + k + "-1\nobs: h-" + k + "-2\r\nobs: h-" + k + "-final").getBytes(
                 StandardCharsets.US_ASCII));
             client.shutdownOutput();
@@ -117,8 +118,8 @@ class FaultTest extends CampaignSupport
     {
         final int maxConnections = 256;
         startBroker(new BrokerConfig().maxConnections(maxConnections));
-        final PeerClient observer = register("obs");
-        final PeerClient prober = register("prober");
+        final LineClient observer = register("obs");
+        final LineClient prober = register("prober");
         final int fdsBaseline = openFileDescriptors();
         final Random random = new Random(SEED);
         final int waves = 30;
@@ -126,14 +127,14 @@ class FaultTest extends CampaignSupport
         final Set<String> expectedByObserver = new HashSet<>();
         for (int wave = 0; wave < waves; wave++)
         {
-            final List<PeerClient> batch = new ArrayList<>();
+            final List<LineClient> batch = new ArrayList<>();
             for (int i = 0; i < perWave; i++)
             {
-                batch.add(PeerClient.connect(address));
+                batch.add(connectClient(address));
             }
             for (int i = 0; i < perWave; i++)
             {
-                final PeerClient client = batch.get(i);
+                final LineClient client = batch.get(i);
                 final String name = "v" + wave + "-" + i;
                 switch (random.nextInt(5))
                 {
@@ -180,7 +181,7 @@ class FaultTest extends CampaignSupport
         }
 
         // Every slot is free again: all but the two bystanders' can be used at once.
-        final List<PeerClient> many = new ArrayList<>();
+        final List<LineClient> many = new ArrayList<>();
         for (int i = 0; i < maxConnections - 2; i++)
         {
             many.add(register("many-" + i));
@@ -203,10 +204,10 @@ class FaultTest extends CampaignSupport
     {
         startBroker(new BrokerConfig());
         final int fdsBaseline = openFileDescriptors();
-        final List<PeerClient> silent = new ArrayList<>();
+        final List<LineClient> silent = new ArrayList<>();
         for (int i = 0; i < 400; i++)
         {
-            final PeerClient client = connect();
+            final LineClient client = connect();
             if (i % 4 == 0)
             {
                 client.sendRaw(("silent-" + i).getBytes(StandardCharsets.US_ASCII)); // no '\n', ever
@@ -220,7 +221,7 @@ class FaultTest extends CampaignSupport
             assertNextLineIsProbe(register("newcomer-" + i), register("greeter-" + i));
         }
         pair.awaitAndCheck(Duration.ofSeconds(60));
-        for (final PeerClient client : silent)
+        for (final LineClient client : silent)
         {
             client.close();
             untrack(client);
@@ -245,12 +246,12 @@ class FaultTest extends CampaignSupport
             .start(executor);
 
         final int nonReaders = 10;
-        final List<PeerClient> deaf = new ArrayList<>();
+        final List<LineClient> deaf = new ArrayList<>();
         for (int i = 0; i < nonReaders; i++)
         {
             deaf.add(register("deaf-" + i, 4096));
         }
-        final PeerClient sender = register("sender");
+        final LineClient sender = register("sender");
         final Future<Integer> senderErrors = executor.submit(() ->
         {
             int errors = 0;
@@ -270,7 +271,7 @@ class FaultTest extends CampaignSupport
         final List<Future<Long>> flooders = new ArrayList<>();
         for (int i = 0; i < 10; i++)
         {
-            final PeerClient flooder = register("errflood-" + i, 4096);
+            final LineClient flooder = register("errflood-" + i, 4096);
             flooders.add(executor.submit(() -> floodUntilCut(flooder, "nobody: x\n")));
         }
 
@@ -296,7 +297,7 @@ class FaultTest extends CampaignSupport
         {
             join(flooder, Duration.ofSeconds(60), "an error-reply flooder to be cut");
         }
-        for (final PeerClient client : deaf)
+        for (final LineClient client : deaf)
         {
             final List<String> lines = client.awaitClosed(Duration.ofSeconds(30));
             for (final String line : lines)
@@ -313,7 +314,7 @@ class FaultTest extends CampaignSupport
     }
 
     /** Sends {@code line} in batches until a write fails because the broker closed the connection. */
-    private static long floodUntilCut(final PeerClient client, final String line)
+    private static long floodUntilCut(final LineClient client, final String line)
     {
         final byte[] batch = line.repeat(1000).getBytes(StandardCharsets.US_ASCII);
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -343,8 +344,8 @@ class FaultTest extends CampaignSupport
     void shouldReleaseTheNameWhenTheWriterHitsAnIoError() throws Exception
     {
         startBroker(new BrokerConfig().outboundRingBytes(16 * 1024 * 1024));
-        final PeerClient observer = register("obs");
-        final PeerClient pump = register("pump");
+        final LineClient observer = register("obs");
+        final LineClient pump = register("pump");
         final byte[] kilobyte = ("x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
         final StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 1000; i++)
@@ -355,7 +356,7 @@ class FaultTest extends CampaignSupport
         final int rounds = 8;
         for (int k = 0; k < rounds; k++)
         {
-            final PeerClient victim = registerRetrying("wio", Duration.ofSeconds(10));
+            final LineClient victim = registerRetrying("wio", Duration.ofSeconds(10));
             for (int mb = 0; mb < 8; mb++)
             {
                 pump.sendRaw(megabyte);

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +54,7 @@ class FloodTest extends CampaignSupport
         startBroker(new BrokerConfig());
         final PingPong bystanders = new PingPong(register("ping"), register("pong")).start(executor);
         final long[] quiet = bystanders.measure(() -> true, 300, Duration.ofSeconds(30));
-        final PeerClient flooder = register("flooder");
+        final LineClient flooder = register("flooder");
         final AtomicBoolean flooding = new AtomicBoolean(true);
         final Future<long[]> during = executor.submit(() ->
             bystanders.measure(() -> !flooding.get(), 300, Duration.ofSeconds(60)));
@@ -64,7 +65,7 @@ class FloodTest extends CampaignSupport
         while (System.nanoTime() - endNs < 0 || cycle == 0)
         {
             final String victimName = "victim-" + cycle;
-            final PeerClient victim = register(victimName, 4096); // and never reads until it is cut
+            final LineClient victim = register(victimName, 4096); // and never reads until it is cut
             final long cutsBefore = broker.slowConsumerDisconnects();
             long seq = 0;
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -117,10 +118,10 @@ class FloodTest extends CampaignSupport
         final AtomicBoolean flooding = new AtomicBoolean(true);
         final List<Future<Long>> senders = new ArrayList<>();
         final List<Future<Integer>> errorReaders = new ArrayList<>();
-        final List<PeerClient> flooders = new ArrayList<>();
+        final List<LineClient> flooders = new ArrayList<>();
         for (int f = 0; f < flooderCount; f++)
         {
-            final PeerClient flooder = register("flooder-" + f);
+            final LineClient flooder = register("flooder-" + f);
             flooders.add(flooder);
             errorReaders.add(executor.submit(() ->
             {
@@ -166,7 +167,7 @@ class FloodTest extends CampaignSupport
         int cycle = 0;
         while (System.nanoTime() - endNs < 0 || cycle == 0)
         {
-            final PeerClient victim = register("victim-" + cycle, 16 * 1024);
+            final LineClient victim = register("victim-" + cycle, 16 * 1024);
             final long cutsBefore = broker.slowConsumerDisconnects();
             currentVictim.set(cycle);
             final Future<Map<String, Long>> reading = executor.submit(() -> readSlowlyUntilCut(victim));
@@ -188,7 +189,7 @@ class FloodTest extends CampaignSupport
         bystanders.stop();
         report(flooderCount + " senders -> one slowly reading receiver", cycle, messages, quiet, rtts);
         assertEquals(cycle, broker.slowConsumerDisconnects(), "only the victims are cut");
-        for (final PeerClient flooder : flooders)
+        for (final LineClient flooder : flooders)
         {
             assertNextLineIsProbe(flooder, flooder);
         }
@@ -202,7 +203,7 @@ class FloodTest extends CampaignSupport
      *
      * @return each sender's number of messages received.
      */
-    private static Map<String, Long> readSlowlyUntilCut(final PeerClient victim) throws Exception
+    private static Map<String, Long> readSlowlyUntilCut(final LineClient victim) throws Exception
     {
         final Map<String, Long> next = new HashMap<>();
         final Map<String, Long> counts = new HashMap<>();
@@ -236,7 +237,7 @@ class FloodTest extends CampaignSupport
     }
 
     /** The victim got flooder messages 0, 1, 2... with no gap, then at most {@code error: slow consumer}. */
-    private static void assertGaplessThenCut(final PeerClient victim, final Map<String, Long> firstSeq)
+    private static void assertGaplessThenCut(final LineClient victim, final Map<String, Long> firstSeq)
         throws Exception
     {
         final List<String> lines = victim.awaitClosed(Duration.ofSeconds(30));

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,20 +69,20 @@ class FuzzTest extends CampaignSupport
         final String nonce = Long.toHexString(seed & 0xFFFFFF);
         final List<SequencedPair> pairs = new ArrayList<>();
         final List<String> receivers = new ArrayList<>();
-        final List<PeerClient[]> pairClients = new ArrayList<>();
+        final List<LineClient[]> pairClients = new ArrayList<>();
         for (int i = 0; i < PAIRS; i++)
         {
-            final PeerClient sender = register("wb-" + nonce + "-s" + i);
-            final PeerClient receiver = register("wb-" + nonce + "-r" + i);
+            final LineClient sender = register("wb-" + nonce + "-s" + i);
+            final LineClient receiver = register("wb-" + nonce + "-r" + i);
             receivers.add(receiver.name());
-            pairClients.add(new PeerClient[]{ sender, receiver });
+            pairClients.add(new LineClient[]{ sender, receiver });
         }
         final int fdsBaseline = openFileDescriptors();
 
         final int burst = 8;
         final long pauseNs = TimeUnit.MILLISECONDS.toNanos(10);
         final int count = (int)(seconds * 1000L / 10 * burst); // spread over the fuzzing time at most
-        for (final PeerClient[] pc : pairClients)
+        for (final LineClient[] pc : pairClients)
         {
             pairs.add(new SequencedPair(pc[0], pc[1], count, burst, pauseNs, true).start(executor));
         }
@@ -112,7 +113,7 @@ class FuzzTest extends CampaignSupport
             openFileDescriptors() + ")", Duration.ofSeconds(20), () -> openFileDescriptors() <= fdsBaseline + 2);
 
         // And it still serves a newcomer.
-        final PeerClient late = register("late-" + nonce);
+        final LineClient late = register("late-" + nonce);
         assertNextLineIsProbe(late, pairClients.get(0)[0]);
 
         final long heapAfter = usedHeapAfterGc();

@@ -14,6 +14,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.tern.broker.LineClient;
+
 /**
  * One hostile client thread of the fuzz campaign: until its deadline it opens connection after connection and, seeded
  * by {@code seed}, sends random bytes, random line lengths, NUL and non-UTF-8 bytes, lone {@code \r}, invalid names,
@@ -33,7 +35,7 @@ final class Fuzzer implements Runnable
     private final List<String> strangers;
     private final Map<String, LongAdder> counts;
     private int session;
-    private PeerClient client;
+    private LineClient client;
     private boolean reads;
     private final byte[] drain = new byte[64 * 1024];
 
@@ -79,7 +81,7 @@ final class Fuzzer implements Runnable
             session++;
             try
             {
-                client = PeerClient.connect(address, random.nextInt(4) == 0 ? 4096 : 0);
+                client = CampaignSupport.connectClient(address, random.nextInt(4) == 0 ? 4096 : 0);
                 count("connections");
                 reads = random.nextBoolean();
                 runSession();

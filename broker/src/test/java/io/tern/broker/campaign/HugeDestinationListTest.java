@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,9 +32,9 @@ class HugeDestinationListTest extends CampaignSupport
     {
         startBroker(new BrokerConfig());
         final PingPong bystanders = new PingPong(register("ping"), register("pong")).start(executor);
-        final PeerClient victim = register("v", 4096);
+        final LineClient victim = register("v", 4096);
         final String attackerName = "a".repeat(64); // the longest name: the largest copies
-        final PeerClient attacker = register(attackerName, 4096);
+        final LineClient attacker = register(attackerName, 4096);
 
         final StringBuilder line = new StringBuilder(65536);
         int copies = 0;
@@ -79,8 +80,8 @@ class HugeDestinationListTest extends CampaignSupport
     void shouldDeliverOneCopyPerListedDestinationToAReader() throws Exception
     {
         startBroker(new BrokerConfig());
-        final PeerClient reader = register("r");
-        final PeerClient sender = register("s");
+        final LineClient reader = register("r");
+        final LineClient sender = register("s");
         final int copies = 2_000; // about 28 KB of copies: well within the reader's ring
         sender.send("r, ".repeat(copies - 1) + "r: once per listing \u0000\u00ff\r lone CR");
         for (int i = 0; i < copies; i++)

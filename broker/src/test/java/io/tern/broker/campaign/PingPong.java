@@ -11,6 +11,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import io.tern.broker.LineClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,11 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class PingPong
 {
-    private final PeerClient ping;
-    private final PeerClient pong;
+    private final LineClient ping;
+    private final LineClient pong;
     private Future<Integer> echo;
 
-    PingPong(final PeerClient ping, final PeerClient pong)
+    PingPong(final LineClient ping, final LineClient pong)
     {
         this.ping = ping;
         this.pong = pong;

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.tern.broker.LineClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,12 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ResourceExhaustionTest
 {
-    private final List<PeerClient> clients = new ArrayList<>();
+    private final List<LineClient> clients = new ArrayList<>();
 
     @AfterEach
     void closeClients() throws IOException
     {
-        for (final PeerClient client : clients)
+        for (final LineClient client : clients)
         {
             client.close();
         }
@@ -50,13 +52,14 @@ class ResourceExhaustionTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "emfile"), List.of("-Xmx128m"),
             List.of(), 128))
         {
-            final PeerClient alice = register(broker.address(), "alice");
-            final PeerClient bob = register(broker.address(), "bob");
+            final LineClient alice = register(broker.address(), "alice");
+            final LineClient bob = register(broker.address(), "bob");
             final long fdsBefore = broker.openFileDescriptors();
-            final List<PeerClient> crowd = new ArrayList<>();
+            final List<LineClient> crowd = new ArrayList<>();
             for (int i = 0; i < 200; i++)
             {
-                crowd.add(track(PeerClient.connect(broker.address()))); // the kernel completes these from the backlog
+                // the kernel completes these from the backlog
+                crowd.add(track(CampaignSupport.connectClient(broker.address())));
             }
             CampaignSupport.awaitCondition("the broker to run out of descriptors (" + broker.openFileDescriptors() +
                 " open, " + fdsBefore + " before)", Duration.ofSeconds(20),
@@ -79,7 +82,7 @@ class ResourceExhaustionTest
                 " ms while accept failed: spinning");
 
             closeAll(crowd);
-            final PeerClient carol = registerWithin(broker.address(), "carol", Duration.ofSeconds(30));
+            final LineClient carol = registerWithin(broker.address(), "carol", Duration.ofSeconds(30));
             carol.send("alice: after the burst");
             alice.expectLine("from carol: after the burst");
 
@@ -107,14 +110,14 @@ class ResourceExhaustionTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "direct-memory"),
             List.of("-Xmx128m", "-XX:MaxDirectMemorySize=16m"), List.of()))
         {
-            final PeerClient alice = register(broker.address(), "alice");
-            final List<PeerClient> crowd = new ArrayList<>();
+            final LineClient alice = register(broker.address(), "alice");
+            final List<LineClient> crowd = new ArrayList<>();
             int served = 0;
             int refused = 0;
             for (int i = 0; i < 120; i++)
             {
                 // One at a time, each must be served or refused: a connection left unanswered means nobody accepts.
-                final PeerClient client = track(PeerClient.connect(broker.address())).name("crowd-" + i);
+                final LineClient client = track(CampaignSupport.connectClient(broker.address())).name("crowd-" + i);
                 crowd.add(client);
                 client.send(client.name() + "\n" + client.name() + ": in");
                 final String line;
@@ -143,7 +146,7 @@ class ResourceExhaustionTest
             alice.expectLine("from alice: still here");
             closeAll(crowd);
 
-            final PeerClient bob = registerWithin(broker.address(), "bob", Duration.ofSeconds(30));
+            final LineClient bob = registerWithin(broker.address(), "bob", Duration.ofSeconds(30));
             bob.send("alice: hello after the shortage");
             alice.expectLine("from bob: hello after the shortage");
             final String log = broker.stderrText();
@@ -160,24 +163,24 @@ class ResourceExhaustionTest
         return sb.toString();
     }
 
-    private PeerClient track(final PeerClient client)
+    private LineClient track(final LineClient client)
     {
         clients.add(client);
         return client;
     }
 
-    private void closeAll(final List<PeerClient> crowd) throws IOException
+    private void closeAll(final List<LineClient> crowd) throws IOException
     {
-        for (final PeerClient client : crowd)
+        for (final LineClient client : crowd)
         {
             client.close();
             clients.remove(client);
         }
     }
 
-    private PeerClient register(final InetSocketAddress address, final String name) throws IOException
+    private LineClient register(final InetSocketAddress address, final String name) throws IOException
     {
-        final PeerClient client = PeerClient.connect(address).name(name);
+        final LineClient client = CampaignSupport.connectClient(address).name(name);
         clients.add(client);
         client.send(name + "\n" + name + ": registered");
         client.expectLine("from " + name + ": registered");
@@ -185,13 +188,13 @@ class ResourceExhaustionTest
     }
 
     /** Registers, retrying a connection that the broker closes unserved (e.g. still short of a resource). */
-    private PeerClient registerWithin(final InetSocketAddress address, final String name, final Duration timeout)
+    private LineClient registerWithin(final InetSocketAddress address, final String name, final Duration timeout)
         throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         while (true)
         {
-            final PeerClient client = PeerClient.connect(address).name(name);
+            final LineClient client = CampaignSupport.connectClient(address).name(name);
             clients.add(client);
             client.send(name + "\n" + name + ": registered");
             final long remainingNs = deadlineNs - System.nanoTime();

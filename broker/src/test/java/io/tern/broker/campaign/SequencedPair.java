@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import io.tern.broker.LineClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -23,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class SequencedPair
 {
-    private final PeerClient sender;
-    private final PeerClient receiver;
+    private final LineClient sender;
+    private final LineClient receiver;
     private final int count;
     private final int burst;
     private final long pauseNs;
@@ -34,7 +36,7 @@ final class SequencedPair
     private Future<Long> sending;
     private Future<Long> receiving;
 
-    SequencedPair(final PeerClient sender, final PeerClient receiver, final int count, final int burst,
+    SequencedPair(final LineClient sender, final LineClient receiver, final int count, final int burst,
         final long pauseNs, final boolean toleratesStrangers)
     {
         this.sender = sender;

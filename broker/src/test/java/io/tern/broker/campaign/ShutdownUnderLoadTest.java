@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.tern.broker.LineClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,12 +53,12 @@ class ShutdownUnderLoadTest
         thread.setDaemon(true);
         return thread;
     });
-    private final List<PeerClient> clients = new ArrayList<>();
+    private final List<LineClient> clients = new ArrayList<>();
 
     @AfterEach
     void cleanUp() throws Exception
     {
-        for (final PeerClient client : clients)
+        for (final LineClient client : clients)
         {
             client.close();
         }
@@ -89,23 +91,23 @@ class ShutdownUnderLoadTest
     {
         private final InetSocketAddress address;
         private final ExecutorService executor;
-        private final List<PeerClient> clients;
+        private final List<LineClient> clients;
         private final List<Future<long[]>> receivers = new ArrayList<>();
         private final List<AtomicLong> echoed = new ArrayList<>();
         private final List<Future<Long>> senders = new ArrayList<>();
-        private PeerClient heldSender;
-        private PeerClient heldReceiver;
+        private LineClient heldSender;
+        private LineClient heldReceiver;
 
-        FloodAndHold(final InetSocketAddress address, final ExecutorService executor, final List<PeerClient> clients)
+        FloodAndHold(final InetSocketAddress address, final ExecutorService executor, final List<LineClient> clients)
         {
             this.address = address;
             this.executor = executor;
             this.clients = clients;
         }
 
-        private PeerClient register(final String name, final int receiveBufferBytes) throws IOException
+        private LineClient register(final String name, final int receiveBufferBytes) throws IOException
         {
-            final PeerClient client = PeerClient.connect(address, receiveBufferBytes).name(name);
+            final LineClient client = CampaignSupport.connectClient(address, receiveBufferBytes).name(name);
             clients.add(client);
             client.send(name + "\n" + name + ": registered");
             client.expectLine("from " + name + ": registered");
@@ -116,8 +118,8 @@ class ShutdownUnderLoadTest
         {
             for (int i = 0; i < FLOOD_PAIRS; i++)
             {
-                final PeerClient sender = register("s-" + i, 0);
-                final PeerClient receiver = register("r-" + i, 0);
+                final LineClient sender = register("s-" + i, 0);
+                final LineClient receiver = register("r-" + i, 0);
                 final AtomicLong maxEchoed = new AtomicLong(-1);
                 final AtomicLong received = new AtomicLong();
                 final AtomicBoolean ended = new AtomicBoolean();
@@ -222,7 +224,7 @@ class ShutdownUnderLoadTest
         }
 
         /** Reads until the close; every line must be the next sequence number. @return {count}. */
-        private static long[] readGapless(final PeerClient receiver, final String prefix, final AtomicLong received)
+        private static long[] readGapless(final LineClient receiver, final String prefix, final AtomicLong received)
             throws IOException
         {
             long expected = 0;

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.tern.broker.LineClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,12 +38,12 @@ class ShutdownUnderLoadgenTest
         thread.setDaemon(true);
         return thread;
     });
-    private final List<PeerClient> clients = new ArrayList<>();
+    private final List<LineClient> clients = new ArrayList<>();
 
     @AfterEach
     void cleanUp() throws Exception
     {
-        for (final PeerClient client : clients)
+        for (final LineClient client : clients)
         {
             client.close();
         }
