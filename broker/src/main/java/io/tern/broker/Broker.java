@@ -5,26 +5,16 @@ package io.tern.broker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.lmax.disruptor.BlockingWaitStrategy;
-import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.ExceptionHandler;
-import com.lmax.disruptor.PhasedBackoffWaitStrategy;
-import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.TimeoutException;
-import com.lmax.disruptor.WaitStrategy;
-import com.lmax.disruptor.YieldingWaitStrategy;
-import com.lmax.disruptor.dsl.Disruptor;
-import com.lmax.disruptor.dsl.ProducerType;
 
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.transport.Transport;
 
 /**
- * A running broker: the transport's threads, the Disruptor ring and its single handler, the {@link Router} on the
- * {@code broker} thread.
+ * A running broker: the transport's agents, the Disruptor ring and its single handler, the {@link Router}, run on
+ * threads as {@link BrokerThreads} composes them for the threading mode.
  * <pre>
  *   reader-0..R-1 ──▶ Disruptor RingBuffer&lt;InboundEvent&gt; ──▶ broker (Router) ──▶ Outbound ring per peer ──▶ writer-0..W-1
  * </pre>
@@ -35,59 +25,27 @@ public final class Broker implements AutoCloseable
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
 
     private final BrokerConfig config;
+    private final BrokerThreads threads;
     private final Transport transport;
-    /** The ring's own handler thread, in the dedicated threading mode; null in the shared one. */
-    private final Disruptor<InboundEvent> disruptor;
-    private final RingBuffer<InboundEvent> ringBuffer;
-    /** The router polled by the transport's shared thread, in the shared threading mode; null otherwise. */
-    private final PolledRouter polledRouter;
     private final Router router;
     private final BrokerMetrics metrics;
     private final AtomicLong handlerErrors = new AtomicLong();
     private boolean closed;
 
-    private Broker(final BrokerConfig config) throws IOException
+    private Broker(final BrokerConfig config, final BrokerThreads threads) throws IOException
     {
         this.config = config;
-        final boolean shared = config.threading() == BrokerConfig.ThreadingMode.SHARED;
-        if (shared)
-        {
-            // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
-            disruptor = null;
-            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
-                new BusySpinWaitStrategy());
-        }
-        else
-        {
-            disruptor = new Disruptor<>(
-                InboundEvent::new,
-                config.ringSize(),
-                runnable -> new Thread(runnable, "broker"),
-                config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
-                waitStrategy(config.waitStrategy()));
-            ringBuffer = disruptor.getRingBuffer();
-        }
-
+        this.threads = threads;
         transport = new Transport(config.transportSettings(),
-            new DisruptorInboundSink(ringBuffer),
+            new DisruptorInboundSink(threads.ringBuffer()),
             null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
 
         router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
             config.maxConnections());
-        if (shared)
-        {
-            polledRouter = new PolledRouter(ringBuffer, router, new LoggingExceptionHandler());
-        }
-        else
-        {
-            polledRouter = null;
-            disruptor.handleEventsWith(router);
-            disruptor.setDefaultExceptionHandler(new LoggingExceptionHandler());
-        }
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
-            metrics = BrokerMetrics.create(config, router.metrics(), transport, ringBuffer,
+            metrics = BrokerMetrics.create(config, router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)
@@ -103,27 +61,18 @@ public final class Broker implements AutoCloseable
      * @param config settings; {@link BrokerConfig#conclude()} is called here.
      * @return the running broker.
      * @throws IOException if the address cannot be bound.
-     * @throws IllegalArgumentException for a bad setting.
+     * @throws IllegalArgumentException for a bad setting, or one the threading mode in force would ignore.
      */
     public static Broker launch(final BrokerConfig config) throws IOException
     {
         config.conclude();
-        final Broker broker = new Broker(config);
-        if (null != broker.disruptor)
-        {
-            broker.disruptor.start();
-        }
+        final Broker broker = new Broker(config, new BrokerThreads(config));
         try
         {
-            broker.transport.start(broker.polledRouter);
+            broker.threads.start(broker.transport, broker.router, broker.new LoggingExceptionHandler());
         }
         catch (final IOException | RuntimeException ex)
         {
-            if (null != broker.disruptor)
-            {
-                broker.disruptor.halt();
-            }
-            broker.transport.close();
             broker.metrics.close();
             throw ex;
         }
@@ -179,7 +128,7 @@ public final class Broker implements AutoCloseable
     /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
     public long internalErrors()
     {
-        return handlerErrors.get() + transport.agentErrors();
+        return handlerErrors.get() + threads.agentErrors();
     }
 
     /**
@@ -194,38 +143,8 @@ public final class Broker implements AutoCloseable
             return;
         }
         closed = true;
-        transport.stopAccepting();
-        transport.stopReading();
-        if (null != disruptor)
-        {
-            try
-            {
-                disruptor.shutdown(Math.max(1000, config.flushTimeoutMs()), TimeUnit.MILLISECONDS);
-            }
-            catch (final TimeoutException ex)
-            {
-                LOG.log(System.Logger.Level.ERROR, "broker thread did not drain the ring in time; halting it");
-                disruptor.halt();
-            }
-        }
-        // In the shared mode the shared thread drains the ring itself before it flushes; this waits for it.
-        transport.flushAndClose();
+        threads.close();
         metrics.close(); // last: its final interval then holds every message written
-    }
-
-    private static WaitStrategy waitStrategy(final BrokerConfig.WaitStrategyKind kind)
-    {
-        switch (kind)
-        {
-            case PHASED:
-                return PhasedBackoffWaitStrategy.withLock(20, 100, TimeUnit.MICROSECONDS);
-            case YIELDING:
-                return new YieldingWaitStrategy();
-            case BUSY_SPIN:
-                return new BusySpinWaitStrategy();
-            default:
-                return new BlockingWaitStrategy();
-        }
     }
 
     /** Counts and logs; never halts the broker thread. */

@@ -341,12 +341,7 @@ public final class BrokerConfig
         maxConnections = intIn(Setting.MAX_CONNECTIONS, 1, 1_000_000);
         waitStrategy = enumValue(Setting.WAIT_STRATEGY, WaitStrategyKind.class);
         idleStrategy = enumValue(Setting.IDLE_STRATEGY, io.tern.transport.IdleStrategyKind.class);
-        threading = enumValue(Setting.THREADING, ThreadingMode.class);
-        if (threading == ThreadingMode.AUTO)
-        {
-            // Measured on 2 cores: one thread beats three at every load we tried (README, "Threads and waiting").
-            threading = readers == 1 && writers == 1 ? ThreadingMode.SHARED : ThreadingMode.DEDICATED;
-        }
+        threading = enumValue(Setting.THREADING, ThreadingMode.class); // auto is resolved by BrokerThreads
         if (threading == ThreadingMode.SHARED && (readers != 1 || writers != 1))
         {
             throw bad(Setting.THREADING, "shared needs --readers 1 and --writers 1");
@@ -469,6 +464,15 @@ public final class BrokerConfig
         return sb.toString();
     }
 
+    /**
+     * @param setting a setting.
+     * @return true if it was given explicitly rather than left at its default.
+     */
+    public boolean isSet(final Setting setting)
+    {
+        return explicitlySet.contains(setting);
+    }
+
     private void checkConcluded()
     {
         if (!concluded)
@@ -549,6 +553,7 @@ public final class BrokerConfig
         return maxConnections;
     }
 
+    /** @return the threading mode as set, possibly {@code AUTO}; the broker resolves it when it composes threads. */
     public ThreadingMode threading()
     {
         checkConcluded();

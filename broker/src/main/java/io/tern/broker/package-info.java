@@ -8,7 +8,10 @@
  *   thread      owns
  *   reader-N    fills InboundEvents between claim and publish (DisruptorInboundSink)
  *   broker      the Router: the name-to-peer map, every Peer, the producer side of every outbound ring
+ *   shared      in the shared threading mode, reader-0, the Router (polled: PolledRouter) and writer-0 in turn
  *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close)
  * </pre>
+ * {@link io.tern.broker.BrokerThreads} is the one place that resolves the threading mode and decides which thread
+ * runs which agent.
  */
 package io.tern.broker;

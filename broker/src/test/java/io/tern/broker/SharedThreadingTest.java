@@ -85,4 +85,27 @@ class SharedThreadingTest extends BrokerTestSupport
             () -> new BrokerConfig().threading("shared").readers(2).conclude());
         assertTrue(ex.getMessage().startsWith("--threading=shared: "), ex.getMessage());
     }
+
+    @Test
+    void shouldRefuseAWaitStrategyTheSharedThreadWouldIgnore()
+    {
+        final IllegalArgumentException explicit = assertThrows(IllegalArgumentException.class,
+            () -> Broker.launch(new BrokerConfig().port(0).threading("shared").waitStrategy("yielding")));
+        assertEquals("--wait-strategy=yielding: only used with --threading dedicated", explicit.getMessage());
+
+        // auto with one reader and one writer resolves to shared: the same refusal.
+        final IllegalArgumentException auto = assertThrows(IllegalArgumentException.class,
+            () -> Broker.launch(new BrokerConfig().port(0).waitStrategy("busy-spin")));
+        assertEquals("--wait-strategy=busy-spin: only used with --threading dedicated", auto.getMessage());
+    }
+
+    @Test
+    void shouldTakeAWaitStrategyWithDedicatedThreads() throws Exception
+    {
+        startBroker(new BrokerConfig().threading("dedicated").waitStrategy("yielding"));
+        final LineClient alice = register("alice");
+        alice.send("alice: hi");
+        alice.expectLine("from alice: hi");
+        assertTrue(brokerThreadNames().contains("broker"), brokerThreadNames().toString());
+    }
 }

@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Accepts connections and deals them out to readers, round robin. Runs on its own thread {@code acceptor}, blocked in
- * {@code accept()} while there is nothing to do; closing the server channel ends it.
+ * Accepts connections and deals them out to readers, round robin, handing each to its writer as well (which closes it
+ * at the latest when it stops). Runs on its own thread {@code acceptor}, blocked in {@code accept()} while there is
+ * nothing to do; closing the server channel ends it.
  * <p>
  * Allocation here is per connection, never per message. Failures to accept (such as running out of file descriptors)
  * back off from 1 ms up to 1 s, so they never spin a core, and are logged once per burst: the burst's start and its end,
@@ -38,6 +39,7 @@ final class Acceptor implements Runnable
     private final Writer[] writers;
     private final Authenticator authenticator;
     private final ConnectionMemory memory;
+    private volatile boolean running;
     private long nextId;
     private long accepted;
     private long rejected;
@@ -55,8 +57,27 @@ final class Acceptor implements Runnable
         this.writers = writers;
     }
 
+    /** @return true while {@link #run()} runs. Any thread. */
+    boolean isRunning()
+    {
+        return running;
+    }
+
     @Override
     public void run()
+    {
+        running = true;
+        try
+        {
+            acceptUntilClosed();
+        }
+        finally
+        {
+            running = false;
+        }
+    }
+
+    private void acceptUntilClosed()
     {
         long backoffNs = 0;
         long failuresInBurst = 0;
@@ -181,7 +202,8 @@ final class Acceptor implements Runnable
         }
         accepted++;
         final boolean handedOn = null == authenticator ?
-            readers[readerIndex].offer(connection) : authenticator.offer(connection);
+            writers[connection.writerIndex()].adopt(connection) && readers[readerIndex].offer(connection) :
+            authenticator.offer(connection);
         if (!handedOn)
         {
             // Sized to max-connections, so only reachable through a bug; never leave the socket dangling.

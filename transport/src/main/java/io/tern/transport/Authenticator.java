@@ -40,6 +40,7 @@ final class Authenticator implements Agent
     private final ArrayList<Connection> waiting;
     private final FirstLineVerifier verifier;
     private final Reader[] readers;
+    private final Writer[] writers;
     private final int maxLineBytes;
     private final long nameTimeoutNs;
     private final byte[] nameTimeoutReply;
@@ -54,6 +55,7 @@ final class Authenticator implements Agent
         final int maxConnections,
         final FirstLineVerifier verifier,
         final Reader[] readers,
+        final Writer[] writers,
         final int maxLineBytes,
         final long nameTimeoutNs,
         final ConnectionMemory memory) throws IOException
@@ -64,6 +66,7 @@ final class Authenticator implements Agent
         this.waiting = new ArrayList<>(Math.min(maxConnections, 1024));
         this.verifier = verifier;
         this.readers = readers;
+        this.writers = writers;
         this.maxLineBytes = maxLineBytes;
         this.nameTimeoutNs = nameTimeoutNs;
         this.nameTimeoutReply = ("error: no name within " + nameTimeoutNs / 1_000_000 + " ms\n")
@@ -107,16 +110,6 @@ final class Authenticator implements Agent
     long refusedConnections()
     {
         return refusedConnections.get();
-    }
-
-    Selector selector()
-    {
-        return selector;
-    }
-
-    OneToOneConcurrentArrayQueue<Connection> pendingConnections()
-    {
-        return incoming;
     }
 
     @Override
@@ -256,10 +249,15 @@ final class Authenticator implements Agent
 
         forget(connection);
         connection.authKey.cancel();
-        if (!readers[connection.readerIndex()].offer(connection))
+        if (!writers[connection.writerIndex()].adopt(connection))
         {
-            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: writer queue full");
             close(connection);
+        }
+        else if (!readers[connection.readerIndex()].offer(connection))
+        {
+            // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
         }
     }
 
@@ -301,9 +299,20 @@ final class Authenticator implements Agent
         closedConnections.lazySet(closedConnections.get() + 1);
     }
 
+    /** Closes the connections still authenticating (they have sent nothing the broker saw) and the selector. */
     @Override
     public void onClose()
     {
-        // Connections still here at shutdown are closed by Transport with the selector's keys.
+        for (int i = 0, size = waiting.size(); i < size; i++)
+        {
+            CloseHelper.quietClose(waiting.get(i).channel());
+        }
+        waiting.clear();
+        Connection pending;
+        while (null != (pending = incoming.poll()))
+        {
+            CloseHelper.quietClose(pending.channel());
+        }
+        CloseHelper.quietClose(selector);
     }
 }

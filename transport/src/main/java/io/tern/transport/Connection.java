@@ -75,8 +75,13 @@ public final class Connection
     /** Stamps of the messages in {@code staging} not yet completely written. */
     final WriteStamps writeStamps = new WriteStamps();
     SelectionKey writerKey;
-    /** Shared threading mode: write interest is on {@code readerKey} (same thread), not on {@code writerKey}. */
-    boolean sharedWriteInterest;
+    /** Its index in the writer's list of connections to close at the latest when the writer stops; -1 if none. */
+    int writerSlot = -1;
+    /**
+     * Set by {@link SharedSelectorWriteInterest}: write interest is on {@code readerKey}, which that class alone
+     * touches besides the reader, on the one thread both run on.
+     */
+    boolean writeOnReadKey;
     boolean closed;
     boolean writeFailed;
     boolean closing;

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
+import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -20,7 +21,7 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 /**
  * Reads its share of connections, frames lines and hands them to the {@link InboundSink} in batches.
  * <p>
- * Runs on its own thread {@code reader-N}. It alone touches its selector, its {@link LineArena} and the read side of
+ * Runs as the agent {@code reader-N} (its own thread, or the shared one). It alone touches its selector, its {@link LineArena} and the read side of
  * its connections. Back-pressure: when the sink has no room (the Disruptor ring is full) or the arena is full (the
  * broker is behind), the reader keeps what it has, stops reading every socket and retries with a short park; TCP then
  * pushes back on the senders. Nothing already read is dropped.
@@ -49,7 +50,6 @@ final class Reader implements Agent
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
     private long nextNameCheckNs;
-    private Consumer<Connection> sharedWritable;
     private boolean batchPending;
     private Connection stalled;
     private volatile boolean stopRequested;
@@ -81,12 +81,6 @@ final class Reader implements Agent
         return idleStrategy;
     }
 
-    /** Shared threading mode: writability reported on this reader's keys goes to the writer on the same thread. */
-    void onSharedWritable(final Consumer<Connection> handler)
-    {
-        sharedWritable = handler;
-    }
-
     /** @return bytes read from sockets. Any thread. */
     long bytesRead()
     {
@@ -114,16 +108,6 @@ final class Reader implements Agent
     {
         stopRequested = true;
         selector.wakeup();
-    }
-
-    Selector selector()
-    {
-        return selector;
-    }
-
-    OneToOneConcurrentArrayQueue<Connection> pendingConnections()
-    {
-        return newConnections;
     }
 
     @Override
@@ -314,10 +298,6 @@ final class Reader implements Agent
 
     private void onReadable(final SelectionKey key)
     {
-        if (null != sharedWritable && key.isValid() && (key.readyOps() & SelectionKey.OP_WRITE) != 0)
-        {
-            sharedWritable.accept((Connection)key.attachment()); // shared mode: the writer's readiness too
-        }
         if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0)
         {
             return; // level-triggered: the key will be selected again once we can take more
@@ -431,14 +411,15 @@ final class Reader implements Agent
     }
 
     /**
-     * Stops selecting a key for reads. The writer may close the channel at any moment (a slow consumer, an error
-     * reply flushed), which cancels the key under us: that is not an error, the broker already knows.
+     * Stops selecting a key for reads (only: any other interest on the key is not the reader's). The writer may close
+     * the channel at any moment (a slow consumer, an error reply flushed), which cancels the key under us: that is not
+     * an error, the broker already knows.
      */
     private static void stopSelecting(final SelectionKey key)
     {
         try
         {
-            key.interestOps(0);
+            key.interestOpsAnd(~SelectionKey.OP_READ);
         }
         catch (final CancelledKeyException ignore)
         {
@@ -544,9 +525,14 @@ final class Reader implements Agent
         }
     }
 
+    /**
+     * Closes this reader's selector. Its connections' sockets are not the reader's to close: their writer closes them
+     * (each connection was handed to it as well as to this reader), possibly after this reader has stopped.
+     */
     @Override
     public void onClose()
     {
-        // Channels are closed by Transport once every agent has stopped; the selector is closed there too.
+        newConnections.clear();
+        CloseHelper.quietClose(selector);
     }
 }

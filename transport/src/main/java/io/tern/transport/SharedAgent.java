@@ -9,13 +9,15 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 
 /**
- * One thread, {@code shared}, doing the reader's, the broker's and the writer's duty cycles in turn, as Aeron's shared
- * threading mode does. A message then crosses no thread hand-off inside the broker: read, route and write happen in
+ * One agent, {@code shared}, doing the reader's, the broker's and the writer's duty cycles in turn on one thread, as
+ * Aeron's shared threading mode runs its agents in a {@code CompositeAgent}. The reader and the writer do not know
+ * they share a thread: this class gives the writer a {@link SharedSelectorWriteInterest}, so write-readiness is
+ * reported by the selector the thread blocks in, and closes both in its {@link #onClose()}. A message then crosses no thread hand-off inside the broker: read, route and write happen in
  * one pass, which on a machine with few cores is worth more than the parallelism of separate threads.
  * <pre>
  *   duty cycle:  reader.doWork()  ──▶  consumer.poll() (Disruptor EventPoller ▶ Router)  ──▶  writer.doWork()
- *   idle:        block in the reader's selector (a socket ready, or a wakeup); at most 1 ms while a socket is
- *                waiting for OP_WRITE, since the writer's own selector is then polled on each cycle
+ *   idle:        block in the reader's selector (a socket readable or writable, or a wakeup); at most 1 ms while a
+ *                socket waits for OP_WRITE on the writer's own selector (input ended), which each cycle polls
  * </pre>
  * With the default blocking idle strategy each wake-up costs one {@code epoll_wait}: the blocking select reads what
  * is ready, the next cycle routes and writes it without polling the selector again, and then, unless back-pressure,
@@ -41,7 +43,8 @@ final class SharedAgent implements Agent
         final SinkConsumer consumer,
         final Writer writer,
         final long flushTimeoutMs,
-        final IdleStrategyKind idleKind)
+        final IdleStrategyKind idleKind,
+        final int maxConnections)
     {
         this.reader = reader;
         this.consumer = consumer;
@@ -49,6 +52,7 @@ final class SharedAgent implements Agent
         this.flushTimeoutNs = TimeUnit.MILLISECONDS.toNanos(flushTimeoutMs);
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
         this.blocks = idleKind == IdleStrategyKind.BLOCK;
+        writer.writeInterest(new SharedSelectorWriteInterest(writer.ownWriteInterest(), maxConnections));
     }
 
     AgentIdleStrategy idleStrategy()
@@ -96,6 +100,20 @@ final class SharedAgent implements Agent
             return 0;
         }
         return work;
+    }
+
+    /** Closes the writer first (it closes the sockets still open), then the reader (its selector). */
+    @Override
+    public void onClose()
+    {
+        try
+        {
+            writer.onClose();
+        }
+        finally
+        {
+            reader.onClose();
+        }
     }
 
     private void block()

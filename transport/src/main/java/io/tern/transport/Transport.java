@@ -6,53 +6,46 @@ package io.tern.transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.CloseHelper;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.AgentTerminationException;
 
 /**
- * The network side of the broker: one acceptor thread, R reader threads and W writer threads.
+ * The network side of the broker: it builds one acceptor, R readers, W writers and, with authentication, an
+ * authenticator, and hands them out; it never decides which threads run them (the broker's thread composition does).
  * <pre>
  *                 ┌──────────┐  new connections   ┌──────────┐  InboundBatch   ┌────────────────┐
  *   clients ────▶ │ acceptor │ ─────────────────▶ │ reader-N │ ──────────────▶ │ InboundSink    │
- *                 └──────────┘   (SPSC queue)     └──────────┘ (lines in its   │ (the broker's  │
- *                                                               LineArena)     │  Disruptor)    │
- *                                                                              └───────┬────────┘
- *                 ┌──────────┐  schedule(conn), once per batch                         │ writes into
+ *                 └──────────┘   (SPSC queues)    └──────────┘ (lines in its   │ (the broker's  │
+ *                       │ adopt: closed by its writer           LineArena)     │  Disruptor)    │
+ *                       ▼                                                      └───────┬────────┘
+ *                 ┌──────────┐  schedule(conn), once per batch (OutboundScheduler)     │ writes into
  *   clients ◀──── │ writer-M │ ◀──────────────────────────────────────── Outbound ring per connection
  *                 └──────────┘
  * </pre>
- * Lifecycle: {@link #start()}, then for an orderly stop {@link #stopAccepting()}, {@link #stopReading()} (readers
- * hand over every complete line they have read), let the sink's consumer finish, then {@link #flushAndClose()}.
+ * Agents: {@link #reader(int)}, {@link #writer(int)}, {@link #authenticator()}, or {@link #shared(SinkConsumer)} for
+ * the one reader, the sink's consumer and the one writer as a single agent; {@link #acceptor()} is a blocking
+ * {@code Runnable}. Each agent closes what it opened in its {@code onClose}, run by its {@code AgentRunner}.
+ * <p>
+ * Lifecycle: {@link #bind()}, start the acceptor and the agents; for an orderly stop {@link #stopAccepting()} (then
+ * wait for the acceptor and the authenticator), {@link #requestStopReading()} (readers hand over every complete line
+ * they have read, then stop), let the sink's consumer finish, then {@link #requestFlush(long)} (writers flush within
+ * the deadline, then stop; the shared agent does this step itself), and close the runners.
  */
-public final class Transport implements AutoCloseable
+public final class Transport implements OutboundScheduler, AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(Transport.class.getName());
 
     private final TransportSettings settings;
     private final Reader[] readers;
     private final Writer[] writers;
-    private final AgentRunner[] readerRunners;
-    private final AgentRunner[] writerRunners;
-    private final Thread[] readerThreads;
-    private final Thread[] writerThreads;
     private final boolean[] writerHasWork;
     private final ConnectionMemory memory;
-    private final AtomicLong agentErrors = new AtomicLong();
-    private volatile ServerSocketChannel serverChannel;
-    private volatile Thread acceptorThread;
-    private SharedAgent sharedAgent;
     private final Authenticator authenticator;
-    private Thread authenticatorThread;
-    private AgentRunner authenticatorRunner;
+    private ServerSocketChannel serverChannel;
     private volatile Acceptor acceptor;
-    private boolean closed;
 
     /**
      * @param settings validated settings.
@@ -67,7 +60,7 @@ public final class Transport implements AutoCloseable
     /**
      * @param settings validated settings.
      * @param sink     where readers publish; its consumer must call {@link #schedule(Connection)}.
-     * @param verifier checks each connection's first line on the {@code authenticator} thread before it joins a
+     * @param verifier checks each connection's first line on the {@code authenticator} agent before it joins a
      *                 reader, or null for no authentication.
      * @throws IOException if a selector cannot be opened.
      */
@@ -77,10 +70,6 @@ public final class Transport implements AutoCloseable
         this.settings = settings;
         readers = new Reader[settings.readers()];
         writers = new Writer[settings.writers()];
-        readerRunners = new AgentRunner[readers.length];
-        writerRunners = new AgentRunner[writers.length];
-        readerThreads = new Thread[readers.length];
-        writerThreads = new Thread[writers.length];
         writerHasWork = new boolean[writers.length];
         memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(),
             settings.writeBufferBytes());
@@ -97,68 +86,79 @@ public final class Transport implements AutoCloseable
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
-            settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory);
+            writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory);
     }
 
     /**
-     * Binds and starts every thread.
+     * Opens and binds the listening socket. Call once, before starting {@link #acceptor()}.
      *
      * @throws IOException if the address cannot be bound.
      */
-    public void start() throws IOException
-    {
-        start(null);
-    }
-
-    /**
-     * Binds and starts every thread.
-     *
-     * @param sharedConsumer null for a thread per reader and writer (the sink's consumer runs on its own thread); or
-     *                       the sink's consumer, to run it with the one reader and the one writer on a single thread
-     *                       named {@code shared}.
-     * @throws IOException if the address cannot be bound.
-     */
-    public void start(final SinkConsumer sharedConsumer) throws IOException
+    public void bind() throws IOException
     {
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-
-        if (null != sharedConsumer)
-        {
-            if (readers.length != 1 || writers.length != 1)
-            {
-                throw new IllegalStateException("a shared thread runs exactly one reader and one writer");
-            }
-            writers[0].runsOnSharedThread();
-            readers[0].onSharedWritable(writers[0]::onSharedWritable);
-            sharedAgent = new SharedAgent(readers[0], sharedConsumer, writers[0], settings.flushTimeoutMs(),
-                settings.idleStrategy());
-            readerRunners[0] = new AgentRunner(sharedAgent.idleStrategy(), this::onAgentError, null, sharedAgent);
-            readerThreads[0] = AgentRunner.startOnThread(readerRunners[0]);
-            writerThreads[0] = readerThreads[0];
-        }
-        for (int i = 0; i < writers.length && null == sharedConsumer; i++)
-        {
-            writerRunners[i] = new AgentRunner(writers[i].idleStrategy(), this::onAgentError, null,
-                writers[i]);
-            writerThreads[i] = AgentRunner.startOnThread(writerRunners[i]);
-        }
-        for (int i = 0; i < readers.length && null == sharedConsumer; i++)
-        {
-            readerRunners[i] = new AgentRunner(readers[i].idleStrategy(), this::onAgentError, null,
-                readers[i]);
-            readerThreads[i] = AgentRunner.startOnThread(readerRunners[i]);
-        }
-        if (null != authenticator)
-        {
-            authenticatorRunner = new AgentRunner(authenticator.idleStrategy(), this::onAgentError, null,
-                authenticator);
-            authenticatorThread = AgentRunner.startOnThread(authenticatorRunner);
-        }
         acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory);
-        acceptorThread = new Thread(acceptor, "acceptor");
-        acceptorThread.start();
+    }
+
+    /** @return the acceptor, to run on a thread of its own named {@code acceptor}; it ends once the socket closes. */
+    public Runnable acceptor()
+    {
+        if (null == acceptor)
+        {
+            throw new IllegalStateException("bind() first");
+        }
+        return acceptor;
+    }
+
+    /** @return reader agents. */
+    public int readerCount()
+    {
+        return readers.length;
+    }
+
+    /**
+     * @param index 0 to {@link #readerCount()} - 1.
+     * @return that reader's agent, {@code reader-N}, to run on a thread of its own.
+     */
+    public TransportAgent reader(final int index)
+    {
+        return new TransportAgent(readers[index], readers[index].idleStrategy());
+    }
+
+    /**
+     * @param index 0 to {@link #writerCount()} - 1.
+     * @return that writer's agent, {@code writer-N}, to run on a thread of its own.
+     */
+    public TransportAgent writer(final int index)
+    {
+        return new TransportAgent(writers[index], writers[index].idleStrategy());
+    }
+
+    /** @return the authenticator agent, to run on a thread of its own, or null when authentication is off. */
+    public TransportAgent authenticator()
+    {
+        return null == authenticator ? null : new TransportAgent(authenticator, authenticator.idleStrategy());
+    }
+
+    /**
+     * The one reader, the sink's consumer and the one writer as one agent, {@code shared}, for a single thread. Call
+     * at most once, instead of running {@link #reader(int)} and {@link #writer(int)}.
+     *
+     * @param consumer the sink's consumer, polled between the reader's and the writer's duty cycles.
+     * @return the composite agent.
+     * @throws IllegalStateException unless there is exactly one reader and one writer.
+     */
+    public TransportAgent shared(final SinkConsumer consumer)
+    {
+        if (readers.length != 1 || writers.length != 1)
+        {
+            throw new IllegalStateException("a shared thread runs exactly one reader and one writer");
+        }
+        final SharedAgent agent = new SharedAgent(readers[0], consumer, writers[0], settings.flushTimeoutMs(),
+            settings.idleStrategy(), settings.maxConnections());
+        return new TransportAgent(agent, agent.idleStrategy());
     }
 
     /** @return the address actually bound. */
@@ -174,12 +174,7 @@ public final class Transport implements AutoCloseable
         }
     }
 
-    /**
-     * Queues a connection for its writer because its outbound ring has bytes or it should be closed. Sink consumer
-     * (broker) thread only; call {@link #wakeWriters()} at the end of the batch.
-     *
-     * @param connection the connection.
-     */
+    @Override
     public void schedule(final Connection connection)
     {
         if (!connection.scheduled.getAndSet(true))
@@ -196,7 +191,7 @@ public final class Transport implements AutoCloseable
         }
     }
 
-    /** Wakes each writer that was given work since the last call. Sink consumer (broker) thread only. */
+    @Override
     public void wakeWriters()
     {
         for (int i = 0; i < writerHasWork.length; i++)
@@ -209,10 +204,10 @@ public final class Transport implements AutoCloseable
         }
     }
 
-    /** @return errors thrown by agent duty cycles (a bug if not zero). Any thread. */
-    public long agentErrors()
+    @Override
+    public void close(final Connection connection, final Connection.CloseMode mode)
     {
-        return agentErrors.get();
+        connection.requestClose(mode);
     }
 
     // Statistics, for the broker's metrics. Any thread: each value has one writing thread and is read as a snapshot.
@@ -220,9 +215,8 @@ public final class Transport implements AutoCloseable
     /** @return true while the listening socket is open and the acceptor is running. Any thread. */
     public boolean isAccepting()
     {
-        final Thread thread = acceptorThread;
-        final ServerSocketChannel channel = serverChannel;
-        return null != thread && thread.isAlive() && null != channel && channel.isOpen();
+        final Acceptor current = acceptor;
+        return null != current && current.isRunning() && serverChannel.isOpen();
     }
 
     /** @return connections accepted since start (those refused over max-connections not included). Any thread. */
@@ -323,136 +317,52 @@ public final class Transport implements AutoCloseable
         return writers[writerIndex].readToWriteRecorder();
     }
 
-    /** Stops accepting: closes the listening socket and waits for the acceptor thread. */
+    /**
+     * Stops accepting: closes the listening socket, which ends the acceptor, and asks the authenticator to stop
+     * (connections still authenticating have sent no line the broker could route). Does not wait for either.
+     */
     public void stopAccepting()
     {
         CloseHelper.quietClose(serverChannel);
-        joinQuietly(acceptorThread);
         if (null != authenticator)
         {
-            // Connections still authenticating have sent no line the broker could route.
             authenticator.requestStop();
-            joinQuietly(authenticatorThread);
         }
     }
 
     /**
-     * Stops the readers once each has handed every complete line it has read to the sink. Blocks until they have
-     * stopped; the sink's consumer must keep consuming meanwhile.
+     * Asks the readers to hand every complete line they have read to the sink and then stop. Does not wait: each
+     * reader's duty cycle ends by itself once it has; the sink's consumer must keep consuming meanwhile.
      */
-    public void stopReading()
+    public void requestStopReading()
     {
         for (final Reader reader : readers)
         {
             reader.requestStop();
         }
-        if (null != sharedAgent)
+    }
+
+    /**
+     * Asks the writers to flush queued output until flushed or the deadline passes, then stop (closing every
+     * connection in their {@code onClose}). Call after the sink's consumer has handled everything; does not wait.
+     *
+     * @param deadlineNs {@link System#nanoTime()} by which to give up flushing.
+     */
+    public void requestFlush(final long deadlineNs)
+    {
+        for (final Writer writer : writers)
         {
-            return; // the shared thread routes what was read, then flushes; flushAndClose() waits for it
-        }
-        for (final Thread thread : readerThreads)
-        {
-            joinQuietly(thread);
+            writer.requestStop(deadlineNs);
         }
     }
 
     /**
-     * Lets writers flush queued output until flushed or the flush deadline passes, then closes every connection.
-     * Call after the sink's consumer has handled everything.
+     * Closes the listening socket. The agents close their own selectors and connections in their {@code onClose},
+     * which their runners call. Idempotent.
      */
-    public void flushAndClose()
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs());
-        for (int i = 0; i < writers.length && null == sharedAgent; i++)
-        {
-            writers[i].requestStop(deadlineNs);
-        }
-        for (final Thread thread : writerThreads)
-        {
-            joinQuietly(thread);
-        }
-        close();
-    }
-
-    /** Closes everything now, without flushing. Idempotent. */
     @Override
     public void close()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
         CloseHelper.quietClose(serverChannel);
-        joinQuietly(acceptorThread);
-        CloseHelper.quietClose(authenticatorRunner);
-        if (null != authenticator)
-        {
-            for (final SelectionKey key : authenticator.selector().keys())
-            {
-                CloseHelper.quietClose(key.channel());
-            }
-            Connection pending;
-            while (null != (pending = authenticator.pendingConnections().poll()))
-            {
-                CloseHelper.quietClose(pending.channel());
-            }
-            CloseHelper.quietClose(authenticator.selector());
-        }
-        for (final AgentRunner runner : readerRunners)
-        {
-            CloseHelper.quietClose(runner);
-        }
-        for (final AgentRunner runner : writerRunners)
-        {
-            CloseHelper.quietClose(runner);
-        }
-        for (final Reader reader : readers)
-        {
-            for (final SelectionKey key : reader.selector().keys())
-            {
-                CloseHelper.quietClose(key.channel());
-            }
-            Connection pending;
-            while (null != (pending = reader.pendingConnections().poll()))
-            {
-                CloseHelper.quietClose(pending.channel());
-            }
-            CloseHelper.quietClose(reader.selector());
-        }
-        for (final Writer writer : writers)
-        {
-            for (final SelectionKey key : writer.selector().keys())
-            {
-                CloseHelper.quietClose(key.channel());
-            }
-            CloseHelper.quietClose(writer.selector());
-        }
-    }
-
-    private void onAgentError(final Throwable ex)
-    {
-        if (ex instanceof AgentTerminationException)
-        {
-            return; // an agent finishing its orderly stop, not an error
-        }
-        agentErrors.incrementAndGet();
-        LOG.log(System.Logger.Level.ERROR, "agent error on " + Thread.currentThread().getName(), ex);
-    }
-
-    private static void joinQuietly(final Thread thread)
-    {
-        if (null == thread)
-        {
-            return;
-        }
-        try
-        {
-            thread.join();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
     }
 }

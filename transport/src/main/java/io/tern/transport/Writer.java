@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -22,8 +23,9 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 /**
  * Drains the outbound rings of its share of connections into their sockets.
  * <p>
- * Runs on its own thread {@code writer-N}; it is the only thread that writes to or closes a socket once it is
- * accepted. The broker queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants
+ * Runs as the agent {@code writer-N} (its own thread, or the shared one); it is the only agent that writes to or
+ * closes a socket once it has been handed to a reader: each such connection is handed to its writer too
+ * ({@link #adopt(Connection)}), so the writer closes whatever is still open in its {@link #onClose()}. The broker queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants
  * it closed. A visit gathers as many queued messages as fit into the connection's staging buffer per {@code write}
  * call; a partial write registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the
  * others. Garbage-free in steady state.
@@ -42,11 +44,16 @@ final class Writer implements Agent
     private final String roleName;
     private final Selector selector;
     private final OneToOneConcurrentArrayQueue<Connection> workQueue;
+    private final OneToOneConcurrentArrayQueue<Connection> adopted;
+    private final ArrayList<Connection> connections;
     private final long flushTimeoutNs;
     private final AgentIdleStrategy idleStrategy;
-    private boolean needsWakeup;
+    private final OwnSelectorWriteInterest ownWriteInterest;
+    private WriteInterest writeInterest;
     private final Consumer<Connection> onScheduled = this::onScheduled;
-    private final Consumer<SelectionKey> onWritable = this::onWritable;
+    private final Consumer<Connection> onAdopted = this::onAdopted;
+    private final Consumer<Connection> onWritable = this::flush;
+    private final Consumer<SelectionKey> onWritableKey = this::onWritableKey;
     private ArrayList<Connection> again;
     private ArrayList<Connection> againSwap;
     private final ArrayList<Connection> closing;
@@ -57,9 +64,6 @@ final class Writer implements Agent
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
     private final ConnectionMemory memory;
-    private int writeInterest;
-    private int sharedWriteInterest;
-    private boolean shared;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -75,8 +79,11 @@ final class Writer implements Agent
         this.selector = Selector.open();
         this.workQueue = new OneToOneConcurrentArrayQueue<>(maxConnections);
         this.flushTimeoutNs = flushTimeoutNs;
+        this.adopted = new OneToOneConcurrentArrayQueue<>(maxConnections);
+        this.connections = new ArrayList<>(Math.min(maxConnections, 1024));
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
-        this.needsWakeup = idleKind != IdleStrategyKind.BUSY_SPIN;
+        this.ownWriteInterest = new OwnSelectorWriteInterest(selector, idleKind != IdleStrategyKind.BUSY_SPIN);
+        this.writeInterest = ownWriteInterest;
         this.again = new ArrayList<>(Math.min(maxConnections, 1024));
         this.againSwap = new ArrayList<>(Math.min(maxConnections, 1024));
         this.closing = new ArrayList<>(Math.min(maxConnections, 1024));
@@ -85,6 +92,34 @@ final class Writer implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** @return write-readiness on this writer's own selector, the default {@link WriteInterest}. */
+    OwnSelectorWriteInterest ownWriteInterest()
+    {
+        return ownWriteInterest;
+    }
+
+    /**
+     * Replaces where this writer waits for write-readiness. Only before the writer runs, by the thread composing it.
+     *
+     * @param writeInterest the strategy.
+     */
+    void writeInterest(final WriteInterest writeInterest)
+    {
+        this.writeInterest = writeInterest;
+    }
+
+    /**
+     * Hands the writer a connection it is to close at the latest when it stops. Acceptor thread, or the authenticator
+     * thread when authentication is on (one producer either way); the connection goes to its reader at the same time.
+     *
+     * @param connection a connection of this writer.
+     * @return false if the queue is full, which sizing to max-connections rules out.
+     */
+    boolean adopt(final Connection connection)
+    {
+        return adopted.offer(connection);
     }
 
     /**
@@ -101,10 +136,7 @@ final class Writer implements Agent
     /** Ends a blocking wait so queued work is seen now. Broker thread, at most once per writer per batch. */
     void wakeup()
     {
-        if (needsWakeup)
-        {
-            selector.wakeup();
-        }
+        writeInterest.wakeup();
     }
 
     /** Asks the writer to flush what it has within the deadline and stop. Any thread. */
@@ -139,11 +171,6 @@ final class Writer implements Agent
         return readToWrite;
     }
 
-    Selector selector()
-    {
-        return selector;
-    }
-
     @Override
     public String roleName()
     {
@@ -153,7 +180,8 @@ final class Writer implements Agent
     @Override
     public int doWork()
     {
-        int work = workQueue.drain(onScheduled);
+        int work = adopted.drain(onAdopted);
+        work += workQueue.drain(onScheduled);
 
         if (!again.isEmpty())
         {
@@ -169,17 +197,7 @@ final class Writer implements Agent
             visit.clear();
         }
 
-        if (writeInterest > 0)
-        {
-            try
-            {
-                work += selector.selectNow(onWritable);
-            }
-            catch (final IOException ex)
-            {
-                throw new IllegalStateException(roleName + " selector failed", ex);
-            }
-        }
+        work += writeInterest.poll(onWritable);
 
         if (!closing.isEmpty())
         {
@@ -188,8 +206,7 @@ final class Writer implements Agent
 
         if (stopRequested)
         {
-            final boolean flushed = writeInterest == 0 && sharedWriteInterest == 0 && again.isEmpty() &&
-                workQueue.isEmpty();
+            final boolean flushed = writeInterest.isEmpty() && again.isEmpty() && workQueue.isEmpty();
             if (flushed || System.nanoTime() - stopDeadlineNs > 0)
             {
                 throw new AgentTerminationException();
@@ -198,33 +215,16 @@ final class Writer implements Agent
         return work;
     }
 
-    /**
-     * The writer runs on the shared thread: the broker is on the same thread, so no wakeup is ever needed, and the
-     * thread blocks in the reader's selector, so write interest goes on the reader's key for the connection (see
-     * {@link #onSharedWritable(Connection)}).
-     */
-    void runsOnSharedThread()
-    {
-        needsWakeup = false;
-        shared = true;
-    }
-
-    /** The reader's selector found a connection writable. Shared thread only. */
-    void onSharedWritable(final Connection connection)
-    {
-        flush(connection);
-    }
-
     /** @return true if a duty cycle has work that no selector will report: queued connections or unfinished flushes. */
     boolean hasPendingWork()
     {
         return !again.isEmpty() || !workQueue.isEmpty();
     }
 
-    /** @return how long the shared thread may block elsewhere before this writer needs its selector polled. */
+    /** @return how long the thread may block elsewhere before this writer needs its selector polled. */
     long maxBlockMs()
     {
-        if (writeInterest > 0)
+        if (writeInterest.needsPolling())
         {
             return 1;
         }
@@ -235,12 +235,21 @@ final class Writer implements Agent
     {
         try
         {
-            selector.select(onWritable, closing.isEmpty() && !stopRequested ?
+            selector.select(onWritableKey, closing.isEmpty() && !stopRequested ?
                 SELECT_TIMEOUT_MS : CLOSING_SELECT_TIMEOUT_MS);
         }
         catch (final IOException | ClosedSelectorException ex)
         {
             LOG.log(System.Logger.Level.WARNING, roleName + " select failed: " + ex);
+        }
+    }
+
+    private void onAdopted(final Connection connection)
+    {
+        if (!connection.closed)
+        {
+            connection.writerSlot = connections.size();
+            connections.add(connection);
         }
     }
 
@@ -251,7 +260,7 @@ final class Writer implements Agent
         flush(connection);
     }
 
-    private void onWritable(final SelectionKey key)
+    private void onWritableKey(final SelectionKey key)
     {
         if (key.isValid())
         {
@@ -404,55 +413,18 @@ final class Writer implements Agent
 
     private void setWriteInterest(final Connection connection, final boolean interested)
     {
-        if (connection.sharedWriteInterest && !interested)
+        if (!interested)
         {
-            connection.sharedWriteInterest = false;
-            sharedWriteInterest--;
-            final SelectionKey readerKey = connection.readerKey;
-            if (readerKey.isValid())
-            {
-                readerKey.interestOpsAnd(~SelectionKey.OP_WRITE);
-            }
-        }
-        if (shared && interested && !connection.sharedWriteInterest && null != connection.readerKey &&
-            connection.readerKey.isValid() && connection.readerKey.interestOps() != 0)
-        {
-            // One selector, one key per channel: ask the reader's key to report writability too.
-            connection.readerKey.interestOpsOr(SelectionKey.OP_WRITE);
-            connection.sharedWriteInterest = true;
-            sharedWriteInterest++;
+            writeInterest.drop(connection);
             return;
         }
-        if (connection.sharedWriteInterest)
+        try
         {
-            return;
+            writeInterest.request(connection);
         }
-        SelectionKey key = connection.writerKey;
-        if (interested)
+        catch (final ClosedChannelException ex)
         {
-            if (null == key)
-            {
-                try
-                {
-                    key = connection.channel().register(selector, SelectionKey.OP_WRITE, connection);
-                    connection.writerKey = key;
-                    writeInterest++;
-                }
-                catch (final ClosedChannelException ex)
-                {
-                    onWriteFailed(connection, ex);
-                }
-            }
-            else if (key.interestOps() == 0)
-            {
-                key.interestOps(SelectionKey.OP_WRITE);
-                writeInterest++;
-            }
-        }
-        else if (null != key && key.isValid() && key.interestOps() != 0)
-        {
-            key.interestOps(0);
-            writeInterest--;
+            onWriteFailed(connection, ex);
         }
     }
 
@@ -484,10 +456,7 @@ final class Writer implements Agent
         }
         connection.closed = true;
         setWriteInterest(connection, false);
-        if (null != connection.writerKey)
-        {
-            connection.writerKey.cancel();
-        }
+        forget(connection);
         try
         {
             connection.channel().close();
@@ -502,9 +471,33 @@ final class Writer implements Agent
         closedConnections.lazySet(closedConnections.get() + 1);
     }
 
+    private void forget(final Connection connection)
+    {
+        final int slot = connection.writerSlot;
+        if (slot >= 0 && slot < connections.size() && connections.get(slot) == connection)
+        {
+            final Connection last = connections.remove(connections.size() - 1);
+            if (last != connection)
+            {
+                connections.set(slot, last);
+                last.writerSlot = slot;
+            }
+        }
+        connection.writerSlot = -1;
+    }
+
+    /** Closes every connection still open (what could not be flushed in time) and this writer's selector. */
     @Override
     public void onClose()
     {
-        // Channels are closed by Transport once every agent has stopped.
+        adopted.drain(onAdopted);
+        for (int i = 0, size = connections.size(); i < size; i++)
+        {
+            final Connection connection = connections.get(i);
+            connection.closed = true;
+            CloseHelper.quietClose(connection.channel());
+        }
+        connections.clear();
+        CloseHelper.quietClose(selector);
     }
 }

@@ -6,13 +6,19 @@
  * nothing of the broker: it hands framed lines to an {@link io.tern.transport.InboundSink} and writes whatever bytes
  * the sink's consumer puts into each connection's {@link io.tern.transport.Outbound} ring.
  * <pre>
- *   thread      owns
- *   acceptor    the listening socket; creating Connections
- *   reader-N    its selector, its LineArena, the read side of its connections (read buffer, framing state)
- *   broker      (the sink's consumer) each Connection's attachment and the producer side of its Outbound ring
- *   writer-M    its selector, the consumer side of its connections' rings, their staging buffers; the only thread
- *               that writes to or closes an accepted socket
+ *   agent          owns
+ *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
+ *                  and to its writer
+ *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
+ *   reader-N       its selector, its LineArena, the read side of its connections (read buffer, framing state)
+ *   broker         (the sink's consumer) the producer side of each connection's Outbound ring and its close request
+ *   writer-M       its selector, the consumer side of its connections' rings, their staging buffers; the only agent
+ *                  that writes to or closes a socket once handed on, and closes those still open when it stops
  * </pre>
+ * The transport builds these agents and never decides which threads run them: the broker runs each on a thread of
+ * its own, or reader-0, the sink's consumer and writer-0 on one thread as {@code SharedAgent}. The writer asks for
+ * write-readiness through a {@code WriteInterest} (on its own selector, or on the selector the shared thread blocks
+ * in), so neither the reader nor the writer knows the mode. Each agent closes what it opened in its {@code onClose}.
  * Hand-offs are bounded single-producer queues (acceptor to reader, broker to writer) and the sink (reader to
  * broker). Nothing on the per-message path allocates.
  * <p>

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,9 @@ class TransportTest
 
     private final LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
     private Transport transport;
+    private AgentRunner readerRunner;
+    private AgentRunner writerRunner;
+    private Thread acceptorThread;
     private int refusals;
     private boolean echo;
 
@@ -48,13 +53,27 @@ class TransportTest
             "127.0.0.1", 0, 1, 1, 64, MAX_LINE, 2 * (MAX_LINE + 2), 256 * 1024, 256, 16, 4,
             IdleStrategyKind.BLOCK, 1000, 0);
         transport = new Transport(settings, this::onBatch);
-        transport.start();
+        // A thread per agent, as the broker's dedicated threading mode runs them.
+        readerRunner = runner(transport.reader(0));
+        writerRunner = runner(transport.writer(0));
+        transport.bind();
+        AgentRunner.startOnThread(writerRunner);
+        AgentRunner.startOnThread(readerRunner);
+        acceptorThread = new Thread(transport.acceptor(), "acceptor");
+        acceptorThread.start();
     }
 
     @AfterEach
-    void stop()
+    void stop() throws InterruptedException
     {
-        transport.close();
+        transport.stopAccepting();
+        acceptorThread.join();
+        CloseHelper.closeAll(readerRunner, writerRunner, transport);
+    }
+
+    private static AgentRunner runner(final TransportAgent agent)
+    {
+        return new AgentRunner(agent.idleStrategy(), Throwable::printStackTrace, null, agent.agent());
     }
 
     /** Runs on the reader thread, which makes it the single producer of every outbound ring in these tests. */

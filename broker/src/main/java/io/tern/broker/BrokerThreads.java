@@ -1,0 +1,313 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.PhasedBackoffWaitStrategy;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.TimeoutException;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
+
+import io.tern.transport.Transport;
+import io.tern.transport.TransportAgent;
+
+/**
+ * The one place that decides which threads run the broker's duties, as Aeron's {@code MediaDriver} does with its
+ * {@code ThreadingMode}: it resolves the threading mode, builds the Disruptor ring for it, and runs the transport's
+ * agents and the {@link Router}. The agents never learn the mode.
+ * <pre>
+ *   dedicated:  acceptor   reader-0..R-1 ──▶ RingBuffer ──▶ broker (Disruptor BatchEventProcessor ▶ Router)
+ *               [authenticator]                               │ schedule, wake
+ *                                                             ▼
+ *                                                    writer-0..W-1           one AgentRunner per agent
+ *
+ *   shared:     acceptor   [authenticator]   shared: reader-0 ▶ RingBuffer ▶ EventPoller ▶ Router ▶ writer-0
+ *                                                    (one AgentRunner over the transport's composite agent)
+ * </pre>
+ * Orderly stop ({@link #close()}): stop accepting, let the readers hand over every line already read, let the Router
+ * route all of it, let the writers flush within {@code flush-timeout-ms}, then close every runner (each agent closes
+ * its own selector and sockets in {@code onClose}). Start-up and shutdown run on the caller's thread; not thread safe.
+ */
+final class BrokerThreads implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(BrokerThreads.class.getName());
+
+    private final BrokerConfig.ThreadingMode mode;
+    private final long flushTimeoutMs;
+    private final RingBuffer<InboundEvent> ringBuffer;
+    /** The ring's own {@code broker} thread, in the dedicated mode; null in the shared one. */
+    private final Disruptor<InboundEvent> disruptor;
+    private final AtomicLong agentErrors = new AtomicLong();
+    private Transport transport;
+    private Thread acceptorThread;
+    private AgentRunner authenticatorRunner;
+    private AgentRunner[] readerRunners = new AgentRunner[0];
+    private AgentRunner[] writerRunners = new AgentRunner[0];
+    private AgentRunner sharedRunner;
+    private boolean closed;
+
+    /**
+     * Resolves the threading mode and builds the ring for it.
+     *
+     * @param config concluded settings.
+     * @throws IllegalArgumentException for a setting the resolved mode would ignore.
+     */
+    BrokerThreads(final BrokerConfig config)
+    {
+        this.mode = resolve(config);
+        this.flushTimeoutMs = config.flushTimeoutMs();
+        if (mode == BrokerConfig.ThreadingMode.SHARED)
+        {
+            // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
+            disruptor = null;
+            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+                new BusySpinWaitStrategy());
+        }
+        else
+        {
+            disruptor = new Disruptor<>(
+                InboundEvent::new,
+                config.ringSize(),
+                runnable -> new Thread(runnable, "broker"),
+                config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+                waitStrategy(config.waitStrategy()));
+            ringBuffer = disruptor.getRingBuffer();
+        }
+    }
+
+    /**
+     * The threading mode in force: {@code auto} is shared with one reader and one writer (measured on 2 cores, one
+     * thread beats three at every load we tried: README, "Threads and waiting"), dedicated otherwise.
+     *
+     * @param config concluded settings.
+     * @return shared or dedicated.
+     * @throws IllegalArgumentException if {@code --wait-strategy} was set and the mode is shared, which has no broker
+     *                                  thread to wait.
+     */
+    static BrokerConfig.ThreadingMode resolve(final BrokerConfig config)
+    {
+        BrokerConfig.ThreadingMode resolved = config.threading();
+        if (resolved == BrokerConfig.ThreadingMode.AUTO)
+        {
+            resolved = config.readers() == 1 && config.writers() == 1 ?
+                BrokerConfig.ThreadingMode.SHARED : BrokerConfig.ThreadingMode.DEDICATED;
+        }
+        if (resolved == BrokerConfig.ThreadingMode.SHARED && config.isSet(BrokerConfig.Setting.WAIT_STRATEGY))
+        {
+            throw new IllegalArgumentException("--" + BrokerConfig.Setting.WAIT_STRATEGY.optionName() + "=" +
+                config.waitStrategy().name().toLowerCase(Locale.ROOT).replace('_', '-') +
+                ": only used with --threading dedicated");
+        }
+        return resolved;
+    }
+
+    /** @return the threading mode in force, shared or dedicated. */
+    BrokerConfig.ThreadingMode mode()
+    {
+        return mode;
+    }
+
+    /** @return the ring readers publish into. */
+    RingBuffer<InboundEvent> ringBuffer()
+    {
+        return ringBuffer;
+    }
+
+    /**
+     * Binds the transport and starts every thread: the acceptor, the authenticator if any, and the readers, the router
+     * and the writers as the mode says.
+     *
+     * @param transport        the transport, built over {@link #ringBuffer()}.
+     * @param router           the ring's handler.
+     * @param exceptionHandler counts and logs the router's exceptions.
+     * @throws java.io.IOException if the address cannot be bound; everything is closed again then.
+     */
+    void start(final Transport transport, final Router router, final ExceptionHandler<InboundEvent> exceptionHandler)
+        throws java.io.IOException
+    {
+        this.transport = transport;
+        // Runners first: one never started still closes its agent (onClose) if start-up fails below.
+        final TransportAgent authenticator = transport.authenticator();
+        authenticatorRunner = null == authenticator ? null : runner(authenticator);
+        if (mode == BrokerConfig.ThreadingMode.SHARED)
+        {
+            sharedRunner = runner(transport.shared(new PolledRouter(ringBuffer, router, exceptionHandler)));
+        }
+        else
+        {
+            readerRunners = new AgentRunner[transport.readerCount()];
+            for (int i = 0; i < readerRunners.length; i++)
+            {
+                readerRunners[i] = runner(transport.reader(i));
+            }
+            writerRunners = new AgentRunner[transport.writerCount()];
+            for (int i = 0; i < writerRunners.length; i++)
+            {
+                writerRunners[i] = runner(transport.writer(i));
+            }
+            disruptor.handleEventsWith(router);
+            disruptor.setDefaultExceptionHandler(exceptionHandler);
+        }
+
+        try
+        {
+            transport.bind();
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            closed = true;
+            closeRunners();
+            transport.close();
+            throw ex;
+        }
+
+        if (null != disruptor)
+        {
+            disruptor.start();
+        }
+        for (final AgentRunner runner : writerRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        if (null != sharedRunner)
+        {
+            AgentRunner.startOnThread(sharedRunner);
+        }
+        for (final AgentRunner runner : readerRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
+        if (null != authenticatorRunner)
+        {
+            AgentRunner.startOnThread(authenticatorRunner);
+        }
+        acceptorThread = new Thread(transport.acceptor(), "acceptor");
+        acceptorThread.start();
+    }
+
+    /** @return errors thrown by agent duty cycles (a bug if not zero). Any thread. */
+    long agentErrors()
+    {
+        return agentErrors.get();
+    }
+
+    /**
+     * Orderly stop: stop accepting; readers hand over every complete line they have read and stop; the router routes
+     * all of it; writers flush within the flush deadline and stop; every runner is closed. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed || null == transport)
+        {
+            return;
+        }
+        closed = true;
+        transport.stopAccepting();
+        join(acceptorThread);
+        CloseHelper.quietClose(authenticatorRunner);
+
+        transport.requestStopReading();
+        if (mode == BrokerConfig.ThreadingMode.SHARED)
+        {
+            // The shared agent routes what was read, then has the writer flush within the deadline, then ends.
+            join(sharedRunner.thread());
+        }
+        else
+        {
+            for (final AgentRunner runner : readerRunners)
+            {
+                join(runner.thread()); // a reader ends once it has handed over everything it read
+            }
+            try
+            {
+                disruptor.shutdown(Math.max(1000, flushTimeoutMs), TimeUnit.MILLISECONDS);
+            }
+            catch (final TimeoutException ex)
+            {
+                LOG.log(System.Logger.Level.ERROR, "broker thread did not drain the ring in time; halting it");
+                disruptor.halt();
+            }
+            transport.requestFlush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(flushTimeoutMs));
+            for (final AgentRunner runner : writerRunners)
+            {
+                join(runner.thread());
+            }
+        }
+        closeRunners();
+        transport.close();
+    }
+
+    private void closeRunners()
+    {
+        CloseHelper.quietClose(authenticatorRunner);
+        CloseHelper.quietClose(sharedRunner);
+        for (final AgentRunner runner : readerRunners)
+        {
+            CloseHelper.quietClose(runner);
+        }
+        for (final AgentRunner runner : writerRunners)
+        {
+            CloseHelper.quietClose(runner);
+        }
+    }
+
+    private AgentRunner runner(final TransportAgent agent)
+    {
+        return new AgentRunner(agent.idleStrategy(), this::onAgentError, null, agent.agent());
+    }
+
+    private void onAgentError(final Throwable ex)
+    {
+        if (ex instanceof AgentTerminationException)
+        {
+            return; // an agent finishing its orderly stop, not an error
+        }
+        agentErrors.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "agent error on " + Thread.currentThread().getName(), ex);
+    }
+
+    private static void join(final Thread thread)
+    {
+        if (null == thread)
+        {
+            return;
+        }
+        try
+        {
+            thread.join();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static WaitStrategy waitStrategy(final BrokerConfig.WaitStrategyKind kind)
+    {
+        switch (kind)
+        {
+            case PHASED:
+                return PhasedBackoffWaitStrategy.withLock(20, 100, TimeUnit.MICROSECONDS);
+            case YIELDING:
+                return new YieldingWaitStrategy();
+            case BUSY_SPIN:
+                return new BusySpinWaitStrategy();
+            default:
+                return new BlockingWaitStrategy();
+        }
+    }
+}
