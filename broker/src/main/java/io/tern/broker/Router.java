@@ -14,7 +14,7 @@ import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.Outbound;
-import io.tern.transport.Transport;
+import io.tern.transport.OutboundScheduler;
 
 /**
  * The broker: the single event handler of the Disruptor ring. It alone owns the name-to-peer map and every peer's
@@ -47,7 +47,7 @@ final class Router implements EventHandler<InboundEvent>
     private static final byte[] NAME_COLON = bytes("error: invalid name: contains ':'\n");
     private static final byte[] NAME_CONTROL = bytes("error: invalid name: contains a control character\n");
 
-    private final Transport transport;
+    private final OutboundScheduler output;
     private final int maxNameBytes;
     private final byte[] nameTooLong;
     private final byte[] lineTooLong;
@@ -62,13 +62,13 @@ final class Router implements EventHandler<InboundEvent>
     private long messageRouteNs;
 
     Router(
-        final Transport transport,
+        final OutboundScheduler output,
         final int maxNameBytes,
         final int maxLineBytes,
         final long nameTimeoutMs,
         final int maxConnections)
     {
-        this.transport = transport;
+        this.output = output;
         this.maxNameBytes = maxNameBytes;
         this.nameTooLong = bytes("error: invalid name: longer than " + maxNameBytes + " bytes\n");
         this.lineTooLong = bytes("error: line too long (max " + maxLineBytes + " bytes)\n");
@@ -145,10 +145,10 @@ final class Router implements EventHandler<InboundEvent>
             final Peer peer = dirtyPeers[i];
             dirtyPeers[i] = null;
             peer.dirty = false;
-            transport.schedule(peer.connection);
+            output.schedule(peer.connection);
         }
         dirtyCount = 0;
-        transport.wakeWriters();
+        output.wakeWriters();
     }
 
     private void markDirty(final Peer peer)
@@ -411,7 +411,7 @@ final class Router implements EventHandler<InboundEvent>
             metrics.onPeersRegistered(peersByName.size());
         }
         peer.state = Peer.CLOSED;
-        peer.connection.requestClose(mode);
+        output.close(peer.connection, mode);
         markDirty(peer);
     }
 

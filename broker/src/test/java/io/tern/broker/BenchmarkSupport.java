@@ -87,7 +87,7 @@ final class BenchmarkSupport
     }
 
     /**
-     * @param transport hands peers to writers.
+     * @param transport hands peers to writers (the router only sees it as an OutboundScheduler).
      * @param config    settings.
      * @return a router as the broker builds it.
      */

@@ -187,12 +187,12 @@ public final class Connection
     }
 
     /**
-     * Asks the writer to close this connection. Broker thread only; the caller must then schedule the connection
-     * with {@link Transport#schedule(Connection)} so the writer acts on it.
+     * Asks the writer to close this connection. Broker thread only, through {@link OutboundScheduler#close}; the
+     * caller must then schedule the connection with {@link OutboundScheduler#schedule(Connection)}.
      *
      * @param mode how to close.
      */
-    public void requestClose(final CloseMode mode)
+    void requestClose(final CloseMode mode)
     {
         closeMode = mode;
     }
