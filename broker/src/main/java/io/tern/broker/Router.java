@@ -54,6 +54,11 @@ final class Router implements EventHandler<InboundEvent>
     private final byte[] nameTimeout;
     private final Object2ObjectHashMap<NameKey, Peer> peersByName;
     private final NameKey lookupKey = new NameKey();
+    /**
+     * Every peer by its connection's {@link Connection#slot() slot}: the router's own state stays in the broker
+     * (the transport knows no Peer), garbage-free, pre-sized to max-connections which bounds the slots.
+     */
+    private Peer[] peersBySlot;
     private final Peer[] dirtyPeers;
     private int dirtyCount;
     private final RouterMetrics metrics = new RouterMetrics();
@@ -75,6 +80,7 @@ final class Router implements EventHandler<InboundEvent>
         this.nameTimeout = bytes("error: no name within " + nameTimeoutMs + " ms\n");
         this.peersByName = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
         this.dirtyPeers = new Peer[maxConnections];
+        this.peersBySlot = new Peer[maxConnections];
     }
 
     long slowConsumerDisconnects()
@@ -98,12 +104,10 @@ final class Router implements EventHandler<InboundEvent>
     {
         try
         {
-            final Connection connection = event.connection;
-            Peer peer = (Peer)connection.attachment;
+            final Peer peer = peerOf(event.connection);
             if (null == peer)
             {
-                peer = new Peer(connection);
-                connection.attachment = peer;
+                return;
             }
 
             switch (event.type)
@@ -135,6 +139,35 @@ final class Router implements EventHandler<InboundEvent>
                 flushBatch();
             }
         }
+    }
+
+    /**
+     * The connection's peer, created on its first event. A slot taken by a later connection holds the later one's
+     * peer: an event still coming from the earlier connection (the reader had not noticed the close yet) is dropped,
+     * as the earlier peer, closed by this router, would have dropped it.
+     *
+     * @return the peer, or null to drop the event.
+     */
+    private Peer peerOf(final Connection connection)
+    {
+        final int slot = connection.slot();
+        if (slot >= peersBySlot.length)
+        {
+            // Not while slots stay below max-connections; stay correct (allocation on a connection event only).
+            peersBySlot = java.util.Arrays.copyOf(peersBySlot, Math.max(slot + 1, peersBySlot.length * 2));
+        }
+        final Peer peer = peersBySlot[slot];
+        if (null != peer && peer.connection == connection)
+        {
+            return peer;
+        }
+        if (connection.closeRequested())
+        {
+            return null;
+        }
+        final Peer created = new Peer(connection);
+        peersBySlot[slot] = created;
+        return created;
     }
 
     /** Hands every peer that got output in this batch to its writer, then wakes those writers. */

@@ -4,6 +4,7 @@
 package io.tern.broker;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,34 @@ class RouterCloseTest
 
         assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
         assertEquals(0, router.slowConsumerDisconnects());
+    }
+
+    @Test
+    void shouldDropALateEventFromAClosedConnectionWhoseSlotANewOneHasTaken() throws IOException
+    {
+        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
+        final Router router = BenchmarkSupport.router(transport, config);
+        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 4);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
+        InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
+        route(router, batch);
+        assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
+
+        // alice's writer closed her and bob's connection got her memory, so her slot; her reader's disconnect is late.
+        final Connection bob = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        InProcessTransport.clear(batch);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, bob, "bob".getBytes(StandardCharsets.US_ASCII),
+            System.nanoTime());
+        InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_CLOSED);
+        InProcessTransport.addLine(batch, InboundBatch.MESSAGE, bob, "bob: hi".getBytes(StandardCharsets.US_ASCII),
+            System.nanoTime());
+        route(router, batch);
+
+        assertEquals(Connection.CloseMode.NONE, InProcessTransport.closeMode(bob));
+        assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
+        assertEquals(1, router.messagesDelivered());
+        assertEquals("from bob: hi\n".length(), InProcessTransport.drain(bob));
     }
 
     private Connection registeredWithAFullRing(final int reason) throws IOException

@@ -23,10 +23,11 @@ public final class InProcessTransport
     }
 
     /**
-     * A connection with no socket: enough for the broker, which only touches its attachment, its outbound ring and
+     * A connection with no socket: enough for the broker, which only touches its slot, its outbound ring and
      * its close request.
      *
-     * @param id                its number, for logs.
+     * @param id                its number, for logs, and its slot: below max-connections, and the same as another
+     *                          connection's only to play a closed connection's slot taken by a new one.
      * @param outboundRingBytes its outbound ring's capacity, a power of two.
      * @param writeBufferBytes  its staging buffer, the largest record in the ring.
      * @return the connection; its writer index is 0.

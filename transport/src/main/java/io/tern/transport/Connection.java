@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <ul>
  *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
  *       {@code lastReadNs}, {@code inputFailure}.</li>
- *   <li>broker (the event handler): {@link #attachment}, the producer side of {@link #outbound()}, and
- *       {@link #requestClose(CloseMode)}.</li>
+ *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
+ *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
  *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code closed}, {@code writeFailure}, and
  *       the consumer side of the outbound ring.</li>
  * </ul>
@@ -66,10 +66,6 @@ public final class Connection
     // authenticator-owned, before the connection is handed to its reader
     SelectionKey authKey;
 
-    // broker-owned
-    /** Per-connection state of the event handler thread; only that thread reads or writes it. */
-    public Object attachment;
-
     // writer-owned
     final ByteBuffer staging;
     /** Stamps of the messages in {@code staging} not yet completely written. */
@@ -112,7 +108,8 @@ public final class Connection
     }
 
     /**
-     * @param memory the outbound ring's and staging buffer's memory, from {@link ConnectionMemory}; null to allocate.
+     * @param memory the outbound ring's and staging buffer's memory, from {@link ConnectionMemory}; null to allocate
+     *               (then the slot is the id).
      */
     Connection(
         final long id,
@@ -130,7 +127,8 @@ public final class Connection
         this.channel = channel;
         this.remoteAddress = remoteAddress;
         this.in = ByteBuffer.allocate(readBufferBytes);
-        this.memory = null != memory ? memory : new ConnectionMemory.Buffers(outboundRingBytes, writeBufferBytes);
+        this.memory = null != memory ?
+            memory : new ConnectionMemory.Buffers((int)id, outboundRingBytes, writeBufferBytes);
         this.outbound = new Outbound(this.memory.ring, writeBufferBytes);
         this.staging = this.memory.staging;
         this.staging.clear().flip();
@@ -142,6 +140,27 @@ public final class Connection
     public long id()
     {
         return id;
+    }
+
+    /**
+     * A small number unique among open connections, below the most connections ever open at once (so below
+     * max-connections): the slot of its memory in the {@link ConnectionMemory} pool. A closed connection's slot is
+     * taken by a later one once its writer has closed it, which happens only after the broker asked for the close
+     * ({@link #closeRequested()}). Any thread.
+     *
+     * @return the slot.
+     */
+    public int slot()
+    {
+        return memory.index;
+    }
+
+    /**
+     * @return true once the broker has asked for this connection to be closed. Broker thread (it alone asks).
+     */
+    public boolean closeRequested()
+    {
+        return closeMode != CloseMode.NONE;
     }
 
     /** @return {@link System#nanoTime()} when the connection was accepted. Any thread. */

@@ -26,11 +26,14 @@ final class ConnectionMemory
     /** One connection's direct memory. */
     static final class Buffers
     {
+        /** Which set this is, counting from 0 in the order allocated: unique among open connections. */
+        final int index;
         final ByteBuffer ring;
         final ByteBuffer staging;
 
-        Buffers(final int outboundRingBytes, final int writeBufferBytes)
+        Buffers(final int index, final int outboundRingBytes, final int writeBufferBytes)
         {
+            this.index = index;
             ring = Outbound.allocateRing(outboundRingBytes);
             staging = ByteBuffer.allocateDirect(writeBufferBytes);
         }
@@ -60,7 +63,7 @@ final class ConnectionMemory
         {
             return reused;
         }
-        final Buffers fresh = new Buffers(outboundRingBytes, writeBufferBytes);
+        final Buffers fresh = new Buffers((int)allocatedSets.get(), outboundRingBytes, writeBufferBytes);
         allocatedSets.increment();
         return fresh;
     }
