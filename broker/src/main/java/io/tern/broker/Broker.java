@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import com.lmax.disruptor.ExceptionHandler;
 
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.metrics.MetricsSettings;
 import io.tern.transport.Transport;
 
 /**
@@ -45,7 +46,8 @@ public final class Broker implements AutoCloseable
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
-            metrics = BrokerMetrics.create(config, router.metrics(), transport, threads.ringBuffer(),
+            metrics = BrokerMetrics.create(new MetricsSettings(config.adminBind(), config.adminPort(),
+                config.statsIntervalMs(), config.histogramLogDir()), router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)

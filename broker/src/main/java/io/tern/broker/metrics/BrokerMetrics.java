@@ -15,7 +15,6 @@ import java.util.function.LongSupplier;
 import com.lmax.disruptor.Sequenced;
 import org.HdrHistogram.SingleWriterRecorder;
 
-import io.tern.broker.BrokerConfig;
 import io.tern.transport.Transport;
 
 /**
@@ -47,7 +46,7 @@ public final class BrokerMetrics implements AutoCloseable
     private boolean closed;
 
     private BrokerMetrics(
-        final BrokerConfig config,
+        final MetricsSettings config,
         final RouterMetrics router,
         final Transport transport,
         final Sequenced ring,
@@ -105,7 +104,7 @@ public final class BrokerMetrics implements AutoCloseable
      * Sets up what the config asks for and binds the admin port (so a port in use fails start-up), but starts no
      * thread yet.
      *
-     * @param config         concluded settings: admin-port, admin-bind, stats-interval-ms, histogram-log-dir.
+     * @param config         validated settings: admin-port, admin-bind, stats-interval-ms, histogram-log-dir.
      * @param router         the broker thread's counters and read-to-route recorder.
      * @param transport      connection and byte counters, the writers' recorders, whether it accepts.
      * @param ring           the Disruptor ring, for its free capacity.
@@ -114,7 +113,7 @@ public final class BrokerMetrics implements AutoCloseable
      * @throws IOException if the admin port cannot be bound or the log directory written.
      */
     public static BrokerMetrics create(
-        final BrokerConfig config,
+        final MetricsSettings config,
         final RouterMetrics router,
         final Transport transport,
         final Sequenced ring,

@@ -15,5 +15,9 @@
  *               counter and takes interval histograms from every recorder (the recorders' reader side)
  * </pre>
  * Each counter and recorder has one writing thread, and the recording side is wait-free and garbage-free.
+ * <p>
+ * Dependencies: this package uses the transport's read side ({@code io.tern.transport}) and never the broker's
+ * package; the broker hands it plain values ({@link io.tern.broker.metrics.MetricsSettings}), its
+ * {@link io.tern.broker.metrics.RouterMetrics} and the ring, so the packages form no cycle.
  */
 package io.tern.broker.metrics;
