@@ -5,13 +5,15 @@ package io.tern.broker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.atomic.AtomicLong;
-
 import com.lmax.disruptor.ExceptionHandler;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.MetricsSettings;
+import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Transport;
+import io.tern.transport.TransportCounters;
 
 /**
  * A running broker: the transport's agents, the Disruptor ring and its single handler, the {@link Router}, run on
@@ -30,18 +32,28 @@ public final class Broker implements AutoCloseable
     private final Transport transport;
     private final Router router;
     private final BrokerMetrics metrics;
-    private final AtomicLong handlerErrors = new AtomicLong();
+    /** Type id of the broker's error counters. */
+    private static final int ERRORS_TYPE_ID = 201;
+
+    private final AtomicCounter handlerErrors;
+    private final AtomicCounter agentErrors;
     private boolean closed;
 
-    private Broker(final BrokerConfig config, final BrokerThreads threads) throws IOException
+    private Broker(final BrokerConfig config) throws IOException
     {
         this.config = config;
-        this.threads = threads;
+        // Every counter of the broker in one CountersManager, allocated here before any thread runs.
+        final CountersManager counters = TransportCounters.newCountersManager(
+            TransportCounters.count(config.transportSettings()) + RouterMetrics.COUNTERS + 2);
+        handlerErrors = counters.newCounter("errors: broker handler", ERRORS_TYPE_ID);
+        agentErrors = counters.newCounter("errors: transport agents", ERRORS_TYPE_ID);
+        this.threads = new BrokerThreads(config, agentErrors);
         transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(threads.ringBuffer()),
-            null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
+            null == config.authFile() ? null : CredentialsFile.load(config.authFile()),
+            counters);
 
-        router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
+        router = new Router(transport, new RouterMetrics(counters), config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
             config.maxConnections());
         try
         {
@@ -68,7 +80,7 @@ public final class Broker implements AutoCloseable
     public static Broker launch(final BrokerConfig config) throws IOException
     {
         config.conclude();
-        final Broker broker = new Broker(config, new BrokerThreads(config));
+        final Broker broker = new Broker(config);
         try
         {
             broker.threads.start(broker.transport, broker.router, broker.new LoggingExceptionHandler());
@@ -130,7 +142,7 @@ public final class Broker implements AutoCloseable
     /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
     public long internalErrors()
     {
-        return handlerErrors.get() + threads.agentErrors();
+        return handlerErrors.get() + agentErrors.get();
     }
 
     /**
@@ -155,7 +167,7 @@ public final class Broker implements AutoCloseable
         @Override
         public void handleEventException(final Throwable ex, final long sequence, final InboundEvent event)
         {
-            handlerErrors.incrementAndGet();
+            handlerErrors.increment(); // any thread that runs the handler: atomic
             LOG.log(System.Logger.Level.ERROR, "broker failed on event " + sequence + " from " +
                 event.connection, ex);
         }
@@ -163,14 +175,14 @@ public final class Broker implements AutoCloseable
         @Override
         public void handleOnStartException(final Throwable ex)
         {
-            handlerErrors.incrementAndGet();
+            handlerErrors.increment(); // any thread that runs the handler: atomic
             LOG.log(System.Logger.Level.ERROR, "broker failed to start", ex);
         }
 
         @Override
         public void handleOnShutdownException(final Throwable ex)
         {
-            handlerErrors.incrementAndGet();
+            handlerErrors.increment(); // any thread that runs the handler: atomic
             LOG.log(System.Logger.Level.ERROR, "broker failed to shut down", ex);
         }
     }

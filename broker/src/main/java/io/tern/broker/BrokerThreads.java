@@ -5,7 +5,6 @@ package io.tern.broker;
 
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
@@ -20,6 +19,7 @@ import com.lmax.disruptor.dsl.ProducerType;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import io.tern.transport.Transport;
 import io.tern.transport.TransportAgent;
@@ -50,7 +50,7 @@ final class BrokerThreads implements AutoCloseable
     private final RingBuffer<InboundEvent> ringBuffer;
     /** The ring's own {@code broker} thread, in the dedicated mode; null in the shared one. */
     private final Disruptor<InboundEvent> disruptor;
-    private final AtomicLong agentErrors = new AtomicLong();
+    private final AtomicCounter agentErrors;
     private Transport transport;
     private Thread acceptorThread;
     private AgentRunner authenticatorRunner;
@@ -62,11 +62,13 @@ final class BrokerThreads implements AutoCloseable
     /**
      * Resolves the threading mode and builds the ring for it.
      *
-     * @param config concluded settings.
+     * @param config      concluded settings.
+     * @param agentErrors counts the agents' unexpected exceptions, from any agent thread.
      * @throws IllegalArgumentException for a setting the resolved mode would ignore.
      */
-    BrokerThreads(final BrokerConfig config)
+    BrokerThreads(final BrokerConfig config, final AtomicCounter agentErrors)
     {
+        this.agentErrors = agentErrors;
         this.mode = resolve(config);
         this.flushTimeoutMs = config.flushTimeoutMs();
         if (mode == BrokerConfig.ThreadingMode.SHARED)
@@ -198,12 +200,6 @@ final class BrokerThreads implements AutoCloseable
         acceptorThread.start();
     }
 
-    /** @return errors thrown by agent duty cycles (a bug if not zero). Any thread. */
-    long agentErrors()
-    {
-        return agentErrors.get();
-    }
-
     /**
      * Orderly stop: stop accepting; readers hand over every complete line they have read and stop; the router routes
      * all of it; writers flush within the flush deadline and stop; every runner is closed. Idempotent.
@@ -276,7 +272,7 @@ final class BrokerThreads implements AutoCloseable
         {
             return; // an agent finishing its orderly stop, not an error
         }
-        agentErrors.incrementAndGet();
+        agentErrors.increment(); // atomic: any agent thread
         LOG.log(System.Logger.Level.ERROR, "agent error on " + Thread.currentThread().getName(), ex);
     }
 

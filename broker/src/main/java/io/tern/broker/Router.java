@@ -61,19 +61,21 @@ final class Router implements EventHandler<InboundEvent>
     private Peer[] peersBySlot;
     private final Peer[] dirtyPeers;
     private int dirtyCount;
-    private final RouterMetrics metrics = new RouterMetrics();
+    private final RouterMetrics metrics;
     /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
     private long messageReadNs;
     private long messageRouteNs;
 
     Router(
         final OutboundScheduler output,
+        final RouterMetrics metrics,
         final int maxNameBytes,
         final int maxLineBytes,
         final long nameTimeoutMs,
         final int maxConnections)
     {
         this.output = output;
+        this.metrics = metrics;
         this.maxNameBytes = maxNameBytes;
         this.nameTooLong = bytes("error: invalid name: longer than " + maxNameBytes + " bytes\n");
         this.lineTooLong = bytes("error: line too long (max " + maxLineBytes + " bytes)\n");

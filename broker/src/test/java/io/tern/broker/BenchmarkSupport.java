@@ -10,8 +10,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.InboundSink;
 import io.tern.transport.Transport;
+import io.tern.transport.TransportCounters;
 
 /**
  * What the in-process benchmarks ({@code *Benchmark} in this package) share: the broker's default settings, a
@@ -93,8 +95,9 @@ final class BenchmarkSupport
      */
     static Router router(final Transport transport, final BrokerConfig config)
     {
-        return new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
-            config.maxConnections());
+        return new Router(transport,
+            new RouterMetrics(TransportCounters.newCountersManager(RouterMetrics.COUNTERS)),
+            config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(), config.maxConnections());
     }
 
     /**

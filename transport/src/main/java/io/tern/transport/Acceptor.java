@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import org.agrona.concurrent.status.AtomicCounter;
+
 /**
  * Accepts connections and deals them out to readers, round robin, handing each to its writer as well (which closes it
  * at the latest when it stops). Runs on its own thread {@code acceptor}, blocked in {@code accept()} while there is
@@ -43,12 +45,15 @@ final class Acceptor implements Runnable
     private long nextId;
     private long accepted;
     private long rejected;
-    private final SingleWriterCounter acceptedCounter = new SingleWriterCounter();
-    private final SingleWriterCounter rejectedCounter = new SingleWriterCounter();
+    private final AtomicCounter acceptedCounter;
+    private final AtomicCounter rejectedCounter;
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
-        final Writer[] writers, final Authenticator authenticator, final ConnectionMemory memory)
+        final Writer[] writers, final Authenticator authenticator, final ConnectionMemory memory,
+        final AtomicCounter acceptedCounter, final AtomicCounter rejectedCounter)
     {
+        this.acceptedCounter = acceptedCounter;
+        this.rejectedCounter = rejectedCounter;
         this.memory = memory;
         this.authenticator = authenticator;
         this.serverChannel = serverChannel;
@@ -212,7 +217,7 @@ final class Acceptor implements Runnable
             closeQuietly(channel);
             memory.release(connection.memory);
         }
-        acceptedCounter.set(accepted);
+        acceptedCounter.setRelease(accepted);
     }
 
     private void reject(final SocketChannel channel, final String remote)
@@ -223,7 +228,7 @@ final class Acceptor implements Runnable
     private void refuse(final SocketChannel channel, final String remote, final byte[] reply, final String why)
     {
         rejected++;
-        rejectedCounter.set(rejected);
+        rejectedCounter.setRelease(rejected);
         if (Long.bitCount(rejected) == 1)
         {
             // Logged on the 1st, 2nd, 4th, 8th... refusal: visible, but a connection flood cannot flood the log.
@@ -239,23 +244,6 @@ final class Acceptor implements Runnable
             // closing anyway
         }
         closeQuietly(channel);
-    }
-
-    long rejectedConnections()
-    {
-        return rejected;
-    }
-
-    /** @return connections accepted and handed on since start. Any thread. */
-    long acceptedCount()
-    {
-        return acceptedCounter.get();
-    }
-
-    /** @return connections refused with {@code error: too many connections}. Any thread. */
-    long rejectedCount()
-    {
-        return rejectedCounter.get();
     }
 
     private static void closeQuietly(final SocketChannel channel)

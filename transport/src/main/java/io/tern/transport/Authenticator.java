@@ -10,13 +10,13 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * When authentication is on, every new connection passes through here before it joins a reader: this agent reads
@@ -46,9 +46,9 @@ final class Authenticator implements Agent
     private final byte[] nameTimeoutReply;
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
-    private final AtomicLong closedConnections = new AtomicLong();
-    private final AtomicLong refusedConnections = new AtomicLong();
-    private final SingleWriterCounter bytesIn = new SingleWriterCounter();
+    private final AtomicCounter closedConnections;
+    private final AtomicCounter refusedConnections;
+    private final AtomicCounter bytesIn;
     private volatile boolean stopRequested;
 
     Authenticator(
@@ -58,8 +58,14 @@ final class Authenticator implements Agent
         final Writer[] writers,
         final int maxLineBytes,
         final long nameTimeoutNs,
-        final ConnectionMemory memory) throws IOException
+        final ConnectionMemory memory,
+        final AtomicCounter bytesRead,
+        final AtomicCounter closedConnections,
+        final AtomicCounter refusedConnections) throws IOException
     {
+        this.bytesIn = bytesRead;
+        this.closedConnections = closedConnections;
+        this.refusedConnections = refusedConnections;
         this.memory = memory;
         this.selector = Selector.open();
         this.incoming = new OneToOneConcurrentArrayQueue<>(maxConnections);
@@ -99,17 +105,6 @@ final class Authenticator implements Agent
     long closedConnections()
     {
         return closedConnections.get();
-    }
-
-    /** @return bytes read from sockets while authenticating. Any thread. */
-    long bytesRead()
-    {
-        return bytesIn.get();
-    }
-
-    long refusedConnections()
-    {
-        return refusedConnections.get();
     }
 
     @Override
@@ -201,7 +196,7 @@ final class Authenticator implements Agent
         connection.lastReadNs = System.nanoTime();
         if (bytesRead > 0)
         {
-            bytesIn.add(bytesRead);
+            bytesIn.getAndAddRelease(bytesRead);
         }
 
         final int end = in.position();
@@ -263,7 +258,7 @@ final class Authenticator implements Agent
 
     private void refuse(final Connection connection, final byte[] reply, final String why)
     {
-        refusedConnections.lazySet(refusedConnections.get() + 1);
+        refusedConnections.incrementRelease();
         LOG.log(System.Logger.Level.INFO, () -> connection + " refused: " + why);
         try
         {
@@ -296,7 +291,7 @@ final class Authenticator implements Agent
         }
         CloseHelper.quietClose(connection.channel());
         memory.release(connection.memory); // neither the broker nor a writer has seen this connection
-        closedConnections.lazySet(closedConnections.get() + 1);
+        closedConnections.incrementRelease();
     }
 
     /** Closes the connections still authenticating (they have sent nothing the broker saw) and the selector. */

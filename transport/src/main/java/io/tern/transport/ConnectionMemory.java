@@ -6,6 +6,7 @@ package io.tern.transport;
 import java.nio.ByteBuffer;
 
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
@@ -40,12 +41,17 @@ final class ConnectionMemory
     }
 
     private final ManyToOneConcurrentArrayQueue<Buffers> free;
-    private final SingleWriterCounter allocatedSets = new SingleWriterCounter();
+    private final AtomicCounter allocatedSets;
     private final int outboundRingBytes;
     private final int writeBufferBytes;
 
-    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final int writeBufferBytes)
+    /**
+     * @param allocatedSets counts the sets allocated; written by the acceptor only.
+     */
+    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final int writeBufferBytes,
+        final AtomicCounter allocatedSets)
     {
+        this.allocatedSets = allocatedSets;
         this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
         this.outboundRingBytes = outboundRingBytes;
         this.writeBufferBytes = writeBufferBytes;
@@ -64,7 +70,7 @@ final class ConnectionMemory
             return reused;
         }
         final Buffers fresh = new Buffers((int)allocatedSets.get(), outboundRingBytes, writeBufferBytes);
-        allocatedSets.increment();
+        allocatedSets.incrementRelease();
         return fresh;
     }
 

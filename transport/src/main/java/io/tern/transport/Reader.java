@@ -17,6 +17,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * Reads its share of connections, frames lines and hands them to the {@link InboundSink} in batches.
@@ -45,7 +46,7 @@ final class Reader implements Agent
     private final int maxLineBytes;
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
-    private final SingleWriterCounter bytesIn = new SingleWriterCounter();
+    private final AtomicCounter bytesIn;
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
@@ -62,8 +63,10 @@ final class Reader implements Agent
         final int maxLineBytes,
         final long nameTimeoutNs,
         final InboundSink sink,
-        final IdleStrategyKind idleKind) throws IOException
+        final IdleStrategyKind idleKind,
+        final AtomicCounter bytesRead) throws IOException
     {
+        this.bytesIn = bytesRead;
         this.roleName = "reader-" + index;
         this.selector = Selector.open();
         this.newConnections = new OneToOneConcurrentArrayQueue<>(maxConnections);
@@ -79,12 +82,6 @@ final class Reader implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
-    }
-
-    /** @return bytes read from sockets. Any thread. */
-    long bytesRead()
-    {
-        return bytesIn.get();
     }
 
     /**
@@ -323,7 +320,7 @@ final class Reader implements Agent
         connection.lastReadNs = System.nanoTime();
         if (bytesRead > 0)
         {
-            bytesIn.add(bytesRead);
+            bytesIn.getAndAddRelease(bytesRead);
         }
 
         if (bytesRead < 0)

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The network side of the broker: it builds one acceptor, R readers, W writers and, with authentication, an
@@ -44,6 +46,13 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final boolean[] writerHasWork;
     private final ConnectionMemory memory;
     private final Authenticator authenticator;
+    private final AtomicCounter[] bytesRead;
+    private final AtomicCounter[] bytesWritten;
+    private final AtomicCounter[] connectionsClosed;
+    private final AtomicCounter connectionsAccepted;
+    private final AtomicCounter refusedTooMany;
+    private final AtomicCounter refusedNotAuthorized;
+    private final AtomicCounter connectionMemorySets;
     private ServerSocketChannel serverChannel;
     private volatile Acceptor acceptor;
 
@@ -67,26 +76,72 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public Transport(final TransportSettings settings, final InboundSink sink, final FirstLineVerifier verifier)
         throws IOException
     {
+        this(settings, sink, verifier, TransportCounters.newCountersManager(TransportCounters.count(settings)));
+    }
+
+    /**
+     * @param settings validated settings.
+     * @param sink     where readers publish; its consumer must call {@link #schedule(Connection)}.
+     * @param verifier checks each connection's first line on the {@code authenticator} agent before it joins a
+     *                 reader, or null for no authentication.
+     * @param counters where to allocate the transport's counters ({@link TransportCounters#count} of them), on this
+     *                 thread, before any agent runs.
+     * @throws IOException if a selector cannot be opened.
+     */
+    public Transport(
+        final TransportSettings settings,
+        final InboundSink sink,
+        final FirstLineVerifier verifier,
+        final CountersManager counters) throws IOException
+    {
         this.settings = settings;
         readers = new Reader[settings.readers()];
         writers = new Writer[settings.writers()];
         writerHasWork = new boolean[writers.length];
+        bytesRead = new AtomicCounter[readers.length + 1]; // the last one is the authenticator's
+        bytesWritten = new AtomicCounter[writers.length];
+        connectionsClosed = new AtomicCounter[writers.length + 1]; // the last one is the authenticator's
+        for (int i = 0; i < readers.length; i++)
+        {
+            bytesRead[i] = counters.newCounter("bytes read: reader-" + i, TransportCounters.BYTES_READ_TYPE_ID);
+        }
+        bytesRead[readers.length] = counters.newCounter("bytes read: authenticator",
+            TransportCounters.BYTES_READ_TYPE_ID);
+        for (int i = 0; i < writers.length; i++)
+        {
+            bytesWritten[i] = counters.newCounter("bytes written: writer-" + i,
+                TransportCounters.BYTES_WRITTEN_TYPE_ID);
+            connectionsClosed[i] = counters.newCounter("connections closed: writer-" + i,
+                TransportCounters.CONNECTIONS_CLOSED_TYPE_ID);
+        }
+        connectionsClosed[writers.length] = counters.newCounter("connections closed: authenticator",
+            TransportCounters.CONNECTIONS_CLOSED_TYPE_ID);
+        connectionsAccepted = counters.newCounter("connections accepted",
+            TransportCounters.CONNECTIONS_ACCEPTED_TYPE_ID);
+        refusedTooMany = counters.newCounter("connections refused: too many connections",
+            TransportCounters.REFUSED_TOO_MANY_TYPE_ID);
+        refusedNotAuthorized = counters.newCounter("connections refused: not authorized",
+            TransportCounters.REFUSED_NOT_AUTHORIZED_TYPE_ID);
+        connectionMemorySets = counters.newCounter("connection memory sets allocated",
+            TransportCounters.CONNECTION_MEMORY_TYPE_ID);
         memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(),
-            settings.writeBufferBytes());
+            settings.writeBufferBytes(), connectionMemorySets);
 
         for (int i = 0; i < readers.length; i++)
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
                 settings.batchCapacity(), settings.maxLineBytes(),
-                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy());
+                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
         }
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
-                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory);
+                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory,
+                bytesWritten[i], connectionsClosed[i]);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
-            writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory);
+            writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
+            bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
     }
 
     /**
@@ -99,7 +154,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory);
+        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory, connectionsAccepted,
+            refusedTooMany);
     }
 
     /** @return the acceptor, to run on a thread of its own named {@code acceptor}; it ends once the socket closes. */
@@ -222,15 +278,13 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     /** @return connections accepted since start (those refused over max-connections not included). Any thread. */
     public long connectionsAccepted()
     {
-        final Acceptor current = acceptor;
-        return null == current ? 0 : current.acceptedCount();
+        return connectionsAccepted.get();
     }
 
     /** @return connections refused with {@code error: too many connections}. Any thread. */
     public long connectionsRefusedTooMany()
     {
-        final Acceptor current = acceptor;
-        return null == current ? 0 : current.rejectedCount();
+        return refusedTooMany.get();
     }
 
     /**
@@ -249,43 +303,38 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         return connectionsAccepted() - closed;
     }
 
-    /** @return accepted connections closed since start. Any thread. */
+    /** @return accepted connections closed since start (by the writers and the authenticator). Any thread. */
     public long connectionsClosed()
     {
-        long closedCount = null == authenticator ? 0 : authenticator.closedConnections();
-        for (final Writer writer : writers)
-        {
-            closedCount += writer.closedConnections();
-        }
-        return closedCount;
+        return sum(connectionsClosed);
     }
 
     /** @return connections refused with {@code error: not authorized} (zero without authentication). Any thread. */
     public long connectionsRefusedNotAuthorized()
     {
-        return null == authenticator ? 0 : authenticator.refusedConnections();
+        return refusedNotAuthorized.get();
     }
 
     /** @return bytes read from sockets by the readers (and the authenticator). Any thread. */
     public long bytesRead()
     {
-        long bytes = null == authenticator ? 0 : authenticator.bytesRead();
-        for (final Reader reader : readers)
-        {
-            bytes += reader.bytesRead();
-        }
-        return bytes;
+        return sum(bytesRead);
     }
 
     /** @return bytes written to sockets by the writers. Any thread. */
     public long bytesWritten()
     {
-        long bytes = 0;
-        for (final Writer writer : writers)
+        return sum(bytesWritten);
+    }
+
+    private static long sum(final AtomicCounter[] counters)
+    {
+        long total = 0;
+        for (final AtomicCounter counter : counters)
         {
-            bytes += writer.bytesWritten();
+            total += counter.get();
         }
-        return bytes;
+        return total;
     }
 
     /** @return writer threads. */

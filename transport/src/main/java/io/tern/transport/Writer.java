@@ -11,7 +11,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.HdrHistogram.SingleWriterRecorder;
@@ -19,6 +18,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * Drains the outbound rings of its share of connections into their sockets.
@@ -58,8 +58,8 @@ final class Writer implements Agent
     private ArrayList<Connection> againSwap;
     private final ArrayList<Connection> closing;
     private final ByteBuffer slowConsumerReply = ByteBuffer.allocateDirect(SLOW_CONSUMER.length);
-    private final AtomicLong closedConnections = new AtomicLong();
-    private final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicCounter closedConnections;
+    private final AtomicCounter bytesWritten;
     private final SingleWriterRecorder routeToWrite = LatencyRecorders.newRecorder();
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
@@ -72,8 +72,12 @@ final class Writer implements Agent
         final int maxConnections,
         final long flushTimeoutNs,
         final IdleStrategyKind idleKind,
-        final ConnectionMemory memory) throws IOException
+        final ConnectionMemory memory,
+        final AtomicCounter bytesWritten,
+        final AtomicCounter closedConnections) throws IOException
     {
+        this.bytesWritten = bytesWritten;
+        this.closedConnections = closedConnections;
         this.memory = memory;
         this.roleName = "writer-" + index;
         this.selector = Selector.open();
@@ -151,12 +155,6 @@ final class Writer implements Agent
     long closedConnections()
     {
         return closedConnections.get();
-    }
-
-    /** @return bytes written to sockets. Any thread. */
-    long bytesWritten()
-    {
-        return bytesWritten.get();
     }
 
     /** @return this writer's route-to-write recorder; other threads only take interval histograms from it. */
@@ -325,7 +323,7 @@ final class Writer implements Agent
                 }
 
                 final int written = connection.channel().write(staging);
-                bytesWritten.lazySet(bytesWritten.get() + written);
+                bytesWritten.getAndAddRelease(written);
                 connection.writeStamps.onWritten(staging.position(), routeToWrite, readToWrite);
                 budget -= written;
                 if (staging.hasRemaining())
@@ -394,13 +392,13 @@ final class Writer implements Agent
             {
                 if (staging.hasRemaining())
                 {
-                    bytesWritten.lazySet(bytesWritten.get() + connection.channel().write(staging));
+                    bytesWritten.getAndAddRelease(connection.channel().write(staging));
                 }
                 if (!staging.hasRemaining())
                 {
                     slowConsumerReply.clear();
                     slowConsumerReply.put(SLOW_CONSUMER).flip();
-                    bytesWritten.lazySet(bytesWritten.get() + connection.channel().write(slowConsumerReply));
+                    bytesWritten.getAndAddRelease(connection.channel().write(slowConsumerReply));
                 }
             }
         }
@@ -468,7 +466,7 @@ final class Writer implements Agent
         // The broker asked for this close (closeMode) after its last write to the ring, and this writer is done with
         // the ring and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
         memory.release(connection.memory);
-        closedConnections.lazySet(closedConnections.get() + 1);
+        closedConnections.incrementRelease();
     }
 
     private void forget(final Connection connection)

@@ -22,8 +22,9 @@
  * Hand-offs are bounded single-producer queues (acceptor to reader, broker to writer) and the sink (reader to
  * broker). Nothing on the per-message path allocates.
  * <p>
- * Statistics for the broker's metrics: each reader, writer and the acceptor own their counters
- * ({@link io.tern.transport.SingleWriterCounter}); a reader stamps every line with the time of the socket read that
+ * Statistics for the broker's metrics: each reader, writer, the acceptor and the authenticator write their own Agrona
+ * {@code AtomicCounter}s, labelled, in a {@code CountersManager} (see {@link io.tern.transport.TransportCounters}),
+ * which any thread reads without a lock; a reader stamps every line with the time of the socket read that
  * completed it, and a writer records route-to-write and read-to-write latencies of stamped messages into its own
  * HdrHistogram recorders (see {@link io.tern.transport.OutboundDescriptor}). {@link io.tern.transport.Transport}
  * exposes them all to other threads.

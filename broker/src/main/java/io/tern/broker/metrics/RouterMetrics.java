@@ -5,32 +5,47 @@ package io.tern.broker.metrics;
 
 import org.HdrHistogram.SingleWriterRecorder;
 
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
 import io.tern.transport.LatencyRecorders;
-import io.tern.transport.SingleWriterCounter;
 
 /**
  * What the broker thread counts and times: messages in and delivered, errors sent by kind, slow-consumer
  * disconnects, peers registered, and the read-to-route latency of every message.
  * <p>
  * Single writer: the {@code on...} methods are called by the broker thread only, and are wait-free and
- * garbage-free (a release store per counter, an HdrHistogram {@link SingleWriterRecorder} for the latency). The
+ * garbage-free (a release store per Agrona {@link AtomicCounter}, an HdrHistogram {@link SingleWriterRecorder} for
+ * the latency). The
  * getters may be called from any thread and return a recent snapshot; the recorder is sampled only by the metrics
  * thread, through {@link SingleWriterRecorder#getIntervalHistogram}.
  */
 public final class RouterMetrics
 {
-    private final SingleWriterCounter messagesIn = new SingleWriterCounter();
-    private final SingleWriterCounter messagesDelivered = new SingleWriterCounter();
-    private final SingleWriterCounter slowConsumerDisconnects = new SingleWriterCounter();
-    private final SingleWriterCounter peersRegistered = new SingleWriterCounter();
-    private final SingleWriterCounter[] errorsSent = new SingleWriterCounter[ErrorKind.COUNT];
+    /** Type id of the router's counters (the transport's are {@code io.tern.transport.TransportCounters}). */
+    public static final int ROUTER_COUNTER_TYPE_ID = 101;
+    /** How many counters a RouterMetrics allocates. */
+    public static final int COUNTERS = 4 + ErrorKind.COUNT;
+
+    private final AtomicCounter messagesIn;
+    private final AtomicCounter messagesDelivered;
+    private final AtomicCounter slowConsumerDisconnects;
+    private final AtomicCounter peersRegistered;
+    private final AtomicCounter[] errorsSent = new AtomicCounter[ErrorKind.COUNT];
     private final SingleWriterRecorder readToRoute = LatencyRecorders.newRecorder();
 
-    public RouterMetrics()
+    /**
+     * @param counters where to allocate the {@link #COUNTERS} counters; on one thread, before the broker thread runs.
+     */
+    public RouterMetrics(final CountersManager counters)
     {
-        for (int i = 0; i < errorsSent.length; i++)
+        messagesIn = counters.newCounter("messages in", ROUTER_COUNTER_TYPE_ID);
+        messagesDelivered = counters.newCounter("messages delivered", ROUTER_COUNTER_TYPE_ID);
+        slowConsumerDisconnects = counters.newCounter("slow consumer disconnects", ROUTER_COUNTER_TYPE_ID);
+        peersRegistered = counters.newCounter("peers registered", ROUTER_COUNTER_TYPE_ID);
+        for (final ErrorKind kind : ErrorKind.values())
         {
-            errorsSent[i] = new SingleWriterCounter();
+            errorsSent[kind.ordinal()] = counters.newCounter("errors sent: " + kind.label(), ROUTER_COUNTER_TYPE_ID);
         }
     }
 
@@ -41,14 +56,14 @@ public final class RouterMetrics
      */
     public void onMessageIn(final long readToRouteNs)
     {
-        messagesIn.increment();
+        messagesIn.incrementRelease();
         LatencyRecorders.record(readToRoute, readToRouteNs);
     }
 
     /** A {@code from ...} line was queued for a recipient. Broker thread only. */
     public void onDelivered()
     {
-        messagesDelivered.increment();
+        messagesDelivered.incrementRelease();
     }
 
     /**
@@ -58,13 +73,13 @@ public final class RouterMetrics
      */
     public void onErrorSent(final ErrorKind kind)
     {
-        errorsSent[kind.ordinal()].increment();
+        errorsSent[kind.ordinal()].incrementRelease();
     }
 
     /** A peer was cut off as a slow consumer. Broker thread only. */
     public void onSlowConsumer()
     {
-        slowConsumerDisconnects.increment();
+        slowConsumerDisconnects.incrementRelease();
     }
 
     /**
@@ -74,7 +89,7 @@ public final class RouterMetrics
      */
     public void onPeersRegistered(final int count)
     {
-        peersRegistered.set(count);
+        peersRegistered.setRelease(count);
     }
 
     /** @return lines from registered peers handled since start. Any thread. */

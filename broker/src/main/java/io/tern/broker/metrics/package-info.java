@@ -14,7 +14,9 @@
  *   metrics     every StageHistogram, the admin HTTP handlers, the stats line, the interval logs; reads every
  *               counter and takes interval histograms from every recorder (the recorders' reader side)
  * </pre>
- * Each counter and recorder has one writing thread, and the recording side is wait-free and garbage-free.
+ * Every counter is an Agrona {@code AtomicCounter} in the broker's one {@code CountersManager}. Each counter and
+ * recorder has one writing thread (the error counters excepted: atomic increments), and the recording side is
+ * wait-free and garbage-free.
  * <p>
  * Dependencies: this package uses the transport's read side ({@code io.tern.transport}) and never the broker's
  * package; the broker hands it plain values ({@link io.tern.broker.metrics.MetricsSettings}), its
