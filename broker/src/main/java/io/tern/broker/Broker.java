@@ -26,15 +26,14 @@ import io.tern.transport.TransportCounters;
 public final class Broker implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
+    /** Type id of the broker's error counters. */
+    private static final int ERRORS_TYPE_ID = 201;
 
     private final BrokerConfig config;
     private final BrokerThreads threads;
     private final Transport transport;
     private final Router router;
     private final BrokerMetrics metrics;
-    /** Type id of the broker's error counters. */
-    private static final int ERRORS_TYPE_ID = 201;
-
     private final AtomicCounter handlerErrors;
     private final AtomicCounter agentErrors;
     private boolean closed;
@@ -53,8 +52,9 @@ public final class Broker implements AutoCloseable
             null == config.authFile() ? null : CredentialsFile.load(config.authFile()),
             counters);
 
-        router = new Router(transport, new RouterMetrics(counters), config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
-            config.maxConnections());
+        router = new Router(transport, new RouterMetrics(counters), config.maxNameBytes(), config.maxLineBytes(),
+            config.nameTimeoutMs(), config.maxConnections());
+        threads.compose(transport, router, new LoggingExceptionHandler());
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
@@ -64,7 +64,7 @@ public final class Broker implements AutoCloseable
         }
         catch (final IOException | RuntimeException ex)
         {
-            transport.close();
+            threads.abort();
             throw ex;
         }
     }
@@ -83,7 +83,7 @@ public final class Broker implements AutoCloseable
         final Broker broker = new Broker(config);
         try
         {
-            broker.threads.start(broker.transport, broker.router, broker.new LoggingExceptionHandler());
+            broker.threads.start();
         }
         catch (final IOException | RuntimeException ex)
         {

@@ -129,19 +129,16 @@ final class BrokerThreads implements AutoCloseable
     }
 
     /**
-     * Binds the transport and starts every thread: the acceptor, the authenticator if any, and the readers, the router
-     * and the writers as the mode says.
+     * Gives each agent its runner, as the mode says, without starting any thread: a runner never started still closes
+     * its agent ({@code onClose}), so {@link #abort()} frees everything if start-up fails from here on.
      *
      * @param transport        the transport, built over {@link #ringBuffer()}.
      * @param router           the ring's handler.
      * @param exceptionHandler counts and logs the router's exceptions.
-     * @throws java.io.IOException if the address cannot be bound; everything is closed again then.
      */
-    void start(final Transport transport, final Router router, final ExceptionHandler<InboundEvent> exceptionHandler)
-        throws java.io.IOException
+    void compose(final Transport transport, final Router router, final ExceptionHandler<InboundEvent> exceptionHandler)
     {
         this.transport = transport;
-        // Runners first: one never started still closes its agent (onClose) if start-up fails below.
         final TransportAgent authenticator = transport.authenticator();
         authenticatorRunner = null == authenticator ? null : runner(authenticator);
         if (mode == BrokerConfig.ThreadingMode.SHARED)
@@ -163,16 +160,23 @@ final class BrokerThreads implements AutoCloseable
             disruptor.handleEventsWith(router);
             disruptor.setDefaultExceptionHandler(exceptionHandler);
         }
+    }
 
+    /**
+     * Binds the transport and starts every thread: the acceptor, the authenticator if any, and the readers, the router
+     * and the writers as composed.
+     *
+     * @throws java.io.IOException if the address cannot be bound; everything is closed again then.
+     */
+    void start() throws java.io.IOException
+    {
         try
         {
             transport.bind();
         }
         catch (final java.io.IOException | RuntimeException ex)
         {
-            closed = true;
-            closeRunners();
-            transport.close();
+            abort();
             throw ex;
         }
 
@@ -245,6 +249,17 @@ final class BrokerThreads implements AutoCloseable
         }
         closeRunners();
         transport.close();
+    }
+
+    /** Closes every agent (through its runner, never started) and the transport, when start-up fails. Idempotent. */
+    void abort()
+    {
+        closed = true;
+        closeRunners();
+        if (null != transport)
+        {
+            transport.close();
+        }
     }
 
     private void closeRunners()

@@ -12,17 +12,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One accepted TCP connection. Created by the acceptor; its fields are grouped by the one thread that writes them.
  * <pre>
  *   acceptor ──(new-connection queue)──▶ reader-N ──(InboundSink: Disruptor)──▶ broker
- *                                                                                  │ writes bytes into
- *                                                                                  ▼
- *                                             writer-M ◀──(work queue)── {@link #outbound()} ring
+ *       │                                                                          │ writes bytes into
+ *       │ (adopt queue: closed by its writer at the latest when it stops)          ▼
+ *       └──────────────────────────────────▶ writer-M ◀──(work queue)── {@link #outbound()} ring
  * </pre>
  * <ul>
  *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
  *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code closed}, {@code writeFailure}, and
- *       the consumer side of the outbound ring.</li>
+ *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code closed},
+ *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
+ *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
  * Only {@code scheduled}, {@code closeMode} and the two failure texts cross threads, each with its ordering stated
  * where it is declared.
