@@ -73,9 +73,11 @@ class RouterCloseTest
     {
         transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
         final Router router = BenchmarkSupport.router(transport, config);
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        final Connection alice =
+            InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
         final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 4);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE,
+            System.nanoTime());
         InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
         route(router, batch);
         assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));

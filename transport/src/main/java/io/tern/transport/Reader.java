@@ -22,10 +22,10 @@ import org.agrona.concurrent.status.AtomicCounter;
 /**
  * Reads its share of connections, frames lines and hands them to the {@link InboundSink} in batches.
  * <p>
- * Runs as the agent {@code reader-N} (its own thread, or the shared one). It alone touches its selector, its {@link LineArena} and the read side of
- * its connections. Back-pressure: when the sink has no room (the Disruptor ring is full) or the arena is full (the
- * broker is behind), the reader keeps what it has, stops reading every socket and retries with a short park; TCP then
- * pushes back on the senders. Nothing already read is dropped.
+ * Runs as the agent {@code reader-N} (its own thread, or the shared one). It alone touches its selector, its
+ * {@link LineArena} and the read side of its connections. Back-pressure: when the sink has no room (the Disruptor ring
+ * is full) or the arena is full (the broker is behind), the reader keeps what it has, stops reading every socket and
+ * retries with a short park; TCP then pushes back on the senders. Nothing already read is dropped.
  * <p>
  * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front; a connection's
  * read buffer grows (once) only for a line longer than its initial size.

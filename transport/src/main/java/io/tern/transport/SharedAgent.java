@@ -10,10 +10,11 @@ import org.agrona.concurrent.AgentTerminationException;
 
 /**
  * One agent, {@code shared}, doing the reader's, the broker's and the writer's duty cycles in turn on one thread, as
- * Aeron's shared threading mode runs its agents in a {@code CompositeAgent}. The reader and the writer do not know
- * they share a thread: this class gives the writer a {@link SharedSelectorWriteInterest}, so write-readiness is
- * reported by the selector the thread blocks in, and closes both in its {@link #onClose()}. A message then crosses no thread hand-off inside the broker: read, route and write happen in
- * one pass, which on a machine with few cores is worth more than the parallelism of separate threads.
+ * Aeron's shared threading mode runs its agents in a {@code CompositeAgent}. The reader and the writer do not know they
+ * share a thread: this class gives the writer a {@link SharedSelectorWriteInterest}, so write-readiness is reported by
+ * the selector the thread blocks in, and closes both in its {@link #onClose()}. A message then crosses no thread
+ * hand-off inside the broker: read, route and write happen in one pass, which on a machine with few cores is worth more
+ * than the parallelism of separate threads.
  * <pre>
  *   duty cycle:  reader.doWork()  ──▶  consumer.poll() (Disruptor EventPoller ▶ Router)  ──▶  writer.doWork()
  *   idle:        block in the reader's selector (a socket readable or writable, or a wakeup); at most 1 ms while a

@@ -23,12 +23,13 @@ import org.agrona.concurrent.status.AtomicCounter;
 /**
  * Drains the outbound rings of its share of connections into their sockets.
  * <p>
- * Runs as the agent {@code writer-N} (its own thread, or the shared one); it is the only agent that writes to or
- * closes a socket once it has been handed to a reader: each such connection is handed to its writer too
- * ({@link #adopt(Connection)}), so the writer closes whatever is still open in its {@link #onClose()}. The broker queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants
- * it closed. A visit gathers as many queued messages as fit into the connection's staging buffer per {@code write}
- * call; a partial write registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the
- * others. Garbage-free in steady state.
+ * Runs as the agent {@code writer-N} (its own thread, or the shared one); it is the only agent that writes to or closes
+ * a socket once it has been handed to a reader: each such connection is handed to its writer too
+ * ({@link #adopt(Connection)}), so the writer closes whatever is still open in its {@link #onClose()}. The broker
+ * queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants it closed. A visit
+ * gathers as many queued messages as fit into the connection's staging buffer per {@code write} call; a partial write
+ * registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. Garbage-free in
+ * steady state.
  * <p>
  * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
  * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
