@@ -59,7 +59,7 @@ public class InProcessPathBenchmark
     public void setUp() throws IOException
     {
         final BrokerConfig config = BenchmarkSupport.defaults();
-        // As Broker builds it for --threading shared: one producer, polled on the publishing thread.
+        // As BrokerThreads builds it for --threading shared: one producer, polled on the publishing thread.
         final RingBuffer<InboundEvent> ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new,
             config.ringSize(), new BusySpinWaitStrategy());
         sink = new DisruptorInboundSink(ringBuffer);

@@ -128,6 +128,25 @@ class TransportTest
     }
 
     @Test
+    void shouldCloseAConnectionTheSinkNeverSawWhenTheAgentsClose() throws Exception
+    {
+        try (Socket socket = connect())
+        {
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (transport.connectionsAccepted() < 1)
+            {
+                assertTrue(System.nanoTime() < deadlineNs, "not accepted within 10 s");
+                Thread.onSpinWait();
+            }
+
+            stop(); // the runners close their agents: the writer closes what it was handed, sent nothing or not
+
+            assertEquals(-1, socket.getInputStream().read(), "closed by the broker side");
+            assertTrue(seen.isEmpty(), "the sink saw nothing: " + seen);
+        }
+    }
+
+    @Test
     void shouldFrameLinesSplitAcrossWritesAndDropTheCarriageReturn() throws Exception
     {
         try (Socket socket = connect())
