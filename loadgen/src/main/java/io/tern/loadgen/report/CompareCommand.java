@@ -180,7 +180,7 @@ public final class CompareCommand implements Callable<Integer>
                 if (Files.isReadable(hgrm))
                 {
                     final String run = median.label().substring(median.label().lastIndexOf('.') + 1);
-                    series.add(new LatencyChart.Series(target.getKey() + " (" + run + ": the median p99 of " +
+                    series.add(LatencyChart.Series.of(target.getKey() + " (" + run + ": the median p99 of " +
                         target.getValue().size() + " runs)", HgrmFile.read(hgrm)));
                 }
             }
