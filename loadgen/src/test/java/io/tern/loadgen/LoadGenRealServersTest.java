@@ -15,7 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import static io.tern.loadgen.LoadGenFakeBrokerTest.assertCleanAndComplete;
+import static io.tern.loadgen.LoadGenBrokerTest.assertCleanAndComplete;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
