@@ -211,9 +211,23 @@ public final class CompareCommand implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(spec.commandLine(), file + ": not a loadgen run summary");
         }
-        final String target = null == string(summary, "/target") ? "tern" : string(summary, "/target");
+        final String protocol = null == string(summary, "/target") ? "tern" : string(summary, "/target");
         final int dot = label.indexOf('.');
-        return new Run(label, dot < 0 ? label : label.substring(0, dot), target, file, summary);
+        return new Run(label, dot < 0 ? label : label.substring(0, dot), targetOf(label, protocol), file, summary);
+    }
+
+    /**
+     * A label's middle part names a build of the run's target when it starts with the target's name and a dash:
+     * {@code 1-ping-pong.tern-baseline.r2} is target {@code tern-baseline}, so two builds of tern compare side by side.
+     *
+     * @param label    as given to the run.
+     * @param protocol the target named in the run's summary: tern, nats or redis.
+     * @return the name the run is grouped and charted under.
+     */
+    static String targetOf(final String label, final String protocol)
+    {
+        final String[] parts = label.split("\\.");
+        return parts.length == 3 && parts[1].startsWith(protocol + "-") ? parts[1] : protocol;
     }
 
     /** @return case (sorted) to target (tern, nats, redis, then others by name) to its runs. */

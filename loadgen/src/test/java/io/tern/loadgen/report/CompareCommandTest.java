@@ -96,6 +96,18 @@ class CompareCommandTest
     }
 
     @Test
+    @Timeout(10)
+    void shouldGroupABuildNamedInTheLabelApartFromItsTarget()
+    {
+        assertEquals("tern-baseline", CompareCommand.targetOf("1-ping-pong.tern-baseline.r2", "tern"));
+        assertEquals("tern", CompareCommand.targetOf("1-ping-pong.tern.r2", "tern"));
+        // Only a name that starts with the run's own target: a label cannot pass a nats run off as tern's.
+        assertEquals("nats", CompareCommand.targetOf("1-ping-pong.tern-baseline.r2", "nats"));
+        assertEquals("tern", CompareCommand.targetOf("my-run", "tern"));
+    }
+
+    @Test
+    @Timeout(10)
     void shouldPickTheRunWithTheMedianP99ForTheChart()
     {
         final ObjectMapper mapper = new ObjectMapper();
