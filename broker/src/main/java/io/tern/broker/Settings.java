@@ -148,6 +148,33 @@ public final class Settings
         return null;
     }
 
+    /**
+     * The settings table of docs/configuration.md, generated from the declarations: name, default, unit, valid
+     * values and meaning, one row per setting in declaration order.
+     *
+     * @return Markdown, one line per row, each ending in a newline.
+     */
+    public static String markdownTable()
+    {
+        final StringBuilder sb = new StringBuilder()
+            .append("| setting | default | unit | valid | meaning |\n")
+            .append("|---------|---------|------|-------|---------|\n");
+        for (final Setting<?> setting : ALL)
+        {
+            sb.append("| `").append(setting.name()).append("` | ")
+                .append(setting.defaultText().isEmpty() ? "(none)" : "`" + setting.defaultText() + "`").append(" | ")
+                .append(markdown(setting.unit())).append(" | ")
+                .append(markdown(setting.range())).append(" | ")
+                .append(markdown(setting.description())).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String markdown(final String text)
+    {
+        return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
     private static <T> Setting<T> declare(final Setting<T> setting)
     {
         DECLARED.add(setting);
