@@ -21,7 +21,7 @@ public final class Setting<T>
 {
     /** Why a value is not acceptable, or null when it is. */
     @FunctionalInterface
-    public interface Check<T>
+    interface Check<T>
     {
         /**
          * @param value a parsed value.
