@@ -22,6 +22,17 @@ import com.lmax.disruptor.dsl.ProducerType;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.AUTH_FILE;
+import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
+import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_LINE_BYTES;
+import static io.tern.broker.Settings.MAX_NAME_BYTES;
+import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+import static io.tern.broker.Settings.READERS;
+import static io.tern.broker.Settings.RING_SIZE;
+import static io.tern.broker.Settings.THREADING;
+import static io.tern.broker.Settings.WAIT_STRATEGY;
+
 /**
  * A running broker: the transport's threads, the Disruptor ring and its single handler, the {@link Router} on the
  * {@code broker} thread.
@@ -49,31 +60,31 @@ public final class Broker implements AutoCloseable
     private Broker(final BrokerConfig config) throws IOException
     {
         this.config = config;
-        final boolean shared = config.threading() == BrokerConfig.ThreadingMode.SHARED;
+        final boolean shared = config.get(THREADING) == BrokerConfig.ThreadingMode.SHARED;
         if (shared)
         {
             // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
             disruptor = null;
-            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.get(RING_SIZE),
                 new BusySpinWaitStrategy());
         }
         else
         {
             disruptor = new Disruptor<>(
                 InboundEvent::new,
-                config.ringSize(),
+                config.get(RING_SIZE),
                 runnable -> new Thread(runnable, "broker"),
-                config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
-                waitStrategy(config.waitStrategy()));
+                config.get(READERS) == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+                waitStrategy(config.get(WAIT_STRATEGY)));
             ringBuffer = disruptor.getRingBuffer();
         }
 
         transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(ringBuffer),
-            null == config.authFile() ? null : CredentialsFile.load(config.authFile()));
+            null == config.get(AUTH_FILE) ? null : CredentialsFile.load(config.get(AUTH_FILE)));
 
-        router = new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
-            config.maxConnections());
+        router = new Router(transport, config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES),
+            config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
         if (shared)
         {
             polledRouter = new PolledRouter(ringBuffer, router, new LoggingExceptionHandler());
@@ -200,7 +211,7 @@ public final class Broker implements AutoCloseable
         {
             try
             {
-                disruptor.shutdown(Math.max(1000, config.flushTimeoutMs()), TimeUnit.MILLISECONDS);
+                disruptor.shutdown(Math.max(1000, config.get(FLUSH_TIMEOUT_MS)), TimeUnit.MILLISECONDS);
             }
             catch (final TimeoutException ex)
             {

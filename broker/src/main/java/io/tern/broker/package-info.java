@@ -8,7 +8,8 @@
  *   thread      owns
  *   reader-N    fills InboundEvents between claim and publish (DisruptorInboundSink)
  *   broker      the Router: the name-to-peer map, every Peer, the producer side of every outbound ring
- *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close)
+ *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close); the settings: each declared once in
+ *               Settings, their values in a BrokerConfig, read and validated at start-up only
  * </pre>
  */
 package io.tern.broker;

@@ -13,6 +13,11 @@ import java.util.logging.Logger;
 import io.tern.transport.InboundSink;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_LINE_BYTES;
+import static io.tern.broker.Settings.MAX_NAME_BYTES;
+import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+
 /**
  * What the in-process benchmarks ({@code *Benchmark} in this package) share: the broker's default settings, a
  * {@link Transport} that is built but never started (no socket, no thread: the router only needs it to hand peers to
@@ -93,8 +98,8 @@ final class BenchmarkSupport
      */
     static Router router(final Transport transport, final BrokerConfig config)
     {
-        return new Router(transport, config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(),
-            config.maxConnections());
+        return new Router(transport, config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES),
+            config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
     }
 
     /**

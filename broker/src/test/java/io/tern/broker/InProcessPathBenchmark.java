@@ -28,6 +28,11 @@ import io.tern.transport.InboundBatch;
 import io.tern.transport.LineArena;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.RING_SIZE;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
+
 /**
  * The whole in-process path of a message, as the shared threading mode runs it on one thread: a reader's batch
  * published by {@link DisruptorInboundSink}, polled off the ring by {@link PolledRouter}, routed by the
@@ -61,16 +66,16 @@ public class InProcessPathBenchmark
         final BrokerConfig config = BenchmarkSupport.defaults();
         // As Broker builds it for --threading shared: one producer, polled on the publishing thread.
         final RingBuffer<InboundEvent> ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new,
-            config.ringSize(), new BusySpinWaitStrategy());
+            config.get(RING_SIZE), new BusySpinWaitStrategy());
         sink = new DisruptorInboundSink(ringBuffer);
         transport = BenchmarkSupport.unstartedTransport(config, sink);
         router = BenchmarkSupport.router(transport, config);
         polledRouter = new PolledRouter(ringBuffer, router, new FailingExceptionHandler());
 
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(),
-            config.writeBufferBytes());
-        bob = InProcessTransport.connection(1, config.outboundRingBytes(), config.writeBufferBytes());
-        final LineArena arena = new LineArena(config.inboundBufferBytes());
+        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
+            config.get(WRITE_BUFFER_BYTES));
+        bob = InProcessTransport.connection(1, config.get(OUTBOUND_RING_BYTES), config.get(WRITE_BUFFER_BYTES));
+        final LineArena arena = new LineArena(config.get(INBOUND_BUFFER_BYTES));
         final long readNs = BenchmarkSupport.readNsAnHourAhead();
         final InboundBatch names = InProcessTransport.batch(arena, 2);
         InProcessTransport.addLine(names, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, readNs);

@@ -22,6 +22,9 @@ import io.tern.transport.Connection;
 import io.tern.transport.InProcessTransport;
 import io.tern.transport.Outbound;
 
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
+
 /**
  * A peer's outbound ring on its own: the broker's stamped {@link Outbound#tryBegin(int, long, long)},
  * {@code append}, {@code commit} of a 64-byte message, then the writer's drain of the ring into the connection's
@@ -51,7 +54,7 @@ public class OutboundBenchmark
     public void setUp()
     {
         final BrokerConfig config = BenchmarkSupport.defaults();
-        connection = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        connection = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES), config.get(WRITE_BUFFER_BYTES));
         outbound = connection.outbound();
         message.setMemory(0, MESSAGE_BYTES, (byte)'x');
         message.putByte(MESSAGE_BYTES - 1, (byte)'\n');

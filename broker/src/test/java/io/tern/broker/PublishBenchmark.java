@@ -27,6 +27,11 @@ import io.tern.transport.InProcessTransport;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.LineArena;
 
+import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.RING_SIZE;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
+
 /**
  * A reader's publish: {@link DisruptorInboundSink#tryPublish} of a batch of message lines into the
  * {@code RingBuffer<InboundEvent>}, each batch then taken off the ring by an {@link EventPoller} on the same thread so
@@ -62,15 +67,15 @@ public class PublishBenchmark
     public void setUp()
     {
         final BrokerConfig config = BenchmarkSupport.defaults();
-        ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+        ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.get(RING_SIZE),
             "blocking".equals(waitStrategy) ? new BlockingWaitStrategy() : new BusySpinWaitStrategy());
         poller = ringBuffer.newPoller();
         ringBuffer.addGatingSequences(poller.getSequence());
         sink = new DisruptorInboundSink(ringBuffer);
 
-        final LineArena arena = new LineArena(config.inboundBufferBytes());
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(),
-            config.writeBufferBytes());
+        final LineArena arena = new LineArena(config.get(INBOUND_BUFFER_BYTES));
+        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
+            config.get(WRITE_BUFFER_BYTES));
         final long readNs = System.nanoTime(); // only carried along here
         one = InProcessTransport.batch(arena, 1);
         InProcessTransport.addLine(one, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);

@@ -25,6 +25,10 @@ import io.tern.transport.InboundBatch;
 import io.tern.transport.LineArena;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
+
 /**
  * The broker thread's work for one message: {@link Router#onEvent} of {@code bob: <64 bytes>} from alice, both
  * registered by {@code NEW_PEER} events first. Per message that is: the read-to-route stamp and histogram record,
@@ -59,11 +63,11 @@ public class RouteBenchmark
         final BrokerConfig config = BenchmarkSupport.defaults();
         transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
         router = BenchmarkSupport.router(transport, config);
-        alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
-        bob = InProcessTransport.connection(1, config.outboundRingBytes(), config.writeBufferBytes());
+        alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES), config.get(WRITE_BUFFER_BYTES));
+        bob = InProcessTransport.connection(1, config.get(OUTBOUND_RING_BYTES), config.get(WRITE_BUFFER_BYTES));
 
         final long readNs = BenchmarkSupport.readNsAnHourAhead();
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 3);
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(INBOUND_BUFFER_BYTES)), 3);
         InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, readNs);
         InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, bob, BenchmarkSupport.RECIPIENT_LINE, readNs);
         InProcessTransport.addLine(batch, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);

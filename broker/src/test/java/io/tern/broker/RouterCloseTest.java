@@ -16,6 +16,9 @@ import io.tern.transport.LineArena;
 import io.tern.transport.Outbound;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -57,8 +60,9 @@ class RouterCloseTest
     {
         transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
         final Router router = BenchmarkSupport.router(transport, config);
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 2);
+        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
+            config.get(WRITE_BUFFER_BYTES));
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(INBOUND_BUFFER_BYTES)), 2);
         InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
         InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
         route(router, batch);
@@ -71,8 +75,9 @@ class RouterCloseTest
     {
         transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
         final Router router = BenchmarkSupport.router(transport, config);
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 2);
+        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
+            config.get(WRITE_BUFFER_BYTES));
+        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(INBOUND_BUFFER_BYTES)), 2);
         InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
         route(router, batch);
 

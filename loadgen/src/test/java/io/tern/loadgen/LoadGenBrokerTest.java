@@ -29,6 +29,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
+import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -294,8 +296,8 @@ class LoadGenBrokerTest
         final long brokerCuts = broker.slowConsumerDisconnects();
         assertTrue(cuts == brokerCuts || cuts + 1 == brokerCuts, "the flood counted " + cuts + " of the broker's " +
             brokerCuts + " cuts: " + text);
-        final long perConnection = broker.config().outboundRingBytes() + RingBufferDescriptor.TRAILER_LENGTH +
-            broker.config().writeBufferBytes();
+        final long perConnection = broker.config().get(OUTBOUND_RING_BYTES) + RingBufferDescriptor.TRAILER_LENGTH +
+            broker.config().get(WRITE_BUFFER_BYTES);
         assertTrue(broker.connectionMemoryBytes() <= 4 * perConnection, "memory of at most a few connections at " +
             "once after " + cuts + " cuts: " + broker.connectionMemoryBytes() / perConnection + " connections' worth");
     }

@@ -18,6 +18,11 @@ import org.HdrHistogram.SingleWriterRecorder;
 import io.tern.broker.BrokerConfig;
 import io.tern.transport.Transport;
 
+import static io.tern.broker.Settings.ADMIN_BIND;
+import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
+import static io.tern.broker.Settings.STATS_INTERVAL_MS;
+
 /**
  * The broker's observability: the admin HTTP endpoint, the periodic stats line and the interval logs, all served by
  * one daemon thread, {@code metrics}, which alone owns the stage histograms.
@@ -54,9 +59,9 @@ public final class BrokerMetrics implements AutoCloseable
         final LongSupplier internalErrors,
         final PrintStream out) throws IOException
     {
-        final boolean adminOn = config.adminPort() >= 0;
-        final Path logDir = config.histogramLogDir();
-        this.statsIntervalMs = config.statsIntervalMs();
+        final boolean adminOn = config.get(ADMIN_PORT) >= 0;
+        final Path logDir = config.get(HISTOGRAM_LOG_DIR);
+        this.statsIntervalMs = config.get(STATS_INTERVAL_MS);
         this.out = out;
         final boolean any = adminOn || statsIntervalMs > 0 || null != logDir;
         final long nowMs = System.currentTimeMillis();
@@ -75,7 +80,7 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
-        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(), stages,
+        admin = !adminOn ? null : new AdminServer(config.get(ADMIN_BIND), config.get(ADMIN_PORT), stages,
             new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
