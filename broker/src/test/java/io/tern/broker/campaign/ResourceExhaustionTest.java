@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,19 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connection's outbound ring and staging buffer. Either way the broker must keep its acceptor, not spin a core, and
  * serve a newcomer once the resources are back.
  */
-class ResourceExhaustionTest
+class ResourceExhaustionTest extends CampaignSupport
 {
-    private final List<LineClient> clients = new ArrayList<>();
-
-    @AfterEach
-    void closeClients() throws IOException
-    {
-        for (final LineClient client : clients)
-        {
-            client.close();
-        }
-    }
-
     /**
      * File descriptors run out: accept fails with "Too many open files" while 200 clients wait in the backlog. The
      * broker backs off (under half a core in the burst, where a spinning acceptor takes a whole one), logs it a few
@@ -59,9 +47,9 @@ class ResourceExhaustionTest
             for (int i = 0; i < 200; i++)
             {
                 // the kernel completes these from the backlog
-                crowd.add(track(CampaignSupport.connectClient(broker.address())));
+                crowd.add(track(connectClient(broker.address())));
             }
-            CampaignSupport.awaitCondition("the broker to run out of descriptors (" + broker.openFileDescriptors() +
+            awaitCondition("the broker to run out of descriptors (" + broker.openFileDescriptors() +
                 " open, " + fdsBefore + " before)", Duration.ofSeconds(20),
                 () -> broker.openFileDescriptors() >= 120);
 
@@ -117,7 +105,7 @@ class ResourceExhaustionTest
             for (int i = 0; i < 120; i++)
             {
                 // One at a time, each must be served or refused: a connection left unanswered means nobody accepts.
-                final LineClient client = track(CampaignSupport.connectClient(broker.address())).name("crowd-" + i);
+                final LineClient client = track(connectClient(broker.address())).name("crowd-" + i);
                 crowd.add(client);
                 client.send(client.name() + "\n" + client.name() + ": in");
                 final String line;
@@ -163,25 +151,19 @@ class ResourceExhaustionTest
         return sb.toString();
     }
 
-    private LineClient track(final LineClient client)
-    {
-        clients.add(client);
-        return client;
-    }
-
     private void closeAll(final List<LineClient> crowd) throws IOException
     {
         for (final LineClient client : crowd)
         {
             client.close();
-            clients.remove(client);
+            untrack(client);
         }
     }
 
     private LineClient register(final InetSocketAddress address, final String name) throws IOException
     {
-        final LineClient client = CampaignSupport.connectClient(address).name(name);
-        clients.add(client);
+        final LineClient client = connectClient(address).name(name);
+        track(client);
         client.send(name + "\n" + name + ": registered");
         client.expectLine("from " + name + ": registered");
         return client;
@@ -194,8 +176,8 @@ class ResourceExhaustionTest
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         while (true)
         {
-            final LineClient client = CampaignSupport.connectClient(address).name(name);
-            clients.add(client);
+            final LineClient client = connectClient(address).name(name);
+            track(client);
             client.send(name + "\n" + name + ": registered");
             final long remainingNs = deadlineNs - System.nanoTime();
             final String line = client.readLineOrEof(Duration.ofNanos(Math.max(1, remainingNs)));
@@ -205,7 +187,7 @@ class ResourceExhaustionTest
             }
             assertTrue(null == line || line.startsWith("error: "), name + " got " + line);
             client.close();
-            clients.remove(client);
+            untrack(client);
         }
     }
 

@@ -11,14 +11,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.UnaryOperator;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -41,30 +40,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * routed to its receiver, and the receiver must end with a gapless run from 0 reaching at least that far.
  * {@link ShutdownUnderLoadgenTest} adds a loadgen run.
  */
-class ShutdownUnderLoadTest
+class ShutdownUnderLoadTest extends CampaignSupport
 {
     static final int HELD = 2_000;
     private static final int FLOOD_PAIRS = 4;
     private static final int WINDOW = 2_000;
-
-    private final ExecutorService executor = Executors.newCachedThreadPool(task ->
-    {
-        final Thread thread = new Thread(task, "shutdown-test");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final List<LineClient> clients = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception
-    {
-        for (final LineClient client : clients)
-        {
-            client.close();
-        }
-        executor.shutdownNow();
-        assertTrue(executor.awaitTermination(20, TimeUnit.SECONDS), "test threads did not stop");
-    }
 
     @Test
     @Timeout(120)
@@ -73,7 +53,7 @@ class ShutdownUnderLoadTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "shutdown"),
             List.of("-Xmx256m"), List.of("--flush-timeout-ms", "5000")))
         {
-            final FloodAndHold load = new FloodAndHold(broker.address(), executor, clients).start();
+            final FloodAndHold load = new FloodAndHold(broker.address(), executor, this::track).start();
             load.holdAndProve();
 
             broker.terminate();
@@ -91,24 +71,29 @@ class ShutdownUnderLoadTest
     {
         private final InetSocketAddress address;
         private final ExecutorService executor;
-        private final List<LineClient> clients;
+        private final UnaryOperator<LineClient> track;
         private final List<Future<long[]>> receivers = new ArrayList<>();
         private final List<AtomicLong> echoed = new ArrayList<>();
         private final List<Future<Long>> senders = new ArrayList<>();
         private LineClient heldSender;
         private LineClient heldReceiver;
 
-        FloodAndHold(final InetSocketAddress address, final ExecutorService executor, final List<LineClient> clients)
+        /**
+         * @param address  the broker process's address.
+         * @param executor runs the senders and receivers.
+         * @param track    has the test's tear-down close a client.
+         */
+        FloodAndHold(final InetSocketAddress address, final ExecutorService executor,
+            final UnaryOperator<LineClient> track)
         {
             this.address = address;
             this.executor = executor;
-            this.clients = clients;
+            this.track = track;
         }
 
         private LineClient register(final String name, final int receiveBufferBytes) throws IOException
         {
-            final LineClient client = CampaignSupport.connectClient(address, receiveBufferBytes).name(name);
-            clients.add(client);
+            final LineClient client = track.apply(connectClient(address, receiveBufferBytes)).name(name);
             client.send(name + "\n" + name + ": registered");
             client.expectLine("from " + name + ": registered");
             return client;
