@@ -45,7 +45,8 @@ class RouterCloseTest
         router = BenchmarkSupport.router(transport, config);
         alice = BenchmarkSupport.connection(config, 0);
         batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 2);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE,
+            System.nanoTime());
     }
 
     @AfterEach
