@@ -50,6 +50,7 @@ public abstract class BrokerTestSupport
     /** For test threads (writers, readers, a closer); stopped after each test, after the clients are closed. */
     protected final ExecutorService executor = newDaemonPool(getClass().getSimpleName());
     protected Broker broker;
+    /** Where {@link #connect} and {@link #register} go: the broker started here, or one the test set (a process). */
     protected InetSocketAddress address;
 
     /** With {@link LineClient#DEFAULT_TIMEOUT} for clients and for stopping test threads. */

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * What the campaign adds to {@link BrokerTestSupport}: the {@link #CLIENT_TIMEOUT} of 20 s for its clients and test
  * threads, and the broker-health checks every campaign test ends with: no internal errors (checked whenever the
  * in-process broker is closed, the tear-down included), the same broker threads as at start. Tests that run the
- * broker as its own process use only the clients and test threads.
+ * broker as its own process set {@code address} to the process's and use the clients, registering and test threads.
  */
 abstract class CampaignSupport extends BrokerTestSupport
 {

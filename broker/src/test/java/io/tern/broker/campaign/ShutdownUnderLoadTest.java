@@ -4,7 +4,6 @@
 package io.tern.broker.campaign;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -53,7 +51,8 @@ class ShutdownUnderLoadTest extends CampaignSupport
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "shutdown"),
             List.of("-Xmx256m"), List.of("--flush-timeout-ms", "5000")))
         {
-            final FloodAndHold load = new FloodAndHold(broker.address(), executor, this::track).start();
+            address = broker.address();
+            final FloodAndHold load = new FloodAndHold(executor, this::register).start();
             load.holdAndProve();
 
             broker.terminate();
@@ -69,34 +68,34 @@ class ShutdownUnderLoadTest extends CampaignSupport
     /** The in-test load and its checks, shared with {@link ShutdownUnderLoadgenTest}. */
     static final class FloodAndHold
     {
-        private final InetSocketAddress address;
         private final ExecutorService executor;
-        private final UnaryOperator<LineClient> track;
+        private final Registrar registrar;
         private final List<Future<long[]>> receivers = new ArrayList<>();
         private final List<AtomicLong> echoed = new ArrayList<>();
         private final List<Future<Long>> senders = new ArrayList<>();
         private LineClient heldSender;
         private LineClient heldReceiver;
 
-        /**
-         * @param address  the broker process's address.
-         * @param executor runs the senders and receivers.
-         * @param track    has the test's tear-down close a client.
-         */
-        FloodAndHold(final InetSocketAddress address, final ExecutorService executor,
-            final UnaryOperator<LineClient> track)
+        /** Registers a peer with the broker under test, confirmed: the test's {@code register}. */
+        @FunctionalInterface
+        interface Registrar
         {
-            this.address = address;
+            LineClient register(String name, int receiveBufferBytes) throws IOException;
+        }
+
+        /**
+         * @param executor  runs the senders and receivers.
+         * @param registrar registers the peers, with clients that the test's tear-down closes.
+         */
+        FloodAndHold(final ExecutorService executor, final Registrar registrar)
+        {
             this.executor = executor;
-            this.track = track;
+            this.registrar = registrar;
         }
 
         private LineClient register(final String name, final int receiveBufferBytes) throws IOException
         {
-            final LineClient client = track.apply(connectClient(address, receiveBufferBytes)).name(name);
-            client.send(name + "\n" + name + ": registered");
-            client.expectLine("from " + name + ": registered");
-            return client;
+            return registrar.register(name, receiveBufferBytes);
         }
 
         FloodAndHold start() throws Exception

@@ -36,8 +36,9 @@ class ShutdownUnderLoadgenTest extends CampaignSupport
                 "--pairs", "20", "--rate", "10000", "--warmup", "2s", "--duration", "20s", "--drain-timeout", "3s",
                 "--allow-errors", "--quiet")))
         {
+            address = broker.address();
             final ShutdownUnderLoadTest.FloodAndHold load =
-                new ShutdownUnderLoadTest.FloodAndHold(broker.address(), executor, this::track).start();
+                new ShutdownUnderLoadTest.FloodAndHold(executor, this::register).start();
             // Let the loadgen get into its measured period, then cut in the middle of the run.
             final long loadgenStartNs = System.nanoTime();
             assertFalse(loadgen.waitFor(Duration.ofSeconds(8)), "the loadgen ended early:\n" + loadgen.outputText());
