@@ -41,15 +41,10 @@ class BrokerAuthTest extends BrokerTestSupport
         startBroker(new BrokerConfig().authFile(users).nameTimeoutMs(500));
     }
 
+    /** Sends {@code firstLine} (name and secret); a self-probe confirms that the broker admitted {@code name}. */
     private LineClient login(final String firstLine, final String name) throws Exception
     {
-        final LineClient client = connect();
-        client.name(name);
-        client.send(firstLine);
-        final String probe = nextProbe();
-        client.send(name + ": " + probe);
-        client.expectLine("from " + name + ": " + probe);
-        return client;
+        return registerAs(utf8(firstLine), name, 0);
     }
 
     @Test

@@ -4,10 +4,15 @@
 package io.tern.broker;
 
 import java.io.IOException;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import io.tern.transport.Connection;
 import io.tern.transport.InProcessTransport;
@@ -16,9 +21,6 @@ import io.tern.transport.LineArena;
 import io.tern.transport.Outbound;
 import io.tern.transport.Transport;
 
-import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
-import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
-import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -31,6 +33,21 @@ class RouterCloseTest
 {
     private final BrokerConfig config = BenchmarkSupport.defaults();
     private Transport transport;
+    private Router router;
+    private Connection alice;
+    /** Holds alice's NEW_PEER line, not yet routed. */
+    private InboundBatch batch;
+
+    @BeforeEach
+    void setUp() throws IOException
+    {
+        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
+        router = BenchmarkSupport.router(transport, config);
+        alice = BenchmarkSupport.connection(config, 0);
+        batch = InProcessTransport.batch(new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES)), 2);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE,
+            System.nanoTime());
+    }
 
     @AfterEach
     void tearDown()
@@ -41,44 +58,10 @@ class RouterCloseTest
         }
     }
 
-    @Test
-    void shouldDiscardRatherThanFlushWhenTheErrorReplyDoesNotFit() throws IOException
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("closeReasonsWithAReply")
+    void shouldDiscardRatherThanFlushWhenTheReplyDoesNotFit(final int reason, final String description)
     {
-        final Connection alice = registeredWithAFullRing(InboundBatch.REASON_LINE_TOO_LONG);
-        assertEquals(Connection.CloseMode.SLOW_CONSUMER, InProcessTransport.closeMode(alice));
-    }
-
-    @Test
-    void shouldDiscardRatherThanFlushWhenTheNameTimeoutReplyDoesNotFit() throws IOException
-    {
-        final Connection alice = registeredWithAFullRing(InboundBatch.REASON_NAME_TIMEOUT);
-        assertEquals(Connection.CloseMode.SLOW_CONSUMER, InProcessTransport.closeMode(alice));
-    }
-
-    @Test
-    void shouldFlushTheErrorReplyWhenItFits() throws IOException
-    {
-        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
-        final Router router = BenchmarkSupport.router(transport, config);
-        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
-            config.get(WRITE_BUFFER_BYTES));
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(INBOUND_BUFFER_BYTES)), 2);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
-        InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
-        route(router, batch);
-
-        assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
-        assertEquals(0, router.slowConsumerDisconnects());
-    }
-
-    private Connection registeredWithAFullRing(final int reason) throws IOException
-    {
-        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
-        final Router router = BenchmarkSupport.router(transport, config);
-        final Connection alice = InProcessTransport.connection(0, config.get(OUTBOUND_RING_BYTES),
-            config.get(WRITE_BUFFER_BYTES));
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(INBOUND_BUFFER_BYTES)), 2);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, System.nanoTime());
         route(router, batch);
 
         // alice stopped reading: her ring is full to within less than any reply (as the broker thread fills it).
@@ -94,7 +77,24 @@ class RouterCloseTest
         InProcessTransport.addDisconnect(batch, alice, reason);
         route(router, batch);
         assertEquals(1, router.slowConsumerDisconnects());
-        return alice;
+        assertEquals(Connection.CloseMode.SLOW_CONSUMER, InProcessTransport.closeMode(alice));
+    }
+
+    static Stream<Arguments> closeReasonsWithAReply()
+    {
+        return Stream.of(
+            Arguments.of(InboundBatch.REASON_LINE_TOO_LONG, "the error reply (line too long)"),
+            Arguments.of(InboundBatch.REASON_NAME_TIMEOUT, "the name timeout reply"));
+    }
+
+    @Test
+    void shouldFlushTheErrorReplyWhenItFits()
+    {
+        InProcessTransport.addDisconnect(batch, alice, InboundBatch.REASON_LINE_TOO_LONG);
+        route(router, batch);
+
+        assertEquals(Connection.CloseMode.FLUSH, InProcessTransport.closeMode(alice));
+        assertEquals(0, router.slowConsumerDisconnects());
     }
 
     private static void route(final Router router, final InboundBatch batch)
