@@ -130,7 +130,8 @@ public abstract class BenchmarkSupport
      */
     static Connection connection(final BrokerConfig config, final long id)
     {
-        return InProcessTransport.connection(id, config.get(Settings.OUTBOUND_RING_BYTES), config.get(Settings.WRITE_BUFFER_BYTES));
+        return InProcessTransport.connection(id, config.get(Settings.OUTBOUND_RING_BYTES),
+            config.get(Settings.WRITE_BUFFER_BYTES));
     }
 
     /**

@@ -48,7 +48,8 @@ public class RouteBenchmark extends BenchmarkSupport
         bob = connection(config, 1);
 
         final long readNs = readNsAnHourAhead();
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES)), 3);
+        final LineArena arena = new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES));
+        final InboundBatch batch = InProcessTransport.batch(arena, 3);
         addPeers(batch, alice, bob, readNs);
         addMessages(batch, alice, 1, readNs);
         final InboundEvent event = new InboundEvent();
