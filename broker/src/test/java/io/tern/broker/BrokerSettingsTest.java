@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class BrokerSettingsTest
 {
     private static final Path DOCS = Path.of("..", "docs", "configuration.md");
+    private static final Path README = Path.of("..", "README.md");
     private static final String BEGIN = "<!-- settings-table:begin -->\n";
     private static final String END = "<!-- settings-table:end -->";
 
@@ -60,6 +61,24 @@ class BrokerSettingsTest
         {
             assertTrue(table.contains("| `" + setting.name() + "` |"), setting.name());
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldShowTheDeclaredDefaultsInTheReadmesShortTable() throws IOException
+    {
+        final Pattern row = Pattern.compile("^\\| `--([a-z-]+)` +\\| (`([^`]*)`|\\(none\\)) +\\|", Pattern.MULTILINE);
+        final Matcher matcher = row.matcher(Files.readString(README, StandardCharsets.UTF_8));
+        int rows = 0;
+        while (matcher.find())
+        {
+            final Setting<?> setting = Settings.byName(matcher.group(1));
+            assertNotNull(setting, "README names a setting that does not exist: --" + matcher.group(1));
+            final String shown = null == matcher.group(3) ? "" : matcher.group(3);
+            assertEquals(setting.defaultText(), shown, "README's default for --" + setting.name());
+            rows++;
+        }
+        assertTrue(rows >= 5, "README's settings table was not found (" + rows + " rows)");
     }
 
     @Test
