@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * tern's line protocol, the one description that the broker, the transport and the loadgen all use (README, "The
@@ -182,37 +181,19 @@ public final class Protocol
      */
     public static NameError checkName(final DirectBuffer buffer, final int start, final int end, final int maxNameBytes)
     {
-        if (end <= start)
+        NameError error = checkNameLength(end - start, maxNameBytes);
+        for (int i = start; i < end && null == error; i++)
         {
-            return NameError.EMPTY;
+            error = checkNameByte(buffer.getByte(i));
         }
-        if (end - start > maxNameBytes)
-        {
-            return NameError.TOO_LONG;
-        }
-        for (int i = start; i < end; i++)
-        {
-            final byte b = buffer.getByte(i);
-            if (b == DESTINATION_SEPARATOR)
-            {
-                return NameError.COMMA;
-            }
-            if (b == TEXT_SEPARATOR)
-            {
-                return NameError.COLON;
-            }
-            if ((b >= 0 && b <= LAST_C0_CONTROL) || b == DELETE)
-            {
-                return NameError.CONTROL;
-            }
-        }
-        return null;
+        return error;
     }
 
     /**
      * The name rule for a name that a tool will send or store, as its UTF-8 bytes: the same rule as the broker's, and
      * the name must already be trimmed ({@link NameError#UNTRIMMED}), so that the broker registers exactly this name.
-     * Allocates; not for the hot path.
+     * Allocates; not for the hot path. Touches no Agrona class, so a tool started without Agrona's JVM flags (the
+     * loadgen) can call it.
      *
      * @param name         the name.
      * @param maxNameBytes the broker's {@code --max-name-bytes}, or {@link Integer#MAX_VALUE} when unknown.
@@ -220,13 +201,45 @@ public final class Protocol
      */
     public static NameError checkName(final String name, final int maxNameBytes)
     {
-        final UnsafeBuffer bytes = new UnsafeBuffer(name.getBytes(StandardCharsets.UTF_8));
-        final int length = bytes.capacity();
-        if (length > 0 && (isBlank(bytes.getByte(0)) || isBlank(bytes.getByte(length - 1))))
+        final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 0 && (isBlank(bytes[0]) || isBlank(bytes[bytes.length - 1])))
         {
             return NameError.UNTRIMMED;
         }
-        return checkName(bytes, 0, length, maxNameBytes);
+        NameError error = checkNameLength(bytes.length, maxNameBytes);
+        for (int i = 0; i < bytes.length && null == error; i++)
+        {
+            error = checkNameByte(bytes[i]);
+        }
+        return error;
+    }
+
+    /** The rule's bounds on a trimmed name's length: 1 to max-name-bytes. */
+    private static NameError checkNameLength(final int length, final int maxNameBytes)
+    {
+        if (length <= 0)
+        {
+            return NameError.EMPTY;
+        }
+        return length > maxNameBytes ? NameError.TOO_LONG : null;
+    }
+
+    /** The rule's forbidden bytes: the two separators and every control character. */
+    private static NameError checkNameByte(final byte b)
+    {
+        if (b == DESTINATION_SEPARATOR)
+        {
+            return NameError.COMMA;
+        }
+        if (b == TEXT_SEPARATOR)
+        {
+            return NameError.COLON;
+        }
+        if ((b >= 0 && b <= LAST_C0_CONTROL) || b == DELETE)
+        {
+            return NameError.CONTROL;
+        }
+        return null;
     }
 
     /**
