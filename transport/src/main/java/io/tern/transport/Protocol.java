@@ -13,21 +13,22 @@ import org.agrona.DirectBuffer;
  * protocol"): separators, the name rule, every line the broker sends, and the largest line it can send.
  * <pre>
  *   client to broker (each line ends with \n; one \r before it is dropped)
- *     first line    &lt;name&gt;                       trimmed of spaces and tabs, then {@link #checkName checkName}
- *     every other   dest1, dest2: text           split at the first ':', destinations at ',', each trimmed
+ *     NAME                                      first line: trimmed of spaces and tabs, then checkName
+ *     DEST1, DEST2: TEXT                        every other line: split at the first ':', destinations at ','
  *
- *   broker to client: nothing but these lines
- *     from &lt;name&gt;: &lt;text&gt;                              {@link #FROM_PREFIX} name {@link #FROM_SEPARATOR} text
- *     error: no peer '&lt;name&gt;'                           router: a destination that is not connected
- *     error: expected 'name[, name...]: text'            router: no ':' or no destination
- *     error: invalid name: &lt;reason&gt;                     router, then close: the first line breaks the name rule
- *     error: name '&lt;name&gt;' is taken                    router, then close
- *     error: line too long (max N bytes)                 router, then close (reader: REASON_LINE_TOO_LONG)
- *     error: no name within N ms                         router (reader: REASON_NAME_TIMEOUT) or authenticator
- *     error: not authorized                              authenticator, then close
- *     error: slow consumer                               writer, best effort, then close
- *     error: too many connections                        acceptor, best effort, then close
- *     error: server out of memory                        acceptor, best effort, then close
+ *   broker to client: nothing but these lines           sent by
+ *     from NAME: TEXT                                   router, to each destination
+ *     error: no peer 'DEST'                             router, per destination not connected
+ *     error: expected 'name[, name...]: text'           router: no ':', or no destination
+ *     error: invalid name: REASON                       router, then close: the first line breaks the name rule
+ *     error: name 'NAME' is taken                       router, then close
+ *     error: line too long (max N bytes)                router, then close (reader: REASON_LINE_TOO_LONG)
+ *     error: no name within N ms                        router (reader: REASON_NAME_TIMEOUT) or authenticator
+ *     error: not authorized                             authenticator, then close
+ *     error: slow consumer                              writer, best effort, then close
+ *     error: too many connections                       acceptor, best effort, then close
+ *     error: server out of memory                       acceptor, best effort, then close
+ * </pre>
  * </pre>
  * The texts are given without their line end; {@link #lineBytes(String)} adds it. Stateless: any thread. The name
  * check on a buffer ({@link #checkName(DirectBuffer, int, int, int)}) allocates nothing, for the broker's thread.
