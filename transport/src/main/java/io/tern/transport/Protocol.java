@@ -29,7 +29,6 @@ import org.agrona.DirectBuffer;
  *     error: too many connections                       acceptor, best effort, then close
  *     error: server out of memory                       acceptor, best effort, then close
  * </pre>
- * </pre>
  * The texts are given without their line end; {@link #lineBytes(String)} adds it. Stateless: any thread. The name
  * check on a buffer ({@link #checkName(DirectBuffer, int, int, int)}) allocates nothing, for the broker's thread.
  */
@@ -97,13 +96,13 @@ public final class Protocol
         /** Longer than max-name-bytes. */
         TOO_LONG(null),
         /**
-         * Starts or ends with a space or tab. Only the {@link #checkName(String, int)} form reports this: the broker
-         * trims the first line before checking, so such a name would be registered without them.
+         * Starts or ends with a space or tab. Only the {@link Protocol#checkName(String, int)} form reports this: the
+         * broker trims the first line before checking, so such a name would be registered without them.
          */
         UNTRIMMED("starts or ends with a space or tab"),
-        /** Holds {@link #DESTINATION_SEPARATOR}. */
+        /** Holds {@link Protocol#DESTINATION_SEPARATOR}. */
         COMMA("contains ','"),
-        /** Holds {@link #TEXT_SEPARATOR}. */
+        /** Holds {@link Protocol#TEXT_SEPARATOR}. */
         COLON("contains ':'"),
         /** Holds a byte 0x00-0x1F or 0x7F. */
         CONTROL("contains a control character");
@@ -117,7 +116,7 @@ public final class Protocol
 
         /**
          * @param maxNameBytes the limit the name was checked against.
-         * @return the reason as the broker words it after {@link #INVALID_NAME_PREFIX}.
+         * @return the reason as the broker words it after {@link Protocol#INVALID_NAME_PREFIX}.
          */
         public String reason(final int maxNameBytes)
         {

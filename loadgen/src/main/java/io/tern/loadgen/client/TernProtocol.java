@@ -95,7 +95,7 @@ final class TernProtocol extends WireProtocol
         int lineStart = 0;
         for (int i = peer.scanIndex; i < limit; i++)
         {
-            if (buffer.get(i) == '\n')
+            if (buffer.get(i) == Protocol.LINE_END)
             {
                 if (peer.discardingLongLine)
                 {
@@ -103,7 +103,7 @@ final class TernProtocol extends WireProtocol
                 }
                 else
                 {
-                    final int end = i > lineStart && buffer.get(i - 1) == '\r' ? i - 1 : i;
+                    final int end = i > lineStart && buffer.get(i - 1) == Protocol.CARRIAGE_RETURN ? i - 1 : i;
                     onLine(peer, buffer, lineStart, end, handler);
                 }
                 lineStart = i + 1;
