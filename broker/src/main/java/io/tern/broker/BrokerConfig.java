@@ -252,8 +252,8 @@ public final class BrokerConfig
     }
 
     /**
-     * The largest line the broker can send: {@code from <name>: <text>\n} or an error echoing a name of up to
-     * max-line-bytes. Call after {@link #conclude()}.
+     * The largest line the broker can send for these max-name-bytes and max-line-bytes (see
+     * {@link io.tern.transport.Protocol#maxMessageBytes(int, int)}). Call after {@link #conclude()}.
      *
      * @return bytes.
      */
@@ -264,9 +264,7 @@ public final class BrokerConfig
 
     private static long maxMessageBytes(final int maxLineBytes, final int maxNameBytes)
     {
-        final long from = "from ".length() + (long)maxNameBytes + ": ".length() + maxLineBytes + 1;
-        final long noPeer = "error: no peer ''".length() + (long)maxLineBytes + 1;
-        return Math.max(from, noPeer);
+        return io.tern.transport.Protocol.maxMessageBytes(maxNameBytes, maxLineBytes);
     }
 
     /**

@@ -103,6 +103,32 @@ class BrokerAuthTest extends BrokerTestSupport
     }
 
     @Test
+    void shouldAdmitANameWithInnerSpacesSinceTheLoginLineSplitsAtItsLastSpace() throws Exception
+    {
+        final Path file = dir.resolve("spaces.txt");
+        CredentialsFile.addUser(file, "alice smith", "s3cret".toCharArray(), TEST_ITERATIONS);
+        final CredentialsFile credentials = CredentialsFile.load(file);
+        final byte[] login = "alice smith s3cret".getBytes(StandardCharsets.US_ASCII);
+        assertEquals("alice smith".length(), credentials.verify(login, 0, login.length), "cut down to the name");
+        final byte[] lastWordOnly = "smith s3cret".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(-1, credentials.verify(lastWordOnly, 0, lastWordOnly.length));
+    }
+
+    @Test
+    void shouldRefuseToAddANameTheProtocolRefusesOrTheFileWouldTakeForAComment()
+    {
+        final Path file = dir.resolve("refused.txt");
+        for (final String name : List.of("", "a,b", "a:b", "a\u007Fb", "a\u001Fb", "a\tb", " alice", "alice ",
+            "#alice"))
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> CredentialsFile.addUser(file, name, "s3cret".toCharArray(), TEST_ITERATIONS), "'" + name + "'");
+            assertTrue(ex.getMessage().startsWith("invalid name '" + name + "': "), ex.getMessage());
+        }
+        assertFalse(Files.exists(file));
+    }
+
+    @Test
     void shouldRejectAMalformedCredentialsFile() throws Exception
     {
         final Path bad = dir.resolve("bad.txt");

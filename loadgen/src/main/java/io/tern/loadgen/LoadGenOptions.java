@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +33,6 @@ import java.util.regex.Pattern;
 public final class LoadGenOptions
 {
     static final int MAX_PEERS = 10_000;
-    static final int MAX_NAME_BYTES = 64;
 
     @Option(names = "--target", defaultValue = "tern", paramLabel = "KIND",
         description = "the server to drive: tern (this project's broker, line protocol) | nats (nats-server, core " +
@@ -273,25 +271,15 @@ public final class LoadGenOptions
 
     private void checkNamePrefix(final String prefix)
     {
-        final int longestName = prefix.getBytes(StandardCharsets.UTF_8).length +
-            Integer.toString(MAX_PEERS - 1).length();
-        if (longestName > MAX_NAME_BYTES)
+        final String invalid = Workload.checkNamePrefix(prefix, MAX_PEERS);
+        if (null != invalid)
         {
-            throw bad("name-prefix", prefix, "names would exceed " + MAX_NAME_BYTES + " bytes");
+            throw bad("name-prefix", prefix, invalid);
         }
-        for (int i = 0; i < prefix.length(); i++)
+        if (target == Target.NATS && (prefix.contains("*") || prefix.contains(">") || prefix.contains(".")))
         {
-            final char c = prefix.charAt(i);
-            if (c <= ' ' || c >= 127 || c == ',' || c == ':' || (c >= '0' && c <= '9' && i == prefix.length() - 1))
-            {
-                throw bad("name-prefix", prefix,
-                    "printable ASCII only, no space, ',' or ':', and not ending in a digit");
-            }
-            if (target == Target.NATS && (c == '*' || c == '>' || c == '.'))
-            {
-                // Names are NATS subjects: '*' and '>' are wildcards, '.' separates tokens.
-                throw bad("name-prefix", prefix, "nats subjects: no '*', '>' or '.'");
-            }
+            // Names are NATS subjects: '*' and '>' are wildcards, '.' separates tokens.
+            throw bad("name-prefix", prefix, "nats subjects: no '*', '>' or '.'");
         }
     }
 
