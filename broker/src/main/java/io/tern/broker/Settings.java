@@ -12,6 +12,7 @@ import java.util.List;
 import io.tern.broker.BrokerConfig.ThreadingMode;
 import io.tern.broker.BrokerConfig.WaitStrategyKind;
 import io.tern.transport.IdleStrategyKind;
+import io.tern.transport.Protocol;
 
 /**
  * Every setting of the broker, each declared once with its name, default, unit, valid range and meaning. The order of
@@ -58,7 +59,7 @@ public final class Settings
         "longest line accepted; a longer one closes the connection"));
 
     public static final Setting<Integer> MAX_NAME_BYTES = declare(Setting.intIn("max-name-bytes",
-        64, "bytes", 1, 1024,
+        Protocol.DEFAULT_MAX_NAME_BYTES, "bytes", 1, 1024,
         "longest peer name accepted"));
 
     public static final Setting<Integer> OUTBOUND_RING_BYTES = declare(Setting.powerOfTwoIn("outbound-ring-bytes",
@@ -72,7 +73,7 @@ public final class Settings
 
     public static final Setting<Integer> MAX_CONNECTIONS = declare(Setting.intIn("max-connections",
         1024, "connections", 1, 1_000_000,
-        "open connections allowed; the next one gets 'error: too many connections' and is closed"));
+        "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
 
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
         "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +
@@ -96,7 +97,7 @@ public final class Settings
     public static final Setting<Long> NAME_TIMEOUT_MS = declare(Setting.longIn("name-timeout-ms",
         10_000, "ms", 0, 86_400_000,
         "a connection that sends no complete name line this long after connecting gets " +
-            "'error: no name within N ms' and is closed; 0 = no deadline"));
+            "'" + Protocol.NAME_TIMEOUT_PREFIX + "N" + Protocol.NAME_TIMEOUT_SUFFIX + "' and is closed; 0 = no deadline"));
 
     public static final Setting<Path> AUTH_FILE = declare(Setting.optionalPath("auth-file", "FILE",
         "credentials file (see 'adduser'); when set, a connection's first line must be 'name secret'; " +

@@ -82,8 +82,9 @@ public final class Protocol
     public static final String NOT_AUTHORIZED = "error: not authorized";
     private static final String LINE_TOO_LONG_PREFIX = "error: line too long (max ";
     private static final String LINE_TOO_LONG_SUFFIX = " bytes)";
-    private static final String NAME_TIMEOUT_PREFIX = "error: no name within ";
-    private static final String NAME_TIMEOUT_SUFFIX = " ms";
+    /** {@link #nameTimeout(long)}'s text before and after the number of milliseconds. */
+    public static final String NAME_TIMEOUT_PREFIX = "error: no name within ";
+    public static final String NAME_TIMEOUT_SUFFIX = " ms";
 
     /**
      * Why a name breaks the rule: 1 to max-name-bytes bytes, none of them {@code ,} {@code :} or a control character
