@@ -3,7 +3,10 @@
 # and histograms against all three, on this machine, over loopback.
 #
 #   loadgen/scripts/compare.sh [--out DIR] [--runs N] [--warmup TIME] [--duration TIME] [--targets "tern nats redis"]
-#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--no-build]
+#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--baseline JAR] [--no-build]
+#
+# --baseline JAR adds the target tern-baseline: that broker jar (another build of tern, e.g. the one before a change)
+# run with the same settings, interleaved with the others, so a change is judged against the noise of one run.
 #
 # What it does, in order:
 #   1. installs nats-server and redis-server from the Debian packages if they are missing (apt-get, as root or sudo);
@@ -38,8 +41,9 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --targets) TARGETS="$2"; shift 2 ;;
     --cases) CASES="$2"; shift 2 ;;
+    --baseline) BASELINE_JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -56,8 +60,16 @@ case_args() {
   esac
 }
 for c in $CASES; do case_args "$c" >/dev/null; done
+if [ -n "${BASELINE_JAR:-}" ]; then
+  [ -f "$BASELINE_JAR" ] || { echo "--baseline $BASELINE_JAR: no such file" >&2; exit 2; }
+  case " $TARGETS " in *" tern-baseline "*) ;; *) TARGETS="$TARGETS tern-baseline" ;; esac
+fi
 for t in $TARGETS; do
-  case "$t" in tern|nats|redis) ;; *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;; esac
+  case "$t" in
+    tern|nats|redis) ;;
+    tern-baseline) [ -n "${BASELINE_JAR:-}" ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
+    *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
+  esac
 done
 
 # shellcheck source=lib.sh
@@ -66,6 +78,7 @@ done
 server_command() {
   case "$1" in
     tern)  echo "java -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    tern-baseline) echo "java -jar $BASELINE_JAR --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
     nats)  echo "nats-server -a 127.0.0.1 -p PORT" ;;
     redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no" ;;
   esac
@@ -104,7 +117,7 @@ for run in $(seq "$RUNS"); do
     for c in $CASES; do
       label="$c.$target.r$run"
       # shellcheck disable=SC2046
-      args=(--target "$target" --port "$SERVER_PORT" $(case_args "$c") --message-bytes 64 --warmup "$WARMUP"
+      args=(--target "${target%%-*}" --port "$SERVER_PORT" $(case_args "$c") --message-bytes 64 --warmup "$WARMUP"
             --duration "$DURATION" --drain-timeout "$DRAIN" --quiet
             --out "$OUT/runs" --label "$label")
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"

@@ -4,6 +4,8 @@
 # started when the script exits.
 
 BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
+# Another build of the broker, run as target tern-baseline beside tern (compare.sh --baseline JAR).
+BASELINE_JAR="${BASELINE_JAR:-}"
 LOADGEN_JAR="$ROOT/loadgen/target/tern-loadgen.jar"
 BROKER_EXTRA="${BROKER_EXTRA:-}"
 BROKER_JVM_OPTS="${BROKER_JVM_OPTS:-}"
@@ -40,6 +42,8 @@ start_server() {
     listening "$port" && continue
     case "$target" in
       tern)  java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
+      tern-baseline)
+             java $BROKER_JVM_OPTS -jar "$BASELINE_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       nats)  nats-server -a 127.0.0.1 -p "$port" >"$logfile" 2>&1 & ;;
       redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
                >"$logfile" 2>&1 & ;;

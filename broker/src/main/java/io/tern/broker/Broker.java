@@ -15,6 +15,16 @@ import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
 
+import static io.tern.broker.Settings.ADMIN_BIND;
+import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.AUTH_FILE;
+import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
+import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_LINE_BYTES;
+import static io.tern.broker.Settings.MAX_NAME_BYTES;
+import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+import static io.tern.broker.Settings.STATS_INTERVAL_MS;
+
 /**
  * A running broker: the transport's agents, the Disruptor ring and its single handler, the {@link Router}, run on
  * threads as {@link BrokerThreads} composes them for the threading mode.
@@ -49,17 +59,17 @@ public final class Broker implements AutoCloseable
         this.threads = new BrokerThreads(config, agentErrors);
         transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(threads.ringBuffer()),
-            null == config.authFile() ? null : CredentialsFile.load(config.authFile()),
+            null == config.get(AUTH_FILE) ? null : CredentialsFile.load(config.get(AUTH_FILE)),
             counters);
 
-        router = new Router(transport, new RouterMetrics(counters), config.maxNameBytes(), config.maxLineBytes(),
-            config.nameTimeoutMs(), config.maxConnections());
+        router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
+            config.get(MAX_LINE_BYTES), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
         threads.compose(transport, router, new LoggingExceptionHandler());
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
-            metrics = BrokerMetrics.create(new MetricsSettings(config.adminBind(), config.adminPort(),
-                config.statsIntervalMs(), config.histogramLogDir()), router.metrics(), transport, threads.ringBuffer(),
+            metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
+                config.get(STATS_INTERVAL_MS), config.get(HISTOGRAM_LOG_DIR)), router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)

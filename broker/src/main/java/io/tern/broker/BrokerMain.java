@@ -3,19 +3,46 @@
  */
 package io.tern.broker;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParseResult;
 import sun.misc.Signal;
 
 /**
- * Runs the broker from the command line: {@code java -jar tern-broker.jar [--option value]...}.
+ * Runs the broker from the command line: {@code java -jar tern-broker.jar [--config FILE] [--option value]...}, or
+ * {@code java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]} to add a user to a credentials file.
  * <p>
- * Prints the address it listens on and its effective settings, then runs until SIGINT or SIGTERM, when it shuts down
- * in order ({@link Broker#close()}) and exits 0. Exit status 2 means a bad option, 1 a failure to start.
+ * The options are made from {@link Settings}, one per setting, by picocli. Settings from {@code --config FILE} are
+ * applied first, so options on the command line override them. Prints the address it listens on and its effective
+ * settings, then runs until SIGINT or SIGTERM, when it shuts down in order ({@link Broker#close()}) and exits 0.
+ * Exit status 2 means a bad option, 1 a failure to start. Runs on the main thread.
  */
 public final class BrokerMain
 {
+    /** Exit status: a bad option, setting or config file. */
+    public static final int EXIT_USAGE = 2;
+    /** Exit status: the broker could not start, e.g. its port is taken. */
+    public static final int EXIT_START_FAILED = 1;
+
+    static final String CONFIG_OPTION = "--config";
+    private static final String NAME = "tern-broker";
+
     static
     {
         // One line per log record; must be set before java.util.logging starts.
@@ -26,54 +53,97 @@ public final class BrokerMain
         }
     }
 
+    /** {@code adduser FILE NAME [ITERATIONS]}: its arguments, filled in by picocli. */
+    @Command(
+        name = "adduser",
+        description = {
+            "Adds or replaces a user in a credentials file (for --auth-file). The secret is read from the console " +
+                "without echo, or from the first line of standard input when there is no console."
+        })
+    static final class AddUser
+    {
+        @Parameters(index = "0", paramLabel = "FILE", description = "the credentials file; created if missing")
+        Path file;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "the user's name")
+        String name;
+
+        @Parameters(index = "2", arity = "0..1", paramLabel = "ITERATIONS",
+            description = "PBKDF2 iterations (default: ${DEFAULT-VALUE})")
+        int iterations = CredentialsFile.DEFAULT_ITERATIONS;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+        boolean help;
+    }
+
     private BrokerMain()
     {
     }
 
     public static void main(final String[] args) throws InterruptedException
     {
-        if (args.length > 0 && args[0].equals("adduser"))
-        {
-            System.exit(addUser(args));
-            return;
-        }
-        final BrokerConfig config = new BrokerConfig();
+        final CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        final int status = execute(args, System.out, System.err, System.in, stop);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /**
+     * Runs the command line without exiting the JVM: prints help, adds a user, or runs a broker until {@code stop}
+     * is counted down.
+     *
+     * @param args as typed.
+     * @param out  standard output: help, the listening line, the effective settings.
+     * @param err  standard error: bad options, start-up failures.
+     * @param in   standard input, where {@code adduser} reads the secret when there is no console.
+     * @param stop counted down to shut the broker down.
+     * @return the exit status: 0 ok, 1 failure to start, 2 bad option.
+     * @throws InterruptedException if interrupted while the broker runs.
+     */
+    static int execute(
+        final String[] args,
+        final PrintStream out,
+        final PrintStream err,
+        final InputStream in,
+        final CountDownLatch stop) throws InterruptedException
+    {
+        final CommandLine commandLine = commandLine();
+        final BrokerConfig config;
         try
         {
-            for (int i = 0; i < args.length; i++)
+            final ParseResult parsed = commandLine.parseArgs(args);
+            if (parsed.isUsageHelpRequested())
             {
-                final String arg = args[i];
-                if (arg.equals("--help") || arg.equals("-h"))
-                {
-                    System.out.print(BrokerConfig.usage());
-                    return;
-                }
-                if (!arg.startsWith("--"))
-                {
-                    throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-                }
-                final int equals = arg.indexOf('=');
-                if (equals > 0)
-                {
-                    config.set(arg.substring(2, equals), arg.substring(equals + 1));
-                }
-                else if (i + 1 < args.length)
-                {
-                    config.set(arg.substring(2), args[++i]);
-                }
-                else
-                {
-                    throw new IllegalArgumentException("option " + arg + " needs a value");
-                }
+                commandLine.usage(out);
+                return 0;
             }
+            if (parsed.hasSubcommand())
+            {
+                final ParseResult sub = parsed.subcommand();
+                if (sub.isUsageHelpRequested())
+                {
+                    sub.commandSpec().commandLine().usage(out);
+                    return 0;
+                }
+                return addUser(sub.commandSpec().commandLine().getCommand(), out, err, in);
+            }
+            config = config(parsed);
             config.conclude();
         }
-        catch (final IllegalArgumentException ex)
+        catch (final ParameterException ex)
         {
-            System.err.println("tern-broker: " + ex.getMessage());
-            System.err.println("Try --help for the list of options.");
-            System.exit(2);
-            return;
+            final boolean addUser = ex.getCommandLine() != commandLine;
+            err.println(NAME + (addUser ? " adduser: " : ": ") + ex.getMessage());
+            err.println("Try " + (addUser ? "adduser --help" : "--help") + " for the list of options.");
+            return EXIT_USAGE;
+        }
+        catch (final IllegalArgumentException | IOException ex)
+        {
+            err.println(NAME + ": " + ex.getMessage());
+            err.println("Try --help for the list of options.");
+            return EXIT_USAGE;
         }
 
         final Broker broker;
@@ -83,71 +153,156 @@ public final class BrokerMain
         }
         catch (final IOException | RuntimeException ex)
         {
-            System.err.println("tern-broker: cannot start on " + config.bindAddress() + ":" + config.port() +
+            err.println(NAME + ": cannot start on " + config.get(Settings.BIND) + ":" + config.get(Settings.PORT) +
                 ": " + ex.getMessage());
-            System.exit(1);
-            return;
+            return EXIT_START_FAILED;
         }
 
-        final CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("INT"), signal -> stop.countDown());
-        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
-
         final var address = broker.localAddress();
-        System.out.println("tern broker listening on " + address.getAddress().getHostAddress() + ":" +
-            address.getPort());
+        out.println("tern broker listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
         final var admin = broker.adminAddress();
         if (null != admin)
         {
-            System.out.println("tern broker admin on http://" + admin.getAddress().getHostAddress() + ":" +
+            out.println("tern broker admin on http://" + admin.getAddress().getHostAddress() + ":" +
                 admin.getPort() + "/ (/metrics, /histograms, /health)");
         }
-        System.out.print(config.describe());
-        System.out.flush();
+        out.println("tern broker settings: " +
+            config.describe(address.getPort(), null == admin ? -1 : admin.getPort()));
+        out.flush();
 
         stop.await();
-        System.out.println("tern broker shutting down");
+        out.println("tern broker shutting down");
         broker.close();
-        System.out.println("tern broker stopped");
-        System.out.flush();
-        System.exit(0);
+        out.println("tern broker stopped");
+        out.flush();
+        return 0;
     }
 
     /**
-     * {@code adduser FILE NAME [ITERATIONS]}: adds or replaces a user in a credentials file, reading the secret from
-     * the console without echo, or from the first line of standard input when there is no console.
+     * The command line: {@code --config}, one option per setting in {@link Settings} (its description, default,
+     * unit and range in the help), {@code --help}, and the {@code adduser} subcommand.
+     *
+     * @return a new command line, not yet parsed.
      */
-    private static int addUser(final String[] args)
+    static CommandLine commandLine()
     {
-        if (args.length < 3 || args.length > 4)
+        final CommandSpec spec = CommandSpec.create().name(NAME);
+        spec.usageMessage()
+            .customSynopsis(
+                "java -jar tern-broker.jar [--config=FILE] [--<setting>=<value>]...",
+                "       java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]")
+            .descriptionHeading("%n")
+            .optionListHeading("%nOptions (every setting; docs/configuration.md has the same list):%n")
+            .commandListHeading("%nCommands:%n")
+            .description(
+                "Runs the tern broker until SIGINT or SIGTERM. Every setting is an option, --name value or " +
+                    "--name=value; options on the command line override the config file. docs/configuration.md " +
+                    "describes each setting and the config file.")
+            .footer("", "Exit status: 0 ok; 1 cannot start (e.g. the port is taken); 2 bad option, setting or " +
+                "config file.")
+            .sortOptions(false)
+            .width(110);
+        spec.addOption(OptionSpec.builder(CONFIG_OPTION)
+            .paramLabel("FILE")
+            .type(Path.class)
+            .description("read settings from FILE: one 'name value' a line, names as below without the dashes, " +
+                "# comments; options on the command line override it")
+            .build());
+        for (final Setting<?> setting : Settings.all())
         {
-            System.err.println("Usage: java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]   (secret read from stdin)");
-            return 2;
+            spec.addOption(OptionSpec.builder("--" + setting.name())
+                .paramLabel(setting.paramLabel())
+                .type(String.class)
+                .description(help(setting))
+                .build());
         }
+        spec.addOption(OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("print this help and exit")
+            .build());
+
+        final CommandLine commandLine = new CommandLine(spec);
+        commandLine.addSubcommand("adduser", new CommandLine(new AddUser()));
+        // As before picocli: the last of a repeated option wins, and an argument starting with @ is a value.
+        commandLine.setOverwrittenOptionsAllowed(true);
+        commandLine.setExpandAtFiles(false);
+        return commandLine;
+    }
+
+    /**
+     * @param setting a setting.
+     * @return its text in {@code --help}: meaning, unit, default, valid range.
+     */
+    static String help(final Setting<?> setting)
+    {
+        return setting.description() + " (" + (setting.unit().isEmpty() ? "" : "unit: " + setting.unit() + "; ") +
+            "default: " + (setting.defaultText().isEmpty() ? "none" : setting.defaultText()) +
+            "; valid: " + setting.range() + ")";
+    }
+
+    /**
+     * Settings from the config file named by {@code --config}, if any, then from the options given.
+     *
+     * @param parsed the command line, parsed.
+     * @return the settings, not yet concluded.
+     * @throws IOException              if the config file cannot be read.
+     * @throws IllegalArgumentException for a bad line in the config file.
+     */
+    static BrokerConfig config(final ParseResult parsed) throws IOException
+    {
+        final BrokerConfig config = new BrokerConfig();
+        if (parsed.hasMatchedOption(CONFIG_OPTION))
+        {
+            final Path file = parsed.matchedOptionValue(CONFIG_OPTION, null);
+            try
+            {
+                ConfigFile.read(file, config);
+            }
+            catch (final IOException ex)
+            {
+                throw new IOException("cannot read config file " + file + ": " + ex, ex);
+            }
+        }
+        for (final OptionSpec option : parsed.matchedOptions())
+        {
+            final Setting<?> setting = Settings.byName(option.longestName().substring(2));
+            if (null != setting)
+            {
+                config.set(setting.name(), option.getValue());
+            }
+        }
+        return config;
+    }
+
+    /**
+     * Adds or replaces a user in a credentials file, reading the secret from the console without echo, or from the
+     * first line of standard input when there is no console.
+     */
+    private static int addUser(final AddUser command, final PrintStream out, final PrintStream err,
+        final InputStream in)
+    {
         try
         {
-            final int iterations = args.length == 4 ? Integer.parseInt(args[3]) : CredentialsFile.DEFAULT_ITERATIONS;
             final char[] secret;
             final java.io.Console console = System.console();
             if (null != console)
             {
-                secret = console.readPassword("secret for %s: ", args[2]);
+                secret = console.readPassword("secret for %s: ", command.name);
             }
             else
             {
-                final String line = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)).readLine();
+                final String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
                 secret = null == line ? new char[0] : line.strip().toCharArray();
             }
-            CredentialsFile.addUser(java.nio.file.Path.of(args[1]), args[2], secret, iterations);
-            java.util.Arrays.fill(secret, '\0');
-            System.out.println("added '" + args[2] + "' to " + args[1]);
+            CredentialsFile.addUser(command.file, command.name, secret, command.iterations);
+            Arrays.fill(secret, '\0');
+            out.println("added '" + command.name + "' to " + command.file);
             return 0;
         }
         catch (final IOException | IllegalArgumentException ex)
         {
-            System.err.println("tern-broker adduser: " + ex.getMessage());
-            return 2;
+            err.println(NAME + " adduser: " + ex.getMessage());
+            return EXIT_USAGE;
         }
     }
 }

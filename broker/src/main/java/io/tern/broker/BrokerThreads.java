@@ -3,7 +3,6 @@
  */
 package io.tern.broker;
 
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
@@ -23,6 +22,13 @@ import org.agrona.concurrent.status.AtomicCounter;
 
 import io.tern.transport.Transport;
 import io.tern.transport.TransportAgent;
+
+import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
+import static io.tern.broker.Settings.READERS;
+import static io.tern.broker.Settings.RING_SIZE;
+import static io.tern.broker.Settings.THREADING;
+import static io.tern.broker.Settings.WAIT_STRATEGY;
+import static io.tern.broker.Settings.WRITERS;
 
 /**
  * The one place that decides which threads run the broker's duties, as Aeron's {@code MediaDriver} does with its
@@ -70,29 +76,47 @@ final class BrokerThreads implements AutoCloseable
     {
         this.agentErrors = agentErrors;
         this.mode = resolve(config);
-        this.flushTimeoutMs = config.flushTimeoutMs();
+        this.flushTimeoutMs = config.get(FLUSH_TIMEOUT_MS);
         if (mode == BrokerConfig.ThreadingMode.SHARED)
         {
             // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
             disruptor = null;
-            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.get(RING_SIZE),
                 new BusySpinWaitStrategy());
         }
         else
         {
             disruptor = new Disruptor<>(
                 InboundEvent::new,
-                config.ringSize(),
+                config.get(RING_SIZE),
                 runnable -> new Thread(runnable, "broker"),
-                config.readers() == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
-                waitStrategy(config.waitStrategy()));
+                config.get(READERS) == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+                waitStrategy(config.get(WAIT_STRATEGY)));
             ringBuffer = disruptor.getRingBuffer();
         }
     }
 
     /**
      * The threading mode in force: {@code auto} is shared with one reader and one writer (measured on 2 cores, one
-     * thread beats three at every load we tried: README, "Threads and waiting"), dedicated otherwise.
+     * thread beats three at every load we tried: docs/design.md, "Threads and waiting"), dedicated otherwise. The
+     * one place that decides it; {@link BrokerConfig#describe()} shows what it chose.
+     *
+     * @param config concluded settings.
+     * @return shared or dedicated.
+     */
+    static BrokerConfig.ThreadingMode threading(final BrokerConfig config)
+    {
+        final BrokerConfig.ThreadingMode requested = config.get(THREADING);
+        if (requested != BrokerConfig.ThreadingMode.AUTO)
+        {
+            return requested;
+        }
+        return config.get(READERS) == 1 && config.get(WRITERS) == 1 ?
+            BrokerConfig.ThreadingMode.SHARED : BrokerConfig.ThreadingMode.DEDICATED;
+    }
+
+    /**
+     * {@link #threading(BrokerConfig)}, refusing a setting that mode would ignore.
      *
      * @param config concluded settings.
      * @return shared or dedicated.
@@ -101,17 +125,11 @@ final class BrokerThreads implements AutoCloseable
      */
     static BrokerConfig.ThreadingMode resolve(final BrokerConfig config)
     {
-        BrokerConfig.ThreadingMode resolved = config.threading();
-        if (resolved == BrokerConfig.ThreadingMode.AUTO)
+        final BrokerConfig.ThreadingMode resolved = threading(config);
+        if (resolved == BrokerConfig.ThreadingMode.SHARED && config.isSet(WAIT_STRATEGY))
         {
-            resolved = config.readers() == 1 && config.writers() == 1 ?
-                BrokerConfig.ThreadingMode.SHARED : BrokerConfig.ThreadingMode.DEDICATED;
-        }
-        if (resolved == BrokerConfig.ThreadingMode.SHARED && config.isSet(BrokerConfig.Setting.WAIT_STRATEGY))
-        {
-            throw new IllegalArgumentException("--" + BrokerConfig.Setting.WAIT_STRATEGY.optionName() + "=" +
-                config.waitStrategy().name().toLowerCase(Locale.ROOT).replace('_', '-') +
-                ": only used with --threading dedicated");
+            throw new IllegalArgumentException("--" + WAIT_STRATEGY.name() + "=" +
+                WAIT_STRATEGY.format(config.get(WAIT_STRATEGY)) + ": only used with --threading dedicated");
         }
         return resolved;
     }

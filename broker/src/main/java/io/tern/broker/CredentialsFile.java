@@ -22,6 +22,7 @@ import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
 import io.tern.transport.FirstLineVerifier;
+import io.tern.transport.Protocol;
 
 /**
  * Names and salted password hashes for optional authentication, one user a line:
@@ -33,6 +34,10 @@ import io.tern.transport.FirstLineVerifier;
  * no spaces) is checked by deriving the hash again and comparing in constant time. An unknown name costs the same
  * derivation as a known one, so timing does not tell which names exist. Verification runs on the transport's
  * {@code authenticator} thread; the file is read once at start-up.
+ * <p>
+ * Names follow the protocol's name rule ({@link Protocol#checkName(String, int)}), spaces inside a name included:
+ * the login line splits at its last space, so they cannot be mistaken for the secret. This file's format adds one
+ * rule of its own: a name does not start with {@code #}, which marks a comment line.
  */
 public final class CredentialsFile implements FirstLineVerifier
 {
@@ -41,6 +46,7 @@ public final class CredentialsFile implements FirstLineVerifier
     private static final String ALGORITHM = "PBKDF2WithHmacSHA256";
     private static final int SALT_BYTES = 16;
     private static final int HASH_BITS = 256;
+    private static final String COMMENT = "#";
 
     private record Entry(int iterations, byte[] salt, byte[] hash)
     {
@@ -72,7 +78,7 @@ public final class CredentialsFile implements FirstLineVerifier
         for (int i = 0; i < lines.size(); i++)
         {
             final String line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#"))
+            if (line.isEmpty() || line.startsWith(COMMENT))
             {
                 continue;
             }
@@ -109,17 +115,25 @@ public final class CredentialsFile implements FirstLineVerifier
      * Adds a user to the file, or replaces its entry; creates the file (owner read/write only) if needed.
      *
      * @param file       the credentials file.
-     * @param name       a valid peer name.
+     * @param name       a valid peer name (see the class comment); its length is checked when a client logs in, against
+     *                   the broker's {@code --max-name-bytes}, which this file does not know.
      * @param secret     the secret: no spaces, not empty.
      * @param iterations PBKDF2 iterations.
      * @throws IOException if the file cannot be written.
+     * @throws IllegalArgumentException for an invalid name or secret, saying why.
      */
     public static void addUser(final Path file, final String name, final char[] secret, final int iterations)
         throws IOException
     {
-        if (name.isEmpty() || name.chars().anyMatch(c -> c == ':' || c == ',' || c == ' ' || c == '\t' || c < 0x20))
+        final Protocol.NameError invalid = Protocol.checkName(name, Integer.MAX_VALUE);
+        if (null != invalid)
         {
-            throw new IllegalArgumentException("invalid name '" + name + "'");
+            throw new IllegalArgumentException("invalid name '" + name + "': " + invalid.reason(Integer.MAX_VALUE));
+        }
+        if (name.startsWith(COMMENT))
+        {
+            throw new IllegalArgumentException("invalid name '" + name + "': starts with '" + COMMENT +
+                "', which marks a comment in a credentials file");
         }
         if (secret.length == 0 || new String(secret).chars().anyMatch(c -> c == ' ' || c == '\t' || c < 0x20))
         {
@@ -165,12 +179,12 @@ public final class CredentialsFile implements FirstLineVerifier
     public int verify(final byte[] line, final int offset, final int length)
     {
         int end = offset + length;
-        while (end > offset && isBlank(line[end - 1]))
+        while (end > offset && Protocol.isBlank(line[end - 1]))
         {
             end--;
         }
         int space = end - 1;
-        while (space >= offset && !isBlank(line[space]))
+        while (space >= offset && !Protocol.isBlank(line[space]))
         {
             space--;
         }
@@ -180,12 +194,12 @@ public final class CredentialsFile implements FirstLineVerifier
             return -1; // no secret
         }
         int nameEnd = space;
-        while (nameEnd > offset && isBlank(line[nameEnd - 1]))
+        while (nameEnd > offset && Protocol.isBlank(line[nameEnd - 1]))
         {
             nameEnd--;
         }
         int nameStart = offset;
-        while (nameStart < nameEnd && isBlank(line[nameStart]))
+        while (nameStart < nameEnd && Protocol.isBlank(line[nameStart]))
         {
             nameStart++;
         }
@@ -203,11 +217,6 @@ public final class CredentialsFile implements FirstLineVerifier
     private void decoyDerivation()
     {
         derive(new char[] {'x'}, decoy.salt, decoy.iterations);
-    }
-
-    private static boolean isBlank(final byte b)
-    {
-        return b == ' ' || b == '\t';
     }
 
     private static byte[] derive(final char[] secret, final byte[] salt, final int iterations)

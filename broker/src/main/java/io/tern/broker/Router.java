@@ -3,8 +3,6 @@
  */
 package io.tern.broker;
 
-import java.nio.charset.StandardCharsets;
-
 import com.lmax.disruptor.EventHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Object2ObjectHashMap;
@@ -15,6 +13,7 @@ import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.Outbound;
 import io.tern.transport.OutboundScheduler;
+import io.tern.transport.Protocol;
 
 /**
  * The broker: the single event handler of the Disruptor ring. It alone owns the name-to-peer map and every peer's
@@ -33,23 +32,18 @@ final class Router implements EventHandler<InboundEvent>
 {
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
 
-    private static final byte[] FROM = bytes("from ");
-    private static final byte[] COLON_SPACE = bytes(": ");
-    private static final byte NEWLINE = '\n';
-    private static final int ERROR_PREFIX_LENGTH = "error: ".length();
-    private static final byte[] NO_PEER_PREFIX = bytes("error: no peer '");
-    private static final byte[] QUOTE_NEWLINE = bytes("'\n");
-    private static final byte[] BAD_LINE = bytes("error: expected 'name[, name...]: text'\n");
-    private static final byte[] NAME_PREFIX = bytes("error: name '");
-    private static final byte[] TAKEN_SUFFIX = bytes("' is taken\n");
-    private static final byte[] NAME_EMPTY = bytes("error: invalid name: empty\n");
-    private static final byte[] NAME_COMMA = bytes("error: invalid name: contains ','\n");
-    private static final byte[] NAME_COLON = bytes("error: invalid name: contains ':'\n");
-    private static final byte[] NAME_CONTROL = bytes("error: invalid name: contains a control character\n");
+    private static final byte[] FROM = Protocol.bytes(Protocol.FROM_PREFIX);
+    private static final byte[] COLON_SPACE = Protocol.bytes(Protocol.FROM_SEPARATOR);
+    private static final byte[] NO_PEER_PREFIX = Protocol.bytes(Protocol.NO_PEER_PREFIX);
+    private static final byte[] NO_PEER_END = Protocol.lineBytes(Protocol.NO_PEER_SUFFIX);
+    private static final byte[] BAD_LINE = Protocol.lineBytes(Protocol.BAD_LINE);
+    private static final byte[] NAME_TAKEN_PREFIX = Protocol.bytes(Protocol.NAME_TAKEN_PREFIX);
+    private static final byte[] NAME_TAKEN_END = Protocol.lineBytes(Protocol.NAME_TAKEN_SUFFIX);
 
     private final OutboundScheduler output;
     private final int maxNameBytes;
-    private final byte[] nameTooLong;
+    /** The {@code error: invalid name: ...} line for each {@link Protocol.NameError}, by ordinal. */
+    private final byte[][] invalidNameReplies;
     private final byte[] lineTooLong;
     private final byte[] nameTimeout;
     private final Object2ObjectHashMap<NameKey, Peer> peersByName;
@@ -77,9 +71,14 @@ final class Router implements EventHandler<InboundEvent>
         this.output = output;
         this.metrics = metrics;
         this.maxNameBytes = maxNameBytes;
-        this.nameTooLong = bytes("error: invalid name: longer than " + maxNameBytes + " bytes\n");
-        this.lineTooLong = bytes("error: line too long (max " + maxLineBytes + " bytes)\n");
-        this.nameTimeout = bytes("error: no name within " + nameTimeoutMs + " ms\n");
+        final Protocol.NameError[] nameErrors = Protocol.NameError.values();
+        this.invalidNameReplies = new byte[nameErrors.length][];
+        for (final Protocol.NameError error : nameErrors)
+        {
+            invalidNameReplies[error.ordinal()] = Protocol.lineBytes(Protocol.invalidName(error, maxNameBytes));
+        }
+        this.lineTooLong = Protocol.lineBytes(Protocol.lineTooLong(maxLineBytes));
+        this.nameTimeout = Protocol.lineBytes(Protocol.nameTimeout(nameTimeoutMs));
         this.peersByName = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
         this.dirtyPeers = new Peer[maxConnections];
         this.peersBySlot = new Peer[maxConnections];
@@ -206,28 +205,28 @@ final class Router implements EventHandler<InboundEvent>
             return;
         }
         final int end = offset + length;
-        final int start = skipBlanks(line, offset, end);
-        final int nameEnd = trimBlanksEnd(line, start, end);
+        final int start = Protocol.skipBlanks(line, offset, end);
+        final int nameEnd = Protocol.trimBlanksEnd(line, start, end);
         final int nameLength = nameEnd - start;
 
-        final byte[] invalid = validateName(line, start, nameEnd);
+        final Protocol.NameError invalid = Protocol.checkName(line, start, nameEnd, maxNameBytes);
         if (null != invalid)
         {
-            reply(peer, invalid, ErrorKind.INVALID_NAME);
+            reply(peer, invalidNameReplies[invalid.ordinal()], ErrorKind.INVALID_NAME);
             close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: " +
-                new String(invalid, ERROR_PREFIX_LENGTH, invalid.length - ERROR_PREFIX_LENGTH - 1, StandardCharsets.UTF_8));
+            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: invalid name: " +
+                invalid.reason(maxNameBytes));
             return;
         }
 
         if (peersByName.containsKey(lookupKey.wrap(line, start, nameLength)))
         {
-            if (peer.connection.outbound().tryBegin(NAME_PREFIX.length + nameLength + TAKEN_SUFFIX.length))
+            if (peer.connection.outbound().tryBegin(NAME_TAKEN_PREFIX.length + nameLength + NAME_TAKEN_END.length))
             {
                 final Outbound out = peer.connection.outbound();
-                out.append(NAME_PREFIX);
+                out.append(NAME_TAKEN_PREFIX);
                 out.append(line, start, nameLength);
-                out.append(TAKEN_SUFFIX);
+                out.append(NAME_TAKEN_END);
                 out.commit();
                 markDirty(peer);
                 metrics.onErrorSent(ErrorKind.NAME_TAKEN);
@@ -245,35 +244,6 @@ final class Router implements EventHandler<InboundEvent>
         LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " connected");
     }
 
-    private byte[] validateName(final DirectBuffer line, final int start, final int end)
-    {
-        if (end == start)
-        {
-            return NAME_EMPTY;
-        }
-        if (end - start > maxNameBytes)
-        {
-            return nameTooLong;
-        }
-        for (int i = start; i < end; i++)
-        {
-            final byte b = line.getByte(i);
-            if (b == ',')
-            {
-                return NAME_COMMA;
-            }
-            if (b == ':')
-            {
-                return NAME_COLON;
-            }
-            if ((b >= 0 && b < 0x20) || b == 0x7F)
-            {
-                return NAME_CONTROL;
-            }
-        }
-        return null;
-    }
-
     private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)
     {
         if (sender.state != Peer.NAMED)
@@ -285,7 +255,7 @@ final class Router implements EventHandler<InboundEvent>
         int colon = -1;
         for (int i = offset; i < end; i++)
         {
-            if (line.getByte(i) == ':')
+            if (line.getByte(i) == Protocol.TEXT_SEPARATOR)
             {
                 colon = i;
                 break;
@@ -293,27 +263,27 @@ final class Router implements EventHandler<InboundEvent>
         }
         if (colon < 0)
         {
-            if (skipBlanks(line, offset, end) < end)
+            if (Protocol.skipBlanks(line, offset, end) < end)
             {
                 reply(sender, BAD_LINE, ErrorKind.BAD_LINE);
             }
             return; // an empty (or blank) line is ignored
         }
 
-        final int textStart = skipBlanks(line, colon + 1, end);
-        final int textEnd = trimBlanksEnd(line, textStart, end);
+        final int textStart = Protocol.skipBlanks(line, colon + 1, end);
+        final int textEnd = Protocol.trimBlanksEnd(line, textStart, end);
 
         int destinations = 0;
         int tokenStart = offset;
         while (tokenStart <= colon)
         {
             int tokenEnd = tokenStart;
-            while (tokenEnd < colon && line.getByte(tokenEnd) != ',')
+            while (tokenEnd < colon && line.getByte(tokenEnd) != Protocol.DESTINATION_SEPARATOR)
             {
                 tokenEnd++;
             }
-            final int nameStart = skipBlanks(line, tokenStart, tokenEnd);
-            final int nameEnd = trimBlanksEnd(line, nameStart, tokenEnd);
+            final int nameStart = Protocol.skipBlanks(line, tokenStart, tokenEnd);
+            final int nameEnd = Protocol.trimBlanksEnd(line, nameStart, tokenEnd);
             if (nameEnd > nameStart)
             {
                 destinations++;
@@ -337,11 +307,11 @@ final class Router implements EventHandler<InboundEvent>
             if (sender.state == Peer.NAMED)
             {
                 final Outbound out = sender.connection.outbound();
-                if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + QUOTE_NEWLINE.length))
+                if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + NO_PEER_END.length))
                 {
                     out.append(NO_PEER_PREFIX);
                     out.append(line, nameOffset, nameLength);
-                    out.append(QUOTE_NEWLINE);
+                    out.append(NO_PEER_END);
                     out.commit();
                     markDirty(sender);
                     metrics.onErrorSent(ErrorKind.NO_PEER);
@@ -366,7 +336,7 @@ final class Router implements EventHandler<InboundEvent>
         out.append(senderName.buffer(), senderName.offset(), senderName.length());
         out.append(COLON_SPACE);
         out.append(line, textOffset, textLength);
-        out.append(NEWLINE);
+        out.append(Protocol.LINE_END);
         out.commit();
         markDirty(recipient);
         metrics.onDelivered();
@@ -448,35 +418,5 @@ final class Router implements EventHandler<InboundEvent>
         peer.state = Peer.CLOSED;
         output.close(peer.connection, mode);
         markDirty(peer);
-    }
-
-    private static int skipBlanks(final DirectBuffer line, final int start, final int end)
-    {
-        int i = start;
-        while (i < end && isBlank(line.getByte(i)))
-        {
-            i++;
-        }
-        return i;
-    }
-
-    private static int trimBlanksEnd(final DirectBuffer line, final int start, final int end)
-    {
-        int i = end;
-        while (i > start && isBlank(line.getByte(i - 1)))
-        {
-            i--;
-        }
-        return i;
-    }
-
-    private static boolean isBlank(final byte b)
-    {
-        return b == ' ' || b == '\t';
-    }
-
-    private static byte[] bytes(final String s)
-    {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -9,7 +9,8 @@
  *   reader-N    fills InboundEvents between claim and publish (DisruptorInboundSink)
  *   broker      the Router: the name-to-peer map, every Peer, the producer side of every outbound ring
  *   shared      in the shared threading mode, reader-0, the Router (polled: PolledRouter) and writer-0 in turn
- *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close)
+ *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close); the settings: each declared once in
+ *               Settings, their values in a BrokerConfig, read and validated at start-up only
  * </pre>
  * {@link io.tern.broker.BrokerThreads} is the one place that resolves the threading mode and decides which thread
  * runs which agent.

@@ -10,19 +10,46 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
 import io.tern.broker.metrics.RouterMetrics;
+import io.tern.transport.Connection;
+import io.tern.transport.InProcessTransport;
+import io.tern.transport.InboundBatch;
 import io.tern.transport.InboundSink;
+import io.tern.transport.LineArena;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
 
+import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_LINE_BYTES;
+import static io.tern.broker.Settings.MAX_NAME_BYTES;
+import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+
 /**
- * What the in-process benchmarks ({@code *Benchmark} in this package) share: the broker's default settings, a
+ * What the in-process benchmarks ({@code *Benchmark} in this package) share, each by extending this class: the JMH
+ * settings (per-thread state, average time in ns, 1 fork with Agrona's exports, 3 x 1 s warm-up, 5 x 1 s
+ * measurement; JMH's annotations are inherited), the broker's default settings, connections with no socket, a
  * {@link Transport} that is built but never started (no socket, no thread: the router only needs it to hand peers to
- * writers), a {@link Router} over it, and the message they all route.
+ * writers), a {@link Router} over it, and the lines they all route.
  * <p>
- * The benchmarks are compiled by every build and run only by {@code broker/jmh.sh}.
+ * The benchmarks are compiled by every build and run only by {@code broker/jmh.sh}. Each runs on the JMH benchmark
+ * thread only, which plays every role.
  */
-final class BenchmarkSupport
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = BenchmarkSupport.AGRONA_EXPORTS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public abstract class BenchmarkSupport
 {
     /** Agrona reaches {@code jdk.internal.misc.Unsafe}; every forked benchmark JVM needs this, as the broker does. */
     static final String AGRONA_EXPORTS = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
@@ -53,9 +80,8 @@ final class BenchmarkSupport
         ROUTER_LOG.setLevel(Level.WARNING);
     }
 
-    private BenchmarkSupport()
-    {
-    }
+    /** Messages in the benchmarks' larger batch (reported per message with {@code @OperationsPerInvocation}). */
+    static final int BATCH = 16;
 
     /**
      * The read stamp for the lines the benchmarks route over and over: an hour ahead, so the router's read-to-route
@@ -89,15 +115,85 @@ final class BenchmarkSupport
     }
 
     /**
-     * @param transport hands peers to writers (the router only sees it as an OutboundScheduler).
+     * @param transport hands peers to writers.
      * @param config    settings.
      * @return a router as the broker builds it.
      */
     static Router router(final Transport transport, final BrokerConfig config)
     {
-        return new Router(transport,
-            new RouterMetrics(TransportCounters.newCountersManager(RouterMetrics.COUNTERS)),
-            config.maxNameBytes(), config.maxLineBytes(), config.nameTimeoutMs(), config.maxConnections());
+        return new Router(transport, new RouterMetrics(TransportCounters.newCountersManager(RouterMetrics.COUNTERS)),
+            config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES),
+            config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
+    }
+
+    /**
+     * @param config settings: the outbound ring's and staging buffer's sizes.
+     * @param id     its number, for logs.
+     * @return a connection with no socket, as {@link InProcessTransport#connection} builds it.
+     */
+    static Connection connection(final BrokerConfig config, final long id)
+    {
+        return InProcessTransport.connection(id, config.get(Settings.OUTBOUND_RING_BYTES),
+            config.get(Settings.WRITE_BUFFER_BYTES));
+    }
+
+    /**
+     * Adds the {@code NEW_PEER} lines that register alice and bob, as their readers would.
+     *
+     * @param batch  a batch with room for two more lines.
+     * @param alice  the sender's connection.
+     * @param bob    the recipient's connection.
+     * @param readNs the read stamp.
+     */
+    static void addPeers(final InboundBatch batch, final Connection alice, final Connection bob, final long readNs)
+    {
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, SENDER_LINE, readNs);
+        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, bob, RECIPIENT_LINE, readNs);
+    }
+
+    /**
+     * Adds {@link #MESSAGE_LINE} from alice {@code count} times, as her reader would.
+     *
+     * @param batch  a batch with room for {@code count} more lines.
+     * @param alice  the sender's connection.
+     * @param count  how many copies.
+     * @param readNs the read stamp.
+     */
+    static void addMessages(final InboundBatch batch, final Connection alice, final int count, final long readNs)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            InProcessTransport.addLine(batch, InboundBatch.MESSAGE, alice, MESSAGE_LINE, readNs);
+        }
+    }
+
+    /**
+     * @param arena  where the lines go.
+     * @param alice  the sender's connection.
+     * @param count  how many copies of {@link #MESSAGE_LINE}.
+     * @param readNs the read stamp.
+     * @return a batch of exactly {@code count} messages from alice, as her reader would publish it.
+     */
+    static InboundBatch messageBatch(final LineArena arena, final Connection alice, final int count, final long readNs)
+    {
+        final InboundBatch batch = InProcessTransport.batch(arena, count);
+        addMessages(batch, alice, count, readNs);
+        return batch;
+    }
+
+    /**
+     * Publishes a batch that the caller empties off the ring right after, so the ring never fills.
+     *
+     * @param sink  the reader's sink.
+     * @param batch the batch.
+     * @throws IllegalStateException if the ring is full: the previous poll should have emptied it.
+     */
+    static void publish(final DisruptorInboundSink sink, final InboundBatch batch)
+    {
+        if (!sink.tryPublish(batch))
+        {
+            throw new IllegalStateException("ring full: the poll after the last publish should have emptied it");
+        }
     }
 
     /**

@@ -41,15 +41,10 @@ class BrokerAuthTest extends BrokerTestSupport
         startBroker(new BrokerConfig().authFile(users).nameTimeoutMs(500));
     }
 
+    /** Sends {@code firstLine} (name and secret); a self-probe confirms that the broker admitted {@code name}. */
     private LineClient login(final String firstLine, final String name) throws Exception
     {
-        final LineClient client = connect();
-        client.name(name);
-        client.send(firstLine);
-        final String probe = nextProbe();
-        client.send(name + ": " + probe);
-        client.expectLine("from " + name + ": " + probe);
-        return client;
+        return registerAs(utf8(firstLine), name, 0);
     }
 
     @Test
@@ -105,6 +100,32 @@ class BrokerAuthTest extends BrokerTestSupport
         assertFalse(content.contains("hunter2"));
         assertTrue(content.contains("alice:" + TEST_ITERATIONS + ":"));
         assertEquals(2, CredentialsFile.load(users).size());
+    }
+
+    @Test
+    void shouldAdmitANameWithInnerSpacesSinceTheLoginLineSplitsAtItsLastSpace() throws Exception
+    {
+        final Path file = dir.resolve("spaces.txt");
+        CredentialsFile.addUser(file, "alice smith", "s3cret".toCharArray(), TEST_ITERATIONS);
+        final CredentialsFile credentials = CredentialsFile.load(file);
+        final byte[] login = "alice smith s3cret".getBytes(StandardCharsets.US_ASCII);
+        assertEquals("alice smith".length(), credentials.verify(login, 0, login.length), "cut down to the name");
+        final byte[] lastWordOnly = "smith s3cret".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(-1, credentials.verify(lastWordOnly, 0, lastWordOnly.length));
+    }
+
+    @Test
+    void shouldRefuseToAddANameTheProtocolRefusesOrTheFileWouldTakeForAComment()
+    {
+        final Path file = dir.resolve("refused.txt");
+        for (final String name : List.of("", "a,b", "a:b", "a\u007Fb", "a\u001Fb", "a\tb", " alice", "alice ",
+            "#alice"))
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> CredentialsFile.addUser(file, name, "s3cret".toCharArray(), TEST_ITERATIONS), "'" + name + "'");
+            assertTrue(ex.getMessage().startsWith("invalid name '" + name + "': "), ex.getMessage());
+        }
+        assertFalse(Files.exists(file));
     }
 
     @Test

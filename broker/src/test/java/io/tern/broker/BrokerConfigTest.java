@@ -6,6 +6,9 @@ package io.tern.broker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
+import static io.tern.broker.Settings.MAX_LINE_BYTES;
+import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,9 +26,9 @@ class BrokerConfigTest
     {
         final BrokerConfig config = new BrokerConfig().conclude();
 
-        assertEquals(65536, config.maxLineBytes());
-        assertEquals(64, config.maxNameBytes());
-        assertEquals(2000, config.flushTimeoutMs());
+        assertEquals(65536, config.get(MAX_LINE_BYTES));
+        assertEquals(64, config.get(MAX_NAME_BYTES));
+        assertEquals(2000, config.get(FLUSH_TIMEOUT_MS));
     }
 
     @Test

@@ -3,12 +3,15 @@
  */
 package io.tern.broker;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -19,6 +22,29 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class BrokerDisconnectTest extends BrokerTestSupport
 {
     private static final Duration RECONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How a peer leaves. */
+    enum Departure
+    {
+        /** An orderly close. */
+        CLOSE
+        {
+            void leave(final LineClient client) throws IOException
+            {
+                client.close();
+            }
+        },
+        /** The connection fails: a reset (RST). */
+        ABORT
+        {
+            void leave(final LineClient client) throws IOException
+            {
+                client.abort();
+            }
+        };
+
+        abstract void leave(LineClient client) throws IOException;
+    }
 
     @BeforeEach
     void start() throws Exception
@@ -94,26 +120,14 @@ class BrokerDisconnectTest extends BrokerTestSupport
         carol.expectLine("from alice: tail: end");
     }
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(Departure.class)
     @Timeout(30)
-    void shouldReleaseTheNameAfterAnOrderlyClose() throws Exception
+    void shouldReleaseTheNameWhenThePeerLeaves(final Departure departure) throws Exception
     {
         final LineClient alice = register("alice");
         final LineClient bob = register("bob");
-        alice.close();
-
-        final LineClient again = registerRetrying("alice", RECONNECT_TIMEOUT);
-        bob.send("alice: welcome back");
-        again.expectLine("from bob: welcome back");
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldReleaseTheNameWhenTheConnectionFails() throws Exception
-    {
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-        alice.abort();
+        departure.leave(alice);
 
         final LineClient again = registerRetrying("alice", RECONNECT_TIMEOUT);
         bob.send("alice: welcome back");

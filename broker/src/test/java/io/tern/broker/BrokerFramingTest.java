@@ -5,10 +5,14 @@ package io.tern.broker;
 
 import java.io.ByteArrayOutputStream;
 import java.util.List;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,29 +47,26 @@ class BrokerFramingTest extends BrokerTestSupport
         assertNextLineIsProbe(alice, bob); // registered as "alice", not "alice\r"
     }
 
-    @Test
+    @ParameterizedTest(name = "[{index}] {2}")
+    @MethodSource("carriageReturnsInText")
     @Timeout(30)
-    void shouldDropOnlyOneCarriageReturnBeforeTheNewline() throws Exception
+    void shouldDropOnlyTheCarriageReturnBeforeTheNewline(final String sent, final String delivered,
+        final String description) throws Exception
     {
         final LineClient alice = register("alice");
         final LineClient bob = register("bob");
 
-        alice.sendRaw(utf8("bob: hi\r\r\n"));
+        alice.sendRaw(utf8(sent));
 
-        // The second '\r' is text; it is not a space or tab, so trimming keeps it.
-        bob.expectLineBytes(utf8("from alice: hi\r"));
+        bob.expectLineBytes(utf8(delivered));
     }
 
-    @Test
-    @Timeout(30)
-    void shouldKeepCarriageReturnInsideText() throws Exception
+    static Stream<Arguments> carriageReturnsInText()
     {
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-
-        alice.sendRaw(utf8("bob: one\rtwo\n"));
-
-        bob.expectLineBytes(utf8("from alice: one\rtwo"));
+        return Stream.of(
+            // The second '\r' is text; it is not a space or tab, so trimming keeps it.
+            Arguments.of("bob: hi\r\r\n", "from alice: hi\r", "two before the newline: one is dropped"),
+            Arguments.of("bob: one\rtwo\n", "from alice: one\rtwo", "inside the text: kept"));
     }
 
     @Test
@@ -104,90 +105,64 @@ class BrokerFramingTest extends BrokerTestSupport
 
     // ---- rule 1: text is bytes ------------------------------------------------------------------------------------
 
-    @Test
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("texts")
     @Timeout(30)
-    void shouldPassUtf8TextThroughUnchanged() throws Exception
+    void shouldPassTextBytesThroughUnchanged(final byte[] text, final String description) throws Exception
     {
         final LineClient alice = register("alice");
         final LineClient bob = register("bob");
-        final String text = "h\u00e9llo w\u00f6rld \u2014 \u4f60\u597d \ud83d\ude80 \u00a0nbsp\u00a0 \u0645\u0631\u062d\u0628\u0627";
 
-        alice.send("bob: " + text);
+        alice.sendRaw(concat(utf8("bob: "), text, utf8("\n")));
 
-        bob.expectLineBytes(utf8("from alice: " + text));
+        bob.expectLineBytes(concat(utf8("from alice: "), text));
     }
 
-    @Test
-    @Timeout(30)
-    void shouldPassEveryHighByteThroughUnchangedEvenWhenNotUtf8() throws Exception
+    static Stream<Arguments> texts()
     {
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-        final ByteArrayOutputStream text = new ByteArrayOutputStream();
-        text.write('<');
+        final ByteArrayOutputStream highBytes = new ByteArrayOutputStream();
+        highBytes.write('<');
         for (int b = 0x80; b <= 0xFF; b++)
         {
-            text.write(b);
+            highBytes.write(b);
         }
-        text.write('>');
+        highBytes.write('>');
 
-        alice.sendRaw(concat(utf8("bob: "), text.toByteArray(), utf8("\n")));
-
-        bob.expectLineBytes(concat(utf8("from alice: "), text.toByteArray()));
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldPassControlBytesAndSeparatorsInTextThroughUnchanged() throws Exception
-    {
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-        final ByteArrayOutputStream text = new ByteArrayOutputStream();
-        text.write('<');
+        final ByteArrayOutputStream controlBytes = new ByteArrayOutputStream();
+        controlBytes.write('<');
         for (int b = 0x00; b < 0x80; b++)
         {
             if (b != '\n')
             {
-                text.write(b); // includes NUL, '\r', '\t', ',', ':' and DEL, all inside the text
+                controlBytes.write(b); // includes NUL, '\r', '\t', ',', ':' and DEL, all inside the text
             }
         }
-        text.write('>');
+        controlBytes.write('>');
 
-        alice.sendRaw(concat(utf8("bob: "), text.toByteArray(), utf8("\n")));
-
-        bob.expectLineBytes(concat(utf8("from alice: "), text.toByteArray()));
+        return Stream.of(
+            Arguments.of(utf8("h\u00e9llo w\u00f6rld \u2014 \u4f60\u597d \ud83d\ude80 \u00a0nbsp\u00a0 " +
+                "\u0645\u0631\u062d\u0628\u0627"), "UTF-8 text"),
+            Arguments.of(highBytes.toByteArray(), "every high byte, even when not UTF-8"),
+            Arguments.of(controlBytes.toByteArray(), "control bytes and separators"));
     }
 
     // ---- rule 7: maximum line length ------------------------------------------------------------------------------
 
-    @Test
+    /** With {@code \r\n}: the carriage return before the newline does not count against the maximum. */
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("lineEndings")
     @Timeout(30)
-    void shouldAcceptLineOfExactlyMaxLineBytes() throws Exception
+    void shouldAcceptLineOfExactlyMaxLineBytes(final String lineEnding, final String description) throws Exception
     {
         startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
         final LineClient alice = register("alice");
         final LineClient bob = register("bob");
         final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES);
 
-        alice.send("bob: " + text);
+        alice.sendRaw(utf8("bob: " + text + lineEnding));
 
         bob.expectLine("from alice: " + text);
         assertNextLineIsProbe(alice, bob); // alice is still connected and got no error
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldNotCountTheCarriageReturnBeforeTheNewlineAgainstTheMaximum() throws Exception
-    {
-        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES);
-
-        alice.sendRaw(utf8("bob: " + text + "\r\n"));
-
-        bob.expectLine("from alice: " + text);
-        assertNextLineIsProbe(alice, bob);
     }
 
     @Test
@@ -210,9 +185,12 @@ class BrokerFramingTest extends BrokerTestSupport
         alice.awaitClosed();
     }
 
-    @Test
+    /** Even with {@code \r\n}: the carriage return does not make a line one byte over the maximum fit. */
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("lineEndings")
     @Timeout(30)
-    void shouldRejectLineOneByteOverTheMaximumAndClose() throws Exception
+    void shouldRejectLineOneByteOverTheMaximumAndClose(final String lineEnding, final String description)
+        throws Exception
     {
         startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
         final LineClient alice = register("alice");
@@ -220,30 +198,13 @@ class BrokerFramingTest extends BrokerTestSupport
         final LineClient carol = register("carol");
         final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES + 1);
 
-        alice.sendRaw(utf8("bob: before\nbob: " + text + "\n"));
+        alice.sendRaw(utf8("bob: before" + lineEnding + "bob: " + text + lineEnding));
 
         bob.expectLine("from alice: before"); // lines before the long one are still routed
         alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
         final List<String> rest = alice.awaitClosed();
         assertEquals(List.of(), rest, "nothing after the error");
         assertNextLineIsProbe(bob, carol); // the long line was not delivered, not even in part
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldRejectLineOneByteOverTheMaximumEvenWithCrLf() throws Exception
-    {
-        startBroker(new BrokerConfig().maxLineBytes(SMALL_MAX_LINE_BYTES));
-        final LineClient alice = register("alice");
-        final LineClient bob = register("bob");
-        final String text = textForLineOf("bob: ", SMALL_MAX_LINE_BYTES + 1);
-
-        alice.sendRaw(utf8("bob: " + text + "\r\n"));
-
-        alice.expectLine("error: line too long (max " + SMALL_MAX_LINE_BYTES + " bytes)");
-        alice.awaitClosed();
-        final LineClient carol = register("carol");
-        assertNextLineIsProbe(bob, carol);
     }
 
     @Test
@@ -323,6 +284,11 @@ class BrokerFramingTest extends BrokerTestSupport
         bob.expectLine("from alice: two");
 
         assertNextLineIsProbe(alice, alice); // no acknowledgement, no prompt
+    }
+
+    static Stream<Arguments> lineEndings()
+    {
+        return Stream.of(Arguments.of("\n", "LF"), Arguments.of("\r\n", "CRLF"));
     }
 
     /** @return text of plain letters that makes {@code prefix + text} exactly {@code lineBytes} bytes long. */

@@ -9,6 +9,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static io.tern.broker.Settings.ADMIN_BIND;
+import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
+import static io.tern.broker.Settings.STATS_INTERVAL_MS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,28 +27,28 @@ class BrokerMetricsConfigTest
     void shouldDefaultToAnAdminEndpointOnLoopbackAndNoStatsOrLogs()
     {
         final BrokerConfig config = new BrokerConfig().conclude();
-        assertEquals(8081, config.adminPort());
-        assertEquals("127.0.0.1", config.adminBind());
-        assertEquals(0, config.statsIntervalMs());
-        assertNull(config.histogramLogDir());
-        assertTrue(BrokerConfig.usage().contains("--admin-port"));
-        assertTrue(config.describe().contains("--admin-port             8081"), config.describe());
+        assertEquals(8081, config.get(ADMIN_PORT));
+        assertEquals("127.0.0.1", config.get(ADMIN_BIND));
+        assertEquals(0, config.get(STATS_INTERVAL_MS));
+        assertNull(config.get(HISTOGRAM_LOG_DIR));
+        assertTrue(BrokerMain.commandLine().getUsageMessage().contains("--admin-port"));
+        assertTrue(config.describe().contains(" admin-port=8081 "), config.describe());
     }
 
     @Test
     void shouldTakeAnyFreeAdminPortWhenTheBrokerTakesAnyFreePortUnlessTold()
     {
-        assertEquals(0, new BrokerConfig().port(0).conclude().adminPort(), "several test brokers must not clash");
-        assertEquals(8081, new BrokerConfig().port(0).adminPort(8081).conclude().adminPort());
-        assertEquals(-1, new BrokerConfig().port(0).adminOff().conclude().adminPort());
+        assertEquals(0, new BrokerConfig().port(0).conclude().get(ADMIN_PORT), "several test brokers must not clash");
+        assertEquals(8081, new BrokerConfig().port(0).adminPort(8081).conclude().get(ADMIN_PORT));
+        assertEquals(-1, new BrokerConfig().port(0).adminOff().conclude().get(ADMIN_PORT));
     }
 
     @Test
     void shouldSwitchTheAdminEndpointOffWithOff()
     {
-        assertEquals(-1, new BrokerConfig().set("admin-port", "off").conclude().adminPort());
-        assertEquals(-1, new BrokerConfig().adminOff().conclude().adminPort());
-        assertEquals(0, new BrokerConfig().adminPort(0).conclude().adminPort());
+        assertEquals(-1, new BrokerConfig().set("admin-port", "off").conclude().get(ADMIN_PORT));
+        assertEquals(-1, new BrokerConfig().adminOff().conclude().get(ADMIN_PORT));
+        assertEquals(0, new BrokerConfig().adminPort(0).conclude().get(ADMIN_PORT));
     }
 
     @Test

@@ -153,15 +153,17 @@ class BrokerNamingTest extends BrokerTestSupport
 
     // ---- rule 3: a name is held by one connection -----------------------------------------------------------------
 
-    @Test
+    /** Taken names are compared after trimming: a padded {@code alice} is {@code alice}. */
+    @ParameterizedTest(name = "[{index}] \"{0}\"")
+    @ValueSource(strings = { "alice", " \talice\t " })
     @Timeout(30)
-    void shouldRejectTakenNameAndLeaveTheHolderWorking() throws Exception
+    void shouldRejectTakenNameAndLeaveTheHolderWorking(final String impostorsName) throws Exception
     {
         final LineClient alice = register("alice");
         final LineClient bob = register("bob");
 
         final LineClient impostor = connect();
-        impostor.send("alice");
+        impostor.send(impostorsName);
         impostor.expectLine("error: name 'alice' is taken");
         assertEquals(List.of(), impostor.awaitClosed());
 
@@ -170,18 +172,6 @@ class BrokerNamingTest extends BrokerTestSupport
         alice.expectLine("from bob: still yours");
         alice.send("bob: still mine");
         bob.expectLine("from alice: still mine");
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldCompareTakenNamesAfterTrimming() throws Exception
-    {
-        register("alice");
-
-        final LineClient impostor = connect();
-        impostor.send(" \talice\t ");
-        impostor.expectLine("error: name 'alice' is taken");
-        impostor.awaitClosed();
     }
 
     @Test

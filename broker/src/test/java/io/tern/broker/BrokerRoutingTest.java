@@ -4,11 +4,14 @@
 package io.tern.broker;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,13 +63,24 @@ class BrokerRoutingTest extends BrokerTestSupport
         assertNextLineIsProbe(alice, alice);
     }
 
-    @Test
+    @ParameterizedTest(name = "[{index}] {2}")
+    @MethodSource("textsAfterTheColon")
     @Timeout(30)
-    void shouldSplitAtTheFirstColonOnly() throws Exception
+    void shouldDeliverTheTextAfterTheFirstColonTrimmed(final String line, final String delivered,
+        final String description) throws Exception
     {
-        alice.send("bob: time: 12:30 : ok:");
+        alice.send(line);
 
-        bob.expectLine("from alice: time: 12:30 : ok:");
+        bob.expectLine(delivered);
+    }
+
+    static Stream<Arguments> textsAfterTheColon()
+    {
+        return Stream.of(
+            Arguments.of("bob: time: 12:30 : ok:", "from alice: time: 12:30 : ok:", "split at the first colon only"),
+            Arguments.of("bob: \t  inner  spaces\tand tabs \t ", "from alice: inner  spaces\tand tabs",
+                "spaces and tabs trimmed around the text, inner ones kept"),
+            Arguments.of("bob:tight", "from alice: tight", "text without a leading space as is"));
     }
 
     @Test
@@ -129,24 +143,6 @@ class BrokerRoutingTest extends BrokerTestSupport
         alice.expectLine("from alice: and to bob");
         alice.expectLine("from alice: and to bob");
         assertNextLineIsProbe(alice, bob);
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldTrimSpacesAndTabsAroundTheTextButKeepInnerOnes() throws Exception
-    {
-        alice.send("bob: \t  inner  spaces\tand tabs \t ");
-
-        bob.expectLine("from alice: inner  spaces\tand tabs");
-    }
-
-    @Test
-    @Timeout(30)
-    void shouldSendTextWithoutLeadingSpaceAsIs() throws Exception
-    {
-        alice.send("bob:tight");
-
-        bob.expectLine("from alice: tight");
     }
 
     @ParameterizedTest(name = "[{index}] \"{0}\"")
@@ -257,23 +253,22 @@ class BrokerRoutingTest extends BrokerTestSupport
         assertNextLineIsProbe(alice, bob);
     }
 
-    @Test
+    @ParameterizedTest(name = "[{index}] {1}")
+    @MethodSource("blankLines")
     @Timeout(30)
-    void shouldIgnoreEmptyLines() throws Exception
+    void shouldIgnoreBlankLines(final String lines, final String description) throws Exception
     {
-        alice.sendRaw(utf8("\n\r\n\n"));
+        alice.sendRaw(utf8(lines));
 
         assertNextLineIsProbe(alice, alice); // no error, no echo
         assertNextLineIsProbe(bob, alice);
     }
 
-    @Test
-    @Timeout(30)
-    void shouldIgnoreLinesOfOnlySpacesAndTabs() throws Exception
+    static Stream<Arguments> blankLines()
     {
-        alice.sendRaw(utf8("   \n\t\n \t \r\n"));
-
-        assertNextLineIsProbe(alice, alice);
+        return Stream.of(
+            Arguments.of("\n\r\n\n", "empty lines"),
+            Arguments.of("   \n\t\n \t \r\n", "lines of only spaces and tabs"));
     }
 
     @Test

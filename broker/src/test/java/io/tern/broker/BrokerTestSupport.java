@@ -10,9 +10,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -24,23 +28,45 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Shared set-up for black-box broker tests: a broker on an ephemeral loopback port, clients that are closed after
- * each test, and the register / probe idioms.
+ * The base of the broker's black-box tests, in this package and in {@code campaign}: a broker on an ephemeral
+ * loopback port, clients and test threads that are closed and stopped after each test, the register / probe idioms,
+ * and waiting with a deadline (never a sleep as synchronisation).
  * <p>
  * The probe idiom replaces "wait and see that nothing else arrives": to show that nothing more was sent to a peer, a
  * prober sends it a fresh, unique line, and the very next line the peer reads must be that one. Because the broker
  * handles a connection's lines in order and its outbound queue is FIFO, anything routed to the peer before the probe
  * would be read first.
+ * <p>
+ * Called from the test's own thread, except {@link #track}, {@link #untrack} and the static helpers, which test
+ * threads may call too.
  */
-abstract class BrokerTestSupport
+public abstract class BrokerTestSupport
 {
     private static final AtomicLong PROBES = new AtomicLong();
 
+    /** The default timeout of this test's clients, and how long the tear-down waits for its test threads. */
+    protected final Duration clientTimeout;
     private final List<LineClient> clients = new ArrayList<>();
     /** For test threads (writers, readers, a closer); stopped after each test, after the clients are closed. */
-    protected final ExecutorService executor = TestThreads.newCachedPool(getClass().getSimpleName());
+    protected final ExecutorService executor = newDaemonPool(getClass().getSimpleName());
     protected Broker broker;
+    /** Where {@link #connect} and {@link #register} go: the broker started here, or one the test set (a process). */
     protected InetSocketAddress address;
+
+    /** With {@link LineClient#DEFAULT_TIMEOUT} for clients and for stopping test threads. */
+    protected BrokerTestSupport()
+    {
+        this(LineClient.DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * @param clientTimeout the default timeout of this test's clients (connecting, reading) and how long the
+     *                      tear-down waits for its test threads to stop.
+     */
+    protected BrokerTestSupport(final Duration clientTimeout)
+    {
+        this.clientTimeout = clientTimeout;
+    }
 
     /** Starts a broker with default settings on an ephemeral loopback port. */
     protected Broker startBroker() throws IOException
@@ -82,6 +108,7 @@ abstract class BrokerTestSupport
         synchronized (clients)
         {
             toClose = new ArrayList<>(clients);
+            clients.clear();
         }
         for (final LineClient client : toClose)
         {
@@ -95,7 +122,7 @@ abstract class BrokerTestSupport
             }
         }
         executor.shutdownNow();
-        final boolean stopped = executor.awaitTermination(10, TimeUnit.SECONDS);
+        final boolean stopped = executor.awaitTermination(clientTimeout.toMillis(), TimeUnit.MILLISECONDS);
         closeBroker();
         assertTrue(stopped, "test threads did not stop");
     }
@@ -105,14 +132,34 @@ abstract class BrokerTestSupport
         return connect(0);
     }
 
+    /**
+     * Connects a client that the tear-down closes, with this test's {@link #clientTimeout}.
+     *
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
+     * @return a connected client that has sent nothing.
+     */
     protected LineClient connect(final int receiveBufferBytes) throws IOException
     {
-        final LineClient client = LineClient.connect(address, receiveBufferBytes);
+        return track(LineClient.connect(address, receiveBufferBytes, clientTimeout));
+    }
+
+    /** Has the tear-down close {@code client} (one connected by other means, e.g. to a broker process). */
+    protected LineClient track(final LineClient client)
+    {
         synchronized (clients)
         {
             clients.add(client);
         }
         return client;
+    }
+
+    /** For a client the test has closed itself, so that the tear-down does not hold on to it. */
+    protected void untrack(final LineClient client)
+    {
+        synchronized (clients)
+        {
+            clients.remove(client);
+        }
     }
 
     /** Connects, registers {@code name} and confirms the registration with a self-probe. */
@@ -141,19 +188,19 @@ abstract class BrokerTestSupport
 
     /**
      * Registers {@code name}, retrying while the broker still holds it for a connection that has just gone (the
-     * issue allows {@code name '<name>' is taken} until the broker has noticed the close).
+     * README's rule 3 allows {@code name '<name>' is taken} until the broker has noticed the close).
      *
      * @return the registered client, confirmed by a self-probe as the first line it received.
      */
     protected LineClient registerRetrying(final String name, final Duration timeout) throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
-        final String probe = nextProbe();
         final String taken = "error: name '" + name + "' is taken";
         int attempts = 0;
         while (true)
         {
             attempts++;
+            final String probe = nextProbe();
             final LineClient client = connect().name(name);
             client.send(name + "\n" + name + ": " + probe);
             final String first = client.readLine();
@@ -164,10 +211,11 @@ abstract class BrokerTestSupport
             assertEquals(taken, first, name + ": first line after registering (attempt " + attempts + ")");
             client.awaitClosed();
             client.close();
+            untrack(client);
             if (System.nanoTime() - deadlineNs > 0)
             {
                 fail("name '" + name + "' still taken after " + attempts + " attempts in " + timeout.toMillis() +
-                    " ms");
+                    " ms: the broker did not release it");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // back off a little before the next attempt
         }
@@ -177,7 +225,7 @@ abstract class BrokerTestSupport
      * Shows that nothing else is queued for {@code receiver}: {@code prober} sends it a unique line, which must be
      * the very next line it reads.
      */
-    protected static void assertNextLineIsProbe(final LineClient receiver, final LineClient prober) throws IOException
+    public static void assertNextLineIsProbe(final LineClient receiver, final LineClient prober) throws IOException
     {
         final String probe = nextProbe();
         prober.send(receiver.name() + ": " + probe);
@@ -205,7 +253,7 @@ abstract class BrokerTestSupport
         assertEquals(sortedExpected, sortedActual, "lines in any order; received in order: " + actual);
     }
 
-    protected static String nextProbe()
+    public static String nextProbe()
     {
         return "probe-" + PROBES.incrementAndGet();
     }
@@ -233,14 +281,58 @@ abstract class BrokerTestSupport
     }
 
     /** Polls {@code condition} until it holds, failing the test if the deadline passes first. */
-    protected static void awaitCondition(final String what, final Duration timeout, final BooleanSupplier condition)
+    public static void awaitCondition(final String what, final Duration timeout, final BooleanSupplier condition)
     {
-        Await.condition(what, timeout, condition);
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
     }
 
     /** Waits for a background task, rethrowing its failure (an assertion error stays an assertion error). */
-    protected static <T> T join(final Future<T> future, final Duration timeout, final String what) throws Exception
+    public static <T> T join(final Future<T> future, final Duration timeout, final String what) throws Exception
     {
-        return Await.join(future, timeout, what);
+        try
+        {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            future.cancel(true);
+            return fail("timed out after " + timeout.toMillis() + " ms waiting for " + what);
+        }
+        catch (final ExecutionException ex)
+        {
+            final Throwable cause = ex.getCause();
+            if (cause instanceof Error)
+            {
+                throw (Error)cause;
+            }
+            if (cause instanceof Exception)
+            {
+                throw (Exception)cause;
+            }
+            throw new AssertionError(what + " failed", cause);
+        }
+    }
+
+    /**
+     * A cached pool of daemon threads named {@code namePrefix-1}, {@code namePrefix-2}, ...: easy to tell from the
+     * broker's own threads in a thread dump, and one still blocked when a test gives up does not keep the JVM alive.
+     */
+    private static ExecutorService newDaemonPool(final String namePrefix)
+    {
+        final AtomicInteger threadCount = new AtomicInteger();
+        return Executors.newCachedThreadPool(task ->
+        {
+            final Thread thread = new Thread(task, namePrefix + "-" + threadCount.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 }

@@ -4,23 +4,14 @@
 package io.tern.broker;
 
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.tern.transport.Connection;
 import io.tern.transport.InProcessTransport;
@@ -39,13 +30,7 @@ import io.tern.transport.Transport;
  *         ─▶ bob's Outbound ─▶ drain to staging
  * </pre>
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = BenchmarkSupport.AGRONA_EXPORTS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class InProcessPathBenchmark
+public class InProcessPathBenchmark extends BenchmarkSupport
 {
     private Transport transport;
     private Router router;
@@ -58,43 +43,36 @@ public class InProcessPathBenchmark
     @Setup
     public void setUp() throws IOException
     {
-        final BrokerConfig config = BenchmarkSupport.defaults();
+        final BrokerConfig config = defaults();
         // As BrokerThreads builds it for --threading shared: one producer, polled on the publishing thread.
         final RingBuffer<InboundEvent> ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new,
-            config.ringSize(), new BusySpinWaitStrategy());
+            config.get(Settings.RING_SIZE), new BusySpinWaitStrategy());
         sink = new DisruptorInboundSink(ringBuffer);
-        transport = BenchmarkSupport.unstartedTransport(config, sink);
-        router = BenchmarkSupport.router(transport, config);
+        transport = unstartedTransport(config, sink);
+        router = router(transport, config);
         polledRouter = new PolledRouter(ringBuffer, router, new FailingExceptionHandler());
 
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(),
-            config.writeBufferBytes());
-        bob = InProcessTransport.connection(1, config.outboundRingBytes(), config.writeBufferBytes());
-        final LineArena arena = new LineArena(config.inboundBufferBytes());
-        final long readNs = BenchmarkSupport.readNsAnHourAhead();
+        final Connection alice = connection(config, 0);
+        bob = connection(config, 1);
+        final LineArena arena = new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES));
+        final long readNs = readNsAnHourAhead();
         final InboundBatch names = InProcessTransport.batch(arena, 2);
-        InProcessTransport.addLine(names, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, readNs);
-        InProcessTransport.addLine(names, InboundBatch.NEW_PEER, bob, BenchmarkSupport.RECIPIENT_LINE, readNs);
+        addPeers(names, alice, bob, readNs);
         publishAndRoute(names);
 
         // The same lines are published again and again. The router releases their arena positions each time, which
         // only a reader appending new lines would read; none does here.
-        one = InProcessTransport.batch(arena, 1);
-        InProcessTransport.addLine(one, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);
-        sixteen = InProcessTransport.batch(arena, 16);
-        for (int i = 0; i < 16; i++)
-        {
-            InProcessTransport.addLine(sixteen, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);
-        }
+        one = messageBatch(arena, alice, 1, readNs);
+        sixteen = messageBatch(arena, alice, BATCH, readNs);
 
-        BenchmarkSupport.checkDelivered(batchOf1(), 1);
-        BenchmarkSupport.checkDelivered(batchOf16(), 16);
+        checkDelivered(batchOf1(), 1);
+        checkDelivered(batchOf16(), BATCH);
     }
 
     @TearDown
     public void tearDown()
     {
-        BenchmarkSupport.checkNoSlowConsumer(router);
+        checkNoSlowConsumer(router);
         transport.close();
     }
 
@@ -108,7 +86,7 @@ public class InProcessPathBenchmark
 
     /** A read that framed 16 lines: one publish, one poll (one batch for the router), one drain; per message. */
     @Benchmark
-    @OperationsPerInvocation(16)
+    @OperationsPerInvocation(BATCH)
     public int batchOf16()
     {
         publishAndRoute(sixteen);
@@ -117,10 +95,7 @@ public class InProcessPathBenchmark
 
     private void publishAndRoute(final InboundBatch batch)
     {
-        if (!sink.tryPublish(batch))
-        {
-            throw new IllegalStateException("ring full: the poll below should have emptied it");
-        }
+        publish(sink, batch);
         polledRouter.poll();
     }
 

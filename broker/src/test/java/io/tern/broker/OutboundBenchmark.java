@@ -3,20 +3,11 @@
  */
 package io.tern.broker;
 
-import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.tern.transport.Connection;
 import io.tern.transport.InProcessTransport;
@@ -32,13 +23,7 @@ import io.tern.transport.Outbound;
  *   writer:  drainTo(staging, stamps)
  * </pre>
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = BenchmarkSupport.AGRONA_EXPORTS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class OutboundBenchmark
+public class OutboundBenchmark extends BenchmarkSupport
 {
     private static final int MESSAGE_BYTES = 64;
 
@@ -50,8 +35,8 @@ public class OutboundBenchmark
     @Setup
     public void setUp()
     {
-        final BrokerConfig config = BenchmarkSupport.defaults();
-        connection = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
+        final BrokerConfig config = defaults();
+        connection = connection(config, 0);
         outbound = connection.outbound();
         message.setMemory(0, MESSAGE_BYTES, (byte)'x');
         message.putByte(MESSAGE_BYTES - 1, (byte)'\n');
@@ -68,10 +53,10 @@ public class OutboundBenchmark
 
     /** 16 messages in, then one drain takes them all (as a writer behind the broker would); per message. */
     @Benchmark
-    @OperationsPerInvocation(16)
+    @OperationsPerInvocation(BATCH)
     public int sixteenMessagesThenDrain()
     {
-        for (int i = 0; i < 16; i++)
+        for (int i = 0; i < BATCH; i++)
         {
             write();
         }

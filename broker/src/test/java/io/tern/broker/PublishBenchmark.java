@@ -3,27 +3,17 @@
  */
 package io.tern.broker;
 
-import java.util.concurrent.TimeUnit;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.tern.transport.Connection;
-import io.tern.transport.InProcessTransport;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.LineArena;
 
@@ -37,13 +27,7 @@ import io.tern.transport.LineArena;
  *   batch ─▶ tryPublish ─▶ RingBuffer&lt;InboundEvent&gt; ─▶ EventPoller.poll ─▶ read, clear   (all on one thread)
  * </pre>
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = BenchmarkSupport.AGRONA_EXPORTS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class PublishBenchmark
+public class PublishBenchmark extends BenchmarkSupport
 {
     /** {@code blocking}: the dedicated threading mode's default; {@code busy-spin}: what the shared mode uses. */
     @Param({"blocking", "busy-spin"})
@@ -61,24 +45,18 @@ public class PublishBenchmark
     @Setup
     public void setUp()
     {
-        final BrokerConfig config = BenchmarkSupport.defaults();
-        ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.ringSize(),
+        final BrokerConfig config = defaults();
+        ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.get(Settings.RING_SIZE),
             "blocking".equals(waitStrategy) ? new BlockingWaitStrategy() : new BusySpinWaitStrategy());
         poller = ringBuffer.newPoller();
         ringBuffer.addGatingSequences(poller.getSequence());
         sink = new DisruptorInboundSink(ringBuffer);
 
-        final LineArena arena = new LineArena(config.inboundBufferBytes());
-        final Connection alice = InProcessTransport.connection(0, config.outboundRingBytes(),
-            config.writeBufferBytes());
+        final LineArena arena = new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES));
+        final Connection alice = connection(config, 0);
         final long readNs = System.nanoTime(); // only carried along here
-        one = InProcessTransport.batch(arena, 1);
-        InProcessTransport.addLine(one, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);
-        sixteen = InProcessTransport.batch(arena, 16);
-        for (int i = 0; i < 16; i++)
-        {
-            InProcessTransport.addLine(sixteen, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);
-        }
+        one = messageBatch(arena, alice, 1, readNs);
+        sixteen = messageBatch(arena, alice, BATCH, readNs);
     }
 
     /** A read that framed one line: one claim, one event, one publish, one poll. */
@@ -90,7 +68,7 @@ public class PublishBenchmark
 
     /** A read that framed 16 lines: one claim of 16, one publish, one poll; reported per event. */
     @Benchmark
-    @OperationsPerInvocation(16)
+    @OperationsPerInvocation(BATCH)
     public long batchOf16() throws Exception
     {
         return publishAndPoll(sixteen);
@@ -98,10 +76,7 @@ public class PublishBenchmark
 
     private long publishAndPoll(final InboundBatch batch) throws Exception
     {
-        if (!sink.tryPublish(batch))
-        {
-            throw new IllegalStateException("ring full: the poll below should have emptied it");
-        }
+        publish(sink, batch);
         poller.poll(handler);
         return bytesSeen;
     }

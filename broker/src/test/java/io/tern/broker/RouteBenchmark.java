@@ -4,20 +4,11 @@
 package io.tern.broker;
 
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import io.tern.transport.Connection;
 import io.tern.transport.InProcessTransport;
@@ -38,13 +29,7 @@ import io.tern.transport.Transport;
  * so from the second batch on the hand-off is the {@code scheduled} flag's atomic exchange only, with no queue offer
  * and no selector wake-up: this measures the broker thread, not the thread hand-off.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = BenchmarkSupport.AGRONA_EXPORTS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class RouteBenchmark
+public class RouteBenchmark extends BenchmarkSupport
 {
     private Transport transport;
     private Router router;
@@ -56,17 +41,17 @@ public class RouteBenchmark
     @Setup
     public void setUp() throws IOException
     {
-        final BrokerConfig config = BenchmarkSupport.defaults();
-        transport = BenchmarkSupport.unstartedTransport(config, batch -> false);
-        router = BenchmarkSupport.router(transport, config);
-        alice = InProcessTransport.connection(0, config.outboundRingBytes(), config.writeBufferBytes());
-        bob = InProcessTransport.connection(1, config.outboundRingBytes(), config.writeBufferBytes());
+        final BrokerConfig config = defaults();
+        transport = unstartedTransport(config, batch -> false);
+        router = router(transport, config);
+        alice = connection(config, 0);
+        bob = connection(config, 1);
 
-        final long readNs = BenchmarkSupport.readNsAnHourAhead();
-        final InboundBatch batch = InProcessTransport.batch(new LineArena(config.inboundBufferBytes()), 3);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, alice, BenchmarkSupport.SENDER_LINE, readNs);
-        InProcessTransport.addLine(batch, InboundBatch.NEW_PEER, bob, BenchmarkSupport.RECIPIENT_LINE, readNs);
-        InProcessTransport.addLine(batch, InboundBatch.MESSAGE, alice, BenchmarkSupport.MESSAGE_LINE, readNs);
+        final long readNs = readNsAnHourAhead();
+        final LineArena arena = new LineArena(config.get(Settings.INBOUND_BUFFER_BYTES));
+        final InboundBatch batch = InProcessTransport.batch(arena, 3);
+        addPeers(batch, alice, bob, readNs);
+        addMessages(batch, alice, 1, readNs);
         final InboundEvent event = new InboundEvent();
         for (int i = 0; i < 2; i++)
         {
@@ -76,14 +61,14 @@ public class RouteBenchmark
         message = new InboundEvent();
         message.set(batch, 2);
 
-        BenchmarkSupport.checkDelivered(routeOneMessage(), 1);
-        BenchmarkSupport.checkDelivered(routeBatchOf16(), 16);
+        checkDelivered(routeOneMessage(), 1);
+        checkDelivered(routeBatchOf16(), BATCH);
     }
 
     @TearDown
     public void tearDown()
     {
-        BenchmarkSupport.checkNoSlowConsumer(router);
+        checkNoSlowConsumer(router);
         transport.close();
     }
 
@@ -97,10 +82,10 @@ public class RouteBenchmark
 
     /** A Disruptor batch of 16 messages, then bob's writer drains all 16 in one go; reported per message. */
     @Benchmark
-    @OperationsPerInvocation(16)
+    @OperationsPerInvocation(BATCH)
     public int routeBatchOf16()
     {
-        for (int i = 1; i < 16; i++)
+        for (int i = 1; i < BATCH; i++)
         {
             route(false);
         }

@@ -90,19 +90,19 @@ class SharedThreadingTest extends BrokerTestSupport
     void shouldRefuseAWaitStrategyTheSharedThreadWouldIgnore()
     {
         final IllegalArgumentException explicit = assertThrows(IllegalArgumentException.class,
-            () -> Broker.launch(new BrokerConfig().port(0).threading("shared").waitStrategy("yielding")));
+            () -> Broker.launch(new BrokerConfig().port(0).threading("shared").set("wait-strategy", "yielding")));
         assertEquals("--wait-strategy=yielding: only used with --threading dedicated", explicit.getMessage());
 
         // auto with one reader and one writer resolves to shared: the same refusal.
         final IllegalArgumentException auto = assertThrows(IllegalArgumentException.class,
-            () -> Broker.launch(new BrokerConfig().port(0).waitStrategy("busy-spin")));
+            () -> Broker.launch(new BrokerConfig().port(0).set("wait-strategy", "busy-spin")));
         assertEquals("--wait-strategy=busy-spin: only used with --threading dedicated", auto.getMessage());
     }
 
     @Test
     void shouldTakeAWaitStrategyWithDedicatedThreads() throws Exception
     {
-        startBroker(new BrokerConfig().threading("dedicated").waitStrategy("yielding"));
+        startBroker(new BrokerConfig().threading("dedicated").set("wait-strategy", "yielding"));
         final LineClient alice = register("alice");
         alice.send("alice: hi");
         alice.expectLine("from alice: hi");

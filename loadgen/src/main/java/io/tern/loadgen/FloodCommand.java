@@ -3,6 +3,7 @@
  */
 package io.tern.loadgen;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,6 +23,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+
+import io.tern.transport.Protocol;
 
 /**
  * {@code flood}: the misbehaving pair of issue 6's memory target, to run beside a measurement. A receiver registers,
@@ -75,6 +78,16 @@ public final class FloodCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final InetSocketAddress address = new InetSocketAddress(host, port);
         final String senderName = namePrefix + "sender";
+        for (final String name : new String[]{ senderName, namePrefix + "victim-" + Integer.MAX_VALUE })
+        {
+            final Protocol.NameError invalid = Protocol.checkName(name, Protocol.DEFAULT_MAX_NAME_BYTES);
+            if (null != invalid)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--name-prefix=" + namePrefix +
+                    ": names such as '" + name + "' break tern's name rule: " +
+                    invalid.reason(Protocol.DEFAULT_MAX_NAME_BYTES));
+            }
+        }
         final AtomicLong cuts = new AtomicLong();
         final AtomicLong otherReplies = new AtomicLong();
         long lines = 0;
@@ -183,7 +196,7 @@ public final class FloodCommand implements Callable<Integer>
     private static void countCuts(final Socket sender, final AtomicLong cuts, final AtomicLong otherReplies)
     {
         final byte[] buffer = new byte[256 * 1024];
-        final byte[] noPeer = "error: no peer '".getBytes(StandardCharsets.US_ASCII);
+        final byte[] noPeer = Protocol.NO_PEER_PREFIX.getBytes(StandardCharsets.US_ASCII);
         final byte[] lastCut = new byte[256];
         int lastCutLength = -1;
         try

@@ -412,11 +412,11 @@ public final class LoadGen
         final List<LatencyChart.Series> series = new ArrayList<>();
         if (!closedLoop)
         {
-            series.add(new LatencyChart.Series(label + " corrected (from due time)", HgrmFile.read(corrected)));
+            series.add(LatencyChart.Series.of(label + " corrected (from due time)", summary.corrected()));
         }
-        series.add(new LatencyChart.Series(label + " uncorrected (from send time)", HgrmFile.read(uncorrected)));
-        series.add(new LatencyChart.Series(label + (closedLoop ? " loadgen turnaround" : " send lag"),
-            HgrmFile.read(sendLag)));
+        series.add(LatencyChart.Series.of(label + " uncorrected (from send time)", summary.uncorrected()));
+        series.add(LatencyChart.Series.of(label + (closedLoop ? " loadgen turnaround" : " send lag"),
+            summary.sendLag()));
         final Path png = dir.resolve(label + ".png");
         LatencyChart.write(png, "latency by percentile: " + label + " (" + summary.target() + ")",
             summary.workload() + ", " + summary.messageBytes() + "-byte messages, " + (closedLoop ?

@@ -71,13 +71,13 @@ public final class LoadGenMain implements Callable<Integer>
     {
         final LoadGenMain main = new LoadGenMain();
         main.out = out;
-        final CommandLine commandLine = new CommandLine(main);
+        final CommandLine commandLine = new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setParameterExceptionHandler((ex, arguments) ->
         {
             final PrintWriter writer = ex.getCommandLine().getErr();
-            writer.println(ex.getMessage());
+            writer.println(LoadGenOptions.usageMessage(ex));
             writer.println("Run with --help for every option and its default.");
             return LoadGen.EXIT_USAGE;
         });

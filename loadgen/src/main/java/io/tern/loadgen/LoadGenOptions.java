@@ -11,12 +11,16 @@ import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
-import java.nio.charset.StandardCharsets;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Every setting of the loadgen in one place: option name, default, unit and meaning (the annotations, which also
@@ -29,16 +33,13 @@ import java.util.concurrent.TimeUnit;
 public final class LoadGenOptions
 {
     static final int MAX_PEERS = 10_000;
-    static final int MAX_NAME_BYTES = 64;
-    private static final java.util.regex.Pattern DURATION =
-        java.util.regex.Pattern.compile("([0-9]{1,12}(?:\\.[0-9]{1,9})?)(ns|us|ms|s|m|h)");
 
     @Option(names = "--target", defaultValue = "tern", paramLabel = "KIND",
         description = "the server to drive: tern (this project's broker, line protocol) | nats (nats-server, core " +
             "NATS: each peer SUBs to its own name, a message is a PUB to the receiver's) | redis (redis-server " +
             "pub/sub: each peer SUBSCRIBEs to its own name and PUBLISHes on a second connection). Same workloads, " +
             "payload checks and histograms for all three")
-    String target;
+    Target target;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
         description = "server host name or address")
@@ -50,7 +51,7 @@ public final class LoadGenOptions
 
     @Option(names = "--workload", defaultValue = "pairs", paramLabel = "KIND",
         description = "pairs (sender i -> receiver i) | fanout (each line to K receivers) | mesh (random peer)")
-    String workload;
+    WorkloadKind workloadKind;
 
     @Option(names = "--pairs", defaultValue = "10", paramLabel = "N",
         description = "pairs workload: number of sender/receiver pairs (2N peers)")
@@ -73,12 +74,12 @@ public final class LoadGenOptions
             "line to a subject/channel <prefix>fanout that all K receivers also subscribe to; the server fans out, " +
             "as tern does for one line naming K peers) | per-receiver (K publishes per line, one to each " +
             "receiver's own name). Ignored by tern")
-    String fanoutPublish;
+    FanoutPublish fanoutPublish;
 
     @Option(names = "--load", defaultValue = "open", paramLabel = "MODEL",
         description = "open (fixed total rate, latency from the due time) | ping-pong (one message in flight per " +
             "sender) | max (as fast as possible, --in-flight per sender)")
-    String load;
+    LoadModel loadModel;
 
     @Option(names = "--rate", defaultValue = "10000", paramLabel = "MSG/S",
         description = "open loop: total messages (lines) per second over all senders; fanout delivers K per line")
@@ -94,26 +95,27 @@ public final class LoadGenOptions
             PayloadDescriptor.MAX_PAYLOAD_BYTES)
     int messageBytes;
 
-    @Option(names = "--warmup", defaultValue = "2s", paramLabel = "TIME",
+    @Option(names = "--warmup", defaultValue = "2s", paramLabel = "TIME", converter = DurationConverter.class,
         description = "load before measuring; sent, checked and recorded as measured, then dropped " +
             "(units ns, us, ms, s, m)")
-    String warmup;
+    long warmupNs;
 
-    @Option(names = "--duration", defaultValue = "10s", paramLabel = "TIME", description = "measured time")
-    String duration;
+    @Option(names = "--duration", defaultValue = "10s", paramLabel = "TIME", converter = DurationConverter.class,
+        description = "measured time")
+    long durationNs;
 
-    @Option(names = "--drain-timeout", defaultValue = "5s", paramLabel = "TIME",
+    @Option(names = "--drain-timeout", defaultValue = "5s", paramLabel = "TIME", converter = DurationConverter.class,
         description = "after sending stops, how long to wait for messages still in flight; then they count as lost")
-    String drainTimeout;
+    long drainTimeoutNs;
 
     @Option(names = "--connect-timeout", defaultValue = "10s", paramLabel = "TIME",
-        description = "deadline to connect every peer and see every probe arrive")
-    String connectTimeout;
+        converter = DurationConverter.class, description = "deadline to connect every peer and see every probe arrive")
+    long connectTimeoutNs;
 
-    @Option(names = "--spin", defaultValue = "0", paramLabel = "TIME",
+    @Option(names = "--spin", defaultValue = "0", paramLabel = "TIME", converter = DurationConverter.class,
         description = "sender busy-spins this long before a due time (open) or for a free slot (closed) instead " +
             "of parking; 0 never spins. Spinning costs a core but removes the ~50us park wake-up lateness")
-    String spin;
+    long spinNs;
 
     @Option(names = "--client-threads", defaultValue = "2", paramLabel = "N",
         description = "2: a sender and a receiver thread; 1 (closed loops only): one thread sends, then polls the " +
@@ -150,15 +152,6 @@ public final class LoadGenOptions
 
     // Concluded values.
     private boolean concluded;
-    private Target targetKind;
-    private FanoutPublish fanoutPublishMode;
-    private WorkloadKind workloadKind;
-    private LoadModel loadModel;
-    private long warmupNs;
-    private long durationNs;
-    private long drainTimeoutNs;
-    private long connectTimeoutNs;
-    private long spinNs;
     private String effectiveNamePrefix;
     private String effectiveLabel;
 
@@ -172,8 +165,15 @@ public final class LoadGenOptions
     public static LoadGenOptions parse(final String... args)
     {
         final LoadGenOptions options = new LoadGenOptions();
-        final CommandLine commandLine = new CommandLine(options);
-        commandLine.parseArgs(args);
+        final CommandLine commandLine = new CommandLine(options).setCaseInsensitiveEnumValuesAllowed(true);
+        try
+        {
+            commandLine.parseArgs(args);
+        }
+        catch (final CommandLine.ParameterException ex)
+        {
+            throw new CommandLine.ParameterException(commandLine, usageMessage(ex), ex, ex.getArgSpec(), ex.getValue());
+        }
         try
         {
             return options.conclude();
@@ -196,30 +196,26 @@ public final class LoadGenOptions
         {
             return this;
         }
-        targetKind = null == target ? null : Target.fromOptionValue(target);
-        if (null == targetKind)
+        if (null == target)
         {
-            throw bad("target", target, "must be one of tern, nats, redis");
+            throw bad("target", null, "must be one of tern, nats, redis");
         }
-        fanoutPublishMode = null == fanoutPublish ? null : FanoutPublish.fromOptionValue(fanoutPublish);
-        if (null == fanoutPublishMode)
+        if (null == fanoutPublish)
         {
-            throw bad("fanout-publish", fanoutPublish, "must be one of shared, per-receiver");
+            throw bad("fanout-publish", null, "must be one of shared, per-receiver");
         }
         if (null == host || host.isBlank())
         {
             throw bad("host", host, "must not be empty");
         }
         checkRange("port", port, 1, 65535);
-        workloadKind = null == workload ? null : WorkloadKind.fromOptionValue(workload);
         if (null == workloadKind)
         {
-            throw bad("workload", workload, "must be one of pairs, fanout, mesh");
+            throw bad("workload", null, "must be one of pairs, fanout, mesh");
         }
-        loadModel = null == load ? null : LoadModel.fromOptionValue(load);
         if (null == loadModel)
         {
-            throw bad("load", load, "must be one of open, ping-pong, max");
+            throw bad("load", null, "must be one of open, ping-pong, max");
         }
         checkRange("pairs", pairs, 1, MAX_PEERS / 2);
         checkRange("senders", senders, 1, MAX_PEERS);
@@ -243,14 +239,14 @@ public final class LoadGenOptions
         checkRange("in-flight", inFlight, 1, 1 << 20);
         PayloadDescriptor.checkPayloadBytes(messageBytes);
 
-        warmupNs = durationNs("warmup", warmup, 0);
-        durationNs = durationNs("duration", duration, TimeUnit.MILLISECONDS.toNanos(100));
-        drainTimeoutNs = durationNs("drain-timeout", drainTimeout, 0);
-        connectTimeoutNs = durationNs("connect-timeout", connectTimeout, TimeUnit.MILLISECONDS.toNanos(1));
-        spinNs = durationNs("spin", spin, 0);
+        checkDuration("warmup", warmupNs, 0);
+        checkDuration("duration", durationNs, TimeUnit.MILLISECONDS.toNanos(100));
+        checkDuration("drain-timeout", drainTimeoutNs, 0);
+        checkDuration("connect-timeout", connectTimeoutNs, TimeUnit.MILLISECONDS.toNanos(1));
+        checkDuration("spin", spinNs, 0);
         if (spinNs > TimeUnit.SECONDS.toNanos(1))
         {
-            throw bad("spin", spin, "must be at most 1s");
+            throw bad("spin", formatDuration(spinNs), "must be at most 1s");
         }
 
         checkRange("client-threads", clientThreads, 1, 2);
@@ -263,7 +259,7 @@ public final class LoadGenOptions
         checkNamePrefix(effectiveNamePrefix);
 
         effectiveLabel = null != label ? label : workloadKind.optionValue() + "-" + loadModel.optionValue() +
-            (targetKind == Target.TERN ? "" : "-" + targetKind.optionValue());
+            (target == Target.TERN ? "" : "-" + target.optionValue());
         if (effectiveLabel.isEmpty() || !effectiveLabel.matches("[A-Za-z0-9._-]+"))
         {
             throw bad("label", label, "must be non-empty letters, digits, '.', '_' or '-' (it names files)");
@@ -275,25 +271,15 @@ public final class LoadGenOptions
 
     private void checkNamePrefix(final String prefix)
     {
-        final int longestName = prefix.getBytes(StandardCharsets.UTF_8).length +
-            Integer.toString(MAX_PEERS - 1).length();
-        if (longestName > MAX_NAME_BYTES)
+        final String invalid = Workload.checkNamePrefix(prefix, MAX_PEERS);
+        if (null != invalid)
         {
-            throw bad("name-prefix", prefix, "names would exceed " + MAX_NAME_BYTES + " bytes");
+            throw bad("name-prefix", prefix, invalid);
         }
-        for (int i = 0; i < prefix.length(); i++)
+        if (target == Target.NATS && (prefix.contains("*") || prefix.contains(">") || prefix.contains(".")))
         {
-            final char c = prefix.charAt(i);
-            if (c <= ' ' || c >= 127 || c == ',' || c == ':' || (c >= '0' && c <= '9' && i == prefix.length() - 1))
-            {
-                throw bad("name-prefix", prefix,
-                    "printable ASCII only, no space, ',' or ':', and not ending in a digit");
-            }
-            if (targetKind == Target.NATS && (c == '*' || c == '>' || c == '.'))
-            {
-                // Names are NATS subjects: '*' and '>' are wildcards, '.' separates tokens.
-                throw bad("name-prefix", prefix, "nats subjects: no '*', '>' or '.'");
-            }
+            // Names are NATS subjects: '*' and '>' are wildcards, '.' separates tokens.
+            throw bad("name-prefix", prefix, "nats subjects: no '*', '>' or '.'");
         }
     }
 
@@ -323,7 +309,7 @@ public final class LoadGenOptions
     {
         checkConcluded();
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, targetKind.description()));
+        sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, target.description()));
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n",
             workloadTopology().describe(), messageBytes));
         switch (loadModel)
@@ -378,7 +364,7 @@ public final class LoadGenOptions
 
     public LoadGenOptions target(final Target target)
     {
-        this.target = target.optionValue();
+        this.target = target;
         return unconclude();
     }
 
@@ -391,14 +377,14 @@ public final class LoadGenOptions
     public Target target()
     {
         checkConcluded();
-        return targetKind;
+        return target;
     }
 
     /** @return NATS and Redis fanout: one shared subject or one publish per receiver. */
     public FanoutPublish fanoutPublish()
     {
         checkConcluded();
-        return fanoutPublishMode;
+        return fanoutPublish;
     }
 
     public int port()
@@ -529,76 +515,117 @@ public final class LoadGenOptions
         return new IllegalArgumentException("--" + name + "=" + value + ": " + reason);
     }
 
-    private static long durationNs(final String name, final String text, final long minNs)
+    private static void checkDuration(final String name, final long ns, final long minNs)
     {
-        final long ns = parseDurationNs(text);
-        if (ns < 0)
-        {
-            throw bad(name, text, "not a duration; use a number and a unit: ns, us, ms, s or m (e.g. 10s, 500ms)");
-        }
         if (ns < minNs)
         {
-            throw bad(name, text, "must be at least " + formatDuration(minNs));
+            throw bad(name, formatDuration(ns), "must be at least " + formatDuration(minNs));
         }
         if (ns > TimeUnit.HOURS.toNanos(24))
         {
-            throw bad(name, text, "must be at most 24h");
+            throw bad(name, formatDuration(ns), "must be at most 24h");
         }
-        return ns;
     }
 
     /**
-     * Parses {@code 0}, {@code 250ns}, {@code 100us}, {@code 500ms}, {@code 10s}, {@code 1.5s}, {@code 2m}.
+     * The text of a usage error. picocli's own conversion errors of enum and duration options are restated as
+     * {@code --name=value: reason}, like every check of {@link #conclude()}; others keep picocli's text.
      *
-     * @param text as typed.
-     * @return nanoseconds, or -1 when the text is not a duration.
+     * @param ex as picocli threw it.
+     * @return what to tell the user.
      */
-    static long parseDurationNs(final String text)
+    static String usageMessage(final CommandLine.ParameterException ex)
     {
-        if (null == text)
+        if (ex.getCause() instanceof CommandLine.TypeConversionException &&
+            ex.getArgSpec() instanceof OptionSpec option)
         {
-            return -1;
+            if (option.type().isEnum())
+            {
+                return option.longestName() + "=" + ex.getValue() + ": must be one of " +
+                    String.join(", ", option.completionCandidates());
+            }
+            for (final CommandLine.ITypeConverter<?> converter : option.converters())
+            {
+                if (converter instanceof DurationConverter)
+                {
+                    return option.longestName() + "=" + ex.getValue() + ": " + ex.getCause().getMessage();
+                }
+            }
         }
-        final String t = text.trim().toLowerCase(Locale.ROOT);
-        if (t.equals("0"))
+        return ex.getMessage();
+    }
+
+    /**
+     * Converts {@code 0}, {@code 250ns}, {@code 100us}, {@code 500ms}, {@code 10s}, {@code 1.5s}, {@code 2m},
+     * {@code 1h} (case-insensitive, up to 9 decimals) to nanoseconds for picocli. Stateless.
+     */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Long>
+    {
+        private static final Pattern DURATION = Pattern.compile("([0-9]{1,12}(?:\\.[0-9]{1,9})?)(ns|us|ms|s|m|h)");
+
+        @Override
+        public Long convert(final String text)
         {
-            return 0;
+            final long ns = parseDurationNs(text);
+            if (ns < 0)
+            {
+                throw new CommandLine.TypeConversionException(
+                    "not a duration; use a number and a unit: ns, us, ms, s or m (e.g. 10s, 500ms)");
+            }
+            return ns;
         }
-        final java.util.regex.Matcher matcher = DURATION.matcher(t);
-        if (!matcher.matches())
+
+        /**
+         * @param text as typed.
+         * @return nanoseconds, or -1 when the text is not a duration.
+         */
+        static long parseDurationNs(final String text)
         {
-            return -1;
-        }
-        final long unitNs;
-        switch (matcher.group(2))
-        {
-            case "ns":
-                unitNs = 1L;
-                break;
-            case "us":
-                unitNs = 1_000L;
-                break;
-            case "ms":
-                unitNs = 1_000_000L;
-                break;
-            case "s":
-                unitNs = 1_000_000_000L;
-                break;
-            case "m":
-                unitNs = 60_000_000_000L;
-                break;
-            default:
-                unitNs = 3_600_000_000_000L;
-                break;
-        }
-        try
-        {
-            return new java.math.BigDecimal(matcher.group(1)).multiply(java.math.BigDecimal.valueOf(unitNs))
-                .setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
-        }
-        catch (final ArithmeticException ex)
-        {
-            return -1;
+            if (null == text)
+            {
+                return -1;
+            }
+            final String t = text.trim().toLowerCase(Locale.ROOT);
+            if (t.equals("0"))
+            {
+                return 0;
+            }
+            final Matcher matcher = DURATION.matcher(t);
+            if (!matcher.matches())
+            {
+                return -1;
+            }
+            final long unitNs;
+            switch (matcher.group(2))
+            {
+                case "ns":
+                    unitNs = 1L;
+                    break;
+                case "us":
+                    unitNs = 1_000L;
+                    break;
+                case "ms":
+                    unitNs = 1_000_000L;
+                    break;
+                case "s":
+                    unitNs = 1_000_000_000L;
+                    break;
+                case "m":
+                    unitNs = 60_000_000_000L;
+                    break;
+                default:
+                    unitNs = 3_600_000_000_000L;
+                    break;
+            }
+            try
+            {
+                return new BigDecimal(matcher.group(1)).multiply(BigDecimal.valueOf(unitNs))
+                    .setScale(0, RoundingMode.HALF_UP).longValueExact();
+            }
+            catch (final ArithmeticException ex)
+            {
+                return -1;
+            }
         }
     }
 

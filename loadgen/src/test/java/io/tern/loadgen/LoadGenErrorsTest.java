@@ -3,6 +3,8 @@
  */
 package io.tern.loadgen;
 
+import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
 import io.tern.loadgen.report.RunSummary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,7 +22,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A broker that loses, duplicates, corrupts or reorders one message, or disconnects a peer, must make the loadgen
- * say so and exit non-zero; so must a broker that cannot be reached or will not register the peers.
+ * say so and exit non-zero; so must a broker that cannot be reached or will not register the peers. A real broker
+ * never does the first five on demand, so a {@link FakeBroker} does them; a name already taken is the real broker's
+ * refusal.
  */
 class LoadGenErrorsTest
 {
@@ -196,8 +200,8 @@ class LoadGenErrorsTest
     @Timeout(30)
     void shouldExitWithConnectFailureWhenANameIsTaken() throws Exception
     {
-        try (FakeBroker broker = new FakeBroker();
-            Socket squatter = new Socket(InetAddress.getLoopbackAddress(), broker.port()))
+        try (Broker broker = Broker.launch(new BrokerConfig().port(0));
+            Socket squatter = new Socket(broker.localAddress().getAddress(), broker.localAddress().getPort()))
         {
             final OutputStream out = squatter.getOutputStream();
             out.write("t-1\nt-1: probe\n".getBytes(StandardCharsets.US_ASCII));
@@ -205,8 +209,10 @@ class LoadGenErrorsTest
             squatter.getInputStream().read(); // the probe's echo: t-1 is registered now
 
             final ByteArrayOutputStream output = new ByteArrayOutputStream();
-            final LoadGenResult result = LoadGen.run(LoadGenOptions.parse("--port", Integer.toString(broker.port()),
-                "--pairs", "1", "--name-prefix", "t-"), new PrintStream(output, true, StandardCharsets.UTF_8));
+            final LoadGenResult result = LoadGen.run(LoadGenOptions.parse(
+                "--host", broker.localAddress().getAddress().getHostAddress(),
+                "--port", Integer.toString(broker.localAddress().getPort()), "--pairs", "1", "--name-prefix", "t-"),
+                new PrintStream(output, true, StandardCharsets.UTF_8));
 
             assertEquals(LoadGen.EXIT_CONNECT, result.exitCode(), output.toString(StandardCharsets.UTF_8));
             assertTrue(result.failure().contains("already has a peer named t-1"), result.failure());

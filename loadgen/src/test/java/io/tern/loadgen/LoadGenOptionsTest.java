@@ -40,15 +40,15 @@ class LoadGenOptionsTest
     @Test
     void shouldParseDurationsWithUnits()
     {
-        assertEquals(0, LoadGenOptions.parseDurationNs("0"));
-        assertEquals(250, LoadGenOptions.parseDurationNs("250ns"));
-        assertEquals(100_000, LoadGenOptions.parseDurationNs("100us"));
-        assertEquals(500_000_000, LoadGenOptions.parseDurationNs("500ms"));
-        assertEquals(1_500_000_000, LoadGenOptions.parseDurationNs("1.5s"));
-        assertEquals(120_000_000_000L, LoadGenOptions.parseDurationNs("2m"));
-        assertEquals(-1, LoadGenOptions.parseDurationNs("10"));
-        assertEquals(-1, LoadGenOptions.parseDurationNs("-1s"));
-        assertEquals(-1, LoadGenOptions.parseDurationNs("fast"));
+        assertEquals(0, LoadGenOptions.DurationConverter.parseDurationNs("0"));
+        assertEquals(250, LoadGenOptions.DurationConverter.parseDurationNs("250ns"));
+        assertEquals(100_000, LoadGenOptions.DurationConverter.parseDurationNs("100us"));
+        assertEquals(500_000_000, LoadGenOptions.DurationConverter.parseDurationNs("500ms"));
+        assertEquals(1_500_000_000, LoadGenOptions.DurationConverter.parseDurationNs("1.5s"));
+        assertEquals(120_000_000_000L, LoadGenOptions.DurationConverter.parseDurationNs("2m"));
+        assertEquals(-1, LoadGenOptions.DurationConverter.parseDurationNs("10"));
+        assertEquals(-1, LoadGenOptions.DurationConverter.parseDurationNs("-1s"));
+        assertEquals(-1, LoadGenOptions.DurationConverter.parseDurationNs("fast"));
     }
 
     @Test

@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import static io.tern.loadgen.LoadGenFakeBrokerTest.assertCleanAndComplete;
+import static io.tern.loadgen.LoadGenBrokerTest.assertCleanAndComplete;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

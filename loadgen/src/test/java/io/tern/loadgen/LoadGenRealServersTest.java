@@ -15,19 +15,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import static io.tern.loadgen.LoadGenFakeBrokerTest.assertCleanAndComplete;
+import static io.tern.loadgen.LoadGenBrokerTest.assertCleanAndComplete;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The NATS and Redis adapters against the real servers, started here on free loopback ports, when they are installed
- * ({@code apt-get install nats-server redis-server}); skipped otherwise, as on a fresh CI machine, where
- * {@link LoadGenPubSubTest} covers the adapters against in-test fakes.
+ * ({@code apt-get install nats-server redis-server}); skipped otherwise on a developer's machine, where
+ * {@link LoadGenPubSubTest} still covers the adapters against in-test fakes. Under CI ({@code CI} set, as
+ * {@code .ci/run} runs) a missing server is a failure, not a skip: {@code .ci/run} installs both.
  */
 class LoadGenRealServersTest
 {
     @TempDir
     Path dir;
+
+    private static void assumeInstalled(final String command)
+    {
+        final boolean installed = ExternalServer.isInstalled(command);
+        if (null != System.getenv("CI"))
+        {
+            assertTrue(installed, command + " is not installed, and CI must run this test (.ci/run installs it)");
+        }
+        assumeTrue(installed, command + " is not installed");
+    }
 
     private static LoadGenResult run(final StringBuilder output, final String target, final int port,
         final String... args)
@@ -51,7 +62,7 @@ class LoadGenRealServersTest
     @Timeout(60)
     void shouldDeliverEveryMessageThroughARealNatsServerAndAnswerItsPings() throws Exception
     {
-        assumeTrue(ExternalServer.isInstalled("nats-server"), "nats-server is not installed");
+        assumeInstalled("nats-server");
         // Pings every 300 ms and gives up on a client after one unanswered: a run of 2.5 s fails unless the
         // loadgen answers every PING (the default is 2 minutes, with a first PING about 2 s after connecting).
         final Path config = dir.resolve("nats.conf");
@@ -75,7 +86,7 @@ class LoadGenRealServersTest
     @Timeout(60)
     void shouldDeliverEveryMessageThroughARealRedisServer() throws Exception
     {
-        assumeTrue(ExternalServer.isInstalled("redis-server"), "redis-server is not installed");
+        assumeInstalled("redis-server");
         try (ExternalServer redis = ExternalServer.start("redis-server",
             port -> List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--daemonize", "no"), dir))

@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -29,8 +28,8 @@ import org.agrona.concurrent.status.AtomicCounter;
 final class Acceptor implements Runnable
 {
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
-    private static final byte[] TOO_MANY = "error: too many connections\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] OUT_OF_MEMORY = "error: server out of memory\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TOO_MANY = Protocol.lineBytes(Protocol.TOO_MANY_CONNECTIONS);
+    private static final byte[] OUT_OF_MEMORY = Protocol.lineBytes(Protocol.SERVER_OUT_OF_MEMORY);
     private static final long MIN_BACKOFF_NS = 1_000_000;
     private static final long MAX_BACKOFF_NS = 1_000_000_000;
     private static final long QUIET_LOG_INTERVAL_MS = 10_000;

@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.agrona.CloseHelper;
@@ -31,7 +31,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 final class Authenticator implements Agent
 {
     private static final System.Logger LOG = System.getLogger(Authenticator.class.getName());
-    private static final byte[] NOT_AUTHORIZED = "error: not authorized\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NOT_AUTHORIZED = Protocol.lineBytes(Protocol.NOT_AUTHORIZED);
     private static final long SELECT_TIMEOUT_MS = 50;
 
     private final Selector selector;
@@ -75,8 +75,7 @@ final class Authenticator implements Agent
         this.writers = writers;
         this.maxLineBytes = maxLineBytes;
         this.nameTimeoutNs = nameTimeoutNs;
-        this.nameTimeoutReply = ("error: no name within " + nameTimeoutNs / 1_000_000 + " ms\n")
-            .getBytes(StandardCharsets.US_ASCII);
+        this.nameTimeoutReply = Protocol.lineBytes(Protocol.nameTimeout(TimeUnit.NANOSECONDS.toMillis(nameTimeoutNs)));
         this.idleStrategy = new AgentIdleStrategy(IdleStrategyKind.BLOCK, this::block);
     }
 
@@ -168,7 +167,7 @@ final class Authenticator implements Agent
         for (int i = waiting.size() - 1; i >= 0; i--)
         {
             final Connection connection = waiting.get(i);
-            if (nowNs - connection.acceptedNs() > nameTimeoutNs)
+            if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
                 refuse(connection, nameTimeoutReply, "no name within the deadline");
                 expired++;

@@ -251,7 +251,7 @@ final class Reader implements Agent
             {
                 removeAwaitingName(i);
             }
-            else if (nowNs - connection.acceptedNs() > nameTimeoutNs)
+            else if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
                 removeAwaitingName(i);
                 discardInput(connection, InboundBatch.REASON_NAME_TIMEOUT);

@@ -9,7 +9,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.function.Consumer;
 
@@ -40,7 +39,7 @@ final class Writer implements Agent
     private static final int MAX_BYTES_PER_VISIT = 256 * 1024;
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final long CLOSING_SELECT_TIMEOUT_MS = 10;
-    private static final byte[] SLOW_CONSUMER = "error: slow consumer\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SLOW_CONSUMER = Protocol.lineBytes(Protocol.SLOW_CONSUMER);
 
     private final String roleName;
     private final Selector selector;

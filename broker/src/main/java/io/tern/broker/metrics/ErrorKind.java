@@ -3,23 +3,27 @@
  */
 package io.tern.broker.metrics;
 
+import io.tern.transport.Protocol;
+
 /**
  * The kinds of {@code error: ...} line the broker thread sends, each counted in {@link RouterMetrics} and exposed as
- * {@code tern_errors_sent_total{kind="..."}}.
+ * {@code tern_errors_sent_total{kind="..."}}. The lines themselves are defined by {@link Protocol}. Lines the
+ * transport writes itself are not kinds here: {@link Protocol#SLOW_CONSUMER} is counted as a slow-consumer
+ * disconnect, and the acceptor's and authenticator's refusals by the transport's own counters.
  */
 public enum ErrorKind
 {
-    /** {@code error: invalid name: ...} (empty, too long, or a forbidden byte); the connection is closed. */
+    /** {@link Protocol#INVALID_NAME_PREFIX} and a {@link Protocol.NameError} reason; the connection is closed. */
     INVALID_NAME("invalid_name"),
-    /** {@code error: name '...' is taken}; the newcomer is closed. */
+    /** {@link Protocol#NAME_TAKEN_PREFIX}; the newcomer is closed. */
     NAME_TAKEN("name_taken"),
-    /** {@code error: no peer '...'}, one per destination that is not connected. */
+    /** {@link Protocol#NO_PEER_PREFIX}, one per destination that is not connected. */
     NO_PEER("no_peer"),
-    /** {@code error: expected 'name[, name...]: text'}. */
+    /** {@link Protocol#BAD_LINE}. */
     BAD_LINE("bad_line"),
-    /** {@code error: line too long (max N bytes)}; the connection is closed. */
+    /** {@link Protocol#lineTooLong(int)}; the connection is closed. */
     LINE_TOO_LONG("line_too_long"),
-    /** {@code error: no name within N ms}; the connection is closed. */
+    /** {@link Protocol#nameTimeout(long)} sent by the broker thread; the connection is closed. */
     NAME_TIMEOUT("name_timeout");
 
     /** Number of kinds; the counters are indexed by {@link #ordinal()} so the hot path never copies values(). */

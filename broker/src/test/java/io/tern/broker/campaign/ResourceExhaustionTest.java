@@ -4,14 +4,12 @@
 package io.tern.broker.campaign;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,19 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connection's outbound ring and staging buffer. Either way the broker must keep its acceptor, not spin a core, and
  * serve a newcomer once the resources are back.
  */
-class ResourceExhaustionTest
+class ResourceExhaustionTest extends CampaignSupport
 {
-    private final List<LineClient> clients = new ArrayList<>();
-
-    @AfterEach
-    void closeClients() throws IOException
-    {
-        for (final LineClient client : clients)
-        {
-            client.close();
-        }
-    }
-
     /**
      * File descriptors run out: accept fails with "Too many open files" while 200 clients wait in the backlog. The
      * broker backs off (under half a core in the burst, where a spinning acceptor takes a whole one), logs it a few
@@ -52,16 +39,17 @@ class ResourceExhaustionTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "emfile"), List.of("-Xmx128m"),
             List.of(), 128))
         {
-            final LineClient alice = register(broker.address(), "alice");
-            final LineClient bob = register(broker.address(), "bob");
+            address = broker.address(); // for connect() and register()
+            final LineClient alice = register("alice");
+            final LineClient bob = register("bob");
             final long fdsBefore = broker.openFileDescriptors();
             final List<LineClient> crowd = new ArrayList<>();
             for (int i = 0; i < 200; i++)
             {
                 // the kernel completes these from the backlog
-                crowd.add(track(CampaignSupport.connectClient(broker.address())));
+                crowd.add(connect());
             }
-            CampaignSupport.awaitCondition("the broker to run out of descriptors (" + broker.openFileDescriptors() +
+            awaitCondition("the broker to run out of descriptors (" + broker.openFileDescriptors() +
                 " open, " + fdsBefore + " before)", Duration.ofSeconds(20),
                 () -> broker.openFileDescriptors() >= 120);
 
@@ -82,7 +70,7 @@ class ResourceExhaustionTest
                 " ms while accept failed: spinning");
 
             closeAll(crowd);
-            final LineClient carol = registerWithin(broker.address(), "carol", Duration.ofSeconds(30));
+            final LineClient carol = registerWithin("carol", Duration.ofSeconds(30));
             carol.send("alice: after the burst");
             alice.expectLine("from carol: after the burst");
 
@@ -110,14 +98,15 @@ class ResourceExhaustionTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "direct-memory"),
             List.of("-Xmx128m", "-XX:MaxDirectMemorySize=16m"), List.of()))
         {
-            final LineClient alice = register(broker.address(), "alice");
+            address = broker.address(); // for connect() and register()
+            final LineClient alice = register("alice");
             final List<LineClient> crowd = new ArrayList<>();
             int served = 0;
             int refused = 0;
             for (int i = 0; i < 120; i++)
             {
                 // One at a time, each must be served or refused: a connection left unanswered means nobody accepts.
-                final LineClient client = track(CampaignSupport.connectClient(broker.address())).name("crowd-" + i);
+                final LineClient client = connect().name("crowd-" + i);
                 crowd.add(client);
                 client.send(client.name() + "\n" + client.name() + ": in");
                 final String line;
@@ -146,7 +135,7 @@ class ResourceExhaustionTest
             alice.expectLine("from alice: still here");
             closeAll(crowd);
 
-            final LineClient bob = registerWithin(broker.address(), "bob", Duration.ofSeconds(30));
+            final LineClient bob = registerWithin("bob", Duration.ofSeconds(30));
             bob.send("alice: hello after the shortage");
             alice.expectLine("from bob: hello after the shortage");
             final String log = broker.stderrText();
@@ -163,39 +152,22 @@ class ResourceExhaustionTest
         return sb.toString();
     }
 
-    private LineClient track(final LineClient client)
-    {
-        clients.add(client);
-        return client;
-    }
-
     private void closeAll(final List<LineClient> crowd) throws IOException
     {
         for (final LineClient client : crowd)
         {
             client.close();
-            clients.remove(client);
+            untrack(client);
         }
     }
 
-    private LineClient register(final InetSocketAddress address, final String name) throws IOException
-    {
-        final LineClient client = CampaignSupport.connectClient(address).name(name);
-        clients.add(client);
-        client.send(name + "\n" + name + ": registered");
-        client.expectLine("from " + name + ": registered");
-        return client;
-    }
-
     /** Registers, retrying a connection that the broker closes unserved (e.g. still short of a resource). */
-    private LineClient registerWithin(final InetSocketAddress address, final String name, final Duration timeout)
-        throws IOException
+    private LineClient registerWithin(final String name, final Duration timeout) throws IOException
     {
         final long deadlineNs = System.nanoTime() + timeout.toNanos();
         while (true)
         {
-            final LineClient client = CampaignSupport.connectClient(address).name(name);
-            clients.add(client);
+            final LineClient client = connect().name(name);
             client.send(name + "\n" + name + ": registered");
             final long remainingNs = deadlineNs - System.nanoTime();
             final String line = client.readLineOrEof(Duration.ofNanos(Math.max(1, remainingNs)));
@@ -205,7 +177,7 @@ class ResourceExhaustionTest
             }
             assertTrue(null == line || line.startsWith("error: "), name + " got " + line);
             client.close();
-            clients.remove(client);
+            untrack(client);
         }
     }
 

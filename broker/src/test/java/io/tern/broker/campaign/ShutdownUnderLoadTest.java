@@ -4,21 +4,18 @@
 package io.tern.broker.campaign;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -41,30 +38,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * routed to its receiver, and the receiver must end with a gapless run from 0 reaching at least that far.
  * {@link ShutdownUnderLoadgenTest} adds a loadgen run.
  */
-class ShutdownUnderLoadTest
+class ShutdownUnderLoadTest extends CampaignSupport
 {
     static final int HELD = 2_000;
     private static final int FLOOD_PAIRS = 4;
     private static final int WINDOW = 2_000;
-
-    private final ExecutorService executor = Executors.newCachedThreadPool(task ->
-    {
-        final Thread thread = new Thread(task, "shutdown-test");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final List<LineClient> clients = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception
-    {
-        for (final LineClient client : clients)
-        {
-            client.close();
-        }
-        executor.shutdownNow();
-        assertTrue(executor.awaitTermination(20, TimeUnit.SECONDS), "test threads did not stop");
-    }
 
     @Test
     @Timeout(120)
@@ -73,7 +51,8 @@ class ShutdownUnderLoadTest
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "shutdown"),
             List.of("-Xmx256m"), List.of("--flush-timeout-ms", "5000")))
         {
-            final FloodAndHold load = new FloodAndHold(broker.address(), executor, clients).start();
+            address = broker.address();
+            final FloodAndHold load = new FloodAndHold(executor, this::register).start();
             load.holdAndProve();
 
             broker.terminate();
@@ -89,29 +68,34 @@ class ShutdownUnderLoadTest
     /** The in-test load and its checks, shared with {@link ShutdownUnderLoadgenTest}. */
     static final class FloodAndHold
     {
-        private final InetSocketAddress address;
         private final ExecutorService executor;
-        private final List<LineClient> clients;
+        private final Registrar registrar;
         private final List<Future<long[]>> receivers = new ArrayList<>();
         private final List<AtomicLong> echoed = new ArrayList<>();
         private final List<Future<Long>> senders = new ArrayList<>();
         private LineClient heldSender;
         private LineClient heldReceiver;
 
-        FloodAndHold(final InetSocketAddress address, final ExecutorService executor, final List<LineClient> clients)
+        /** Registers a peer with the broker under test, confirmed: the test's {@code register}. */
+        @FunctionalInterface
+        interface Registrar
         {
-            this.address = address;
+            LineClient register(String name, int receiveBufferBytes) throws IOException;
+        }
+
+        /**
+         * @param executor  runs the senders and receivers.
+         * @param registrar registers the peers, with clients that the test's tear-down closes.
+         */
+        FloodAndHold(final ExecutorService executor, final Registrar registrar)
+        {
             this.executor = executor;
-            this.clients = clients;
+            this.registrar = registrar;
         }
 
         private LineClient register(final String name, final int receiveBufferBytes) throws IOException
         {
-            final LineClient client = CampaignSupport.connectClient(address, receiveBufferBytes).name(name);
-            clients.add(client);
-            client.send(name + "\n" + name + ": registered");
-            client.expectLine("from " + name + ": registered");
-            return client;
+            return registrar.register(name, receiveBufferBytes);
         }
 
         FloodAndHold start() throws Exception

@@ -5,18 +5,12 @@ package io.tern.broker.campaign;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-
-import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,27 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Needs {@code loadgen/target/tern-loadgen.jar}.
  */
 @Tag("slow")
-class ShutdownUnderLoadgenTest
+class ShutdownUnderLoadgenTest extends CampaignSupport
 {
-    private final ExecutorService executor = Executors.newCachedThreadPool(task ->
-    {
-        final Thread thread = new Thread(task, "shutdown-loadgen-test");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private final List<LineClient> clients = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception
-    {
-        for (final LineClient client : clients)
-        {
-            client.close();
-        }
-        executor.shutdownNow();
-        assertTrue(executor.awaitTermination(20, TimeUnit.SECONDS), "test threads did not stop");
-    }
-
     @Test
     @Timeout(180)
     void shouldDeliverEverythingReadBeforeSigtermDuringALoadgenRun() throws Exception
@@ -61,8 +36,9 @@ class ShutdownUnderLoadgenTest
                 "--pairs", "20", "--rate", "10000", "--warmup", "2s", "--duration", "20s", "--drain-timeout", "3s",
                 "--allow-errors", "--quiet")))
         {
+            address = broker.address();
             final ShutdownUnderLoadTest.FloodAndHold load =
-                new ShutdownUnderLoadTest.FloodAndHold(broker.address(), executor, clients).start();
+                new ShutdownUnderLoadTest.FloodAndHold(executor, this::register).start();
             // Let the loadgen get into its measured period, then cut in the middle of the run.
             final long loadgenStartNs = System.nanoTime();
             assertFalse(loadgen.waitFor(Duration.ofSeconds(8)), "the loadgen ended early:\n" + loadgen.outputText());

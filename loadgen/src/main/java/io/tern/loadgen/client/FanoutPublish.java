@@ -25,19 +25,10 @@ public enum FanoutPublish
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /**
-     * @param text as typed.
-     * @return the mode, or null if there is none of that name.
-     */
-    public static FanoutPublish fromOptionValue(final String text)
+    /** @return {@link #optionValue()}: picocli's enum conversion matches it (case-insensitively), and help lists it. */
+    @Override
+    public String toString()
     {
-        for (final FanoutPublish mode : values())
-        {
-            if (mode.optionValue().equalsIgnoreCase(text.trim()))
-            {
-                return mode;
-            }
-        }
-        return null;
+        return optionValue();
     }
 }

@@ -4,6 +4,7 @@
 package io.tern.loadgen.client;
 
 import io.tern.loadgen.workload.Workload;
+import io.tern.transport.Protocol;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -213,7 +214,8 @@ public final class Registrar
                     }
                     for (String line = nextLine(peer.readBuffer); null != line; line = nextLine(peer.readBuffer))
                     {
-                        if (line.startsWith("from ") && line.endsWith(": " + PROBE_TEXT))
+                        if (line.startsWith(Protocol.FROM_PREFIX) &&
+                            line.endsWith(Protocol.FROM_SEPARATOR + PROBE_TEXT))
                         {
                             if (++receivedProbes[peer.peerIndex] == expectedProbes[peer.peerIndex])
                             {
@@ -225,9 +227,10 @@ public final class Registrar
                                     "than were sent to it: '" + line + "'");
                             }
                         }
-                        else if (line.startsWith("error: no peer '") && line.endsWith("'"))
+                        else if (line.startsWith(Protocol.NO_PEER_PREFIX) && line.endsWith(Protocol.NO_PEER_SUFFIX))
                         {
-                            final String missing = line.substring("error: no peer '".length(), line.length() - 1);
+                            final String missing = line.substring(Protocol.NO_PEER_PREFIX.length(),
+                                line.length() - Protocol.NO_PEER_SUFFIX.length());
                             final ByteBuffer name = ByteBuffer.wrap(missing.getBytes(StandardCharsets.US_ASCII));
                             final int target = workload.peerOfName(name, 0, name.limit());
                             if (target < 0)
@@ -236,7 +239,8 @@ public final class Registrar
                             }
                             retries.addLast(new long[]{System.nanoTime() + RETRY_DELAY_NS, peer.peerIndex, target});
                         }
-                        else if (line.startsWith("error: name '") && line.endsWith("' is taken"))
+                        else if (line.startsWith(Protocol.NAME_TAKEN_PREFIX) &&
+                            line.endsWith(Protocol.NAME_TAKEN_SUFFIX))
                         {
                             throw new RegistrationException("the broker already has a peer named " + peer.name +
                                 " (another loadgen running?); choose another --name-prefix: " + line);

@@ -28,25 +28,16 @@ public enum Target
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** @return {@link #optionValue()}: picocli's enum conversion matches it (case-insensitively), and help lists it. */
+    @Override
+    public String toString()
+    {
+        return optionValue();
+    }
+
     /** @return a few words on what is spoken to. */
     public String description()
     {
         return description;
-    }
-
-    /**
-     * @param text as typed.
-     * @return the target, or null if there is none of that name.
-     */
-    public static Target fromOptionValue(final String text)
-    {
-        for (final Target target : values())
-        {
-            if (target.optionValue().equalsIgnoreCase(text.trim()))
-            {
-                return target;
-            }
-        }
-        return null;
     }
 }

@@ -4,6 +4,7 @@
 package io.tern.loadgen.client;
 
 import io.tern.loadgen.workload.Workload;
+import io.tern.transport.Protocol;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -20,12 +21,17 @@ import java.nio.ByteBuffer;
  */
 final class TernProtocol extends WireProtocol
 {
-    /** Longest line the broker can send us beyond the payload: {@code from <64-byte name>: } and the newline. */
-    private static final int MAX_FROM_OVERHEAD_BYTES = "from ".length() + 64 + ": ".length() + 2;
-    private static final byte[] TRAILER = {'\n'};
-    private static final byte[] FROM = ascii("from ");
-    private static final byte[] ERROR = ascii("error: ");
-    private static final byte[] SLOW_CONSUMER = ascii("error: slow consumer");
+    /**
+     * Longest line the broker can send us beyond the payload: {@code from <name>: } and the newline, for the longest
+     * name the broker accepts by default, and one byte to spare.
+     */
+    private static final int MAX_FROM_OVERHEAD_BYTES =
+        Protocol.deliveryOverheadBytes(Protocol.DEFAULT_MAX_NAME_BYTES) + 1;
+    private static final byte[] TRAILER = {Protocol.LINE_END};
+    private static final byte[] FROM = ascii(Protocol.FROM_PREFIX);
+    private static final byte[] FROM_SEPARATOR = ascii(Protocol.FROM_SEPARATOR);
+    private static final byte[] ERROR = ascii(Protocol.ERROR_PREFIX);
+    private static final byte[] SLOW_CONSUMER = ascii(Protocol.SLOW_CONSUMER);
 
     TernProtocol(final Workload workload, final int payloadBytes)
     {
@@ -89,7 +95,7 @@ final class TernProtocol extends WireProtocol
         int lineStart = 0;
         for (int i = peer.scanIndex; i < limit; i++)
         {
-            if (buffer.get(i) == '\n')
+            if (buffer.get(i) == Protocol.LINE_END)
             {
                 if (peer.discardingLongLine)
                 {
@@ -97,7 +103,7 @@ final class TernProtocol extends WireProtocol
                 }
                 else
                 {
-                    final int end = i > lineStart && buffer.get(i - 1) == '\r' ? i - 1 : i;
+                    final int end = i > lineStart && buffer.get(i - 1) == Protocol.CARRIAGE_RETURN ? i - 1 : i;
                     onLine(peer, buffer, lineStart, end, handler);
                 }
                 lineStart = i + 1;
@@ -130,13 +136,14 @@ final class TernProtocol extends WireProtocol
         if (startsWith(buffer, start, end, FROM))
         {
             final int nameStart = start + FROM.length;
-            final int colon = indexOf(buffer, nameStart, end, (byte)':');
-            if (colon < 0 || colon + 1 >= end || buffer.get(colon + 1) != ' ')
+            final int colon = indexOf(buffer, nameStart, end, Protocol.TEXT_SEPARATOR); // a name holds no ':'
+            if (colon < 0 || !startsWith(buffer, colon, end, FROM_SEPARATOR))
             {
                 handler.onCorrupt(peer, buffer, start, end, "not 'from <name>: <text>'");
                 return;
             }
-            handler.onMessage(peer, buffer, workload.peerOfName(buffer, nameStart, colon - nameStart), colon + 2, end);
+            handler.onMessage(peer, buffer, workload.peerOfName(buffer, nameStart, colon - nameStart),
+                colon + FROM_SEPARATOR.length, end);
         }
         else if (startsWith(buffer, start, end, ERROR))
         {

@@ -3,6 +3,11 @@
  */
 package io.tern.loadgen.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,6 +50,10 @@ import java.util.stream.Stream;
 public final class CompareCommand implements Callable<Integer>
 {
     private static final List<String> TARGET_ORDER = List.of("tern", "nats", "redis");
+    /** One JSON document per file, nothing after it. Immutable, so shared. */
+    private static final ObjectReader JSON_READER = new ObjectMapper()
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .reader();
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "where results.md and charts go")
     Path outDir;
@@ -68,16 +77,16 @@ public final class CompareCommand implements Callable<Integer>
      * @param json     the file it came from.
      * @param summary  parsed JSON.
      */
-    record Run(String label, String caseName, String target, Path json, Object summary)
+    record Run(String label, String caseName, String target, Path json, JsonNode summary)
     {
         double latency(final String key)
         {
-            return JsonReader.number(summary, "latencyMicros", "corrected", key);
+            return number(summary, "/latencyMicros/corrected/" + key);
         }
 
         double deliveredPerSecond()
         {
-            return JsonReader.number(summary, "achievedDeliveryRatePerSecond");
+            return number(summary, "/achievedDeliveryRatePerSecond");
         }
 
         boolean clean()
@@ -85,7 +94,7 @@ public final class CompareCommand implements Callable<Integer>
             for (final String count : List.of("lost", "duplicated", "outOfOrder", "corrupt", "errorLines",
                 "disconnects"))
             {
-                if (JsonReader.number(summary, "counts", count) != 0.0)
+                if (number(summary, "/counts/" + count) != 0.0)
                 {
                     return false;
                 }
@@ -99,7 +108,7 @@ public final class CompareCommand implements Callable<Integer>
             for (final String count : List.of("lost", "duplicated", "outOfOrder", "corrupt", "errorLines",
                 "disconnects"))
             {
-                final double value = JsonReader.number(summary, "counts", count);
+                final double value = number(summary, "/counts/" + count);
                 if (value != 0.0)
                 {
                     sb.append(sb.length() == 0 ? "" : ", ").append(count).append(' ').append((long)value);
@@ -111,16 +120,14 @@ public final class CompareCommand implements Callable<Integer>
         /** @return the run's settings in words, from its summary. */
         String settings()
         {
-            final String load = JsonReader.string(summary, "load");
+            final String load = string(summary, "/load");
             final String loadText = "open".equals(load) ?
-                String.format(Locale.ROOT, "open loop %,d msg/s", (long)JsonReader.number(summary,
-                    "offeredRatePerSecond")) :
+                String.format(Locale.ROOT, "open loop %,d msg/s", (long)number(summary, "/offeredRatePerSecond")) :
                 String.format(Locale.ROOT, "%s, %d in flight per sender", load,
-                    (long)JsonReader.number(summary, "inFlightPerSender"));
+                    (long)number(summary, "/inFlightPerSender"));
             return String.format(Locale.ROOT, "%s, %d-byte messages, %s, warm-up %s s, measured %s s",
-                JsonReader.string(summary, "workloadDescription"), (long)JsonReader.number(summary, "messageBytes"),
-                loadText, trim(JsonReader.number(summary, "warmupSeconds")),
-                trim(JsonReader.number(summary, "durationSeconds")));
+                string(summary, "/workloadDescription"), (long)number(summary, "/messageBytes"),
+                loadText, trim(number(summary, "/warmupSeconds")), trim(number(summary, "/durationSeconds")));
         }
     }
 
@@ -173,7 +180,7 @@ public final class CompareCommand implements Callable<Integer>
                 if (Files.isReadable(hgrm))
                 {
                     final String run = median.label().substring(median.label().lastIndexOf('.') + 1);
-                    series.add(new LatencyChart.Series(target.getKey() + " (" + run + ": the median p99 of " +
+                    series.add(LatencyChart.Series.of(target.getKey() + " (" + run + ": the median p99 of " +
                         target.getValue().size() + " runs)", HgrmFile.read(hgrm)));
                 }
             }
@@ -189,24 +196,38 @@ public final class CompareCommand implements Callable<Integer>
 
     private Run read(final Path file) throws IOException
     {
-        final Object summary;
+        final JsonNode summary;
         try
         {
-            summary = JsonReader.parse(Files.readString(file, StandardCharsets.UTF_8));
+            summary = JSON_READER.readTree(Files.readString(file, StandardCharsets.UTF_8));
         }
-        catch (final IllegalArgumentException ex)
+        catch (final JsonProcessingException ex)
         {
-            throw new CommandLine.ParameterException(spec.commandLine(), file + ": " + ex.getMessage(), ex);
+            throw new CommandLine.ParameterException(spec.commandLine(), file + ": JSON: " + ex.getMessage(), ex);
         }
-        final String label = JsonReader.string(summary, "label");
-        if (null == label || null == JsonReader.at(summary, "latencyMicros", "corrected"))
+        final String label = string(summary, "/label");
+        final JsonNode corrected = summary.at("/latencyMicros/corrected");
+        if (null == label || corrected.isMissingNode() || corrected.isNull())
         {
             throw new CommandLine.ParameterException(spec.commandLine(), file + ": not a loadgen run summary");
         }
-        final String target = null == JsonReader.string(summary, "target") ? "tern" :
-            JsonReader.string(summary, "target");
+        final String protocol = null == string(summary, "/target") ? "tern" : string(summary, "/target");
         final int dot = label.indexOf('.');
-        return new Run(label, dot < 0 ? label : label.substring(0, dot), target, file, summary);
+        return new Run(label, dot < 0 ? label : label.substring(0, dot), targetOf(label, protocol), file, summary);
+    }
+
+    /**
+     * A label's middle part names a build of the run's target when it starts with the target's name and a dash:
+     * {@code 1-ping-pong.tern-baseline.r2} is target {@code tern-baseline}, so two builds of tern compare side by side.
+     *
+     * @param label    as given to the run.
+     * @param protocol the target named in the run's summary: tern, nats or redis.
+     * @return the name the run is grouped and charted under.
+     */
+    static String targetOf(final String label, final String protocol)
+    {
+        final String[] parts = label.split("\\.");
+        return parts.length == 3 && parts[1].startsWith(protocol + "-") ? parts[1] : protocol;
     }
 
     /** @return case (sorted) to target (tern, nats, redis, then others by name) to its runs. */
@@ -286,6 +307,20 @@ public final class CompareCommand implements Callable<Integer>
         }
         final int middle = values.length / 2;
         return values.length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    }
+
+    /** @return the number at the JSON pointer, or NaN when it is missing, null or not a number. */
+    static double number(final JsonNode root, final String pointer)
+    {
+        final JsonNode node = root.at(pointer);
+        return node.isNumber() ? node.asDouble() : Double.NaN;
+    }
+
+    /** @return the string at the JSON pointer, or null. */
+    private static String string(final JsonNode root, final String pointer)
+    {
+        final JsonNode node = root.at(pointer);
+        return node.isTextual() ? node.asText() : null;
     }
 
     private static double nanToMax(final double value)

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * HdrHistogram's percentile distribution text format ({@code .hgrm}): written with
- * {@link Histogram#outputPercentileDistribution(PrintStream, int, Double)} and read back here, for charts and tests.
+ * {@link Histogram#outputPercentileDistribution(PrintStream, int, Double)} for users, and read back here to chart
+ * files a user gives to {@code plot} and {@code compare}. A run charts its own histograms from memory.
  * <pre>
  *        Value     Percentile TotalCount 1/(1-Percentile)
  *
@@ -37,7 +38,8 @@ public record HgrmFile(List<Row> rows, long totalCount, double max)
 {
     /** Microseconds per recorded nanosecond: the loadgen writes {@code .hgrm} files in microseconds. */
     public static final double OUTPUT_SCALING_NS_TO_US = 1000.0;
-    private static final int TICKS_PER_HALF_DISTANCE = 5;
+    /** Rows per halving of the distance to 100%, as in HdrHistogram's examples; charts use the same. */
+    static final int TICKS_PER_HALF_DISTANCE = 5;
     private static final Pattern TOTAL_COUNT = Pattern.compile("Total count\\s*=\\s*(\\d+)");
     private static final Pattern MAX = Pattern.compile("Max\\s*=\\s*([0-9.eE+-]+|NaN)");
 

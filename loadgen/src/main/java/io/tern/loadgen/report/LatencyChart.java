@@ -3,6 +3,8 @@
  */
 package io.tern.loadgen.report;
 
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -23,12 +25,14 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.file.Path;
 import java.text.AttributedString;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Latency by percentile, as HdrHistogram's plotter draws it: the x axis is {@code 1/(1-percentile)} on a log scale,
  * labelled 0%, 90%, 99%, 99.9%, ... so each decade is one more nine; the y axis is latency in microseconds. Any
- * number of {@code .hgrm} distributions can share one chart to compare runs.
+ * number of distributions, from histograms in memory or from {@code .hgrm} files, can share one chart to compare
+ * runs.
  * <p>
  * Rendered headless with JFreeChart to a PNG. Any thread; off the hot path.
  */
@@ -38,13 +42,61 @@ public final class LatencyChart
     public static final int HEIGHT_PX = 650;
 
     /**
-     * One line on the chart.
+     * One line on the chart: the points of a percentile distribution, at the percentiles an {@code .hgrm} file of
+     * the same histogram lists, so a chart drawn from memory and one drawn from the file are the same.
      *
-     * @param label legend text.
-     * @param hgrm  the distribution.
+     * @param label  legend text.
+     * @param points in increasing percentile order, 100% excluded (it has no finite {@code 1/(1-p)}).
      */
-    public record Series(String label, HgrmFile hgrm)
+    public record Series(String label, List<Point> points)
     {
+        /**
+         * One point.
+         *
+         * @param inverseTail   {@code 1/(1-p)}, the x position.
+         * @param latencyMicros latency at percentile p, in microseconds.
+         */
+        public record Point(double inverseTail, double latencyMicros)
+        {
+        }
+
+        /**
+         * @param label       legend text.
+         * @param histogramNs recorded in nanoseconds.
+         * @return its distribution, by HdrHistogram's percentile iteration with the {@code .hgrm} files' resolution.
+         */
+        public static Series of(final String label, final Histogram histogramNs)
+        {
+            final List<Point> points = new ArrayList<>();
+            for (final HistogramIterationValue value : histogramNs.percentiles(HgrmFile.TICKS_PER_HALF_DISTANCE))
+            {
+                // As outputPercentileDistribution does: the 100% line is the last and has no 1/(1-p).
+                if (value.getPercentileLevelIteratedTo() != 100.0)
+                {
+                    points.add(new Point(1.0 / (1.0 - value.getPercentileLevelIteratedTo() / 100.0),
+                        value.getValueIteratedTo() / HgrmFile.OUTPUT_SCALING_NS_TO_US));
+                }
+            }
+            return new Series(label, List.copyOf(points));
+        }
+
+        /**
+         * @param label legend text.
+         * @param hgrm  a distribution read from a file (in microseconds, as the loadgen writes them).
+         * @return its rows below 100%.
+         */
+        public static Series of(final String label, final HgrmFile hgrm)
+        {
+            final List<Point> points = new ArrayList<>();
+            for (final HgrmFile.Row row : hgrm.rows())
+            {
+                if (row.percentile() < 1.0)
+                {
+                    points.add(new Point(row.inverseTail(), row.value()));
+                }
+            }
+            return new Series(label, List.copyOf(points));
+        }
     }
 
     private LatencyChart()
@@ -73,13 +125,10 @@ public final class LatencyChart
         for (final Series s : series)
         {
             final XYSeries xy = new XYSeries(s.label(), false, true);
-            for (final HgrmFile.Row row : s.hgrm().rows())
+            for (final Series.Point point : s.points())
             {
-                if (row.percentile() < 1.0)
-                {
-                    xy.add(row.inverseTail(), row.value());
-                    maxInverseTail = Math.max(maxInverseTail, row.inverseTail());
-                }
+                xy.add(point.inverseTail(), point.latencyMicros());
+                maxInverseTail = Math.max(maxInverseTail, point.inverseTail());
             }
             dataset.addSeries(xy);
         }

@@ -64,7 +64,7 @@ public final class PlotCommand implements Callable<Integer>
             }
             try
             {
-                series.add(new LatencyChart.Series(label, HgrmFile.read(file)));
+                series.add(LatencyChart.Series.of(label, HgrmFile.read(file)));
             }
             catch (final IOException ex)
             {

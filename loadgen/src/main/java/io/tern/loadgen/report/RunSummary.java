@@ -3,8 +3,19 @@
  */
 package io.tern.loadgen.report;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.HdrHistogram.Histogram;
 
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -81,6 +92,16 @@ public record RunSummary(
     public static final double[] PERCENTILES = {50.0, 90.0, 99.0, 99.9, 99.99};
     private static final String[] PERCENTILE_NAMES = {"p50", "p90", "p99", "p99.9", "p99.99"};
     private static final String[] PERCENTILE_KEYS = {"p50", "p90", "p99", "p99_9", "p99_99"};
+    /**
+     * Two-space indent, {@code "name": value}, one array element per line, decimals in plain notation ({@code 20000},
+     * never {@code 2E+4}). Immutable, so shared by every thread.
+     */
+    private static final ObjectWriter JSON_WRITER = new ObjectMapper()
+        .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+        .writer(new DefaultPrettyPrinter(Separators.createDefaultInstance()
+            .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
     /**
      * Integrity counts.
@@ -218,78 +239,83 @@ public record RunSummary(
         return sb.toString();
     }
 
-    /** @return the machine-readable summary. */
+    /**
+     * @return the machine-readable summary: one JSON object, two-space indented, latencies in microseconds with at
+     * most 3 decimals, null for the percentiles of an empty histogram.
+     */
     public String toJson()
     {
-        final JsonWriter json = new JsonWriter();
-        json.beginObject(null)
-            .value("label", label)
-            .value("date", date)
-            .value("target", target)
-            .value("broker", broker)
-            .value("workload", workloadKind)
-            .value("workloadDescription", workload)
-            .value("load", loadModel)
-            .value("peers", peers)
-            .value("senders", senders)
-            .value("receivers", receivers)
-            .value("deliveriesPerMessage", deliveriesPerMessage)
-            .value("messageBytes", messageBytes)
-            .value("inFlightPerSender", inFlightPerSender)
-            .value("offeredRatePerSecond", offeredRatePerSecond)
-            .value("warmupSeconds", warmupSeconds)
-            .value("durationSeconds", durationSeconds)
-            .value("achievedSendRatePerSecond", achievedSendRatePerSecond)
-            .value("achievedDeliveryRatePerSecond", achievedDeliveryRatePerSecond)
-            .value("scheduledMessages", scheduledMessages);
-        json.beginObject("counts")
-            .value("sent", counts.sentMessages)
-            .value("expectedDeliveries", counts.expectedDeliveries)
-            .value("received", counts.received)
-            .value("lost", counts.lost)
-            .value("duplicated", counts.duplicated)
-            .value("outOfOrder", counts.outOfOrder)
-            .value("corrupt", counts.corrupt)
-            .value("errorLines", counts.errorLines)
-            .value("disconnects", counts.disconnects)
-            .endObject();
-        json.beginObject("latencyMicros");
-        histogram(json, "corrected", corrected);
-        histogram(json, "uncorrected", uncorrected);
-        histogram(json, "sendLag", sendLag);
-        json.endObject();
-        json.beginObject("allocatedBytesWhileMeasuring")
-            .value("sender", senderAllocatedBytes)
-            .value("receiver", receiverAllocatedBytes)
-            .value("oneClientThread", oneClientThread)
-            .endObject();
-        json.beginArray("warnings");
-        for (final String warning : warnings)
+        final ObjectNode json = JsonNodeFactory.instance.objectNode()
+            .put("label", label)
+            .put("date", date)
+            .put("target", target)
+            .put("broker", broker)
+            .put("workload", workloadKind)
+            .put("workloadDescription", workload)
+            .put("load", loadModel)
+            .put("peers", peers)
+            .put("senders", senders)
+            .put("receivers", receivers)
+            .put("deliveriesPerMessage", deliveriesPerMessage)
+            .put("messageBytes", messageBytes)
+            .put("inFlightPerSender", inFlightPerSender)
+            .put("offeredRatePerSecond", offeredRatePerSecond)
+            .put("warmupSeconds", decimal(warmupSeconds))
+            .put("durationSeconds", decimal(durationSeconds))
+            .put("achievedSendRatePerSecond", decimal(achievedSendRatePerSecond))
+            .put("achievedDeliveryRatePerSecond", decimal(achievedDeliveryRatePerSecond))
+            .put("scheduledMessages", scheduledMessages);
+        json.putObject("counts")
+            .put("sent", counts.sentMessages)
+            .put("expectedDeliveries", counts.expectedDeliveries)
+            .put("received", counts.received)
+            .put("lost", counts.lost)
+            .put("duplicated", counts.duplicated)
+            .put("outOfOrder", counts.outOfOrder)
+            .put("corrupt", counts.corrupt)
+            .put("errorLines", counts.errorLines)
+            .put("disconnects", counts.disconnects);
+        final ObjectNode latency = json.putObject("latencyMicros");
+        histogram(latency.putObject("corrected"), corrected);
+        histogram(latency.putObject("uncorrected"), uncorrected);
+        histogram(latency.putObject("sendLag"), sendLag);
+        json.putObject("allocatedBytesWhileMeasuring")
+            .put("sender", senderAllocatedBytes)
+            .put("receiver", receiverAllocatedBytes)
+            .put("oneClientThread", oneClientThread);
+        warnings.forEach(json.putArray("warnings")::add);
+        problems.forEach(json.putArray("problems")::add);
+        json.put("ok", ok).put("exitCode", exitCode);
+        try
         {
-            json.value(null, warning);
+            return JSON_WRITER.writeValueAsString(json) + "\n";
         }
-        json.endArray();
-        json.beginArray("problems");
-        for (final String problem : problems)
+        catch (final JsonProcessingException ex)
         {
-            json.value(null, problem);
+            throw new UncheckedIOException(ex); // a tree of strings and numbers always serialises
         }
-        json.endArray();
-        json.value("ok", ok).value("exitCode", exitCode).endObject();
-        return json.toString();
     }
 
-    private static void histogram(final JsonWriter json, final String name, final Histogram histogram)
+    private static void histogram(final ObjectNode json, final Histogram histogram)
     {
-        json.beginObject(name).value("count", histogram.getTotalCount());
+        json.put("count", histogram.getTotalCount());
         final boolean empty = histogram.getTotalCount() == 0;
         for (int i = 0; i < PERCENTILES.length; i++)
         {
-            json.value(PERCENTILE_KEYS[i], empty ? Double.NaN : micros(histogram.getValueAtPercentile(PERCENTILES[i])));
+            json.put(PERCENTILE_KEYS[i], empty ? null : decimal(micros(histogram.getValueAtPercentile(PERCENTILES[i]))));
         }
-        json.value("max", empty ? Double.NaN : micros(histogram.getMaxValue()))
-            .value("mean", empty ? Double.NaN : histogram.getMean() / 1000.0)
-            .endObject();
+        json.put("max", empty ? null : decimal(micros(histogram.getMaxValue())))
+            .put("mean", empty ? null : decimal(histogram.getMean() / 1000.0));
+    }
+
+    /** @return the value rounded to 3 decimals without trailing zeros ({@code 2}, {@code 999.5}), or null for NaN. */
+    private static BigDecimal decimal(final double value)
+    {
+        if (Double.isNaN(value) || Double.isInfinite(value))
+        {
+            return null; // JSON has neither
+        }
+        return new BigDecimal(String.format(Locale.ROOT, "%.3f", value)).stripTrailingZeros();
     }
 
     private static void row(final StringBuilder sb, final String name, final Histogram histogram)
@@ -326,7 +352,7 @@ public record RunSummary(
 
     private static String number(final double value)
     {
-        return new java.math.BigDecimal(String.format(Locale.ROOT, "%.3f", value)).stripTrailingZeros().toPlainString();
+        return decimal(value).toPlainString();
     }
 
     private static String bytes(final long bytes)

@@ -19,31 +19,22 @@ public enum LoadModel
     /** Closed loop as fast as possible with at most {@code --in-flight} messages outstanding per sender. */
     MAX;
 
-    /** @return the spelling used on the command line. */
+    /** @return the spelling used on the command line and in reports. */
     public String optionValue()
     {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** @return {@link #optionValue()}: picocli's enum conversion matches it (case-insensitively), and help lists it. */
+    @Override
+    public String toString()
+    {
+        return optionValue();
     }
 
     /** @return true for the closed-loop models, where there is no schedule and due time is send time. */
     public boolean isClosedLoop()
     {
         return this != OPEN;
-    }
-
-    /**
-     * @param text as typed.
-     * @return the model, or null if there is none of that name.
-     */
-    public static LoadModel fromOptionValue(final String text)
-    {
-        for (final LoadModel model : values())
-        {
-            if (model.optionValue().equalsIgnoreCase(text.trim()))
-            {
-                return model;
-            }
-        }
-        return null;
     }
 }

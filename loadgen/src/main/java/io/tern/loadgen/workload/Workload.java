@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.tern.transport.Protocol;
+
 /**
  * The topology of a run: which peers exist, which of them send, which receive, and who sends to whom.
  * <pre>
@@ -60,6 +62,11 @@ public final class Workload
                 break;
         }
         deliveriesPerMessage = kind == WorkloadKind.FANOUT ? receivers : 1;
+        final String invalidPrefix = checkNamePrefix(namePrefix, peerCount);
+        if (null != invalidPrefix)
+        {
+            throw new IllegalArgumentException("name prefix '" + namePrefix + "': " + invalidPrefix);
+        }
 
         peerOfSender = new int[senders];
         peerOfReceiver = new int[receivers];
@@ -84,6 +91,43 @@ public final class Workload
         {
             peerNameBytes[p] = (namePrefix + p).getBytes(StandardCharsets.US_ASCII);
         }
+    }
+
+    /**
+     * Checks a prefix of peer names for a run of up to {@code peers} peers. Names are {@code <prefix><peer index>}
+     * and the broker must accept every one, so each passes tern's name rule ({@link Protocol#checkName(String, int)})
+     * within the broker's default max-name-bytes (the loadgen cannot ask a broker for its setting). Two rules of the
+     * loadgen's own come on top: printable ASCII and no space, since names are written as ASCII and are NATS subjects
+     * and Redis channels too, where a space separates arguments; and no digit at the end, so that a name parses back
+     * into prefix and index ({@link #peerOfName}).
+     *
+     * @param prefix of every peer name.
+     * @param peers  the most peers a run may have.
+     * @return null when every name is valid, else why not.
+     */
+    public static String checkNamePrefix(final String prefix, final int peers)
+    {
+        // The longest name has every byte any name has, so it stands for them all.
+        final String longestName = prefix + Math.max(0, peers - 1);
+        final Protocol.NameError invalid = Protocol.checkName(longestName, Protocol.DEFAULT_MAX_NAME_BYTES);
+        if (null != invalid)
+        {
+            return "names such as '" + longestName + "' break tern's name rule: " +
+                invalid.reason(Protocol.DEFAULT_MAX_NAME_BYTES);
+        }
+        for (int i = 0; i < prefix.length(); i++)
+        {
+            final char c = prefix.charAt(i);
+            if (c == ' ' || c > '~')
+            {
+                return "printable ASCII only and no space (names are also NATS subjects and Redis channels)";
+            }
+        }
+        if (!prefix.isEmpty() && prefix.charAt(prefix.length() - 1) >= '0' && prefix.charAt(prefix.length() - 1) <= '9')
+        {
+            return "must not end in a digit (a name must parse back into prefix and peer index)";
+        }
+        return null;
     }
 
     /** @param pairs N: N senders, N receivers, sender i sends to receiver i. @param namePrefix of every peer name. */

@@ -15,25 +15,16 @@ public enum WorkloadKind
     /** P peers, each both sender and receiver; each message goes to one other peer chosen at random. */
     MESH;
 
-    /** @return the spelling used on the command line. */
+    /** @return the spelling used on the command line and in reports. */
     public String optionValue()
     {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /**
-     * @param text as typed.
-     * @return the kind, or null if there is none of that name.
-     */
-    public static WorkloadKind fromOptionValue(final String text)
+    /** @return {@link #optionValue()}: picocli's enum conversion matches it (case-insensitively), and help lists it. */
+    @Override
+    public String toString()
     {
-        for (final WorkloadKind kind : values())
-        {
-            if (kind.optionValue().equalsIgnoreCase(text.trim()))
-            {
-                return kind;
-            }
-        }
-        return null;
+        return optionValue();
     }
 }

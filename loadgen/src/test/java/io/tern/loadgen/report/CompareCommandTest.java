@@ -96,11 +96,24 @@ class CompareCommandTest
     }
 
     @Test
+    @Timeout(10)
+    void shouldGroupABuildNamedInTheLabelApartFromItsTarget()
+    {
+        assertEquals("tern-baseline", CompareCommand.targetOf("1-ping-pong.tern-baseline.r2", "tern"));
+        assertEquals("tern", CompareCommand.targetOf("1-ping-pong.tern.r2", "tern"));
+        // Only a name that starts with the run's own target: a label cannot pass a nats run off as tern's.
+        assertEquals("nats", CompareCommand.targetOf("1-ping-pong.tern-baseline.r2", "nats"));
+        assertEquals("tern", CompareCommand.targetOf("my-run", "tern"));
+    }
+
+    @Test
+    @Timeout(10)
     void shouldPickTheRunWithTheMedianP99ForTheChart()
     {
-        final Map<String, Object> low = Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 1.0)));
-        final Map<String, Object> mid = Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 5.0)));
-        final Map<String, Object> high = Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 9.0)));
+        final ObjectMapper mapper = new ObjectMapper();
+        final JsonNode low = mapper.valueToTree(Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 1.0))));
+        final JsonNode mid = mapper.valueToTree(Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 5.0))));
+        final JsonNode high = mapper.valueToTree(Map.of("latencyMicros", Map.of("corrected", Map.of("p99", 9.0))));
         final List<CompareCommand.Run> runs = List.of(
             new CompareCommand.Run("c.tern.r1", "c", "tern", Path.of("a.json"), high),
             new CompareCommand.Run("c.tern.r2", "c", "tern", Path.of("b.json"), low),
@@ -110,21 +123,17 @@ class CompareCommandTest
     }
 
     @Test
-    void shouldReadBackWhatTheJsonWriterWritesAsJacksonDoes() throws Exception
+    void shouldRejectASummaryThatIsNotJsonNamingTheFile() throws Exception
     {
-        final String json = new JsonWriter().beginObject(null).value("s", "a \"q\" \\ \n\t\u0001").value("n", -1.25e3)
-            .value("nan", Double.NaN).value("t", true).beginArray("a").value(null, 1).value(null, "x").endArray()
-            .beginObject("o").endObject().endObject().toString();
-        final Object mine = JsonReader.parse(json);
-        final JsonNode jackson = new ObjectMapper().readTree(json);
+        final Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "{\"label\": }");
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final int exit = LoadGenMain.execute(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8), "compare", "--out", dir.resolve("report").toString(),
+            broken.toString());
 
-        assertEquals(jackson.get("s").asText(), JsonReader.string(mine, "s"));
-        assertEquals(jackson.get("n").asDouble(), JsonReader.number(mine, "n"));
-        assertTrue(jackson.get("nan").isNull());
-        assertNull(JsonReader.at(mine, "nan"));
-        assertEquals(Boolean.TRUE, JsonReader.at(mine, "t"));
-        assertEquals(List.of(1.0, "x"), JsonReader.at(mine, "a"));
-        assertEquals(Map.of(), JsonReader.at(mine, "o"));
-        assertThrows(IllegalArgumentException.class, () -> JsonReader.parse("{\"a\": }"));
+        final String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, exit, text);
+        assertTrue(text.contains(broken + ": JSON: "), text);
     }
 }

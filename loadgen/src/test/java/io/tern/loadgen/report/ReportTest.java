@@ -68,6 +68,30 @@ class ReportTest
     }
 
     @Test
+    void shouldChartAHistogramInMemoryAsItsHgrmFileChartsIt() throws Exception
+    {
+        final Histogram histogram = LatencyRecording.newHistogram();
+        for (int i = 1; i <= 10_000; i++)
+        {
+            histogram.recordValue(i * 1237L + (i % 7) * 100_000L);
+        }
+        final Path file = dir.resolve("m.hgrm");
+        HgrmFile.write(histogram, file);
+
+        final List<LatencyChart.Series.Point> fromMemory = LatencyChart.Series.of("m", histogram).points();
+        final List<LatencyChart.Series.Point> fromFile = LatencyChart.Series.of("m", HgrmFile.read(file)).points();
+        assertEquals(fromFile.size(), fromMemory.size());
+        assertTrue(fromMemory.size() > 50, "a point per percentile tick: " + fromMemory.size());
+        for (int i = 0; i < fromFile.size(); i++)
+        {
+            // The file rounds the percentile to 12 decimals and the microseconds to 3 (exact for whole nanoseconds).
+            assertEquals(fromFile.get(i).inverseTail(), fromMemory.get(i).inverseTail(),
+                1e-9 * fromFile.get(i).inverseTail() * fromFile.get(i).inverseTail(), "point " + i);
+            assertEquals(fromFile.get(i).latencyMicros(), fromMemory.get(i).latencyMicros(), 0.0005, "point " + i);
+        }
+    }
+
+    @Test
     @Timeout(60)
     void shouldPlotSeveralRunsOnOneChart() throws Exception
     {

@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import io.tern.transport.Protocol;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 class WorkloadTest
@@ -31,6 +33,35 @@ class WorkloadTest
         assertEquals(-1, peerOfName(workload, "lg-"));
         assertEquals(-1, peerOfName(workload, "xx-1"));
         assertEquals(-1, peerOfName(workload, "lg-1a"));
+    }
+
+    @Test
+    void shouldNameEveryPeerAsTheBrokerAcceptsIt()
+    {
+        final Workload workload = Workload.fanout(3, 9, "lg-");
+        for (int p = 0; p < workload.peerCount(); p++)
+        {
+            assertNull(Protocol.checkName(workload.peerName(p), Protocol.DEFAULT_MAX_NAME_BYTES), workload.peerName(p));
+        }
+    }
+
+    @Test
+    void shouldAcceptOnlyPrefixesWhoseNamesEveryServerAccepts()
+    {
+        assertNull(Workload.checkNamePrefix("lg-", 10_000));
+        assertNull(Workload.checkNamePrefix("", 10));
+        assertNull(Workload.checkNamePrefix("x".repeat(60), 10_000), "60 bytes and 4 digits: exactly 64");
+        // tern's name rule
+        assertTrue(Workload.checkNamePrefix("x".repeat(61), 10_000).endsWith("longer than 64 bytes"));
+        assertTrue(Workload.checkNamePrefix("a,b", 10).endsWith("contains ','"));
+        assertTrue(Workload.checkNamePrefix("a:b", 10).endsWith("contains ':'"));
+        assertTrue(Workload.checkNamePrefix("a\u007Fb", 10).endsWith("contains a control character"));
+        assertTrue(Workload.checkNamePrefix("a\u001Fb", 10).endsWith("contains a control character"));
+        // the loadgen's own: ASCII without spaces (NATS subjects, Redis channels), no digit before the index
+        assertTrue(Workload.checkNamePrefix("a b", 10).startsWith("printable ASCII only"));
+        assertTrue(Workload.checkNamePrefix("\u00e9-", 10).startsWith("printable ASCII only"));
+        assertTrue(Workload.checkNamePrefix("x1", 10).startsWith("must not end in a digit"));
+        assertThrows(IllegalArgumentException.class, () -> Workload.pairs(2, "a:b"));
     }
 
     @Test

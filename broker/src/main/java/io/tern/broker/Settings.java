@@ -1,0 +1,184 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.tern.broker.BrokerConfig.ThreadingMode;
+import io.tern.broker.BrokerConfig.WaitStrategyKind;
+import io.tern.transport.IdleStrategyKind;
+import io.tern.transport.Protocol;
+
+/**
+ * Every setting of the broker, each declared once with its name, default, unit, valid range and meaning. The order of
+ * declaration is the order of {@code --help}, of the docs' table and of the start-up output.
+ * <p>
+ * Adding a setting is one declaration here and its use (through {@link BrokerConfig#get(Setting)}); the command line,
+ * the config file, {@code --help}, the effective settings printed at start-up and docs/configuration.md follow.
+ * Rules that tie several settings together live in {@link BrokerConfig#conclude()}.
+ * <p>
+ * Constants only, so any thread may read them.
+ */
+public final class Settings
+{
+    // Declared first: static initialisers run in textual order, and every declare() below adds to it.
+    private static final List<Setting<?>> DECLARED = new ArrayList<>();
+
+    public static final Setting<String> BIND = declare(Setting.text("bind", "127.0.0.1", "ADDRESS",
+        "address to listen on; loopback by default: read about authentication before exposing the broker"));
+
+    public static final Setting<Integer> PORT = declare(Setting.intIn("port", 8080, "", 0, 65535,
+        "TCP port to listen on; 0 picks a free port").labelled("PORT"));
+
+    public static final Setting<Integer> READERS = declare(Setting.intIn("readers", 1, "threads", 1, 64,
+        "reader threads, each with its own selector; connections are spread across them"));
+
+    public static final Setting<Integer> WRITERS = declare(Setting.intIn("writers", 1, "threads", 1, 64,
+        "writer threads, each draining the outbound rings of its share of peers"));
+
+    public static final Setting<Integer> RING_SIZE = declare(Setting.powerOfTwoIn("ring-size", 4096, "events",
+        8, 1 << 24,
+        "Disruptor ring size; readers stop reading while it is full"));
+
+    public static final Setting<Integer> INBOUND_BUFFER_BYTES = declare(Setting.intIn("inbound-buffer-bytes",
+        1 << 20, "bytes", 4096, 1 << 30,
+        "per reader: bytes of lines read but not yet routed, at least 2 x (max-line-bytes + 2); readers stop " +
+            "reading while it is full"));
+
+    public static final Setting<Integer> READ_BUFFER_BYTES = declare(Setting.intIn("read-buffer-bytes",
+        8192, "bytes", 64, 16 * 1024 * 1024,
+        "per connection: initial read buffer; grows, only for a longer line, up to max-line-bytes + 2"));
+
+    public static final Setting<Integer> MAX_LINE_BYTES = declare(Setting.intIn("max-line-bytes",
+        65536, "bytes", 16, 16 * 1024 * 1024,
+        "longest line accepted; a longer one closes the connection"));
+
+    public static final Setting<Integer> MAX_NAME_BYTES = declare(Setting.intIn("max-name-bytes",
+        Protocol.DEFAULT_MAX_NAME_BYTES, "bytes", 1, 1024,
+        "longest peer name accepted"));
+
+    public static final Setting<Integer> OUTBOUND_RING_BYTES = declare(Setting.powerOfTwoIn("outbound-ring-bytes",
+        256 * 1024, "bytes", 1024, 1 << 30,
+        "per peer: outbound ring, at least 2 x the largest message ('from <name>: <text>' and a newline); when it " +
+            "is full the peer is a slow consumer"));
+
+    public static final Setting<Integer> WRITE_BUFFER_BYTES = declare(Setting.intIn("write-buffer-bytes",
+        16384, "bytes", 256, 16 * 1024 * 1024,
+        "per peer: bytes taken from the outbound ring for one socket write"));
+
+    public static final Setting<Integer> MAX_CONNECTIONS = declare(Setting.intIn("max-connections",
+        1024, "connections", 1, 1_000_000,
+        "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
+
+    public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
+        "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +
+            "hand-off (needs readers = writers = 1); dedicated: a thread each for the reader(s), the broker and " +
+            "the writer(s); auto: shared unless more than one reader or writer is asked for"));
+
+    public static final Setting<WaitStrategyKind> WAIT_STRATEGY = declare(Setting.oneOf("wait-strategy",
+        WaitStrategyKind.BLOCKING,
+        "how the dedicated broker thread waits for events: blocking; phased (spin 20 us, yield 100 us, then " +
+            "block); yielding; busy-spin"));
+
+    public static final Setting<IdleStrategyKind> IDLE_STRATEGY = declare(Setting.oneOf("idle-strategy",
+        IdleStrategyKind.BLOCK,
+        "how the shared thread, or reader and writer threads, wait for work: block (in the selector); backoff " +
+            "(spin, yield, then block); busy-spin"));
+
+    public static final Setting<Long> FLUSH_TIMEOUT_MS = declare(Setting.longIn("flush-timeout-ms",
+        2000, "ms", 0, 3_600_000,
+        "deadline to flush queued output to a connection being closed, and to all of them at shutdown"));
+
+    public static final Setting<Long> NAME_TIMEOUT_MS = declare(Setting.longIn("name-timeout-ms",
+        10_000, "ms", 0, 86_400_000,
+        "a connection that sends no complete name line this long after connecting gets " +
+            "'" + Protocol.NAME_TIMEOUT_PREFIX + "N" + Protocol.NAME_TIMEOUT_SUFFIX + "' and is closed; 0 = no deadline"));
+
+    public static final Setting<Path> AUTH_FILE = declare(Setting.optionalPath("auth-file", "FILE",
+        "credentials file (see 'adduser'); when set, a connection's first line must be 'name secret'; " +
+            "empty = no authentication",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Integer> ADMIN_PORT = declare(Setting.portOrOff("admin-port", "8081",
+        "admin HTTP port for /metrics, /histograms and /health; 0 picks a free port (so does the default when " +
+            "port is 0); off = no admin endpoint"));
+
+    public static final Setting<String> ADMIN_BIND = declare(Setting.text("admin-bind", "127.0.0.1", "ADDRESS",
+        "address the admin endpoint listens on; loopback by default"));
+
+    public static final Setting<Long> STATS_INTERVAL_MS = declare(Setting.longIn("stats-interval-ms",
+        0, "ms", 0, 86_400_000,
+        "print a one-line summary of counters and stage latencies to stdout this often; 0 = never")
+        .and(ms -> ms > 0 && ms < 100 ? "must be 0 (off) or at least 100" : null, "0, or 100-86400000"));
+
+    public static final Setting<Path> HISTOGRAM_LOG_DIR = declare(Setting.optionalPath("histogram-log-dir", "DIR",
+        "directory for HdrHistogram interval logs, one <stage>.hlog per stage, one interval a second; " +
+            "empty = none",
+        dir -> Files.exists(dir) && !Files.isDirectory(dir) ? "exists and is not a directory" : null));
+
+    private static final List<Setting<?>> ALL = Collections.unmodifiableList(new ArrayList<>(DECLARED));
+
+    private Settings()
+    {
+    }
+
+    /** @return every setting, in declaration order. */
+    public static List<Setting<?>> all()
+    {
+        return ALL;
+    }
+
+    /**
+     * @param name a setting's name, without dashes, e.g. {@code max-line-bytes}.
+     * @return the setting, or null if there is none of that name.
+     */
+    public static Setting<?> byName(final String name)
+    {
+        for (final Setting<?> setting : ALL)
+        {
+            if (setting.name().equals(name))
+            {
+                return setting;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The settings table of docs/configuration.md, generated from the declarations: name, default, unit, valid
+     * values and meaning, one row per setting in declaration order.
+     *
+     * @return Markdown, one line per row, each ending in a newline.
+     */
+    public static String markdownTable()
+    {
+        final StringBuilder sb = new StringBuilder()
+            .append("| setting | default | unit | valid | meaning |\n")
+            .append("|---------|---------|------|-------|---------|\n");
+        for (final Setting<?> setting : ALL)
+        {
+            sb.append("| `").append(setting.name()).append("` | ")
+                .append(setting.defaultText().isEmpty() ? "(none)" : "`" + setting.defaultText() + "`").append(" | ")
+                .append(markdown(setting.unit())).append(" | ")
+                .append(markdown(setting.range())).append(" | ")
+                .append(markdown(setting.description())).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String markdown(final String text)
+    {
+        return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    private static <T> Setting<T> declare(final Setting<T> setting)
+    {
+        DECLARED.add(setting);
+        return setting;
+    }
+}
