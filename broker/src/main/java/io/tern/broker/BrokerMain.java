@@ -131,6 +131,7 @@ public final class BrokerMain
             }
             config = config(parsed);
             config.conclude();
+            BrokerThreads.resolve(config); // a setting the threading mode would ignore is a usage error too
         }
         catch (final ParameterException ex)
         {

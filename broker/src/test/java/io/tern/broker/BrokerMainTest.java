@@ -86,6 +86,10 @@ class BrokerMainTest
         final Path conf = Files.writeString(dir.resolve("bad.conf"), "port 0\nprot 1\n");
         assertEquals(BrokerMain.EXIT_USAGE, run("--config", conf.toString()));
         assertTrue(text(err).contains("bad.conf:2: unknown setting 'prot'"), text(err));
+        // A setting the threading mode would ignore is refused before anything starts.
+        assertEquals(BrokerMain.EXIT_USAGE, run("--port", "0", "--wait-strategy", "yielding"));
+        assertTrue(text(err).contains("tern-broker: --wait-strategy=yielding: only used with --threading dedicated"),
+            text(err));
     }
 
     @Test
