@@ -182,6 +182,15 @@ public record RunSummary(
         return warnings;
     }
 
+    /**
+     * @return megabytes (10^6 bytes) of message text delivered per second in the measured period: the delivery rate
+     * times {@code messageBytes}; what arrives on the wire beyond the text (destination, framing) is not counted.
+     */
+    public double payloadMegabytesPerSecond()
+    {
+        return achievedDeliveryRatePerSecond * messageBytes / 1e6;
+    }
+
     /** @return the human-readable summary printed at the end of a run. */
     public String toText()
     {
@@ -200,8 +209,9 @@ public record RunSummary(
                 loadModel, inFlightPerSender, number(warmupSeconds), number(durationSeconds)));
         }
         sb.append(String.format(Locale.ROOT,
-            "achieved    %.1f msg/s sent, %.1f deliveries/s received (messages due in the measured period)%n",
-            achievedSendRatePerSecond, achievedDeliveryRatePerSecond));
+            "achieved    %.1f msg/s sent, %.1f deliveries/s received (messages due in the measured period), " +
+                "%.3f MB/s of message text delivered%n",
+            achievedSendRatePerSecond, achievedDeliveryRatePerSecond, payloadMegabytesPerSecond()));
         sb.append(String.format(Locale.ROOT,
             "counts      sent %d msgs = %d deliveries; received %d; lost %d; duplicated %d; out of order %d; " +
             "corrupt %d; error lines %d; disconnects %d%n",
@@ -264,6 +274,7 @@ public record RunSummary(
             .put("durationSeconds", decimal(durationSeconds))
             .put("achievedSendRatePerSecond", decimal(achievedSendRatePerSecond))
             .put("achievedDeliveryRatePerSecond", decimal(achievedDeliveryRatePerSecond))
+            .put("payloadMegabytesPerSecond", decimal(payloadMegabytesPerSecond()))
             .put("scheduledMessages", scheduledMessages);
         json.putObject("counts")
             .put("sent", counts.sentMessages)
