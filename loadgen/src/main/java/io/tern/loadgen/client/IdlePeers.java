@@ -83,7 +83,6 @@ public final class IdlePeers implements AutoCloseable
     /** One idle connection. Calling thread while connecting, then the holder thread. */
     private static final class Peer
     {
-        final int index;
         final String name;
         final InetAddress source;
         final byte[] line = new byte[LINE_PREFIX_BYTES];
@@ -94,9 +93,8 @@ public final class IdlePeers implements AutoCloseable
         boolean confirmed;
         boolean closed;
 
-        Peer(final int index, final String name, final InetAddress source)
+        Peer(final String name, final InetAddress source)
         {
-            this.index = index;
             this.name = name;
             this.source = source;
         }
@@ -172,7 +170,7 @@ public final class IdlePeers implements AutoCloseable
         final Peer[] peers = new Peer[count];
         for (int i = 0; i < count; i++)
         {
-            peers[i] = new Peer(i, namePrefix + i, sources.isEmpty() ? null : sources.get(i % sources.size()));
+            peers[i] = new Peer(namePrefix + i, sources.isEmpty() ? null : sources.get(i % sources.size()));
         }
 
         Selector selector = null;
