@@ -33,18 +33,15 @@ TARGETS="tern nats redis"
 CASES="1-ping-pong 2-pairs-20k 3-pairs-100k 4-pairs-max 5-fanout-50"
 BUILD=1
 
+COMMON_OPTIONS="--out --runs --warmup --duration --targets --no-build"
+# shellcheck source=lib.sh
+. "$ROOT/loadgen/scripts/lib.sh"
+
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out) OUT="$2"; shift 2 ;;
-    --runs) RUNS="$2"; shift 2 ;;
-    --warmup) WARMUP="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --targets) TARGETS="$2"; shift 2 ;;
     --cases) CASES="$2"; shift 2 ;;
     --baseline) BASELINE_JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
 
@@ -64,25 +61,7 @@ if [ -n "${BASELINE_JAR:-}" ]; then
   [ -f "$BASELINE_JAR" ] || { echo "--baseline $BASELINE_JAR: no such file" >&2; exit 2; }
   case " $TARGETS " in *" tern-baseline "*) ;; *) TARGETS="$TARGETS tern-baseline" ;; esac
 fi
-for t in $TARGETS; do
-  case "$t" in
-    tern|nats|redis) ;;
-    tern-baseline) [ -n "${BASELINE_JAR:-}" ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
-    *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
-  esac
-done
-
-# shellcheck source=lib.sh
-. "$ROOT/loadgen/scripts/lib.sh"
-
-server_command() {
-  case "$1" in
-    tern)  echo "java -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
-    tern-baseline) echo "java -jar $BASELINE_JAR --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
-    nats)  echo "nats-server -a 127.0.0.1 -p PORT" ;;
-    redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no" ;;
-  esac
-}
+check_targets "$TARGETS" "${BASELINE_JAR:+tern-baseline}"
 
 # ------------------------------------------------------------------------------------------- 1. install, 2. build
 
@@ -106,10 +85,7 @@ START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=0
 read -r -a target_list <<<"$TARGETS"
 for run in $(seq "$RUNS"); do
-  # Rotate the order of the targets each round.
-  n=${#target_list[@]}
-  order=()
-  for i in $(seq 0 $((n - 1))); do order+=("${target_list[$(((i + run - 1) % n))]}"); done
+  read -r -a order <<<"$(rotated_targets "$run" "${target_list[@]}")"
   for target in "${order[@]}"; do
     start_server "$target" "$OUT/logs/$target-server.r$run.log"
     log "round $run/$RUNS: $target listening on 127.0.0.1:$SERVER_PORT (pid $SERVER_PID)"

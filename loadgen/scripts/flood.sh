@@ -25,22 +25,17 @@ FLOOD_BYTES=64
 FLOOD_RATE=0
 BUILD=1
 
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) OUT="$2"; shift 2 ;;
-    --runs) RUNS="$2"; shift 2 ;;
-    --warmup) WARMUP="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --message-bytes) FLOOD_BYTES="$2"; shift 2 ;;
-    --flood-rate) FLOOD_RATE="$2"; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
-
+COMMON_OPTIONS="--out --runs --warmup --duration --no-build"
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --message-bytes) FLOOD_BYTES="$2"; shift 2 ;;
+    --flood-rate) FLOOD_RATE="$2"; shift 2 ;;
+    *) common_option "$@"; shift "$ARGS_TAKEN" ;;
+  esac
+done
 
 WARMUP_SECONDS=$(whole_seconds --warmup "$WARMUP")
 DURATION_SECONDS=$(whole_seconds --duration "$DURATION")

@@ -1,7 +1,8 @@
-# Shell helpers shared by the benchmark scripts in this folder (compare.sh, low-latency.sh). Sourced, not run.
-# Expects ROOT (the repository) to be set; defines BROKER_JAR, LOADGEN_JAR, BROKER_EXTRA (the broker's extra
-# options) and BROKER_JVM_OPTS (its JVM's), both empty by default; starts and stops servers, and stops whatever it
-# started when the script exits.
+# Shell helpers shared by the benchmark scripts in this folder (compare.sh, memory.sh, sizes.sh, ...). Sourced, not
+# run. Expects ROOT (the repository) to be set; defines BROKER_JAR, LOADGEN_JAR, BROKER_EXTRA (the broker's extra
+# options), BROKER_JVM_OPTS (its JVM's), NATS_EXTRA and REDIS_EXTRA (nats-server's and redis-server's extra
+# options), all empty by default; parses the options the scripts share, starts and stops servers, and stops whatever
+# it started when the script exits.
 
 BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
 # Another build of the broker, run as target tern-baseline beside tern (compare.sh --baseline JAR).
@@ -9,8 +10,113 @@ BASELINE_JAR="${BASELINE_JAR:-}"
 LOADGEN_JAR="$ROOT/loadgen/target/tern-loadgen.jar"
 BROKER_EXTRA="${BROKER_EXTRA:-}"
 BROKER_JVM_OPTS="${BROKER_JVM_OPTS:-}"
+NATS_EXTRA="${NATS_EXTRA:-}"
+REDIS_EXTRA="${REDIS_EXTRA:-}"
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# ------------------------------------------------------------------------------------------- shared options
+
+# Parses one of the options the scripts share, setting its variable: --out DIR (OUT), --runs N (RUNS), --targets
+# "LIST" (TARGETS), --warmup TIME (WARMUP), --duration TIME (DURATION), --no-build (BUILD=0), -h/--help (prints the
+# script's leading comment and exits). Sets ARGS_TAKEN to the words it took; anything else is a usage error (exit 2),
+# and so is one of these that is not in COMMON_OPTIONS when the script sets it (e.g. COMMON_OPTIONS="--out
+# --no-build"). Use as the last case of a script's own loop:
+#   while [ $# -gt 0 ]; do case "$1" in --peers) PEERS="$2"; shift 2 ;; *) common_option "$@"; shift "$ARGS_TAKEN" ;;
+#   esac; done
+common_option() {
+  if [ -n "${COMMON_OPTIONS:-}" ] && [ "$1" != -h ] && [ "$1" != --help ]; then
+    case " $COMMON_OPTIONS " in *" $1 "*) ;; *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;; esac
+  fi
+  case "$1" in
+    --out|--runs|--targets|--warmup|--duration)
+      [ $# -ge 2 ] || { echo "$1 needs a value (see --help)" >&2; exit 2; } ;;
+  esac
+  ARGS_TAKEN=2
+  case "$1" in
+    --out) OUT="$2" ;;
+    --runs) RUNS="$2"; [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "--runs $RUNS: a whole number, at least 1" >&2; exit 2; } ;;
+    --targets) TARGETS="$2" ;;
+    --warmup) WARMUP="$2" ;;
+    --duration) DURATION="$2" ;;
+    --no-build) BUILD=0; ARGS_TAKEN=1 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+}
+
+# Checks that every target named is one the scripts can start: check_targets "tern nats redis" [tern-baseline].
+check_targets() {
+  local t
+  for t in $1; do
+    case "$t" in
+      tern|nats|redis) ;;
+      tern-baseline) [ "${2:-}" = tern-baseline ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
+      *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# Prints the targets in the order of round R (1, 2, ...): rotated by one each round, so that slow drift on a shared
+# machine does not favour one target. rotated_targets R TARGET...
+rotated_targets() {
+  local round="$1" i n
+  shift
+  n=$#
+  local list=("$@")
+  for i in $(seq 0 $((n - 1))); do printf '%s ' "${list[$(((i + round - 1) % n))]}"; done
+  echo
+}
+
+# The command line that starts a target's server, for the settings (PORT stands for the port chosen).
+server_command() {
+  case "$1" in
+    tern)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    tern-baseline) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $BASELINE_JAR --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    nats)  echo "nats-server -a 127.0.0.1 -p PORT${NATS_EXTRA:+ $NATS_EXTRA}" ;;
+    redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no${REDIS_EXTRA:+ $REDIS_EXTRA}" ;;
+  esac
+}
+
+# The version of a target's server, one line.
+server_version() {
+  case "$1" in
+    tern|tern-baseline) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
+$(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)'), \
+$(java -version 2>&1 | head -1)" ;;
+    nats)  nats-server --version 2>&1 | head -1 ;;
+    redis) redis-server --version 2>&1 | head -1 | cut -d' ' -f1-3 ;;
+  esac
+}
+
+# Prints the settings lines every result file starts with: date, machine, versions, load average. Call it at the end
+# with START_DATE and START_LOAD taken at the start: settings_lines "$START_DATE" "$START_LOAD" TARGET...
+settings_lines() {
+  local start_date="$1" start_load="$2" t
+  shift 2
+  echo "- Date: $start_date."
+  echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), \
+$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), \
+$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r); open files allowed: $(ulimit -n); \
+server and loadgen on the same machine, over loopback."
+  echo "- Versions: $(for t in "$@"; do printf '%s: %s; ' "$t" "$(server_version "$t")"; done | sed 's/; $//')."
+  echo "- Load average (1, 5, 15 min) at the start: $start_load; at the end: $(cut -d' ' -f1-3 /proc/loadavg)." \
+    "Anything near or above the core count means other processes shared the CPU and the numbers are noisy."
+}
+
+# Prints the median, the minimum and the maximum of the numbers on standard input (one a line) as "median min max",
+# or "- - -" when there are none.
+median_min_max() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "- - -"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    print m, v[1], v[NR] }'
+}
+
+# Prints the value of a numeric field of a loadgen JSON summary, found by its name anywhere: json_number FILE NAME.
+json_number() {
+  awk -v key="\"$2\"" '$1 == key ":" { gsub(/[ ,]/, "", $2); print $2; exit }' "$1"
+}
 
 # ------------------------------------------------------------------------------------------- servers we start
 
@@ -44,8 +150,10 @@ start_server() {
       tern)  java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       tern-baseline)
              java $BROKER_JVM_OPTS -jar "$BASELINE_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
-      nats)  nats-server -a 127.0.0.1 -p "$port" >"$logfile" 2>&1 & ;;
-      redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+      # shellcheck disable=SC2086
+      nats)  nats-server -a 127.0.0.1 -p "$port" $NATS_EXTRA >"$logfile" 2>&1 & ;;
+      # shellcheck disable=SC2086
+      redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no $REDIS_EXTRA \
                >"$logfile" 2>&1 & ;;
     esac
     SERVER_PID=$!

@@ -27,20 +27,16 @@ WARMUP=2s
 DURATION=10
 BUILD=1
 
+COMMON_OPTIONS="--out --runs --warmup --duration --no-build"
+# shellcheck source=lib.sh
+. "$ROOT/loadgen/scripts/lib.sh"
+
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out) OUT="$2"; shift 2 ;;
-    --runs) RUNS="$2"; shift 2 ;;
-    --warmup) WARMUP="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
 
-# shellcheck source=lib.sh
-. "$ROOT/loadgen/scripts/lib.sh"
 DURATION=$(whole_seconds --duration "$DURATION")
 
 install_packages sockperf:sockperf

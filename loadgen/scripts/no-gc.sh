@@ -16,19 +16,16 @@ DURATION=60s
 RATE=100000
 BUILD=1
 
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) OUT="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --rate) RATE="$2"; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
-
+COMMON_OPTIONS="--out --duration --no-build"
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rate) RATE="$2"; shift 2 ;;
+    *) common_option "$@"; shift "$ARGS_TAKEN" ;;
+  esac
+done
 
 build_jars "$BUILD"
 mkdir -p "$OUT"

@@ -3,14 +3,18 @@
  */
 package io.tern.loadgen;
 
+import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.LatencyRecording;
 import io.tern.loadgen.client.LoadCounters;
 import io.tern.loadgen.client.PeerConnection;
 import io.tern.loadgen.client.ReceiverAgent;
 import io.tern.loadgen.client.RegistrationException;
 import io.tern.loadgen.client.SenderAgent;
+import io.tern.loadgen.client.Target;
 import io.tern.loadgen.client.WireProtocol;
 import io.tern.loadgen.report.HgrmFile;
+import io.tern.loadgen.report.IdlePeersReport;
+import io.tern.loadgen.report.IdleRunSummary;
 import io.tern.loadgen.report.IntervalReporter;
 import io.tern.loadgen.report.LatencyChart;
 import io.tern.loadgen.report.RunSummary;
@@ -39,7 +43,9 @@ import java.util.concurrent.locks.LockSupport;
  *  calling thread      connect + register ----&gt; start agents ---&gt; report each second ---&gt; drain ---&gt; summary, files
  *  loadgen-sender                                  |--- send on schedule / window ---|
  *  loadgen-receiver                                |--- read, check, record --------------------------|
+ *  loadgen-idle     |--- holds the idle peers (--idle-peers), registered before the workload's, to the end ------|
  * </pre>
+ * With {@code --workload none} only the idle peers are connected, registered and held for {@code --duration}.
  * The programmatic entry point: tests call {@link #run(LoadGenOptions, PrintStream)} and look at the result instead
  * of an exit status.
  */
@@ -60,6 +66,8 @@ public final class LoadGen
     private static final long START_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long DRAIN_POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long JOIN_TIMEOUT_MS = 10_000;
+    /** Files kept free beyond the run's connections: the JVM's own (jars, pipes), selectors, output files. */
+    private static final int FILES_TO_SPARE = 64;
 
     private LoadGen()
     {
@@ -87,7 +95,58 @@ public final class LoadGen
             out.println("FAILED: " + failure);
             return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, failure);
         }
+        final String tooManyFiles = checkFileLimit(options, workload);
+        if (null != tooManyFiles)
+        {
+            out.println("FAILED: " + tooManyFiles);
+            return LoadGenResult.failedBeforeMeasuring(EXIT_USAGE, tooManyFiles);
+        }
 
+        IdlePeers idle = null;
+        try
+        {
+            long heldSinceNs = 0;
+            if (options.idlePeers() > 0)
+            {
+                try
+                {
+                    idle = IdlePeers.connect(options.target(), address, options.idleNamePrefix(), options.idlePeers(),
+                        options.connectTimeoutNs());
+                }
+                catch (final RegistrationException ex)
+                {
+                    out.println("FAILED: " + ex.getMessage());
+                    return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, ex.getMessage());
+                }
+                heldSinceNs = System.nanoTime();
+                idle.startHolding();
+                // A script waits for this line to know that every idle peer is registered (see memory.sh).
+                out.println(IdlePeersReport.registeredLine(idle.count(), idle.registerNs(), sourceNames(idle)));
+                out.flush();
+            }
+            if (null == workload)
+            {
+                return holdOnly(options, idle, heldSinceNs, out);
+            }
+            return connectAndMeasure(options, workload, address, idle, heldSinceNs, out);
+        }
+        finally
+        {
+            if (null != idle)
+            {
+                idle.close();
+            }
+        }
+    }
+
+    private static LoadGenResult connectAndMeasure(
+        final LoadGenOptions options,
+        final Workload workload,
+        final InetSocketAddress address,
+        final IdlePeers idle,
+        final long idleHeldSinceNs,
+        final PrintStream out)
+    {
         final WireProtocol protocol = WireProtocol.of(
             options.target(), workload, options.messageBytes(), options.fanoutPublish());
         out.println("protocol    " + protocol.describe());
@@ -108,7 +167,7 @@ public final class LoadGen
 
         try
         {
-            return measure(options, workload, protocol, peers, out);
+            return measure(options, workload, protocol, peers, idle, idleHeldSinceNs, out);
         }
         finally
         {
@@ -119,11 +178,95 @@ public final class LoadGen
         }
     }
 
+    /**
+     * @return null when this process may open every connection the run needs (idle peers, the workload's, and some
+     * to spare for the JVM, selectors and files), else why not.
+     */
+    private static String checkFileLimit(final LoadGenOptions options, final Workload workload)
+    {
+        final long connections = options.idlePeers() +
+            (null == workload ? 0L : (long)workload.peerCount() * (options.target() == Target.REDIS ? 2 : 1));
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof
+            com.sun.management.UnixOperatingSystemMXBean unix)
+        {
+            final long max = unix.getMaxFileDescriptorCount();
+            final long open = unix.getOpenFileDescriptorCount();
+            if (open + connections + FILES_TO_SPARE > max)
+            {
+                return "--idle-peers=" + options.idlePeers() + ": the run needs " + connections + " connections, " +
+                    open + " files are open and " + FILES_TO_SPARE + " are kept spare, but this process may open " +
+                    max + " (ulimit -n); use fewer idle peers or raise the limit";
+            }
+        }
+        return null;
+    }
+
+    private static List<String> sourceNames(final IdlePeers idle)
+    {
+        return idle.sourceAddresses().stream().map(java.net.InetAddress::getHostAddress).toList();
+    }
+
+    private static IdlePeersReport idleReport(final IdlePeers idle, final long heldSinceNs)
+    {
+        return null == idle ? null : new IdlePeersReport(idle.count(), sourceNames(idle), idle.registerNs(),
+            (System.nanoTime() - heldSinceNs) / 1e9, idle.disconnects(), idle.unexpectedLines());
+    }
+
+    /** {@code --workload none}: holds the idle peers for the measured time, then reports them. */
+    private static LoadGenResult holdOnly(
+        final LoadGenOptions options, final IdlePeers idle, final long heldSinceNs, final PrintStream out)
+    {
+        final String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        final long endNs = heldSinceNs + options.durationNs();
+        long tickNs = heldSinceNs;
+        while (System.nanoTime() - endNs < 0)
+        {
+            tickNs = Math.min(tickNs + TimeUnit.SECONDS.toNanos(1), endNs);
+            parkUntil(tickNs);
+            if (!options.quiet())
+            {
+                out.printf("%6.1f s of %s  hold   %d idle peers, disconnects %d, unexpected lines %d%n",
+                    (System.nanoTime() - heldSinceNs) / 1e9,
+                    LoadGenOptions.formatDuration(options.durationNs()), idle.count(), idle.disconnects(),
+                    idle.unexpectedLines());
+                out.flush();
+            }
+        }
+        final IdlePeersReport report = idleReport(idle, heldSinceNs);
+        final int exitCode = report.clean() || options.allowErrors() ? EXIT_OK : EXIT_MESSAGE_ERRORS;
+        final IdleRunSummary summary = new IdleRunSummary(options.label(), date, options.target().optionValue(),
+            options.host() + ":" + options.port(), report, idle.problems(), exitCode == EXIT_OK, exitCode);
+        out.print(summary.toText());
+
+        final Map<String, Path> files = new LinkedHashMap<>();
+        int finalExitCode = exitCode;
+        if (null != options.outDir())
+        {
+            try
+            {
+                Files.createDirectories(options.outDir());
+                final Path json = options.outDir().resolve(options.label() + ".json");
+                Files.writeString(json, summary.toJson());
+                files.put("json", json);
+                out.println("files       " + json);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                out.println("FAILED to write files in " + options.outDir() + ": " + ex);
+                finalExitCode = EXIT_INTERNAL;
+            }
+        }
+        out.flush();
+        return new LoadGenResult(finalExitCode, null, null, Map.copyOf(files), report);
+    }
+
     private static LoadGenResult measure(
         final LoadGenOptions options,
         final Workload workload,
         final WireProtocol protocol,
         final PeerConnection[] peers,
+        final IdlePeers idle,
+        final long idleHeldSinceNs,
         final PrintStream out)
     {
         final String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
@@ -265,7 +408,8 @@ public final class LoadGen
         }
 
         // Both agents have been joined: their plain fields are safe to read.
-        final RunSummary summary = summarise(options, workload, schedule, date, sender, receiver, reporter, problems);
+        final RunSummary summary = summarise(options, workload, schedule, date, sender, receiver, reporter, problems,
+            idleReport(idle, idleHeldSinceNs), null == idle ? List.of() : idle.problems());
         out.print(summary.toText());
 
         int exitCode = summary.exitCode();
@@ -283,7 +427,7 @@ public final class LoadGen
             }
         }
         out.flush();
-        return new LoadGenResult(exitCode, summary, null, Map.copyOf(files));
+        return new LoadGenResult(exitCode, summary, null, Map.copyOf(files), summary.idlePeers());
     }
 
     private static RunSummary summarise(
@@ -294,7 +438,9 @@ public final class LoadGen
         final SenderAgent sender,
         final ReceiverAgent receiver,
         final IntervalReporter reporter,
-        final List<String> problems)
+        final List<String> problems,
+        final IdlePeersReport idlePeers,
+        final List<String> idleProblems)
     {
         final LoadModel model = options.loadModel();
         final RunSummary.Counts counts = new RunSummary.Counts(
@@ -328,6 +474,7 @@ public final class LoadGen
         }
         final List<String> allProblems = new ArrayList<>(problems);
         allProblems.addAll(receiver.errorSamples());
+        allProblems.addAll(idleProblems);
         if (null != sender.failure())
         {
             allProblems.add("sender agent failed: " + sender.failure());
@@ -347,7 +494,7 @@ public final class LoadGen
         {
             exitCode = EXIT_INTERNAL;
         }
-        else if (!counts.clean() && !options.allowErrors())
+        else if ((!counts.clean() || (null != idlePeers && !idlePeers.clean())) && !options.allowErrors())
         {
             exitCode = EXIT_MESSAGE_ERRORS;
         }
@@ -383,6 +530,7 @@ public final class LoadGen
             sender.allocation().whileMeasuring(),
             receiver.allocation().whileMeasuring(),
             options.oneClientThread(),
+            idlePeers,
             List.copyOf(warnings),
             List.copyOf(allProblems),
             exitCode == EXIT_OK,

@@ -4,6 +4,7 @@
 package io.tern.loadgen;
 
 import io.tern.loadgen.client.FanoutPublish;
+import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.PayloadDescriptor;
@@ -33,6 +34,10 @@ import java.util.regex.Pattern;
 public final class LoadGenOptions
 {
     static final int MAX_PEERS = 10_000;
+    /** Most idle peers: what one process's file limit could hold, spread over many source addresses. */
+    static final int MAX_IDLE_PEERS = 1_000_000;
+    /** What idle peers' names add to the run's prefix, so that they never clash with the workload's. */
+    public static final String IDLE_NAME_INFIX = "idle-";
 
     @Option(names = "--target", defaultValue = "tern", paramLabel = "KIND",
         description = "the server to drive: tern (this project's broker, line protocol) | nats (nats-server, core " +
@@ -50,8 +55,19 @@ public final class LoadGenOptions
     int port;
 
     @Option(names = "--workload", defaultValue = "pairs", paramLabel = "KIND",
-        description = "pairs (sender i -> receiver i) | fanout (each line to K receivers) | mesh (random peer)")
+        description = "pairs (sender i -> receiver i) | fanout (each line to K receivers) | mesh (random peer) | " +
+            "none (no messages: only --idle-peers, connected, registered and held for --duration)")
     WorkloadKind workloadKind;
+
+    @Option(names = "--idle-peers", defaultValue = "0", paramLabel = "N",
+        description = "before the workload starts, connect N more peers named <prefix>" + IDLE_NAME_INFIX +
+            "<i>, register each with the server (tern: its name and a probe to itself; nats: CONNECT, SUB to its " +
+            "name, PING; redis: SUBSCRIBE to its name) and hold them open and silent until the run ends; reports " +
+            "how fast they registered. One thread and one selector hold them all; above " +
+            IdlePeers.SPREAD_ABOVE + " on loopback they are spread over source addresses 127.0.0.1..127.0.0.k, " +
+            "at most " + IdlePeers.PEERS_PER_SOURCE_ADDRESS + " each, to keep clear of the ephemeral port range's " +
+            "end (redis-server then needs --protected-mode no)")
+    int idlePeers;
 
     @Option(names = "--pairs", defaultValue = "10", paramLabel = "N",
         description = "pairs workload: number of sender/receiver pairs (2N peers)")
@@ -211,7 +227,7 @@ public final class LoadGenOptions
         checkRange("port", port, 1, 65535);
         if (null == workloadKind)
         {
-            throw bad("workload", null, "must be one of pairs, fanout, mesh");
+            throw bad("workload", null, "must be one of pairs, fanout, mesh, none");
         }
         if (null == loadModel)
         {
@@ -235,6 +251,11 @@ public final class LoadGenOptions
             throw bad("fanout", Integer.toString(fanout), "senders x fanout streams must be at most " +
                 Workload.MAX_STREAMS);
         }
+        checkRange("idle-peers", idlePeers, 0, MAX_IDLE_PEERS);
+        if (workloadKind == WorkloadKind.NONE && idlePeers == 0)
+        {
+            throw bad("idle-peers", "0", "--workload none needs idle peers to hold (--idle-peers N)");
+        }
         checkRange("rate", rate, 1, 100_000_000);
         checkRange("in-flight", inFlight, 1, 1 << 20);
         PayloadDescriptor.checkPayloadBytes(messageBytes);
@@ -256,10 +277,15 @@ public final class LoadGenOptions
         }
 
         effectiveNamePrefix = null != namePrefix ? namePrefix : "lg" + ProcessHandle.current().pid() + "-";
-        checkNamePrefix(effectiveNamePrefix);
+        checkNamePrefix(effectiveNamePrefix, MAX_PEERS);
+        if (idlePeers > 0)
+        {
+            checkNamePrefix(effectiveNamePrefix + IDLE_NAME_INFIX, idlePeers);
+        }
 
-        effectiveLabel = null != label ? label : workloadKind.optionValue() + "-" + loadModel.optionValue() +
-            (target == Target.TERN ? "" : "-" + target.optionValue());
+        final String targetSuffix = target == Target.TERN ? "" : "-" + target.optionValue();
+        effectiveLabel = null != label ? label : workloadKind == WorkloadKind.NONE ? "idle" + targetSuffix :
+            workloadKind.optionValue() + "-" + loadModel.optionValue() + targetSuffix;
         if (effectiveLabel.isEmpty() || !effectiveLabel.matches("[A-Za-z0-9._-]+"))
         {
             throw bad("label", label, "must be non-empty letters, digits, '.', '_' or '-' (it names files)");
@@ -269,9 +295,9 @@ public final class LoadGenOptions
         return this;
     }
 
-    private void checkNamePrefix(final String prefix)
+    private void checkNamePrefix(final String prefix, final int peers)
     {
-        final String invalid = Workload.checkNamePrefix(prefix, MAX_PEERS);
+        final String invalid = Workload.checkNamePrefix(prefix, peers);
         if (null != invalid)
         {
             throw bad("name-prefix", prefix, invalid);
@@ -283,7 +309,7 @@ public final class LoadGenOptions
         }
     }
 
-    /** @return the workload topology these options describe. */
+    /** @return the workload topology these options describe, or null for {@code --workload none}. */
     public Workload workloadTopology()
     {
         checkConcluded();
@@ -293,9 +319,35 @@ public final class LoadGenOptions
                 return Workload.pairs(pairs, effectiveNamePrefix);
             case FANOUT:
                 return Workload.fanout(senders, fanout, effectiveNamePrefix);
+            case NONE:
+                return null;
             default:
                 return Workload.mesh(peers, effectiveNamePrefix);
         }
+    }
+
+    /** @return idle peers to hold beside the workload ({@code --idle-peers}), 0 for none. */
+    public int idlePeers()
+    {
+        checkConcluded();
+        return idlePeers;
+    }
+
+    /** @return the prefix of idle peers' names: the run's prefix and {@link #IDLE_NAME_INFIX}. */
+    public String idleNamePrefix()
+    {
+        checkConcluded();
+        return effectiveNamePrefix + IDLE_NAME_INFIX;
+    }
+
+    /**
+     * @param count idle peers.
+     * @return this, unconcluded.
+     */
+    public LoadGenOptions idlePeers(final int count)
+    {
+        this.idlePeers = count;
+        return unconclude();
     }
 
     private String clientThreads()
@@ -310,6 +362,20 @@ public final class LoadGenOptions
         checkConcluded();
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, target.description()));
+        if (idlePeers > 0)
+        {
+            sb.append(String.format(Locale.ROOT, "idle peers  %d named %s0..%s%d, registered before the workload " +
+                "and held open and silent to the end%n", idlePeers, idleNamePrefix(), idleNamePrefix(),
+                idlePeers - 1));
+        }
+        if (workloadKind == WorkloadKind.NONE)
+        {
+            sb.append(String.format(Locale.ROOT, "workload    none: only the idle peers, held %s%n",
+                formatDuration(durationNs)));
+            sb.append(String.format(Locale.ROOT, "label       %s%s%n", effectiveLabel,
+                null == outDir ? "" : ", files in " + outDir));
+            return sb.toString();
+        }
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n",
             workloadTopology().describe(), messageBytes));
         switch (loadModel)

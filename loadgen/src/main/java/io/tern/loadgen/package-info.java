@@ -15,7 +15,8 @@
  *   calling thread (LoadGen.run): registers peers, starts the agents, IntervalReporter swaps interval
  *   histograms once a second, prints progress, writes the .hlog; after the drain: summary and files.
  * </pre>
- * Threads: exactly three while measuring, whatever the number of peers. {@link io.tern.loadgen.LoadGenOptions} is
+ * Threads: exactly three while measuring, whatever the number of peers, and a fourth, {@code loadgen-idle}, that
+ * holds the idle peers of {@code --idle-peers} however many there are. {@link io.tern.loadgen.LoadGenOptions} is
  * built and concluded on the calling thread before anything starts and only read afterwards.
  */
 package io.tern.loadgen;

@@ -302,6 +302,102 @@ class LoadGenBrokerTest
             "once after " + cuts + " cuts: " + broker.connectionMemoryBytes() / perConnection + " connections' worth");
     }
 
+    /*
+     * Idle peers beside a workload: all registered with the broker before the workload starts, counted by the broker
+     * as connections while the workload runs, reported with their rate in the text and the JSON, and the workload
+     * as clean as without them.
+     */
+    @Test
+    @Timeout(60)
+    void shouldRegisterAndHoldIdlePeersBesideTheWorkload() throws Exception
+    {
+        final StringBuilder output = new StringBuilder();
+        final java.util.concurrent.CompletableFuture<LoadGenResult> running =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> run(output, "--idle-peers", "200",
+                "--workload", "pairs", "--pairs", "4", "--rate", "2000", "--warmup", "300ms", "--duration", "1500ms",
+                "--quiet", "--out", outDir.toString(), "--label", "idle-beside"));
+        // 200 idle and 8 workload connections at once while the workload runs.
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        long mostOpen = 0;
+        while (!running.isDone() && mostOpen < 208 && System.nanoTime() - deadlineNs < 0)
+        {
+            mostOpen = Math.max(mostOpen, broker.connectionsOpen());
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        final LoadGenResult result = running.get();
+        final String text = output.toString();
+
+        assertEquals(208, mostOpen, "the broker counts the idle peers as connections: " + text);
+        assertEquals(LoadGen.EXIT_OK, result.exitCode(), text);
+        assertCleanAndComplete(result.summary(), text);
+        assertEquals(result.summary().scheduledMessages(), result.summary().corrected().getTotalCount(), text);
+        final io.tern.loadgen.report.IdlePeersReport idle = result.idlePeers();
+        assertNotNull(idle, text);
+        assertSame(idle, result.summary().idlePeers());
+        assertEquals(200, idle.count());
+        assertEquals(0, idle.disconnects(), text);
+        assertEquals(0, idle.unexpectedLines(), text);
+        assertTrue(idle.registerNs() > 0 && idle.registerPeersPerSecond() > 0, text);
+        assertTrue(idle.heldSeconds() >= 1.5, text);
+        assertTrue(text.contains("idle peers  200 registered in "), text);
+        assertTrue(text.contains("idle peers  200 connected and registered in "), text);
+
+        final JsonNode json = new ObjectMapper().readTree(result.files().get("json").toFile());
+        assertEquals(200, json.at("/idlePeers/count").asInt());
+        assertEquals(idle.registerPeersPerSecond(), json.at("/idlePeers/registerPeersPerSecond").asDouble(), 0.001);
+        assertEquals(0, json.at("/idlePeers/disconnects").asLong());
+    }
+
+    /* --workload none: only idle peers, held for --duration, then reported; their JSON has the rate too. */
+    @Test
+    @Timeout(60)
+    void shouldOnlyHoldIdlePeersWithWorkloadNone() throws Exception
+    {
+        final StringBuilder output = new StringBuilder();
+        final LoadGenResult result = run(output, "--idle-peers", "300", "--workload", "none", "--duration", "500ms",
+            "--out", outDir.toString());
+        final String text = output.toString();
+
+        assertEquals(LoadGen.EXIT_OK, result.exitCode(), text);
+        assertNull(result.summary());
+        assertEquals(300, result.idlePeers().count());
+        assertTrue(result.idlePeers().clean(), text);
+        assertTrue(result.idlePeers().heldSeconds() >= 0.5, text);
+        assertTrue(text.contains("result      OK (exit 0)"), text);
+        final JsonNode json = new ObjectMapper().readTree(result.files().get("json").toFile());
+        assertEquals("none", json.at("/workload").asText());
+        assertEquals(300, json.at("/idlePeers/count").asInt());
+        assertTrue(json.at("/idlePeers/registerPeersPerSecond").asDouble() > 0, json.toString());
+        assertTrue(json.at("/ok").asBoolean());
+    }
+
+    /*
+     * 60,000-byte messages, near the broker's default max-line-bytes (65536, 'dest: text' on one line), with a few in
+     * flight per pair: every one arrives intact, and the payload rate is the delivery rate times the message size.
+     */
+    @Test
+    @Timeout(60)
+    void shouldDeliverSixtyThousandByteMessagesWithAWindowInFlight() throws Exception
+    {
+        final StringBuilder output = new StringBuilder();
+        final LoadGenResult result = run(output, "--workload", "pairs", "--pairs", "2", "--load", "max",
+            "--in-flight", "4", "--message-bytes", "60000", "--warmup", "200ms", "--duration", "1s", "--quiet",
+            "--out", outDir.toString(), "--label", "big");
+        final String text = output.toString();
+
+        assertEquals(LoadGen.EXIT_OK, result.exitCode(), text);
+        final RunSummary summary = result.summary();
+        assertCleanAndComplete(summary, text);
+        assertEquals(60_000, summary.messageBytes());
+        assertTrue(summary.corrected().getTotalCount() > 20, text);
+        assertEquals(summary.achievedDeliveryRatePerSecond() * 60_000 / 1e6, summary.payloadMegabytesPerSecond(),
+            1e-9);
+        assertTrue(text.contains(" MB/s of message text delivered"), text);
+        final JsonNode json = new ObjectMapper().readTree(result.files().get("json").toFile());
+        assertEquals(summary.payloadMegabytesPerSecond(), json.at("/payloadMegabytesPerSecond").asDouble(), 0.001);
+        assertEquals(0, broker.slowConsumerDisconnects());
+    }
+
     /** Asserts that every message arrived once, intact and in order, and the broker raised nothing. */
     static void assertCleanAndComplete(final RunSummary summary, final String output)
     {

@@ -90,6 +90,30 @@ class LoadGenOptionsTest
         assertUsageError("--fanout-publish=all", "--fanout-publish", "all");
         assertUsageError("--name-prefix=a.b", "--target", "nats", "--name-prefix", "a.b");
         assertUsageError("Invalid value for option '--pairs'", "--pairs", "many");
+        assertUsageError("--idle-peers=0: --workload none needs idle peers", "--workload", "none");
+        assertUsageError("--idle-peers=-1", "--idle-peers", "-1");
+        assertUsageError("--message-bytes=64513", "--message-bytes", "64513");
+    }
+
+    @Test
+    void shouldNameIdlePeersApartFromTheWorkloadsAndAllowSixtyThousandBytePayloads()
+    {
+        final LoadGenOptions options = LoadGenOptions.parse("--idle-peers", "19000", "--name-prefix", "x-",
+            "--message-bytes", "60000");
+        assertEquals(19_000, options.idlePeers());
+        assertEquals("x-idle-", options.idleNamePrefix());
+        assertEquals(60_000, options.messageBytes());
+        // Workload names are the prefix and digits only: an idle name never parses as one of the workload's peers.
+        final String idleName = options.idleNamePrefix() + "3";
+        final java.nio.ByteBuffer name = java.nio.ByteBuffer.wrap(idleName.getBytes(StandardCharsets.US_ASCII));
+        assertEquals(-1, options.workloadTopology().peerOfName(name, 0, name.limit()));
+
+        final LoadGenOptions none = LoadGenOptions.parse("--workload", "none", "--idle-peers", "10", "--target",
+            "nats");
+        assertEquals(WorkloadKind.NONE, none.workloadKind());
+        assertNull(none.workloadTopology());
+        assertEquals("idle-nats", none.label());
+        assertTrue(none.describe().contains("workload    none"), none.describe());
     }
 
     @Test

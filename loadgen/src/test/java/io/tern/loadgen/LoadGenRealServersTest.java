@@ -79,6 +79,7 @@ class LoadGenRealServersTest
             assertEquals(pairs.summary().scheduledMessages(), pairs.summary().corrected().getTotalCount());
 
             assertFanoutAndPingPongClean("nats", nats.port(), nats.log());
+            assertIdlePeersAndBigMessagesClean("nats", nats.port(), nats.log());
         }
     }
 
@@ -99,7 +100,41 @@ class LoadGenRealServersTest
             assertEquals(pairs.summary().scheduledMessages(), pairs.summary().corrected().getTotalCount());
 
             assertFanoutAndPingPongClean("redis", redis.port(), redis.log());
+            assertIdlePeersAndBigMessagesClean("redis", redis.port(), redis.log());
         }
+    }
+
+    /**
+     * 200 idle peers (NATS: CONNECT, SUB, PING; Redis: SUBSCRIBE) beside a pairs workload, then idle peers alone
+     * ({@code --workload none}), then 60,000-byte messages with 4 in flight per pair.
+     */
+    private static void assertIdlePeersAndBigMessagesClean(final String target, final int port, final Path log)
+        throws Exception
+    {
+        final StringBuilder output = new StringBuilder();
+        final LoadGenResult beside = run(output, target, port, "--idle-peers", "200", "--pairs", "2", "--rate",
+            "1000", "--warmup", "300ms", "--duration", "1s");
+        assertEquals(LoadGen.EXIT_OK, beside.exitCode(), output + Files.readString(log));
+        assertCleanAndComplete(beside.summary(), output.toString());
+        assertEquals(200, beside.idlePeers().count());
+        assertTrue(beside.idlePeers().clean(), output.toString());
+        assertTrue(beside.idlePeers().registerPeersPerSecond() > 0, output.toString());
+        assertTrue(output.toString().contains("idle peers  200 registered in "), output.toString());
+
+        final StringBuilder idleOutput = new StringBuilder();
+        final LoadGenResult idle = run(idleOutput, target, port, "--idle-peers", "300", "--workload", "none",
+            "--duration", "300ms");
+        assertEquals(LoadGen.EXIT_OK, idle.exitCode(), idleOutput + Files.readString(log));
+        assertEquals(300, idle.idlePeers().count());
+        assertTrue(idle.idlePeers().clean(), idleOutput.toString());
+
+        final StringBuilder bigOutput = new StringBuilder();
+        final LoadGenResult big = run(bigOutput, target, port, "--pairs", "2", "--load", "max", "--in-flight", "4",
+            "--message-bytes", "60000", "--warmup", "200ms", "--duration", "1s");
+        assertEquals(LoadGen.EXIT_OK, big.exitCode(), bigOutput + Files.readString(log));
+        assertCleanAndComplete(big.summary(), bigOutput.toString());
+        assertTrue(big.summary().corrected().getTotalCount() > 20, bigOutput.toString());
+        assertTrue(big.summary().payloadMegabytesPerSecond() > 0, bigOutput.toString());
     }
 
     private static void assertFanoutAndPingPongClean(final String target, final int port, final Path log)

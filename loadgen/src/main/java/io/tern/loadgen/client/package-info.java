@@ -17,6 +17,10 @@
  *       buffers, its {@link io.tern.loadgen.client.FrameParser}, the {@link io.tern.loadgen.client.StreamChecker},
  *       the corrected and uncorrected recorders; the only writer of the receive counters, the per-sender arrival
  *       counts that closed loops read, and the NATS PING counts the sender answers.</li>
+ *   <li>{@link io.tern.loadgen.client.IdlePeers} ({@code --idle-peers}): connected and registered on the calling
+ *       thread before the workload's peers; then thread {@code loadgen-idle} owns their selector and connections
+ *       until the calling thread stops it. Its disconnect and unexpected-line counts are atomics, read by
+ *       anyone.</li>
  *   <li>{@link io.tern.loadgen.client.LoadCounters}: single writer per field, read by anyone with acquire.</li>
  * </ul>
  * Anything else an agent holds is read by the calling thread only after joining it. Recording paths allocate

@@ -51,6 +51,7 @@ import java.util.Locale;
  * @param receiverAllocatedBytes allocated by the receiver thread while measuring, or -1 if unknown.
  * @param oneClientThread        true when one thread sends and receives ({@code --client-threads 1}): the two figures
  *                               above are then that one thread's.
+ * @param idlePeers              the idle peers held beside the workload ({@code --idle-peers}), or null for none.
  * @param warnings               self-check warnings.
  * @param problems               first few error lines, corrupt lines, disconnects, agent failures.
  * @param ok                     true when the run is clean (or errors are allowed).
@@ -83,6 +84,7 @@ public record RunSummary(
     long senderAllocatedBytes,
     long receiverAllocatedBytes,
     boolean oneClientThread,
+    IdlePeersReport idlePeers,
     List<String> warnings,
     List<String> problems,
     boolean ok,
@@ -96,7 +98,7 @@ public record RunSummary(
      * Two-space indent, {@code "name": value}, one array element per line, decimals in plain notation ({@code 20000},
      * never {@code 2E+4}). Immutable, so shared by every thread.
      */
-    private static final ObjectWriter JSON_WRITER = new ObjectMapper()
+    static final ObjectWriter JSON_WRITER = new ObjectMapper()
         .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
         .writer(new DefaultPrettyPrinter(Separators.createDefaultInstance()
             .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
@@ -182,6 +184,21 @@ public record RunSummary(
         return warnings;
     }
 
+    /**
+     * @return megabytes (10^6 bytes) of message text delivered per second in the measured period: the delivery rate
+     * times {@code messageBytes}; what arrives on the wire beyond the text (destination, framing) is not counted.
+     */
+    public double payloadMegabytesPerSecond()
+    {
+        return achievedDeliveryRatePerSecond * messageBytes / 1e6;
+    }
+
+    /** @return true when the messages are clean and every idle peer, if any, stayed connected and silent. */
+    public boolean clean()
+    {
+        return counts.clean() && (null == idlePeers || idlePeers.clean());
+    }
+
     /** @return the human-readable summary printed at the end of a run. */
     public String toText()
     {
@@ -200,8 +217,9 @@ public record RunSummary(
                 loadModel, inFlightPerSender, number(warmupSeconds), number(durationSeconds)));
         }
         sb.append(String.format(Locale.ROOT,
-            "achieved    %.1f msg/s sent, %.1f deliveries/s received (messages due in the measured period)%n",
-            achievedSendRatePerSecond, achievedDeliveryRatePerSecond));
+            "achieved    %.1f msg/s sent, %.1f deliveries/s received (messages due in the measured period), " +
+                "%.3f MB/s of message text delivered%n",
+            achievedSendRatePerSecond, achievedDeliveryRatePerSecond, payloadMegabytesPerSecond()));
         sb.append(String.format(Locale.ROOT,
             "counts      sent %d msgs = %d deliveries; received %d; lost %d; duplicated %d; out of order %d; " +
             "corrupt %d; error lines %d; disconnects %d%n",
@@ -226,6 +244,10 @@ public record RunSummary(
             sb.append(String.format(Locale.ROOT, "allocation  sender %s, receiver %s while measuring%n",
                 bytes(senderAllocatedBytes), bytes(receiverAllocatedBytes)));
         }
+        if (null != idlePeers)
+        {
+            sb.append(idlePeers.toText());
+        }
         for (final String warning : warnings)
         {
             sb.append("WARNING     ").append(warning).append('\n');
@@ -235,7 +257,7 @@ public record RunSummary(
             sb.append("problem     ").append(problem).append('\n');
         }
         sb.append(String.format(Locale.ROOT, "result      %s (exit %d)%n",
-            counts.clean() && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
+            clean() && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
         return sb.toString();
     }
 
@@ -264,6 +286,7 @@ public record RunSummary(
             .put("durationSeconds", decimal(durationSeconds))
             .put("achievedSendRatePerSecond", decimal(achievedSendRatePerSecond))
             .put("achievedDeliveryRatePerSecond", decimal(achievedDeliveryRatePerSecond))
+            .put("payloadMegabytesPerSecond", decimal(payloadMegabytesPerSecond()))
             .put("scheduledMessages", scheduledMessages);
         json.putObject("counts")
             .put("sent", counts.sentMessages)
@@ -283,6 +306,10 @@ public record RunSummary(
             .put("sender", senderAllocatedBytes)
             .put("receiver", receiverAllocatedBytes)
             .put("oneClientThread", oneClientThread);
+        if (null != idlePeers)
+        {
+            idlePeers.toJson(json.putObject("idlePeers"));
+        }
         warnings.forEach(json.putArray("warnings")::add);
         problems.forEach(json.putArray("problems")::add);
         json.put("ok", ok).put("exitCode", exitCode);

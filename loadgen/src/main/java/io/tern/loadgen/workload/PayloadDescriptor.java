@@ -40,8 +40,13 @@ public final class PayloadDescriptor
 
     /** Smallest payload: the header with no padding. */
     public static final int MIN_PAYLOAD_BYTES = HEADER_LENGTH;
-    /** Largest payload: leaves room for a long destination list within the broker's default 64 KiB line limit. */
-    public static final int MAX_PAYLOAD_BYTES = 32 * 1024;
+    /**
+     * Largest payload: the broker's default max-line-bytes (65,536) less 1 KiB for the destination list
+     * ({@code dest1, dest2: }), so that, for example, 60,000-byte messages to a few peers fit one line. nats-server
+     * (max_payload 1 MB by default) and redis-server take messages this long with their defaults too. A longer
+     * destination list (a wide fanout) needs a broker with a larger {@code --max-line-bytes}.
+     */
+    public static final int MAX_PAYLOAD_BYTES = 65_536 - 1024;
 
     private static final int FNV_OFFSET_BASIS = 0x811c9dc5;
     private static final int FNV_PRIME = 0x01000193;

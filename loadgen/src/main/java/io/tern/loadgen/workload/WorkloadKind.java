@@ -13,7 +13,9 @@ public enum WorkloadKind
     /** S senders, K receivers; every message of every sender is addressed to all K receivers in one line. */
     FANOUT,
     /** P peers, each both sender and receiver; each message goes to one other peer chosen at random. */
-    MESH;
+    MESH,
+    /** No peers and no messages: only the idle peers of {@code --idle-peers}, held for the measured time. */
+    NONE;
 
     /** @return the spelling used on the command line and in reports. */
     public String optionValue()
