@@ -33,14 +33,13 @@ TARGETS="tern nats redis"
 CASES="1-ping-pong 2-pairs-20k 3-pairs-100k 4-pairs-max 5-fanout-50"
 BUILD=1
 
-COMMON_OPTIONS="--out --runs --warmup --duration --targets --no-build"
+COMMON_OPTIONS="--out --runs --warmup --duration --targets --baseline --no-build"
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES="$2"; shift 2 ;;
-    --baseline) BASELINE_JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
@@ -57,11 +56,7 @@ case_args() {
   esac
 }
 for c in $CASES; do case_args "$c" >/dev/null; done
-if [ -n "${BASELINE_JAR:-}" ]; then
-  [ -f "$BASELINE_JAR" ] || { echo "--baseline $BASELINE_JAR: no such file" >&2; exit 2; }
-  case " $TARGETS " in *" tern-baseline "*) ;; *) TARGETS="$TARGETS tern-baseline" ;; esac
-fi
-check_targets "$TARGETS" "${BASELINE_JAR:+tern-baseline}"
+check_targets "$TARGETS"
 
 # ------------------------------------------------------------------------------------------- 1. install, 2. build
 

@@ -29,7 +29,7 @@ common_option() {
     case " $COMMON_OPTIONS " in *" $1 "*) ;; *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;; esac
   fi
   case "$1" in
-    --out|--runs|--targets|--warmup|--duration)
+    --out|--runs|--targets|--warmup|--duration|--baseline)
       [ $# -ge 2 ] || { echo "$1 needs a value (see --help)" >&2; exit 2; } ;;
   esac
   ARGS_TAKEN=2
@@ -39,19 +39,25 @@ common_option() {
     --targets) TARGETS="$2" ;;
     --warmup) WARMUP="$2" ;;
     --duration) DURATION="$2" ;;
+    --baseline) BASELINE_JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")" ;;
     --no-build) BUILD=0; ARGS_TAKEN=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 }
 
-# Checks that every target named is one the scripts can start: check_targets "tern nats redis" [tern-baseline].
+# Checks that every target named is one the scripts can start, and adds tern-baseline to TARGETS when --baseline JAR
+# was given: check_targets "$TARGETS". The loadgen runs a target tern-baseline as tern (--target "${target%%-*}").
 check_targets() {
   local t
-  for t in $1; do
+  if [ -n "${BASELINE_JAR:-}" ]; then
+    [ -f "$BASELINE_JAR" ] || { echo "--baseline $BASELINE_JAR: no such file" >&2; exit 2; }
+    case " $TARGETS " in *" tern-baseline "*) ;; *) TARGETS="$TARGETS tern-baseline" ;; esac
+  fi
+  for t in $TARGETS; do
     case "$t" in
       tern|nats|redis) ;;
-      tern-baseline) [ "${2:-}" = tern-baseline ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
+      tern-baseline) [ -n "${BASELINE_JAR:-}" ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
       *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
     esac
   done
@@ -81,7 +87,9 @@ server_command() {
 # The version of a target's server, one line.
 server_version() {
   case "$1" in
-    tern|tern-baseline) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
+    tern-baseline) echo "the jar $BASELINE_JAR (built $(date -u -r "$BASELINE_JAR" '+%Y-%m-%d %H:%M UTC')), \
+$(java -version 2>&1 | head -1)" ;;
+    tern) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
 $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)'), \
 $(java -version 2>&1 | head -1)" ;;
     nats)  nats-server --version 2>&1 | head -1 ;;

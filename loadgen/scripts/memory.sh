@@ -3,7 +3,7 @@
 # alone, with N idle peers that registered and then say nothing.
 #
 #   loadgen/scripts/memory.sh [--peers N] [--runs R] [--targets "tern nats redis"] [--quiet-time SECONDS]
-#                             [--out DIR] [--no-build]
+#                             [--out DIR] [--baseline JAR] [--no-build]
 #
 # What it does, in order:
 #   1. installs nats-server and redis-server from the Debian packages if they are missing (apt-get, as root or sudo);
@@ -33,7 +33,7 @@ PEERS=5000
 QUIET=3
 BUILD=1
 
-COMMON_OPTIONS="--out --runs --targets --no-build"
+COMMON_OPTIONS="--out --runs --targets --no-build --baseline"
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
 
@@ -87,7 +87,7 @@ for run in $(seq "$RUNS"); do
     sleep 1 # let the server finish starting up, so its start-up allocations are in the first sample
     before=$(rss_kib "$SERVER_PID")
     label="memory.$target.r$run"
-    args=(--target "$target" --port "$SERVER_PORT" --idle-peers "$PEERS" --workload none --duration "${HOLD}s"
+    args=(--target "${target%%-*}" --port "$SERVER_PORT" --idle-peers "$PEERS" --workload none --duration "${HOLD}s"
           --connect-timeout "$CONNECT_TIMEOUT" --quiet --out "$OUT/runs" --label "$label")
     echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
     java -jar "$LOADGEN_JAR" "${args[@]}" >"$OUT/logs/$label.txt" 2>&1 &

@@ -3,7 +3,7 @@
 # with a window of messages in flight per pair.
 #
 #   loadgen/scripts/sizes.sh [--runs R] [--targets "tern nats redis"] [--cases "512b 4k 60000b 64b-1000"]
-#                            [--warmup TIME] [--duration TIME] [--out DIR] [--no-build]
+#                            [--warmup TIME] [--duration TIME] [--out DIR] [--baseline JAR] [--no-build]
 #
 # Cases, all 10 sender/receiver pairs at maximum throughput (--workload pairs --pairs 10 --load max):
 #   512b      512-byte messages, 256 in flight per pair
@@ -36,7 +36,7 @@ TARGETS="tern nats redis"
 CASES="512b 4k 60000b 64b-1000"
 BUILD=1
 
-COMMON_OPTIONS="--out --runs --targets --warmup --duration --no-build"
+COMMON_OPTIONS="--out --runs --targets --warmup --duration --no-build --baseline"
 # shellcheck source=lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
 
@@ -84,7 +84,7 @@ for run in $(seq "$RUNS"); do
     for c in $CASES; do
       label="$c.$target.r$run"
       # shellcheck disable=SC2046
-      args=(--target "$target" --port "$SERVER_PORT" --workload pairs --pairs 10 --load max $(case_args "$c")
+      args=(--target "${target%%-*}" --port "$SERVER_PORT" --workload pairs --pairs 10 --load max $(case_args "$c")
             --warmup "$WARMUP" --duration "$DURATION" --drain-timeout "$DRAIN" --quiet --out "$OUT/runs"
             --label "$label")
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
