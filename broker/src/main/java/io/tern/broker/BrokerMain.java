@@ -37,6 +37,8 @@ public final class BrokerMain
 {
     /** Exit status: a bad option, setting or config file. */
     public static final int EXIT_USAGE = 2;
+    /** Descriptors the broker needs besides its connections: the JVM's own jars and pipes, sockets, selectors. */
+    static final int RESERVED_FILE_DESCRIPTORS = 100;
     /** Exit status: the broker could not start, e.g. its port is taken. */
     public static final int EXIT_START_FAILED = 1;
 
@@ -169,6 +171,7 @@ public final class BrokerMain
         }
         out.println("tern broker settings: " +
             config.describe(address.getPort(), null == admin ? -1 : admin.getPort()));
+        out.println(fileDescriptorLine(config.get(Settings.MAX_CONNECTIONS), maxFileDescriptors()));
         out.flush();
 
         stop.await();
@@ -177,6 +180,37 @@ public final class BrokerMain
         out.println("tern broker stopped");
         out.flush();
         return 0;
+    }
+
+    /**
+     * What the descriptor limit allows: every connection is a descriptor, and the JVM, the listening sockets, the
+     * selectors and the log files take some more. Past the limit {@code accept} fails and the acceptor backs off, so
+     * the broker says at start-up which of the two limits comes first.
+     *
+     * @param maxConnections the {@code max-connections} setting.
+     * @param limit          descriptors this process may open, or -1 if unknown.
+     * @return one line for the start-up output.
+     */
+    static String fileDescriptorLine(final int maxConnections, final long limit)
+    {
+        if (limit < 0)
+        {
+            return "tern broker file descriptors: limit unknown on this platform";
+        }
+        final long needed = (long)maxConnections + RESERVED_FILE_DESCRIPTORS;
+        return "tern broker file descriptors: " + limit + " may be open" + (limit >= needed ?
+            "" : "; max-connections=" + maxConnections + " needs about " + needed + ", so at most about " +
+            Math.max(0, limit - RESERVED_FILE_DESCRIPTORS) + " connections will be accepted: raise the limit " +
+            "(ulimit -n, or LimitNOFILE in a systemd unit)");
+    }
+
+    /** @return the descriptors this process may open (its soft limit), or -1 where the JVM cannot tell. */
+    static long maxFileDescriptors()
+    {
+        final java.lang.management.OperatingSystemMXBean os =
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.UnixOperatingSystemMXBean ?
+            ((com.sun.management.UnixOperatingSystemMXBean)os).getMaxFileDescriptorCount() : -1;
     }
 
     /**

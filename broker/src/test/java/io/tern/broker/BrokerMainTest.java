@@ -135,6 +135,20 @@ class BrokerMainTest
         stop.countDown();
         assertEquals(0, status.get(20, TimeUnit.SECONDS));
         assertTrue(text(out).endsWith("tern broker stopped\n"), text(out));
+        assertTrue(text(out).contains("tern broker file descriptors: " + BrokerMain.maxFileDescriptors() +
+            " may be open\n"), text(out));
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldSayWhenTheDescriptorLimitComesBeforeMaxConnections()
+    {
+        assertEquals("tern broker file descriptors: 20000 may be open",
+            BrokerMain.fileDescriptorLine(19_000, 20_000));
+        assertEquals("tern broker file descriptors: 20000 may be open; max-connections=100000 needs about 100100, " +
+            "so at most about 19900 connections will be accepted: raise the limit (ulimit -n, or LimitNOFILE in a " +
+            "systemd unit)", BrokerMain.fileDescriptorLine(100_000, 20_000));
+        assertTrue(BrokerMain.maxFileDescriptors() > 0, "Linux reports its descriptor limit");
     }
 
     @Test
