@@ -54,7 +54,7 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
         final String[] hotThreads = threading.equals("shared") ? SHARED_HOT_THREADS : DEDICATED_HOT_THREADS;
         startBroker(new BrokerConfig()
             .threading(threading)
-            .outboundRingBytes(4 * 1024 * 1024)
+            .maxQueuedBytesPerPeer(4 * 1024 * 1024)
             .statsIntervalMs(1000)
             .histogramLogDir(logDir));
         final AdminClient admin = new AdminClient(broker.adminAddress());
