@@ -24,7 +24,7 @@ class ConnectionMemoryTest extends BrokerTestSupport
     private static final int MAX_QUEUED_BYTES = 16 * 1024;
     private static final int WRITE_BUFFER_BYTES = 4 * 1024;
     /** A staging buffer and the smallest outbound segment. */
-    private static final long SET_BYTES = 4096 + RingBufferDescriptor.TRAILER_LENGTH + WRITE_BUFFER_BYTES;
+    private static final long SET_BYTES = 4096 + RingBufferDescriptor.TRAILER_LENGTH + 64 + WRITE_BUFFER_BYTES;
 
     @Test
     @Timeout(60)

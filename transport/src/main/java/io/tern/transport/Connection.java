@@ -23,7 +23,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code closed},
+ *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code inAgain}, {@code closed},
  *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
  *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
@@ -81,6 +81,8 @@ public final class Connection
      * touches besides the reader, on the one thread both run on.
      */
     boolean writeOnReadKey;
+    /** In the writer's "again" list: it will visit once more without being scheduled, so it is not idle yet. */
+    boolean inAgain;
     boolean closed;
     boolean writeFailed;
     boolean closing;

@@ -42,16 +42,18 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <b>Idle peers.</b> The writer sets {@code idle} (release) at the end of a visit that found the chain empty and its
  * staging buffer written, when it has no write interest and is not queued to come back: it will not touch this
  * outbound again until the broker schedules the connection. When it takes the connection from its queue it clears
- * {@code idle} before it clears {@code scheduled}. The broker gives back the last segment when it loads, in this order,
- * {@code scheduled == false} and {@code idle == true} (both acquire), and finds the chain empty (a single segment, its
- * producer and consumer positions equal). Why the writer cannot touch that segment afterwards: reading
+ * {@code idle} before it clears {@code scheduled}. The broker gives back the last segment when it loads, in this
+ * order, {@code scheduled == false} and {@code idle == true} (both acquire), and finds the chain empty (a single
+ * segment, its producer and consumer positions equal). Why the writer cannot touch that segment afterwards: reading
  * {@code scheduled == false} synchronises with the writer's latest dequeue, which cleared {@code idle} before it; so
  * {@code idle == true} was set after that dequeue, at the end of its visits, after the writer's last read of the
- * segment. Only the broker sets {@code scheduled}, so the writer takes the connection again only after the broker has
- * scheduled it, which it does only after writing into a new chain (whose {@code head} it publishes first). Write
+ * segment. Only the broker sets {@code scheduled}, so the writer takes the connection again only after the broker
+ * has scheduled it, which it does only after writing into a new chain (whose {@code head} it publishes first). Write
  * readiness ({@code OP_WRITE}) and the writer's "again" list reach a connection only between a dequeue and the
- * {@code idle} that ends it, and the close paths only once the broker asked for the close, after which the broker never
- * reclaims: the writer hands the whole chain back ({@link OutboundSegmentPool#returnChain(Outbound)}).
+ * {@code idle} that ends it (a visit that empties the chain while the connection is still in "again" does not set
+ * {@code idle}: the visit from "again" does, and write interest is dropped before {@code idle} is set), and the
+ * close paths only once the broker asked for the close, after which the broker never reclaims: the writer hands the
+ * whole chain back ({@link OutboundSegmentPool#returnChain(Outbound)}).
  */
 public final class Outbound implements ControlledMessageHandler
 {

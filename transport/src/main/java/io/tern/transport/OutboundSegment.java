@@ -24,6 +24,7 @@ final class OutboundSegment
 {
     final int sizeClass;
     final int capacityBytes;
+    /** The whole allocation, freed explicitly ({@code BufferUtil.free}) when the pool shrinks. */
     final ByteBuffer memory;
     final UnsafeBuffer buffer;
     final OneToOneRingBuffer ring;
@@ -41,9 +42,12 @@ final class OutboundSegment
     {
         this.sizeClass = sizeClass;
         this.capacityBytes = capacityBytes;
-        memory = BufferUtil.allocateDirectAligned(
-            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
-        buffer = new UnsafeBuffer(memory);
+        // Not BufferUtil.allocateDirectAligned: that returns a slice, which cannot be freed explicitly.
+        final int lengthBytes = capacityBytes + RingBufferDescriptor.TRAILER_LENGTH;
+        memory = ByteBuffer.allocateDirect(lengthBytes + BitUtil.CACHE_LINE_LENGTH);
+        final long address = BufferUtil.address(memory);
+        final int offset = (int)(BitUtil.align(address, BitUtil.CACHE_LINE_LENGTH) - address);
+        buffer = new UnsafeBuffer(memory, offset, lengthBytes);
         ring = new OneToOneRingBuffer(buffer);
         maxFragmentBytes = maxFragmentBytes(capacityBytes, writeBufferBytes);
         wrapAllowanceBytes = wrapAllowanceBytes(maxFragmentBytes);
@@ -61,7 +65,7 @@ final class OutboundSegment
      */
     static long memoryBytes(final int capacityBytes)
     {
-        return capacityBytes + (long)RingBufferDescriptor.TRAILER_LENGTH;
+        return capacityBytes + (long)RingBufferDescriptor.TRAILER_LENGTH + BitUtil.CACHE_LINE_LENGTH;
     }
 
     /**

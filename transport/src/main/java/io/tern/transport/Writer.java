@@ -201,7 +201,9 @@ final class Writer implements Agent
             againSwap = visit;
             for (int i = 0, size = visit.size(); i < size; i++)
             {
-                flush(visit.get(i));
+                final Connection connection = visit.get(i);
+                connection.inAgain = false;
+                flush(connection);
             }
             work += visit.size();
             visit.clear();
@@ -337,9 +339,10 @@ final class Writer implements Agent
                         {
                             close(connection);
                         }
-                        else
+                        else if (!connection.inAgain)
                         {
-                            // Nothing staged or queued, no write interest, not in "again": untouched until scheduled.
+                            // Nothing staged or queued, no write interest, no visit pending: untouched until
+                            // scheduled. A connection still in "again" gets one more visit, which marks it then.
                             connection.outbound().markIdle();
                         }
                         return;
@@ -357,7 +360,11 @@ final class Writer implements Agent
                 }
                 if (budget <= 0)
                 {
-                    again.add(connection); // fairness: let the other connections have a turn
+                    if (!connection.inAgain) // once: a second entry would visit after the first marked it idle
+                    {
+                        connection.inAgain = true;
+                        again.add(connection); // fairness: let the other connections have a turn
+                    }
                     return;
                 }
             }
