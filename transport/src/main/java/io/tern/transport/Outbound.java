@@ -175,15 +175,20 @@ public final class Outbound implements ControlledMessageHandler
         // The stamps travel in the last record, so they count towards its fragments and bytes like data.
         final int recordBytes = stamp ? lengthBytes + OutboundDescriptor.STAMP_LENGTH : lengthBytes;
         OutboundSegment segment = tail;
+        boolean fits = false;
         if (null != segment)
         {
             releaseBehindHead();
+            final int tailQueuedBytes = segment.ring.size();
+            // One segment is the common case: its size is the whole queue, read once.
+            final long queuedBytes = oldest == segment ? tailQueuedBytes : queuedBytes();
+            if (queuedBytes + lengthBytes > pool.maxQueuedBytesPerPeer())
+            {
+                return false;
+            }
+            fits = segment.capacityBytes - tailQueuedBytes >= segment.neededBytes(recordBytes);
         }
-        if (null != segment && queuedBytes() + lengthBytes > pool.maxQueuedBytesPerPeer())
-        {
-            return false;
-        }
-        if (null == segment || segment.freeBytes() < segment.neededBytes(recordBytes))
+        if (!fits)
         {
             segment = link(recordBytes);
             if (null == segment)

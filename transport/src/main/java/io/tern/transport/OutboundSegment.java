@@ -114,12 +114,6 @@ final class OutboundSegment
         return neededBytesOf(maxFragmentBytes, wrapAllowanceBytes, recordBytes);
     }
 
-    /** @return free capacity now, as the producer sees it. */
-    int freeBytes()
-    {
-        return capacityBytes - ring.size();
-    }
-
     /**
      * Makes the ring empty again for its next peer, whatever the last one left unread (a cut connection leaves
      * records behind): positions back to zero and the first record header cleared. Agrona's producer clears the header
