@@ -182,11 +182,13 @@ public final class Outbound implements ControlledMessageHandler
             final int tailQueuedBytes = segment.ring.size();
             // One segment is the common case: its size is the whole queue, read once.
             final long queuedBytes = oldest == segment ? tailQueuedBytes : queuedBytes();
-            if (queuedBytes + lengthBytes > pool.maxQueuedBytesPerPeer())
+            final long neededBytes = segment.neededBytes(recordBytes);
+            // What the message adds to the queue, record headers included (at most: the wrap's padding aside).
+            if (queuedBytes + neededBytes - segment.wrapAllowanceBytes > pool.maxQueuedBytesPerPeer())
             {
                 return false;
             }
-            fits = segment.capacityBytes - tailQueuedBytes >= segment.neededBytes(recordBytes);
+            fits = segment.capacityBytes - tailQueuedBytes >= neededBytes;
         }
         if (!fits)
         {

@@ -188,6 +188,7 @@ final class OutboundSegmentPool
         if (chargedBytes + memoryBytes > budgetBytes)
         {
             drainReturned();
+            releaseIdleOtherThan(requester); // memory held by peers with nothing queued is no one's backlog
             while (chargedBytes + memoryBytes > budgetBytes)
             {
                 final Outbound victim = largestBacklogOtherThan(requester);
@@ -279,6 +280,23 @@ final class OutboundSegmentPool
         allocatedBytes -= segment.memoryBytes();
         allocatedCounter.setRelease(allocatedBytes);
         BufferUtil.free(segment.memory);
+    }
+
+    /**
+     * Gives back what every holder but the requester no longer needs: segments behind its writer, and all of an idle
+     * peer's. Not the requester's: it is in the middle of linking a segment to its tail.
+     */
+    private void releaseIdleOtherThan(final Outbound requester)
+    {
+        int i = 0;
+        while (i < holderCount)
+        {
+            final Outbound holder = holders[i];
+            if (holder == requester || !holder.releaseIfIdle())
+            {
+                i++; // else removed: the last holder moved into this index
+            }
+        }
     }
 
     private Outbound largestBacklogOtherThan(final Outbound requester)
