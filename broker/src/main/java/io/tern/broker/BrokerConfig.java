@@ -195,9 +195,11 @@ public final class BrokerConfig
             throw bad(OUTBOUND_BUDGET_BYTES, "must be at most the JVM's max direct memory (" + maxDirectMemoryBytes +
                 " bytes): raise it with -XX:MaxDirectMemorySize (by default the max heap, -Xmx)");
         }
-        if (value(OUTBOUND_BUDGET_BYTES) < 2 * largestMessage)
+        if (value(OUTBOUND_BUDGET_BYTES) < 4 * largestMessage)
         {
-            throw bad(OUTBOUND_BUDGET_BYTES, "must be at least 2 x the largest message (" + largestMessage + " bytes)");
+            // A segment that takes the largest message is up to twice its size (a power of two), and the budget must
+            // hold more than one of them.
+            throw bad(OUTBOUND_BUDGET_BYTES, "must be at least 4 x the largest message (" + largestMessage + " bytes)");
         }
 
         final int readers = value(READERS);

@@ -75,7 +75,8 @@ public final class Settings
         0, "bytes", 0, Long.MAX_VALUE,
         "all peers together: direct memory for queued outbound bytes; when it runs out the peer with the largest " +
             "backlog is cut as a slow consumer; 0 for 1 GiB or half the JVM's max direct memory " +
-            "(-XX:MaxDirectMemorySize, by default the max heap), whichever is smaller; refused above that maximum"));
+            "(-XX:MaxDirectMemorySize, by default the max heap), whichever is smaller; refused above that maximum; " +
+            "at least 4 x the largest message"));
 
     public static final Setting<Integer> WRITE_BUFFER_BYTES = declare(Setting.intIn("write-buffer-bytes",
         16384, "bytes", 256, 16 * 1024 * 1024,

@@ -95,6 +95,14 @@ class BrokerConfigTest
 
     @Test
     @Timeout(10)
+    void shouldRejectAnOutboundBudgetTooSmallForTheLargestMessage()
+    {
+        assertRejected(new BrokerConfig().maxLineBytes(65536).outboundBudgetBytes(200_000),
+            "--outbound-budget-bytes=200000: ", "4 x the largest message");
+    }
+
+    @Test
+    @Timeout(10)
     void shouldFitTheDefaultOutboundBudgetToTheJvmsDirectMemory()
     {
         final BrokerConfig config = new BrokerConfig().conclude();

@@ -94,7 +94,9 @@ final class OutboundSegmentPool
         this.allocatedCounter = allocatedCounter;
         this.inUseCounter = inUseCounter;
         this.queuedCounter = queuedCounter;
-        final long growthCap = Math.min(MAX_GROWTH_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, maxQueuedBytesPerPeer));
+        // Growth stops at 1 MiB, the bound, or a quarter of the budget: one segment never takes most of the budget.
+        final long growthCap = Math.max(MIN_SEGMENT_BYTES,
+            Math.min(MAX_GROWTH_SEGMENT_BYTES, Math.min(maxQueuedBytesPerPeer, budgetBytes / 4)));
         this.maxGrowthClass = sizeClassOf(Long.highestOneBit(growthCap));
         this.returned = new ManyToOneConcurrentArrayQueue<>(Math.max(64, maxConnections));
         this.holders = new Outbound[Math.max(16, Math.min(maxConnections, 1 << 16))];
