@@ -63,7 +63,7 @@ public final class Settings
         "longest peer name accepted"));
 
     public static final Setting<Long> MAX_QUEUED_BYTES_PER_PEER = declare(Setting.longIn(
-        "max-queued-bytes-per-peer", 16L * 1024 * 1024, "bytes", 1024, 1L << 40,
+        "max-queued-bytes-per-peer", 16L * 1024 * 1024, "bytes", 1024, 1L << 30,
         "per peer: most bytes queued and not yet written before the peer is cut as a slow consumer; a limit, not an " +
             "allocation (memory is taken as bytes are queued and given back once written); at least 2 x the " +
             "largest message ('from <name>: <text>' and a newline)"));
