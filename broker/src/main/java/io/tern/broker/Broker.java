@@ -64,6 +64,7 @@ public final class Broker implements AutoCloseable
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
             config.get(MAX_LINE_BYTES), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
+        transport.outboundBudgetListener(router);
         threads.compose(transport, router, new LoggingExceptionHandler());
         try
         {
@@ -129,12 +130,37 @@ public final class Broker implements AutoCloseable
     }
 
     /**
-     * @return direct memory allocated so far for connections' outbound rings and staging buffers, in bytes; closed
-     * connections' memory is reused, so this follows the most connections open at once.
+     * @return direct memory allocated so far for connections, in bytes: staging buffers (closed connections' are
+     * reused, so they follow the most connections open at once) and outbound segments, in use or pooled (at most the
+     * outbound budget).
      */
     public long connectionMemoryBytes()
     {
         return transport.connectionMemoryBytes();
+    }
+
+    /** @return direct memory of the outbound segments peers hold now; zero when every peer has read everything. */
+    public long outboundMemoryInUseBytes()
+    {
+        return transport.outboundMemoryInUseBytes();
+    }
+
+    /** @return direct memory allocated for outbound segments, held by peers or pooled. */
+    public long outboundMemoryAllocatedBytes()
+    {
+        return transport.outboundMemoryAllocatedBytes();
+    }
+
+    /** @return the most outbound memory ever held at once by peers not being closed: what the budget bounds. */
+    public long outboundMemoryHighWaterBytes()
+    {
+        return transport.outboundMemoryHighWaterBytes();
+    }
+
+    /** @return bytes queued for peers and not yet taken by their writers (as of the broker's latest batch). */
+    public long outboundQueuedBytes()
+    {
+        return transport.outboundQueuedBytes();
     }
 
     /** @return peers disconnected as slow consumers since start. */

@@ -21,7 +21,8 @@ import static io.tern.broker.Settings.MAX_CONNECTIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
-import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.MAX_QUEUED_BYTES_PER_PEER;
+import static io.tern.broker.Settings.OUTBOUND_BUDGET_BYTES;
 import static io.tern.broker.Settings.PORT;
 import static io.tern.broker.Settings.READERS;
 import static io.tern.broker.Settings.READ_BUFFER_BYTES;
@@ -177,10 +178,28 @@ public final class BrokerConfig
             throw bad(INBOUND_BUFFER_BYTES, "must be at least 2 x (max-line-bytes + 2) = " + (2 * (maxLineBytes + 2)));
         }
         final long largestMessage = maxMessageBytes(maxLineBytes, value(MAX_NAME_BYTES));
-        if (value(OUTBOUND_RING_BYTES) < 2 * largestMessage)
+        if (value(MAX_QUEUED_BYTES_PER_PEER) < 2 * largestMessage)
         {
-            throw bad(OUTBOUND_RING_BYTES, "must be at least 2 x the largest message (" + largestMessage +
+            throw bad(MAX_QUEUED_BYTES_PER_PEER, "must be at least 2 x the largest message (" + largestMessage +
                 " bytes for max-line-bytes=" + maxLineBytes + " and max-name-bytes=" + value(MAX_NAME_BYTES) + ")");
+        }
+        final long maxDirectMemoryBytes = maxDirectMemoryBytes();
+        if (0 == value(OUTBOUND_BUDGET_BYTES))
+        {
+            // A default that fits the machine: the JVM's direct memory also holds staging buffers and counters.
+            values.put(OUTBOUND_BUDGET_BYTES,
+                Math.min(Settings.DEFAULT_OUTBOUND_BUDGET_BYTES, maxDirectMemoryBytes / 2));
+        }
+        else if (value(OUTBOUND_BUDGET_BYTES) > maxDirectMemoryBytes)
+        {
+            throw bad(OUTBOUND_BUDGET_BYTES, "must be at most the JVM's max direct memory (" + maxDirectMemoryBytes +
+                " bytes): raise it with -XX:MaxDirectMemorySize (by default the max heap, -Xmx)");
+        }
+        if (value(OUTBOUND_BUDGET_BYTES) < 4 * largestMessage)
+        {
+            // A segment that takes the largest message is up to twice its size (a power of two), and the budget must
+            // hold more than one of them.
+            throw bad(OUTBOUND_BUDGET_BYTES, "must be at least 4 x the largest message (" + largestMessage + " bytes)");
         }
 
         final int readers = value(READERS);
@@ -224,7 +243,8 @@ public final class BrokerConfig
             get(READ_BUFFER_BYTES),
             get(MAX_LINE_BYTES),
             get(INBOUND_BUFFER_BYTES),
-            get(OUTBOUND_RING_BYTES),
+            get(MAX_QUEUED_BYTES_PER_PEER),
+            get(OUTBOUND_BUDGET_BYTES),
             get(WRITE_BUFFER_BYTES),
             get(MAX_CONNECTIONS),
             Math.min(MAX_READER_BATCH, get(RING_SIZE)),
@@ -242,6 +262,29 @@ public final class BrokerConfig
     public long maxMessageBytes()
     {
         return maxMessageBytes(get(MAX_LINE_BYTES), get(MAX_NAME_BYTES));
+    }
+
+    /**
+     * @return the most direct memory this JVM may allocate: {@code -XX:MaxDirectMemorySize}, or the max heap when it is
+     * not set (the JVM's default).
+     */
+    static long maxDirectMemoryBytes()
+    {
+        try
+        {
+            final com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+                .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            final long configured = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
+            if (configured > 0)
+            {
+                return configured;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // Not a HotSpot JVM: its default is the max heap too.
+        }
+        return Runtime.getRuntime().maxMemory();
     }
 
     private static long maxMessageBytes(final int maxLineBytes, final int maxNameBytes)
@@ -385,9 +428,14 @@ public final class BrokerConfig
         return set(MAX_NAME_BYTES, bytes);
     }
 
-    public BrokerConfig outboundRingBytes(final int bytes)
+    public BrokerConfig maxQueuedBytesPerPeer(final long bytes)
     {
-        return set(OUTBOUND_RING_BYTES, bytes);
+        return set(MAX_QUEUED_BYTES_PER_PEER, bytes);
+    }
+
+    public BrokerConfig outboundBudgetBytes(final long bytes)
+    {
+        return set(OUTBOUND_BUDGET_BYTES, bytes);
     }
 
     public BrokerConfig writeBufferBytes(final int bytes)

@@ -5,11 +5,14 @@ package io.tern.broker;
 
 import java.util.concurrent.TimeUnit;
 
-import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.AlertException;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.PhasedBackoffWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.SequenceBarrier;
+import com.lmax.disruptor.TimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -50,6 +53,8 @@ import static io.tern.broker.Settings.WRITERS;
 final class BrokerThreads implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(BrokerThreads.class.getName());
+    /** With no event for this long, the broker thread gives back idle peers' outbound memory. */
+    private static final long IDLE_TIMEOUT_MS = 10;
 
     private final BrokerConfig.ThreadingMode mode;
     private final long flushTimeoutMs;
@@ -325,18 +330,80 @@ final class BrokerThreads implements AutoCloseable
         }
     }
 
+    /**
+     * The Disruptor's wait strategy for the broker thread. Each times out after {@link #IDLE_TIMEOUT_MS} without
+     * events, so the router gets {@code onTimeout} and gives back the outbound memory of peers that went idle; the
+     * blocking ones block exactly as before in between.
+     */
     private static WaitStrategy waitStrategy(final BrokerConfig.WaitStrategyKind kind)
     {
         switch (kind)
         {
             case PHASED:
-                return PhasedBackoffWaitStrategy.withLock(20, 100, TimeUnit.MICROSECONDS);
+                return new PhasedBackoffWaitStrategy(20, 100, TimeUnit.MICROSECONDS,
+                    new TimeoutBlockingWaitStrategy(IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS));
             case YIELDING:
-                return new YieldingWaitStrategy();
+                return new IdleTimeoutWaitStrategy(true);
             case BUSY_SPIN:
-                return new BusySpinWaitStrategy();
+                return new IdleTimeoutWaitStrategy(false);
             default:
-                return new BlockingWaitStrategy();
+                return new TimeoutBlockingWaitStrategy(IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Busy-spins or yields as Disruptor's {@link BusySpinWaitStrategy} and {@link YieldingWaitStrategy} do (the
+     * yielding one after 100 spins), but throws {@link TimeoutException} once {@link #IDLE_TIMEOUT_MS} pass without
+     * an event, so the handler's {@code onTimeout} runs. Garbage-free.
+     */
+    private static final class IdleTimeoutWaitStrategy implements WaitStrategy
+    {
+        private static final int SPIN_TRIES = 100;
+        private static final int CLOCK_CHECK_MASK = 1023;
+        private final boolean yields;
+
+        IdleTimeoutWaitStrategy(final boolean yields)
+        {
+            this.yields = yields;
+        }
+
+        @Override
+        public long waitFor(final long sequence, final Sequence cursor, final Sequence dependentSequence,
+            final SequenceBarrier barrier) throws AlertException, TimeoutException
+        {
+            long available;
+            long deadlineNs = 0;
+            int counter = 0;
+            while ((available = dependentSequence.get()) < sequence)
+            {
+                barrier.checkAlert();
+                if (yields && counter >= SPIN_TRIES)
+                {
+                    Thread.yield();
+                }
+                else
+                {
+                    Thread.onSpinWait();
+                }
+                if ((++counter & CLOCK_CHECK_MASK) == 0)
+                {
+                    final long nowNs = System.nanoTime();
+                    if (0 == deadlineNs)
+                    {
+                        deadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(IDLE_TIMEOUT_MS);
+                    }
+                    else if (nowNs - deadlineNs > 0)
+                    {
+                        throw TimeoutException.INSTANCE;
+                    }
+                }
+            }
+            return available;
+        }
+
+        @Override
+        public void signalAllWhenBlocking()
+        {
         }
     }
 }

@@ -21,6 +21,7 @@ final class PolledRouter implements SinkConsumer
     private final RingBuffer<InboundEvent> ringBuffer;
     private final EventPoller<InboundEvent> poller;
     private final EventPoller.Handler<InboundEvent> handler;
+    private final Router router;
     private int handled;
 
     PolledRouter(
@@ -29,6 +30,7 @@ final class PolledRouter implements SinkConsumer
         final ExceptionHandler<InboundEvent> exceptionHandler)
     {
         this.ringBuffer = ringBuffer;
+        this.router = router;
         this.poller = ringBuffer.newPoller();
         ringBuffer.addGatingSequences(poller.getSequence());
         this.handler = (event, sequence, endOfBatch) ->
@@ -57,6 +59,10 @@ final class PolledRouter implements SinkConsumer
         catch (final Exception ex)
         {
             throw new IllegalStateException("polling the ring failed", ex);
+        }
+        if (0 == handled)
+        {
+            router.onIdle(); // nothing to route: give back idle peers' outbound memory (bounded, garbage-free)
         }
         return handled;
     }

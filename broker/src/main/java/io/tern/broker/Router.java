@@ -12,6 +12,7 @@ import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
 import io.tern.transport.Outbound;
+import io.tern.transport.OutboundBudgetListener;
 import io.tern.transport.OutboundScheduler;
 import io.tern.transport.Protocol;
 
@@ -21,15 +22,22 @@ import io.tern.transport.Protocol;
  * <p>
  * For a message {@code dest1, dest2: text} it writes {@code from <sender>: <text>\n} straight into each recipient's
  * ring, reading the line in place from the reader's arena; peers that got output are handed to their writer once,
- * at the end of the Disruptor batch. A recipient whose ring cannot take a message is a slow consumer and is cut off;
- * this thread never waits for a peer.
+ * at the end of the Disruptor batch. A recipient whose queue would pass its bound ({@code max-queued-bytes-per-peer})
+ * is a slow consumer and is cut off; so is the peer with the largest backlog when the outbound budget runs out
+ * ({@link #onOutboundBudgetExceeded(Connection)}). This thread never waits for a peer. It also gives back the outbound
+ * memory of idle peers: a few per batch, more when there is nothing to route ({@link #onIdle()}).
  * <p>
  * Garbage-free per message: names are looked up with a flyweight key, replies are built from constant byte arrays
  * and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and name copy) and in log
  * lines for connection events.
  */
-final class Router implements EventHandler<InboundEvent>
+final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 {
+    /** Idle peers looked at per batch: bounded, so a batch's cost does not grow with the peers connected. */
+    private static final int IDLE_SCAN_PER_BATCH = 16;
+    /** Idle peers looked at when there is nothing to route. */
+    private static final int IDLE_SCAN_WHEN_IDLE = 4096;
+
     private static final System.Logger LOG = System.getLogger(Router.class.getName());
 
     private static final byte[] FROM = Protocol.bytes(Protocol.FROM_PREFIX);
@@ -98,6 +106,40 @@ final class Router implements EventHandler<InboundEvent>
     RouterMetrics metrics()
     {
         return metrics;
+    }
+
+    /**
+     * Nothing to route for a while (the Disruptor's wait timed out, or the shared thread's poll found nothing): give
+     * back the outbound memory of peers that went idle. Broker thread; garbage-free.
+     */
+    void onIdle()
+    {
+        output.releaseIdleMemory(IDLE_SCAN_WHEN_IDLE);
+    }
+
+    @Override
+    public void onTimeout(final long sequence)
+    {
+        onIdle();
+    }
+
+    /** The outbound budget ran out: cut the peer with the largest backlog. Broker thread, inside a tryBegin. */
+    @Override
+    public void onOutboundBudgetExceeded(final Connection victim)
+    {
+        final int slot = victim.slot();
+        final Peer peer = slot < peersBySlot.length ? peersBySlot[slot] : null;
+        if (null != peer && peer.connection == victim)
+        {
+            slowConsumer(peer, "outbound budget exhausted");
+        }
+        else
+        {
+            // Not a peer of this router (cannot happen: only peers are written to); cut it all the same.
+            output.close(victim, Connection.CloseMode.SLOW_CONSUMER);
+            output.schedule(victim);
+            metrics.onSlowConsumer();
+        }
     }
 
     @Override
@@ -183,6 +225,7 @@ final class Router implements EventHandler<InboundEvent>
         }
         dirtyCount = 0;
         output.wakeWriters();
+        output.releaseIdleMemory(IDLE_SCAN_PER_BATCH);
     }
 
     private void markDirty(final Peer peer)
@@ -388,15 +431,21 @@ final class Router implements EventHandler<InboundEvent>
 
     private void slowConsumer(final Peer peer)
     {
+        slowConsumer(peer, null);
+    }
+
+    private void slowConsumer(final Peer peer, final String why)
+    {
         if (peer.state == Peer.CLOSED)
         {
             return;
         }
-        final int queuedBytes = peer.connection.outbound().queuedBytes();
+        final Outbound out = peer.connection.outbound();
+        final int queuedBytes = out.queuedBytes();
         close(peer, Connection.CloseMode.SLOW_CONSUMER);
         metrics.onSlowConsumer();
         LOG.log(System.Logger.Level.WARNING, () -> peer.describe() + " disconnected: slow consumer (" + queuedBytes +
-            " bytes queued, outbound ring " + peer.connection.outbound().capacityBytes() + " bytes)");
+            " bytes queued, at most " + out.maxQueuedBytes() + (null == why ? "" : "; " + why) + ")");
     }
 
     /**

@@ -62,10 +62,21 @@ public final class Settings
         Protocol.DEFAULT_MAX_NAME_BYTES, "bytes", 1, 1024,
         "longest peer name accepted"));
 
-    public static final Setting<Integer> OUTBOUND_RING_BYTES = declare(Setting.powerOfTwoIn("outbound-ring-bytes",
-        256 * 1024, "bytes", 1024, 1 << 30,
-        "per peer: outbound ring, at least 2 x the largest message ('from <name>: <text>' and a newline); when it " +
-            "is full the peer is a slow consumer"));
+    public static final Setting<Long> MAX_QUEUED_BYTES_PER_PEER = declare(Setting.longIn(
+        "max-queued-bytes-per-peer", 16L * 1024 * 1024, "bytes", 1024, 1L << 30,
+        "per peer: most bytes queued and not yet written before the peer is cut as a slow consumer; a limit, not an " +
+            "allocation (memory is taken as bytes are queued and given back once written); at least 2 x the " +
+            "largest message ('from <name>: <text>' and a newline)"));
+
+    /** The outbound budget when it is not set: at most this, and at most half the JVM's max direct memory. */
+    public static final long DEFAULT_OUTBOUND_BUDGET_BYTES = 1024L * 1024 * 1024;
+
+    public static final Setting<Long> OUTBOUND_BUDGET_BYTES = declare(Setting.longIn("outbound-budget-bytes",
+        0, "bytes", 0, Long.MAX_VALUE,
+        "all peers together: direct memory for queued outbound bytes; when it runs out the peer with the largest " +
+            "backlog is cut as a slow consumer; 0 for 1 GiB or half the JVM's max direct memory " +
+            "(-XX:MaxDirectMemorySize, by default the max heap), whichever is smaller; refused above that maximum; " +
+            "at least 4 x the largest message"));
 
     public static final Setting<Integer> WRITE_BUFFER_BYTES = declare(Setting.intIn("write-buffer-bytes",
         16384, "bytes", 256, 16 * 1024 * 1024,

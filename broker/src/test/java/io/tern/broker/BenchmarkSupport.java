@@ -127,13 +127,13 @@ public abstract class BenchmarkSupport
     }
 
     /**
-     * @param config settings: the outbound ring's and staging buffer's sizes.
+     * @param config settings: the per-peer bound and the staging buffer's size.
      * @param id     its number, for logs.
      * @return a connection with no socket, as {@link InProcessTransport#connection} builds it.
      */
     static Connection connection(final BrokerConfig config, final long id)
     {
-        return InProcessTransport.connection(id, config.get(Settings.OUTBOUND_RING_BYTES),
+        return InProcessTransport.connection(id, config.get(Settings.MAX_QUEUED_BYTES_PER_PEER),
             config.get(Settings.WRITE_BUFFER_BYTES));
     }
 

@@ -16,7 +16,7 @@ import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
-import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.MAX_QUEUED_BYTES_PER_PEER;
 import static io.tern.broker.Settings.PORT;
 import static io.tern.broker.Settings.THREADING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,7 +42,7 @@ class BrokerConfigFileTest
             "",
             "port 0",
             "  max-line-bytes = 1024   # trailing comment",
-            "outbound-ring-bytes=65536",
+            "max-queued-bytes-per-peer=65536",
             "threading \"dedicated\"",
             "auth-file \"\"",
             "admin-port off");
@@ -50,7 +50,7 @@ class BrokerConfigFileTest
         config.conclude();
         assertEquals(0, config.get(PORT));
         assertEquals(1024, config.get(MAX_LINE_BYTES));
-        assertEquals(65536, config.get(OUTBOUND_RING_BYTES));
+        assertEquals(65536L, config.get(MAX_QUEUED_BYTES_PER_PEER));
         assertEquals(BrokerConfig.ThreadingMode.DEDICATED, config.get(THREADING));
         assertNull(config.get(AUTH_FILE));
         assertEquals(-1, config.get(ADMIN_PORT));
@@ -60,14 +60,14 @@ class BrokerConfigFileTest
     @Timeout(10)
     void shouldLetTheCommandLineOverrideTheFile() throws IOException
     {
-        final Path file = write("port 0", "max-connections 10", "max-line-bytes 1024", "outbound-ring-bytes 65536");
+        final Path file = write("port 0", "max-connections 10", "max-line-bytes 1024", "max-queued-bytes-per-peer 65536");
 
         final BrokerConfig config = BrokerMain.config(BrokerMain.commandLine().parseArgs(
             "--max-connections", "20", "--config", file.toString(), "--max-line-bytes=2048")).conclude();
 
         assertEquals(20, config.get(MAX_CONNECTIONS), "the option wins, wherever it is on the command line");
         assertEquals(2048, config.get(MAX_LINE_BYTES), "the option wins in the --name=value form too");
-        assertEquals(65536, config.get(OUTBOUND_RING_BYTES), "the file's value where no option overrides it");
+        assertEquals(65536L, config.get(MAX_QUEUED_BYTES_PER_PEER), "the file's value where no option overrides it");
         assertEquals(0, config.get(PORT));
     }
 
@@ -112,9 +112,9 @@ class BrokerConfigFileTest
     @Timeout(10)
     void shouldNameTheLineWhenARuleBetweenSettingsFails() throws IOException
     {
-        final BrokerConfig config = read("port 0", "max-line-bytes 65536", "outbound-ring-bytes 65536");
+        final BrokerConfig config = read("port 0", "max-line-bytes 65536", "max-queued-bytes-per-peer 65536");
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::conclude);
-        assertTrue(ex.getMessage().contains("test.conf:3: --outbound-ring-bytes=65536: must be at least 2 x"),
+        assertTrue(ex.getMessage().contains("test.conf:3: --max-queued-bytes-per-peer=65536: must be at least 2 x"),
             ex.getMessage());
     }
 

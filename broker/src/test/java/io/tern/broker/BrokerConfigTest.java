@@ -35,7 +35,7 @@ class BrokerConfigTest
     @Timeout(10)
     void shouldAcceptTheSmallSettingsTheTestsUse()
     {
-        assertDoesNotThrow(() -> new BrokerConfig().port(0).maxLineBytes(1024).outboundRingBytes(65536)
+        assertDoesNotThrow(() -> new BrokerConfig().port(0).maxLineBytes(1024).maxQueuedBytesPerPeer(65536)
             .ringSize(1024).maxNameBytes(8).flushTimeoutMs(500).conclude());
     }
 
@@ -62,18 +62,52 @@ class BrokerConfigTest
 
     @Test
     @Timeout(10)
-    void shouldRejectOutboundRingTooSmallForTheLargestMessage()
+    void shouldRejectAPerPeerBoundTooSmallForTheLargestMessage()
     {
         // A 65536-byte line becomes a 65536 + "from <64-byte name>: \n" message: two of them need more than 128 KiB.
-        assertRejected(new BrokerConfig().maxLineBytes(65536).outboundRingBytes(65536),
-            "--outbound-ring-bytes=65536: ", "max-line-bytes=65536");
+        assertRejected(new BrokerConfig().maxLineBytes(65536).maxQueuedBytesPerPeer(65536),
+            "--max-queued-bytes-per-peer=65536: ", "max-line-bytes=65536");
     }
 
     @Test
     @Timeout(10)
-    void shouldRejectOutboundRingThatIsNotAPowerOfTwo()
+    void shouldAcceptAPerPeerBoundThatIsNotAPowerOfTwo()
     {
-        assertRejected(new BrokerConfig().outboundRingBytes(300000), "--outbound-ring-bytes=300000: ", "power of two");
+        // A limit, not an allocation: any number of bytes will do.
+        assertDoesNotThrow(() -> new BrokerConfig().maxQueuedBytesPerPeer(300000).conclude());
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectAPerPeerBoundBelowItsRange()
+    {
+        assertRejected(new BrokerConfig().maxQueuedBytesPerPeer(1000), "--max-queued-bytes-per-peer=1000: ", "1024");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectAnOutboundBudgetAboveTheJvmsDirectMemory()
+    {
+        final long tooMuch = BrokerConfig.maxDirectMemoryBytes() + 1;
+        assertRejected(new BrokerConfig().outboundBudgetBytes(tooMuch), "--outbound-budget-bytes=" + tooMuch + ": ",
+            "-XX:MaxDirectMemorySize");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldRejectAnOutboundBudgetTooSmallForTheLargestMessage()
+    {
+        assertRejected(new BrokerConfig().maxLineBytes(65536).outboundBudgetBytes(200_000),
+            "--outbound-budget-bytes=200000: ", "4 x the largest message");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldFitTheDefaultOutboundBudgetToTheJvmsDirectMemory()
+    {
+        final BrokerConfig config = new BrokerConfig().conclude();
+        assertTrue(config.get(Settings.OUTBOUND_BUDGET_BYTES) <= BrokerConfig.maxDirectMemoryBytes() / 2,
+            "default budget " + config.get(Settings.OUTBOUND_BUDGET_BYTES));
     }
 
     @Test

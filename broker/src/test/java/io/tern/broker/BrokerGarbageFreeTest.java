@@ -54,7 +54,7 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
         final String[] hotThreads = threading.equals("shared") ? SHARED_HOT_THREADS : DEDICATED_HOT_THREADS;
         startBroker(new BrokerConfig()
             .threading(threading)
-            .outboundRingBytes(4 * 1024 * 1024)
+            .maxQueuedBytesPerPeer(4 * 1024 * 1024)
             .statsIntervalMs(1000)
             .histogramLogDir(logDir));
         final AdminClient admin = new AdminClient(broker.adminAddress());
@@ -99,6 +99,78 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
             rx.shutdownOutput();
             tx.shutdownOutput();
             reader.cancel(true);
+        }
+    }
+
+    /**
+     * Peers that read everything give their outbound segments back and take them again for the next message: two
+     * receivers, one message at a time, alternately, so each goes idle (and its segment back to the pool) while the
+     * other is sent to. The pool and the chain must be as garbage-free as the flow itself.
+     */
+    @ParameterizedTest(name = "threading={0}")
+    @ValueSource(strings = { "dedicated", "shared" })
+    @Timeout(120)
+    void shouldNotAllocateWhileIdlePeersGiveBackAndRetakeTheirSegments(final String threading) throws Exception
+    {
+        final String[] hotThreads = threading.equals("shared") ? SHARED_HOT_THREADS : DEDICATED_HOT_THREADS;
+        startBroker(new BrokerConfig().threading(threading));
+        register("tx").close();
+        register("rxa").close();
+        register("rxb").close();
+        try (Socket tx = new Socket(address.getAddress(), address.getPort());
+            Socket rxa = new Socket(address.getAddress(), address.getPort());
+            Socket rxb = new Socket(address.getAddress(), address.getPort()))
+        {
+            tx.setTcpNoDelay(true);
+            final OutputStream txOut = tx.getOutputStream();
+            txOut.write("tx\n".getBytes(StandardCharsets.US_ASCII));
+            final java.io.BufferedReader inA = registerPlain(rxa, "rxa");
+            final java.io.BufferedReader inB = registerPlain(rxb, "rxb");
+
+            alternate(txOut, inA, inB, 0, 5_000);
+            final Map<String, Long> before = allocatedBytes(hotThreads);
+            final long deliveredBefore = broker.messagesDelivered();
+            final long segmentsBefore = broker.outboundMemoryAllocatedBytes();
+            final int rounds = 20_000;
+            alternate(txOut, inA, inB, 5_000, rounds);
+            final Map<String, Long> after = allocatedBytes(hotThreads);
+            assertEquals(2L * rounds, broker.messagesDelivered() - deliveredBefore, "every measured message delivered");
+            assertEquals(segmentsBefore, broker.outboundMemoryAllocatedBytes(), "segments reused, none allocated");
+
+            long total = 0;
+            final StringBuilder report = new StringBuilder();
+            for (final String thread : hotThreads)
+            {
+                final long bytes = after.get(thread) - before.get(thread);
+                total += bytes;
+                report.append(String.format("%s %,d B; ", thread, bytes));
+            }
+            System.out.printf("allocated while %,d messages went to peers going idle in turn: %stotal %,d B%n",
+                2 * rounds, report, total);
+            assertTrue(total < MAX_ALLOCATED_BYTES, "allocated on the hot path: " + report);
+            awaitCondition("the receivers' segments to come back", Duration.ofSeconds(20),
+                () -> broker.outboundMemoryInUseBytes() == 0);
+        }
+    }
+
+    private static java.io.BufferedReader registerPlain(final Socket socket, final String name) throws Exception
+    {
+        socket.getOutputStream().write((name + "\n" + name + ": ready\n").getBytes(StandardCharsets.US_ASCII));
+        final java.io.BufferedReader in = new java.io.BufferedReader(
+            new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+        assertEquals("from " + name + ": ready", in.readLine());
+        return in;
+    }
+
+    private static void alternate(final OutputStream txOut, final java.io.BufferedReader inA,
+        final java.io.BufferedReader inB, final int first, final int rounds) throws Exception
+    {
+        for (int i = first; i < first + rounds; i++)
+        {
+            txOut.write(("rxa: " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("from tx: " + i, inA.readLine());
+            txOut.write(("rxb: " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("from tx: " + i, inB.readLine());
         }
     }
 

@@ -38,8 +38,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class BrokerLifecycleTest extends BrokerTestSupport
 {
-    private static final int LARGE_OUTBOUND_RING_BYTES = 4 * 1024 * 1024;
-    private static final int OUTBOUND_RING_FOR_ALL_BYTES = 8 * 1024 * 1024;
+    private static final int LARGE_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+    private static final int MAX_QUEUED_FOR_ALL_BYTES = 8 * 1024 * 1024;
     private static final String PADDING = "p".repeat(300);
 
     @Test
@@ -82,7 +82,7 @@ class BrokerLifecycleTest extends BrokerTestSupport
         // ~6.5 MB: more than the kernel's socket buffers can take (tcp_wmem max is 4 MiB by default), so when
         // close() begins most of it is still in the receiver's outbound ring, which is big enough for all of it.
         final int messages = 20_000;
-        startBroker(new BrokerConfig().outboundRingBytes(OUTBOUND_RING_FOR_ALL_BYTES).flushTimeoutMs(20_000)
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(MAX_QUEUED_FOR_ALL_BYTES).flushTimeoutMs(20_000)
             .threading(threading));
         final LineClient receiver = register("receiver", 4096); // does not read until close() has begun
         final LineClient sender = register("sender");
@@ -111,7 +111,7 @@ class BrokerLifecycleTest extends BrokerTestSupport
     void shouldDeliverAGaplessPrefixWhenClosedWhileLinesAreStillArriving() throws Exception
     {
         final int messages = 20_000;
-        startBroker(new BrokerConfig().outboundRingBytes(LARGE_OUTBOUND_RING_BYTES).flushTimeoutMs(20_000));
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(LARGE_MAX_QUEUED_BYTES).flushTimeoutMs(20_000));
         final LineClient receiver = register("receiver");
         final LineClient sender = register("sender");
         final CountDownLatch someArrived = new CountDownLatch(1000);
@@ -177,7 +177,7 @@ class BrokerLifecycleTest extends BrokerTestSupport
     {
         final long flushTimeoutMs = 500;
         final int messages = 20_000; // ~6.5 MB, as above: most of it still in the ring at close()
-        startBroker(new BrokerConfig().outboundRingBytes(OUTBOUND_RING_FOR_ALL_BYTES).flushTimeoutMs(flushTimeoutMs));
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(MAX_QUEUED_FOR_ALL_BYTES).flushTimeoutMs(flushTimeoutMs));
         final LineClient stuck = register("stuck", 4096); // never reads again until the broker is closed
         final LineClient sender = register("sender");
         sendNumberedLines(sender, "stuck", messages);

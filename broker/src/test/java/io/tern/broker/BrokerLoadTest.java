@@ -44,7 +44,7 @@ class BrokerLoadTest extends BrokerTestSupport
         // reads, if its thread is descheduled for a moment on 2 shared cores (seen at the default 256 KiB ring).
         // Sized so the ring could hold the whole ~2 MB stream, the run is deterministic: nothing may be lost,
         // reordered or cut off.
-        startBroker(new BrokerConfig().outboundRingBytes(4 * 1024 * 1024));
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(4 * 1024 * 1024));
         final LineClient tx = register("tx");
         final LineClient rx = register("rx");
 

@@ -299,7 +299,7 @@ class BrokerMetricsTest extends BrokerTestSupport
     @Test
     void shouldCountASlowConsumerOnceAndTimeOnlyTheMessagesWritten() throws Exception
     {
-        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).outboundRingBytes(4096));
+        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).maxQueuedBytesPerPeer(4096));
         final AdminClient admin = admin();
         final LineClient sender = register("sender");
         final LineClient sleeper = register("sleeper", 4096); // never reads again

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class BrokerSlowConsumerTest extends BrokerTestSupport
 {
     private static final int MAX_LINE_BYTES = 1024;
-    private static final int OUTBOUND_RING_BYTES = 65536;
+    private static final int MAX_QUEUED_BYTES = 65536;
     private static final int ROUNDS_AFTER_DISCONNECT = 200;
     private static final String SLOW_CONSUMER = "error: slow consumer";
 
@@ -30,7 +30,7 @@ class BrokerSlowConsumerTest extends BrokerTestSupport
     @Timeout(60)
     void shouldDisconnectAPeerThatStopsReadingWhileOthersCarryOn() throws Exception
     {
-        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).outboundRingBytes(OUTBOUND_RING_BYTES));
+        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).maxQueuedBytesPerPeer(MAX_QUEUED_BYTES));
         final LineClient slow = register("slow", 4096); // and from now on it never reads
         final LineClient flood = register("flood");
         final LineClient ping = register("ping");
@@ -117,7 +117,7 @@ class BrokerSlowConsumerTest extends BrokerTestSupport
     @Timeout(60)
     void shouldKeepStreamingToAPeerThatKeepsUpAndNotCountItAsSlow() throws Exception
     {
-        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).outboundRingBytes(OUTBOUND_RING_BYTES));
+        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).maxQueuedBytesPerPeer(MAX_QUEUED_BYTES));
         final LineClient reader = register("reader", 4096);
         final LineClient writer = register("writer");
         final String padding = "y".repeat(900);

@@ -15,15 +15,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A connection's direct memory (outbound ring, staging buffer) is reused once it closes, so clients coming and going,
- * or a flooded receiver cut again and again, cost no more than the connections open at once: a broker that never
+ * A connection's direct memory (outbound segments, staging buffer) is reused once it closes, so clients coming and
+ * going, or a flooded receiver cut again and again, cost no more than the connections open at once: a broker that never
  * collects garbage would otherwise keep every closed connection's buffers until the GC happened to run.
  */
 class ConnectionMemoryTest extends BrokerTestSupport
 {
-    private static final int RING_BYTES = 16 * 1024;
+    private static final int MAX_QUEUED_BYTES = 16 * 1024;
     private static final int WRITE_BUFFER_BYTES = 4 * 1024;
-    private static final long SET_BYTES = RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH + WRITE_BUFFER_BYTES;
+    /** A staging buffer and the smallest outbound segment. */
+    private static final long SET_BYTES = 4096 + RingBufferDescriptor.TRAILER_LENGTH + 64 + WRITE_BUFFER_BYTES;
 
     @Test
     @Timeout(60)
@@ -48,7 +49,7 @@ class ConnectionMemoryTest extends BrokerTestSupport
     }
 
     /**
-     * Victims cut with full rings leave unread records behind; the connection that gets their memory next must see
+     * Victims cut with full queues leave unread records behind; the connection that gets their segments next must see
      * only its own messages.
      */
     @Test
@@ -100,7 +101,7 @@ class ConnectionMemoryTest extends BrokerTestSupport
 
     private static BrokerConfig config()
     {
-        return new BrokerConfig().maxLineBytes(4 * 1024).outboundRingBytes(RING_BYTES)
+        return new BrokerConfig().maxLineBytes(4 * 1024).maxQueuedBytesPerPeer(MAX_QUEUED_BYTES)
             .writeBufferBytes(WRITE_BUFFER_BYTES);
     }
 }

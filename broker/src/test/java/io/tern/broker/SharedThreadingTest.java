@@ -50,7 +50,7 @@ class SharedThreadingTest extends BrokerTestSupport
     @Test
     void shouldCutASlowConsumerWhileOthersCarryOn() throws Exception
     {
-        startBroker(new BrokerConfig().threading("shared").maxLineBytes(1024).outboundRingBytes(64 * 1024));
+        startBroker(new BrokerConfig().threading("shared").maxLineBytes(1024).maxQueuedBytesPerPeer(64 * 1024));
         final LineClient slow = register("slow", 4096); // never reads
         final LineClient flooder = register("flooder");
         final LineClient alice = register("alice");

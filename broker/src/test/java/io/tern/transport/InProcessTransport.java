@@ -28,13 +28,16 @@ public final class InProcessTransport
      *
      * @param id                its number, for logs, and its slot: below max-connections, and the same as another
      *                          connection's only to play a closed connection's slot taken by a new one.
-     * @param outboundRingBytes its outbound ring's capacity, a power of two.
-     * @param writeBufferBytes  its staging buffer, the largest record in the ring.
+     * @param maxQueuedBytes   its per-peer bound; its outbound takes segments from a pool of its own.
+     * @param writeBufferBytes its staging buffer, the largest record in the ring.
      * @return the connection; its writer index is 0.
      */
-    public static Connection connection(final long id, final int outboundRingBytes, final int writeBufferBytes)
+    public static Connection connection(final long id, final long maxQueuedBytes, final int writeBufferBytes)
     {
-        return new Connection(id, null, "in-process", 64, outboundRingBytes, writeBufferBytes, 0, 0);
+        final OutboundSegmentPool pool = OutboundSegmentPool.standalone(maxQueuedBytes,
+            4 * maxQueuedBytes + (16 << 20), writeBufferBytes);
+        return new Connection(id, null, "in-process", 64, null, pool,
+            TransportCounters.newCountersManager(1).newCounter("taken"), writeBufferBytes, 0, 0);
     }
 
     /**

@@ -29,7 +29,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-import static io.tern.broker.Settings.OUTBOUND_RING_BYTES;
+import static io.tern.broker.Settings.MAX_QUEUED_BYTES_PER_PEER;
 import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -296,8 +296,10 @@ class LoadGenBrokerTest
         final long brokerCuts = broker.slowConsumerDisconnects();
         assertTrue(cuts == brokerCuts || cuts + 1 == brokerCuts, "the flood counted " + cuts + " of the broker's " +
             brokerCuts + " cuts: " + text);
-        final long perConnection = broker.config().get(OUTBOUND_RING_BYTES) + RingBufferDescriptor.TRAILER_LENGTH +
-            broker.config().get(WRITE_BUFFER_BYTES);
+        // A peer holds at most about twice its bound as outbound segments (a chain grows by doubling), and its
+        // segments go back to the pool for the next receiver once it is cut.
+        final long perConnection = 2 * broker.config().get(MAX_QUEUED_BYTES_PER_PEER) +
+            RingBufferDescriptor.TRAILER_LENGTH + broker.config().get(WRITE_BUFFER_BYTES);
         assertTrue(broker.connectionMemoryBytes() <= 4 * perConnection, "memory of at most a few connections at " +
             "once after " + cuts + " cuts: " + broker.connectionMemoryBytes() / perConnection + " connections' worth");
     }

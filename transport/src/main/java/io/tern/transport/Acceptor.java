@@ -40,6 +40,7 @@ final class Acceptor implements Runnable
     private final Writer[] writers;
     private final Authenticator authenticator;
     private final ConnectionMemory memory;
+    private final OutboundSegmentPool outboundPool;
     private volatile boolean running;
     private long nextId;
     private long accepted;
@@ -49,8 +50,10 @@ final class Acceptor implements Runnable
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
         final Writer[] writers, final Authenticator authenticator, final ConnectionMemory memory,
-        final AtomicCounter acceptedCounter, final AtomicCounter rejectedCounter)
+        final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
+        final AtomicCounter rejectedCounter)
     {
+        this.outboundPool = outboundPool;
         this.acceptedCounter = acceptedCounter;
         this.rejectedCounter = rejectedCounter;
         this.memory = memory;
@@ -176,6 +179,7 @@ final class Acceptor implements Runnable
 
         final long id = nextId++;
         final int readerIndex = (int)(id % readers.length);
+        final int writerIndex = (int)(id % writers.length);
         final Connection connection;
         ConnectionMemory.Buffers buffers = null;
         try
@@ -187,10 +191,11 @@ final class Acceptor implements Runnable
                 remote,
                 settings.readBufferBytes(),
                 buffers,
-                settings.outboundRingBytes(),
+                outboundPool,
+                writers[writerIndex].outboundTakenCounter(),
                 settings.writeBufferBytes(),
                 readerIndex,
-                (int)(id % writers.length));
+                writerIndex);
         }
         catch (final OutOfMemoryError ex)
         {

@@ -8,6 +8,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.agrona.concurrent.status.AtomicCounter;
+
 /**
  * One accepted TCP connection. Created by the acceptor; its fields are grouped by the one thread that writes them.
  * <pre>
@@ -21,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code closed},
+ *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code inAgain}, {@code closed},
  *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
  *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
@@ -48,7 +50,7 @@ public final class Connection
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
-    /** The outbound ring's and staging buffer's memory, handed back to {@link ConnectionMemory} once closed. */
+    /** Its slot and staging buffer, handed back to {@link ConnectionMemory} once closed. */
     final ConnectionMemory.Buffers memory;
     private final int readerIndex;
     private final int writerIndex;
@@ -79,13 +81,18 @@ public final class Connection
      * touches besides the reader, on the one thread both run on.
      */
     boolean writeOnReadKey;
+    /** In the writer's "again" list: it will visit once more without being scheduled, so it is not idle yet. */
+    boolean inAgain;
     boolean closed;
     boolean writeFailed;
     boolean closing;
     long closeDeadlineNs;
 
     // crossing threads
-    /** Set by the broker when it queues this connection for its writer; cleared by the writer before draining. */
+    /**
+     * Set by the broker when it queues this connection for its writer; cleared by the writer before draining, after
+     * it marks the outbound busy (the order the broker's reclaiming of idle outbounds relies on: {@link Outbound}).
+     */
     final AtomicBoolean scheduled = new AtomicBoolean();
     /** Written by the broker before it schedules the connection; read by the writer after it takes it. */
     volatile CloseMode closeMode = CloseMode.NONE;
@@ -94,23 +101,12 @@ public final class Connection
     /** Why a write failed; written only by the writer, before it shuts the input down so the reader sees the end. */
     volatile String writeFailure;
 
-    Connection(
-        final long id,
-        final SocketChannel channel,
-        final String remoteAddress,
-        final int readBufferBytes,
-        final int outboundRingBytes,
-        final int writeBufferBytes,
-        final int readerIndex,
-        final int writerIndex)
-    {
-        this(id, channel, remoteAddress, readBufferBytes, null, outboundRingBytes, writeBufferBytes, readerIndex,
-            writerIndex);
-    }
-
     /**
-     * @param memory the outbound ring's and staging buffer's memory, from {@link ConnectionMemory}; null to allocate
-     *               (then the slot is the id).
+     * @param memory           its slot and staging buffer, from {@link ConnectionMemory}; null to allocate (then the
+     *                         slot is the id).
+     * @param outboundPool     the broker's outbound segments, which its outbound takes from on demand.
+     * @param outboundTaken    its writer's count of bytes taken from outbounds.
+     * @param writeBufferBytes the staging buffer's size, when allocated here.
      */
     Connection(
         final long id,
@@ -118,7 +114,8 @@ public final class Connection
         final String remoteAddress,
         final int readBufferBytes,
         final ConnectionMemory.Buffers memory,
-        final int outboundRingBytes,
+        final OutboundSegmentPool outboundPool,
+        final AtomicCounter outboundTaken,
         final int writeBufferBytes,
         final int readerIndex,
         final int writerIndex)
@@ -128,9 +125,8 @@ public final class Connection
         this.channel = channel;
         this.remoteAddress = remoteAddress;
         this.in = ByteBuffer.allocate(readBufferBytes);
-        this.memory = null != memory ?
-            memory : new ConnectionMemory.Buffers((int)id, outboundRingBytes, writeBufferBytes);
-        this.outbound = new Outbound(this.memory.ring, writeBufferBytes);
+        this.memory = null != memory ? memory : new ConnectionMemory.Buffers((int)id, writeBufferBytes);
+        this.outbound = new Outbound(outboundPool, this, outboundTaken);
         this.staging = this.memory.staging;
         this.staging.clear().flip();
         this.readerIndex = readerIndex;
@@ -145,7 +141,8 @@ public final class Connection
 
     /**
      * A small number unique among open connections, below the most connections ever open at once (so below
-     * max-connections): the slot of its memory in the {@link ConnectionMemory} pool. A closed connection's slot is
+     * max-connections): taken from the {@link ConnectionMemory} free-list by the acceptor, given back where the
+     * connection is closed. A closed connection's slot is
      * taken by a later one once its writer has closed it, which happens only after the broker asked for the close
      * ({@link #closeRequested()}). Any thread.
      *
@@ -176,7 +173,10 @@ public final class Connection
         return remoteAddress;
     }
 
-    /** @return the outbound ring: the broker is its only producer and this connection's writer its only consumer. */
+    /**
+     * @return the outbound chain of rings: the broker is its only producer and this connection's writer its only
+     * consumer.
+     */
     public Outbound outbound()
     {
         return outbound;

@@ -7,10 +7,11 @@ import java.nio.ByteBuffer;
 
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
- * The direct memory of connections, kept for reuse: each connection's outbound ring and staging buffer.
+ * Connection slots and the direct memory that goes with each, kept for reuse: a slot number (see
+ * {@link Connection#slot()}) and a staging buffer. Outbound bytes take no memory here: they take segments from the
+ * broker's {@link OutboundSegmentPool} on demand.
  * <p>
  * Direct buffers are freed only when the GC collects them, and the hot path allocates nothing, so on a broker that
  * never collects, the buffers of closed connections would pile up outside the heap for as long as clients come and go
@@ -27,39 +28,33 @@ final class ConnectionMemory
     /** One connection's direct memory. */
     static final class Buffers
     {
-        /** Which set this is, counting from 0 in the order allocated: unique among open connections. */
+        /** Which set this is, counting from 0 in the order allocated: the slot, unique among open connections. */
         final int index;
-        final ByteBuffer ring;
         final ByteBuffer staging;
 
-        Buffers(final int index, final int outboundRingBytes, final int writeBufferBytes)
+        Buffers(final int index, final int writeBufferBytes)
         {
             this.index = index;
-            ring = Outbound.allocateRing(outboundRingBytes);
             staging = ByteBuffer.allocateDirect(writeBufferBytes);
         }
     }
 
     private final ManyToOneConcurrentArrayQueue<Buffers> free;
     private final AtomicCounter allocatedSets;
-    private final int outboundRingBytes;
     private final int writeBufferBytes;
 
     /**
      * @param allocatedSets counts the sets allocated; written by the acceptor only.
      */
-    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final int writeBufferBytes,
-        final AtomicCounter allocatedSets)
+    ConnectionMemory(final int maxConnections, final int writeBufferBytes, final AtomicCounter allocatedSets)
     {
         this.allocatedSets = allocatedSets;
         this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
-        this.outboundRingBytes = outboundRingBytes;
         this.writeBufferBytes = writeBufferBytes;
     }
 
     /**
-     * @return a released set, or new memory if none is free. The ring's contents are stale: {@link Outbound} clears
-     * them. Acceptor thread only.
+     * @return a released set, or new memory if none is free. Acceptor thread only.
      * @throws OutOfMemoryError if new direct memory is needed and {@code -XX:MaxDirectMemorySize} is reached.
      */
     Buffers acquire()
@@ -69,7 +64,7 @@ final class ConnectionMemory
         {
             return reused;
         }
-        final Buffers fresh = new Buffers((int)allocatedSets.get(), outboundRingBytes, writeBufferBytes);
+        final Buffers fresh = new Buffers((int)allocatedSets.get(), writeBufferBytes);
         allocatedSets.incrementRelease();
         return fresh;
     }
@@ -85,9 +80,9 @@ final class ConnectionMemory
         free.offer(buffers);
     }
 
-    /** @return direct memory allocated for connections so far, in use or pooled, in bytes. Any thread. */
+    /** @return direct memory allocated for connections' staging buffers so far, in use or pooled. Any thread. */
     long allocatedBytes()
     {
-        return allocatedSets.get() * (outboundRingBytes + RingBufferDescriptor.TRAILER_LENGTH + (long)writeBufferBytes);
+        return allocatedSets.get() * (long)writeBufferBytes;
     }
 }

@@ -5,24 +5,26 @@ package io.tern.transport;
 
 import java.nio.ByteBuffer;
 
-import org.agrona.BitUtil;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ControlledMessageHandler;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RecordDescriptor;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * A peer's outbound bytes: an Agrona {@link OneToOneRingBuffer} whose one producer is the broker thread and whose one
- * consumer is the peer's writer thread.
- * <p>
- * The ring carries a plain byte stream cut into records of at most {@link #maxFragmentBytes()}: a message larger than
- * one record is written as several consecutive records, so the ring need only be twice the largest message rather
- * than eight times (Agrona's limit on one record). A message is admitted whole or not at all ({@link #tryBegin(int)}),
- * so a reader of the socket never sees a partial line unless the connection is cut.
+ * A peer's outbound bytes: a short chain of Agrona {@link OneToOneRingBuffer} segments ({@link OutboundSegment}) whose
+ * one producer is the broker thread and whose one consumer is the peer's writer thread. A peer with nothing queued
+ * holds no segment; bytes queued take segments from the broker's {@link OutboundSegmentPool} in proportion, and give
+ * them back once written.
+ * <pre>
+ *   oldest ──▶ ... ──▶ head ──next──▶ ... ──next──▶ tail
+ *   (broker: reclaims    (writer: drains    (broker: writes; links a bigger segment when a message does not fit,
+ *    behind head)         and moves on)      within the per-peer bound and the global budget)
+ * </pre>
+ * The ring carries a plain byte stream cut into records of at most a segment's {@code maxFragmentBytes}: a message
+ * larger than one record is written as several consecutive records of one segment, so a segment need only be twice
+ * the largest message rather than eight times (Agrona's limit on one record). A message is admitted whole into one
+ * segment or not at all ({@link #tryBegin(int)}), so a reader of the socket never sees a partial line unless the
+ * connection is cut.
  * <p>
  * A message begun with {@link #tryBegin(int, long, long)} is <em>stamped</em>: its last record carries the times its
  * line was read and routed ({@link OutboundDescriptor}), which the writer strips while staging and keeps in the
@@ -31,78 +33,119 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *   broker:  tryBegin(len[, readNs, routeNs]) ─▶ append(...)* ─▶ commit()   (garbage-free; false = slow consumer)
  *   writer:  drainTo(staging, stamps) copies whole records while they fit, then writes staging to the socket
  * </pre>
+ * <b>Moving on.</b> The broker links a new segment ({@code next}, a release store) only after its last write into the
+ * tail, and never writes into a segment again once it has a next. The writer, finding its head empty, loads
+ * {@code next} (acquire); if it is set, everything written into the head is visible, so it drains the head once more,
+ * then publishes the next segment as its {@code head} (release). The broker gives back the segments behind the
+ * published head whenever it touches the peer.
+ * <p>
+ * <b>Idle peers.</b> The writer sets {@code idle} (release) at the end of a visit that found the chain empty and its
+ * staging buffer written, when it has no write interest and is not queued to come back: it will not touch this
+ * outbound again until the broker schedules the connection. When it takes the connection from its queue it clears
+ * {@code idle} before it clears {@code scheduled}. The broker gives back the last segment when it loads, in this
+ * order, {@code scheduled == false} and {@code idle == true} (both acquire), and finds the chain empty (a single
+ * segment, its producer and consumer positions equal). Why the writer cannot touch that segment afterwards: reading
+ * {@code scheduled == false} synchronises with the writer's latest dequeue, which cleared {@code idle} before it; so
+ * {@code idle == true} was set after that dequeue, at the end of its visits, after the writer's last read of the
+ * segment. Only the broker sets {@code scheduled}, so the writer takes the connection again only after the broker
+ * has scheduled it, which it does only after writing into a new chain (whose {@code head} it publishes first). Write
+ * readiness ({@code OP_WRITE}) and the writer's "again" list reach a connection only between a dequeue and the
+ * {@code idle} that ends it (a visit that empties the chain while the connection is still in "again" does not set
+ * {@code idle}: the visit from "again" does, and write interest is dropped before {@code idle} is set), and the
+ * close paths only once the broker asked for the close, after which the broker never reclaims: the writer hands the
+ * whole chain back ({@link OutboundSegmentPool#returnChain(Outbound)}).
  */
 public final class Outbound implements ControlledMessageHandler
 {
-    private final OneToOneRingBuffer ring;
-    private final AtomicBuffer buffer;
-    private final int maxFragmentBytes;
-    private final int wrapAllowanceBytes;
+    private final OutboundSegmentPool pool;
+    private final Connection connection;
+    private final AtomicCounter takenCounter;
 
     // producer (broker thread) state
+    private OutboundSegment tail;
+    private OutboundSegment oldest;
+    private long heldBytes;
+    private int nextClass;
+    private boolean closeRequested;
+    private long committedBytes;
+    /** Its index in the pool's list of holders, or -1: written by the pool, broker thread. */
+    int holderIndex = -1;
     private int claimIndex = -1;
     private int claimDataIndex;
     private int claimLength;
     private int claimFilled;
     private int unclaimedBytes;
+    private int messageBytes;
     private boolean stamped;
     private long stampReadNs;
     private long stampRouteNs;
 
-    // consumer (writer thread) state
+    // consumer (writer thread) state, published to the broker
+    /** The segment the writer drains; null while the chain is empty. See the class comment for who writes it when. */
+    private volatile OutboundSegment head;
+    /** Set by the writer when it will not touch this outbound until scheduled again. */
+    private volatile boolean idle = true;
+    /** Bytes the writer has taken: read by the broker only once the chain has been handed back. */
+    private long drainedBytes;
     private ByteBuffer drainTarget;
     private WriteStamps drainStamps;
 
-    Outbound(final int capacityBytes, final int writeBufferBytes)
-    {
-        this(allocateRing(capacityBytes), writeBufferBytes);
-    }
-
     /**
-     * @param capacityBytes the ring's capacity, a power of two.
-     * @return aligned direct memory for a ring of that capacity and its trailer.
+     * @param pool       the broker's segments; its thread is this outbound's producer.
+     * @param connection   the connection whose bytes these are.
+     * @param takenCounter counts the bytes its writer takes from outbounds; written by that writer only.
      */
-    static ByteBuffer allocateRing(final int capacityBytes)
+    Outbound(final OutboundSegmentPool pool, final Connection connection, final AtomicCounter takenCounter)
     {
-        return BufferUtil.allocateDirectAligned(
-            capacityBytes + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH);
+        this.pool = pool;
+        this.connection = connection;
+        this.takenCounter = takenCounter;
     }
 
     /**
-     * A ring over memory that may have served an earlier connection: it is cleared first, since the ring's consumer
-     * reads records until it meets a zero length and a cut connection leaves unread records behind.
+     * An outbound with a pool of its own and no connection, for one thread that plays the broker and the writer
+     * (tests): never reclaimed as idle, never cut by the budget.
      *
-     * @param memory           aligned direct memory: the ring's capacity (a power of two) plus its trailer.
-     * @param writeBufferBytes the writer's staging buffer size, which bounds a record.
+     * @param maxQueuedBytes   the per-peer bound.
+     * @param writeBufferBytes the staging buffer, which bounds a record.
      */
-    Outbound(final ByteBuffer memory, final int writeBufferBytes)
+    Outbound(final int maxQueuedBytes, final int writeBufferBytes)
     {
-        buffer = new UnsafeBuffer(memory);
-        buffer.setMemory(0, buffer.capacity(), (byte)0);
-        ring = new OneToOneRingBuffer(buffer);
-        maxFragmentBytes = Math.min(ring.maxMsgLength(), writeBufferBytes);
-        // A record that does not fit before the end of the ring is preceded by padding up to the end.
-        wrapAllowanceBytes = BitUtil.align(maxFragmentBytes + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
+        this(OutboundSegmentPool.standalone(maxQueuedBytes, 4L * maxQueuedBytes + (16 << 20), writeBufferBytes), null,
+            TransportCounters.newCountersManager(1).newCounter("taken"));
     }
 
-    /** @return the ring's capacity in bytes. */
-    public int capacityBytes()
-    {
-        return ring.capacity();
-    }
-
-    /** @return the largest record written to the ring; longer messages take several. */
+    /** @return the largest record written to a segment; longer messages take several. */
     public int maxFragmentBytes()
     {
-        return maxFragmentBytes;
+        return pool.writeBufferBytes();
+    }
+
+    /** @return the connection whose bytes these are. */
+    Connection connection()
+    {
+        return connection;
+    }
+
+    /** @return the direct memory of the segments this peer holds. Broker thread. */
+    public long heldBytes()
+    {
+        return heldBytes;
+    }
+
+    /** @return the most bytes that may be queued for this peer before it is a slow consumer. */
+    public long maxQueuedBytes()
+    {
+        return pool.maxQueuedBytesPerPeer();
     }
 
     /**
-     * Starts a message of {@code lengthBytes} if the ring has room for all of it. Broker thread only.
+     * Starts a message of {@code lengthBytes} if the peer has room for all of it. Broker thread only.
      *
      * @param lengthBytes the message length, greater than zero.
      * @return true if the caller must now {@code append} exactly {@code lengthBytes} and {@link #commit()}; false if
-     * the ring is too full, in which case nothing was written.
+     * the peer is a slow consumer: its queue would pass the per-peer bound, or the budget ran out and it has the
+     * largest backlog. Nothing was written then.
      */
     public boolean tryBegin(final int lengthBytes)
     {
@@ -110,7 +153,7 @@ public final class Outbound implements ControlledMessageHandler
     }
 
     /**
-     * Starts a stamped message of {@code lengthBytes} if the ring has room for all of it and its stamps: the writer
+     * Starts a stamped message of {@code lengthBytes} if the peer has room for all of it and its stamps: the writer
      * records its route-to-write and read-to-write latencies once its last byte is written. Broker thread only.
      *
      * @param lengthBytes the message length, greater than zero.
@@ -125,21 +168,170 @@ public final class Outbound implements ControlledMessageHandler
 
     private boolean begin(final int lengthBytes, final boolean stamp, final long readNs, final long routeNs)
     {
-        // The stamps travel in the last record, so they count towards its fragments and bytes like data.
-        final int recordBytes = stamp ? lengthBytes + OutboundDescriptor.STAMP_LENGTH : lengthBytes;
-        final int fragments = (recordBytes + maxFragmentBytes - 1) / maxFragmentBytes;
-        final long neededBytes = (long)fragments * (RecordDescriptor.HEADER_LENGTH + RecordDescriptor.ALIGNMENT) +
-            recordBytes + wrapAllowanceBytes;
-        if (ring.capacity() - ring.size() < neededBytes)
+        if (closeRequested)
         {
             return false;
         }
+        // The stamps travel in the last record, so they count towards its fragments and bytes like data.
+        final int recordBytes = stamp ? lengthBytes + OutboundDescriptor.STAMP_LENGTH : lengthBytes;
+        OutboundSegment segment = tail;
+        boolean fits = false;
+        if (null != segment)
+        {
+            releaseBehindHead();
+            final int tailQueuedBytes = segment.ring.size();
+            // One segment is the common case: its size is the whole queue, read once.
+            final long queuedBytes = oldest == segment ? tailQueuedBytes : queuedBytes();
+            final long neededBytes = segment.neededBytes(recordBytes);
+            // What the message adds to the queue, record headers included (at most: the wrap's padding aside).
+            if (queuedBytes + neededBytes - segment.wrapAllowanceBytes > pool.maxQueuedBytesPerPeer())
+            {
+                return false;
+            }
+            fits = segment.capacityBytes - tailQueuedBytes >= neededBytes;
+        }
+        if (!fits)
+        {
+            segment = link(recordBytes);
+            if (null == segment)
+            {
+                return false;
+            }
+        }
         unclaimedBytes = lengthBytes;
+        messageBytes = lengthBytes;
         claimIndex = -1;
         stamped = stamp;
         stampReadNs = readNs;
         stampRouteNs = routeNs;
         return true;
+    }
+
+    private OutboundSegment link(final int recordBytes)
+    {
+        final OutboundSegment previous = tail;
+        final int sizeClass = pool.sizeClassFor(recordBytes, null == previous ?
+            nextClass : pool.grownClass(previous.sizeClass));
+        if (sizeClass < 0)
+        {
+            return null;
+        }
+        final OutboundSegment segment = pool.acquire(this, sizeClass);
+        if (null == segment || closeRequested) // the budget's policy may have cut this very peer meanwhile
+        {
+            if (null != segment)
+            {
+                pool.release(segment, true);
+            }
+            return null;
+        }
+        heldBytes += segment.memoryBytes();
+        if (null == previous)
+        {
+            oldest = segment;
+            head = segment; // no writer reads head now: the chain was empty and the writer idle or never scheduled
+            pool.addHolder(this);
+        }
+        else
+        {
+            previous.next = segment; // release: after the last write into previous
+        }
+        tail = segment;
+        nextClass = segment.sizeClass;
+        return segment;
+    }
+
+    /** Gives back the segments the writer has moved past. Broker thread. */
+    private void releaseBehindHead()
+    {
+        final OutboundSegment current = head; // acquire: the writer is done with everything before it
+        while (oldest != current)
+        {
+            final OutboundSegment done = oldest;
+            oldest = done.next;
+            heldBytes -= done.memoryBytes();
+            pool.release(done, true);
+        }
+    }
+
+    /**
+     * Gives back every segment of an idle, drained peer (see the class comment for why the writer cannot touch them).
+     * Broker thread, for a live peer; garbage-free.
+     *
+     * @return true if it gave back its last segment.
+     */
+    boolean releaseIfIdle()
+    {
+        if (closeRequested || null == tail)
+        {
+            return false;
+        }
+        releaseBehindHead();
+        if (connection.scheduled.get() || !idle)
+        {
+            return false;
+        }
+        final OutboundSegment last = tail;
+        if (oldest != last || last.ring.producerPosition() != last.ring.consumerPosition())
+        {
+            return false;
+        }
+        head = null;
+        tail = null;
+        oldest = null;
+        heldBytes = 0;
+        // The next burst starts one class smaller than the last segment: a busy peer regrows in one link or two.
+        nextClass = Math.max(0, last.sizeClass - 1);
+        pool.release(last, true);
+        pool.removeHolder(this);
+        return true;
+    }
+
+    /**
+     * The broker asked for this connection's close: it writes no more, and its memory is no longer charged to the
+     * budget; the writer hands the chain back once it has closed the connection. Broker thread.
+     */
+    void onCloseRequested()
+    {
+        if (closeRequested)
+        {
+            return;
+        }
+        closeRequested = true;
+        pool.uncharge(heldBytes);
+        pool.removeHolder(this);
+    }
+
+    /**
+     * Hands the chain back to the broker's pool. The writer's thread, once it has closed the connection (the broker
+     * asked for the close before, after its last write, so the broker's fields read here are visible).
+     *
+     * @return false if the pool's queue is full: call again later.
+     */
+    boolean returnChain()
+    {
+        return null == oldest || pool.returnChain(this);
+    }
+
+    /**
+     * Gives back every segment of a closed connection's chain. Broker thread, once the writer has handed it back.
+     *
+     * @return bytes committed that the writer never took (discarded by the close).
+     */
+    long releaseClosedChain()
+    {
+        OutboundSegment segment = oldest;
+        while (null != segment)
+        {
+            final OutboundSegment next = segment.next;
+            pool.release(segment, false);
+            segment = next;
+        }
+        oldest = null;
+        tail = null;
+        head = null;
+        heldBytes = 0;
+        return committedBytes - drainedBytes;
     }
 
     /**
@@ -159,7 +351,7 @@ public final class Outbound implements ControlledMessageHandler
                 nextFragment();
             }
             final int n = Math.min(length - done, claimLength - claimFilled);
-            buffer.putBytes(claimDataIndex + claimFilled, src, offset + done, n);
+            tail.buffer.putBytes(claimDataIndex + claimFilled, src, offset + done, n);
             claimFilled += n;
             done += n;
         }
@@ -180,7 +372,7 @@ public final class Outbound implements ControlledMessageHandler
                 nextFragment();
             }
             final int n = Math.min(src.length - done, claimLength - claimFilled);
-            buffer.putBytes(claimDataIndex + claimFilled, src, done, n);
+            tail.buffer.putBytes(claimDataIndex + claimFilled, src, done, n);
             claimFilled += n;
             done += n;
         }
@@ -197,7 +389,7 @@ public final class Outbound implements ControlledMessageHandler
         {
             nextFragment();
         }
-        buffer.putByte(claimDataIndex + claimFilled, b);
+        tail.buffer.putByte(claimDataIndex + claimFilled, b);
         claimFilled++;
     }
 
@@ -209,7 +401,9 @@ public final class Outbound implements ControlledMessageHandler
             throw new IllegalStateException("message length does not match tryBegin: " + unclaimedBytes +
                 " bytes never appended");
         }
-        ring.commit(claimIndex);
+        tail.ring.commit(claimIndex);
+        committedBytes += messageBytes;
+        pool.onCommitted(messageBytes);
         claimIndex = -1;
         claimLength = 0;
         claimFilled = 0;
@@ -218,6 +412,9 @@ public final class Outbound implements ControlledMessageHandler
 
     private void nextFragment()
     {
+        final OutboundSegment segment = tail;
+        final OneToOneRingBuffer ring = segment.ring;
+        final int maxFragmentBytes = segment.maxFragmentBytes;
         if (claimIndex >= 0)
         {
             ring.commit(claimIndex);
@@ -248,8 +445,8 @@ public final class Outbound implements ControlledMessageHandler
         }
         if (last)
         {
-            buffer.putLong(claimIndex + OutboundDescriptor.READ_NS_OFFSET, stampReadNs);
-            buffer.putLong(claimIndex + OutboundDescriptor.ROUTE_NS_OFFSET, stampRouteNs);
+            segment.buffer.putLong(claimIndex + OutboundDescriptor.READ_NS_OFFSET, stampReadNs);
+            segment.buffer.putLong(claimIndex + OutboundDescriptor.ROUTE_NS_OFFSET, stampRouteNs);
         }
         unclaimedBytes -= claimLength;
         claimFilled = 0;
@@ -258,7 +455,7 @@ public final class Outbound implements ControlledMessageHandler
     /**
      * Moves whole records into {@code target} while they fit, dropping any stamps. Writer thread only; garbage-free.
      *
-     * @param target a buffer in fill mode with at least {@link #maxFragmentBytes()} remaining when empty.
+     * @param target a buffer in fill mode with at least the staging buffer's size remaining when empty.
      * @return the number of bytes moved.
      */
     int drainTo(final ByteBuffer target)
@@ -268,18 +465,57 @@ public final class Outbound implements ControlledMessageHandler
 
     /**
      * Moves whole records into {@code target} while they fit, and the stamps of each stamped message moved into
-     * {@code stamps} while it has room. Writer thread only; garbage-free.
+     * {@code stamps} while it has room, moving along the chain. Writer thread only; garbage-free.
      *
-     * @param target a buffer in fill mode with at least {@link #maxFragmentBytes()} remaining when empty.
+     * @param target a buffer in fill mode with at least the staging buffer's size remaining when empty.
      * @param stamps where to keep the stamps of the messages staged, or null to drop them; must be empty when
      *               {@code target} is.
      * @return the number of bytes moved.
      */
     int drainTo(final ByteBuffer target, final WriteStamps stamps)
     {
+        OutboundSegment segment = head;
+        if (null == segment)
+        {
+            return 0;
+        }
         final int start = target.position();
         drainTarget = target;
         drainStamps = stamps;
+        while (true)
+        {
+            drainSegment(segment.ring, target);
+            final OneToOneRingBuffer ring = segment.ring;
+            if (!target.hasRemaining() || ring.consumerPosition() != ring.producerPosition())
+            {
+                break;
+            }
+            final OutboundSegment next = segment.next; // acquire: every write into segment is visible now
+            if (null == next)
+            {
+                break;
+            }
+            drainSegment(ring, target);
+            if (ring.consumerPosition() != ring.producerPosition())
+            {
+                break; // what was written before the link did not all fit: the next drain finishes it
+            }
+            segment = next;
+            head = next; // release: the broker may now give back everything before it
+        }
+        drainTarget = null;
+        drainStamps = null;
+        final int moved = target.position() - start;
+        if (moved > 0)
+        {
+            drainedBytes += moved;
+            takenCounter.getAndAddRelease(moved);
+        }
+        return moved;
+    }
+
+    private void drainSegment(final OneToOneRingBuffer ring, final ByteBuffer target)
+    {
         long consumedBefore;
         do
         {
@@ -289,18 +525,39 @@ public final class Outbound implements ControlledMessageHandler
             ring.controlledRead(this);
         }
         while (ring.consumerPosition() != consumedBefore && target.hasRemaining());
-        drainTarget = null;
-        drainStamps = null;
-        return target.position() - start;
     }
 
-    /** @return bytes queued and not yet taken by the writer. Any thread; a snapshot. */
+    /**
+     * Tells the broker that the writer will not touch this outbound again until the connection is scheduled: call
+     * only at the end of a visit that left the chain empty, nothing staged, no write interest and no visit pending.
+     * Writer thread.
+     */
+    void markIdle()
+    {
+        idle = true; // release: after every read of the chain in this visit
+    }
+
+    /** The writer took the connection from its queue: call before clearing {@code scheduled}. Writer thread. */
+    void markBusy()
+    {
+        idle = false;
+    }
+
+    /**
+     * @return bytes queued and not yet taken by the writer, record headers included. Broker thread (its chain
+     * pointers); the sizes themselves are read with acquire loads.
+     */
     public int queuedBytes()
     {
-        return ring.size();
+        long queued = 0;
+        for (OutboundSegment segment = oldest; null != segment; segment = segment.next)
+        {
+            queued += segment.ring.size();
+        }
+        return (int)Math.min(Integer.MAX_VALUE, queued);
     }
 
-    /** Called by the ring for each record during {@link #drainTo(ByteBuffer)}. */
+    /** Called by a segment's ring for each record during {@link #drainTo(ByteBuffer)}. */
     @Override
     public Action onMessage(final int msgTypeId, final org.agrona.MutableDirectBuffer src, final int index,
         final int length)

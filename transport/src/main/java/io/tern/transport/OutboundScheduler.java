@@ -29,4 +29,13 @@ public interface OutboundScheduler
      * @param mode       how to close.
      */
     void close(Connection connection, Connection.CloseMode mode);
+
+    /**
+     * Takes back the outbound memory of closed connections and of up to {@code maxScanned} idle peers: call at the end
+     * of a batch with a small number, and with a larger one when there is nothing to route. Garbage-free.
+     *
+     * @param maxScanned most peers holding memory looked at.
+     * @return how much was taken back (zero when nothing was).
+     */
+    int releaseIdleMemory(int maxScanned);
 }

@@ -45,10 +45,16 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final Writer[] writers;
     private final boolean[] writerHasWork;
     private final ConnectionMemory memory;
+    private final OutboundSegmentPool outboundPool;
     private final Authenticator authenticator;
     private final AtomicCounter[] bytesRead;
     private final AtomicCounter[] bytesWritten;
     private final AtomicCounter[] connectionsClosed;
+    private final AtomicCounter[] outboundTaken;
+    private final AtomicCounter outboundAllocated;
+    private final AtomicCounter outboundInUse;
+    private final AtomicCounter outboundCommitted;
+    private final AtomicCounter outboundChargedHighWater;
     private final AtomicCounter connectionsAccepted;
     private final AtomicCounter refusedTooMany;
     private final AtomicCounter refusedNotAuthorized;
@@ -101,6 +107,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         bytesRead = new AtomicCounter[readers.length + 1]; // the last one is the authenticator's
         bytesWritten = new AtomicCounter[writers.length];
         connectionsClosed = new AtomicCounter[writers.length + 1]; // the last one is the authenticator's
+        outboundTaken = new AtomicCounter[writers.length];
         for (int i = 0; i < readers.length; i++)
         {
             bytesRead[i] = counters.newCounter("bytes read: reader-" + i, TransportCounters.BYTES_READ_TYPE_ID);
@@ -113,6 +120,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
                 TransportCounters.BYTES_WRITTEN_TYPE_ID);
             connectionsClosed[i] = counters.newCounter("connections closed: writer-" + i,
                 TransportCounters.CONNECTIONS_CLOSED_TYPE_ID);
+            outboundTaken[i] = counters.newCounter("outbound bytes taken: writer-" + i,
+                TransportCounters.OUTBOUND_TAKEN_TYPE_ID);
         }
         connectionsClosed[writers.length] = counters.newCounter("connections closed: authenticator",
             TransportCounters.CONNECTIONS_CLOSED_TYPE_ID);
@@ -124,8 +133,17 @@ public final class Transport implements OutboundScheduler, AutoCloseable
             TransportCounters.REFUSED_NOT_AUTHORIZED_TYPE_ID);
         connectionMemorySets = counters.newCounter("connection memory sets allocated",
             TransportCounters.CONNECTION_MEMORY_TYPE_ID);
-        memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(),
-            settings.writeBufferBytes(), connectionMemorySets);
+        memory = new ConnectionMemory(settings.maxConnections(), settings.writeBufferBytes(), connectionMemorySets);
+        outboundAllocated = counters.newCounter("outbound memory allocated",
+            TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
+        outboundInUse = counters.newCounter("outbound memory in use", TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
+        outboundCommitted = counters.newCounter("outbound bytes committed, less discarded",
+            TransportCounters.OUTBOUND_COMMITTED_TYPE_ID);
+        outboundChargedHighWater = counters.newCounter("outbound memory charged to the budget, high-water",
+            TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
+        outboundPool = new OutboundSegmentPool(settings.maxConnections(), settings.writeBufferBytes(),
+            settings.maxQueuedBytesPerPeer(), settings.outboundBudgetBytes(), outboundAllocated, outboundInUse,
+            outboundCommitted, outboundChargedHighWater);
 
         for (int i = 0; i < readers.length; i++)
         {
@@ -137,7 +155,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         {
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory,
-                bytesWritten[i], connectionsClosed[i]);
+                bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
             writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
@@ -154,8 +172,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory, connectionsAccepted,
-            refusedTooMany);
+        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory, outboundPool,
+            connectionsAccepted, refusedTooMany);
     }
 
     /** @return the acceptor, to run on a thread of its own named {@code acceptor}; it ends once the socket closes. */
@@ -264,6 +282,23 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void close(final Connection connection, final Connection.CloseMode mode)
     {
         connection.requestClose(mode);
+        connection.outbound().onCloseRequested();
+    }
+
+    @Override
+    public int releaseIdleMemory(final int maxScanned)
+    {
+        return outboundPool.releaseIdle(maxScanned);
+    }
+
+    /**
+     * Sets who cuts a peer when the outbound budget runs out. Before the sink's consumer runs.
+     *
+     * @param listener the broker's router.
+     */
+    public void outboundBudgetListener(final OutboundBudgetListener listener)
+    {
+        outboundPool.budgetListener(listener);
     }
 
     // Statistics, for the broker's metrics. Any thread: each value has one writing thread and is read as a snapshot.
@@ -288,12 +323,47 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     }
 
     /**
-     * @return direct memory allocated so far for connections' outbound rings and staging buffers, in bytes: those of
-     * closed connections are reused, so it grows only with the most connections open at once. Any thread.
+     * @return direct memory allocated so far for connections: their staging buffers (those of closed connections are
+     * reused, so they grow only with the most connections open at once) and the outbound segments, in use or pooled
+     * ({@link #outboundMemoryAllocatedBytes()}). Any thread.
      */
     public long connectionMemoryBytes()
     {
-        return memory.allocatedBytes();
+        return memory.allocatedBytes() + outboundAllocated.get();
+    }
+
+    /**
+     * @return direct memory allocated for outbound segments, held by peers or pooled for reuse; at most the outbound
+     * budget, but for the segments of peers just cut whose writers have not closed them yet. Any thread.
+     */
+    public long outboundMemoryAllocatedBytes()
+    {
+        return outboundAllocated.get();
+    }
+
+    /** @return direct memory of the outbound segments peers hold now. Any thread. */
+    public long outboundMemoryInUseBytes()
+    {
+        return outboundInUse.get();
+    }
+
+    /**
+     * @return the most outbound memory ever held at once by peers not being closed: what the outbound budget bounds.
+     * Any thread.
+     */
+    public long outboundMemoryHighWaterBytes()
+    {
+        return outboundChargedHighWater.get();
+    }
+
+    /**
+     * @return bytes queued for peers and not yet taken by their writers, as of the broker's latest end of batch or
+     * idle moment. Any thread.
+     */
+    public long outboundQueuedBytes()
+    {
+        final long taken = sum(outboundTaken); // first: every byte taken was committed before
+        return Math.max(0, outboundCommitted.get() - taken);
     }
 
     /** @return connections accepted and not yet closed. Any thread. */

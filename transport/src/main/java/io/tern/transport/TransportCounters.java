@@ -23,6 +23,10 @@ import org.agrona.concurrent.status.CountersReader;
  *   REFUSED_TOO_MANY      5      connections refused: too many  acceptor        transport
  *   REFUSED_NOT_AUTHORIZED 6     connections refused: not ...   authenticator   transport
  *   CONNECTION_MEMORY     7      connection memory sets         acceptor        transport
+ *   OUTBOUND_MEMORY       8      outbound memory allocated,     broker          transport
+ *                                in use, charged high-water
+ *   OUTBOUND_COMMITTED    9      outbound bytes committed       broker          transport
+ *   OUTBOUND_TAKEN       10      outbound bytes taken: writer-M writer-M        writer
  * </pre>
  */
 public final class TransportCounters
@@ -34,6 +38,9 @@ public final class TransportCounters
     public static final int REFUSED_TOO_MANY_TYPE_ID = 5;
     public static final int REFUSED_NOT_AUTHORIZED_TYPE_ID = 6;
     public static final int CONNECTION_MEMORY_TYPE_ID = 7;
+    public static final int OUTBOUND_MEMORY_TYPE_ID = 8;
+    public static final int OUTBOUND_COMMITTED_TYPE_ID = 9;
+    public static final int OUTBOUND_TAKEN_TYPE_ID = 10;
 
     private TransportCounters()
     {
@@ -45,7 +52,7 @@ public final class TransportCounters
      */
     public static int count(final TransportSettings settings)
     {
-        return settings.readers() + 2 * settings.writers() + 3 + 3;
+        return settings.readers() + 3 * settings.writers() + 3 + 3 + 4;
     }
 
     /**

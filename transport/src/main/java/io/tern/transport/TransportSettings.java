@@ -13,7 +13,8 @@ package io.tern.transport;
  * @param readBufferBytes    initial read buffer per connection.
  * @param maxLineBytes       longest line accepted.
  * @param inboundBufferBytes per reader line arena.
- * @param outboundRingBytes  per connection outbound ring.
+ * @param maxQueuedBytesPerPeer bytes queued for one peer before it is a slow consumer.
+ * @param outboundBudgetBytes  direct memory for all peers' queued bytes together.
  * @param writeBufferBytes   per connection staging buffer for socket writes.
  * @param maxConnections     open connections allowed.
  * @param batchCapacity      most lines a reader hands over in one batch (at most the Disruptor ring size).
@@ -30,7 +31,8 @@ public record TransportSettings(
     int readBufferBytes,
     int maxLineBytes,
     int inboundBufferBytes,
-    int outboundRingBytes,
+    long maxQueuedBytesPerPeer,
+    long outboundBudgetBytes,
     int writeBufferBytes,
     int maxConnections,
     int batchCapacity,

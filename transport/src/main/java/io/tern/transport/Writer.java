@@ -20,7 +20,7 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * Drains the outbound rings of its share of connections into their sockets.
+ * Drains the outbound chains of its share of connections into their sockets.
  * <p>
  * Runs as the agent {@code writer-N} (its own thread, or the shared one); it is the only agent that writes to or closes
  * a socket once it has been handed to a reader: each such connection is handed to its writer too
@@ -64,6 +64,9 @@ final class Writer implements Agent
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
     private final ConnectionMemory memory;
+    private final AtomicCounter outboundTaken;
+    /** Closed connections whose outbound chains the broker's queue had no room for yet; retried every duty cycle. */
+    private final ArrayList<Connection> chainsToReturn;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -74,8 +77,11 @@ final class Writer implements Agent
         final IdleStrategyKind idleKind,
         final ConnectionMemory memory,
         final AtomicCounter bytesWritten,
-        final AtomicCounter closedConnections) throws IOException
+        final AtomicCounter closedConnections,
+        final AtomicCounter outboundTaken) throws IOException
     {
+        this.outboundTaken = outboundTaken;
+        this.chainsToReturn = new ArrayList<>(Math.min(maxConnections, 1024));
         this.bytesWritten = bytesWritten;
         this.closedConnections = closedConnections;
         this.memory = memory;
@@ -96,6 +102,12 @@ final class Writer implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** @return counts the bytes this writer takes from its connections' outbounds; written by this writer only. */
+    AtomicCounter outboundTakenCounter()
+    {
+        return outboundTaken;
     }
 
     /** @return write-readiness on this writer's own selector, the default {@link WriteInterest}. */
@@ -189,7 +201,9 @@ final class Writer implements Agent
             againSwap = visit;
             for (int i = 0, size = visit.size(); i < size; i++)
             {
-                flush(visit.get(i));
+                final Connection connection = visit.get(i);
+                connection.inAgain = false;
+                flush(connection);
             }
             work += visit.size();
             visit.clear();
@@ -200,6 +214,11 @@ final class Writer implements Agent
         if (!closing.isEmpty())
         {
             work += expireClosing(System.nanoTime());
+        }
+
+        if (!chainsToReturn.isEmpty())
+        {
+            work += returnChains();
         }
 
         if (stopRequested)
@@ -253,6 +272,8 @@ final class Writer implements Agent
 
     private void onScheduled(final Connection connection)
     {
+        // Busy first, then unscheduled: the broker reclaims an idle outbound only if it sees both flags say so.
+        connection.outbound().markBusy();
         // Clear before draining: bytes the broker adds after this are either seen by this visit or re-queue us.
         connection.scheduled.set(false);
         flush(connection);
@@ -318,6 +339,12 @@ final class Writer implements Agent
                         {
                             close(connection);
                         }
+                        else if (!connection.inAgain)
+                        {
+                            // Nothing staged or queued, no write interest, no visit pending: untouched until
+                            // scheduled. A connection still in "again" gets one more visit, which marks it then.
+                            connection.outbound().markIdle();
+                        }
                         return;
                     }
                 }
@@ -333,7 +360,11 @@ final class Writer implements Agent
                 }
                 if (budget <= 0)
                 {
-                    again.add(connection); // fairness: let the other connections have a turn
+                    if (!connection.inAgain) // once: a second entry would visit after the first marked it idle
+                    {
+                        connection.inAgain = true;
+                        again.add(connection); // fairness: let the other connections have a turn
+                    }
                     return;
                 }
             }
@@ -463,10 +494,28 @@ final class Writer implements Agent
         {
             LOG.log(System.Logger.Level.DEBUG, () -> connection + " close failed: " + ex);
         }
-        // The broker asked for this close (closeMode) after its last write to the ring, and this writer is done with
-        // the ring and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
+        // The broker asked for this close (closeMode) after its last write to the outbound, and this writer is done
+        // with the outbound and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
+        if (!connection.outbound().returnChain())
+        {
+            chainsToReturn.add(connection);
+        }
         memory.release(connection.memory);
         closedConnections.incrementRelease();
+    }
+
+    private int returnChains()
+    {
+        int returned = 0;
+        for (int i = chainsToReturn.size() - 1; i >= 0; i--)
+        {
+            if (chainsToReturn.get(i).outbound().returnChain())
+            {
+                chainsToReturn.remove(i);
+                returned++;
+            }
+        }
+        return returned;
     }
 
     private void forget(final Connection connection)

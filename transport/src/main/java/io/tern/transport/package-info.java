@@ -2,18 +2,20 @@
  * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
  */
 /**
- * The network side of the broker: NIO accept, read and write, line framing and per-peer outbound rings. Knows
- * nothing of the broker: it hands framed lines to an {@link io.tern.transport.InboundSink} and writes whatever bytes
- * the sink's consumer puts into each connection's {@link io.tern.transport.Outbound} ring.
+ * The network side of the broker: NIO accept, read and write, line framing and per-peer outbound chains of rings.
+ * Knows nothing of the broker: it hands framed lines to an {@link io.tern.transport.InboundSink} and writes whatever
+ * bytes the sink's consumer puts into each connection's {@link io.tern.transport.Outbound}.
  * <pre>
  *   agent          owns
  *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
  *                  and to its writer
  *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
  *   reader-N       its selector, its LineArena, the read side of its connections (read buffer, framing state)
- *   broker         (the sink's consumer) the producer side of each connection's Outbound ring and its close request
- *   writer-M       its selector, the consumer side of its connections' rings, their staging buffers; the only agent
- *                  that writes to or closes a socket once handed on, and closes those still open when it stops
+ *   broker         (the sink's consumer) the producer side of each connection's Outbound and its close request; the
+ *                  OutboundSegmentPool (segments taken on demand, given back behind the writer and by idle peers)
+ *   writer-M       its selector, the consumer side of its connections' Outbounds, their staging buffers; the only
+ *                  agent that writes to or closes a socket once handed on, and closes those still open when it stops;
+ *                  hands a closed connection's segments back to the broker through a bounded queue
  * </pre>
  * The transport builds these agents and never decides which threads run them: the broker runs each on a thread of
  * its own, or reader-0, the sink's consumer and writer-0 on one thread as {@code SharedAgent}. The writer asks for

@@ -134,4 +134,55 @@ class OutboundTest
         assertTrue(outbound.tryBegin(message.length));
         write(outbound, message);
     }
+
+    @Test
+    void shouldGrowAChainByDoublingAndGiveBackWhatTheWriterHasPassed()
+    {
+        final Outbound outbound = new Outbound(1024 * 1024, 1024);
+        final byte[] message = new byte[1000];
+        new Random(3).nextBytes(message);
+        final int messages = 200;
+        for (int i = 0; i < messages; i++)
+        {
+            assertTrue(outbound.tryBegin(message.length), "message " + i);
+            write(outbound, message);
+        }
+        // 4 KiB, 8 KiB, ... until about 200 KB fit: several segments, at most about twice what is queued.
+        final long queued = outbound.queuedBytes();
+        assertTrue(queued >= messages * message.length, "queued " + queued);
+        assertTrue(outbound.heldBytes() > 64 * 1024, "held " + outbound.heldBytes());
+        assertTrue(outbound.heldBytes() <= 2 * queued + 64 * 1024, "held " + outbound.heldBytes());
+
+        final ByteArrayOutputStream actual = new ByteArrayOutputStream();
+        drain(outbound, ByteBuffer.allocateDirect(1024), actual);
+        assertEquals(messages * message.length, actual.size());
+        assertEquals(0, outbound.queuedBytes());
+
+        // The next message lets the broker give back every segment behind the writer's: only the tail is left.
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        assertTrue(outbound.heldBytes() <= 128 * 1024 + 1024, "held after draining " + outbound.heldBytes());
+        final ByteArrayOutputStream last = new ByteArrayOutputStream();
+        drain(outbound, ByteBuffer.allocateDirect(1024), last);
+        assertArrayEquals(message, last.toByteArray());
+    }
+
+    @Test
+    void shouldRefuseAMessageThatWouldTakeTheQueuePastTheBoundAndNotBefore()
+    {
+        final int bound = 64 * 1024;
+        final Outbound outbound = new Outbound(bound, 1024);
+        final byte[] message = new byte[1000];
+        int accepted = 0;
+        while (outbound.tryBegin(message.length))
+        {
+            write(outbound, message);
+            accepted++;
+        }
+        final int queued = outbound.queuedBytes();
+        // A record adds its 8-byte header and pads to 8 bytes: 1,008 bytes here.
+        assertTrue(queued + message.length + 16 > bound, "refused at " + queued + " bytes queued");
+        assertTrue(queued <= bound, "queued " + queued);
+        assertTrue(accepted >= bound / (message.length + 16) - 1, "accepted " + accepted);
+    }
 }

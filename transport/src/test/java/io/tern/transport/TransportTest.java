@@ -50,7 +50,7 @@ class TransportTest
     void start() throws Exception
     {
         final TransportSettings settings = new TransportSettings(
-            "127.0.0.1", 0, 1, 1, 64, MAX_LINE, 2 * (MAX_LINE + 2), 256 * 1024, 256, 16, 4,
+            "127.0.0.1", 0, 1, 1, 64, MAX_LINE, 2 * (MAX_LINE + 2), 256 * 1024L, 64L << 20, 256, 16, 4,
             IdleStrategyKind.BLOCK, 1000, 0);
         transport = new Transport(settings, this::onBatch);
         // A thread per agent, as the broker's dedicated threading mode runs them.

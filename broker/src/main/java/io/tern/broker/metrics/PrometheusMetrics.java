@@ -65,8 +65,14 @@ final class PrometheusMetrics
                 callback.call(transport.connectionsRefusedNotAuthorized(), "not_authorized");
             })
             .register(registry);
-        gauge("tern_connection_memory_bytes", "direct memory allocated for connections' outbound rings and " +
-            "staging buffers, in use or pooled for reuse", transport::connectionMemoryBytes);
+        gauge("tern_connection_memory_bytes", "direct memory allocated for connections' staging buffers and " +
+            "outbound segments, in use or pooled for reuse", transport::connectionMemoryBytes);
+        gauge("tern_outbound_memory_allocated_bytes", "direct memory allocated for outbound segments, held by peers " +
+            "or pooled for reuse", transport::outboundMemoryAllocatedBytes);
+        gauge("tern_outbound_memory_in_use_bytes", "direct memory of the outbound segments peers hold now",
+            transport::outboundMemoryInUseBytes);
+        gauge("tern_outbound_queued_bytes", "bytes queued for peers and not yet taken by their writers",
+            transport::outboundQueuedBytes);
         gauge("tern_peers_registered", "names registered now", router::peersRegistered);
         counter("tern_messages_in", "lines from registered peers handled by the broker thread since start",
             router::messagesIn);

@@ -343,7 +343,7 @@ class FaultTest extends CampaignSupport
     @Timeout(120)
     void shouldReleaseTheNameWhenTheWriterHitsAnIoError() throws Exception
     {
-        startBroker(new BrokerConfig().outboundRingBytes(16 * 1024 * 1024));
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(16 * 1024 * 1024));
         final LineClient observer = register("obs");
         final LineClient pump = register("pump");
         final byte[] kilobyte = ("x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);

@@ -30,7 +30,8 @@ class HugeDestinationListTest extends CampaignSupport
     @Timeout(60)
     void shouldCutTheVictimAndTheAttackerOfAHugeDestinationListAndNobodyElse() throws Exception
     {
-        startBroker(new BrokerConfig());
+        // The list's 2.4 MB of copies must pass the victim's bound: the default (16 MiB) would take them all.
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(256 * 1024));
         final PingPong bystanders = new PingPong(register("ping"), register("pong")).start(executor);
         final LineClient victim = register("v", 4096);
         final String attackerName = "a".repeat(64); // the longest name: the largest copies
