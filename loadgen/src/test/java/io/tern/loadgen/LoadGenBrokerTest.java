@@ -212,7 +212,7 @@ class LoadGenBrokerTest
 
     /*
      * Regression test for a broker bug this loadgen found (2026-11-25, at a015858): with one message in flight, each
-     * sender stalled for good after about outbound-ring-bytes / record-size deliveries (32 with 8000-byte payloads):
+     * sender stalled for good after about (outbound ring bytes) / record-size deliveries (32 with 8000-byte payloads):
      * the message after the outbound ring's wrap point was not written until another message came for that peer.
      * Fails within a second without the fix (the sender stalls, the last message counts as lost).
      */
