@@ -23,7 +23,8 @@ class ConnectionMemoryTest extends BrokerTestSupport
 {
     private static final int RING_BYTES = 16 * 1024;
     private static final int WRITE_BUFFER_BYTES = 4 * 1024;
-    private static final long SET_BYTES = RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH + WRITE_BUFFER_BYTES;
+    /** A connection's own direct memory: its ring (staging is per writer, not per connection). */
+    private static final long SET_BYTES = RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH;
 
     @Test
     @Timeout(60)

@@ -34,7 +34,7 @@ public final class InProcessTransport
      */
     public static Connection connection(final long id, final int outboundRingBytes, final int writeBufferBytes)
     {
-        return new Connection(id, null, "in-process", 64, outboundRingBytes, writeBufferBytes, 0, 0);
+        return new Connection(id, null, "in-process", outboundRingBytes, writeBufferBytes, 0, 0);
     }
 
     /**
@@ -106,8 +106,12 @@ public final class InProcessTransport
         batch.clear();
     }
 
+    /** A writer's staging buffer, for {@link #drain(Connection)}: one per thread, as each writer has one. */
+    private static final ThreadLocal<ByteBuffer> STAGING =
+        ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(16 * 1024 * 1024));
+
     /**
-     * Does a writer's staging step for one connection: moves what is in its outbound ring into its staging buffer,
+     * Does a writer's staging step for one connection: moves what is in its outbound ring into a staging buffer,
      * keeping the stamps, then forgets both as if one {@code write()} had taken everything. The connection's
      * {@code scheduled} flag is left set, as by a writer that has not yet taken it from its queue, so the broker's
      * {@code Transport.schedule} stays a single atomic exchange and the writer's queue never fills.
@@ -117,7 +121,7 @@ public final class InProcessTransport
      */
     public static int drain(final Connection connection)
     {
-        final ByteBuffer staging = connection.staging;
+        final ByteBuffer staging = STAGING.get();
         staging.clear();
         final int bytes = connection.outbound().drainTo(staging, connection.writeStamps);
         connection.writeStamps.clear();

@@ -185,7 +185,6 @@ final class Acceptor implements Runnable
                 id,
                 channel,
                 remote,
-                settings.readBufferBytes(),
                 buffers,
                 settings.outboundRingBytes(),
                 settings.writeBufferBytes(),
@@ -194,8 +193,8 @@ final class Acceptor implements Runnable
         }
         catch (final OutOfMemoryError ex)
         {
-            // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
-            // heap for its read buffer: refuse this one connection and keep accepting; closed connections' buffers
+            // Direct memory for the connection's ring ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
+            // heap for its objects: refuse this one connection and keep accepting; closed connections' buffers
             // come back to the pool for reuse.
             if (null != buffers)
             {

@@ -27,6 +27,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
  * reader or the broker. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
  * the close). The name deadline applies here too.
+ * <p>
+ * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
+ * with its connection in a buffer of its size from this agent's {@link BufferPool}, as a reader keeps partial lines,
+ * and given back once the line is complete or the connection closed. What is handed to the reader, the first line cut
+ * down to the name and whatever followed it in the same read, travels in a small array made once per connection.
  */
 final class Authenticator implements Agent
 {
@@ -42,6 +47,9 @@ final class Authenticator implements Agent
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
+    private final int readChunkBytes;
+    private final ByteBuffer readBuffer;
+    private final BufferPool partials;
     private final long nameTimeoutNs;
     private final byte[] nameTimeoutReply;
     private final Consumer<SelectionKey> onReadable = this::onReadable;
@@ -56,6 +64,7 @@ final class Authenticator implements Agent
         final FirstLineVerifier verifier,
         final Reader[] readers,
         final Writer[] writers,
+        final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
         final ConnectionMemory memory,
@@ -74,6 +83,10 @@ final class Authenticator implements Agent
         this.readers = readers;
         this.writers = writers;
         this.maxLineBytes = maxLineBytes;
+        this.readChunkBytes = readBufferBytes;
+        // Heap: the verifier reads the first line from an array. A kept partial line is at most max-line-bytes + 1.
+        this.readBuffer = ByteBuffer.allocate(maxLineBytes + 1 + readBufferBytes);
+        this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.nameTimeoutReply = Protocol.lineBytes(Protocol.nameTimeout(TimeUnit.NANOSECONDS.toMillis(nameTimeoutNs)));
         this.idleStrategy = new AgentIdleStrategy(IdleStrategyKind.BLOCK, this::block);
@@ -104,6 +117,18 @@ final class Authenticator implements Agent
     long closedConnections()
     {
         return closedConnections.get();
+    }
+
+    /** @return bytes of the pooled buffers holding incomplete first lines now. Any thread; a snapshot. */
+    long partialLineBytes()
+    {
+        return partials.inUseBytes();
+    }
+
+    /** @return bytes of this agent's read buffer and its pool's buffers, in use or cached. Any thread. */
+    long readMemoryBytes()
+    {
+        return readBuffer.capacity() + partials.allocatedBytes();
     }
 
     @Override
@@ -179,7 +204,16 @@ final class Authenticator implements Agent
     private void onReadable(final SelectionKey key)
     {
         final Connection connection = (Connection)key.attachment();
-        final ByteBuffer in = connection.in;
+        final ByteBuffer in = readBuffer;
+        final ByteBuffer partial = connection.partial;
+        int kept = 0;
+        in.clear();
+        if (null != partial)
+        {
+            kept = partial.position();
+            in.put(0, partial, 0, kept);
+        }
+        in.limit(kept + readChunkBytes).position(kept);
         final int bytesRead;
         try
         {
@@ -201,7 +235,7 @@ final class Authenticator implements Agent
         final int end = in.position();
         final byte[] bytes = in.array();
         int newline = -1;
-        for (int i = 0; i < end; i++)
+        for (int i = kept; i < end; i++)
         {
             if (bytes[i] == '\n')
             {
@@ -217,12 +251,9 @@ final class Authenticator implements Agent
                 // Closed before a complete first line, or a first line longer than any line may be.
                 refuse(connection, NOT_AUTHORIZED, bytesRead < 0 ? "closed before authenticating" : "line too long");
             }
-            else if (!in.hasRemaining())
+            else if (end > 0)
             {
-                final ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 2, maxLineBytes + 2));
-                in.flip();
-                bigger.put(in);
-                connection.in = bigger;
+                keepPartial(connection, end);
             }
             return;
         }
@@ -236,10 +267,13 @@ final class Authenticator implements Agent
         }
 
         // Hand on "<name>\n" followed by whatever the client sent after its first line.
-        bytes[keep] = '\n';
         final int rest = end - (newline + 1);
-        System.arraycopy(bytes, newline + 1, bytes, keep + 1, rest);
-        in.position(keep + 1 + rest);
+        final byte[] handoff = new byte[keep + 1 + rest];
+        System.arraycopy(bytes, 0, handoff, 0, keep);
+        handoff[keep] = '\n';
+        System.arraycopy(bytes, newline + 1, handoff, keep + 1, rest);
+        connection.handoff = handoff;
+        releasePartial(connection);
 
         forget(connection);
         connection.authKey.cancel();
@@ -252,6 +286,31 @@ final class Authenticator implements Agent
         {
             // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
             LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+        }
+    }
+
+    /** Keeps the incomplete first line, {@code length} bytes at the start of the read buffer, with the connection. */
+    private void keepPartial(final Connection connection, final int length)
+    {
+        ByteBuffer kept = connection.partial;
+        if (null == kept || kept.capacity() != partials.classBytesFor(length))
+        {
+            releasePartial(connection);
+            kept = partials.acquire(length);
+            connection.partial = kept;
+        }
+        kept.clear();
+        kept.put(0, readBuffer, 0, length);
+        kept.position(length);
+    }
+
+    private void releasePartial(final Connection connection)
+    {
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
         }
     }
 
@@ -289,6 +348,7 @@ final class Authenticator implements Agent
             connection.authKey.cancel();
         }
         CloseHelper.quietClose(connection.channel());
+        releasePartial(connection);
         memory.release(connection.memory); // neither the broker nor a writer has seen this connection
         closedConnections.incrementRelease();
     }
@@ -307,6 +367,7 @@ final class Authenticator implements Agent
         {
             CloseHelper.quietClose(pending.channel());
         }
+        partials.close();
         CloseHelper.quietClose(selector);
     }
 }

@@ -17,11 +17,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       └──────────────────────────────────▶ writer-M ◀──(work queue)── {@link #outbound()} ring
  * </pre>
  * <ul>
- *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
+ *   <li>reader: {@code partial}, {@code handoff} (once handed over), {@code named}, {@code inputEnded},
  *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code closed},
+ *   <li>writer: {@code unwritten}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code closed},
  *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
  *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
@@ -48,15 +48,22 @@ public final class Connection
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
-    /** The outbound ring's and staging buffer's memory, handed back to {@link ConnectionMemory} once closed. */
+    /** The outbound ring's memory, handed back to {@link ConnectionMemory} once closed. */
     final ConnectionMemory.Buffers memory;
     private final int readerIndex;
     private final int writerIndex;
 
     // reader-owned
-    ByteBuffer in;
-    int lineStart;
-    int scanPosition;
+    /**
+     * The bytes of a line begun but not yet complete, in fill mode (position = bytes kept), from the reader's (or,
+     * before the hand-over, the authenticator's) {@link BufferPool}; null between lines, which is most of the time.
+     */
+    ByteBuffer partial;
+    /**
+     * Bytes the authenticator read and the reader is to frame first: the first line cut to {@code name\n} and
+     * whatever followed it. Written by the authenticator before it hands the connection over; null otherwise.
+     */
+    byte[] handoff;
     boolean named;
     boolean inputEnded;
     int pendingDisconnectReason = -1;
@@ -68,8 +75,12 @@ public final class Connection
     SelectionKey authKey;
 
     // writer-owned
-    final ByteBuffer staging;
-    /** Stamps of the messages in {@code staging} not yet completely written. */
+    /**
+     * What a partial write left unwritten, in flush mode, from the writer's {@link BufferPool}; null when everything
+     * staged has been written, which is most of the time. The staging buffer itself is the writer's, not the peer's.
+     */
+    ByteBuffer unwritten;
+    /** Stamps of the messages staged and not yet completely written. */
     final WriteStamps writeStamps = new WriteStamps();
     SelectionKey writerKey;
     /** Its index in the writer's list of connections to close at the latest when the writer stops; -1 if none. */
@@ -98,25 +109,23 @@ public final class Connection
         final long id,
         final SocketChannel channel,
         final String remoteAddress,
-        final int readBufferBytes,
         final int outboundRingBytes,
         final int writeBufferBytes,
         final int readerIndex,
         final int writerIndex)
     {
-        this(id, channel, remoteAddress, readBufferBytes, null, outboundRingBytes, writeBufferBytes, readerIndex,
-            writerIndex);
+        this(id, channel, remoteAddress, null, outboundRingBytes, writeBufferBytes, readerIndex, writerIndex);
     }
 
     /**
-     * @param memory the outbound ring's and staging buffer's memory, from {@link ConnectionMemory}; null to allocate
-     *               (then the slot is the id).
+     * @param memory           the outbound ring's memory, from {@link ConnectionMemory}; null to allocate (then the
+     *                         slot is the id).
+     * @param writeBufferBytes the writer's staging buffer size, which bounds a record in the ring.
      */
     Connection(
         final long id,
         final SocketChannel channel,
         final String remoteAddress,
-        final int readBufferBytes,
         final ConnectionMemory.Buffers memory,
         final int outboundRingBytes,
         final int writeBufferBytes,
@@ -127,12 +136,8 @@ public final class Connection
         this.acceptedNs = System.nanoTime();
         this.channel = channel;
         this.remoteAddress = remoteAddress;
-        this.in = ByteBuffer.allocate(readBufferBytes);
-        this.memory = null != memory ?
-            memory : new ConnectionMemory.Buffers((int)id, outboundRingBytes, writeBufferBytes);
+        this.memory = null != memory ? memory : new ConnectionMemory.Buffers((int)id, outboundRingBytes);
         this.outbound = new Outbound(this.memory.ring, writeBufferBytes);
-        this.staging = this.memory.staging;
-        this.staging.clear().flip();
         this.readerIndex = readerIndex;
         this.writerIndex = writerIndex;
     }

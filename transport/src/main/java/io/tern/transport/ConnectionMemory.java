@@ -10,7 +10,8 @@ import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
- * The direct memory of connections, kept for reuse: each connection's outbound ring and staging buffer.
+ * The direct memory of connections, kept for reuse: each connection's outbound ring. (Read and staging buffers are
+ * per reader and per writer, not per connection: see {@link BufferPool}.)
  * <p>
  * Direct buffers are freed only when the GC collects them, and the hot path allocates nothing, so on a broker that
  * never collects, the buffers of closed connections would pile up outside the heap for as long as clients come and go
@@ -30,31 +31,26 @@ final class ConnectionMemory
         /** Which set this is, counting from 0 in the order allocated: unique among open connections. */
         final int index;
         final ByteBuffer ring;
-        final ByteBuffer staging;
 
-        Buffers(final int index, final int outboundRingBytes, final int writeBufferBytes)
+        Buffers(final int index, final int outboundRingBytes)
         {
             this.index = index;
             ring = Outbound.allocateRing(outboundRingBytes);
-            staging = ByteBuffer.allocateDirect(writeBufferBytes);
         }
     }
 
     private final ManyToOneConcurrentArrayQueue<Buffers> free;
     private final AtomicCounter allocatedSets;
     private final int outboundRingBytes;
-    private final int writeBufferBytes;
 
     /**
      * @param allocatedSets counts the sets allocated; written by the acceptor only.
      */
-    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final int writeBufferBytes,
-        final AtomicCounter allocatedSets)
+    ConnectionMemory(final int maxConnections, final int outboundRingBytes, final AtomicCounter allocatedSets)
     {
         this.allocatedSets = allocatedSets;
         this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
         this.outboundRingBytes = outboundRingBytes;
-        this.writeBufferBytes = writeBufferBytes;
     }
 
     /**
@@ -69,7 +65,7 @@ final class ConnectionMemory
         {
             return reused;
         }
-        final Buffers fresh = new Buffers((int)allocatedSets.get(), outboundRingBytes, writeBufferBytes);
+        final Buffers fresh = new Buffers((int)allocatedSets.get(), outboundRingBytes);
         allocatedSets.incrementRelease();
         return fresh;
     }
@@ -88,6 +84,6 @@ final class ConnectionMemory
     /** @return direct memory allocated for connections so far, in use or pooled, in bytes. Any thread. */
     long allocatedBytes()
     {
-        return allocatedSets.get() * (outboundRingBytes + RingBufferDescriptor.TRAILER_LENGTH + (long)writeBufferBytes);
+        return allocatedSets.get() * (outboundRingBytes + (long)RingBufferDescriptor.TRAILER_LENGTH);
     }
 }

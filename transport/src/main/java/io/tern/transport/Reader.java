@@ -5,6 +5,7 @@ package io.tern.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -17,6 +18,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -27,8 +29,19 @@ import org.agrona.concurrent.status.AtomicCounter;
  * is full) or the arena is full (the broker is behind), the reader keeps what it has, stops reading every socket and
  * retries with a short park; TCP then pushes back on the senders. Nothing already read is dropped.
  * <p>
- * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front; a connection's
- * read buffer grows (once) only for a line longer than its initial size.
+ * Reads go into one buffer of the reader's own, up to {@code read-buffer-bytes} per socket read, one read per ready
+ * connection per duty cycle (level-triggered, so a busy connection is read again on the next cycle, after the others
+ * had their turn). Complete lines are framed from there into the arena; only a trailing partial line is kept with
+ * the connection, in a buffer of its size from the reader's {@link BufferPool}, and joined to the front of the next
+ * read for that connection; the buffer goes back to the pool as soon as the line completes. A connection between
+ * lines holds no read memory.
+ * <pre>
+ *   read buffer (per reader):  | partial kept (copied back) | bytes of this read ...                |
+ *                              0                             kept                     kept + read-buffer-bytes
+ *                              capacity: max-line-bytes + 1 + read-buffer-bytes
+ * </pre>
+ * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front, and partial
+ * line buffers come from the pool's cache.
  */
 final class Reader implements Agent
 {
@@ -36,6 +49,9 @@ final class Reader implements Agent
     private static final long STALLED_PARK_NS = 50_000;
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final long NAME_CHECK_INTERVAL_NS = 50_000_000;
+    private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
+    private static final long LOW_BITS = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
 
     private final String roleName;
     private final Selector selector;
@@ -47,6 +63,15 @@ final class Reader implements Agent
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
     private final AtomicCounter bytesIn;
+    private final int readChunkBytes;
+    private final ByteBuffer readBuffer;
+    private final UnsafeBuffer readView;
+    private final BufferPool partials;
+    // What the read buffer holds: one connection's bytes while they are framed, and across a stall (stalled is that
+    // connection); all three are 0 otherwise.
+    private int lineStart;
+    private int scanPosition;
+    private int readEnd;
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
@@ -60,6 +85,7 @@ final class Reader implements Agent
         final int maxConnections,
         final int inboundBufferBytes,
         final int batchCapacity,
+        final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
         final InboundSink sink,
@@ -74,6 +100,11 @@ final class Reader implements Agent
         this.batch = new InboundBatch(arena, batchCapacity);
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
+        this.readChunkBytes = readBufferBytes;
+        // A kept partial line is at most max-line-bytes + 1 (a longer one is refused), and a read adds a chunk to it.
+        this.readBuffer = ByteBuffer.allocateDirect(maxLineBytes + 1 + readBufferBytes);
+        this.readView = new UnsafeBuffer(readBuffer);
+        this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.awaitingName = new ArrayList<>(Math.min(maxConnections, 1024));
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
@@ -82,6 +113,18 @@ final class Reader implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** @return bytes of the pooled buffers holding partial lines now. Any thread; a snapshot. */
+    long partialLineBytes()
+    {
+        return partials.inUseBytes();
+    }
+
+    /** @return bytes of this reader's read buffer and its pool's buffers, in use or cached. Any thread. */
+    long readMemoryBytes()
+    {
+        return readBuffer.capacity() + partials.allocatedBytes();
     }
 
     /**
@@ -271,16 +314,20 @@ final class Reader implements Agent
 
     private void onNewConnection(final Connection connection)
     {
+        final byte[] handoff = connection.handoff;
+        if (null != handoff)
+        {
+            // The name line and whatever followed it, as the authenticator read them: framed as a read would be.
+            connection.handoff = null;
+            readView.putBytes(0, handoff);
+            readEnd = handoff.length;
+        }
         try
         {
             connection.readerKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
             if (nameTimeoutNs > 0)
             {
                 awaitingName.add(connection);
-            }
-            if (connection.in.position() > 0)
-            {
-                frame(connection); // bytes the authenticator read after the first line
             }
         }
         catch (final IOException ex)
@@ -289,6 +336,9 @@ final class Reader implements Agent
             connection.inputFailure = ex.toString();
             connection.inputEnded = true;
             connection.pendingDisconnectReason = InboundBatch.REASON_IO_ERROR;
+        }
+        if (readEnd > 0 || connection.inputEnded)
+        {
             frame(connection);
         }
     }
@@ -306,10 +356,22 @@ final class Reader implements Agent
             return;
         }
 
+        // The partial line kept from earlier reads goes first, so the line continues where it left off.
+        final ByteBuffer buffer = readBuffer;
+        final ByteBuffer partial = connection.partial;
+        int kept = 0;
+        if (null != partial)
+        {
+            kept = partial.position();
+            readView.putBytes(0, partial, 0, kept);
+        }
+        buffer.limit(kept + readChunkBytes).position(kept);
+        lineStart = 0;
+        scanPosition = kept;
         int bytesRead;
         try
         {
-            bytesRead = connection.channel().read(connection.in);
+            bytesRead = connection.channel().read(buffer);
         }
         catch (final IOException ex)
         {
@@ -318,6 +380,7 @@ final class Reader implements Agent
         }
         // One clock reading per socket read: it stamps every line this read completes (read-to-route/-write).
         connection.lastReadNs = System.nanoTime();
+        readEnd = buffer.position();
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
@@ -334,48 +397,46 @@ final class Reader implements Agent
     }
 
     /**
-     * Publishes (into the batch) every complete line buffered for the connection, then, if its input has ended, its
-     * final partial line and the disconnect.
+     * Publishes (into the batch) every complete line in the read buffer, which holds this connection's bytes, then,
+     * if its input has ended, its final partial line and the disconnect; otherwise keeps the trailing partial line
+     * with the connection. Leaves the read buffer empty unless it stalls (then {@code stalled} is this connection).
      *
      * @return lines added to the batch.
      */
     private int frame(final Connection connection)
     {
-        final ByteBuffer in = connection.in;
-        final int end = in.position();
+        final int end = readEnd;
         int added = 0;
 
-        for (int i = connection.scanPosition; i < end; i++)
+        int i = scanPosition;
+        while ((i = indexOfNewline(i, end)) >= 0)
         {
-            if (in.get(i) == '\n')
+            final int length = lineLength(lineStart, i);
+            if (length > maxLineBytes)
             {
-                final int length = lineLength(in, connection.lineStart, i);
-                if (length > maxLineBytes)
-                {
-                    lineTooLong(connection);
-                    return added + (frameDisconnect(connection) ? 1 : 0);
-                }
-                if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection,
-                    connection.lineStart, length))
-                {
-                    connection.scanPosition = i;
-                    stalled = connection;
-                    return added;
-                }
-                connection.named = true;
-                connection.lineStart = i + 1;
-                added++;
+                lineTooLong(connection);
+                return added + (frameDisconnect(connection) ? 1 : 0);
             }
+            if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, lineStart,
+                length))
+            {
+                scanPosition = i;
+                stalled = connection;
+                return added;
+            }
+            connection.named = true;
+            lineStart = ++i;
+            added++;
         }
-        connection.scanPosition = end;
+        scanPosition = end;
 
-        final int partial = end - connection.lineStart;
+        final int partial = end - lineStart;
         if (connection.inputEnded)
         {
             if (partial > 0)
             {
                 // A final line without '\n' still counts as a line.
-                final int length = lineLength(in, connection.lineStart, end);
+                final int length = lineLength(lineStart, end);
                 if (length > maxLineBytes)
                 {
                     lineTooLong(connection);
@@ -383,13 +444,13 @@ final class Reader implements Agent
                 else
                 {
                     if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection,
-                        connection.lineStart, length))
+                        lineStart, length))
                     {
                         stalled = connection;
                         return added;
                     }
                     connection.named = true;
-                    connection.lineStart = end;
+                    lineStart = end;
                     added++;
                 }
             }
@@ -397,14 +458,79 @@ final class Reader implements Agent
         }
 
         // A partial line longer than the maximum can already be refused: even a '\r\n' would not save it.
-        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && in.get(end - 1) != '\r'))
+        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && readView.getByte(end - 1) != '\r'))
         {
             lineTooLong(connection);
             return added + (frameDisconnect(connection) ? 1 : 0);
         }
 
-        compact(connection);
+        keepPartial(connection, partial);
+        emptyReadBuffer();
         return added;
+    }
+
+    /**
+     * Keeps the trailing {@code partial} bytes (from {@code lineStart}) with the connection, in a pooled buffer of
+     * their size class, or gives its buffer back when there are none.
+     */
+    private void keepPartial(final Connection connection, final int partial)
+    {
+        ByteBuffer kept = connection.partial;
+        if (0 == partial)
+        {
+            if (null != kept)
+            {
+                connection.partial = null;
+                partials.release(kept);
+            }
+            return;
+        }
+        if (null == kept || kept.capacity() != partials.classBytesFor(partial))
+        {
+            if (null != kept)
+            {
+                partials.release(kept);
+            }
+            kept = partials.acquire(partial);
+            connection.partial = kept;
+        }
+        readView.getBytes(lineStart, kept, 0, partial);
+        kept.limit(kept.capacity()).position(partial);
+    }
+
+    private void emptyReadBuffer()
+    {
+        lineStart = 0;
+        scanPosition = 0;
+        readEnd = 0;
+    }
+
+    /**
+     * @return the index of the first '\n' in the read buffer from {@code from} (inclusive) to {@code to}, or -1. Eight
+     * bytes at a time: a byte of {@code word ^ NEWLINES} is zero where the newline is, and the lowest flagged byte of
+     * the classic has-zero-byte test is always a true one (the little-endian read puts the first byte lowest).
+     */
+    private int indexOfNewline(final int from, final int to)
+    {
+        final UnsafeBuffer view = readView;
+        int i = from;
+        for (final int last = to - Long.BYTES; i <= last; i += Long.BYTES)
+        {
+            final long word = view.getLong(i, ByteOrder.LITTLE_ENDIAN) ^ NEWLINES;
+            final long found = (word - LOW_BITS) & ~word & HIGH_BITS;
+            if (0 != found)
+            {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+        }
+        for (; i < to; i++)
+        {
+            if (view.getByte(i) == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -424,10 +550,10 @@ final class Reader implements Agent
         }
     }
 
-        private static int lineLength(final ByteBuffer in, final int start, final int newlineIndex)
+    private int lineLength(final int start, final int newlineIndex)
     {
         int length = newlineIndex - start;
-        if (length > 0 && in.get(newlineIndex - 1) == '\r')
+        if (length > 0 && readView.getByte(newlineIndex - 1) == '\r')
         {
             length--;
         }
@@ -439,11 +565,20 @@ final class Reader implements Agent
         discardInput(connection, InboundBatch.REASON_LINE_TOO_LONG);
     }
 
-    /** Drops what is buffered of a partial line and reads nothing more from this connection. */
-    private static void discardInput(final Connection connection, final int reason)
+    /**
+     * Drops what is buffered of a partial line and reads nothing more from this connection. If the read buffer holds
+     * this connection's bytes (a line too long), what is left of them is dropped too.
+     */
+    private void discardInput(final Connection connection, final int reason)
     {
-        connection.lineStart = connection.in.position();
-        connection.scanPosition = connection.lineStart;
+        lineStart = readEnd;
+        scanPosition = readEnd;
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
+        }
         connection.inputEnded = true;
         connection.pendingDisconnectReason = reason;
         if (null != connection.readerKey)
@@ -464,9 +599,13 @@ final class Reader implements Agent
             return false;
         }
         connection.pendingDisconnectReason = -1;
-        connection.in = EMPTY;
-        connection.lineStart = 0;
-        connection.scanPosition = 0;
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
+        }
+        emptyReadBuffer();
         if (null != connection.readerKey)
         {
             connection.readerKey.cancel();
@@ -474,12 +613,10 @@ final class Reader implements Agent
         return true;
     }
 
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
     private boolean add(final int type, final int reason, final Connection connection, final int start,
         final int length)
     {
-        if (batch.isFull() || !arena.tryAppend(connection.in, start, length))
+        if (batch.isFull() || !arena.tryAppend(readBuffer, start, length))
         {
             // Hand over what we have, then try once more: the broker may have freed arena space meanwhile.
             if (batch.size() > 0)
@@ -491,35 +628,13 @@ final class Reader implements Agent
                 }
                 batch.clear();
             }
-            if (!arena.tryAppend(connection.in, start, length))
+            if (!arena.tryAppend(readBuffer, start, length))
             {
                 return false;
             }
         }
         batch.add(type, reason, connection, (int)arena.lastOffset(), length, arena.lastEndPosition());
         return true;
-    }
-
-    private void compact(final Connection connection)
-    {
-        final ByteBuffer in = connection.in;
-        final int lineStart = connection.lineStart;
-        if (lineStart > 0)
-        {
-            final int end = in.position();
-            in.limit(end).position(lineStart);
-            in.compact();
-            connection.scanPosition -= lineStart;
-            connection.lineStart = 0;
-        }
-        if (!in.hasRemaining() && in.capacity() < maxLineBytes + 2)
-        {
-            // Only a line longer than the initial buffer gets here; the larger buffer is kept for the connection.
-            final ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 2, maxLineBytes + 2));
-            in.flip();
-            bigger.put(in);
-            connection.in = bigger;
-        }
     }
 
     /**
@@ -530,6 +645,7 @@ final class Reader implements Agent
     public void onClose()
     {
         newConnections.clear();
+        partials.close(); // buffers still with connections are theirs until collected: a stopped reader frees none
         CloseHelper.quietClose(selector);
     }
 }

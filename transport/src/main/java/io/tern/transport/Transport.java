@@ -124,23 +124,23 @@ public final class Transport implements OutboundScheduler, AutoCloseable
             TransportCounters.REFUSED_NOT_AUTHORIZED_TYPE_ID);
         connectionMemorySets = counters.newCounter("connection memory sets allocated",
             TransportCounters.CONNECTION_MEMORY_TYPE_ID);
-        memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(),
-            settings.writeBufferBytes(), connectionMemorySets);
+        memory = new ConnectionMemory(settings.maxConnections(), settings.outboundRingBytes(), connectionMemorySets);
 
         for (int i = 0; i < readers.length; i++)
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
-                settings.batchCapacity(), settings.maxLineBytes(),
+                settings.batchCapacity(), settings.readBufferBytes(), settings.maxLineBytes(),
                 TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
         }
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory,
-                bytesWritten[i], connectionsClosed[i]);
+                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i]);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
-            writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
+            writers, settings.readBufferBytes(), settings.maxLineBytes(),
+            TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
     }
 
@@ -288,12 +288,59 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     }
 
     /**
-     * @return direct memory allocated so far for connections' outbound rings and staging buffers, in bytes: those of
-     * closed connections are reused, so it grows only with the most connections open at once. Any thread.
+     * @return direct memory allocated so far for connections' outbound rings, in bytes: those of closed connections
+     * are reused, so it grows only with the most connections open at once. Any thread.
      */
     public long connectionMemoryBytes()
     {
         return memory.allocatedBytes();
+    }
+
+    /**
+     * @return bytes of the pooled buffers that hold partial lines now (a line begun and not yet complete), over the
+     * readers and the authenticator: zero when every connection is between lines. Any thread; a snapshot.
+     */
+    public long partialLineBytes()
+    {
+        long total = null == authenticator ? 0 : authenticator.partialLineBytes();
+        for (final Reader reader : readers)
+        {
+            total += reader.partialLineBytes();
+        }
+        return total;
+    }
+
+    /**
+     * @return bytes of the pooled buffers that hold what partial writes left unwritten now, over the writers: zero
+     * when every socket has taken everything staged for it. Any thread; a snapshot.
+     */
+    public long unwrittenBufferBytes()
+    {
+        long total = 0;
+        for (final Writer writer : writers)
+        {
+            total += writer.unwrittenBufferBytes();
+        }
+        return total;
+    }
+
+    /**
+     * @return direct memory of the readers', the authenticator's and the writers' buffers: each one's read or staging
+     * buffer and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
+     * partial writes in progress, not the number of connections. Any thread; a snapshot.
+     */
+    public long readWriteMemoryBytes()
+    {
+        long total = null == authenticator ? 0 : authenticator.readMemoryBytes();
+        for (final Reader reader : readers)
+        {
+            total += reader.readMemoryBytes();
+        }
+        for (final Writer writer : writers)
+        {
+            total += writer.writeMemoryBytes();
+        }
+        return total;
     }
 
     /** @return connections accepted and not yet closed. Any thread. */

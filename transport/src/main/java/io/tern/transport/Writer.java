@@ -26,9 +26,15 @@ import org.agrona.concurrent.status.AtomicCounter;
  * a socket once it has been handed to a reader: each such connection is handed to its writer too
  * ({@link #adopt(Connection)}), so the writer closes whatever is still open in its {@link #onClose()}. The broker
  * queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants it closed. A visit
- * gathers as many queued messages as fit into the connection's staging buffer per {@code write} call; a partial write
- * registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. Garbage-free in
- * steady state.
+ * gathers as many queued messages as fit into the writer's one staging buffer per {@code write} call; a partial write
+ * moves the unwritten rest into a buffer of the connection's own, from the writer's {@link BufferPool}, registers
+ * {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. The next write sends that
+ * rest and a fresh staging fill together (a gathering write), and gives the buffer back once it is all written: a
+ * connection with nothing unwritten holds no write memory. Garbage-free in steady state.
+ * <pre>
+ *   outbound ring ──drainTo──▶ staging (per writer) ──write(unwritten, staging)──▶ socket
+ *                                   └── partial write: the rest ──▶ unwritten (per connection, pooled, ≤ staging)
+ * </pre>
  * <p>
  * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
  * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
@@ -64,6 +70,10 @@ final class Writer implements Agent
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
     private final ConnectionMemory memory;
+    /** Staging for every connection of this writer: filled from one ring, written, emptied before the next. */
+    private final ByteBuffer staging;
+    private final BufferPool unwrittenPool;
+    private final ByteBuffer[] gather = new ByteBuffer[2];
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -73,9 +83,12 @@ final class Writer implements Agent
         final long flushTimeoutNs,
         final IdleStrategyKind idleKind,
         final ConnectionMemory memory,
+        final int writeBufferBytes,
         final AtomicCounter bytesWritten,
         final AtomicCounter closedConnections) throws IOException
     {
+        this.staging = ByteBuffer.allocateDirect(writeBufferBytes);
+        this.unwrittenPool = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, writeBufferBytes));
         this.bytesWritten = bytesWritten;
         this.closedConnections = closedConnections;
         this.memory = memory;
@@ -155,6 +168,18 @@ final class Writer implements Agent
     long closedConnections()
     {
         return closedConnections.get();
+    }
+
+    /** @return bytes of the buffers holding connections' unwritten bytes now. Any thread; a snapshot. */
+    long unwrittenBufferBytes()
+    {
+        return unwrittenPool.inUseBytes();
+    }
+
+    /** @return bytes of this writer's staging buffer and its pool's buffers, in use or cached. Any thread. */
+    long writeMemoryBytes()
+    {
+        return staging.capacity() + unwrittenPool.allocatedBytes();
     }
 
     /** @return this writer's route-to-write recorder; other threads only take interval histograms from it. */
@@ -290,7 +315,6 @@ final class Writer implements Agent
             closing.add(connection);
         }
 
-        final ByteBuffer staging = connection.staging;
         if (connection.writeFailed)
         {
             discardQueued(connection);
@@ -301,17 +325,30 @@ final class Writer implements Agent
             return;
         }
 
+        final ByteBuffer staging = this.staging;
+        final WriteStamps stamps = connection.writeStamps;
         int budget = MAX_BYTES_PER_VISIT;
         try
         {
             while (true)
             {
-                if (!staging.hasRemaining())
+                final ByteBuffer unwritten = connection.unwritten;
+                // What this write leaves behind must fit one pooled buffer: with a rest, stage only what fits beside
+                // it (a fill too small for the next record stages nothing; the rest goes alone).
+                staging.clear();
+                if (null != unwritten)
                 {
-                    staging.clear();
-                    connection.outbound().drainTo(staging, connection.writeStamps);
-                    staging.flip();
-                    if (!staging.hasRemaining())
+                    staging.limit(staging.capacity() - unwritten.remaining());
+                }
+                stamps.beginFill();
+                final int staged = connection.outbound().drainTo(staging, stamps);
+                stamps.endFill(staged);
+                staging.flip();
+
+                final long written;
+                if (null == unwritten)
+                {
+                    if (0 == staged)
                     {
                         setWriteInterest(connection, false);
                         if (mode == Connection.CloseMode.FLUSH)
@@ -320,16 +357,33 @@ final class Writer implements Agent
                         }
                         return;
                     }
+                    written = connection.channel().write(staging);
                 }
-
-                final int written = connection.channel().write(staging);
-                bytesWritten.getAndAddRelease(written);
-                connection.writeStamps.onWritten(staging.position(), routeToWrite, readToWrite);
-                budget -= written;
-                if (staging.hasRemaining())
+                else if (0 == staged)
                 {
+                    written = connection.channel().write(unwritten);
+                }
+                else
+                {
+                    final ByteBuffer[] gather = this.gather;
+                    gather[0] = unwritten;
+                    gather[1] = staging;
+                    written = connection.channel().write(gather, 0, 2);
+                    gather[0] = null;
+                }
+                bytesWritten.getAndAddRelease(written);
+                stamps.onWrote(written, routeToWrite, readToWrite);
+                budget -= (int)written;
+                if (staging.hasRemaining() || (null != unwritten && unwritten.hasRemaining()))
+                {
+                    keepUnwritten(connection, unwritten);
                     setWriteInterest(connection, true);
                     return;
+                }
+                if (null != unwritten)
+                {
+                    connection.unwritten = null;
+                    unwrittenPool.release(unwritten);
                 }
                 if (budget <= 0)
                 {
@@ -344,17 +398,59 @@ final class Writer implements Agent
         }
     }
 
+    /**
+     * Keeps what the last write left of the connection's earlier rest and of the staging buffer, in that order, in
+     * one pooled buffer of the connection's (in flush mode), so staging is free for the next connection. Together
+     * they never exceed the staging buffer's capacity, the pool's largest class.
+     */
+    private void keepUnwritten(final Connection connection, final ByteBuffer unwritten)
+    {
+        final ByteBuffer staging = this.staging;
+        if (!staging.hasRemaining())
+        {
+            return; // only the earlier rest is left, where it is
+        }
+        final int rest = null == unwritten ? 0 : unwritten.remaining();
+        final int needed = rest + staging.remaining();
+        ByteBuffer target = unwritten;
+        if (null != unwritten && unwritten.capacity() >= needed)
+        {
+            unwritten.compact();
+        }
+        else
+        {
+            target = unwrittenPool.acquire(needed);
+            if (null != unwritten)
+            {
+                target.put(unwritten);
+                unwrittenPool.release(unwritten);
+            }
+        }
+        target.put(staging);
+        target.flip();
+        connection.unwritten = target;
+    }
+
     private void discardQueued(final Connection connection)
     {
         connection.writeStamps.clear();
-        final ByteBuffer staging = connection.staging;
+        releaseUnwritten(connection);
+        final ByteBuffer staging = this.staging;
         do
         {
             staging.clear();
         }
         while (connection.outbound().drainTo(staging) > 0);
-        staging.flip();
-        staging.position(staging.limit());
+    }
+
+    private void releaseUnwritten(final Connection connection)
+    {
+        final ByteBuffer unwritten = connection.unwritten;
+        if (null != unwritten)
+        {
+            connection.unwritten = null;
+            unwrittenPool.release(unwritten);
+        }
     }
 
     private void onWriteFailed(final Connection connection, final IOException ex)
@@ -384,17 +480,17 @@ final class Writer implements Agent
 
     private void closeSlowConsumer(final Connection connection)
     {
-        final ByteBuffer staging = connection.staging;
+        final ByteBuffer unwritten = connection.unwritten;
         try
         {
             // Best effort and never blocking: finish the line on the wire if the socket takes it, then the error.
-            if (!connection.writeFailed && (!staging.hasRemaining() || staging.get(staging.limit() - 1) == '\n'))
+            if (!connection.writeFailed && (null == unwritten || unwritten.get(unwritten.limit() - 1) == '\n'))
             {
-                if (staging.hasRemaining())
+                if (null != unwritten)
                 {
-                    bytesWritten.getAndAddRelease(connection.channel().write(staging));
+                    bytesWritten.getAndAddRelease(connection.channel().write(unwritten));
                 }
-                if (!staging.hasRemaining())
+                if (null == unwritten || !unwritten.hasRemaining())
                 {
                     slowConsumerReply.clear();
                     slowConsumerReply.put(SLOW_CONSUMER).flip();
@@ -464,7 +560,8 @@ final class Writer implements Agent
             LOG.log(System.Logger.Level.DEBUG, () -> connection + " close failed: " + ex);
         }
         // The broker asked for this close (closeMode) after its last write to the ring, and this writer is done with
-        // the ring and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
+        // the ring: reusable. Before the count, so the acceptor finds them once it sees the room.
+        releaseUnwritten(connection);
         memory.release(connection.memory);
         closedConnections.incrementRelease();
     }
@@ -494,8 +591,10 @@ final class Writer implements Agent
             final Connection connection = connections.get(i);
             connection.closed = true;
             CloseHelper.quietClose(connection.channel());
+            releaseUnwritten(connection);
         }
         connections.clear();
+        unwrittenPool.close();
         CloseHelper.quietClose(selector);
     }
 }
