@@ -1,0 +1,284 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.transport;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.HdrHistogram.Histogram;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Read and write memory follows traffic, over real loopback sockets with a test sink in place of the broker: a
+ * connection between lines holds no read buffer, one with everything written holds no write buffer, a partial line
+ * holds a pooled buffer sized to it until it completes, and what a partial write leaves is kept (and stamped) until
+ * the socket takes it.
+ */
+@Timeout(60)
+class ReadWriteMemoryTest
+{
+    private static final int MAX_LINE = 4000;
+    private static final int READ_CHUNK = 1024;
+    private static final int WRITE_BUFFER = 16 * 1024;
+
+    private record Seen(int type, String text)
+    {
+    }
+
+    private final LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+    private Transport transport;
+    private AgentRunner readerRunner;
+    private AgentRunner writerRunner;
+    private Thread acceptorThread;
+    private volatile boolean echo;
+
+    private void start(final int outboundRingBytes) throws Exception
+    {
+        final TransportSettings settings = new TransportSettings(
+            "127.0.0.1", 0, 1, 1, READ_CHUNK, MAX_LINE, 2 * (MAX_LINE + 2), outboundRingBytes, WRITE_BUFFER, 512,
+            64, IdleStrategyKind.BLOCK, 1000, 0);
+        transport = new Transport(settings, this::onBatch);
+        readerRunner = runner(transport.reader(0));
+        writerRunner = runner(transport.writer(0));
+        transport.bind();
+        AgentRunner.startOnThread(writerRunner);
+        AgentRunner.startOnThread(readerRunner);
+        acceptorThread = new Thread(transport.acceptor(), "acceptor");
+        acceptorThread.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException
+    {
+        if (null == transport)
+        {
+            return;
+        }
+        transport.stopAccepting();
+        acceptorThread.join();
+        CloseHelper.closeAll(readerRunner, writerRunner, transport);
+    }
+
+    private static AgentRunner runner(final TransportAgent agent)
+    {
+        return new AgentRunner(agent.idleStrategy(), Throwable::printStackTrace, null, agent.agent());
+    }
+
+    /** Runs on the reader thread, the single producer of every outbound ring here; echoes stamped when asked. */
+    private boolean onBatch(final InboundBatch batch)
+    {
+        for (int i = 0; i < batch.size(); i++)
+        {
+            final byte[] bytes = new byte[batch.length(i)];
+            batch.arena().buffer().getBytes(batch.offset(i), bytes);
+            final Connection connection = batch.connection(i);
+            seen.add(new Seen(batch.type(i), new String(bytes, StandardCharsets.ISO_8859_1)));
+            if (echo && batch.type(i) == InboundBatch.MESSAGE)
+            {
+                final Outbound out = connection.outbound();
+                assertTrue(out.tryBegin(bytes.length + 1, batch.readNs(i), System.nanoTime()), "ring too small");
+                out.append(bytes);
+                out.append((byte)'\n');
+                out.commit();
+                transport.schedule(connection);
+            }
+            batch.arena().releaseTo(batch.endPosition(i));
+        }
+        transport.wakeWriters();
+        return true;
+    }
+
+    private Seen next() throws InterruptedException
+    {
+        final Seen event = seen.poll(10, TimeUnit.SECONDS);
+        assertNotNull(event, "no event within 10 s");
+        return event;
+    }
+
+    private Socket connect(final int receiveBufferBytes) throws Exception
+    {
+        final Socket socket = new Socket();
+        if (receiveBufferBytes > 0)
+        {
+            socket.setReceiveBufferSize(receiveBufferBytes); // before connect, so the window is small from the start
+        }
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress("127.0.0.1", transport.localAddress().getPort()));
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    private static void await(final String what, final BooleanSupplier condition)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "not within 20 s: " + what);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void shouldFrameALineSentOneByteAtATimeInABufferSizedToItAndGiveItBackWhenItCompletes() throws Exception
+    {
+        start(64 * 1024);
+        final long baseMemory = transport.readWriteMemoryBytes();
+        try (Socket socket = connect(0))
+        {
+            final OutputStream out = socket.getOutputStream();
+            out.write("alice\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(new Seen(InboundBatch.NEW_PEER, "alice"), next());
+            assertEquals(0, transport.partialLineBytes(), "between lines");
+
+            final StringBuilder line = new StringBuilder();
+            long sent = transport.bytesRead();
+            for (int i = 0; i < 600; i++)
+            {
+                final char c = (char)('a' + i % 26);
+                line.append(c);
+                out.write(c); // one byte per segment: the line is assembled across 600 reads
+                out.flush();
+                sent++;
+                if (i == 99 || i == 599)
+                {
+                    final long read = sent;
+                    final int expected = i == 99 ? 256 : 1024; // 100 bytes in the 256 B class, 600 in the 1 KiB
+                    await("the partial line of " + (i + 1) + " bytes in a " + expected + " B buffer",
+                        () -> transport.bytesRead() == read && transport.partialLineBytes() == expected);
+                }
+            }
+            out.write('\n');
+            out.flush();
+
+            assertEquals(new Seen(InboundBatch.MESSAGE, line.toString()), next());
+            await("the partial line's buffer given back", () -> transport.partialLineBytes() == 0);
+
+            // Lines that each arrive whole take no pooled memory at all.
+            for (int i = 0; i < 100; i++)
+            {
+                out.write(("whole line " + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertEquals("whole line " + i, next().text());
+            }
+            assertEquals(0, transport.partialLineBytes());
+            assertTrue(transport.readWriteMemoryBytes() - baseMemory <= 256 + 512 + 1024,
+                "at most one cached buffer per class used: " + (transport.readWriteMemoryBytes() - baseMemory));
+        }
+        assertEquals(InboundBatch.DISCONNECT, next().type());
+    }
+
+    @Test
+    void shouldHoldNoReadOrWriteMemoryForIdleConnections() throws Exception
+    {
+        start(64 * 1024);
+        final long baseMemory = transport.readWriteMemoryBytes();
+        final int count = 200;
+        final List<Socket> sockets = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final Socket socket = connect(0);
+                sockets.add(socket);
+                socket.getOutputStream().write(("idle-" + i + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            for (int i = 0; i < count; i++)
+            {
+                assertEquals(InboundBatch.NEW_PEER, next().type());
+            }
+
+            await("every connection counted", () -> transport.connectionsOpen() == count);
+            assertEquals(0, transport.partialLineBytes(), "no partial lines");
+            assertEquals(0, transport.unwrittenBufferBytes(), "nothing unwritten");
+            assertEquals(baseMemory, transport.readWriteMemoryBytes(),
+                "read and staging memory does not grow with idle connections");
+        }
+        finally
+        {
+            for (final Socket socket : sockets)
+            {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepWhatAPartialWriteLeavesAndWriteEveryByteInOrderWithItsStamps() throws Exception
+    {
+        start(8 * 1024 * 1024);
+        echo = true;
+        // More than the kernel's socket buffers take (loopback send buffers grow to 4 MiB), less than the ring.
+        final int messages = 2000;
+        final int textBytes = 3000;
+        // Take the interval so far (registration and other tests' messages are not this test's).
+        transport.routeToWriteRecorder(0).getIntervalHistogram();
+        transport.readToWriteRecorder(0).getIntervalHistogram();
+        try (Socket socket = connect(4096))
+        {
+            final OutputStream out = socket.getOutputStream();
+            final StringBuilder expected = new StringBuilder();
+            final StringBuilder input = new StringBuilder("slow\n");
+            for (int i = 0; i < messages; i++)
+            {
+                final String text = ("message " + i + " ").repeat(textBytes / 10).substring(0, textBytes);
+                input.append(text).append('\n');
+                expected.append(text).append('\n');
+            }
+            out.write(input.toString().getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+
+            // The reader does not read yet: the socket fills, a write is partial, and its rest waits in a buffer.
+            await("a partial write's rest kept", () -> transport.unwrittenBufferBytes() > 0);
+            final long notReadingSinceNs = System.nanoTime();
+            assertTrue(transport.unwrittenBufferBytes() <= WRITE_BUFFER, "at most one staging buffer's worth");
+
+            final byte[] want = expected.toString().getBytes(StandardCharsets.US_ASCII);
+            final byte[] got = new byte[want.length];
+            final InputStream in = socket.getInputStream();
+            final long readingFromNs = System.nanoTime();
+            int n = 0;
+            while (n < got.length)
+            {
+                final int r = in.read(got, n, got.length - n);
+                assertTrue(r > 0, "closed after " + n + " bytes");
+                n += r;
+            }
+            assertArrayEquals(want, got, "every byte, in order");
+            await("the rest's buffer given back", () -> transport.unwrittenBufferBytes() == 0);
+
+            // Each message recorded once, when its last byte was written; those held back waited for the reader.
+            final Histogram routeToWrite = new Histogram(3);
+            final Histogram readToWrite = new Histogram(3);
+            await("every message's stamps recorded", () ->
+            {
+                routeToWrite.add(transport.routeToWriteRecorder(0).getIntervalHistogram());
+                readToWrite.add(transport.readToWriteRecorder(0).getIntervalHistogram());
+                return routeToWrite.getTotalCount() >= messages;
+            });
+            assertEquals(messages, routeToWrite.getTotalCount());
+            assertEquals(messages, readToWrite.getTotalCount());
+            assertTrue(routeToWrite.getMaxValue() >= readingFromNs - notReadingSinceNs,
+                "the last message waited for the reader: " + routeToWrite.getMaxValue() + " ns");
+            assertTrue(readToWrite.getMinValue() >= routeToWrite.getMinValue() &&
+                readToWrite.getMaxValue() >= routeToWrite.getMaxValue(), "read-to-write includes route-to-write");
+        }
+    }
+}
