@@ -29,8 +29,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * the close). The name deadline applies here too.
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
- * with its connection in a buffer of its size from this agent's {@link BufferPool}, as a reader keeps partial lines,
- * and given back once the line is complete or the connection closed. What is handed to the reader, the first line cut
+ * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
+ * a reader keeps partial lines, and given back once the line is complete or the connection closed; the complete line
+ * is then put together once, in a second buffer of this agent's, for the verifier. What is handed to the reader, the first line cut
  * down to the name and whatever followed it in the same read, travels in a small array made once per connection.
  */
 final class Authenticator implements Agent
@@ -47,8 +48,8 @@ final class Authenticator implements Agent
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
-    private final int readChunkBytes;
     private final ByteBuffer readBuffer;
+    private final byte[] firstLine;
     private final BufferPool partials;
     private final long nameTimeoutNs;
     private final byte[] nameTimeoutReply;
@@ -83,9 +84,9 @@ final class Authenticator implements Agent
         this.readers = readers;
         this.writers = writers;
         this.maxLineBytes = maxLineBytes;
-        this.readChunkBytes = readBufferBytes;
-        // Heap: the verifier reads the first line from an array. A kept partial line is at most max-line-bytes + 1.
-        this.readBuffer = ByteBuffer.allocate(maxLineBytes + 1 + readBufferBytes);
+        // Heap: the verifier reads the first line from an array.
+        this.readBuffer = ByteBuffer.allocate(readBufferBytes);
+        this.firstLine = new byte[maxLineBytes + 1];
         this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.nameTimeoutReply = Protocol.lineBytes(Protocol.nameTimeout(TimeUnit.NANOSECONDS.toMillis(nameTimeoutNs)));
@@ -128,7 +129,7 @@ final class Authenticator implements Agent
     /** @return bytes of this agent's read buffer and its pool's buffers, in use or cached. Any thread. */
     long readMemoryBytes()
     {
-        return readBuffer.capacity() + partials.allocatedBytes();
+        return readBuffer.capacity() + firstLine.length + partials.allocatedBytes();
     }
 
     @Override
@@ -206,14 +207,8 @@ final class Authenticator implements Agent
         final Connection connection = (Connection)key.attachment();
         final ByteBuffer in = readBuffer;
         final ByteBuffer partial = connection.partial;
-        int kept = 0;
+        final int kept = null == partial ? 0 : partial.position();
         in.clear();
-        if (null != partial)
-        {
-            kept = partial.position();
-            in.put(0, partial, 0, kept);
-        }
-        in.limit(kept + readChunkBytes).position(kept);
         final int bytesRead;
         try
         {
@@ -235,7 +230,7 @@ final class Authenticator implements Agent
         final int end = in.position();
         final byte[] bytes = in.array();
         int newline = -1;
-        for (int i = kept; i < end; i++)
+        for (int i = 0; i < end; i++)
         {
             if (bytes[i] == '\n')
             {
@@ -246,20 +241,40 @@ final class Authenticator implements Agent
 
         if (newline < 0)
         {
-            if (bytesRead < 0 || end > maxLineBytes + 1)
+            if (bytesRead < 0 || kept + end > maxLineBytes + 1)
             {
                 // Closed before a complete first line, or a first line longer than any line may be.
                 refuse(connection, NOT_AUTHORIZED, bytesRead < 0 ? "closed before authenticating" : "line too long");
             }
             else if (end > 0)
             {
-                keepPartial(connection, end);
+                keepPartial(connection, kept, end);
             }
             return;
         }
 
-        final int length = newline > 0 && bytes[newline - 1] == '\r' ? newline - 1 : newline;
-        final int keep = verifier.verify(bytes, 0, length);
+        // The whole first line in one array: what was kept, then this read's bytes up to the newline.
+        final byte[] line;
+        final int lineEnd;
+        if (0 == kept)
+        {
+            line = bytes;
+            lineEnd = newline;
+        }
+        else if (kept + newline > maxLineBytes + 1)
+        {
+            refuse(connection, NOT_AUTHORIZED, "line too long");
+            return;
+        }
+        else
+        {
+            line = firstLine;
+            partial.get(0, line, 0, kept);
+            System.arraycopy(bytes, 0, line, kept, newline);
+            lineEnd = kept + newline;
+        }
+        final int length = lineEnd > 0 && line[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+        final int keep = verifier.verify(line, 0, length);
         if (keep < 0 || keep > length)
         {
             refuse(connection, NOT_AUTHORIZED, "not authorized");
@@ -269,7 +284,7 @@ final class Authenticator implements Agent
         // Hand on "<name>\n" followed by whatever the client sent after its first line.
         final int rest = end - (newline + 1);
         final byte[] handoff = new byte[keep + 1 + rest];
-        System.arraycopy(bytes, 0, handoff, 0, keep);
+        System.arraycopy(line, 0, handoff, 0, keep);
         handoff[keep] = '\n';
         System.arraycopy(bytes, newline + 1, handoff, keep + 1, rest);
         connection.handoff = handoff;
@@ -289,19 +304,28 @@ final class Authenticator implements Agent
         }
     }
 
-    /** Keeps the incomplete first line, {@code length} bytes at the start of the read buffer, with the connection. */
-    private void keepPartial(final Connection connection, final int length)
+    /**
+     * Appends this read's {@code fresh} bytes, at the start of the read buffer, to the incomplete first line kept with
+     * the connection ({@code keptBytes} so far), moving it to a larger buffer when it no longer fits.
+     */
+    private void keepPartial(final Connection connection, final int keptBytes, final int fresh)
     {
         ByteBuffer kept = connection.partial;
-        if (null == kept || kept.capacity() != partials.classBytesFor(length))
+        if (null == kept)
         {
-            releasePartial(connection);
-            kept = partials.acquire(length);
+            kept = partials.acquire(fresh);
             connection.partial = kept;
         }
-        kept.clear();
-        kept.put(0, readBuffer, 0, length);
-        kept.position(length);
+        else if (kept.capacity() < keptBytes + fresh)
+        {
+            final ByteBuffer larger = partials.acquire(keptBytes + fresh);
+            kept.flip();
+            larger.put(kept);
+            partials.release(kept);
+            kept = larger;
+            connection.partial = kept;
+        }
+        kept.put(readBuffer.array(), 0, fresh);
     }
 
     private void releasePartial(final Connection connection)

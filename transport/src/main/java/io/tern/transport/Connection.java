@@ -64,6 +64,8 @@ public final class Connection
      * whatever followed it. Written by the authenticator before it hands the connection over; null otherwise.
      */
     byte[] handoff;
+    /** How much of {@code handoff} the reader has framed. */
+    int handoffOffset;
     boolean named;
     boolean inputEnded;
     int pendingDisconnectReason = -1;

@@ -31,14 +31,15 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>
  * Reads go into one buffer of the reader's own, up to {@code read-buffer-bytes} per socket read, one read per ready
  * connection per duty cycle (level-triggered, so a busy connection is read again on the next cycle, after the others
- * had their turn). Complete lines are framed from there into the arena; only a trailing partial line is kept with
- * the connection, in a buffer of its size from the reader's {@link BufferPool}, and joined to the front of the next
- * read for that connection; the buffer goes back to the pool as soon as the line completes. A connection between
- * lines holds no read memory.
+ * had their turn). Complete lines are copied from there into the arena; only a trailing partial line is kept with
+ * the connection, in a buffer of its size class from the reader's {@link BufferPool}. Later reads append to it
+ * (moving it to a larger class as it grows) until a newline completes it; then the line goes to the arena in two
+ * parts, kept and new, and the buffer goes back to the pool. Each byte of a partial line is copied once into it and
+ * once out, however many reads the line takes. A connection between lines holds no read memory.
  * <pre>
- *   read buffer (per reader):  | partial kept (copied back) | bytes of this read ...                |
- *                              0                             kept                     kept + read-buffer-bytes
- *                              capacity: max-line-bytes + 1 + read-buffer-bytes
+ *   connection.partial (pooled):  | line so far |
+ *   read buffer (per reader):     |rest\n| line | line | start of the next ...|
+ *                                        └─ arena: partial + rest, then each line, then the new partial is kept
  * </pre>
  * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front, and partial
  * line buffers come from the pool's cache.
@@ -101,8 +102,7 @@ final class Reader implements Agent
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
         this.readChunkBytes = readBufferBytes;
-        // A kept partial line is at most max-line-bytes + 1 (a longer one is refused), and a read adds a chunk to it.
-        this.readBuffer = ByteBuffer.allocateDirect(maxLineBytes + 1 + readBufferBytes);
+        this.readBuffer = ByteBuffer.allocateDirect(readBufferBytes);
         this.readView = new UnsafeBuffer(readBuffer);
         this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
@@ -188,6 +188,10 @@ final class Reader implements Agent
             final Connection connection = stalled;
             stalled = null;
             work += frame(connection);
+            if (!isBlocked() && null != connection.handoff)
+            {
+                work += feedHandoff(connection);
+            }
             publish();
             if (isBlocked())
             {
@@ -314,14 +318,6 @@ final class Reader implements Agent
 
     private void onNewConnection(final Connection connection)
     {
-        final byte[] handoff = connection.handoff;
-        if (null != handoff)
-        {
-            // The name line and whatever followed it, as the authenticator read them: framed as a read would be.
-            connection.handoff = null;
-            readView.putBytes(0, handoff);
-            readEnd = handoff.length;
-        }
         try
         {
             connection.readerKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
@@ -337,10 +333,43 @@ final class Reader implements Agent
             connection.inputEnded = true;
             connection.pendingDisconnectReason = InboundBatch.REASON_IO_ERROR;
         }
-        if (readEnd > 0 || connection.inputEnded)
+        if (null != connection.handoff)
+        {
+            feedHandoff(connection); // the input, if it has ended, ends after these bytes
+        }
+        else if (connection.inputEnded)
         {
             frame(connection);
         }
+    }
+
+    /**
+     * Frames what the authenticator read (the name line and whatever followed it) as reads would be, a read buffer at
+     * a time; a stall stops it and the duty cycle resumes it before reading the socket again.
+     *
+     * @return lines added to the batch.
+     */
+    private int feedHandoff(final Connection connection)
+    {
+        final byte[] handoff = connection.handoff;
+        int added = 0;
+        while (null != connection.handoff && !isBlocked())
+        {
+            final int offset = connection.handoffOffset;
+            final int length = Math.min(readBuffer.capacity(), handoff.length - offset);
+            readView.putBytes(0, handoff, offset, length);
+            lineStart = 0;
+            scanPosition = 0;
+            readEnd = length;
+            connection.handoffOffset = offset + length;
+            final boolean last = connection.handoffOffset == handoff.length;
+            if (last)
+            {
+                connection.handoff = null; // from here on an ended input may end: see frame
+            }
+            added += frame(connection);
+        }
+        return added;
     }
 
     private void onReadable(final SelectionKey key)
@@ -356,18 +385,10 @@ final class Reader implements Agent
             return;
         }
 
-        // The partial line kept from earlier reads goes first, so the line continues where it left off.
         final ByteBuffer buffer = readBuffer;
-        final ByteBuffer partial = connection.partial;
-        int kept = 0;
-        if (null != partial)
-        {
-            kept = partial.position();
-            readView.putBytes(0, partial, 0, kept);
-        }
-        buffer.limit(kept + readChunkBytes).position(kept);
+        buffer.clear();
         lineStart = 0;
-        scanPosition = kept;
+        scanPosition = 0;
         int bytesRead;
         try
         {
@@ -397,9 +418,10 @@ final class Reader implements Agent
     }
 
     /**
-     * Publishes (into the batch) every complete line in the read buffer, which holds this connection's bytes, then,
-     * if its input has ended, its final partial line and the disconnect; otherwise keeps the trailing partial line
-     * with the connection. Leaves the read buffer empty unless it stalls (then {@code stalled} is this connection).
+     * Publishes (into the batch) every complete line in the read buffer, which holds this connection's bytes (the
+     * first one joined to the connection's kept partial line, if any), then, if its input has ended, its final partial
+     * line and the disconnect; otherwise keeps the trailing partial line with the connection. Leaves the read buffer
+     * empty unless it stalls (then {@code stalled} is this connection and the kept partial, if any, is still kept).
      *
      * @return lines added to the batch.
      */
@@ -411,45 +433,42 @@ final class Reader implements Agent
         int i = scanPosition;
         while ((i = indexOfNewline(i, end)) >= 0)
         {
-            final int length = lineLength(lineStart, i);
+            final int length = lineLength(connection, i);
             if (length > maxLineBytes)
             {
                 lineTooLong(connection);
                 return added + (frameDisconnect(connection) ? 1 : 0);
             }
-            if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, lineStart,
-                length))
+            if (!addLine(connection, length))
             {
                 scanPosition = i;
                 stalled = connection;
                 return added;
             }
-            connection.named = true;
             lineStart = ++i;
             added++;
         }
         scanPosition = end;
 
-        final int partial = end - lineStart;
-        if (connection.inputEnded)
+        final ByteBuffer kept = connection.partial;
+        final int partial = (null == kept ? 0 : kept.position()) + end - lineStart;
+        if (connection.inputEnded && null == connection.handoff) // bytes handed over are before the end
         {
             if (partial > 0)
             {
                 // A final line without '\n' still counts as a line.
-                final int length = lineLength(lineStart, end);
+                final int length = lastByte(connection, end) == '\r' ? partial - 1 : partial;
                 if (length > maxLineBytes)
                 {
                     lineTooLong(connection);
                 }
                 else
                 {
-                    if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection,
-                        lineStart, length))
+                    if (!addLine(connection, length))
                     {
                         stalled = connection;
                         return added;
                     }
-                    connection.named = true;
                     lineStart = end;
                     added++;
                 }
@@ -458,7 +477,7 @@ final class Reader implements Agent
         }
 
         // A partial line longer than the maximum can already be refused: even a '\r\n' would not save it.
-        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && readView.getByte(end - 1) != '\r'))
+        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && lastByte(connection, end) != '\r'))
         {
             lineTooLong(connection);
             return added + (frameDisconnect(connection) ? 1 : 0);
@@ -470,32 +489,75 @@ final class Reader implements Agent
     }
 
     /**
-     * Keeps the trailing {@code partial} bytes (from {@code lineStart}) with the connection, in a pooled buffer of
-     * their size class, or gives its buffer back when there are none.
+     * @return the length of the line ending at the newline at {@code newlineIndex}, without the newline and a '\r'
+     * before it: from {@code lineStart}, after the connection's kept partial line if it has one.
+     */
+    private int lineLength(final Connection connection, final int newlineIndex)
+    {
+        final ByteBuffer kept = connection.partial;
+        final int length = (null == kept ? 0 : kept.position()) + newlineIndex - lineStart;
+        return length > 0 && lastByte(connection, newlineIndex) == '\r' ? length - 1 : length;
+    }
+
+    /** @return the byte before {@code index} in the line: in the read buffer, or the kept partial line's last. */
+    private byte lastByte(final Connection connection, final int index)
+    {
+        if (index > lineStart)
+        {
+            return readView.getByte(index - 1);
+        }
+        final ByteBuffer kept = connection.partial;
+        return null == kept || 0 == kept.position() ? 0 : kept.get(kept.position() - 1);
+    }
+
+    /** Adds the line of {@code length} bytes: the kept partial line, if any, then from {@code lineStart}. */
+    private boolean addLine(final Connection connection, final int length)
+    {
+        final ByteBuffer kept = connection.partial;
+        final int keptBytes = null == kept ? 0 : Math.min(kept.position(), length);
+        if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, kept, keptBytes,
+            lineStart, length - keptBytes))
+        {
+            return false;
+        }
+        connection.named = true;
+        if (null != kept)
+        {
+            connection.partial = null;
+            partials.release(kept);
+        }
+        return true;
+    }
+
+    /**
+     * Keeps the trailing bytes (from {@code lineStart}) with the connection, after those it already keeps, in a
+     * pooled buffer of the size class of all {@code partial} bytes.
      */
     private void keepPartial(final Connection connection, final int partial)
     {
-        ByteBuffer kept = connection.partial;
-        if (0 == partial)
+        final int fresh = readEnd - lineStart;
+        if (0 == fresh)
         {
-            if (null != kept)
-            {
-                connection.partial = null;
-                partials.release(kept);
-            }
             return;
         }
-        if (null == kept || kept.capacity() != partials.classBytesFor(partial))
+        ByteBuffer kept = connection.partial;
+        if (null == kept)
         {
-            if (null != kept)
-            {
-                partials.release(kept);
-            }
             kept = partials.acquire(partial);
             connection.partial = kept;
         }
-        readView.getBytes(lineStart, kept, 0, partial);
-        kept.limit(kept.capacity()).position(partial);
+        else if (kept.capacity() < partial)
+        {
+            final ByteBuffer larger = partials.acquire(partial);
+            kept.flip();
+            larger.put(kept);
+            partials.release(kept);
+            kept = larger;
+            connection.partial = kept;
+        }
+        final int position = kept.position();
+        readView.getBytes(lineStart, kept, position, fresh);
+        kept.position(position + fresh);
     }
 
     private void emptyReadBuffer()
@@ -550,16 +612,6 @@ final class Reader implements Agent
         }
     }
 
-    private int lineLength(final int start, final int newlineIndex)
-    {
-        int length = newlineIndex - start;
-        if (length > 0 && readView.getByte(newlineIndex - 1) == '\r')
-        {
-            length--;
-        }
-        return length;
-    }
-
     private void lineTooLong(final Connection connection)
     {
         discardInput(connection, InboundBatch.REASON_LINE_TOO_LONG);
@@ -579,6 +631,7 @@ final class Reader implements Agent
             connection.partial = null;
             partials.release(partial);
         }
+        connection.handoff = null;
         connection.inputEnded = true;
         connection.pendingDisconnectReason = reason;
         if (null != connection.readerKey)
@@ -593,7 +646,7 @@ final class Reader implements Agent
         {
             return false;
         }
-        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, 0, 0))
+        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, null, 0, 0, 0))
         {
             stalled = connection;
             return false;
@@ -613,10 +666,10 @@ final class Reader implements Agent
         return true;
     }
 
-    private boolean add(final int type, final int reason, final Connection connection, final int start,
-        final int length)
+    private boolean add(final int type, final int reason, final Connection connection, final ByteBuffer head,
+        final int headLength, final int start, final int length)
     {
-        if (batch.isFull() || !arena.tryAppend(readBuffer, start, length))
+        if (batch.isFull() || !arena.tryAppend(head, headLength, readBuffer, start, length))
         {
             // Hand over what we have, then try once more: the broker may have freed arena space meanwhile.
             if (batch.size() > 0)
@@ -628,12 +681,12 @@ final class Reader implements Agent
                 }
                 batch.clear();
             }
-            if (!arena.tryAppend(readBuffer, start, length))
+            if (!arena.tryAppend(head, headLength, readBuffer, start, length))
             {
                 return false;
             }
         }
-        batch.add(type, reason, connection, (int)arena.lastOffset(), length, arena.lastEndPosition());
+        batch.add(type, reason, connection, (int)arena.lastOffset(), headLength + length, arena.lastEndPosition());
         return true;
     }
 

@@ -325,8 +325,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     }
 
     /**
-     * @return direct memory of the readers', the authenticator's and the writers' buffers: each one's read or staging
-     * buffer and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
+     * @return memory of the readers', the authenticator's and the writers' buffers: each one's read or staging buffer
+     * and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
      * partial writes in progress, not the number of connections. Any thread; a snapshot.
      */
     public long readWriteMemoryBytes()

@@ -49,6 +49,7 @@ class ReadWriteMemoryTest
     private AgentRunner writerRunner;
     private Thread acceptorThread;
     private volatile boolean echo;
+    private volatile int lastDisconnectReason = -1;
 
     private void start(final int outboundRingBytes) throws Exception
     {
@@ -90,6 +91,10 @@ class ReadWriteMemoryTest
             final byte[] bytes = new byte[batch.length(i)];
             batch.arena().buffer().getBytes(batch.offset(i), bytes);
             final Connection connection = batch.connection(i);
+            if (batch.type(i) == InboundBatch.DISCONNECT)
+            {
+                lastDisconnectReason = batch.reason(i); // before the event is seen
+            }
             seen.add(new Seen(batch.type(i), new String(bytes, StandardCharsets.ISO_8859_1)));
             if (echo && batch.type(i) == InboundBatch.MESSAGE)
             {
@@ -183,6 +188,45 @@ class ReadWriteMemoryTest
                 "at most one cached buffer per class used: " + (transport.readWriteMemoryBytes() - baseMemory));
         }
         assertEquals(InboundBatch.DISCONNECT, next().type());
+    }
+
+    @Test
+    void shouldJoinALineOfExactlyTheMaximumAcrossReadsWithItsCarriageReturnAloneAtTheEndOfOne() throws Exception
+    {
+        start(64 * 1024);
+        try (Socket socket = connect(0))
+        {
+            final OutputStream out = socket.getOutputStream();
+            out.write("bob\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(InboundBatch.NEW_PEER, next().type());
+
+            final String longest = "0123456789".repeat(MAX_LINE / 10);
+            long sent = transport.bytesRead();
+            for (int i = 0; i < MAX_LINE; i += 700) // each piece its own read: the line grows through the classes
+            {
+                sent = sendAndAwaitRead(out, longest.substring(i, Math.min(MAX_LINE, i + 700)), sent);
+            }
+            sent = sendAndAwaitRead(out, "\r", sent); // the '\r' ends a read, the '\n' starts the next
+            sendAndAwaitRead(out, "\nrest of the next line", sent);
+            assertEquals(new Seen(InboundBatch.MESSAGE, longest), next());
+            await("the next line's start kept in its own small buffer", () -> transport.partialLineBytes() == 256);
+
+            out.write(("\n" + "y".repeat(MAX_LINE + 1)).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals(new Seen(InboundBatch.MESSAGE, "rest of the next line"), next());
+            assertEquals(new Seen(InboundBatch.DISCONNECT, ""), next(), "one byte over: refused before its newline");
+            assertEquals(InboundBatch.REASON_LINE_TOO_LONG, lastDisconnectReason);
+            await("the refused line's buffer given back", () -> transport.partialLineBytes() == 0);
+        }
+    }
+
+    private long sendAndAwaitRead(final OutputStream out, final String text, final long before) throws Exception
+    {
+        out.write(text.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        final long after = before + text.length();
+        await("the broker to read " + after + " bytes", () -> transport.bytesRead() == after);
+        return after;
     }
 
     @Test
