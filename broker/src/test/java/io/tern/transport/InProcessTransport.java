@@ -110,6 +110,9 @@ public final class InProcessTransport
     private static final ThreadLocal<ByteBuffer> STAGING =
         ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(16 * 1024 * 1024));
 
+    /** A writer's stamps for one fill. */
+    private static final ThreadLocal<WriteStamps> STAMPS = ThreadLocal.withInitial(WriteStamps::new);
+
     /**
      * Does a writer's staging step for one connection: moves what is in its outbound ring into a staging buffer,
      * keeping the stamps, then forgets both as if one {@code write()} had taken everything. The connection's
@@ -123,8 +126,9 @@ public final class InProcessTransport
     {
         final ByteBuffer staging = STAGING.get();
         staging.clear();
-        final int bytes = connection.outbound().drainTo(staging, connection.writeStamps);
-        connection.writeStamps.clear();
+        final WriteStamps stamps = STAMPS.get();
+        final int bytes = connection.outbound().drainTo(staging, stamps);
+        stamps.clear();
         return bytes;
     }
 }

@@ -82,8 +82,11 @@ public final class Connection
      * staged has been written, which is most of the time. The staging buffer itself is the writer's, not the peer's.
      */
     ByteBuffer unwritten;
-    /** Stamps of the messages staged and not yet completely written. */
-    final WriteStamps writeStamps = new WriteStamps();
+    /**
+     * Stamps of the messages in {@code unwritten} not yet completely written, from the writer's cache; null whenever
+     * {@code unwritten} is (the writer's own stamps serve a write that takes everything).
+     */
+    WriteStamps writeStamps;
     SelectionKey writerKey;
     /** Its index in the writer's list of connections to close at the latest when the writer stops; -1 if none. */
     int writerSlot = -1;

@@ -30,7 +30,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * moves the unwritten rest into a buffer of the connection's own, from the writer's {@link BufferPool}, registers
  * {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. The next write sends that
  * rest and a fresh staging fill together (a gathering write), and gives the buffer back once it is all written: a
- * connection with nothing unwritten holds no write memory. Garbage-free in steady state.
+ * connection with nothing unwritten holds no write memory: the stamps of the messages staged stay with the writer too,
+ * and move to the connection (a {@link WriteStamps} from the writer's cache) only with an unwritten rest. Garbage-free
+ * in steady state.
  * <pre>
  *   outbound ring ──drainTo──▶ staging (per writer) ──write(unwritten, staging)──▶ socket
  *                                   └── partial write: the rest ──▶ unwritten (per connection, pooled, ≤ staging)
@@ -43,6 +45,8 @@ final class Writer implements Agent
 {
     private static final System.Logger LOG = System.getLogger(Writer.class.getName());
     private static final int MAX_BYTES_PER_VISIT = 256 * 1024;
+    /** WriteStamps kept for connections' unwritten rests beyond those in use (about 6 KiB each). */
+    private static final int STAMPS_CACHE = 64;
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final long CLOSING_SELECT_TIMEOUT_MS = 10;
     private static final byte[] SLOW_CONSUMER = Protocol.lineBytes(Protocol.SLOW_CONSUMER);
@@ -74,6 +78,10 @@ final class Writer implements Agent
     private final ByteBuffer staging;
     private final BufferPool unwrittenPool;
     private final ByteBuffer[] gather = new ByteBuffer[2];
+    /** Stamps of the fill being written, for a connection with no unwritten rest (and so no stamps of its own). */
+    private WriteStamps fillStamps = new WriteStamps();
+    private final WriteStamps[] freeStamps = new WriteStamps[STAMPS_CACHE];
+    private int freeStampsCount;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -326,13 +334,18 @@ final class Writer implements Agent
         }
 
         final ByteBuffer staging = this.staging;
-        final WriteStamps stamps = connection.writeStamps;
         int budget = MAX_BYTES_PER_VISIT;
         try
         {
             while (true)
             {
                 final ByteBuffer unwritten = connection.unwritten;
+                WriteStamps stamps = connection.writeStamps;
+                if (null == stamps)
+                {
+                    stamps = fillStamps;
+                    stamps.clear(); // nothing of this connection is unwritten: count from zero
+                }
                 // What this write leaves behind must fit one pooled buffer: with a rest, stage only what fits beside
                 // it (a fill too small for the next record stages nothing; the rest goes alone).
                 staging.clear();
@@ -377,6 +390,12 @@ final class Writer implements Agent
                 if (staging.hasRemaining() || (null != unwritten && unwritten.hasRemaining()))
                 {
                     keepUnwritten(connection, unwritten);
+                    if (stamps == fillStamps)
+                    {
+                        // The stamps go with the rest; the writer takes another set for the next connection.
+                        connection.writeStamps = stamps;
+                        fillStamps = takeStamps();
+                    }
                     setWriteInterest(connection, true);
                     return;
                 }
@@ -385,6 +404,7 @@ final class Writer implements Agent
                     connection.unwritten = null;
                     unwrittenPool.release(unwritten);
                 }
+                releaseStamps(connection); // all written, so every stamp was recorded
                 if (budget <= 0)
                 {
                     again.add(connection); // fairness: let the other connections have a turn
@@ -433,7 +453,6 @@ final class Writer implements Agent
 
     private void discardQueued(final Connection connection)
     {
-        connection.writeStamps.clear();
         releaseUnwritten(connection);
         final ByteBuffer staging = this.staging;
         do
@@ -450,6 +469,32 @@ final class Writer implements Agent
         {
             connection.unwritten = null;
             unwrittenPool.release(unwritten);
+        }
+        releaseStamps(connection);
+    }
+
+    private WriteStamps takeStamps()
+    {
+        if (freeStampsCount > 0)
+        {
+            final WriteStamps stamps = freeStamps[--freeStampsCount];
+            freeStamps[freeStampsCount] = null;
+            return stamps;
+        }
+        return new WriteStamps(); // only while more rests are pending than ever before (or than the cache keeps)
+    }
+
+    private void releaseStamps(final Connection connection)
+    {
+        final WriteStamps stamps = connection.writeStamps;
+        if (null != stamps)
+        {
+            connection.writeStamps = null;
+            stamps.clear();
+            if (freeStampsCount < freeStamps.length)
+            {
+                freeStamps[freeStampsCount++] = stamps;
+            }
         }
     }
 

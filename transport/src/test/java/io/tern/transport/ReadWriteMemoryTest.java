@@ -50,6 +50,7 @@ class ReadWriteMemoryTest
     private Thread acceptorThread;
     private volatile boolean echo;
     private volatile int lastDisconnectReason = -1;
+    private final List<Connection> named = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private void start(final int outboundRingBytes) throws Exception
     {
@@ -91,6 +92,10 @@ class ReadWriteMemoryTest
             final byte[] bytes = new byte[batch.length(i)];
             batch.arena().buffer().getBytes(batch.offset(i), bytes);
             final Connection connection = batch.connection(i);
+            if (batch.type(i) == InboundBatch.NEW_PEER)
+            {
+                named.add(connection);
+            }
             if (batch.type(i) == InboundBatch.DISCONNECT)
             {
                 lastDisconnectReason = batch.reason(i); // before the event is seen
@@ -254,6 +259,14 @@ class ReadWriteMemoryTest
             assertEquals(0, transport.unwrittenBufferBytes(), "nothing unwritten");
             assertEquals(baseMemory, transport.readWriteMemoryBytes(),
                 "read and staging memory does not grow with idle connections");
+            assertEquals(count, named.size());
+            for (final Connection connection : named)
+            {
+                // Read here, off their threads, once nothing moves: a test's look, not a protocol.
+                assertEquals(null, connection.partial, "no partial line buffer");
+                assertEquals(null, connection.unwritten, "no unwritten rest");
+                assertEquals(null, connection.writeStamps, "no write stamps");
+            }
         }
         finally
         {
@@ -307,6 +320,9 @@ class ReadWriteMemoryTest
             }
             assertArrayEquals(want, got, "every byte, in order");
             await("the rest's buffer given back", () -> transport.unwrittenBufferBytes() == 0);
+            // The volatile read each round keeps the plain field from being read once and for all.
+            await("the rest's stamps given back",
+                () -> transport.unwrittenBufferBytes() == 0 && null == named.get(0).writeStamps);
 
             // Each message recorded once, when its last byte was written; those held back waited for the reader.
             final Histogram routeToWrite = new Histogram(3);
