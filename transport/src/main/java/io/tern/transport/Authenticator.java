@@ -30,9 +30,10 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
- * a reader keeps partial lines, and given back once the line is complete or the connection closed; the complete line
- * is then put together once, in a second buffer of this agent's, for the verifier. What is handed to the reader, the first line cut
- * down to the name and whatever followed it in the same read, travels in a small array made once per connection.
+ * a reader keeps partial lines, and given back once the line is complete or the connection closed; the complete line is
+ * then put together once, in a second buffer of this agent's, for the verifier. What is handed to the reader, the first
+ * line cut down to the name and whatever followed it in the same read, travels in a small array made once per
+ * connection.
  */
 final class Authenticator implements Agent
 {

@@ -572,10 +572,11 @@ final class Reader implements Agent
     }
 
     /**
-     * @return the index of the first '\n' in the read buffer from {@code from} (inclusive) to {@code to}, or -1. Sixteen
-     * bytes a step: a byte of {@code word ^ NEWLINES} is zero where a newline is, and the lowest flagged byte of the
-     * classic has-zero-byte test is always a true one (read little-endian, the first byte is the lowest). This scan
-     * is the reader's largest cost for long lines, so it reads the memory directly: {@code to} is within the buffer.
+     * @return the index of the first '\n' in the read buffer from {@code from} (inclusive) to {@code to}, or -1.
+     * Sixteen bytes a step: a byte of {@code word ^ NEWLINES} is zero where a newline is, and the lowest flagged byte
+     * of the classic has-zero-byte test is always a true one (read little-endian, the first byte is the lowest). This
+     * scan is the reader's largest cost for long lines, so it reads the memory directly: {@code to} is within the
+     * buffer.
      */
     private int indexOfNewline(final int from, final int to)
     {

@@ -282,63 +282,89 @@ class ReadWriteMemoryTest
     {
         start(8 * 1024 * 1024);
         echo = true;
-        // More than the kernel's socket buffers take (loopback send buffers grow to 4 MiB), less than the ring.
-        final int messages = 2000;
-        final int textBytes = 3000;
-        // Take the interval so far (registration and other tests' messages are not this test's).
-        transport.routeToWriteRecorder(0).getIntervalHistogram();
-        transport.readToWriteRecorder(0).getIntervalHistogram();
         try (Socket socket = connect(4096))
         {
-            final OutputStream out = socket.getOutputStream();
-            final StringBuilder expected = new StringBuilder();
-            final StringBuilder input = new StringBuilder("slow\n");
-            for (int i = 0; i < messages; i++)
-            {
-                final String text = ("message " + i + " ").repeat(textBytes / 10).substring(0, textBytes);
-                input.append(text).append('\n');
-                expected.append(text).append('\n');
-            }
-            out.write(input.toString().getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            socket.getOutputStream().write("slow\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(InboundBatch.NEW_PEER, next().type());
+            slowReaderRound(socket, 0);
 
-            // The reader does not read yet: the socket fills, a write is partial, and its rest waits in a buffer.
-            await("a partial write's rest kept", () -> transport.unwrittenBufferBytes() > 0);
-            final long notReadingSinceNs = System.nanoTime();
-            assertTrue(transport.unwrittenBufferBytes() <= WRITE_BUFFER, "at most one staging buffer's worth");
-
-            final byte[] want = expected.toString().getBytes(StandardCharsets.US_ASCII);
-            final byte[] got = new byte[want.length];
-            final InputStream in = socket.getInputStream();
-            final long readingFromNs = System.nanoTime();
-            int n = 0;
-            while (n < got.length)
-            {
-                final int r = in.read(got, n, got.length - n);
-                assertTrue(r > 0, "closed after " + n + " bytes");
-                n += r;
-            }
-            assertArrayEquals(want, got, "every byte, in order");
-            await("the rest's buffer given back", () -> transport.unwrittenBufferBytes() == 0);
-            // The volatile read each round keeps the plain field from being read once and for all.
-            await("the rest's stamps given back",
-                () -> transport.unwrittenBufferBytes() == 0 && null == named.get(0).writeStamps);
-
-            // Each message recorded once, when its last byte was written; those held back waited for the reader.
-            final Histogram routeToWrite = new Histogram(3);
-            final Histogram readToWrite = new Histogram(3);
-            await("every message's stamps recorded", () ->
-            {
-                routeToWrite.add(transport.routeToWriteRecorder(0).getIntervalHistogram());
-                readToWrite.add(transport.readToWriteRecorder(0).getIntervalHistogram());
-                return routeToWrite.getTotalCount() >= messages;
-            });
-            assertEquals(messages, routeToWrite.getTotalCount());
-            assertEquals(messages, readToWrite.getTotalCount());
-            assertTrue(routeToWrite.getMaxValue() >= readingFromNs - notReadingSinceNs,
-                "the last message waited for the reader: " + routeToWrite.getMaxValue() + " ns");
-            assertTrue(readToWrite.getMinValue() >= routeToWrite.getMinValue() &&
-                readToWrite.getMaxValue() >= routeToWrite.getMaxValue(), "read-to-write includes route-to-write");
+            // Again, now that the pools hold what a rest takes: the writer allocates nothing for it.
+            final long before = allocatedBytes("writer-0");
+            slowReaderRound(socket, 1);
+            final long allocated = allocatedBytes("writer-0") - before;
+            assertTrue(allocated < 8 * 1024, "writer-0 allocated " + allocated + " B for 6 MB with partial writes");
         }
+    }
+
+    /**
+     * Sends more than the kernel's socket buffers take (loopback send buffers grow to 4 MiB) and less than the ring,
+     * reads nothing until a partial write has left a rest in a pooled buffer, then reads it all and checks it.
+     */
+    private void slowReaderRound(final Socket socket, final int round) throws Exception
+    {
+        final int messages = 2000;
+        final int textBytes = 3000;
+        // Take the interval so far (registration and earlier rounds are not this round's).
+        transport.routeToWriteRecorder(0).getIntervalHistogram();
+        transport.readToWriteRecorder(0).getIntervalHistogram();
+
+        final OutputStream out = socket.getOutputStream();
+        final StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < messages; i++)
+        {
+            final String text = ("round " + round + " message " + i + " ").repeat(textBytes / 10)
+                .substring(0, textBytes);
+            expected.append(text).append('\n');
+        }
+        final byte[] want = expected.toString().getBytes(StandardCharsets.US_ASCII);
+        out.write(want);
+        out.flush();
+
+        // The client does not read yet: the socket fills, a write is partial, and its rest waits in a buffer.
+        await("a partial write's rest kept", () -> transport.unwrittenBufferBytes() > 0);
+        final long notReadingSinceNs = System.nanoTime();
+        assertTrue(transport.unwrittenBufferBytes() <= WRITE_BUFFER, "at most one staging buffer's worth");
+
+        final byte[] got = new byte[want.length];
+        final InputStream in = socket.getInputStream();
+        final long readingFromNs = System.nanoTime();
+        int n = 0;
+        while (n < got.length)
+        {
+            final int r = in.read(got, n, got.length - n);
+            assertTrue(r > 0, "closed after " + n + " bytes");
+            n += r;
+        }
+        assertArrayEquals(want, got, "every byte, in order");
+        // The volatile read each round keeps the plain field from being read once and for all.
+        await("the rest's buffer and stamps given back",
+            () -> transport.unwrittenBufferBytes() == 0 && null == named.get(0).writeStamps);
+
+        // Each message recorded once, when its last byte was written; those held back waited for the reader.
+        final Histogram routeToWrite = new Histogram(3);
+        final Histogram readToWrite = new Histogram(3);
+        await("every message's stamps recorded", () ->
+        {
+            routeToWrite.add(transport.routeToWriteRecorder(0).getIntervalHistogram());
+            readToWrite.add(transport.readToWriteRecorder(0).getIntervalHistogram());
+            return routeToWrite.getTotalCount() >= messages;
+        });
+        assertEquals(messages, routeToWrite.getTotalCount());
+        assertEquals(messages, readToWrite.getTotalCount());
+        assertTrue(routeToWrite.getMaxValue() >= readingFromNs - notReadingSinceNs,
+            "the last message waited for the reader: " + routeToWrite.getMaxValue() + " ns");
+        assertTrue(readToWrite.getMinValue() >= routeToWrite.getMinValue() &&
+            readToWrite.getMaxValue() >= routeToWrite.getMaxValue(), "read-to-write includes route-to-write");
+    }
+
+    private static long allocatedBytes(final String threadName)
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final Thread[] matches = Thread.getAllStackTraces().keySet().stream()
+            .filter(thread -> thread.getName().equals(threadName) && thread.isAlive())
+            .toArray(Thread[]::new);
+        assertEquals(1, matches.length, "one live thread named " + threadName);
+        return threads.getThreadAllocatedBytes(matches[0].getId());
     }
 }
