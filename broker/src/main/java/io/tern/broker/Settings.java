@@ -51,8 +51,9 @@ public final class Settings
             "reading while it is full"));
 
     public static final Setting<Integer> READ_BUFFER_BYTES = declare(Setting.intIn("read-buffer-bytes",
-        8192, "bytes", 64, 16 * 1024 * 1024,
-        "per connection: initial read buffer; grows, only for a longer line, up to max-line-bytes + 2"));
+        65536, "bytes", 64, 16 * 1024 * 1024,
+        "per reader thread: most bytes one socket read takes; a connection holds no read buffer of its own, only " +
+            "a line begun and not yet complete, in a pooled buffer sized to it"));
 
     public static final Setting<Integer> MAX_LINE_BYTES = declare(Setting.intIn("max-line-bytes",
         65536, "bytes", 16, 16 * 1024 * 1024,
@@ -79,8 +80,9 @@ public final class Settings
             "at least 4 x the largest message"));
 
     public static final Setting<Integer> WRITE_BUFFER_BYTES = declare(Setting.intIn("write-buffer-bytes",
-        16384, "bytes", 256, 16 * 1024 * 1024,
-        "per peer: bytes taken from the outbound ring for one socket write"));
+        256 * 1024, "bytes", 256, 16 * 1024 * 1024,
+        "per writer thread: staging buffer that gathers queued messages into one socket write; what a partial " +
+            "write leaves is kept per peer, in a pooled buffer sized to it, until the socket takes it"));
 
     public static final Setting<Integer> MAX_CONNECTIONS = declare(Setting.intIn("max-connections",
         1024, "connections", 1, 1_000_000,

@@ -68,6 +68,37 @@ class BrokerAuthTest extends BrokerTestSupport
     }
 
     @Test
+    void shouldAdmitAFirstLineSentOneByteAtATimeAndRouteTheLinesThatFollowIt() throws Exception
+    {
+        final LineClient alice = connect();
+        alice.sendByteByByte("alice s3cret\r\n".getBytes(StandardCharsets.US_ASCII));
+        alice.sendRaw("alice: one\n".getBytes(StandardCharsets.US_ASCII));
+        alice.expectLine("from alice: one");
+    }
+
+    @Test
+    void shouldRouteMoreLinesSentWithTheFirstLineThanOneReadBufferHolds() throws Exception
+    {
+        startBroker(new BrokerConfig().authFile(users).nameTimeoutMs(500)
+            .set(Settings.READ_BUFFER_BYTES, 64).set(Settings.MAX_LINE_BYTES, 200)
+            .set(Settings.INBOUND_BUFFER_BYTES, 4096).set(Settings.MAX_QUEUED_BYTES_PER_PEER, 64L * 1024));
+        final LineClient alice = connect();
+        // Most of the first line in earlier reads, so what follows it in the read that ends it fills the read buffer:
+        // the name and those lines, handed to the reader together, are more than its read buffer holds.
+        alice.sendByteByByte("alice s3cre".getBytes(StandardCharsets.US_ASCII));
+        final StringBuilder input = new StringBuilder("t\n");
+        for (int i = 0; i < 40; i++)
+        {
+            input.append("alice: line ").append(i).append(":").append("x".repeat(i)).append('\n');
+        }
+        alice.sendRaw(input.toString().getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 40; i++)
+        {
+            alice.expectLine("from alice: line " + i + ":" + "x".repeat(i));
+        }
+    }
+
+    @Test
     void shouldRefuseAWrongMissingOrUnknownSecret() throws Exception
     {
         final LineClient alice = login("alice s3cret", "alice");

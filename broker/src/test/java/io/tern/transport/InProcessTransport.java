@@ -36,8 +36,8 @@ public final class InProcessTransport
     {
         final OutboundSegmentPool pool = OutboundSegmentPool.standalone(maxQueuedBytes,
             4 * maxQueuedBytes + (16 << 20), writeBufferBytes);
-        return new Connection(id, null, "in-process", 64, null, pool,
-            TransportCounters.newCountersManager(1).newCounter("taken"), writeBufferBytes, 0, 0);
+        return new Connection(id, null, "in-process", null, pool,
+            TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
     }
 
     /**
@@ -109,8 +109,15 @@ public final class InProcessTransport
         batch.clear();
     }
 
+    /** A writer's staging buffer, for {@link #drain(Connection)}: one per thread, as each writer has one. */
+    private static final ThreadLocal<ByteBuffer> STAGING =
+        ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(16 * 1024 * 1024));
+
+    /** A writer's stamps for one fill. */
+    private static final ThreadLocal<WriteStamps> STAMPS = ThreadLocal.withInitial(WriteStamps::new);
+
     /**
-     * Does a writer's staging step for one connection: moves what is in its outbound ring into its staging buffer,
+     * Does a writer's staging step for one connection: moves what is in its outbound ring into a staging buffer,
      * keeping the stamps, then forgets both as if one {@code write()} had taken everything. The connection's
      * {@code scheduled} flag is left set, as by a writer that has not yet taken it from its queue, so the broker's
      * {@code Transport.schedule} stays a single atomic exchange and the writer's queue never fills.
@@ -120,10 +127,11 @@ public final class InProcessTransport
      */
     public static int drain(final Connection connection)
     {
-        final ByteBuffer staging = connection.staging;
+        final ByteBuffer staging = STAGING.get();
         staging.clear();
-        final int bytes = connection.outbound().drainTo(staging, connection.writeStamps);
-        connection.writeStamps.clear();
+        final WriteStamps stamps = STAMPS.get();
+        final int bytes = connection.outbound().drainTo(staging, stamps);
+        stamps.clear();
         return bytes;
     }
 }

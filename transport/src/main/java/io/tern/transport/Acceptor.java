@@ -189,18 +189,16 @@ final class Acceptor implements Runnable
                 id,
                 channel,
                 remote,
-                settings.readBufferBytes(),
                 buffers,
                 outboundPool,
                 writers[writerIndex].outboundTakenCounter(),
-                settings.writeBufferBytes(),
                 readerIndex,
                 writerIndex);
         }
         catch (final OutOfMemoryError ex)
         {
-            // Direct memory for the connection's buffers ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
-            // heap for its read buffer: refuse this one connection and keep accepting; closed connections' buffers
+            // Direct memory for the connection's ring ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
+            // heap for its objects: refuse this one connection and keep accepting; closed connections' buffers
             // come back to the pool for reuse.
             if (null != buffers)
             {

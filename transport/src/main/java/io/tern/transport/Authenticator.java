@@ -27,6 +27,13 @@ import org.agrona.concurrent.status.AtomicCounter;
  * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
  * reader or the broker. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
  * the close). The name deadline applies here too.
+ * <p>
+ * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
+ * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
+ * a reader keeps partial lines, and given back once the line is complete or the connection closed; the complete line is
+ * then put together once, in a second buffer of this agent's, for the verifier. What is handed to the reader, the first
+ * line cut down to the name and whatever followed it in the same read, travels in a small array made once per
+ * connection.
  */
 final class Authenticator implements Agent
 {
@@ -42,6 +49,9 @@ final class Authenticator implements Agent
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
+    private final ByteBuffer readBuffer;
+    private final byte[] firstLine;
+    private final BufferPool partials;
     private final long nameTimeoutNs;
     private final byte[] nameTimeoutReply;
     private final Consumer<SelectionKey> onReadable = this::onReadable;
@@ -56,6 +66,7 @@ final class Authenticator implements Agent
         final FirstLineVerifier verifier,
         final Reader[] readers,
         final Writer[] writers,
+        final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
         final ConnectionMemory memory,
@@ -74,6 +85,10 @@ final class Authenticator implements Agent
         this.readers = readers;
         this.writers = writers;
         this.maxLineBytes = maxLineBytes;
+        // Heap: the verifier reads the first line from an array.
+        this.readBuffer = ByteBuffer.allocate(readBufferBytes);
+        this.firstLine = new byte[maxLineBytes + 1];
+        this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.nameTimeoutReply = Protocol.lineBytes(Protocol.nameTimeout(TimeUnit.NANOSECONDS.toMillis(nameTimeoutNs)));
         this.idleStrategy = new AgentIdleStrategy(IdleStrategyKind.BLOCK, this::block);
@@ -104,6 +119,18 @@ final class Authenticator implements Agent
     long closedConnections()
     {
         return closedConnections.get();
+    }
+
+    /** @return bytes of the pooled buffers holding incomplete first lines now. Any thread; a snapshot. */
+    long partialLineBytes()
+    {
+        return partials.inUseBytes();
+    }
+
+    /** @return bytes of this agent's read buffer and its pool's buffers, in use or cached. Any thread. */
+    long readMemoryBytes()
+    {
+        return readBuffer.capacity() + firstLine.length + partials.allocatedBytes();
     }
 
     @Override
@@ -179,7 +206,10 @@ final class Authenticator implements Agent
     private void onReadable(final SelectionKey key)
     {
         final Connection connection = (Connection)key.attachment();
-        final ByteBuffer in = connection.in;
+        final ByteBuffer in = readBuffer;
+        final ByteBuffer partial = connection.partial;
+        final int kept = null == partial ? 0 : partial.position();
+        in.clear();
         final int bytesRead;
         try
         {
@@ -212,23 +242,40 @@ final class Authenticator implements Agent
 
         if (newline < 0)
         {
-            if (bytesRead < 0 || end > maxLineBytes + 1)
+            if (bytesRead < 0 || kept + end > maxLineBytes + 1)
             {
                 // Closed before a complete first line, or a first line longer than any line may be.
                 refuse(connection, NOT_AUTHORIZED, bytesRead < 0 ? "closed before authenticating" : "line too long");
             }
-            else if (!in.hasRemaining())
+            else if (end > 0)
             {
-                final ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 2, maxLineBytes + 2));
-                in.flip();
-                bigger.put(in);
-                connection.in = bigger;
+                keepPartial(connection, kept, end);
             }
             return;
         }
 
-        final int length = newline > 0 && bytes[newline - 1] == '\r' ? newline - 1 : newline;
-        final int keep = verifier.verify(bytes, 0, length);
+        // The whole first line in one array: what was kept, then this read's bytes up to the newline.
+        final byte[] line;
+        final int lineEnd;
+        if (0 == kept)
+        {
+            line = bytes;
+            lineEnd = newline;
+        }
+        else if (kept + newline > maxLineBytes + 1)
+        {
+            refuse(connection, NOT_AUTHORIZED, "line too long");
+            return;
+        }
+        else
+        {
+            line = firstLine;
+            partial.get(0, line, 0, kept);
+            System.arraycopy(bytes, 0, line, kept, newline);
+            lineEnd = kept + newline;
+        }
+        final int length = lineEnd > 0 && line[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+        final int keep = verifier.verify(line, 0, length);
         if (keep < 0 || keep > length)
         {
             refuse(connection, NOT_AUTHORIZED, "not authorized");
@@ -236,10 +283,13 @@ final class Authenticator implements Agent
         }
 
         // Hand on "<name>\n" followed by whatever the client sent after its first line.
-        bytes[keep] = '\n';
         final int rest = end - (newline + 1);
-        System.arraycopy(bytes, newline + 1, bytes, keep + 1, rest);
-        in.position(keep + 1 + rest);
+        final byte[] handoff = new byte[keep + 1 + rest];
+        System.arraycopy(line, 0, handoff, 0, keep);
+        handoff[keep] = '\n';
+        System.arraycopy(bytes, newline + 1, handoff, keep + 1, rest);
+        connection.handoff = handoff;
+        releasePartial(connection);
 
         forget(connection);
         connection.authKey.cancel();
@@ -252,6 +302,40 @@ final class Authenticator implements Agent
         {
             // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
             LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+        }
+    }
+
+    /**
+     * Appends this read's {@code fresh} bytes, at the start of the read buffer, to the incomplete first line kept with
+     * the connection ({@code keptBytes} so far), moving it to a larger buffer when it no longer fits.
+     */
+    private void keepPartial(final Connection connection, final int keptBytes, final int fresh)
+    {
+        ByteBuffer kept = connection.partial;
+        if (null == kept)
+        {
+            kept = partials.acquire(fresh);
+            connection.partial = kept;
+        }
+        else if (kept.capacity() < keptBytes + fresh)
+        {
+            final ByteBuffer larger = partials.acquire(keptBytes + fresh);
+            kept.flip();
+            larger.put(kept);
+            partials.release(kept);
+            kept = larger;
+            connection.partial = kept;
+        }
+        kept.put(readBuffer.array(), 0, fresh);
+    }
+
+    private void releasePartial(final Connection connection)
+    {
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
         }
     }
 
@@ -289,6 +373,7 @@ final class Authenticator implements Agent
             connection.authKey.cancel();
         }
         CloseHelper.quietClose(connection.channel());
+        releasePartial(connection);
         memory.release(connection.memory); // neither the broker nor a writer has seen this connection
         closedConnections.incrementRelease();
     }
@@ -307,6 +392,7 @@ final class Authenticator implements Agent
         {
             CloseHelper.quietClose(pending.channel());
         }
+        partials.close();
         CloseHelper.quietClose(selector);
     }
 }

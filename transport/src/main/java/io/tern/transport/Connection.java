@@ -19,11 +19,12 @@ import org.agrona.concurrent.status.AtomicCounter;
  *       └──────────────────────────────────▶ writer-M ◀──(work queue)── {@link #outbound()} ring
  * </pre>
  * <ul>
- *   <li>reader: {@code in}, {@code lineStart}, {@code scanPosition}, {@code named}, {@code inputEnded},
+ *   <li>reader: {@code partial}, {@code handoff} (once handed over), {@code named}, {@code inputEnded},
  *       {@code lastReadNs}, {@code inputFailure}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
- *   <li>writer: {@code staging}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code inAgain}, {@code closed},
+ *   <li>writer: {@code unwritten}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code inAgain},
+ *       {@code closed},
  *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
  *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
@@ -50,15 +51,24 @@ public final class Connection
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
-    /** Its slot and staging buffer, handed back to {@link ConnectionMemory} once closed. */
+    /** Its slot, handed back to {@link ConnectionMemory} once closed. */
     final ConnectionMemory.Buffers memory;
     private final int readerIndex;
     private final int writerIndex;
 
     // reader-owned
-    ByteBuffer in;
-    int lineStart;
-    int scanPosition;
+    /**
+     * The bytes of a line begun but not yet complete, in fill mode (position = bytes kept), from the reader's (or,
+     * before the hand-over, the authenticator's) {@link BufferPool}; null between lines, which is most of the time.
+     */
+    ByteBuffer partial;
+    /**
+     * Bytes the authenticator read and the reader is to frame first: the first line cut to {@code name\n} and
+     * whatever followed it. Written by the authenticator before it hands the connection over; null otherwise.
+     */
+    byte[] handoff;
+    /** How much of {@code handoff} the reader has framed. */
+    int handoffOffset;
     boolean named;
     boolean inputEnded;
     int pendingDisconnectReason = -1;
@@ -70,9 +80,16 @@ public final class Connection
     SelectionKey authKey;
 
     // writer-owned
-    final ByteBuffer staging;
-    /** Stamps of the messages in {@code staging} not yet completely written. */
-    final WriteStamps writeStamps = new WriteStamps();
+    /**
+     * What a partial write left unwritten, in flush mode, from the writer's {@link BufferPool}; null when everything
+     * staged has been written, which is most of the time. The staging buffer itself is the writer's, not the peer's.
+     */
+    ByteBuffer unwritten;
+    /**
+     * Stamps of the messages in {@code unwritten} not yet completely written, from the writer's cache; null whenever
+     * {@code unwritten} is (the writer's own stamps serve a write that takes everything).
+     */
+    WriteStamps writeStamps;
     SelectionKey writerKey;
     /** Its index in the writer's list of connections to close at the latest when the writer stops; -1 if none. */
     int writerSlot = -1;
@@ -102,21 +119,17 @@ public final class Connection
     volatile String writeFailure;
 
     /**
-     * @param memory           its slot and staging buffer, from {@link ConnectionMemory}; null to allocate (then the
-     *                         slot is the id).
-     * @param outboundPool     the broker's outbound segments, which its outbound takes from on demand.
-     * @param outboundTaken    its writer's count of bytes taken from outbounds.
-     * @param writeBufferBytes the staging buffer's size, when allocated here.
+     * @param memory        its slot, from {@link ConnectionMemory}; null to make one (then the slot is the id).
+     * @param outboundPool  the broker's outbound segments, which its outbound takes from on demand.
+     * @param outboundTaken its writer's count of bytes taken from outbounds.
      */
     Connection(
         final long id,
         final SocketChannel channel,
         final String remoteAddress,
-        final int readBufferBytes,
         final ConnectionMemory.Buffers memory,
         final OutboundSegmentPool outboundPool,
         final AtomicCounter outboundTaken,
-        final int writeBufferBytes,
         final int readerIndex,
         final int writerIndex)
     {
@@ -124,11 +137,8 @@ public final class Connection
         this.acceptedNs = System.nanoTime();
         this.channel = channel;
         this.remoteAddress = remoteAddress;
-        this.in = ByteBuffer.allocate(readBufferBytes);
-        this.memory = null != memory ? memory : new ConnectionMemory.Buffers((int)id, writeBufferBytes);
+        this.memory = null != memory ? memory : new ConnectionMemory.Buffers((int)id);
         this.outbound = new Outbound(outboundPool, this, outboundTaken);
-        this.staging = this.memory.staging;
-        this.staging.clear().flip();
         this.readerIndex = readerIndex;
         this.writerIndex = writerIndex;
     }

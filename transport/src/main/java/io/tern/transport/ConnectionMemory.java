@@ -3,59 +3,51 @@
  */
 package io.tern.transport;
 
-import java.nio.ByteBuffer;
-
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * Connection slots and the direct memory that goes with each, kept for reuse: a slot number (see
- * {@link Connection#slot()}) and a staging buffer. Outbound bytes take no memory here: they take segments from the
- * broker's {@link OutboundSegmentPool} on demand.
+ * Connection slots, kept for reuse: a slot number (see {@link Connection#slot()}) unique among open connections. A
+ * connection owns no buffer of its own any more: outbound bytes take segments from the broker's
+ * {@link OutboundSegmentPool} on demand, and read and staging buffers are per reader and per writer, with pooled
+ * buffers only for a partial line or an unwritten rest (see {@link BufferPool}).
  * <p>
- * Direct buffers are freed only when the GC collects them, and the hot path allocates nothing, so on a broker that
- * never collects, the buffers of closed connections would pile up outside the heap for as long as clients come and go
- * (a flooded receiver cut every few milliseconds, a client that reconnects in a loop). Instead the thread that closes a
- * connection (its writer, or the authenticator) {@link #release(Buffers) releases} its buffers here once nothing will
- * touch them again, and the acceptor takes them for the next connection. New memory is allocated only when the pool
- * is empty, so the sets ever allocated are at most the most connections open at once (itself at most
- * {@code max-connections}); the pool's capacity (max-connections rounded up to a power of two) is never the limit.
+ * The thread that closes a connection (its writer, or the authenticator) {@link #release(Buffers) releases} its slot
+ * here once nothing will touch it again, and the acceptor takes it for the next connection. New slots are made only
+ * when none is free, so the slots ever made are at most the most connections open at once (itself at most
+ * {@code max-connections}); the queue's capacity (max-connections rounded up to a power of two) is never the limit.
  * <p>
  * Released from any thread that closes connections, acquired on the acceptor's thread only.
  */
 final class ConnectionMemory
 {
-    /** One connection's direct memory. */
+    /** One connection's slot. */
     static final class Buffers
     {
-        /** Which set this is, counting from 0 in the order allocated: the slot, unique among open connections. */
+        /** Which slot this is, counting from 0 in the order made: unique among open connections. */
         final int index;
-        final ByteBuffer staging;
 
-        Buffers(final int index, final int writeBufferBytes)
+        Buffers(final int index)
         {
             this.index = index;
-            staging = ByteBuffer.allocateDirect(writeBufferBytes);
         }
     }
 
     private final ManyToOneConcurrentArrayQueue<Buffers> free;
     private final AtomicCounter allocatedSets;
-    private final int writeBufferBytes;
 
     /**
-     * @param allocatedSets counts the sets allocated; written by the acceptor only.
+     * @param maxConnections open connections allowed.
+     * @param allocatedSets  counts the slots made; written by the acceptor only.
      */
-    ConnectionMemory(final int maxConnections, final int writeBufferBytes, final AtomicCounter allocatedSets)
+    ConnectionMemory(final int maxConnections, final AtomicCounter allocatedSets)
     {
         this.allocatedSets = allocatedSets;
         this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
-        this.writeBufferBytes = writeBufferBytes;
     }
 
     /**
-     * @return a released set, or new memory if none is free. Acceptor thread only.
-     * @throws OutOfMemoryError if new direct memory is needed and {@code -XX:MaxDirectMemorySize} is reached.
+     * @return a released slot, or a new one if none is free. Acceptor thread only.
      */
     Buffers acquire()
     {
@@ -64,25 +56,25 @@ final class ConnectionMemory
         {
             return reused;
         }
-        final Buffers fresh = new Buffers((int)allocatedSets.get(), writeBufferBytes);
+        final Buffers fresh = new Buffers((int)allocatedSets.get());
         allocatedSets.incrementRelease();
         return fresh;
     }
 
     /**
-     * Keeps a closed connection's memory for a later one. Call only once neither the broker nor the writer will touch
-     * the connection's buffers again. Any thread.
+     * Keeps a closed connection's slot for a later one. Call only once neither the broker nor the writer will touch
+     * the connection again. Any thread.
      *
-     * @param buffers the closed connection's buffers.
+     * @param buffers the closed connection's slot.
      */
     void release(final Buffers buffers)
     {
         free.offer(buffers);
     }
 
-    /** @return direct memory allocated for connections' staging buffers so far, in use or pooled. Any thread. */
-    long allocatedBytes()
+    /** @return slots made so far, in use or free. Any thread. */
+    long allocatedSlots()
     {
-        return allocatedSets.get() * (long)writeBufferBytes;
+        return allocatedSets.get();
     }
 }

@@ -64,21 +64,43 @@ public final class LineArena
      */
     boolean tryAppend(final ByteBuffer src, final int index, final int length)
     {
+        return tryAppend(null, 0, src, index, length);
+    }
+
+    /**
+     * Copies a line given in two parts in, one after the other: the start of a line kept from earlier reads and the
+     * rest from the latest read. Reader thread only; as {@link #tryAppend(ByteBuffer, int, int)}.
+     *
+     * @param head       the line's first bytes, from index 0; may be null when {@code headLength} is 0.
+     * @param headLength bytes of {@code head}.
+     * @param src        the rest.
+     * @param index      first byte of the rest in {@code src}.
+     * @param length     bytes of the rest.
+     * @return false if the arena is too full right now (the broker is behind); nothing was copied.
+     */
+    boolean tryAppend(final ByteBuffer head, final int headLength, final ByteBuffer src, final int index,
+        final int length)
+    {
+        final int total = headLength + length;
         long position = appendPosition;
         final int offset = (int)(position % capacity);
-        if (offset + length > capacity)
+        if (offset + total > capacity)
         {
             position += capacity - offset; // skip the tail, start again at 0
         }
-        final long end = position + length;
+        final long end = position + total;
         if (end - released.get() > capacity)
         {
             return false;
         }
         final int start = (int)(position % capacity);
+        if (headLength > 0)
+        {
+            buffer.putBytes(start, head, 0, headLength);
+        }
         if (length > 0)
         {
-            buffer.putBytes(start, src, index, length);
+            buffer.putBytes(start + headLength, src, index, length);
         }
         appendPosition = end;
         lastOffset = start;

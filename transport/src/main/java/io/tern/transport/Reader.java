@@ -5,6 +5,7 @@ package io.tern.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -14,9 +15,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.agrona.CloseHelper;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -27,8 +30,20 @@ import org.agrona.concurrent.status.AtomicCounter;
  * is full) or the arena is full (the broker is behind), the reader keeps what it has, stops reading every socket and
  * retries with a short park; TCP then pushes back on the senders. Nothing already read is dropped.
  * <p>
- * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front; a connection's
- * read buffer grows (once) only for a line longer than its initial size.
+ * Reads go into one buffer of the reader's own, up to {@code read-buffer-bytes} per socket read, one read per ready
+ * connection per duty cycle (level-triggered, so a busy connection is read again on the next cycle, after the others
+ * had their turn). Complete lines are copied from there into the arena; only a trailing partial line is kept with
+ * the connection, in a buffer of its size class from the reader's {@link BufferPool}. Later reads append to it
+ * (moving it to a larger class as it grows) until a newline completes it; then the line goes to the arena in two
+ * parts, kept and new, and the buffer goes back to the pool. Each byte of a partial line is copied once into it and
+ * once out, however many reads the line takes. A connection between lines holds no read memory.
+ * <pre>
+ *   connection.partial (pooled):  | line so far |
+ *   read buffer (per reader):     |rest\n| line | line | start of the next ...|
+ *                                        └─ arena: partial + rest, then each line, then the new partial is kept
+ * </pre>
+ * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front, and partial
+ * line buffers come from the pool's cache.
  */
 final class Reader implements Agent
 {
@@ -36,6 +51,10 @@ final class Reader implements Agent
     private static final long STALLED_PARK_NS = 50_000;
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final long NAME_CHECK_INTERVAL_NS = 50_000_000;
+    private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
+    private static final long LOW_BITS = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private final String roleName;
     private final Selector selector;
@@ -47,6 +66,16 @@ final class Reader implements Agent
     private final Consumer<SelectionKey> onReadable = this::onReadable;
     private final AgentIdleStrategy idleStrategy;
     private final AtomicCounter bytesIn;
+    private final int readChunkBytes;
+    private final ByteBuffer readBuffer;
+    private final UnsafeBuffer readView;
+    private final long readAddress;
+    private final BufferPool partials;
+    // What the read buffer holds: one connection's bytes while they are framed, and across a stall (stalled is that
+    // connection); all three are 0 otherwise.
+    private int lineStart;
+    private int scanPosition;
+    private int readEnd;
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
@@ -60,6 +89,7 @@ final class Reader implements Agent
         final int maxConnections,
         final int inboundBufferBytes,
         final int batchCapacity,
+        final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
         final InboundSink sink,
@@ -74,6 +104,11 @@ final class Reader implements Agent
         this.batch = new InboundBatch(arena, batchCapacity);
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
+        this.readChunkBytes = readBufferBytes;
+        this.readBuffer = ByteBuffer.allocateDirect(readBufferBytes);
+        this.readView = new UnsafeBuffer(readBuffer);
+        this.readAddress = readView.addressOffset();
+        this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.awaitingName = new ArrayList<>(Math.min(maxConnections, 1024));
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
@@ -82,6 +117,18 @@ final class Reader implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /** @return bytes of the pooled buffers holding partial lines now. Any thread; a snapshot. */
+    long partialLineBytes()
+    {
+        return partials.inUseBytes();
+    }
+
+    /** @return bytes of this reader's read buffer and its pool's buffers, in use or cached. Any thread. */
+    long readMemoryBytes()
+    {
+        return readBuffer.capacity() + partials.allocatedBytes();
     }
 
     /**
@@ -145,6 +192,10 @@ final class Reader implements Agent
             final Connection connection = stalled;
             stalled = null;
             work += frame(connection);
+            if (!isBlocked() && null != connection.handoff)
+            {
+                work += feedHandoff(connection);
+            }
             publish();
             if (isBlocked())
             {
@@ -278,10 +329,6 @@ final class Reader implements Agent
             {
                 awaitingName.add(connection);
             }
-            if (connection.in.position() > 0)
-            {
-                frame(connection); // bytes the authenticator read after the first line
-            }
         }
         catch (final IOException ex)
         {
@@ -289,8 +336,44 @@ final class Reader implements Agent
             connection.inputFailure = ex.toString();
             connection.inputEnded = true;
             connection.pendingDisconnectReason = InboundBatch.REASON_IO_ERROR;
+        }
+        if (null != connection.handoff)
+        {
+            feedHandoff(connection); // the input, if it has ended, ends after these bytes
+        }
+        else if (connection.inputEnded)
+        {
             frame(connection);
         }
+    }
+
+    /**
+     * Frames what the authenticator read (the name line and whatever followed it) as reads would be, a read buffer at
+     * a time; a stall stops it and the duty cycle resumes it before reading the socket again.
+     *
+     * @return lines added to the batch.
+     */
+    private int feedHandoff(final Connection connection)
+    {
+        final byte[] handoff = connection.handoff;
+        int added = 0;
+        while (null != connection.handoff && !isBlocked())
+        {
+            final int offset = connection.handoffOffset;
+            final int length = Math.min(readBuffer.capacity(), handoff.length - offset);
+            readView.putBytes(0, handoff, offset, length);
+            lineStart = 0;
+            scanPosition = 0;
+            readEnd = length;
+            connection.handoffOffset = offset + length;
+            final boolean last = connection.handoffOffset == handoff.length;
+            if (last)
+            {
+                connection.handoff = null; // from here on an ended input may end: see frame
+            }
+            added += frame(connection);
+        }
+        return added;
     }
 
     private void onReadable(final SelectionKey key)
@@ -306,10 +389,14 @@ final class Reader implements Agent
             return;
         }
 
+        final ByteBuffer buffer = readBuffer;
+        buffer.clear();
+        lineStart = 0;
+        scanPosition = 0;
         int bytesRead;
         try
         {
-            bytesRead = connection.channel().read(connection.in);
+            bytesRead = connection.channel().read(buffer);
         }
         catch (final IOException ex)
         {
@@ -318,6 +405,7 @@ final class Reader implements Agent
         }
         // One clock reading per socket read: it stamps every line this read completes (read-to-route/-write).
         connection.lastReadNs = System.nanoTime();
+        readEnd = buffer.position();
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
@@ -334,62 +422,58 @@ final class Reader implements Agent
     }
 
     /**
-     * Publishes (into the batch) every complete line buffered for the connection, then, if its input has ended, its
-     * final partial line and the disconnect.
+     * Publishes (into the batch) every complete line in the read buffer, which holds this connection's bytes (the
+     * first one joined to the connection's kept partial line, if any), then, if its input has ended, its final partial
+     * line and the disconnect; otherwise keeps the trailing partial line with the connection. Leaves the read buffer
+     * empty unless it stalls (then {@code stalled} is this connection and the kept partial, if any, is still kept).
      *
      * @return lines added to the batch.
      */
     private int frame(final Connection connection)
     {
-        final ByteBuffer in = connection.in;
-        final int end = in.position();
+        final int end = readEnd;
         int added = 0;
 
-        for (int i = connection.scanPosition; i < end; i++)
+        int i = scanPosition;
+        while ((i = indexOfNewline(i, end)) >= 0)
         {
-            if (in.get(i) == '\n')
+            final int length = lineLength(connection, i);
+            if (length > maxLineBytes)
             {
-                final int length = lineLength(in, connection.lineStart, i);
-                if (length > maxLineBytes)
-                {
-                    lineTooLong(connection);
-                    return added + (frameDisconnect(connection) ? 1 : 0);
-                }
-                if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection,
-                    connection.lineStart, length))
-                {
-                    connection.scanPosition = i;
-                    stalled = connection;
-                    return added;
-                }
-                connection.named = true;
-                connection.lineStart = i + 1;
-                added++;
+                lineTooLong(connection);
+                return added + (frameDisconnect(connection) ? 1 : 0);
             }
+            if (!addLine(connection, length))
+            {
+                scanPosition = i;
+                stalled = connection;
+                return added;
+            }
+            lineStart = ++i;
+            added++;
         }
-        connection.scanPosition = end;
+        scanPosition = end;
 
-        final int partial = end - connection.lineStart;
-        if (connection.inputEnded)
+        final ByteBuffer kept = connection.partial;
+        final int partial = (null == kept ? 0 : kept.position()) + end - lineStart;
+        if (connection.inputEnded && null == connection.handoff) // bytes handed over are before the end
         {
             if (partial > 0)
             {
                 // A final line without '\n' still counts as a line.
-                final int length = lineLength(in, connection.lineStart, end);
+                final int length = lastByte(connection, end) == '\r' ? partial - 1 : partial;
                 if (length > maxLineBytes)
                 {
                     lineTooLong(connection);
                 }
                 else
                 {
-                    if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection,
-                        connection.lineStart, length))
+                    if (!addLine(connection, length))
                     {
                         stalled = connection;
                         return added;
                     }
-                    connection.named = true;
-                    connection.lineStart = end;
+                    lineStart = end;
                     added++;
                 }
             }
@@ -397,14 +481,133 @@ final class Reader implements Agent
         }
 
         // A partial line longer than the maximum can already be refused: even a '\r\n' would not save it.
-        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && in.get(end - 1) != '\r'))
+        if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && lastByte(connection, end) != '\r'))
         {
             lineTooLong(connection);
             return added + (frameDisconnect(connection) ? 1 : 0);
         }
 
-        compact(connection);
+        keepPartial(connection, partial);
+        emptyReadBuffer();
         return added;
+    }
+
+    /**
+     * @return the length of the line ending at the newline at {@code newlineIndex}, without the newline and a '\r'
+     * before it: from {@code lineStart}, after the connection's kept partial line if it has one.
+     */
+    private int lineLength(final Connection connection, final int newlineIndex)
+    {
+        final ByteBuffer kept = connection.partial;
+        final int length = (null == kept ? 0 : kept.position()) + newlineIndex - lineStart;
+        return length > 0 && lastByte(connection, newlineIndex) == '\r' ? length - 1 : length;
+    }
+
+    /** @return the byte before {@code index} in the line: in the read buffer, or the kept partial line's last. */
+    private byte lastByte(final Connection connection, final int index)
+    {
+        if (index > lineStart)
+        {
+            return readView.getByte(index - 1);
+        }
+        final ByteBuffer kept = connection.partial;
+        return null == kept || 0 == kept.position() ? 0 : kept.get(kept.position() - 1);
+    }
+
+    /** Adds the line of {@code length} bytes: the kept partial line, if any, then from {@code lineStart}. */
+    private boolean addLine(final Connection connection, final int length)
+    {
+        final ByteBuffer kept = connection.partial;
+        final int keptBytes = null == kept ? 0 : Math.min(kept.position(), length);
+        if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, kept, keptBytes,
+            lineStart, length - keptBytes))
+        {
+            return false;
+        }
+        connection.named = true;
+        if (null != kept)
+        {
+            connection.partial = null;
+            partials.release(kept);
+        }
+        return true;
+    }
+
+    /**
+     * Keeps the trailing bytes (from {@code lineStart}) with the connection, after those it already keeps, in a
+     * pooled buffer of the size class of all {@code partial} bytes.
+     */
+    private void keepPartial(final Connection connection, final int partial)
+    {
+        final int fresh = readEnd - lineStart;
+        if (0 == fresh)
+        {
+            return;
+        }
+        ByteBuffer kept = connection.partial;
+        if (null == kept)
+        {
+            kept = partials.acquire(partial);
+            connection.partial = kept;
+        }
+        else if (kept.capacity() < partial)
+        {
+            final ByteBuffer larger = partials.acquire(partial);
+            kept.flip();
+            larger.put(kept);
+            partials.release(kept);
+            kept = larger;
+            connection.partial = kept;
+        }
+        final int position = kept.position();
+        readView.getBytes(lineStart, kept, position, fresh);
+        kept.position(position + fresh);
+    }
+
+    private void emptyReadBuffer()
+    {
+        lineStart = 0;
+        scanPosition = 0;
+        readEnd = 0;
+    }
+
+    /**
+     * @return the index of the first '\n' in the read buffer from {@code from} (inclusive) to {@code to}, or -1.
+     * Sixteen bytes a step: a byte of {@code word ^ NEWLINES} is zero where a newline is, and the lowest flagged byte
+     * of the classic has-zero-byte test is always a true one (read little-endian, the first byte is the lowest). This
+     * scan is the reader's largest cost for long lines, so it reads the memory directly: {@code to} is within the
+     * buffer.
+     */
+    private int indexOfNewline(final int from, final int to)
+    {
+        final long address = readAddress;
+        int i = from;
+        for (final int last = to - 2 * Long.BYTES; i <= last; i += 2 * Long.BYTES)
+        {
+            final long word1 = littleEndian(UnsafeApi.getLong(address + i)) ^ NEWLINES;
+            final long word2 = littleEndian(UnsafeApi.getLong(address + i + Long.BYTES)) ^ NEWLINES;
+            final long found1 = (word1 - LOW_BITS) & ~word1 & HIGH_BITS;
+            final long found2 = (word2 - LOW_BITS) & ~word2 & HIGH_BITS;
+            if (0 != (found1 | found2))
+            {
+                return 0 != found1 ?
+                    i + (Long.numberOfTrailingZeros(found1) >>> 3) :
+                    i + Long.BYTES + (Long.numberOfTrailingZeros(found2) >>> 3);
+            }
+        }
+        for (; i < to; i++)
+        {
+            if (UnsafeApi.getByte(address + i) == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static long littleEndian(final long nativeWord)
+    {
+        return LITTLE_ENDIAN ? nativeWord : Long.reverseBytes(nativeWord);
     }
 
     /**
@@ -424,26 +627,26 @@ final class Reader implements Agent
         }
     }
 
-        private static int lineLength(final ByteBuffer in, final int start, final int newlineIndex)
-    {
-        int length = newlineIndex - start;
-        if (length > 0 && in.get(newlineIndex - 1) == '\r')
-        {
-            length--;
-        }
-        return length;
-    }
-
     private void lineTooLong(final Connection connection)
     {
         discardInput(connection, InboundBatch.REASON_LINE_TOO_LONG);
     }
 
-    /** Drops what is buffered of a partial line and reads nothing more from this connection. */
-    private static void discardInput(final Connection connection, final int reason)
+    /**
+     * Drops what is buffered of a partial line and reads nothing more from this connection. If the read buffer holds
+     * this connection's bytes (a line too long), what is left of them is dropped too.
+     */
+    private void discardInput(final Connection connection, final int reason)
     {
-        connection.lineStart = connection.in.position();
-        connection.scanPosition = connection.lineStart;
+        lineStart = readEnd;
+        scanPosition = readEnd;
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
+        }
+        connection.handoff = null;
         connection.inputEnded = true;
         connection.pendingDisconnectReason = reason;
         if (null != connection.readerKey)
@@ -458,15 +661,19 @@ final class Reader implements Agent
         {
             return false;
         }
-        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, 0, 0))
+        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, null, 0, 0, 0))
         {
             stalled = connection;
             return false;
         }
         connection.pendingDisconnectReason = -1;
-        connection.in = EMPTY;
-        connection.lineStart = 0;
-        connection.scanPosition = 0;
+        final ByteBuffer partial = connection.partial;
+        if (null != partial)
+        {
+            connection.partial = null;
+            partials.release(partial);
+        }
+        emptyReadBuffer();
         if (null != connection.readerKey)
         {
             connection.readerKey.cancel();
@@ -474,12 +681,10 @@ final class Reader implements Agent
         return true;
     }
 
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
-    private boolean add(final int type, final int reason, final Connection connection, final int start,
-        final int length)
+    private boolean add(final int type, final int reason, final Connection connection, final ByteBuffer head,
+        final int headLength, final int start, final int length)
     {
-        if (batch.isFull() || !arena.tryAppend(connection.in, start, length))
+        if (batch.isFull() || !arena.tryAppend(head, headLength, readBuffer, start, length))
         {
             // Hand over what we have, then try once more: the broker may have freed arena space meanwhile.
             if (batch.size() > 0)
@@ -491,35 +696,13 @@ final class Reader implements Agent
                 }
                 batch.clear();
             }
-            if (!arena.tryAppend(connection.in, start, length))
+            if (!arena.tryAppend(head, headLength, readBuffer, start, length))
             {
                 return false;
             }
         }
-        batch.add(type, reason, connection, (int)arena.lastOffset(), length, arena.lastEndPosition());
+        batch.add(type, reason, connection, (int)arena.lastOffset(), headLength + length, arena.lastEndPosition());
         return true;
-    }
-
-    private void compact(final Connection connection)
-    {
-        final ByteBuffer in = connection.in;
-        final int lineStart = connection.lineStart;
-        if (lineStart > 0)
-        {
-            final int end = in.position();
-            in.limit(end).position(lineStart);
-            in.compact();
-            connection.scanPosition -= lineStart;
-            connection.lineStart = 0;
-        }
-        if (!in.hasRemaining() && in.capacity() < maxLineBytes + 2)
-        {
-            // Only a line longer than the initial buffer gets here; the larger buffer is kept for the connection.
-            final ByteBuffer bigger = ByteBuffer.allocate(Math.min(in.capacity() * 2, maxLineBytes + 2));
-            in.flip();
-            bigger.put(in);
-            connection.in = bigger;
-        }
     }
 
     /**
@@ -530,6 +713,7 @@ final class Reader implements Agent
     public void onClose()
     {
         newConnections.clear();
+        partials.close(); // buffers still with connections are theirs until collected: a stopped reader frees none
         CloseHelper.quietClose(selector);
     }
 }

@@ -133,7 +133,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
             TransportCounters.REFUSED_NOT_AUTHORIZED_TYPE_ID);
         connectionMemorySets = counters.newCounter("connection memory sets allocated",
             TransportCounters.CONNECTION_MEMORY_TYPE_ID);
-        memory = new ConnectionMemory(settings.maxConnections(), settings.writeBufferBytes(), connectionMemorySets);
+        memory = new ConnectionMemory(settings.maxConnections(), connectionMemorySets);
         outboundAllocated = counters.newCounter("outbound memory allocated",
             TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
         outboundInUse = counters.newCounter("outbound memory in use", TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
@@ -148,17 +148,18 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         for (int i = 0; i < readers.length; i++)
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
-                settings.batchCapacity(), settings.maxLineBytes(),
+                settings.batchCapacity(), settings.readBufferBytes(), settings.maxLineBytes(),
                 TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
         }
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory,
-                bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
+                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
-            writers, settings.maxLineBytes(), TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
+            writers, settings.readBufferBytes(), settings.maxLineBytes(),
+            TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
     }
 
@@ -323,13 +324,13 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     }
 
     /**
-     * @return direct memory allocated so far for connections: their staging buffers (those of closed connections are
-     * reused, so they grow only with the most connections open at once) and the outbound segments, in use or pooled
+     * @return direct memory allocated so far for connections: the readers' and writers' own buffers and their pooled
+     * partial lines and unwritten rests ({@link #readWriteMemoryBytes()}), and the outbound segments, in use or pooled
      * ({@link #outboundMemoryAllocatedBytes()}). Any thread.
      */
     public long connectionMemoryBytes()
     {
-        return memory.allocatedBytes() + outboundAllocated.get();
+        return readWriteMemoryBytes() + outboundAllocated.get();
     }
 
     /**
@@ -364,6 +365,53 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     {
         final long taken = sum(outboundTaken); // first: every byte taken was committed before
         return Math.max(0, outboundCommitted.get() - taken);
+    }
+
+    /**
+     * @return bytes of the pooled buffers that hold partial lines now (a line begun and not yet complete), over the
+     * readers and the authenticator: zero when every connection is between lines. Any thread; a snapshot.
+     */
+    public long partialLineBytes()
+    {
+        long total = null == authenticator ? 0 : authenticator.partialLineBytes();
+        for (final Reader reader : readers)
+        {
+            total += reader.partialLineBytes();
+        }
+        return total;
+    }
+
+    /**
+     * @return bytes of the pooled buffers that hold what partial writes left unwritten now, over the writers: zero
+     * when every socket has taken everything staged for it. Any thread; a snapshot.
+     */
+    public long unwrittenBufferBytes()
+    {
+        long total = 0;
+        for (final Writer writer : writers)
+        {
+            total += writer.unwrittenBufferBytes();
+        }
+        return total;
+    }
+
+    /**
+     * @return memory of the readers', the authenticator's and the writers' buffers: each one's read or staging buffer
+     * and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
+     * partial writes in progress, not the number of connections. Any thread; a snapshot.
+     */
+    public long readWriteMemoryBytes()
+    {
+        long total = null == authenticator ? 0 : authenticator.readMemoryBytes();
+        for (final Reader reader : readers)
+        {
+            total += reader.readMemoryBytes();
+        }
+        for (final Writer writer : writers)
+        {
+            total += writer.writeMemoryBytes();
+        }
+        return total;
     }
 
     /** @return connections accepted and not yet closed. Any thread. */

@@ -10,12 +10,13 @@ package io.tern.transport;
  * @param port               port to listen on, 0 for any free one.
  * @param readers            reader threads.
  * @param writers            writer threads.
- * @param readBufferBytes    initial read buffer per connection.
+ * @param readBufferBytes    per reader (and the authenticator): most bytes one socket read takes.
  * @param maxLineBytes       longest line accepted.
  * @param inboundBufferBytes per reader line arena.
  * @param maxQueuedBytesPerPeer bytes queued for one peer before it is a slow consumer.
  * @param outboundBudgetBytes  direct memory for all peers' queued bytes together.
- * @param writeBufferBytes   per connection staging buffer for socket writes.
+ * @param writeBufferBytes   per writer: staging buffer for socket writes, and the largest buffer a connection's
+ *                           unwritten rest takes after a partial write.
  * @param maxConnections     open connections allowed.
  * @param batchCapacity      most lines a reader hands over in one batch (at most the Disruptor ring size).
  * @param idleStrategy       how readers and writers wait.

@@ -26,9 +26,17 @@ import org.agrona.concurrent.status.AtomicCounter;
  * a socket once it has been handed to a reader: each such connection is handed to its writer too
  * ({@link #adopt(Connection)}), so the writer closes whatever is still open in its {@link #onClose()}. The broker
  * queues a connection here when it has put bytes in its ring (once per Disruptor batch) or wants it closed. A visit
- * gathers as many queued messages as fit into the connection's staging buffer per {@code write} call; a partial write
- * registers {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. Garbage-free in
- * steady state.
+ * gathers as many queued messages as fit into the writer's one staging buffer per {@code write} call; a partial write
+ * moves the unwritten rest into a buffer of the connection's own, from the writer's {@link BufferPool}, registers
+ * {@code OP_WRITE} and the writer moves on, so one slow socket never holds up the others. The next write sends that
+ * rest and a fresh staging fill together (a gathering write), and gives the buffer back once it is all written: a
+ * connection with nothing unwritten holds no write memory: the stamps of the messages staged stay with the writer too,
+ * and move to the connection (a {@link WriteStamps} from the writer's cache) only with an unwritten rest. Garbage-free
+ * in steady state.
+ * <pre>
+ *   outbound ring ──drainTo──▶ staging (per writer) ──write(unwritten, staging)──▶ socket
+ *                                   └── partial write: the rest ──▶ unwritten (per connection, pooled, ≤ staging)
+ * </pre>
  * <p>
  * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
  * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
@@ -37,6 +45,8 @@ final class Writer implements Agent
 {
     private static final System.Logger LOG = System.getLogger(Writer.class.getName());
     private static final int MAX_BYTES_PER_VISIT = 256 * 1024;
+    /** WriteStamps kept for connections' unwritten rests beyond those in use (about 6 KiB each). */
+    private static final int STAMPS_CACHE = 64;
     private static final long SELECT_TIMEOUT_MS = 100;
     private static final long CLOSING_SELECT_TIMEOUT_MS = 10;
     private static final byte[] SLOW_CONSUMER = Protocol.lineBytes(Protocol.SLOW_CONSUMER);
@@ -67,6 +77,14 @@ final class Writer implements Agent
     private final AtomicCounter outboundTaken;
     /** Closed connections whose outbound chains the broker's queue had no room for yet; retried every duty cycle. */
     private final ArrayList<Connection> chainsToReturn;
+    /** Staging for every connection of this writer: filled from one ring, written, emptied before the next. */
+    private final ByteBuffer staging;
+    private final BufferPool unwrittenPool;
+    private final ByteBuffer[] gather = new ByteBuffer[2];
+    /** Stamps of the fill being written, for a connection with no unwritten rest (and so no stamps of its own). */
+    private WriteStamps fillStamps = new WriteStamps();
+    private final WriteStamps[] freeStamps = new WriteStamps[STAMPS_CACHE];
+    private int freeStampsCount;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -76,12 +94,15 @@ final class Writer implements Agent
         final long flushTimeoutNs,
         final IdleStrategyKind idleKind,
         final ConnectionMemory memory,
+        final int writeBufferBytes,
         final AtomicCounter bytesWritten,
         final AtomicCounter closedConnections,
         final AtomicCounter outboundTaken) throws IOException
     {
         this.outboundTaken = outboundTaken;
         this.chainsToReturn = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.staging = ByteBuffer.allocateDirect(writeBufferBytes);
+        this.unwrittenPool = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, writeBufferBytes));
         this.bytesWritten = bytesWritten;
         this.closedConnections = closedConnections;
         this.memory = memory;
@@ -167,6 +188,18 @@ final class Writer implements Agent
     long closedConnections()
     {
         return closedConnections.get();
+    }
+
+    /** @return bytes of the buffers holding connections' unwritten bytes now. Any thread; a snapshot. */
+    long unwrittenBufferBytes()
+    {
+        return unwrittenPool.inUseBytes();
+    }
+
+    /** @return bytes of this writer's staging buffer and its pool's buffers, in use or cached. Any thread. */
+    long writeMemoryBytes()
+    {
+        return staging.capacity() + unwrittenPool.allocatedBytes();
     }
 
     /** @return this writer's route-to-write recorder; other threads only take interval histograms from it. */
@@ -311,7 +344,6 @@ final class Writer implements Agent
             closing.add(connection);
         }
 
-        final ByteBuffer staging = connection.staging;
         if (connection.writeFailed)
         {
             discardQueued(connection);
@@ -322,17 +354,35 @@ final class Writer implements Agent
             return;
         }
 
+        final ByteBuffer staging = this.staging;
         int budget = MAX_BYTES_PER_VISIT;
         try
         {
             while (true)
             {
-                if (!staging.hasRemaining())
+                final ByteBuffer unwritten = connection.unwritten;
+                WriteStamps stamps = connection.writeStamps;
+                if (null == stamps)
                 {
-                    staging.clear();
-                    connection.outbound().drainTo(staging, connection.writeStamps);
-                    staging.flip();
-                    if (!staging.hasRemaining())
+                    stamps = fillStamps;
+                    stamps.clear(); // nothing of this connection is unwritten: count from zero
+                }
+                // What this write leaves behind must fit one pooled buffer: with a rest, stage only what fits beside
+                // it (a fill too small for the next record stages nothing; the rest goes alone).
+                staging.clear();
+                if (null != unwritten)
+                {
+                    staging.limit(staging.capacity() - unwritten.remaining());
+                }
+                stamps.beginFill();
+                final int staged = connection.outbound().drainTo(staging, stamps);
+                stamps.endFill(staged);
+                staging.flip();
+
+                final long written;
+                if (null == unwritten)
+                {
+                    if (0 == staged)
                     {
                         setWriteInterest(connection, false);
                         if (mode == Connection.CloseMode.FLUSH)
@@ -347,17 +397,41 @@ final class Writer implements Agent
                         }
                         return;
                     }
+                    written = connection.channel().write(staging);
                 }
-
-                final int written = connection.channel().write(staging);
-                bytesWritten.getAndAddRelease(written);
-                connection.writeStamps.onWritten(staging.position(), routeToWrite, readToWrite);
-                budget -= written;
-                if (staging.hasRemaining())
+                else if (0 == staged)
                 {
+                    written = connection.channel().write(unwritten);
+                }
+                else
+                {
+                    final ByteBuffer[] gather = this.gather;
+                    gather[0] = unwritten;
+                    gather[1] = staging;
+                    written = connection.channel().write(gather, 0, 2);
+                    gather[0] = null;
+                }
+                bytesWritten.getAndAddRelease(written);
+                stamps.onWrote(written, routeToWrite, readToWrite);
+                budget -= (int)written;
+                if (staging.hasRemaining() || (null != unwritten && unwritten.hasRemaining()))
+                {
+                    keepUnwritten(connection, unwritten);
+                    if (stamps == fillStamps)
+                    {
+                        // The stamps go with the rest; the writer takes another set for the next connection.
+                        connection.writeStamps = stamps;
+                        fillStamps = takeStamps();
+                    }
                     setWriteInterest(connection, true);
                     return;
                 }
+                if (null != unwritten)
+                {
+                    connection.unwritten = null;
+                    unwrittenPool.release(unwritten);
+                }
+                releaseStamps(connection); // all written, so every stamp was recorded
                 if (budget <= 0)
                 {
                     if (!connection.inAgain) // once: a second entry would visit after the first marked it idle
@@ -375,17 +449,84 @@ final class Writer implements Agent
         }
     }
 
+    /**
+     * Keeps what the last write left of the connection's earlier rest and of the staging buffer, in that order, in
+     * one pooled buffer of the connection's (in flush mode), so staging is free for the next connection. Together
+     * they never exceed the staging buffer's capacity, the pool's largest class.
+     */
+    private void keepUnwritten(final Connection connection, final ByteBuffer unwritten)
+    {
+        final ByteBuffer staging = this.staging;
+        if (!staging.hasRemaining())
+        {
+            return; // only the earlier rest is left, where it is
+        }
+        final int rest = null == unwritten ? 0 : unwritten.remaining();
+        final int needed = rest + staging.remaining();
+        ByteBuffer target = unwritten;
+        if (null != unwritten && unwritten.capacity() >= needed)
+        {
+            unwritten.compact();
+        }
+        else
+        {
+            target = unwrittenPool.acquire(needed);
+            if (null != unwritten)
+            {
+                target.put(unwritten);
+                unwrittenPool.release(unwritten);
+            }
+        }
+        target.put(staging);
+        target.flip();
+        connection.unwritten = target;
+    }
+
     private void discardQueued(final Connection connection)
     {
-        connection.writeStamps.clear();
-        final ByteBuffer staging = connection.staging;
+        releaseUnwritten(connection);
+        final ByteBuffer staging = this.staging;
         do
         {
             staging.clear();
         }
         while (connection.outbound().drainTo(staging) > 0);
-        staging.flip();
-        staging.position(staging.limit());
+    }
+
+    private void releaseUnwritten(final Connection connection)
+    {
+        final ByteBuffer unwritten = connection.unwritten;
+        if (null != unwritten)
+        {
+            connection.unwritten = null;
+            unwrittenPool.release(unwritten);
+        }
+        releaseStamps(connection);
+    }
+
+    private WriteStamps takeStamps()
+    {
+        if (freeStampsCount > 0)
+        {
+            final WriteStamps stamps = freeStamps[--freeStampsCount];
+            freeStamps[freeStampsCount] = null;
+            return stamps;
+        }
+        return new WriteStamps(); // only while more rests are pending than ever before (or than the cache keeps)
+    }
+
+    private void releaseStamps(final Connection connection)
+    {
+        final WriteStamps stamps = connection.writeStamps;
+        if (null != stamps)
+        {
+            connection.writeStamps = null;
+            stamps.clear();
+            if (freeStampsCount < freeStamps.length)
+            {
+                freeStamps[freeStampsCount++] = stamps;
+            }
+        }
     }
 
     private void onWriteFailed(final Connection connection, final IOException ex)
@@ -415,17 +556,17 @@ final class Writer implements Agent
 
     private void closeSlowConsumer(final Connection connection)
     {
-        final ByteBuffer staging = connection.staging;
+        final ByteBuffer unwritten = connection.unwritten;
         try
         {
             // Best effort and never blocking: finish the line on the wire if the socket takes it, then the error.
-            if (!connection.writeFailed && (!staging.hasRemaining() || staging.get(staging.limit() - 1) == '\n'))
+            if (!connection.writeFailed && (null == unwritten || unwritten.get(unwritten.limit() - 1) == '\n'))
             {
-                if (staging.hasRemaining())
+                if (null != unwritten)
                 {
-                    bytesWritten.getAndAddRelease(connection.channel().write(staging));
+                    bytesWritten.getAndAddRelease(connection.channel().write(unwritten));
                 }
-                if (!staging.hasRemaining())
+                if (null == unwritten || !unwritten.hasRemaining())
                 {
                     slowConsumerReply.clear();
                     slowConsumerReply.put(SLOW_CONSUMER).flip();
@@ -495,7 +636,9 @@ final class Writer implements Agent
             LOG.log(System.Logger.Level.DEBUG, () -> connection + " close failed: " + ex);
         }
         // The broker asked for this close (closeMode) after its last write to the outbound, and this writer is done
-        // with the outbound and staging: reusable. Before the count, so the acceptor finds them once it sees the room.
+        // with the outbound and its unwritten rest: reusable. Before the count, so the acceptor finds the slot once
+        // it sees the room.
+        releaseUnwritten(connection);
         if (!connection.outbound().returnChain())
         {
             chainsToReturn.add(connection);
@@ -543,8 +686,10 @@ final class Writer implements Agent
             final Connection connection = connections.get(i);
             connection.closed = true;
             CloseHelper.quietClose(connection.channel());
+            releaseUnwritten(connection);
         }
         connections.clear();
+        unwrittenPool.close();
         CloseHelper.quietClose(selector);
     }
 }

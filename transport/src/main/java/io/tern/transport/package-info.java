@@ -10,12 +10,14 @@
  *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
  *                  and to its writer
  *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
- *   reader-N       its selector, its LineArena, the read side of its connections (read buffer, framing state)
+ *   reader-N       its selector, its LineArena, its read buffer and partial-line pool, the read side of its
+ *                  connections (their partial lines, framing state)
  *   broker         (the sink's consumer) the producer side of each connection's Outbound and its close request; the
  *                  OutboundSegmentPool (segments taken on demand, given back behind the writer and by idle peers)
- *   writer-M       its selector, the consumer side of its connections' Outbounds, their staging buffers; the only
- *                  agent that writes to or closes a socket once handed on, and closes those still open when it stops;
- *                  hands a closed connection's segments back to the broker through a bounded queue
+ *   writer-M       its selector, its staging buffer and unwritten-rest pool, the consumer side of its connections'
+ *                  Outbounds and their unwritten rests; the only agent that writes to or closes a socket once handed
+ *                  on, and closes those still open when it stops; hands a closed connection's segments back to the
+ *                  broker through a bounded queue
  * </pre>
  * The transport builds these agents and never decides which threads run them: the broker runs each on a thread of
  * its own, or reader-0, the sink's consumer and writer-0 on one thread as {@code SharedAgent}. The writer asks for
