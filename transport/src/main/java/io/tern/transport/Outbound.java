@@ -57,6 +57,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 public final class Outbound implements ControlledMessageHandler
 {
+    private static final long NOT_SEEN_IDLE = Long.MIN_VALUE;
+
     private final OutboundSegmentPool pool;
     private final Connection connection;
     private final AtomicCounter takenCounter;
@@ -67,6 +69,8 @@ public final class Outbound implements ControlledMessageHandler
     private long heldBytes;
     private int nextClass;
     private boolean closeRequested;
+    /** When a scan first found it idle and drained, or {@link #NOT_SEEN_IDLE}; broker thread. */
+    private long idleSeenNs = NOT_SEEN_IDLE;
     private long committedBytes;
     /** Its index in the pool's list of holders, or -1: written by the pool, broker thread. */
     int holderIndex = -1;
@@ -172,6 +176,7 @@ public final class Outbound implements ControlledMessageHandler
         {
             return false;
         }
+        idleSeenNs = NOT_SEEN_IDLE; // busy again: its idle time starts over
         // The stamps travel in the last record, so they count towards its fragments and bytes like data.
         final int recordBytes = stamp ? lengthBytes + OutboundDescriptor.STAMP_LENGTH : lengthBytes;
         OutboundSegment segment = tail;
@@ -255,12 +260,17 @@ public final class Outbound implements ControlledMessageHandler
     }
 
     /**
-     * Gives back every segment of an idle, drained peer (see the class comment for why the writer cannot touch them).
-     * Broker thread, for a live peer; garbage-free.
+     * Gives back every segment of an idle, drained peer (see the class comment for why the writer cannot touch them)
+     * once it has been seen idle for {@code graceNs}: a peer that receives a message every few milliseconds keeps its
+     * small segment rather than giving it back and taking it again for every message. Broker thread, for a live peer;
+     * garbage-free.
      *
+     * @param nowNs   {@link System#nanoTime()} of this scan.
+     * @param graceNs how long the peer must have been seen idle, by earlier scans, before its memory goes back; 0 to
+     *                give it back now (the budget ran out).
      * @return true if it gave back its last segment.
      */
-    boolean releaseIfIdle()
+    boolean releaseIfIdle(final long nowNs, final long graceNs)
     {
         if (closeRequested || null == tail)
         {
@@ -269,13 +279,28 @@ public final class Outbound implements ControlledMessageHandler
         releaseBehindHead();
         if (connection.scheduled.get() || !idle)
         {
+            idleSeenNs = NOT_SEEN_IDLE;
             return false;
         }
         final OutboundSegment last = tail;
         if (oldest != last || last.ring.producerPosition() != last.ring.consumerPosition())
         {
+            idleSeenNs = NOT_SEEN_IDLE;
             return false;
         }
+        if (graceNs > 0)
+        {
+            if (idleSeenNs == NOT_SEEN_IDLE)
+            {
+                idleSeenNs = nowNs;
+                return false;
+            }
+            if (nowNs - idleSeenNs < graceNs)
+            {
+                return false;
+            }
+        }
+        idleSeenNs = NOT_SEEN_IDLE;
         head = null;
         tail = null;
         oldest = null;

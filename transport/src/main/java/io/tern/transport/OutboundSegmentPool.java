@@ -38,6 +38,13 @@ final class OutboundSegmentPool
     static final int MIN_SEGMENT_BYTES = 4096;
     /** A chain grows by doubling up to this segment size; longer backlogs take more segments of it. */
     static final int MAX_GROWTH_SEGMENT_BYTES = 1024 * 1024;
+    /**
+     * How long a peer is seen idle and drained before its last segment goes back: long enough that a peer receiving
+     * now and then (a fan-out receiver, a chat user) keeps its small segment between messages instead of giving it
+     * back and taking it again each time; short enough that an idle peer costs nothing within a second. The budget
+     * does not wait for it.
+     */
+    static final long IDLE_GRACE_NS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
     private static final int MIN_SHIFT = Integer.numberOfTrailingZeros(MIN_SEGMENT_BYTES);
     private static final int MAX_SHIFT = 30;
     private static final int CLASSES = MAX_SHIFT - MIN_SHIFT + 1;
@@ -294,7 +301,7 @@ final class OutboundSegmentPool
         while (i < holderCount)
         {
             final Outbound holder = holders[i];
-            if (holder == requester || !holder.releaseIfIdle())
+            if (holder == requester || !holder.releaseIfIdle(0, 0))
             {
                 i++; // else removed: the last holder moved into this index
             }
@@ -393,13 +400,14 @@ final class OutboundSegmentPool
     {
         int work = drainReturned();
         final int scans = Math.min(maxScanned, holderCount);
+        final long nowNs = scans > 0 ? System.nanoTime() : 0;
         for (int i = 0; i < scans && holderCount > 0; i++)
         {
             if (scanCursor >= holderCount)
             {
                 scanCursor = 0;
             }
-            if (holders[scanCursor].releaseIfIdle())
+            if (holders[scanCursor].releaseIfIdle(nowNs, IDLE_GRACE_NS))
             {
                 work++; // removed: the last holder moved into this index, look at it next
             }

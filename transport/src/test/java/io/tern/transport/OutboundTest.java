@@ -168,6 +168,42 @@ class OutboundTest
     }
 
     @Test
+    void shouldGiveBackAnIdlePeersSegmentOnlyOnceItHasBeenSeenIdleForTheGrace()
+    {
+        final OutboundSegmentPool pool = OutboundSegmentPool.standalone(1024 * 1024, 64L << 20, 1024);
+        final Connection connection = new Connection(1, null, "test", null, pool,
+            TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
+        final Outbound outbound = connection.outbound();
+        final byte[] message = new byte[100];
+        final long graceNs = 1_000_000;
+        final long t0 = 1_000_000_000L;
+
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
+        outbound.markIdle(); // the writer wrote everything and will not touch it until scheduled
+        assertTrue(outbound.heldBytes() > 0);
+
+        assertFalse(outbound.releaseIfIdle(t0, graceNs), "first seen idle: kept");
+        assertFalse(outbound.releaseIfIdle(t0 + graceNs - 1, graceNs), "idle for less than the grace: kept");
+        // A message in between starts the idle time over.
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
+        assertFalse(outbound.releaseIfIdle(t0 + graceNs, graceNs), "busy again since: seen idle afresh");
+        assertFalse(outbound.releaseIfIdle(t0 + 2 * graceNs - 1, graceNs));
+        assertTrue(outbound.releaseIfIdle(t0 + 2 * graceNs, graceNs), "idle for the grace: given back");
+        assertEquals(0, outbound.heldBytes());
+
+        // The budget does not wait: no grace gives it back at once.
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
+        assertTrue(outbound.releaseIfIdle(t0, 0));
+        assertEquals(0, outbound.heldBytes());
+    }
+
+    @Test
     void shouldRefuseAMessageThatWouldTakeTheQueuePastTheBoundAndNotBefore()
     {
         final int bound = 64 * 1024;
