@@ -85,7 +85,7 @@ public final class Settings
             "write leaves is kept per peer, in a pooled buffer sized to it, until the socket takes it"));
 
     public static final Setting<Integer> MAX_CONNECTIONS = declare(Setting.intIn("max-connections",
-        1024, "connections", 1, 1_000_000,
+        100_000, "connections", 1, 1_000_000,
         "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
 
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
