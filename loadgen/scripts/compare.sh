@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# The loadgen settings of each workload of the standard set (issue 6). All: 64-byte messages.
+# The loadgen settings of each workload of the standard set. All: 64-byte messages.
 case_args() {
   case "$1" in
     1-ping-pong)  echo "--workload pairs --pairs 1 --load ping-pong" ;;

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Disconnects (issue 2, rule 8): what a client sent before closing is still processed, a final line without
+ * Disconnects (README, rule 8): what a client sent before closing is still processed, a final line without
  * {@code \n} counts, and then its name is released and its queued output discarded.
  */
 class BrokerDisconnectTest extends BrokerTestSupport

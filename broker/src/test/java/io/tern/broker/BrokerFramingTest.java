@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Framing (issue 2, rules 1, 7 and 9): lines end with {@code \n}, one {@code \r} before it is dropped, text is bytes,
+ * Framing (README, rules 1, 7 and 9): lines end with {@code \n}, one {@code \r} before it is dropped, text is bytes,
  * lines have a maximum length, and the broker sends nothing of its own accord.
  */
 class BrokerFramingTest extends BrokerTestSupport

@@ -42,7 +42,7 @@ class BrokerGarbageFreeTest extends BrokerTestSupport
     private static final String[] DEDICATED_HOT_THREADS = {"reader-0", "broker", "writer-0"};
     private static final String[] SHARED_HOT_THREADS = {"shared"};
     private static final int WARM_UP_MESSAGES = 100_000;
-    /** A million, as issue 6 asks; {@code -Dtern.garbageFree.messages=N} (at least 100k) for another count. */
+    /** A million, our target for a garbage-free run; {@code -Dtern.garbageFree.messages=N} (at least 100k) for another count. */
     private static final int MEASURED_MESSAGES = Integer.getInteger("tern.garbageFree.messages", 1_000_000);
     /** Well under one byte per message: any per-message allocation (16 bytes or more) would blow it. */
     private static final long MAX_ALLOCATED_BYTES = 64 * 1024;

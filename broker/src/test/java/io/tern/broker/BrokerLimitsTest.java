@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The protections of issue 4: the connection limit and the deadline for the name line.
+ * The connection limit and the deadline for the name line.
  */
 @Timeout(30)
 class BrokerLimitsTest extends BrokerTestSupport

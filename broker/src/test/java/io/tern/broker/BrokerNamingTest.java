@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Names (issue 2, rules 2 and 3): the first line is the name, trimmed; it must be valid and not held by a connected
+ * Names (README, rules 2 and 3): the first line is the name, trimmed; it must be valid and not held by a connected
  * peer; a connection only ever sends under the name it holds.
  */
 class BrokerNamingTest extends BrokerTestSupport

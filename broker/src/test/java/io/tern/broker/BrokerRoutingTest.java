@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Routing (issue 2, rules 4, 5 and 6): {@code dest1, dest2: text} is split at the first {@code :}, every connected
+ * Routing (README, rules 4, 5 and 6): {@code dest1, dest2: text} is split at the first {@code :}, every connected
  * destination gets {@code from <sender>: <text>}, unknown ones produce {@code error: no peer '<name>'}, and malformed
  * lines produce an error without closing the connection.
  */

@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
 import io.tern.transport.Protocol;
 
 /**
- * {@code flood}: the misbehaving pair of issue 6's memory target, to run beside a measurement. A receiver registers,
- * reads its own ready line and then never reads again; a sender writes lines to it as fast as the broker takes them.
+ * {@code flood}: the misbehaving pair of the flooded-receiver memory target, to run beside a measurement. A
+ * receiver registers, reads its own ready line and then never reads again; a sender writes lines to it as fast as the
+ * broker takes them.
  * When the broker cuts the receiver (its outbound ring is full: a slow consumer), the sender's next lines come back as
  * {@code error: no peer}, and a new receiver registers and the flood goes on, until the time is up.
  * <p>
