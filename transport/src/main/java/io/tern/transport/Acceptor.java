@@ -39,7 +39,7 @@ final class Acceptor implements Runnable
     private final Reader[] readers;
     private final Writer[] writers;
     private final Authenticator authenticator;
-    private final ConnectionMemory memory;
+    private final ConnectionSlots slots;
     private final OutboundSegmentPool outboundPool;
     private volatile boolean running;
     private long nextId;
@@ -49,14 +49,14 @@ final class Acceptor implements Runnable
     private final AtomicCounter rejectedCounter;
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
-        final Writer[] writers, final Authenticator authenticator, final ConnectionMemory memory,
+        final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
         final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
         final AtomicCounter rejectedCounter)
     {
         this.outboundPool = outboundPool;
         this.acceptedCounter = acceptedCounter;
         this.rejectedCounter = rejectedCounter;
-        this.memory = memory;
+        this.slots = slots;
         this.authenticator = authenticator;
         this.serverChannel = serverChannel;
         this.settings = settings;
@@ -181,15 +181,15 @@ final class Acceptor implements Runnable
         final int readerIndex = (int)(id % readers.length);
         final int writerIndex = (int)(id % writers.length);
         final Connection connection;
-        ConnectionMemory.Buffers buffers = null;
+        ConnectionSlots.Slot slot = null;
         try
         {
-            buffers = memory.acquire();
+            slot = slots.acquire();
             connection = new Connection(
                 id,
                 channel,
                 remote,
-                buffers,
+                slot,
                 outboundPool,
                 writers[writerIndex].outboundTakenCounter(),
                 readerIndex,
@@ -197,14 +197,13 @@ final class Acceptor implements Runnable
         }
         catch (final OutOfMemoryError ex)
         {
-            // Direct memory for the connection's ring ran out (-XX:MaxDirectMemorySize, by default -Xmx), or the
-            // heap for its objects: refuse this one connection and keep accepting; closed connections' buffers
-            // come back to the pool for reuse.
-            if (null != buffers)
+            // The heap ran out for its objects (a connection takes no direct memory when accepted; its buffers
+            // come from pools as bytes arrive): refuse this one connection, give its slot back, keep accepting.
+            if (null != slot)
             {
-                memory.release(buffers);
+                slots.release(slot);
             }
-            refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its buffers (" + ex.getMessage() + ")");
+            refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its objects (" + ex.getMessage() + ")");
             return;
         }
         accepted++;
@@ -217,7 +216,7 @@ final class Acceptor implements Runnable
             LOG.log(System.Logger.Level.ERROR, connection + " dropped: queue full");
             accepted--;
             closeQuietly(channel);
-            memory.release(connection.memory);
+            slots.release(connection.slot);
         }
         acceptedCounter.setRelease(accepted);
     }

@@ -42,7 +42,7 @@ final class Authenticator implements Agent
     private static final long SELECT_TIMEOUT_MS = 50;
 
     private final Selector selector;
-    private final ConnectionMemory memory;
+    private final ConnectionSlots slots;
     private final OneToOneConcurrentArrayQueue<Connection> incoming;
     private final ArrayList<Connection> waiting;
     private final FirstLineVerifier verifier;
@@ -69,7 +69,7 @@ final class Authenticator implements Agent
         final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
-        final ConnectionMemory memory,
+        final ConnectionSlots slots,
         final AtomicCounter bytesRead,
         final AtomicCounter closedConnections,
         final AtomicCounter refusedConnections) throws IOException
@@ -77,7 +77,7 @@ final class Authenticator implements Agent
         this.bytesIn = bytesRead;
         this.closedConnections = closedConnections;
         this.refusedConnections = refusedConnections;
-        this.memory = memory;
+        this.slots = slots;
         this.selector = Selector.open();
         this.incoming = new OneToOneConcurrentArrayQueue<>(maxConnections);
         this.waiting = new ArrayList<>(Math.min(maxConnections, 1024));
@@ -374,7 +374,7 @@ final class Authenticator implements Agent
         }
         CloseHelper.quietClose(connection.channel());
         releasePartial(connection);
-        memory.release(connection.memory); // neither the broker nor a writer has seen this connection
+        slots.release(connection.slot); // neither the broker nor a writer has seen this connection
         closedConnections.incrementRelease();
     }
 

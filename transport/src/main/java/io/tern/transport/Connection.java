@@ -51,8 +51,8 @@ public final class Connection
     private final SocketChannel channel;
     private final String remoteAddress;
     private final Outbound outbound;
-    /** Its slot, handed back to {@link ConnectionMemory} once closed. */
-    final ConnectionMemory.Buffers memory;
+    /** Its slot, handed back to {@link ConnectionSlots} once closed. */
+    final ConnectionSlots.Slot slot;
     private final int readerIndex;
     private final int writerIndex;
 
@@ -119,7 +119,7 @@ public final class Connection
     volatile String writeFailure;
 
     /**
-     * @param memory        its slot, from {@link ConnectionMemory}; null to make one (then the slot is the id).
+     * @param slot          its slot, from {@link ConnectionSlots}; null to make one (then the slot is the id).
      * @param outboundPool  the broker's outbound segments, which its outbound takes from on demand.
      * @param outboundTaken its writer's count of bytes taken from outbounds.
      */
@@ -127,7 +127,7 @@ public final class Connection
         final long id,
         final SocketChannel channel,
         final String remoteAddress,
-        final ConnectionMemory.Buffers memory,
+        final ConnectionSlots.Slot slot,
         final OutboundSegmentPool outboundPool,
         final AtomicCounter outboundTaken,
         final int readerIndex,
@@ -137,7 +137,7 @@ public final class Connection
         this.acceptedNs = System.nanoTime();
         this.channel = channel;
         this.remoteAddress = remoteAddress;
-        this.memory = null != memory ? memory : new ConnectionMemory.Buffers((int)id);
+        this.slot = null != slot ? slot : new ConnectionSlots.Slot((int)id);
         this.outbound = new Outbound(outboundPool, this, outboundTaken);
         this.readerIndex = readerIndex;
         this.writerIndex = writerIndex;
@@ -151,7 +151,7 @@ public final class Connection
 
     /**
      * A small number unique among open connections, below the most connections ever open at once (so below
-     * max-connections): taken from the {@link ConnectionMemory} free-list by the acceptor, given back where the
+     * max-connections): taken from the {@link ConnectionSlots} free-list by the acceptor, given back where the
      * connection is closed. A closed connection's slot is
      * taken by a later one once its writer has closed it, which happens only after the broker asked for the close
      * ({@link #closeRequested()}). Any thread.
@@ -160,7 +160,7 @@ public final class Connection
      */
     public int slot()
     {
-        return memory.index;
+        return slot.index;
     }
 
     /**

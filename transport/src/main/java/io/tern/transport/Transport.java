@@ -44,7 +44,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final Reader[] readers;
     private final Writer[] writers;
     private final boolean[] writerHasWork;
-    private final ConnectionMemory memory;
+    private final ConnectionSlots slots;
     private final OutboundSegmentPool outboundPool;
     private final Authenticator authenticator;
     private final AtomicCounter[] bytesRead;
@@ -58,7 +58,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final AtomicCounter connectionsAccepted;
     private final AtomicCounter refusedTooMany;
     private final AtomicCounter refusedNotAuthorized;
-    private final AtomicCounter connectionMemorySets;
+    private final AtomicCounter connectionSlotsMade;
     private ServerSocketChannel serverChannel;
     private volatile Acceptor acceptor;
 
@@ -131,9 +131,9 @@ public final class Transport implements OutboundScheduler, AutoCloseable
             TransportCounters.REFUSED_TOO_MANY_TYPE_ID);
         refusedNotAuthorized = counters.newCounter("connections refused: not authorized",
             TransportCounters.REFUSED_NOT_AUTHORIZED_TYPE_ID);
-        connectionMemorySets = counters.newCounter("connection memory sets allocated",
-            TransportCounters.CONNECTION_MEMORY_TYPE_ID);
-        memory = new ConnectionMemory(settings.maxConnections(), connectionMemorySets);
+        connectionSlotsMade = counters.newCounter("connection slots made",
+            TransportCounters.CONNECTION_SLOTS_TYPE_ID);
+        slots = new ConnectionSlots(settings.maxConnections(), connectionSlotsMade);
         outboundAllocated = counters.newCounter("outbound memory allocated",
             TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
         outboundInUse = counters.newCounter("outbound memory in use", TransportCounters.OUTBOUND_MEMORY_TYPE_ID);
@@ -154,12 +154,12 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
-                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), memory,
+                TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), slots,
                 settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
             writers, settings.readBufferBytes(), settings.maxLineBytes(),
-            TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), memory,
+            TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), slots,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
     }
 
@@ -173,7 +173,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, memory, outboundPool,
+        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, slots, outboundPool,
             connectionsAccepted, refusedTooMany);
     }
 

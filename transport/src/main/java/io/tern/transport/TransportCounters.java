@@ -22,7 +22,7 @@ import org.agrona.concurrent.status.CountersReader;
  *   CONNECTIONS_ACCEPTED  4      connections accepted           acceptor        transport
  *   REFUSED_TOO_MANY      5      connections refused: too many  acceptor        transport
  *   REFUSED_NOT_AUTHORIZED 6     connections refused: not ...   authenticator   transport
- *   CONNECTION_MEMORY     7      connection memory sets         acceptor        transport
+ *   CONNECTION_SLOTS      7      connection slots made          acceptor        transport
  *   OUTBOUND_MEMORY       8      outbound memory allocated,     broker          transport
  *                                in use, charged high-water
  *   OUTBOUND_COMMITTED    9      outbound bytes committed       broker          transport
@@ -37,7 +37,7 @@ public final class TransportCounters
     public static final int CONNECTIONS_ACCEPTED_TYPE_ID = 4;
     public static final int REFUSED_TOO_MANY_TYPE_ID = 5;
     public static final int REFUSED_NOT_AUTHORIZED_TYPE_ID = 6;
-    public static final int CONNECTION_MEMORY_TYPE_ID = 7;
+    public static final int CONNECTION_SLOTS_TYPE_ID = 7;
     public static final int OUTBOUND_MEMORY_TYPE_ID = 8;
     public static final int OUTBOUND_COMMITTED_TYPE_ID = 9;
     public static final int OUTBOUND_TAKEN_TYPE_ID = 10;

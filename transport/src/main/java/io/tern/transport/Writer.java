@@ -73,7 +73,7 @@ final class Writer implements Agent
     private final SingleWriterRecorder routeToWrite = LatencyRecorders.newRecorder();
     private final SingleWriterRecorder readToWrite = LatencyRecorders.newRecorder();
 
-    private final ConnectionMemory memory;
+    private final ConnectionSlots slots;
     private final AtomicCounter outboundTaken;
     /** Closed connections whose outbound chains the broker's queue had no room for yet; retried every duty cycle. */
     private final ArrayList<Connection> chainsToReturn;
@@ -93,7 +93,7 @@ final class Writer implements Agent
         final int maxConnections,
         final long flushTimeoutNs,
         final IdleStrategyKind idleKind,
-        final ConnectionMemory memory,
+        final ConnectionSlots slots,
         final int writeBufferBytes,
         final AtomicCounter bytesWritten,
         final AtomicCounter closedConnections,
@@ -105,7 +105,7 @@ final class Writer implements Agent
         this.unwrittenPool = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, writeBufferBytes));
         this.bytesWritten = bytesWritten;
         this.closedConnections = closedConnections;
-        this.memory = memory;
+        this.slots = slots;
         this.roleName = "writer-" + index;
         this.selector = Selector.open();
         this.workQueue = new OneToOneConcurrentArrayQueue<>(maxConnections);
@@ -643,7 +643,7 @@ final class Writer implements Agent
         {
             chainsToReturn.add(connection);
         }
-        memory.release(connection.memory);
+        slots.release(connection.slot);
         closedConnections.incrementRelease();
     }
 

@@ -12,52 +12,52 @@ import org.agrona.concurrent.status.AtomicCounter;
  * {@link OutboundSegmentPool} on demand, and read and staging buffers are per reader and per writer, with pooled
  * buffers only for a partial line or an unwritten rest (see {@link BufferPool}).
  * <p>
- * The thread that closes a connection (its writer, or the authenticator) {@link #release(Buffers) releases} its slot
+ * The thread that closes a connection (its writer, or the authenticator) {@link #release(Slot) releases} its slot
  * here once nothing will touch it again, and the acceptor takes it for the next connection. New slots are made only
  * when none is free, so the slots ever made are at most the most connections open at once (itself at most
  * {@code max-connections}); the queue's capacity (max-connections rounded up to a power of two) is never the limit.
  * <p>
  * Released from any thread that closes connections, acquired on the acceptor's thread only.
  */
-final class ConnectionMemory
+final class ConnectionSlots
 {
     /** One connection's slot. */
-    static final class Buffers
+    static final class Slot
     {
         /** Which slot this is, counting from 0 in the order made: unique among open connections. */
         final int index;
 
-        Buffers(final int index)
+        Slot(final int index)
         {
             this.index = index;
         }
     }
 
-    private final ManyToOneConcurrentArrayQueue<Buffers> free;
-    private final AtomicCounter allocatedSets;
+    private final ManyToOneConcurrentArrayQueue<Slot> free;
+    private final AtomicCounter madeSlots;
 
     /**
      * @param maxConnections open connections allowed.
-     * @param allocatedSets  counts the slots made; written by the acceptor only.
+     * @param madeSlots      counts the slots made; written by the acceptor only.
      */
-    ConnectionMemory(final int maxConnections, final AtomicCounter allocatedSets)
+    ConnectionSlots(final int maxConnections, final AtomicCounter madeSlots)
     {
-        this.allocatedSets = allocatedSets;
+        this.madeSlots = madeSlots;
         this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
     }
 
     /**
      * @return a released slot, or a new one if none is free. Acceptor thread only.
      */
-    Buffers acquire()
+    Slot acquire()
     {
-        final Buffers reused = free.poll();
+        final Slot reused = free.poll();
         if (null != reused)
         {
             return reused;
         }
-        final Buffers fresh = new Buffers((int)allocatedSets.get());
-        allocatedSets.incrementRelease();
+        final Slot fresh = new Slot((int)madeSlots.get());
+        madeSlots.incrementRelease();
         return fresh;
     }
 
@@ -65,16 +65,10 @@ final class ConnectionMemory
      * Keeps a closed connection's slot for a later one. Call only once neither the broker nor the writer will touch
      * the connection again. Any thread.
      *
-     * @param buffers the closed connection's slot.
+     * @param slot the closed connection's slot.
      */
-    void release(final Buffers buffers)
+    void release(final Slot slot)
     {
-        free.offer(buffers);
-    }
-
-    /** @return slots made so far, in use or free. Any thread. */
-    long allocatedSlots()
-    {
-        return allocatedSets.get();
+        free.offer(slot);
     }
 }
