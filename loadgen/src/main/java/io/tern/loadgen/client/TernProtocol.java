@@ -93,21 +93,19 @@ final class TernProtocol extends WireProtocol
         final ByteBuffer buffer = peer.readBuffer;
         final int limit = buffer.position();
         int lineStart = 0;
-        for (int i = peer.scanIndex; i < limit; i++)
+        int i = peer.scanIndex;
+        while ((i = indexOf(buffer, i, limit, Protocol.LINE_END)) >= 0)
         {
-            if (buffer.get(i) == Protocol.LINE_END)
+            if (peer.discardingLongLine)
             {
-                if (peer.discardingLongLine)
-                {
-                    peer.discardingLongLine = false;
-                }
-                else
-                {
-                    final int end = i > lineStart && buffer.get(i - 1) == Protocol.CARRIAGE_RETURN ? i - 1 : i;
-                    onLine(peer, buffer, lineStart, end, handler);
-                }
-                lineStart = i + 1;
+                peer.discardingLongLine = false;
             }
+            else
+            {
+                final int end = i > lineStart && buffer.get(i - 1) == Protocol.CARRIAGE_RETURN ? i - 1 : i;
+                onLine(peer, buffer, lineStart, end, handler);
+            }
+            lineStart = ++i;
         }
 
         if (lineStart > 0)

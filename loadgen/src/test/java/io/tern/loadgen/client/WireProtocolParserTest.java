@@ -7,6 +7,7 @@ import io.tern.loadgen.workload.Workload;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -224,5 +225,31 @@ class WireProtocolParserTest
 
         final TernProtocol tern = new TernProtocol(FANOUT, 64);
         assertEquals("t-1, t-2: ", new String(tern.framePrefixesOfSender(0)[0], StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void shouldFindTheFirstByteAtEveryPositionInEitherByteOrder()
+    {
+        for (final ByteOrder order : new ByteOrder[]{ByteOrder.BIG_ENDIAN, ByteOrder.LITTLE_ENDIAN})
+        {
+            final ByteBuffer buffer = ByteBuffer.allocateDirect(40).order(order);
+            for (int from = 0; from < 9; from++)
+            {
+                for (int at = from; at < 40; at++)
+                {
+                    for (int i = 0; i < 40; i++)
+                    {
+                        // bytes next to '\n' in value, so a carry or borrow across bytes would show
+                        buffer.put(i, (byte)(i % 3 == 0 ? 0x0B : i % 3 == 1 ? 0x09 : 0x8A));
+                    }
+                    buffer.put(at, (byte)'\n');
+                    buffer.put(39, (byte)'\n'); // a later one must not win
+                    assertEquals(at, WireProtocol.indexOf(buffer, from, 40, (byte)'\n'), order + " from " + from);
+                    assertEquals(at < 39 ? at : -1, WireProtocol.indexOf(buffer, from, 39, (byte)'\n'),
+                        order + " limit 39, from " + from);
+                }
+            }
+            assertEquals(-1, WireProtocol.indexOf(buffer, 5, 5, (byte)'\n'));
+        }
     }
 }

@@ -58,6 +58,20 @@ class PayloadDescriptorTest
     }
 
     @Test
+    void shouldChecksumTheSameInEitherByteOrderAtTheLargestSize()
+    {
+        final int size = PayloadDescriptor.MAX_PAYLOAD_BYTES - 3; // a tail shorter than a word
+        final ByteBuffer big = ByteBuffer.allocateDirect(size + 5);
+        final ByteBuffer little = ByteBuffer.allocateDirect(size + 5).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        PayloadDescriptor.encode(big, 5, size, 9, 25, 1, 2);
+        PayloadDescriptor.encode(little, 5, size, 9, 25, 1, 2);
+        assertEquals(big, little);
+        assertTrue(flyweight.wrap(little, 5, size, size));
+        assertEquals('z', big.get(5 + PayloadDescriptor.PADDING_OFFSET)); // sequence 25: the padding starts at 'z'
+        assertEquals('a', big.get(5 + PayloadDescriptor.PADDING_OFFSET + 1));
+    }
+
+    @Test
     void shouldDetectTwoMessagesWithSwappedPadding()
     {
         final ByteBuffer first = ByteBuffer.allocate(100);
