@@ -3,10 +3,14 @@
 # and histograms against all three, on this machine, over loopback.
 #
 #   loadgen/scripts/compare.sh [--out DIR] [--runs N] [--warmup TIME] [--duration TIME] [--targets "tern nats redis"]
-#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--baseline JAR] [--no-build]
+#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--baseline JAR] [--idle-peers N] [--no-build]
 #
 # --baseline JAR adds the target tern-baseline: that broker jar (another build of tern, e.g. the one before a change)
 # run with the same settings, interleaved with the others, so a change is judged against the noise of one run.
+# --idle-peers N adds the target tern-idle: this build of tern again, with every workload run beside N idle named
+# peers that the same loadgen connects first (--idle-peers N --connect-timeout 120s; above 10,000 they come from
+# 127.0.0.2 and up), so a full broker is judged against an empty one in the same run. The loadgen and the broker
+# each need N + 100 open files (ulimit -n): at most about 19,000 where the limit is 20,000.
 #
 # What it does, in order:
 #   1. installs nats-server and redis-server from the Debian packages if they are missing (apt-get, as root or sudo);
@@ -40,6 +44,8 @@ COMMON_OPTIONS="--out --runs --warmup --duration --targets --baseline --no-build
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES="$2"; shift 2 ;;
+    --idle-peers) IDLE_PEERS="$2"; shift 2
+      [[ "$IDLE_PEERS" =~ ^[1-9][0-9]*$ ]] || { echo "--idle-peers $IDLE_PEERS: a whole number, at least 1" >&2; exit 2; } ;;
     *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
@@ -91,6 +97,7 @@ for run in $(seq "$RUNS"); do
       args=(--target "${target%%-*}" --port "$SERVER_PORT" $(case_args "$c") --message-bytes 64 --warmup "$WARMUP"
             --duration "$DURATION" --drain-timeout "$DRAIN" --quiet
             --out "$OUT/runs" --label "$label")
+      [ "$target" = tern-idle ] && args+=(--idle-peers "$IDLE_PEERS" --connect-timeout 120s)
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
       rc=0
       run_loadgen "$OUT/logs/$label.txt" "${args[@]}" || rc=$?
@@ -129,6 +136,8 @@ $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with u
     "--message-bytes 64 --warmup $WARMUP --duration $DURATION --drain-timeout $DRAIN --quiet --out DIR" \
     "--label <workload>.<T>.r<round>\`, with for each workload:"
   for c in $CASES; do echo "  - \`$c\`: \`$(case_args "$c")\`"; done
+  [ -n "${IDLE_PEERS:-}" ] && echo "- tern-idle: tern again, every run with \`--idle-peers $IDLE_PEERS" \
+    "--connect-timeout 120s\` added: $IDLE_PEERS idle named peers connected by the same loadgen before the workload."
   echo "- The exact command of every run is in \`logs/commands.txt\`, its output in \`logs/<label>.txt\`."
 } >"$OUT/settings.md"
 

@@ -54,10 +54,14 @@ check_targets() {
     [ -f "$BASELINE_JAR" ] || { echo "--baseline $BASELINE_JAR: no such file" >&2; exit 2; }
     case " $TARGETS " in *" tern-baseline "*) ;; *) TARGETS="$TARGETS tern-baseline" ;; esac
   fi
+  if [ -n "${IDLE_PEERS:-}" ]; then
+    case " $TARGETS " in *" tern-idle "*) ;; *) TARGETS="$TARGETS tern-idle" ;; esac
+  fi
   for t in $TARGETS; do
     case "$t" in
       tern|nats|redis) ;;
       tern-baseline) [ -n "${BASELINE_JAR:-}" ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
+      tern-idle) [ -n "${IDLE_PEERS:-}" ] || { echo "target tern-idle needs --idle-peers N" >&2; exit 2; } ;;
       *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
     esac
   done
@@ -77,7 +81,7 @@ rotated_targets() {
 # The command line that starts a target's server, for the settings (PORT stands for the port chosen).
 server_command() {
   case "$1" in
-    tern)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    tern|tern-idle) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
     tern-baseline) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $BASELINE_JAR --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
     nats)  echo "nats-server -a 127.0.0.1 -p PORT${NATS_EXTRA:+ $NATS_EXTRA}" ;;
     redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no${REDIS_EXTRA:+ $REDIS_EXTRA}" ;;
@@ -89,7 +93,7 @@ server_version() {
   case "$1" in
     tern-baseline) echo "the jar $BASELINE_JAR (built $(date -u -r "$BASELINE_JAR" '+%Y-%m-%d %H:%M UTC')), \
 $(java -version 2>&1 | head -1)" ;;
-    tern) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
+    tern|tern-idle) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
 $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)'), \
 $(java -version 2>&1 | head -1)" ;;
     nats)  nats-server --version 2>&1 | head -1 ;;
@@ -155,7 +159,7 @@ start_server() {
     port=$((20000 + RANDOM % 40000))
     listening "$port" && continue
     case "$target" in
-      tern)  java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
+      tern|tern-idle) java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       tern-baseline)
              java $BROKER_JVM_OPTS -jar "$BASELINE_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       # shellcheck disable=SC2086
