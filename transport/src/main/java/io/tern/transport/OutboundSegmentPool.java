@@ -45,6 +45,13 @@ final class OutboundSegmentPool
      * does not wait for it.
      */
     static final long IDLE_GRACE_NS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
+    /** Pooled memory not taken for this long is freed. */
+    static final long TRIM_PERIOD_MS = 5_000;
+    /** Pooled memory kept whatever the traffic, so small bursts never wait for new memory. */
+    static final long TRIM_FLOOR_BYTES = 4L * 1024 * 1024;
+    private static final long TRIM_PERIOD_NS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(TRIM_PERIOD_MS);
+    /** Segments freed per duty cycle at most, so that trimming a large pool never stalls routing. */
+    private static final int TRIM_SEGMENTS_PER_CALL = 8;
     private static final int MIN_SHIFT = Integer.numberOfTrailingZeros(MIN_SEGMENT_BYTES);
     private static final int MAX_SHIFT = 30;
     private static final int CLASSES = MAX_SHIFT - MIN_SHIFT + 1;
@@ -71,6 +78,12 @@ final class OutboundSegmentPool
     private Outbound[] holders;
     private int holderCount;
     private int scanCursor;
+    private final int[] pooledByClass = new int[CLASSES];
+    private final int[] pooledLowWaterByClass = new int[CLASSES];
+    private final int[] trimLeftByClass = new int[CLASSES];
+    private long trimPeriodStartNs;
+    private boolean trimClockStarted;
+    private boolean trimming;
 
     /**
      * @param maxConnections        open connections allowed: sizes the list of peers holding segments and the queue
@@ -221,6 +234,10 @@ final class OutboundSegmentPool
         if (null != segment)
         {
             freeByClass[sizeClass] = segment.nextFree;
+            if (--pooledByClass[sizeClass] < pooledLowWaterByClass[sizeClass])
+            {
+                pooledLowWaterByClass[sizeClass] = pooledByClass[sizeClass];
+            }
         }
         else
         {
@@ -267,6 +284,7 @@ final class OutboundSegmentPool
         }
         segment.nextFree = freeByClass[segment.sizeClass];
         freeByClass[segment.sizeClass] = segment;
+        pooledByClass[segment.sizeClass]++;
     }
 
     private void freePooled(final long bytes)
@@ -279,6 +297,8 @@ final class OutboundSegmentPool
                 final OutboundSegment segment = freeByClass[c];
                 freeByClass[c] = segment.nextFree;
                 freed += segment.memoryBytes();
+                pooledByClass[c]--;
+                pooledLowWaterByClass[c] = Math.min(pooledLowWaterByClass[c], pooledByClass[c]);
                 free(segment);
             }
         }
@@ -400,7 +420,7 @@ final class OutboundSegmentPool
     {
         int work = drainReturned();
         final int scans = Math.min(maxScanned, holderCount);
-        final long nowNs = scans > 0 ? System.nanoTime() : 0;
+        final long nowNs = System.nanoTime();
         for (int i = 0; i < scans && holderCount > 0; i++)
         {
             if (scanCursor >= holderCount)
@@ -417,7 +437,68 @@ final class OutboundSegmentPool
             }
         }
         queuedCounter.setRelease(committedBytes - discardedBytes);
-        return work;
+        return work + trim(nowNs);
+    }
+
+    /**
+     * Frees pooled memory that no peer took during the last whole period (see the class comment), a few segments a
+     * call. Broker thread.
+     *
+     * @param nowNs the time now, {@link System#nanoTime()}.
+     * @return segments freed.
+     */
+    int trim(final long nowNs)
+    {
+        if (!trimClockStarted)
+        {
+            trimClockStarted = true; // nanoTime has an arbitrary origin: the first call starts the first period
+            trimPeriodStartNs = nowNs;
+            System.arraycopy(pooledByClass, 0, pooledLowWaterByClass, 0, CLASSES);
+        }
+        else if (nowNs - trimPeriodStartNs >= TRIM_PERIOD_NS)
+        {
+            trimPeriodStartNs = nowNs;
+            trimming = false;
+            for (int c = 0; c < CLASSES; c++)
+            {
+                trimLeftByClass[c] = pooledLowWaterByClass[c];
+                pooledLowWaterByClass[c] = pooledByClass[c];
+                trimming |= trimLeftByClass[c] > 0;
+            }
+        }
+        if (!trimming)
+        {
+            return 0;
+        }
+        int freed = 0;
+        for (int c = CLASSES - 1; c >= 0 && freed < TRIM_SEGMENTS_PER_CALL; c--)
+        {
+            OutboundSegment segment;
+            while (trimLeftByClass[c] > 0 && null != (segment = freeByClass[c]) && freed < TRIM_SEGMENTS_PER_CALL &&
+                pooledBytes() - segment.memoryBytes() >= TRIM_FLOOR_BYTES)
+            {
+                freeByClass[c] = segment.nextFree;
+                pooledByClass[c]--;
+                pooledLowWaterByClass[c] = Math.min(pooledLowWaterByClass[c], pooledByClass[c]);
+                trimLeftByClass[c]--;
+                free(segment);
+                freed++;
+            }
+        }
+        trimming = freed == TRIM_SEGMENTS_PER_CALL; // else done: all trimmed, or only the floor is left
+        return freed;
+    }
+
+    /** @return direct memory allocated for segments, held or pooled. Broker thread. */
+    long allocatedBytesForTest()
+    {
+        return allocatedBytes;
+    }
+
+    /** @return direct memory allocated and in no peer's hands: the free lists. Broker thread. */
+    long pooledBytes()
+    {
+        return allocatedBytes - inUseBytes;
     }
 
     /** @return peers holding segments now. Broker thread. */
