@@ -69,37 +69,25 @@ final class LogLineFormatter extends Formatter
     public String format(final LogRecord record)
     {
         final Instant instant = record.getInstant();
-        final String message = formatMessage(record);
-        final String loggerName = record.getLoggerName();
-        final StringBuilder line = new StringBuilder(
-            40 + (null == loggerName ? 4 : loggerName.length()) + (null == message ? 4 : message.length()));
-        line.append(secondText(instant.getEpochSecond()));
         final int millis = instant.getNano() / 1_000_000;
-        if (millis < 100)
-        {
-            line.append('0');
-        }
-        if (millis < 10)
-        {
-            line.append('0');
-        }
-        line.append(millis).append(' ')
-            .append(record.getLevel().getLocalizedName()).append(' ')
-            .append(loggerName).append(": ")
-            .append(message);
         final Throwable thrown = record.getThrown();
-        if (null != thrown)
+        // One concatenation: the line's characters are copied once, into the string returned.
+        return secondText(instant.getEpochSecond()) +
+            (char)('0' + millis / 100) + (char)('0' + millis / 10 % 10) + (char)('0' + millis % 10) + ' ' +
+            record.getLevel().getLocalizedName() + ' ' + record.getLoggerName() + ": " + formatMessage(record) +
+            (null == thrown ? "" : stackTrace(thrown)) + LINE_SEPARATOR;
+    }
+
+    /** As {@link SimpleFormatter}: a line break, then the stack trace. */
+    private static String stackTrace(final Throwable thrown)
+    {
+        final StringWriter trace = new StringWriter();
+        try (PrintWriter writer = new PrintWriter(trace))
         {
-            // As SimpleFormatter: a line break, then the stack trace.
-            final StringWriter trace = new StringWriter();
-            try (PrintWriter writer = new PrintWriter(trace))
-            {
-                writer.println();
-                thrown.printStackTrace(writer);
-            }
-            line.append(trace);
+            writer.println();
+            thrown.printStackTrace(writer);
         }
-        return line.append(LINE_SEPARATOR).toString();
+        return trace.toString();
     }
 
     private String secondText(final long epochSecond)

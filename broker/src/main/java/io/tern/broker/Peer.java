@@ -28,7 +28,17 @@ final class Peer
 
     String describe()
     {
-        return null == name ?
-            connection.toString() : "peer '" + name + "' (" + connection + ")";
+        return describe("");
+    }
+
+    /**
+     * @param event what happened, appended as it is.
+     * @return the peer, its connection and the event, for a log line: made in one concatenation, since a line is
+     * written for every peer that connects.
+     */
+    String describe(final String event)
+    {
+        return null == name ? connection + event :
+            "peer '" + name + "' (connection #" + connection.id() + " from " + connection.remoteAddress() + ")" + event;
     }
 }

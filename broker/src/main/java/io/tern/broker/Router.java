@@ -297,7 +297,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         peer.state = Peer.NAMED;
         peersByName.put(peer.name, peer);
         metrics.onPeersRegistered(peersByName.size());
-        LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " connected");
+        LOG.log(System.Logger.Level.INFO, () -> peer.describe(" connected"));
     }
 
     private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)
@@ -389,7 +389,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             return;
         }
         out.append(FROM);
-        out.append(senderName.buffer(), senderName.offset(), senderName.length());
+        out.append(senderName.bytes());
         out.append(COLON_SPACE);
         out.append(line, textOffset, textLength);
         out.append(Protocol.LINE_END);

@@ -3,6 +3,10 @@
  */
 package io.tern.transport;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -49,7 +53,8 @@ public final class Connection
     private final long id;
     private final long acceptedNs;
     private final SocketChannel channel;
-    private final String remoteAddress;
+    /** The channel's own remote address object, kept rather than its text: the text is made only for a log line. */
+    private final SocketAddress remoteAddress;
     private final Outbound outbound;
     /** Its slot, handed back to {@link ConnectionSlots} once closed. */
     final ConnectionSlots.Slot slot;
@@ -126,7 +131,7 @@ public final class Connection
     Connection(
         final long id,
         final SocketChannel channel,
-        final String remoteAddress,
+        final SocketAddress remoteAddress,
         final ConnectionSlots.Slot slot,
         final OutboundSegmentPool outboundPool,
         final AtomicCounter outboundTaken,
@@ -177,10 +182,39 @@ public final class Connection
         return acceptedNs;
     }
 
-    /** @return the remote address as text, for logs. Any thread. */
+    /** @return the remote address as text, made afresh for a log line. Any thread. */
     public String remoteAddress()
     {
-        return remoteAddress;
+        return addressText(remoteAddress);
+    }
+
+    /**
+     * The text {@link InetSocketAddress#toString()} gives for an accepted socket's address ({@code /127.0.0.1:33226}),
+     * made in one step for an IPv4 address rather than through the address's own text and two concatenations. Only
+     * for addresses without a host name, as the acceptor's are.
+     *
+     * @param address a socket address, or null.
+     * @return its text, {@code "unknown"} for null.
+     */
+    static String addressText(final SocketAddress address)
+    {
+        if (null == address)
+        {
+            return "unknown";
+        }
+        if (address instanceof InetSocketAddress)
+        {
+            final InetSocketAddress socketAddress = (InetSocketAddress)address;
+            final InetAddress ip = socketAddress.getAddress();
+            // An accepted socket's address carries no host name (toString would print one before the slash).
+            if (ip instanceof Inet4Address)
+            {
+                final byte[] b = ip.getAddress();
+                return "/" + (b[0] & 0xFF) + '.' + (b[1] & 0xFF) + '.' + (b[2] & 0xFF) + '.' + (b[3] & 0xFF) + ':' +
+                    socketAddress.getPort();
+            }
+        }
+        return String.valueOf(address);
     }
 
     /**
@@ -235,6 +269,6 @@ public final class Connection
     @Override
     public String toString()
     {
-        return "connection #" + id + " from " + remoteAddress;
+        return "connection #" + id + " from " + remoteAddress();
     }
 }

@@ -171,7 +171,7 @@ class OutboundTest
     void shouldGiveBackAnIdlePeersSegmentOnlyOnceItHasBeenSeenIdleForTheGrace()
     {
         final OutboundSegmentPool pool = OutboundSegmentPool.standalone(1024 * 1024, 64L << 20, 1024);
-        final Connection connection = new Connection(1, null, "test", null, pool,
+        final Connection connection = new Connection(1, null, null, null, pool,
             TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
         final Outbound outbound = connection.outbound();
         final byte[] message = new byte[100];
