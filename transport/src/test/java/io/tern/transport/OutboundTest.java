@@ -178,6 +178,14 @@ class OutboundTest
         final long graceNs = 1_000_000;
         final long t0 = 1_000_000_000L;
 
+        // A peer's first chain goes back as soon as it is seen idle: no grace before it has taken memory twice.
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
+        outbound.markIdle();
+        assertTrue(outbound.releaseIfIdle(t0 - graceNs, graceNs), "first chain: given back at once");
+        assertEquals(0, outbound.heldBytes());
+
         assertTrue(outbound.tryBegin(message.length));
         write(outbound, message);
         drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
