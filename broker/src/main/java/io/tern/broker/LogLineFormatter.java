@@ -70,12 +70,20 @@ final class LogLineFormatter extends Formatter
     {
         final Instant instant = record.getInstant();
         final int millis = instant.getNano() / 1_000_000;
+        final String second = secondText(instant.getEpochSecond());
+        final String level = record.getLevel().getLocalizedName();
+        final String loggerName = String.valueOf(record.getLoggerName());
+        final String message = String.valueOf(formatMessage(record));
         final Throwable thrown = record.getThrown();
-        // One concatenation: the line's characters are copied once, into the string returned.
-        return secondText(instant.getEpochSecond()) +
-            (char)('0' + millis / 100) + (char)('0' + millis / 10 % 10) + (char)('0' + millis % 10) + ' ' +
-            record.getLevel().getLocalizedName() + ' ' + record.getLoggerName() + ": " + formatMessage(record) +
-            (null == thrown ? "" : stackTrace(thrown)) + LINE_SEPARATOR;
+        final String trace = null == thrown ? "" : stackTrace(thrown);
+        // Presized, and a StringBuilder rather than a string concatenation (see Connection.addressText).
+        return new StringBuilder(second.length() + 3 + 1 + level.length() + 1 + loggerName.length() + 2 +
+            message.length() + trace.length() + LINE_SEPARATOR.length())
+            .append(second)
+            .append((char)('0' + millis / 100)).append((char)('0' + millis / 10 % 10)).append((char)('0' + millis % 10))
+            .append(' ').append(level).append(' ').append(loggerName).append(": ").append(message)
+            .append(trace).append(LINE_SEPARATOR)
+            .toString();
     }
 
     /** As {@link SimpleFormatter}: a line break, then the stack trace. */

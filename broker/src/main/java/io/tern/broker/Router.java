@@ -297,7 +297,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         peer.state = Peer.NAMED;
         peersByName.put(peer.name, peer);
         metrics.onPeersRegistered(peersByName.size());
-        LOG.log(System.Logger.Level.INFO, () -> peer.describe(" connected"));
+        if (LOG.isLoggable(System.Logger.Level.INFO))
+        {
+            // No lambda: its first run would make a class while peers connect (see Connection.addressText).
+            LOG.log(System.Logger.Level.INFO, peer.describe(" connected"));
+        }
     }
 
     private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)

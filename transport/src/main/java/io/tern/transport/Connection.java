@@ -190,8 +190,12 @@ public final class Connection
 
     /**
      * The text {@link InetSocketAddress#toString()} gives for an accepted socket's address ({@code /127.0.0.1:33226}),
-     * made in one step for an IPv4 address rather than through the address's own text and two concatenations. Only
-     * for addresses without a host name, as the acceptor's are.
+     * made for an IPv4 address in one presized {@link StringBuilder} rather than through the address's own text and
+     * two concatenations. Only for addresses without a host name, as the acceptor's are.
+     * <p>
+     * Text made for every connection is built with a {@link StringBuilder} rather than by string concatenation: a
+     * concatenation's first run makes classes for it, and a few more of those while peers connect got the JIT to
+     * compile the JDK's class generator, tens of MiB of compiler memory that stay resident.
      *
      * @param address a socket address, or null.
      * @return its text, {@code "unknown"} for null.
@@ -210,8 +214,11 @@ public final class Connection
             if (ip instanceof Inet4Address)
             {
                 final byte[] b = ip.getAddress();
-                return "/" + (b[0] & 0xFF) + '.' + (b[1] & 0xFF) + '.' + (b[2] & 0xFF) + '.' + (b[3] & 0xFF) + ':' +
-                    socketAddress.getPort();
+                return new StringBuilder(22).append('/')
+                    .append(b[0] & 0xFF).append('.').append(b[1] & 0xFF).append('.')
+                    .append(b[2] & 0xFF).append('.').append(b[3] & 0xFF)
+                    .append(':').append(socketAddress.getPort())
+                    .toString();
             }
         }
         return String.valueOf(address);
