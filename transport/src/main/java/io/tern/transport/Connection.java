@@ -3,6 +3,8 @@
  */
 package io.tern.transport;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -10,7 +12,6 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -48,6 +49,20 @@ public final class Connection
         DISCARD,
         /** Slow consumer: discard the backlog, send {@code error: slow consumer} if the socket takes it, close. */
         SLOW_CONSUMER
+    }
+
+    private static final VarHandle SCHEDULED;
+
+    static
+    {
+        try
+        {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(Connection.class, "scheduled", boolean.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
     }
 
     private final long id;
@@ -112,10 +127,12 @@ public final class Connection
 
     // crossing threads
     /**
-     * Set by the broker when it queues this connection for its writer; cleared by the writer before draining, after
-     * it marks the outbound busy (the order the broker's reclaiming of idle outbounds relies on: {@link Outbound}).
+     * Set by the broker when it queues this connection for its writer ({@link #trySchedule()}); cleared by the writer
+     * before draining ({@link #clearScheduled()}), after it marks the outbound busy (the order the broker's
+     * reclaiming of idle outbounds relies on: {@link Outbound}). Every access is volatile, as an
+     * {@code AtomicBoolean}'s are; a field and a {@link VarHandle} rather than one more object per connection.
      */
-    final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean scheduled;
     /** Written by the broker before it schedules the connection; read by the writer after it takes it. */
     volatile CloseMode closeMode = CloseMode.NONE;
     /** Why the reader stopped reading; written only by the reader, before it publishes the disconnect. */
@@ -255,6 +272,24 @@ public final class Connection
     {
         final String writeFailure = this.writeFailure;
         return null != writeFailure ? writeFailure : inputFailure;
+    }
+
+    /** @return true if the connection is queued for its writer and the writer has not taken it yet. Any thread. */
+    boolean isScheduled()
+    {
+        return scheduled;
+    }
+
+    /** @return true if this call queued it (it was not queued): the caller must offer it to its writer. Broker. */
+    boolean trySchedule()
+    {
+        return !(boolean)SCHEDULED.getAndSet(this, true);
+    }
+
+    /** The writer took it from its queue, or the broker could not queue it. */
+    void clearScheduled()
+    {
+        scheduled = false;
     }
 
     /**

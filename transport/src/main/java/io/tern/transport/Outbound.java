@@ -289,7 +289,7 @@ public final class Outbound implements ControlledMessageHandler
             return false;
         }
         releaseBehindHead();
-        if (connection.scheduled.get() || !idle)
+        if (connection.isScheduled() || !idle)
         {
             idleSeenNs = NOT_SEEN_IDLE;
             return false;
