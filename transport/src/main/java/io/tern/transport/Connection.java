@@ -211,8 +211,8 @@ public final class Connection
      * two concatenations. Only for addresses without a host name, as the acceptor's are.
      * <p>
      * Text made for every connection is built with a {@link StringBuilder} rather than by string concatenation: a
-     * concatenation's first run makes classes for it, and a few more of those while peers connect got the JIT to
-     * compile the JDK's class generator, tens of MiB of compiler memory that stay resident.
+     * concatenation's first run makes classes for it, and a few more of those while peers connect can be what gets
+     * the JIT to compile the JDK's class generator, some 10 MiB of compiler memory that stay resident.
      *
      * @param address a socket address, or null.
      * @return its text, {@code "unknown"} for null.
