@@ -20,9 +20,12 @@
 #   4. writes OUT/results.md: per server, its version, N, RSS before and after (MiB, median), KiB per idle connection
 #      ((after - before) / N: median, min and max over the rounds) and the rate at which the loadgen connected and
 #      registered them (peers/s, median); the settings (date, machine, versions, exact commands) follow the table.
-# Default N is 5000. With N = 19000 the loadgen needs 19,000 connections of its 20,000 open files (ulimit -n); tern's
-# outbound ring (256 KiB a peer by default) then takes about 5 GB of direct memory, so give its JVM room, e.g.
-# BROKER_JVM_OPTS=-XX:MaxDirectMemorySize=8g. Every run's output is in OUT/logs, its JSON summary in OUT/runs.
+# Default N is 5000. With N = 19000 the loadgen needs 19,000 connections of its 20,000 open files (ulimit -n). An idle
+# tern peer holds no buffer (its one outbound segment, for the reply to its registration, goes back as soon as it is
+# seen idle), so tern needs no JVM options for this: what grows is about 1 KiB of objects per peer, plus the young
+# generation and the JIT compiler's memory, which do not grow with N (docs/design.md, "How many connections").
+# BROKER_JVM_OPTS passes options to tern's JVM, e.g. -XX:TrimNativeHeapInterval=1000 to have it give the compiler's
+# freed memory back. Every run's output is in OUT/logs, its JSON summary in OUT/runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"

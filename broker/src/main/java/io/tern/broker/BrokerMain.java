@@ -45,14 +45,19 @@ public final class BrokerMain
     static final String CONFIG_OPTION = "--config";
     private static final String NAME = "tern-broker";
 
+    /** True if the log format is ours and java.util.logging its default configuration: see {@link #main}. */
+    private static final boolean DEFAULT_LOGGING;
+
     static
     {
         // One line per log record; must be set before java.util.logging starts.
-        if (null == System.getProperty("java.util.logging.SimpleFormatter.format"))
+        final boolean defaultFormat = null == System.getProperty("java.util.logging.SimpleFormatter.format");
+        if (defaultFormat)
         {
-            System.setProperty("java.util.logging.SimpleFormatter.format",
-                "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+            System.setProperty("java.util.logging.SimpleFormatter.format", LogLineFormatter.FORMAT);
         }
+        DEFAULT_LOGGING = defaultFormat && null == System.getProperty("java.util.logging.config.file") &&
+            null == System.getProperty("java.util.logging.config.class");
     }
 
     /** {@code adduser FILE NAME [ITERATIONS]}: its arguments, filled in by picocli. */
@@ -84,6 +89,12 @@ public final class BrokerMain
 
     public static void main(final String[] args) throws InterruptedException
     {
+        if (DEFAULT_LOGGING)
+        {
+            // The same lines for less garbage per connection event (see LogLineFormatter and LogLineHandler); a
+            // format or logging configuration of the user's own is left alone.
+            LogLineHandler.install();
+        }
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());

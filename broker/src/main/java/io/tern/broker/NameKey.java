@@ -4,22 +4,47 @@
 package io.tern.broker;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A peer name as bytes, usable as a hash map key. A stored key owns a copy of its bytes ({@link #copyOf}); a lookup
- * key is a flyweight re-wrapped over a line in place ({@link #wrap}), so finding a peer by name allocates nothing.
- * Equality is byte-for-byte, so names are case-sensitive and need not be valid UTF-8.
+ * A peer name as bytes, usable as a hash map key. A stored key owns a copy of its bytes ({@link #copyOf}) and
+ * nothing else, since one is held per named peer; a lookup key is a flyweight re-wrapped over a line in place
+ * ({@link #wrap}), so finding a peer by name allocates nothing. Equality is byte-for-byte, so names are
+ * case-sensitive and need not be valid UTF-8.
  * Broker thread only.
  */
 final class NameKey
 {
-    private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
+    /** A flyweight's view of the line it is wrapped over; null in a stored key. */
+    private final UnsafeBuffer view;
+    /** A stored key's own copy of the name; null in a flyweight. */
+    private final byte[] bytes;
     private int offset;
     private int length;
     private int hash;
+
+    /** A flyweight, to {@link #wrap} over a name. */
+    NameKey()
+    {
+        this.view = new UnsafeBuffer(0, 0);
+        this.bytes = null;
+    }
+
+    private NameKey(final byte[] bytes)
+    {
+        this.view = null;
+        this.bytes = bytes;
+        this.length = bytes.length;
+        int h = 1;
+        for (final byte b : bytes)
+        {
+            h = 31 * h + b;
+        }
+        this.hash = h;
+    }
 
     /**
      * Points this flyweight at a name inside a buffer.
@@ -28,7 +53,7 @@ final class NameKey
      */
     NameKey wrap(final DirectBuffer src, final int offset, final int length)
     {
-        buffer.wrap(src);
+        view.wrap(src);
         this.offset = offset;
         this.length = length;
         int h = 1;
@@ -45,7 +70,7 @@ final class NameKey
     {
         final byte[] bytes = new byte[length];
         src.getBytes(offset, bytes);
-        return new NameKey().wrap(new UnsafeBuffer(bytes), 0, length);
+        return new NameKey(bytes);
     }
 
     int length()
@@ -53,14 +78,10 @@ final class NameKey
         return length;
     }
 
-    DirectBuffer buffer()
+    /** @return a stored key's bytes, all of them the name (not to be changed). */
+    byte[] bytes()
     {
-        return buffer;
-    }
-
-    int offset()
-    {
-        return offset;
+        return bytes;
     }
 
     @Override
@@ -85,9 +106,30 @@ final class NameKey
         {
             return false;
         }
+        if (null != bytes)
+        {
+            return null != that.bytes ? Arrays.equals(bytes, that.bytes) : that.viewMatches(bytes);
+        }
+        if (null != that.bytes)
+        {
+            return viewMatches(that.bytes);
+        }
         for (int i = 0; i < length; i++)
         {
-            if (buffer.getByte(offset + i) != that.buffer.getByte(that.offset + i))
+            if (view.getByte(offset + i) != that.view.getByte(that.offset + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A flyweight's bytes against a stored key's, of the same length. */
+    private boolean viewMatches(final byte[] stored)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            if (view.getByte(offset + i) != stored[i])
             {
                 return false;
             }
@@ -98,7 +140,8 @@ final class NameKey
     @Override
     public String toString()
     {
-        return buffer.getStringWithoutLengthUtf8(offset, length);
+        return null != bytes ?
+            new String(bytes, StandardCharsets.UTF_8) : view.getStringWithoutLengthUtf8(offset, length);
     }
 
     static String toString(final DirectBuffer src, final int offset, final int length)

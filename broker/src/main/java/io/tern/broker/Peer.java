@@ -28,7 +28,26 @@ final class Peer
 
     String describe()
     {
-        return null == name ?
-            connection.toString() : "peer '" + name + "' (" + connection + ")";
+        return describe("");
+    }
+
+    /**
+     * @param event what happened, appended as it is.
+     * @return the peer, its connection and the event, for a log line. Written for every peer that connects, so built
+     * in one presized {@link StringBuilder}: not by string concatenation, whose first use at run time makes classes
+     * (see {@link io.tern.transport.Connection#addressText}).
+     */
+    String describe(final String event)
+    {
+        if (null == name)
+        {
+            return connection + event;
+        }
+        final String nameText = name.toString();
+        final String address = connection.remoteAddress();
+        return new StringBuilder(48 + nameText.length() + address.length() + event.length())
+            .append("peer '").append(nameText).append("' (connection #").append(connection.id())
+            .append(" from ").append(address).append(')').append(event)
+            .toString();
     }
 }

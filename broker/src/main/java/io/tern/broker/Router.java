@@ -25,7 +25,8 @@ import io.tern.transport.Protocol;
  * at the end of the Disruptor batch. A recipient whose queue would pass its bound ({@code max-queued-bytes-per-peer})
  * is a slow consumer and is cut off; so is the peer with the largest backlog when the outbound budget runs out
  * ({@link #onOutboundBudgetExceeded(Connection)}). This thread never waits for a peer. It also gives back the outbound
- * memory of idle peers: a few per batch, more when there is nothing to route ({@link #onIdle()}).
+ * memory of idle peers: a few per batch and per event, more when there is nothing to route
+ * ({@link #onIdle()}).
  * <p>
  * Garbage-free per message: names are looked up with a flyweight key, replies are built from constant byte arrays
  * and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and name copy) and in log
@@ -35,6 +36,13 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 {
     /** Idle peers looked at per batch: bounded, so a batch's cost does not grow with the peers connected. */
     private static final int IDLE_SCAN_PER_BATCH = 16;
+    /**
+     * And per event of the batch, so the scan keeps up with peers taking memory however large the batches: a burst of
+     * connections arrives in batches of thousands of events, each new peer's first reply takes a segment, and with
+     * only {@link #IDLE_SCAN_PER_BATCH} a batch the segments of peers long idle stayed taken (and pooled for good)
+     * until the burst ended. Bounded per event, as routing it is.
+     */
+    private static final int IDLE_SCAN_PER_EVENT = 2;
     /** Idle peers looked at when there is nothing to route. */
     private static final int IDLE_SCAN_WHEN_IDLE = 4096;
 
@@ -63,6 +71,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     private Peer[] peersBySlot;
     private final Peer[] dirtyPeers;
     private int dirtyCount;
+    /** Events since the last {@link #flushBatch()}: how many idle peers it looks at. */
+    private int eventsInBatch;
     private final RouterMetrics metrics;
     /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
     private long messageReadNs;
@@ -145,6 +155,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     @Override
     public void onEvent(final InboundEvent event, final long sequence, final boolean endOfBatch)
     {
+        eventsInBatch++;
         try
         {
             final Peer peer = peerOf(event.connection);
@@ -225,7 +236,9 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         dirtyCount = 0;
         output.wakeWriters();
-        output.releaseIdleMemory(IDLE_SCAN_PER_BATCH);
+        final int scans = IDLE_SCAN_PER_BATCH + IDLE_SCAN_PER_EVENT * Math.min(eventsInBatch, IDLE_SCAN_WHEN_IDLE);
+        eventsInBatch = 0;
+        output.releaseIdleMemory(scans);
     }
 
     private void markDirty(final Peer peer)
@@ -284,7 +297,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         peer.state = Peer.NAMED;
         peersByName.put(peer.name, peer);
         metrics.onPeersRegistered(peersByName.size());
-        LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " connected");
+        if (LOG.isLoggable(System.Logger.Level.INFO))
+        {
+            // No lambda: its first run would make a class while peers connect (see Connection.addressText).
+            LOG.log(System.Logger.Level.INFO, peer.describe(" connected"));
+        }
     }
 
     private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)
@@ -376,7 +393,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             return;
         }
         out.append(FROM);
-        out.append(senderName.buffer(), senderName.offset(), senderName.length());
+        out.append(senderName.bytes());
         out.append(COLON_SPACE);
         out.append(line, textOffset, textLength);
         out.append(Protocol.LINE_END);

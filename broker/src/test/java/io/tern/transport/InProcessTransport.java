@@ -36,7 +36,7 @@ public final class InProcessTransport
     {
         final OutboundSegmentPool pool = OutboundSegmentPool.standalone(maxQueuedBytes,
             4 * maxQueuedBytes + (16 << 20), writeBufferBytes);
-        return new Connection(id, null, "in-process", null, pool,
+        return new Connection(id, null, null, null, pool,
             TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
     }
 

@@ -4,6 +4,7 @@
 package io.tern.transport;
 
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -158,10 +159,10 @@ final class Acceptor implements Runnable
 
     private void onAccepted(final SocketChannel channel)
     {
-        String remote = "unknown";
+        SocketAddress remote = null;
         try
         {
-            remote = String.valueOf(channel.getRemoteAddress());
+            remote = channel.getRemoteAddress(); // the channel's own object: kept, its text made only for a log line
             channel.configureBlocking(false);
             if (openConnections() >= settings.maxConnections())
             {
@@ -172,7 +173,8 @@ final class Acceptor implements Runnable
         }
         catch (final IOException ex)
         {
-            LOG.log(System.Logger.Level.INFO, "connection from " + remote + " failed while accepting: " + ex);
+            LOG.log(System.Logger.Level.INFO, "connection from " + Connection.addressText(remote) +
+                " failed while accepting: " + ex);
             closeQuietly(channel);
             return;
         }
@@ -221,19 +223,21 @@ final class Acceptor implements Runnable
         acceptedCounter.setRelease(accepted);
     }
 
-    private void reject(final SocketChannel channel, final String remote)
+    private void reject(final SocketChannel channel, final SocketAddress remote)
     {
         refuse(channel, remote, TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
     }
 
-    private void refuse(final SocketChannel channel, final String remote, final byte[] reply, final String why)
+    private void refuse(
+        final SocketChannel channel, final SocketAddress remote, final byte[] reply, final String why)
     {
         rejected++;
         rejectedCounter.setRelease(rejected);
         if (Long.bitCount(rejected) == 1)
         {
             // Logged on the 1st, 2nd, 4th, 8th... refusal: visible, but a connection flood cannot flood the log.
-            LOG.log(System.Logger.Level.WARNING, "connection from " + remote + " refused: " + why + "; " + rejected +
+            LOG.log(System.Logger.Level.WARNING, "connection from " + Connection.addressText(remote) +
+                " refused: " + why + "; " + rejected +
                 " refused so far");
         }
         try

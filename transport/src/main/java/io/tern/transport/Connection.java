@@ -3,10 +3,15 @@
  */
 package io.tern.transport;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -46,10 +51,25 @@ public final class Connection
         SLOW_CONSUMER
     }
 
+    private static final VarHandle SCHEDULED;
+
+    static
+    {
+        try
+        {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(Connection.class, "scheduled", boolean.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
     private final long id;
     private final long acceptedNs;
     private final SocketChannel channel;
-    private final String remoteAddress;
+    /** The channel's own remote address object, kept rather than its text: the text is made only for a log line. */
+    private final SocketAddress remoteAddress;
     private final Outbound outbound;
     /** Its slot, handed back to {@link ConnectionSlots} once closed. */
     final ConnectionSlots.Slot slot;
@@ -107,10 +127,12 @@ public final class Connection
 
     // crossing threads
     /**
-     * Set by the broker when it queues this connection for its writer; cleared by the writer before draining, after
-     * it marks the outbound busy (the order the broker's reclaiming of idle outbounds relies on: {@link Outbound}).
+     * Set by the broker when it queues this connection for its writer ({@link #trySchedule()}); cleared by the writer
+     * before draining ({@link #clearScheduled()}), after it marks the outbound busy (the order the broker's
+     * reclaiming of idle outbounds relies on: {@link Outbound}). Every access is volatile, as an
+     * {@code AtomicBoolean}'s are; a field and a {@link VarHandle} rather than one more object per connection.
      */
-    final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean scheduled;
     /** Written by the broker before it schedules the connection; read by the writer after it takes it. */
     volatile CloseMode closeMode = CloseMode.NONE;
     /** Why the reader stopped reading; written only by the reader, before it publishes the disconnect. */
@@ -126,7 +148,7 @@ public final class Connection
     Connection(
         final long id,
         final SocketChannel channel,
-        final String remoteAddress,
+        final SocketAddress remoteAddress,
         final ConnectionSlots.Slot slot,
         final OutboundSegmentPool outboundPool,
         final AtomicCounter outboundTaken,
@@ -177,10 +199,46 @@ public final class Connection
         return acceptedNs;
     }
 
-    /** @return the remote address as text, for logs. Any thread. */
+    /** @return the remote address as text, made afresh for a log line. Any thread. */
     public String remoteAddress()
     {
-        return remoteAddress;
+        return addressText(remoteAddress);
+    }
+
+    /**
+     * The text {@link InetSocketAddress#toString()} gives for an accepted socket's address ({@code /127.0.0.1:33226}),
+     * made for an IPv4 address in one presized {@link StringBuilder} rather than through the address's own text and
+     * two concatenations. Only for addresses without a host name, as the acceptor's are.
+     * <p>
+     * Text made for every connection is built with a {@link StringBuilder} rather than by string concatenation: a
+     * concatenation's first run makes classes for it, and a few more of those while peers connect can be what gets
+     * the JIT to compile the JDK's class generator, some 10 MiB of compiler memory that stay resident.
+     *
+     * @param address a socket address, or null.
+     * @return its text, {@code "unknown"} for null.
+     */
+    static String addressText(final SocketAddress address)
+    {
+        if (null == address)
+        {
+            return "unknown";
+        }
+        if (address instanceof InetSocketAddress)
+        {
+            final InetSocketAddress socketAddress = (InetSocketAddress)address;
+            final InetAddress ip = socketAddress.getAddress();
+            // An accepted socket's address carries no host name (toString would print one before the slash).
+            if (ip instanceof Inet4Address)
+            {
+                final byte[] b = ip.getAddress();
+                return new StringBuilder(22).append('/')
+                    .append(b[0] & 0xFF).append('.').append(b[1] & 0xFF).append('.')
+                    .append(b[2] & 0xFF).append('.').append(b[3] & 0xFF)
+                    .append(':').append(socketAddress.getPort())
+                    .toString();
+            }
+        }
+        return String.valueOf(address);
     }
 
     /**
@@ -216,6 +274,24 @@ public final class Connection
         return null != writeFailure ? writeFailure : inputFailure;
     }
 
+    /** @return true if the connection is queued for its writer and the writer has not taken it yet. Any thread. */
+    boolean isScheduled()
+    {
+        return scheduled;
+    }
+
+    /** @return true if this call queued it (it was not queued): the caller must offer it to its writer. Broker. */
+    boolean trySchedule()
+    {
+        return !(boolean)SCHEDULED.getAndSet(this, true);
+    }
+
+    /** The writer took it from its queue, or the broker could not queue it. */
+    void clearScheduled()
+    {
+        scheduled = false;
+    }
+
     /**
      * Asks the writer to close this connection. Broker thread only, through {@link OutboundScheduler#close}; the
      * caller must then schedule the connection with {@link OutboundScheduler#schedule(Connection)}.
@@ -235,6 +311,6 @@ public final class Connection
     @Override
     public String toString()
     {
-        return "connection #" + id + " from " + remoteAddress;
+        return "connection #" + id + " from " + remoteAddress();
     }
 }

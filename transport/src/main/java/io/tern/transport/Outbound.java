@@ -71,6 +71,11 @@ public final class Outbound implements ControlledMessageHandler
     private boolean closeRequested;
     /** When a scan first found it idle and drained, or {@link #NOT_SEEN_IDLE}; broker thread. */
     private long idleSeenNs = NOT_SEEN_IDLE;
+    /**
+     * Chains taken by this peer from an empty outbound, counted up to 2: only a peer that took a second one has the
+     * grace before its memory goes back ({@link #releaseIfIdle}). A byte, which keeps the object at 128 bytes.
+     */
+    private byte chainsTaken;
     private long committedBytes;
     /** Its index in the pool's list of holders, or -1: written by the pool, broker thread. */
     int holderIndex = -1;
@@ -233,6 +238,10 @@ public final class Outbound implements ControlledMessageHandler
         heldBytes += segment.memoryBytes();
         if (null == previous)
         {
+            if (chainsTaken < 2)
+            {
+                chainsTaken++;
+            }
             oldest = segment;
             head = segment; // no writer reads head now: the chain was empty and the writer idle or never scheduled
             pool.addHolder(this);
@@ -262,8 +271,11 @@ public final class Outbound implements ControlledMessageHandler
     /**
      * Gives back every segment of an idle, drained peer (see the class comment for why the writer cannot touch them)
      * once it has been seen idle for {@code graceNs}: a peer that receives a message every few milliseconds keeps its
-     * small segment rather than giving it back and taking it again for every message. Broker thread, for a live peer;
-     * garbage-free.
+     * small segment rather than giving it back and taking it again for every message. The grace is for peers that
+     * have shown they receive now and then, by taking memory a second time: a peer's first chain (for most idle peers
+     * the reply to what they sent on connecting) goes back as soon as it is seen idle, so that thousands of peers
+     * connecting at once do not each hold a segment for the grace, which the pool would then keep. Broker thread, for
+     * a live peer; garbage-free.
      *
      * @param nowNs   {@link System#nanoTime()} of this scan.
      * @param graceNs how long the peer must have been seen idle, by earlier scans, before its memory goes back; 0 to
@@ -277,7 +289,7 @@ public final class Outbound implements ControlledMessageHandler
             return false;
         }
         releaseBehindHead();
-        if (connection.scheduled.get() || !idle)
+        if (connection.isScheduled() || !idle)
         {
             idleSeenNs = NOT_SEEN_IDLE;
             return false;
@@ -288,7 +300,7 @@ public final class Outbound implements ControlledMessageHandler
             idleSeenNs = NOT_SEEN_IDLE;
             return false;
         }
-        if (graceNs > 0)
+        if (graceNs > 0 && chainsTaken > 1)
         {
             if (idleSeenNs == NOT_SEEN_IDLE)
             {

@@ -42,7 +42,7 @@ final class OutboundSegmentPool
      * How long a peer is seen idle and drained before its last segment goes back: long enough that a peer receiving
      * now and then (a fan-out receiver, a chat user) keeps its small segment between messages instead of giving it
      * back and taking it again each time; short enough that an idle peer costs nothing within a second. The budget
-     * does not wait for it.
+     * does not wait for it, nor does a peer's first chain ({@link Outbound#releaseIfIdle}).
      */
     static final long IDLE_GRACE_NS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
     /** Pooled memory not taken for this long is freed. */

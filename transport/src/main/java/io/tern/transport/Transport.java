@@ -252,13 +252,13 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     @Override
     public void schedule(final Connection connection)
     {
-        if (!connection.scheduled.getAndSet(true))
+        if (connection.trySchedule())
         {
             final int writerIndex = connection.writerIndex();
             if (!writers[writerIndex].offer(connection))
             {
                 // The queue holds max-connections entries and a connection is queued at most once.
-                connection.scheduled.set(false);
+                connection.clearScheduled();
                 LOG.log(System.Logger.Level.ERROR, connection + ": writer queue full");
                 return;
             }

@@ -308,7 +308,7 @@ final class Writer implements Agent
         // Busy first, then unscheduled: the broker reclaims an idle outbound only if it sees both flags say so.
         connection.outbound().markBusy();
         // Clear before draining: bytes the broker adds after this are either seen by this visit or re-queue us.
-        connection.scheduled.set(false);
+        connection.clearScheduled();
         flush(connection);
     }
 

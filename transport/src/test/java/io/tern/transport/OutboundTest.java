@@ -171,12 +171,20 @@ class OutboundTest
     void shouldGiveBackAnIdlePeersSegmentOnlyOnceItHasBeenSeenIdleForTheGrace()
     {
         final OutboundSegmentPool pool = OutboundSegmentPool.standalone(1024 * 1024, 64L << 20, 1024);
-        final Connection connection = new Connection(1, null, "test", null, pool,
+        final Connection connection = new Connection(1, null, null, null, pool,
             TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
         final Outbound outbound = connection.outbound();
         final byte[] message = new byte[100];
         final long graceNs = 1_000_000;
         final long t0 = 1_000_000_000L;
+
+        // A peer's first chain goes back as soon as it is seen idle: no grace before it has taken memory twice.
+        assertTrue(outbound.tryBegin(message.length));
+        write(outbound, message);
+        drain(outbound, ByteBuffer.allocateDirect(1024), new ByteArrayOutputStream());
+        outbound.markIdle();
+        assertTrue(outbound.releaseIfIdle(t0 - graceNs, graceNs), "first chain: given back at once");
+        assertEquals(0, outbound.heldBytes());
 
         assertTrue(outbound.tryBegin(message.length));
         write(outbound, message);
