@@ -91,9 +91,9 @@ public final class BrokerMain
     {
         if (DEFAULT_LOGGING)
         {
-            // The same lines for less garbage per connection event (see LogLineFormatter and LogLineHandler); a
-            // format or logging configuration of the user's own is left alone.
-            LogLineHandler.install();
+            // The same lines for less garbage per connection event (see LogLineFormatter); a format or logging
+            // configuration of the user's own is left alone.
+            LogLineFormatter.install();
         }
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), signal -> stop.countDown());

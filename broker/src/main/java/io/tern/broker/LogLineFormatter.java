@@ -8,8 +8,11 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
 /**
@@ -18,7 +21,7 @@ import java.util.logging.SimpleFormatter;
  * a fraction of the garbage: {@code SimpleFormatter} runs {@link String#format} and walks the stack to find the
  * caller on every record, some 6 KiB per connection event, and with many peers connecting at once that garbage is
  * what makes the heap resident. This one caches the date and time to the second, and writes the logger's name, not
- * the caller's class (the format never shows the caller). {@link LogLineHandler} writes its lines without a copy.
+ * the caller's class (the format never shows the caller).
  * <p>
  * Any thread: the cached second is one immutable object, replaced whole.
  */
@@ -44,35 +47,43 @@ final class LogLineFormatter extends Formatter
 
     private Second second = new Second(Long.MIN_VALUE, "");
 
+    /**
+     * Puts this formatter in place of the {@link SimpleFormatter} of the root logger's console handlers, which is
+     * where {@code java.util.logging} with its default configuration sends every {@code System.Logger} line. Call
+     * only when the {@link SimpleFormatter} format in force is {@link #FORMAT}, so that the lines stay the same.
+     * Main thread, at start-up.
+     */
+    static void install()
+    {
+        for (final Handler handler : Logger.getLogger("").getHandlers())
+        {
+            if (handler instanceof ConsoleHandler && null != handler.getFormatter() &&
+                handler.getFormatter().getClass() == SimpleFormatter.class)
+            {
+                handler.setFormatter(new LogLineFormatter());
+            }
+        }
+    }
+
     @Override
     public String format(final LogRecord record)
     {
-        return formatTo(record, new StringBuilder(160)).toString();
-    }
-
-    /**
-     * Appends the record's line, as {@link #format(LogRecord)} returns it, to {@code line}; garbage-free but for the
-     * message text of a record with parameters, a new second, or a stack trace. Any thread.
-     *
-     * @param record the record.
-     * @param line   where to append it.
-     * @return {@code line}.
-     */
-    StringBuilder formatTo(final LogRecord record, final StringBuilder line)
-    {
         final Instant instant = record.getInstant();
         final int millis = instant.getNano() / 1_000_000;
-        line.append(secondText(instant.getEpochSecond()))
-            .append((char)('0' + millis / 100)).append((char)('0' + millis / 10 % 10)).append((char)('0' + millis % 10))
-            .append(' ').append(record.getLevel().getLocalizedName())
-            .append(' ').append(record.getLoggerName())
-            .append(": ").append(formatMessage(record));
+        final String second = secondText(instant.getEpochSecond());
+        final String level = record.getLevel().getLocalizedName();
+        final String loggerName = String.valueOf(record.getLoggerName());
+        final String message = String.valueOf(formatMessage(record));
         final Throwable thrown = record.getThrown();
-        if (null != thrown)
-        {
-            line.append(stackTrace(thrown));
-        }
-        return line.append(LINE_SEPARATOR);
+        final String trace = null == thrown ? "" : stackTrace(thrown);
+        // Presized, and a StringBuilder rather than a string concatenation (see Connection.addressText).
+        return new StringBuilder(second.length() + 3 + 1 + level.length() + 1 + loggerName.length() + 2 +
+            message.length() + trace.length() + LINE_SEPARATOR.length())
+            .append(second)
+            .append((char)('0' + millis / 100)).append((char)('0' + millis / 10 % 10)).append((char)('0' + millis % 10))
+            .append(' ').append(level).append(' ').append(loggerName).append(": ").append(message)
+            .append(trace).append(LINE_SEPARATOR)
+            .toString();
     }
 
     /** As {@link SimpleFormatter}: a line break, then the stack trace. */

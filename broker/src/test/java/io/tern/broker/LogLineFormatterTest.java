@@ -57,7 +57,7 @@ class LogLineFormatterTest
         assertEquals(simple.format(noLogger), formatter.format(noLogger));
     }
 
-    static SimpleFormatter simpleFormatterWithBrokerFormat()
+    private static SimpleFormatter simpleFormatterWithBrokerFormat()
     {
         final String before = System.getProperty(FORMAT_PROPERTY);
         System.setProperty(FORMAT_PROPERTY, LogLineFormatter.FORMAT);
