@@ -21,7 +21,7 @@ class OutboundSegmentPoolTest
     private static final int SEGMENTS = 20;
 
     private final OutboundSegmentPool pool = OutboundSegmentPool.standalone(16L << 20, 64L << 20, 1024);
-    private final Outbound requester = new Connection(1, null, "test", null, pool,
+    private final Outbound requester = new Connection(1, null, null, null, pool,
         TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0).outbound();
     private final int sizeClass = OutboundSegmentPool.sizeClassOf(1024 * 1024);
 
