@@ -196,11 +196,11 @@ final class Reader implements Agent
 
         if (arenaWaitBytes > 0)
         {
-            if (0 == arena.tryClaim(arenaWaitBytes, arenaWaitBytes))
+            if (!stopRequested && 0 == arena.tryClaim(arenaWaitBytes, arenaWaitBytes))
             {
                 return work; // the broker is still behind: no read, no system call, until it frees enough
             }
-            arenaWaitBytes = 0;
+            arenaWaitBytes = 0; // a stop needs no room: it reads nothing more
         }
 
         if (null != stalled)
