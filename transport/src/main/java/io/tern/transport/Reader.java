@@ -598,8 +598,10 @@ final class Reader implements Agent
         return null == kept || 0 == kept.position() ? 0 : kept.get(kept.position() - 1);
     }
 
-    /** Adds the line of {@code length} bytes from {@code lineStart}, whose bytes (line end included) end at
-     * {@code endOffset}. */
+    /**
+     * Adds the line of {@code length} bytes from {@code lineStart}, whose bytes (its line end included) end at
+     * {@code endOffset}.
+     */
     private boolean addLine(final Connection connection, final int length, final int endOffset)
     {
         if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, lineStart, length,
