@@ -47,13 +47,14 @@ public final class Settings
 
     public static final Setting<Integer> INBOUND_BUFFER_BYTES = declare(Setting.intIn("inbound-buffer-bytes",
         1 << 20, "bytes", 4096, 1 << 30,
-        "per reader: bytes of lines read but not yet routed, at least 2 x (max-line-bytes + 2); readers stop " +
-            "reading while it is full"));
+        "per reader: bytes of lines read but not yet routed, which sockets are read straight into; at least " +
+            "2 x (max-line-bytes + 2); readers stop reading while it has no room for a read"));
 
     public static final Setting<Integer> READ_BUFFER_BYTES = declare(Setting.intIn("read-buffer-bytes",
         65536, "bytes", 64, 16 * 1024 * 1024,
-        "per reader thread: most bytes one socket read takes; a connection holds no read buffer of its own, only " +
-            "a line begun and not yet complete, in a pooled buffer sized to it"));
+        "most bytes one socket read takes; readers read straight into their inbound buffer (only the authenticator, " +
+            "when on, has a buffer of this size); a connection holds no read buffer of its own, only a line begun and " +
+            "not yet complete, in a pooled buffer sized to it"));
 
     public static final Setting<Integer> MAX_LINE_BYTES = declare(Setting.intIn("max-line-bytes",
         65536, "bytes", 16, 16 * 1024 * 1024,

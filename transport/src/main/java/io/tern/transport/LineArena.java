@@ -20,9 +20,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@code appendPosition}, the broker publishes how far it has consumed with {@link #releaseTo(long)}.
  * <pre>
  *   0                                                              capacity
- *   |  free  |  line  | line | line ...   (unrouted)   |    free      |
+ *   |  free  |  line  | line | line ...   (unrouted)   | claim ...  free  |
  *            ^ released position (broker)               ^ append position (reader)
  * </pre>
+ * The reader reads sockets straight into free space: {@link #tryClaim(int, int)} finds a contiguous free stretch
+ * after the append position (or at offset 0, skipping the tail), the reader reads into it, and
+ * {@link #commit(int)} makes each complete line found there part of the arena where it landed, without a copy. Bytes
+ * claimed and not committed are not the broker's: the next claim may reuse them.
  */
 public final class LineArena
 {
@@ -34,6 +38,9 @@ public final class LineArena
     private long appendPosition;
     private long lastOffset;
     private long lastEndPosition;
+    // the stretch last claimed: its start as a position and as an offset
+    private long claimPosition;
+    private int claimOffset;
 
     /**
      * @param capacityBytes size of the arena; at least twice the longest line so a line always fits once the broker
@@ -49,6 +56,12 @@ public final class LineArena
 
     /** @return the arena's bytes, to read a line at the offset given in its event. Broker thread. */
     public DirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /** @return the arena's bytes, for the reader to read sockets into and frame lines in. Reader thread. */
+    UnsafeBuffer readerBuffer()
     {
         return buffer;
     }
@@ -106,6 +119,65 @@ public final class LineArena
         lastOffset = start;
         lastEndPosition = end;
         return true;
+    }
+
+    /**
+     * Claims a contiguous stretch of free space for the reader to fill (a socket read), after the append position or,
+     * if that leaves more room, from offset 0 with the tail skipped. Nothing is published and nothing moves until
+     * {@link #commit(int)}. Reader thread only.
+     *
+     * @param minBytes the fewest bytes worth claiming.
+     * @param maxBytes the most bytes wanted.
+     * @return bytes claimed from {@link #claimOffset()}, {@code minBytes} to {@code maxBytes}; 0 if no stretch of
+     * {@code minBytes} is free right now (the broker is behind).
+     */
+    int tryClaim(final int minBytes, final int maxBytes)
+    {
+        final long position = appendPosition;
+        final int offset = (int)(position % capacity);
+        final long free = capacity - (position - released.get());
+        final int tail = capacity - offset;
+        final int tailFree = (int)Math.min(tail, free);
+        final int headFree = (int)Math.max(0, free - tail); // from offset 0, once the tail is skipped
+        if (tailFree >= maxBytes || (tailFree >= minBytes && tailFree >= headFree))
+        {
+            claimPosition = position;
+            claimOffset = offset;
+            return Math.min(tailFree, maxBytes);
+        }
+        if (headFree >= minBytes)
+        {
+            claimPosition = position + tail;
+            claimOffset = 0;
+            return Math.min(headFree, maxBytes);
+        }
+        return 0;
+    }
+
+    /** @return where the stretch last claimed starts in {@link #buffer()}. Reader thread. */
+    int claimOffset()
+    {
+        return claimOffset;
+    }
+
+    /**
+     * Publishes the claimed bytes up to {@code endOffset} (lines, each contiguous; what lies between them, such as
+     * line ends, is simply released with them). Reader thread only, with non-decreasing offsets within the last claim.
+     *
+     * @param endOffset offset in {@link #buffer()} just after the last byte to keep, within the last claim.
+     * @return the position to release once the broker is done with the bytes before it.
+     */
+    long commit(final int endOffset)
+    {
+        final long end = claimPosition + (endOffset - claimOffset);
+        appendPosition = end;
+        return end;
+    }
+
+    /** @return the arena's size in bytes (its capacity rounded up to a cache line). Any thread. */
+    int capacity()
+    {
+        return capacity;
     }
 
     long lastOffset()

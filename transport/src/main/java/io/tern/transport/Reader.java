@@ -27,22 +27,26 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>
  * Runs as the agent {@code reader-N} (its own thread, or the shared one). It alone touches its selector, its
  * {@link LineArena} and the read side of its connections. Back-pressure: when the sink has no room (the Disruptor ring
- * is full) or the arena is full (the broker is behind), the reader keeps what it has, stops reading every socket and
- * retries with a short park; TCP then pushes back on the senders. Nothing already read is dropped.
+ * is full) or the arena has no room for a read (the broker is behind), the reader keeps what it has, stops reading
+ * every socket and retries with a short park; TCP then pushes back on the senders. Nothing already read is dropped.
  * <p>
- * Reads go into one buffer of the reader's own, up to {@code read-buffer-bytes} per socket read, one read per ready
- * connection per duty cycle (level-triggered, so a busy connection is read again on the next cycle, after the others
- * had their turn). Complete lines are copied from there into the arena; only a trailing partial line is kept with
- * the connection, in a buffer of its size class from the reader's {@link BufferPool}. Later reads append to it
- * (moving it to a larger class as it grows) until a newline completes it; then the line goes to the arena in two
- * parts, kept and new, and the buffer goes back to the pool. Each byte of a partial line is copied once into it and
- * once out, however many reads the line takes. A connection between lines holds no read memory.
+ * Sockets are read straight into the arena, up to {@code read-buffer-bytes} per socket read, into free space claimed
+ * for the read; one read per ready connection per duty cycle (level-triggered, so a busy connection is read again on
+ * the next cycle, after the others had their turn). Complete lines are published where they landed: no copy. The
+ * arena is shared by all the reader's connections, so a trailing partial line cannot stay there: it is kept with the
+ * connection, in a buffer of its size class from the reader's {@link BufferPool}. The claim for the connection's next
+ * read leaves room in front for it; reads that bring no newline append to the kept buffer (moving it to a larger
+ * class as it grows), and once a newline (or the end of input) completes the line, the kept part is copied into the
+ * room left for it, so the line is contiguous, and the buffer goes back to the pool. Each byte of a partial line is
+ * copied once out and once back, however many reads the line takes. A connection between lines holds no read memory.
  * <pre>
  *   connection.partial (pooled):  | line so far |
- *   read buffer (per reader):     |rest\n| line | line | start of the next ...|
- *                                        └─ arena: partial + rest, then each line, then the new partial is kept
+ *                                       │ copied in once a newline has arrived
+ *                                       ▼
+ *   arena claim:                  |   room    |rest\n| line | line | start of the next ...|
+ *                                  └─── read ──────────────────────────────────────────┘ ─▶ kept again
  * </pre>
- * Garbage-free in steady state: buffers, the batch and the selector callbacks are allocated up front, and partial
+ * Garbage-free in steady state: the arena, the batch and the selector callbacks are allocated up front, and partial
  * line buffers come from the pool's cache.
  */
 final class Reader implements Agent
@@ -67,15 +71,18 @@ final class Reader implements Agent
     private final AgentIdleStrategy idleStrategy;
     private final AtomicCounter bytesIn;
     private final int readChunkBytes;
-    private final ByteBuffer readBuffer;
-    private final UnsafeBuffer readView;
-    private final long readAddress;
+    // Views of the arena's memory: the reader reads sockets into it and scans it for newlines.
+    private final ByteBuffer readTarget;
+    private final UnsafeBuffer arenaView;
+    private final long arenaAddress;
     private final BufferPool partials;
-    // What the read buffer holds: one connection's bytes while they are framed, and across a stall (stalled is that
-    // connection); all three are 0 otherwise.
+    // Offsets in the arena of the bytes of one connection being framed (from the claim made for its read), also
+    // across a stall (stalled is that connection); all three are 0 otherwise.
     private int lineStart;
     private int scanPosition;
     private int readEnd;
+    // While the arena has no room for a read: the bytes a claim needs before the reader tries again; 0 otherwise.
+    private int arenaWaitBytes;
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
@@ -105,9 +112,9 @@ final class Reader implements Agent
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
         this.readChunkBytes = readBufferBytes;
-        this.readBuffer = ByteBuffer.allocateDirect(readBufferBytes);
-        this.readView = new UnsafeBuffer(readBuffer);
-        this.readAddress = readView.addressOffset();
+        this.arenaView = arena.readerBuffer();
+        this.readTarget = arenaView.byteBuffer().duplicate();
+        this.arenaAddress = arenaView.addressOffset();
         this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.awaitingName = new ArrayList<>(Math.min(maxConnections, 1024));
@@ -125,10 +132,10 @@ final class Reader implements Agent
         return partials.inUseBytes();
     }
 
-    /** @return bytes of this reader's read buffer and its pool's buffers, in use or cached. Any thread. */
+    /** @return bytes of this reader's pool's buffers, in use or cached (it reads into its arena). Any thread. */
     long readMemoryBytes()
     {
-        return readBuffer.capacity() + partials.allocatedBytes();
+        return partials.allocatedBytes();
     }
 
     /**
@@ -185,6 +192,15 @@ final class Reader implements Agent
             batch.clear();
             batchPending = false;
             work++;
+        }
+
+        if (arenaWaitBytes > 0)
+        {
+            if (!stopRequested && 0 == arena.tryClaim(arenaWaitBytes, arenaWaitBytes))
+            {
+                return work; // the broker is still behind: no read, no system call, until it frees enough
+            }
+            arenaWaitBytes = 0; // a stop needs no room: it reads nothing more
         }
 
         if (null != stalled)
@@ -261,10 +277,13 @@ final class Reader implements Agent
         }
     }
 
-    /** @return true while back-pressure holds read lines back: the duty cycle must run again to publish them. */
+    /**
+     * @return true while back-pressure holds read lines back or keeps the reader from reading: the duty cycle must
+     * run again to publish them or to retry.
+     */
     boolean isBlocked()
     {
-        return batchPending || null != stalled;
+        return batchPending || null != stalled || arenaWaitBytes > 0;
     }
 
     private void publish()
@@ -348,8 +367,9 @@ final class Reader implements Agent
     }
 
     /**
-     * Frames what the authenticator read (the name line and whatever followed it) as reads would be, a read buffer at
-     * a time; a stall stops it and the duty cycle resumes it before reading the socket again.
+     * Frames what the authenticator read (the name line and whatever followed it) as reads would be, at most a read
+     * at a time, copied into the arena; a stall, or an arena without room, stops it and the duty cycle resumes it
+     * before reading the socket again.
      *
      * @return lines added to the batch.
      */
@@ -359,12 +379,20 @@ final class Reader implements Agent
         int added = 0;
         while (null != connection.handoff && !isBlocked())
         {
+            final int keptBytes = keptBytes(connection);
+            final int claimed = claim(keptBytes);
+            if (0 == claimed)
+            {
+                stalled = connection; // resumed (an empty frame, then here) once the arena has room
+                return added;
+            }
+            final int start = arena.claimOffset() + keptBytes;
             final int offset = connection.handoffOffset;
-            final int length = Math.min(readBuffer.capacity(), handoff.length - offset);
-            readView.putBytes(0, handoff, offset, length);
-            lineStart = 0;
-            scanPosition = 0;
-            readEnd = length;
+            final int length = Math.min(claimed - keptBytes, handoff.length - offset);
+            arenaView.putBytes(start, handoff, offset, length);
+            lineStart = start;
+            scanPosition = start;
+            readEnd = start + length;
             connection.handoffOffset = offset + length;
             final boolean last = connection.handoffOffset == handoff.length;
             if (last)
@@ -389,10 +417,17 @@ final class Reader implements Agent
             return;
         }
 
-        final ByteBuffer buffer = readBuffer;
+        final int keptBytes = keptBytes(connection);
+        final int claimed = claim(keptBytes);
+        if (0 == claimed)
+        {
+            return; // the broker is behind; the key stays selected and is read once the arena has room
+        }
+        // The read lands after room for the kept partial line, which joins it there if a newline completes it.
+        final int start = arena.claimOffset() + keptBytes;
+        final ByteBuffer buffer = readTarget;
         buffer.clear();
-        lineStart = 0;
-        scanPosition = 0;
+        buffer.position(start).limit(arena.claimOffset() + claimed);
         int bytesRead;
         try
         {
@@ -405,6 +440,12 @@ final class Reader implements Agent
         }
         // One clock reading per socket read: it stamps every line this read completes (read-to-route/-write).
         connection.lastReadNs = System.nanoTime();
+        if (0 == bytesRead)
+        {
+            return;
+        }
+        lineStart = start;
+        scanPosition = start;
         readEnd = buffer.position();
         if (bytesRead > 0)
         {
@@ -422,10 +463,11 @@ final class Reader implements Agent
     }
 
     /**
-     * Publishes (into the batch) every complete line in the read buffer, which holds this connection's bytes (the
-     * first one joined to the connection's kept partial line, if any), then, if its input has ended, its final partial
-     * line and the disconnect; otherwise keeps the trailing partial line with the connection. Leaves the read buffer
-     * empty unless it stalls (then {@code stalled} is this connection and the kept partial, if any, is still kept).
+     * Publishes (into the batch) every complete line in the arena from {@code lineStart} to {@code readEnd}, which
+     * holds this connection's bytes (the first line joined to the connection's kept partial line, if any, copied into
+     * the room in front), then, if its input has ended, its final partial line and the disconnect; otherwise keeps the
+     * trailing partial line with the connection. Leaves nothing to frame unless it stalls (then {@code stalled} is this
+     * connection).
      *
      * @return lines added to the batch.
      */
@@ -437,13 +479,14 @@ final class Reader implements Agent
         int i = scanPosition;
         while ((i = indexOfNewline(i, end)) >= 0)
         {
-            final int length = lineLength(connection, i);
+            joinKept(connection);
+            final int length = lineLength(i);
             if (length > maxLineBytes)
             {
                 lineTooLong(connection);
                 return added + (frameDisconnect(connection) ? 1 : 0);
             }
-            if (!addLine(connection, length))
+            if (!addLine(connection, length, i + 1))
             {
                 scanPosition = i;
                 stalled = connection;
@@ -454,10 +497,10 @@ final class Reader implements Agent
         }
         scanPosition = end;
 
-        final ByteBuffer kept = connection.partial;
-        final int partial = (null == kept ? 0 : kept.position()) + end - lineStart;
         if (connection.inputEnded && null == connection.handoff) // bytes handed over are before the end
         {
+            joinKept(connection);
+            final int partial = end - lineStart;
             if (partial > 0)
             {
                 // A final line without '\n' still counts as a line.
@@ -468,7 +511,7 @@ final class Reader implements Agent
                 }
                 else
                 {
-                    if (!addLine(connection, length))
+                    if (!addLine(connection, length, end))
                     {
                         stalled = connection;
                         return added;
@@ -481,6 +524,7 @@ final class Reader implements Agent
         }
 
         // A partial line longer than the maximum can already be refused: even a '\r\n' would not save it.
+        final int partial = keptBytes(connection) + end - lineStart;
         if (partial > maxLineBytes + 1 || (partial == maxLineBytes + 1 && lastByte(connection, end) != '\r'))
         {
             lineTooLong(connection);
@@ -488,48 +532,84 @@ final class Reader implements Agent
         }
 
         keepPartial(connection, partial);
-        emptyReadBuffer();
+        emptyRegion();
         return added;
     }
 
-    /**
-     * @return the length of the line ending at the newline at {@code newlineIndex}, without the newline and a '\r'
-     * before it: from {@code lineStart}, after the connection's kept partial line if it has one.
-     */
-    private int lineLength(final Connection connection, final int newlineIndex)
+    private static int keptBytes(final Connection connection)
     {
         final ByteBuffer kept = connection.partial;
-        final int length = (null == kept ? 0 : kept.position()) + newlineIndex - lineStart;
-        return length > 0 && lastByte(connection, newlineIndex) == '\r' ? length - 1 : length;
+        return null == kept ? 0 : kept.position();
     }
 
-    /** @return the byte before {@code index} in the line: in the read buffer, or the kept partial line's last. */
+    /**
+     * @return arena bytes claimed for the connection's kept partial line and a read after it, from
+     * {@link LineArena#claimOffset()}; 0 if the arena has no room (then {@code arenaWaitBytes} is set: the reader
+     * waits for the broker). A claim takes a whole read or, if the arena could never offer that much in one piece
+     * (its free space, even empty, may be split at its end), as much as it always can, so the reader never waits for
+     * room that cannot come.
+     */
+    private int claim(final int keptBytes)
+    {
+        final int least = keptBytes + Math.max(1, Math.min(readChunkBytes, arena.capacity() / 2 - keptBytes));
+        final int claimed = arena.tryClaim(least, keptBytes + readChunkBytes);
+        if (0 == claimed)
+        {
+            arenaWaitBytes = least;
+        }
+        return claimed;
+    }
+
+    /**
+     * Copies the connection's kept partial line, if any, into the room left for it in front of {@code lineStart},
+     * so that the line it begins is contiguous, and gives its buffer back.
+     */
+    private void joinKept(final Connection connection)
+    {
+        final ByteBuffer kept = connection.partial;
+        if (null != kept)
+        {
+            final int keptBytes = kept.position();
+            lineStart -= keptBytes;
+            arenaView.putBytes(lineStart, kept, 0, keptBytes);
+            connection.partial = null;
+            partials.release(kept);
+        }
+    }
+
+    /**
+     * @return the length of the line from {@code lineStart} (joined to any kept part) ending at the newline at
+     * {@code newlineIndex}, without the newline and a '\r' before it.
+     */
+    private int lineLength(final int newlineIndex)
+    {
+        final int length = newlineIndex - lineStart;
+        return length > 0 && arenaView.getByte(newlineIndex - 1) == '\r' ? length - 1 : length;
+    }
+
+    /** @return the byte before {@code index} in the line: in the arena, or the kept partial line's last. */
     private byte lastByte(final Connection connection, final int index)
     {
         if (index > lineStart)
         {
-            return readView.getByte(index - 1);
+            return arenaView.getByte(index - 1);
         }
         final ByteBuffer kept = connection.partial;
         return null == kept || 0 == kept.position() ? 0 : kept.get(kept.position() - 1);
     }
 
-    /** Adds the line of {@code length} bytes: the kept partial line, if any, then from {@code lineStart}. */
-    private boolean addLine(final Connection connection, final int length)
+    /**
+     * Adds the line of {@code length} bytes from {@code lineStart}, whose bytes (its line end included) end at
+     * {@code endOffset}.
+     */
+    private boolean addLine(final Connection connection, final int length, final int endOffset)
     {
-        final ByteBuffer kept = connection.partial;
-        final int keptBytes = null == kept ? 0 : Math.min(kept.position(), length);
-        if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, kept, keptBytes,
-            lineStart, length - keptBytes))
+        if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, lineStart, length,
+            endOffset))
         {
             return false;
         }
         connection.named = true;
-        if (null != kept)
-        {
-            connection.partial = null;
-            partials.release(kept);
-        }
         return true;
     }
 
@@ -560,11 +640,11 @@ final class Reader implements Agent
             connection.partial = kept;
         }
         final int position = kept.position();
-        readView.getBytes(lineStart, kept, position, fresh);
+        arenaView.getBytes(lineStart, kept, position, fresh);
         kept.position(position + fresh);
     }
 
-    private void emptyReadBuffer()
+    private void emptyRegion()
     {
         lineStart = 0;
         scanPosition = 0;
@@ -572,15 +652,15 @@ final class Reader implements Agent
     }
 
     /**
-     * @return the index of the first '\n' in the read buffer from {@code from} (inclusive) to {@code to}, or -1.
+     * @return the index of the first '\n' in the arena from {@code from} (inclusive) to {@code to}, or -1.
      * Sixteen bytes a step: a byte of {@code word ^ NEWLINES} is zero where a newline is, and the lowest flagged byte
      * of the classic has-zero-byte test is always a true one (read little-endian, the first byte is the lowest). This
      * scan is the reader's largest cost for long lines, so it reads the memory directly: {@code to} is within the
-     * buffer.
+     * arena.
      */
     private int indexOfNewline(final int from, final int to)
     {
-        final long address = readAddress;
+        final long address = arenaAddress;
         int i = from;
         for (final int last = to - 2 * Long.BYTES; i <= last; i += 2 * Long.BYTES)
         {
@@ -633,7 +713,7 @@ final class Reader implements Agent
     }
 
     /**
-     * Drops what is buffered of a partial line and reads nothing more from this connection. If the read buffer holds
+     * Drops what is buffered of a partial line and reads nothing more from this connection. If the arena's claim holds
      * this connection's bytes (a line too long), what is left of them is dropped too.
      */
     private void discardInput(final Connection connection, final int reason)
@@ -661,7 +741,7 @@ final class Reader implements Agent
         {
             return false;
         }
-        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, null, 0, 0, 0))
+        if (!add(InboundBatch.DISCONNECT, connection.pendingDisconnectReason, connection, 0, 0, -1))
         {
             stalled = connection;
             return false;
@@ -673,7 +753,7 @@ final class Reader implements Agent
             connection.partial = null;
             partials.release(partial);
         }
-        emptyReadBuffer();
+        emptyRegion();
         if (null != connection.readerKey)
         {
             connection.readerKey.cancel();
@@ -681,27 +761,26 @@ final class Reader implements Agent
         return true;
     }
 
-    private boolean add(final int type, final int reason, final Connection connection, final ByteBuffer head,
-        final int headLength, final int start, final int length)
+    /**
+     * Adds an entry for {@code length} bytes at {@code offset} in the arena, already there (read into the claim), and
+     * commits them up to {@code endOffset}; an entry without bytes ({@code endOffset} -1) carries the append position.
+     *
+     * @return false if the batch is full and the sink has no room for it: nothing was added.
+     */
+    private boolean add(final int type, final int reason, final Connection connection, final int offset,
+        final int length, final int endOffset)
     {
-        if (batch.isFull() || !arena.tryAppend(head, headLength, readBuffer, start, length))
+        if (batch.isFull())
         {
-            // Hand over what we have, then try once more: the broker may have freed arena space meanwhile.
-            if (batch.size() > 0)
+            if (batchPending || !sink.tryPublish(batch))
             {
-                if (batchPending || !sink.tryPublish(batch))
-                {
-                    batchPending = true;
-                    return false;
-                }
-                batch.clear();
-            }
-            if (!arena.tryAppend(head, headLength, readBuffer, start, length))
-            {
+                batchPending = true;
                 return false;
             }
+            batch.clear();
         }
-        batch.add(type, reason, connection, (int)arena.lastOffset(), headLength + length, arena.lastEndPosition());
+        final long endPosition = endOffset < 0 ? arena.appendPosition() : arena.commit(endOffset);
+        batch.add(type, reason, connection, offset, length, endPosition);
         return true;
     }
 

@@ -10,8 +10,8 @@
  *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
  *                  and to its writer
  *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
- *   reader-N       its selector, its LineArena, its read buffer and partial-line pool, the read side of its
- *                  connections (their partial lines, framing state)
+ *   reader-N       its selector, its LineArena (it reads sockets straight into it) and partial-line pool, the read
+ *                  side of its connections (their partial lines, framing state)
  *   broker         (the sink's consumer) the producer side of each connection's Outbound and its close request; the
  *                  OutboundSegmentPool (segments taken on demand, given back behind the writer and by idle peers)
  *   writer-M       its selector, its staging buffer and unwritten-rest pool, the consumer side of its connections'

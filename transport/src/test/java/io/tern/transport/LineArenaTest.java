@@ -69,4 +69,37 @@ class LineArenaTest
         }
         assertEquals(10_000, appended);
     }
+
+    @Test
+    void shouldClaimFreeSpaceAfterTheLinesOrFromTheStartWhenTheTailIsTooShort()
+    {
+        final LineArena arena = new LineArena(256);
+        assertEquals(64, arena.tryClaim(64, 64));
+        assertEquals(0, arena.claimOffset());
+        assertEquals(50, arena.commit(50), "a line of 49 bytes and its newline");
+        assertEquals(50, arena.appendPosition());
+
+        // Claiming is not committing: the same space is offered again.
+        assertEquals(206, arena.tryClaim(10, 1000));
+        assertEquals(50, arena.claimOffset());
+        assertEquals(200, arena.commit(200));
+
+        // 56 bytes are left at the end, 50 at the start once released: the tail is taken while it is the larger...
+        assertEquals(56, arena.tryClaim(40, 100));
+        assertEquals(200, arena.claimOffset());
+        arena.releaseTo(100);
+        // ...and skipped for the start when only the start holds a whole read.
+        assertEquals(100, arena.tryClaim(60, 100));
+        assertEquals(0, arena.claimOffset());
+        assertEquals(256 + 30, arena.commit(30), "the skipped tail counts as used until released");
+        assertEquals(286 - 100, arena.usedBytes());
+
+        // Full: nothing free in one piece of the size asked for until the broker catches up.
+        assertEquals(0, arena.tryClaim(71, 100));
+        assertEquals(70, arena.tryClaim(70, 100));
+        assertEquals(30, arena.claimOffset());
+        arena.releaseTo(286);
+        assertEquals(226, arena.tryClaim(1, 1000), "empty: the longer of the tail and the start");
+        assertEquals(30, arena.claimOffset());
+    }
 }
