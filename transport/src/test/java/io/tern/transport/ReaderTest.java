@@ -98,7 +98,7 @@ class ReaderTest
         channels.add(client);
         channels.add(accepted);
         accepted.configureBlocking(false);
-        final Connection connection = new Connection(channels.size(), accepted, "test", null, pool,
+        final Connection connection = new Connection(channels.size(), accepted, accepted.getRemoteAddress(), null, pool,
             TransportCounters.newCountersManager(1).newCounter("taken"), 0, 0);
         if (null != handoff)
         {
