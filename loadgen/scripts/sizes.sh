@@ -16,7 +16,8 @@
 #   2. builds the broker and loadgen jars (mvn -B -q -DskipTests package) unless --no-build;
 #   3. for each of R rounds (default 3), for each target (the order rotates each round, so slow drift on a shared
 #      machine does not favour one target), starts that server alone on a free loopback port with its default
-#      settings (tern: --admin-port off), runs every case against it, and stops it;
+#      settings (tern: --admin-port off, plus whatever the environment variable BROKER_EXTRA holds, e.g.
+#      BROKER_EXTRA="--threading dedicated"), runs every case against it, and stops it;
 #   4. writes OUT/results.md: per case and target, the median over the rounds (min-max in brackets) of the MB/s of
 #      message text delivered (10^6 bytes; framing and names not counted) and of the messages delivered per second,
 #      then the settings (date, machine, versions, the exact command of every run).
@@ -62,7 +63,7 @@ check_targets "$TARGETS"
 
 install_packages nats-server:nats-server redis-server:redis-server
 build_jars "$BUILD"
-BROKER_EXTRA="--admin-port off"
+BROKER_EXTRA="--admin-port off${BROKER_EXTRA:+ $BROKER_EXTRA}"
 
 rm -rf "$OUT/runs" "$OUT/logs"
 mkdir -p "$OUT/runs" "$OUT/logs"
