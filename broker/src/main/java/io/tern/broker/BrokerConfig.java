@@ -18,6 +18,7 @@ import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_STRATEGY;
 import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
@@ -421,6 +422,11 @@ public final class BrokerConfig
     public BrokerConfig maxLineBytes(final int bytes)
     {
         return set(MAX_LINE_BYTES, bytes);
+    }
+
+    public BrokerConfig maxDestinations(final int names)
+    {
+        return set(MAX_DESTINATIONS, names);
     }
 
     public BrokerConfig maxNameBytes(final int bytes)

@@ -20,6 +20,8 @@ final class Peer
     int state = CONNECTED;
     /** Queued output this batch; the writer is told once, at the end of the batch. */
     boolean dirty;
+    /** The router's number of the last line delivered to this peer: a name repeated in one line gets it once. */
+    long lastLine;
 
     Peer(final Connection connection)
     {

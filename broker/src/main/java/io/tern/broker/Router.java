@@ -69,6 +69,10 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
      * (the transport knows no Peer), garbage-free, pre-sized to max-connections which bounds the slots.
      */
     private Peer[] peersBySlot;
+    private final int maxDestinations;
+    private final byte[] tooManyDestinations;
+    /** Numbers the lines routed, so a recipient named twice in one line is delivered to once. */
+    private long lineNumber;
     private final Peer[] dirtyPeers;
     private int dirtyCount;
     /** Events since the last {@link #flushBatch()}: how many idle peers it looks at. */
@@ -83,9 +87,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final RouterMetrics metrics,
         final int maxNameBytes,
         final int maxLineBytes,
+        final int maxDestinations,
         final long nameTimeoutMs,
         final int maxConnections)
     {
+        this.maxDestinations = maxDestinations;
+        this.tooManyDestinations = Protocol.lineBytes(Protocol.tooManyDestinations(maxDestinations));
         this.output = output;
         this.metrics = metrics;
         this.maxNameBytes = maxNameBytes;
@@ -332,6 +339,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 
         final int textStart = Protocol.skipBlanks(line, colon + 1, end);
         final int textEnd = Protocol.trimBlanksEnd(line, textStart, end);
+        if (countNames(line, offset, colon) > maxDestinations)
+        {
+            reply(sender, tooManyDestinations, ErrorKind.TOO_MANY_DESTINATIONS);
+            return; // refused whole: one line cannot make the broker queue more than max-destinations copies
+        }
+        lineNumber++;
 
         int destinations = 0;
         int tokenStart = offset;
@@ -356,6 +369,27 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             reply(sender, BAD_LINE, ErrorKind.BAD_LINE);
         }
+    }
+
+    /** @return the names (non-blank entries) in the destination list {@code [offset, colon)}, repeats counted. */
+    private static int countNames(final DirectBuffer line, final int offset, final int colon)
+    {
+        int names = 0;
+        boolean inName = false;
+        for (int i = offset; i < colon; i++)
+        {
+            final byte b = line.getByte(i);
+            if (b == Protocol.DESTINATION_SEPARATOR)
+            {
+                inName = false;
+            }
+            else if (!inName && !Protocol.isBlank(b))
+            {
+                inName = true;
+                names++;
+            }
+        }
+        return names;
     }
 
     private void deliver(final Peer sender, final DirectBuffer line, final int nameOffset, final int nameLength,
@@ -383,6 +417,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             }
             return;
         }
+
+        if (recipient.lastLine == lineNumber)
+        {
+            return; // named again in the same line: it has this line already
+        }
+        recipient.lastLine = lineNumber;
 
         final NameKey senderName = sender.name;
         final Outbound out = recipient.connection.outbound();

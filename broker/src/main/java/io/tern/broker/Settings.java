@@ -60,6 +60,11 @@ public final class Settings
         65536, "bytes", 16, 16 * 1024 * 1024,
         "longest line accepted; a longer one closes the connection"));
 
+    public static final Setting<Integer> MAX_DESTINATIONS = declare(Setting.intIn("max-destinations",
+        1024, "names", 1, 65536,
+        "most names one line may address, repeats counted; a line naming more is refused whole with 'error: too many " +
+        "destinations (max N)'; a name repeated in one line is delivered to once"));
+
     public static final Setting<Integer> MAX_NAME_BYTES = declare(Setting.intIn("max-name-bytes",
         Protocol.DEFAULT_MAX_NAME_BYTES, "bytes", 1, 1024,
         "longest peer name accepted"));

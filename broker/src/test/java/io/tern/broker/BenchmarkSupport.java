@@ -29,6 +29,7 @@ import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
 
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
@@ -122,7 +123,7 @@ public abstract class BenchmarkSupport
     static Router router(final Transport transport, final BrokerConfig config)
     {
         return new Router(transport, new RouterMetrics(TransportCounters.newCountersManager(RouterMetrics.COUNTERS)),
-            config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES),
+            config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS),
             config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
     }
 

@@ -88,4 +88,47 @@ class BrokerLimitsTest extends BrokerTestSupport
             }
         });
     }
+
+    /**
+     * The attack: one line naming a peer 9,000 times (63 KB) used to queue 9,000 copies for it, and the broker cut it
+     * as a slow consumer although it read as fast as it could. Now a name repeated in a line is delivered to once,
+     * and a line naming more than max-destinations names is refused whole.
+     */
+    @Test
+    void shouldDeliverOnceToANameRepeatedInALineAndRefuseALineNamingTooMany() throws Exception
+    {
+        startBroker(new BrokerConfig().maxQueuedBytesPerPeer(256 * 1024));
+        final LineClient victim = register("victim");
+        final LineClient mallory = register("mallory");
+
+        mallory.send(String.join(",", java.util.Collections.nCopies(9_000, "victim")) + ": x");
+        mallory.expectLine("error: too many destinations (max 1024)");
+
+        // 1,024 times, within the limit: 1,024 copies of this text would pass the 256 KiB bound; one is delivered.
+        final String text = "once " + "x".repeat(300);
+        mallory.send(String.join(", ", java.util.Collections.nCopies(1024, "victim")) + ": " + text);
+        victim.expectLine("from mallory: " + text);
+        assertNextLineIsProbe(victim, mallory); // nothing else arrived before it, and the victim is still connected
+        assertEquals(0, broker.slowConsumerDisconnects());
+
+        // The limit counts names as written, blanks between commas are not names.
+        mallory.send(" , victim ,, mallory , : both");
+        victim.expectLine("from mallory: both");
+        mallory.expectLine("from mallory: both");
+        assertNextLineIsProbe(victim, mallory);
+    }
+
+    @Test
+    void shouldTakeTheDestinationLimitFromTheSetting() throws Exception
+    {
+        startBroker(new BrokerConfig().maxDestinations(2));
+        final LineClient a = register("a");
+        final LineClient b = register("b");
+        a.send("a, b: two");
+        a.expectLine("from a: two");
+        b.expectLine("from a: two");
+        a.send("a, b, a: three, repeats counted");
+        a.expectLine("error: too many destinations (max 2)");
+        assertNextLineIsProbe(b, a); // nothing of the refused line reached b
+    }
 }

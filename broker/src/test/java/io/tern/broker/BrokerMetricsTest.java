@@ -47,7 +47,7 @@ class BrokerMetricsTest extends BrokerTestSupport
     private static final long NAME_TIMEOUT_MS = 300;
     private static final String[] STAGES = {"read_to_route", "route_to_write", "read_to_write"};
     private static final String[] ERROR_KINDS =
-        {"invalid_name", "name_taken", "no_peer", "bad_line", "line_too_long", "name_timeout"};
+        {"invalid_name", "name_taken", "no_peer", "bad_line", "too_many_destinations", "line_too_long", "name_timeout"};
 
     /** What the clients sent and received, byte for byte, and what the broker should have counted. */
     private static final class Expected
@@ -217,7 +217,7 @@ class BrokerMetricsTest extends BrokerTestSupport
     @Test
     void shouldCountKnownTrafficAndEveryKindOfErrorExactly() throws Exception
     {
-        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).nameTimeoutMs(NAME_TIMEOUT_MS));
+        startBroker(new BrokerConfig().maxLineBytes(MAX_LINE_BYTES).nameTimeoutMs(NAME_TIMEOUT_MS).maxDestinations(2));
         final AdminClient admin = admin();
         final int messages = 2_000;
         final int k = 3;
@@ -259,7 +259,10 @@ class BrokerMetricsTest extends BrokerTestSupport
             sendLine(alice, "no colon here");
             expectLine(alice, "error: expected 'name[, name...]: text'");
             expected.error("bad_line");
-            expected.messagesIn += 2;
+            sendLine(alice, "bob, carol, bob: three names");
+            expectLine(alice, "error: too many destinations (max 2)");
+            expected.error("too_many_destinations");
+            expected.messagesIn += 3;
             refusedConnection("bad,name", "error: invalid name: contains ','", "invalid_name");
             refusedConnection("alice", "error: name 'alice' is taken", "name_taken");
         }

@@ -80,6 +80,8 @@ public final class Protocol
     public static final String SERVER_OUT_OF_MEMORY = "error: server out of memory";
     /** Authentication is on and the first line is not a known {@code name secret}. */
     public static final String NOT_AUTHORIZED = "error: not authorized";
+    private static final String TOO_MANY_DESTINATIONS_PREFIX = "error: too many destinations (max ";
+    private static final String TOO_MANY_DESTINATIONS_SUFFIX = ")";
     private static final String LINE_TOO_LONG_PREFIX = "error: line too long (max ";
     private static final String LINE_TOO_LONG_SUFFIX = " bytes)";
     /** {@link #nameTimeout(long)}'s text before and after the number of milliseconds. */
@@ -273,6 +275,15 @@ public final class Protocol
     public static String lineTooLong(final int maxLineBytes)
     {
         return LINE_TOO_LONG_PREFIX + maxLineBytes + LINE_TOO_LONG_SUFFIX;
+    }
+
+    /**
+     * @param maxDestinations the broker's {@code --max-destinations}.
+     * @return {@code error: too many destinations (max N)}: the whole line is refused, nothing of it delivered.
+     */
+    public static String tooManyDestinations(final int maxDestinations)
+    {
+        return TOO_MANY_DESTINATIONS_PREFIX + maxDestinations + TOO_MANY_DESTINATIONS_SUFFIX;
     }
 
     /**

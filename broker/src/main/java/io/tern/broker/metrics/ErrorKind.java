@@ -21,6 +21,8 @@ public enum ErrorKind
     NO_PEER("no_peer"),
     /** {@link Protocol#BAD_LINE}. */
     BAD_LINE("bad_line"),
+    /** {@link Protocol#tooManyDestinations(int)}; the line is not delivered, the connection stays. */
+    TOO_MANY_DESTINATIONS("too_many_destinations"),
     /** {@link Protocol#lineTooLong(int)}; the connection is closed. */
     LINE_TOO_LONG("line_too_long"),
     /** {@link Protocol#nameTimeout(long)} sent by the broker thread; the connection is closed. */
