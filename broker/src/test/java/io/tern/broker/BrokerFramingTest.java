@@ -278,10 +278,10 @@ class BrokerFramingTest extends BrokerTestSupport
         final LineClient bob = register("bob");
 
         alice.send("bob: one");
-        alice.send("bob, bob: two");
+        alice.send("bob, carol: two");
         bob.expectLine("from alice: one");
         bob.expectLine("from alice: two");
-        bob.expectLine("from alice: two");
+        alice.expectLine("error: no peer 'carol'"); // the only reply a sender gets is an error
 
         assertNextLineIsProbe(alice, alice); // no acknowledgement, no prompt
     }
