@@ -44,6 +44,7 @@ public final class Broker implements AutoCloseable
     private final BrokerThreads threads;
     private final Transport transport;
     private final Router router;
+    private final ReloadableCredentials credentials;
     private final BrokerMetrics metrics;
     private final AtomicCounter handlerErrors;
     private final AtomicCounter agentErrors;
@@ -58,9 +59,10 @@ public final class Broker implements AutoCloseable
         handlerErrors = counters.newCounter("errors: broker handler", ERRORS_TYPE_ID);
         agentErrors = counters.newCounter("errors: transport agents", ERRORS_TYPE_ID);
         this.threads = new BrokerThreads(config, agentErrors);
+        credentials = null == config.get(AUTH_FILE) ? null : new ReloadableCredentials(config.get(AUTH_FILE));
         transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(threads.ringBuffer()),
-            null == config.get(AUTH_FILE) ? null : CredentialsFile.load(config.get(AUTH_FILE)),
+            credentials,
             counters);
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
@@ -165,6 +167,22 @@ public final class Broker implements AutoCloseable
     }
 
     /** @return peers disconnected as slow consumers since start. */
+    /**
+     * Reads the credentials file again (what SIGHUP does): users added since count from the next login; if the file
+     * cannot be read, the credentials in force stay. Any thread.
+     *
+     * @return true if the file was read; false if it could not be, or the broker has no {@code --auth-file}.
+     */
+    public boolean reloadCredentials()
+    {
+        if (null == credentials)
+        {
+            LOG.log(System.Logger.Level.INFO, "reload asked for, but there is no --auth-file: nothing to reload");
+            return false;
+        }
+        return credentials.reload();
+    }
+
     public long slowConsumerDisconnects()
     {
         return router.slowConsumerDisconnects();

@@ -83,6 +83,9 @@ public final class BrokerMain
         boolean help;
     }
 
+    /** The broker {@link #execute} runs, for the SIGHUP handler; null before it starts and once it stops. */
+    private static volatile Broker running;
+
     private BrokerMain()
     {
     }
@@ -98,6 +101,15 @@ public final class BrokerMain
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        // SIGHUP reloads the credentials file, as daemons do, instead of killing the broker (the JVM's default).
+        Signal.handle(new Signal("HUP"), signal ->
+        {
+            final Broker broker = running;
+            if (null != broker)
+            {
+                broker.reloadCredentials();
+            }
+        });
         final int status = execute(args, System.out, System.err, System.in, stop);
         System.out.flush();
         System.exit(status);
@@ -172,6 +184,7 @@ public final class BrokerMain
             return EXIT_START_FAILED;
         }
 
+        running = broker;
         final var address = broker.localAddress();
         out.println("tern broker listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
         final var admin = broker.adminAddress();
@@ -186,6 +199,7 @@ public final class BrokerMain
         out.flush();
 
         stop.await();
+        running = null;
         out.println("tern broker shutting down");
         broker.close();
         out.println("tern broker stopped");

@@ -168,4 +168,22 @@ class BrokerAuthTest extends BrokerTestSupport
             () -> CredentialsFile.load(bad));
         assertTrue(ex.getMessage().contains("line 1"), ex.getMessage());
     }
+
+    @Test
+    void shouldAdmitAUserAddedToTheFileOnceTheCredentialsAreReloadedAndKeepThemOnABadFile() throws Exception
+    {
+        final LineClient before = connect();
+        before.sendRaw(utf8("carol c4rol\n"));
+        assertEquals(List.of("error: not authorized"), before.awaitClosed(Duration.ofSeconds(5)));
+
+        CredentialsFile.addUser(users, "carol", "c4rol".toCharArray(), TEST_ITERATIONS);
+        assertTrue(broker.reloadCredentials());
+        final LineClient carol = login("carol c4rol", "carol");
+
+        Files.writeString(users, "not a credentials line\n"); // a broken file: what was read before stays
+        assertFalse(broker.reloadCredentials());
+        final LineClient alice = login("alice s3cret", "alice");
+        alice.send("carol: still both");
+        carol.expectLine("from alice: still both");
+    }
 }
