@@ -13,6 +13,7 @@ import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.BIND;
+import static io.tern.broker.Settings.EXPOSURE;
 import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_STRATEGY;
@@ -48,6 +49,12 @@ public final class BrokerConfig
     public enum ThreadingMode
     {
         AUTO, DEDICATED, SHARED
+    }
+
+    /** Whether the broker may start reachable beyond loopback without the protection that should go with it. */
+    public enum Exposure
+    {
+        REFUSE, ALLOW
     }
 
     /** How the broker thread waits on the Disruptor ring. */
@@ -224,8 +231,36 @@ public final class BrokerConfig
             throw bad(ADMIN_PORT, "must differ from --port");
         }
 
+        if (value(EXPOSURE) == Exposure.REFUSE)
+        {
+            if (null == value(AUTH_FILE) && !isLoopback(value(BIND)))
+            {
+                throw bad(BIND, "reachable beyond loopback without --auth-file: anyone who reaches it can take any " +
+                    "name and read what is sent to it; set --auth-file, or --exposure allow to start anyway");
+            }
+            if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)))
+            {
+                throw bad(ADMIN_BIND, "the admin endpoint has no authentication and lets anyone reset its " +
+                    "histograms; keep it on loopback, turn it off with --admin-port off, or --exposure allow to " +
+                    "start anyway");
+            }
+        }
+
         concluded = true;
         return this;
+    }
+
+    /** @return true for a loopback address, or a name that does not resolve (binding it will say why). */
+    private static boolean isLoopback(final String host)
+    {
+        try
+        {
+            return java.net.InetAddress.getByName(host.trim()).isLoopbackAddress();
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            return true;
+        }
     }
 
     /**

@@ -94,6 +94,11 @@ public final class Settings
         100_000, "connections", 1, 1_000_000,
         "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
 
+    public static final Setting<BrokerConfig.Exposure> EXPOSURE = declare(Setting.oneOf("exposure",
+        BrokerConfig.Exposure.REFUSE,
+        "refuse: do not start with the client port bound beyond loopback without --auth-file, or with the admin " +
+            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway"));
+
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
         "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +
             "hand-off (needs readers = writers = 1); dedicated: a thread each for the reader(s), the broker and " +

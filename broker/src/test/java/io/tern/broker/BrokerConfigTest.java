@@ -142,6 +142,22 @@ class BrokerConfigTest
         assertTrue(ex.getMessage().startsWith("--ring-size=1000: "), ex.getMessage());
     }
 
+    @Test
+    void shouldRefuseToExposeTheBrokerBeyondLoopbackUnlessToldTo() throws Exception
+    {
+        final java.nio.file.Path users = java.nio.file.Files.createTempFile("tern-users", ".txt");
+        users.toFile().deleteOnExit();
+        assertRejected(new BrokerConfig().bind("0.0.0.0"), "--bind=0.0.0.0: ", "--exposure allow");
+        assertRejected(new BrokerConfig().adminBind("0.0.0.0"), "--admin-bind=0.0.0.0: ", "--exposure allow");
+
+        assertDoesNotThrow(() -> new BrokerConfig().bind("127.0.0.1").conclude());
+        assertDoesNotThrow(() -> new BrokerConfig().bind("localhost").adminBind("::1").conclude());
+        assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").authFile(users).conclude()); // authentication on
+        assertDoesNotThrow(() -> new BrokerConfig().adminBind("0.0.0.0").adminPort(-1).conclude()); // admin off
+        assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").adminBind("0.0.0.0")
+            .set(Settings.EXPOSURE, BrokerConfig.Exposure.ALLOW).conclude());
+    }
+
     private static void assertRejected(final BrokerConfig config, final String prefix, final String mentions)
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::conclude);
