@@ -230,16 +230,8 @@ final class OutboundSegmentPool
         {
             drainReturned(); // closed peers' segments first, new memory only if none fits
         }
-        OutboundSegment segment = freeByClass[sizeClass];
-        if (null != segment)
-        {
-            freeByClass[sizeClass] = segment.nextFree;
-            if (--pooledByClass[sizeClass] < pooledLowWaterByClass[sizeClass])
-            {
-                pooledLowWaterByClass[sizeClass] = pooledByClass[sizeClass];
-            }
-        }
-        else
+        OutboundSegment segment = takePooled(sizeClass);
+        if (null == segment)
         {
             if (allocatedBytes + memoryBytes > budgetBytes)
             {
@@ -294,14 +286,31 @@ final class OutboundSegmentPool
         {
             while (null != freeByClass[c] && freed < bytes)
             {
-                final OutboundSegment segment = freeByClass[c];
-                freeByClass[c] = segment.nextFree;
+                final OutboundSegment segment = takePooled(c);
                 freed += segment.memoryBytes();
-                pooledByClass[c]--;
-                pooledLowWaterByClass[c] = Math.min(pooledLowWaterByClass[c], pooledByClass[c]);
                 free(segment);
             }
         }
+    }
+
+    /**
+     * Takes the first pooled segment of a class off its free list, keeping the count and the period's low-water mark
+     * that trimming works from.
+     *
+     * @return the segment, or null if none of the class is pooled.
+     */
+    private OutboundSegment takePooled(final int sizeClass)
+    {
+        final OutboundSegment segment = freeByClass[sizeClass];
+        if (null != segment)
+        {
+            freeByClass[sizeClass] = segment.nextFree;
+            if (--pooledByClass[sizeClass] < pooledLowWaterByClass[sizeClass])
+            {
+                pooledLowWaterByClass[sizeClass] = pooledByClass[sizeClass];
+            }
+        }
+        return segment;
     }
 
     private void free(final OutboundSegment segment)
@@ -473,15 +482,11 @@ final class OutboundSegmentPool
         int freed = 0;
         for (int c = CLASSES - 1; c >= 0 && freed < TRIM_SEGMENTS_PER_CALL; c--)
         {
-            OutboundSegment segment;
-            while (trimLeftByClass[c] > 0 && null != (segment = freeByClass[c]) && freed < TRIM_SEGMENTS_PER_CALL &&
-                pooledBytes() - segment.memoryBytes() >= TRIM_FLOOR_BYTES)
+            while (trimLeftByClass[c] > 0 && null != freeByClass[c] && freed < TRIM_SEGMENTS_PER_CALL &&
+                pooledBytes() - freeByClass[c].memoryBytes() >= TRIM_FLOOR_BYTES)
             {
-                freeByClass[c] = segment.nextFree;
-                pooledByClass[c]--;
-                pooledLowWaterByClass[c] = Math.min(pooledLowWaterByClass[c], pooledByClass[c]);
+                free(takePooled(c));
                 trimLeftByClass[c]--;
-                free(segment);
                 freed++;
             }
         }

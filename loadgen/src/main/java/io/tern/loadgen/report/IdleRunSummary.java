@@ -42,12 +42,7 @@ public record IdleRunSummary(
         sb.append(String.format(Locale.ROOT, "broker      %s (%s)%n", broker, target));
         sb.append("workload    none: idle peers only\n");
         sb.append(idle.toText());
-        for (final String problem : problems)
-        {
-            sb.append("problem     ").append(problem).append('\n');
-        }
-        sb.append(String.format(Locale.ROOT, "result      %s (exit %d)%n",
-            idle.clean() && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
+        RunSummary.appendOutcome(sb, problems, idle.clean(), exitCode);
         return sb.toString();
     }
 

@@ -252,13 +252,27 @@ public record RunSummary(
         {
             sb.append("WARNING     ").append(warning).append('\n');
         }
+        appendOutcome(sb, problems, clean(), exitCode);
+        return sb.toString();
+    }
+
+    /**
+     * The last lines of every summary: each problem, then the result.
+     *
+     * @param sb       the summary so far.
+     * @param problems what went wrong, one line each.
+     * @param clean    whether the run saw nothing wrong on the wire.
+     * @param exitCode the loadgen's exit status.
+     */
+    static void appendOutcome(
+        final StringBuilder sb, final List<String> problems, final boolean clean, final int exitCode)
+    {
         for (final String problem : problems)
         {
             sb.append("problem     ").append(problem).append('\n');
         }
         sb.append(String.format(Locale.ROOT, "result      %s (exit %d)%n",
-            clean() && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
-        return sb.toString();
+            clean && exitCode == 0 ? "OK" : exitCode == 0 ? "ERRORS ALLOWED" : "FAILED", exitCode));
     }
 
     /**
