@@ -21,7 +21,9 @@ import java.util.LinkedHashMap;
  *     address ─▶ Source { failures in the current window, blocked until, waiting checks (FIFO) }
  *
  *   turns (the sources that have waiting checks, round robin): the next check dispatched is the oldest of the
- *   source whose turn it is, so a source with 300 checks waiting delays another source's check by one, not 300.
+ *   source whose turn it is, so a source with 300 checks waiting delays another source's check by one at most, not
+ *   300; a source that had nothing waiting takes the next turn, so a single login waits only for the checks
+ *   already running.
  * </pre>
  * Bounds: at most {@code maxPending} checks wait in all; when a new one would exceed that, the newest check of the
  * source holding the most is shed (answered {@code busy}), or the new one if its own source holds as many. The
@@ -237,8 +239,9 @@ final class LoginSources
         pending++;
         if (!source.inTurns)
         {
+            // A source with nothing waiting goes first: a client logging in once waits for no flood's turn.
             source.inTurns = true;
-            turns.addLast(source);
+            turns.addFirst(source);
         }
         return shed;
     }
