@@ -72,6 +72,7 @@ final class Authenticator implements Agent
     private final ManyToOneConcurrentArrayQueue<LoginCheck> results;
     /** Connections whose first line is complete: their checks waiting, or out with a verifier. */
     private final ArrayList<LoginCheck> checking;
+    private long busyRefusals;
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
@@ -470,8 +471,12 @@ final class Authenticator implements Agent
         if (null != shed)
         {
             shed.tryCancel();
-            refuseCheck(shed, BUSY, System.Logger.Level.INFO,
-                "busy: " + authSettings.maxPendingChecks() + " logins waiting for a credentials check");
+            busyRefusals++;
+            // Logged on the 1st, 2nd, 4th, 8th... such refusal: visible, but a login flood cannot flood the log.
+            final long refusals = busyRefusals;
+            refuseCheck(shed, BUSY, Long.bitCount(refusals) == 1 ? System.Logger.Level.WARNING :
+                System.Logger.Level.DEBUG, "busy: " + authSettings.maxPendingChecks() + " logins waiting for a " +
+                "credentials check; " + refusals + " refused busy so far");
         }
     }
 

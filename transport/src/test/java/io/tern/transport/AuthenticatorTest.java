@@ -172,7 +172,7 @@ class AuthenticatorTest
     @Test
     void shouldCutLoginsWaitingForACheckAtTheNameDeadlineWithoutCheckingThem() throws Exception
     {
-        start(500, new AuthenticatorSettings(1, 256, 0, 10_000, 30_000, 100));
+        start(2_000, new AuthenticatorSettings(1, 256, 0, 10_000, 30_000, 100));
         final Socket running = login(SOURCE_A, "running ok");
         await(() -> verifier.started.size() == 1, "the first check started");
         final List<Socket> waiting = new ArrayList<>();
@@ -184,10 +184,10 @@ class AuthenticatorTest
 
         for (final Socket socket : waiting)
         {
-            assertEquals("error: no name within 500 ms\n", replyThenClose(socket));
+            assertEquals("error: no name within 2000 ms\n", replyThenClose(socket));
         }
         // The one being checked is cut too; its verifier is freed once the check ends.
-        assertEquals("error: no name within 500 ms\n", replyThenClose(running));
+        assertEquals("error: no name within 2000 ms\n", replyThenClose(running));
         verifier.permits.release();
 
         final Socket later = login(SOURCE_A, "later ok");
@@ -232,20 +232,17 @@ class AuthenticatorTest
         login(SOURCE_A, "alice ok");
         await(() -> transport.loginsChecking() == 51, "alice's login waiting too");
 
-        for (int released = 0; !admitted.contains("alice"); released++)
-        {
-            assertTrue(released <= 1, "alice waited behind more than the running check: " + verifier.started);
-            verifier.permits.release();
-            final int checks = released + 1;
-            await(() -> verifier.started.size() > checks || admitted.contains("alice"), "the next check");
-        }
+        verifier.permits.release(); // the flood's running check ends
+        await(() -> verifier.started.size() >= 2, "the next check started");
         assertEquals("alice ok", List.copyOf(verifier.started).get(1), "checked right after the running one");
+        verifier.permits.release();
+        await(() -> admitted.contains("alice"), "alice admitted");
     }
 
     @Test
     void shouldRefuseAThrottledSourceWithoutACheckUntilItsBackOffPasses() throws Exception
     {
-        start(0, new AuthenticatorSettings(1, 256, 3, 10_000, 600, 100));
+        start(0, new AuthenticatorSettings(1, 256, 3, 10_000, 1_500, 100));
         verifier.permits.release(1000); // checks run freely in this test
         for (int i = 0; i < 3; i++)
         {
@@ -269,7 +266,7 @@ class AuthenticatorTest
             {
                 // Refused while still backing off: try again a little later (a poll with a deadline).
                 final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - triedNs);
-                assertTrue(elapsedMs < 600, "a throttled refusal comes at once");
+                assertTrue(elapsedMs < 1_000, "a throttled refusal comes at once: " + elapsedMs + " ms");
                 java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
             }
         }
