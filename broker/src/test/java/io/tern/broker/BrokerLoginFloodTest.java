@@ -82,6 +82,12 @@ class BrokerLoginFloodTest extends BrokerTestSupport
             assertTrue(loginMs < boundMs, "alice's login took " + loginMs + " ms; one login alone " + baselineMs +
                 " ms");
             assertTrue(stillWaiting >= 200, "the flood was still in flight: " + stillWaiting);
+
+            // What an operator sees: the logins waiting, and those past the 256 allowed to wait refused as busy.
+            final java.util.Map<String, Double> metrics = new AdminClient(broker.adminAddress()).metrics();
+            assertTrue(metrics.get("tern_logins_checking") >= 200, "logins checking " + metrics);
+            final double busy = metrics.get(AdminClient.series("tern_connections_refused_total", "reason", "busy"));
+            assertTrue(busy >= 1 && busy <= FLOOD - 256, "busy refusals: " + busy);
         }
         finally
         {

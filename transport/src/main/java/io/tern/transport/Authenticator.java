@@ -72,7 +72,8 @@ final class Authenticator implements Agent
     private final ManyToOneConcurrentArrayQueue<LoginCheck> results;
     /** Connections whose first line is complete: their checks waiting, or out with a verifier. */
     private final ArrayList<LoginCheck> checking;
-    private long busyRefusals;
+    /** Logins answered {@code error: busy}. Written by this agent only; read by any thread. */
+    private volatile long busyRefusals;
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
@@ -244,6 +245,12 @@ final class Authenticator implements Agent
     int loginsChecking()
     {
         return loginsChecking;
+    }
+
+    /** @return logins answered {@code error: busy} since start. Any thread. */
+    long busyRefusals()
+    {
+        return busyRefusals;
     }
 
     private void block()
@@ -572,7 +579,10 @@ final class Authenticator implements Agent
     private void refuse(
         final Connection connection, final byte[] reply, final System.Logger.Level level, final String why)
     {
-        refusedConnections.incrementRelease();
+        if (reply != BUSY) // counted apart, as they are no verdict on the client
+        {
+            refusedConnections.incrementRelease();
+        }
         LOG.log(level, () -> connection + " refused: " + why);
         try
         {

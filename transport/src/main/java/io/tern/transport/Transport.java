@@ -474,6 +474,15 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         return null == authenticator ? 0 : authenticator.loginsChecking();
     }
 
+    /**
+     * @return logins refused with {@code error: busy}, too many waiting for a credentials check (zero without
+     * authentication). Any thread.
+     */
+    public long connectionsRefusedBusy()
+    {
+        return null == authenticator ? 0 : authenticator.busyRefusals();
+    }
+
     /** @return connections refused with {@code error: not authorized} (zero without authentication). Any thread. */
     public long connectionsRefusedNotAuthorized()
     {

@@ -213,6 +213,8 @@ class AuthenticatorTest
         assertEquals("error: busy\n", replyThenClose(a3), "its own source holds the most: the newcomer is refused");
         login(SOURCE_B, "b0 ok");
         assertEquals("error: busy\n", replyThenClose(a2), "the other source's newest gives way to it");
+        assertEquals(2, transport.connectionsRefusedBusy());
+        assertEquals(0, transport.connectionsRefusedNotAuthorized(), "busy is no verdict on the client");
 
         verifier.permits.release(3);
         await(() -> admitted.size() == 3, "three admitted");
