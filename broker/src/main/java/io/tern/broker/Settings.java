@@ -136,8 +136,8 @@ public final class Settings
     public static final Setting<Integer> AUTH_MAX_PENDING = declare(Setting.intIn("auth-max-pending", 256, "logins",
         1, 1_000_000,
         "logins with a complete first line waiting for a check; past it one gets '" + Protocol.BUSY + "' and is " +
-            "closed: the newest of the source address with the most waiting. Checks are shared out in turns by " +
-            "source address, so one address's flood delays another's login by about one check"));
+            "closed: the newest of the source address with the most waiting. Checks are taken in turns by source " +
+            "address, an address with nothing waiting first, so one address's flood does not delay another's login"));
 
     public static final Setting<Integer> AUTH_MAX_FAILURES = declare(Setting.intIn("auth-max-failures", 5, "logins",
         0, 1_000_000,
