@@ -96,6 +96,46 @@ class BrokerLoginFloodTest extends BrokerTestSupport
     }
 
     @Test
+    void shouldCutLoginsStillWaitingForACheckAtTheNameDeadline() throws Exception
+    {
+        // One verifier and a one-second deadline: at the real cost, a few dozen checks at most fit in it.
+        startBroker(new BrokerConfig().authFile(users(CredentialsFile.DEFAULT_ITERATIONS)).nameTimeoutMs(1_000)
+            .set(Settings.AUTH_MAX_FAILURES, 0).set(Settings.AUTH_VERIFIERS, 1));
+        try
+        {
+            final long startNs = System.nanoTime();
+            final List<Socket> flood = new ArrayList<>();
+            for (int i = 0; i < 100; i++)
+            {
+                flood.add(rawLogin(loopback(2), "mallory wrong" + i));
+            }
+            int cut = 0;
+            for (final Socket login : flood)
+            {
+                final String reply = replyThenClose(login);
+                if ("error: no name within 1000 ms\n".equals(reply))
+                {
+                    cut++;
+                }
+                else
+                {
+                    assertEquals("error: not authorized\n", reply);
+                }
+            }
+            final long allAnsweredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            System.out.println("100 wrong logins, one verifier, a 1 s name deadline: " + cut + " cut at the " +
+                "deadline, " + (100 - cut) + " checked; all answered in " + allAnsweredMs + " ms");
+            assertTrue(cut >= 50, "only " + cut + " of 100 cut at the deadline");
+            // The deadline, at most one check abandoned when it passed, and the test's own reading.
+            assertTrue(allAnsweredMs < 5_000, "answered in " + allAnsweredMs + " ms");
+        }
+        finally
+        {
+            closeRaw();
+        }
+    }
+
+    @Test
     void shouldRefuseAThrottledAddressAtOnceWithoutCheckingWhileOthersLogIn() throws Exception
     {
         startBroker(new BrokerConfig().authFile(users(CredentialsFile.DEFAULT_ITERATIONS)).nameTimeoutMs(60_000)
