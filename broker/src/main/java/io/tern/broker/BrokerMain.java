@@ -26,7 +26,8 @@ import sun.misc.Signal;
 
 /**
  * Runs the broker from the command line: {@code java -jar tern-broker.jar [--config FILE] [--option value]...}, or
- * {@code java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]} to add a user to a credentials file.
+ * {@code java -jar tern-broker.jar [--config FILE] [--auth-iterations N] adduser FILE NAME [ITERATIONS]} to add a user
+ * to a credentials file.
  * <p>
  * The options are made from {@link Settings}, one per setting, by picocli. Settings from {@code --config FILE} are
  * applied first, so options on the command line override them. Prints the address it listens on and its effective
@@ -251,7 +252,7 @@ public final class BrokerMain
         spec.usageMessage()
             .customSynopsis(
                 "java -jar tern-broker.jar [--config=FILE] [--<setting>=<value>]...",
-                "       java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]")
+                "       java -jar tern-broker.jar [--config=FILE] [--auth-iterations=N] adduser FILE NAME [ITERATIONS]")
             .descriptionHeading("%n")
             .optionListHeading("%nOptions (every setting; docs/configuration.md has the same list):%n")
             .commandListHeading("%nCommands:%n")
