@@ -462,6 +462,7 @@ final class Authenticator implements Agent
         }
         catch (final IOException ex)
         {
+            Arrays.fill(line, (byte)0);
             close(connection);
             return;
         }
