@@ -7,11 +7,20 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.tern.transport.AuthenticatorSettings;
 import io.tern.transport.TransportSettings;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.AUTH_BACKOFF_MS;
+import static io.tern.broker.Settings.AUTH_FAILURE_WINDOW_MS;
 import static io.tern.broker.Settings.AUTH_FILE;
+import static io.tern.broker.Settings.AUTH_ITERATIONS;
+import static io.tern.broker.Settings.AUTH_MAX_FAILURES;
+import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
+import static io.tern.broker.Settings.AUTH_MAX_PENDING;
+import static io.tern.broker.Settings.AUTH_MAX_SOURCES;
+import static io.tern.broker.Settings.AUTH_VERIFIERS;
 import static io.tern.broker.Settings.BIND;
 import static io.tern.broker.Settings.EXPOSURE;
 import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
@@ -231,6 +240,12 @@ public final class BrokerConfig
             throw bad(ADMIN_PORT, "must differ from --port");
         }
 
+        if (value(AUTH_ITERATIONS) > value(AUTH_MAX_ITERATIONS))
+        {
+            throw bad(AUTH_ITERATIONS, "must be at most --auth-max-iterations=" + value(AUTH_MAX_ITERATIONS) +
+                ", or the broker would refuse the entries written with it");
+        }
+
         if (value(EXPOSURE) == Exposure.REFUSE)
         {
             if (null == value(AUTH_FILE) && !isLoopback(value(BIND)))
@@ -287,6 +302,46 @@ public final class BrokerConfig
             get(IDLE_STRATEGY),
             get(FLUSH_TIMEOUT_MS),
             get(NAME_TIMEOUT_MS));
+    }
+
+    /**
+     * How the transport runs credentials checks (used only with an {@code --auth-file}). Call after
+     * {@link #conclude()}.
+     *
+     * @return the settings for {@link io.tern.transport.Transport}'s authenticator and verifiers.
+     */
+    public AuthenticatorSettings authenticatorSettings()
+    {
+        checkConcluded();
+        return new AuthenticatorSettings(
+            get(AUTH_VERIFIERS),
+            get(AUTH_MAX_PENDING),
+            get(AUTH_MAX_FAILURES),
+            get(AUTH_FAILURE_WINDOW_MS),
+            get(AUTH_BACKOFF_MS),
+            get(AUTH_MAX_SOURCES));
+    }
+
+    /**
+     * One setting's value as given (or its default), parsed and checked on its own, without {@link #conclude()}: for
+     * a command that needs a setting or two of a config that need not be complete or valid as a whole
+     * ({@code adduser}, before the credentials file it names exists).
+     *
+     * @param setting one of {@link Settings}.
+     * @param <T>     its type.
+     * @return the value.
+     * @throws IllegalArgumentException as {@code --name=value: reason}.
+     */
+    public <T> T peek(final Setting<T> setting)
+    {
+        try
+        {
+            return setting.parse(text(setting));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad(setting, ex.getMessage());
+        }
     }
 
     /**

@@ -128,6 +128,51 @@ public final class Settings
             "empty = no authentication",
         file -> Files.isReadable(file) ? null : "cannot read the file"));
 
+    public static final Setting<Integer> AUTH_VERIFIERS = declare(Setting.intIn("auth-verifiers", 2, "threads", 1, 64,
+        "threads (verifier-N) that check logins against --auth-file, one check each at a time; the authenticator " +
+            "thread only reads first lines and hands them out, so logins never stall it, a reader or the broker; a " +
+            "login flood takes at most this many cores"));
+
+    public static final Setting<Integer> AUTH_MAX_PENDING = declare(Setting.intIn("auth-max-pending", 256, "logins",
+        1, 1_000_000,
+        "logins with a complete first line waiting for a check; past it one gets '" + Protocol.BUSY + "' and is " +
+            "closed: the newest of the source address with the most waiting. Checks are taken in turns by source " +
+            "address, an address with nothing waiting first, so one address's flood does not delay another's login"));
+
+    public static final Setting<Integer> AUTH_MAX_FAILURES = declare(Setting.intIn("auth-max-failures", 5, "logins",
+        0, 1_000_000,
+        "failed logins from one source address (an IPv6 /64) within auth-failure-window-ms after which its logins " +
+            "get '" + Protocol.NOT_AUTHORIZED + "' at once, without a check, for auth-backoff-ms; 0 = no throttling"));
+
+    public static final Setting<Long> AUTH_FAILURE_WINDOW_MS = declare(Setting.longIn("auth-failure-window-ms",
+        10_000, "ms", 1, 86_400_000,
+        "the window in which auth-max-failures failed logins from one address start its back-off"));
+
+    public static final Setting<Long> AUTH_BACKOFF_MS = declare(Setting.longIn("auth-backoff-ms",
+        30_000, "ms", 1, 86_400_000,
+        "how long a throttled address's logins are refused without a check"));
+
+    public static final Setting<Integer> AUTH_MAX_SOURCES = declare(Setting.intIn("auth-max-sources", 10_000,
+        "addresses", 1, 10_000_000,
+        "source addresses whose failed logins are remembered at once; past it the least recently seen one without " +
+            "a login waiting is forgotten"));
+
+    public static final Setting<Integer> AUTH_ITERATIONS = declare(Setting.intIn("auth-iterations",
+        CredentialsFile.DEFAULT_ITERATIONS, "iterations", 1_000, 100_000_000,
+        "PBKDF2 iterations 'adduser' writes for a user (read from the options or --config given before 'adduser'); " +
+            "each login's check costs that much CPU (about 50 to 90 ms of one core at the default); at most " +
+            "auth-max-iterations"));
+
+    public static final Setting<Integer> AUTH_MAX_ITERATIONS = declare(Setting.intIn("auth-max-iterations",
+        CredentialsFile.DEFAULT_MAX_ITERATIONS, "iterations", 1_000, 100_000_000,
+        "most PBKDF2 iterations the broker accepts for a user in --auth-file: a file with more is refused (at " +
+            "start-up; on reload the users in force stay), so no entry can make one check take seconds"));
+
+    public static final Setting<Long> AUTH_FILE_POLL_MS = declare(Setting.longIn("auth-file-poll-ms",
+        1000, "ms", 0, 3_600_000,
+        "how often the broker looks at --auth-file (its modification time, size and identity); once a change has " +
+            "settled for one look, it reloads the file as SIGHUP does; 0 = reload only on SIGHUP"));
+
     public static final Setting<Integer> ADMIN_PORT = declare(Setting.portOrOff("admin-port", "8081",
         "admin HTTP port for /metrics, /histograms and /health; 0 picks a free port (so does the default when " +
             "port is 0); off = no admin endpoint"));

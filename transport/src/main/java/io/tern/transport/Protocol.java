@@ -25,6 +25,7 @@ import org.agrona.DirectBuffer;
  *     error: line too long (max N bytes)                router, then close (reader: REASON_LINE_TOO_LONG)
  *     error: no name within N ms                        router (reader: REASON_NAME_TIMEOUT) or authenticator
  *     error: not authorized                             authenticator, then close
+ *     error: busy                                       authenticator (too many logins waiting), then close
  *     error: slow consumer                              writer, best effort, then close
  *     error: too many connections                       acceptor, best effort, then close
  *     error: server out of memory                       acceptor, best effort, then close
@@ -80,6 +81,8 @@ public final class Protocol
     public static final String SERVER_OUT_OF_MEMORY = "error: server out of memory";
     /** Authentication is on and the first line is not a known {@code name secret}. */
     public static final String NOT_AUTHORIZED = "error: not authorized";
+    /** Authentication is on and too many logins already wait for a credentials check: try again later. */
+    public static final String BUSY = "error: busy";
     private static final String TOO_MANY_DESTINATIONS_PREFIX = "error: too many destinations (max ";
     private static final String TOO_MANY_DESTINATIONS_SUFFIX = ")";
     private static final String LINE_TOO_LONG_PREFIX = "error: line too long (max ";
@@ -345,7 +348,7 @@ public final class Protocol
             replies = Math.max(replies, invalidName(error, maxNameBytes).length());
         }
         for (final String reply : new String[]{ BAD_LINE, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, SERVER_OUT_OF_MEMORY,
-            NOT_AUTHORIZED })
+            NOT_AUTHORIZED, BUSY })
         {
             replies = Math.max(replies, reply.length());
         }

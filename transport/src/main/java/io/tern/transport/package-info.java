@@ -9,7 +9,9 @@
  *   agent          owns
  *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
  *                  and to its writer
- *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
+ *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close), the
+ *                  per-source table of failed logins and the checks waiting for a verifier
+ *   verifier-V     one credentials check at a time, on a copy of the first line (no socket, no connection state)
  *   reader-N       its selector, its LineArena (it reads sockets straight into it) and partial-line pool, the read
  *                  side of its connections (their partial lines, framing state)
  *   broker         (the sink's consumer) the producer side of each connection's Outbound and its close request; the
