@@ -19,11 +19,13 @@ import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
+import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
 import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
 
 /**
@@ -66,7 +68,8 @@ public final class Broker implements AutoCloseable
             counters);
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
-            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
+            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS),
+            config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS));
         transport.outboundBudgetListener(router);
         threads.compose(transport, router, new LoggingExceptionHandler());
         try

@@ -59,6 +59,7 @@ final class Authenticator implements Agent
     private final AtomicCounter closedConnections;
     private final AtomicCounter refusedConnections;
     private final AtomicCounter bytesIn;
+    private LingeringClose linger = new LingeringClose(0, null);
     private volatile boolean stopRequested;
 
     Authenticator(
@@ -97,6 +98,16 @@ final class Authenticator implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /**
+     * After a refusal, linger ({@link LingeringClose}) so that the reply survives the close. Before the agent runs.
+     *
+     * @param lingerMs how long at most; 0 to close at once.
+     */
+    void lingerAfterRefusal(final long lingerMs)
+    {
+        linger = new LingeringClose(lingerMs, readBuffer);
     }
 
     /** Acceptor thread only. */
@@ -169,7 +180,7 @@ final class Authenticator implements Agent
         {
             throw new IllegalStateException("authenticator selector failed", ex);
         }
-        if (nameTimeoutNs > 0 && !waiting.isEmpty())
+        if (!waiting.isEmpty())
         {
             work += expireDeadlines(System.nanoTime());
         }
@@ -194,7 +205,15 @@ final class Authenticator implements Agent
         for (int i = waiting.size() - 1; i >= 0; i--)
         {
             final Connection connection = waiting.get(i);
-            if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
+            if (connection.lingering)
+            {
+                if (LingeringClose.isOverdue(connection, nowNs))
+                {
+                    forget(connection);
+                    close(connection);
+                }
+            }
+            else if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
                 refuse(connection, nameTimeoutReply, "no name within the deadline");
                 expired++;
@@ -206,6 +225,15 @@ final class Authenticator implements Agent
     private void onReadable(final SelectionKey key)
     {
         final Connection connection = (Connection)key.attachment();
+        if (connection.lingering)
+        {
+            if (linger.drain(connection))
+            {
+                forget(connection);
+                close(connection);
+            }
+            return;
+        }
         final ByteBuffer in = readBuffer;
         final ByteBuffer partial = connection.partial;
         final int kept = null == partial ? 0 : partial.position();
@@ -350,6 +378,10 @@ final class Authenticator implements Agent
         catch (final IOException ignore)
         {
             // closing anyway
+        }
+        if (linger.begin(connection, System.nanoTime()))
+        {
+            return; // still waiting, selected for reads: closed once the client has closed or the linger is over
         }
         forget(connection);
         close(connection);
