@@ -59,7 +59,6 @@ final class Acceptor implements Runnable
     private final AtomicCounter acceptedCounter;
     private final AtomicCounter rejectedCounter;
     private final boolean keepAliveTimes;
-    private long rejectedFromAddress;
     private final ByteBuffer refusalDrain = ByteBuffer.allocate(REFUSAL_DRAIN_BYTES);
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
@@ -265,9 +264,8 @@ final class Acceptor implements Runnable
 
     private void rejectFromAddress(final SocketChannel channel, final SocketAddress remote)
     {
-        rejectedFromAddress++;
         refuse(channel, remote, TOO_MANY_FROM_ADDRESS, "too many connections from its address (" +
-            settings.maxConnectionsPerAddress() + "; " + rejectedFromAddress + " refused for that reason so far)");
+            settings.maxConnectionsPerAddress() + ")");
     }
 
     /**

@@ -26,7 +26,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>
  * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
  * reader or the broker. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
- * the close). The name deadline applies here too.
+ * the close, lingering first so that the reply survives it: {@link LingeringClose}). The name deadline applies here
+ * too.
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
@@ -379,6 +380,7 @@ final class Authenticator implements Agent
         {
             // closing anyway
         }
+        releasePartial(connection); // a refused first line is not kept while the connection lingers
         if (linger.begin(connection, System.nanoTime()))
         {
             return; // still waiting, selected for reads: closed once the client has closed or the linger is over

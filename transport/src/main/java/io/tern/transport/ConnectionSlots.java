@@ -21,7 +21,6 @@ import org.agrona.concurrent.status.AtomicCounter;
  * when none is free, so the slots ever made are at most the most connections open at once (itself at most
  * {@code max-connections}); the queue's capacity (max-connections rounded up to a power of two) is never the limit.
  * <p>
- * <p>
  * The slots also count open connections per source address, for {@code max-connections-per-address}: a slot taken
  * for an address counts against it until released. The count has one writer, the acceptor, which takes the released
  * slots from the queue before it decides on a connection; the table holds only addresses with a connection open, so
@@ -69,14 +68,6 @@ final class ConnectionSlots
     {
         takeReleased();
         return openByAddress.getValue(source);
-    }
-
-    /**
-     * @return a released slot, or a new one if none is free. Acceptor thread only.
-     */
-    Slot acquire()
-    {
-        return acquire(null);
     }
 
     /**

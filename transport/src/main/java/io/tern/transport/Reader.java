@@ -48,6 +48,13 @@ import org.agrona.concurrent.status.AtomicCounter;
  * </pre>
  * Garbage-free in steady state: the arena, the batch and the selector callbacks are allocated up front, and partial
  * line buffers come from the pool's cache.
+ * <p>
+ * Deadlines, checked in the duty cycle (every 50 ms at most): the name line within {@code name-timeout-ms} of the
+ * accept; a line begun and not finished within {@code partial-line-timeout-ms} of the read that began it (a
+ * connection joins a list when it starts keeping a partial line, at most once until the next check); and, when set,
+ * {@code idle-timeout-ms} for a named connection that neither sent nor was written to (its writer counts its writes,
+ * the reader compares). Each cuts the connection as a line too long does: input dropped, a disconnect with its reason
+ * for the broker, which replies and closes. A connection the broker has closed is not read any more.
  */
 final class Reader implements Agent
 {

@@ -38,6 +38,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  *                                   └── partial write: the rest ──▶ unwritten (per connection, pooled, ≤ staging)
  * </pre>
  * <p>
+ * Closing after an error reply ({@link Connection.CloseMode#FLUSH}): once the reply is written the writer lingers
+ * ({@link LingeringClose}): the output is shut down, the connection's key on this writer's own selector selects
+ * reads, and what the client still sends is read into the staging buffer and dropped until the client closes or the
+ * linger deadline (in the closing list) passes; only then is the socket closed and the slot released.
+ * <p>
  * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
  * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
  */
