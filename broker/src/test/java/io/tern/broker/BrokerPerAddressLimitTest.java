@@ -123,6 +123,19 @@ class BrokerPerAddressLimitTest extends BrokerTestSupport
         c.expectLine("from a: hi");
     }
 
+    @Test
+    void shouldDefaultToAQuarterOfMaxConnectionsWithLoopbackExempt()
+    {
+        final BrokerConfig byDefault = new BrokerConfig().conclude();
+        assertEquals(25_000, byDefault.get(Settings.MAX_CONNECTIONS_PER_ADDRESS));
+        assertTrue(byDefault.transportSettings().loopbackExempt());
+        assertTrue(byDefault.describe().contains(" max-connections-per-address=25000 per-address-exempt=loopback "),
+            byDefault.describe());
+        assertEquals(1, new BrokerConfig().maxConnections(3).conclude().get(Settings.MAX_CONNECTIONS_PER_ADDRESS));
+        assertEquals(7, new BrokerConfig().maxConnectionsPerAddress(7).conclude()
+            .get(Settings.MAX_CONNECTIONS_PER_ADDRESS));
+    }
+
     private static BrokerConfig limited(final int perAddress)
     {
         return new BrokerConfig()
