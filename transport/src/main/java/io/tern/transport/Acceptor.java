@@ -38,7 +38,7 @@ final class Acceptor implements Runnable
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
     private static final byte[] TOO_MANY = Protocol.lineBytes(Protocol.TOO_MANY_CONNECTIONS);
     private static final byte[] TOO_MANY_FROM_ADDRESS = Protocol.lineBytes(Protocol.TOO_MANY_FROM_ADDRESS);
-    /** Most bytes a refusal reads and drops before closing, so that a name already sent does not turn it into a reset. */
+    /** Most bytes a refusal reads and drops before closing, so that a name already sent does not cause a reset. */
     private static final int REFUSAL_DRAIN_BYTES = 4096;
     private static final byte[] OUT_OF_MEMORY = Protocol.lineBytes(Protocol.SERVER_OUT_OF_MEMORY);
     private static final long MIN_BACKOFF_NS = 1_000_000;

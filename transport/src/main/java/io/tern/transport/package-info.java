@@ -18,8 +18,8 @@
  *   writer-M       its selector, its staging buffer and unwritten-rest pool, the consumer side of its connections'
  *                  Outbounds and their unwritten rests; the only agent that writes to or closes a socket once handed
  *                  on (lingering after an error reply: it reads and drops what the client still sends until the
- *                  client closes or the linger ends), and closes those still open when it stops; hands a closed connection's segments back to the
- *                  broker through a bounded queue
+ *                  client closes or the linger ends), and closes those still open when it stops; hands a closed
+ *                  connection's segments back to the broker through a bounded queue
  * </pre>
  * The transport builds these agents and never decides which threads run them: the broker runs each on a thread of
  * its own, or reader-0, the sink's consumer and writer-0 on one thread as {@code SharedAgent}. The writer asks for
