@@ -27,7 +27,13 @@ import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_STRATEGY;
 import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
+import static io.tern.broker.Settings.LINGER_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_CONNECTIONS_PER_ADDRESS;
+import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
+import static io.tern.broker.Settings.PER_ADDRESS_EXEMPT;
+import static io.tern.broker.Settings.TCP_KEEPALIVE_S;
 import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
@@ -64,6 +70,12 @@ public final class BrokerConfig
     public enum Exposure
     {
         REFUSE, ALLOW
+    }
+
+    /** Which client addresses max-connections-per-address does not apply to. */
+    public enum AddressExemption
+    {
+        LOOPBACK, NONE
     }
 
     /** How the broker thread waits on the Disruptor ring. */
@@ -219,6 +231,13 @@ public final class BrokerConfig
             throw bad(OUTBOUND_BUDGET_BYTES, "must be at least 4 x the largest message (" + largestMessage + " bytes)");
         }
 
+        if (0 == value(MAX_CONNECTIONS_PER_ADDRESS))
+        {
+            // One host may hold a quarter of the slots: more than a well-behaved host needs, and the others still
+            // have three quarters when one reconnects as fast as it can.
+            values.put(MAX_CONNECTIONS_PER_ADDRESS, Math.max(1, value(MAX_CONNECTIONS) / 4));
+        }
+
         final int readers = value(READERS);
         final int writers = value(WRITERS);
         // What auto means is the thread composition's decision (BrokerThreads); only an impossible value is refused.
@@ -301,7 +320,13 @@ public final class BrokerConfig
             Math.min(MAX_READER_BATCH, get(RING_SIZE)),
             get(IDLE_STRATEGY),
             get(FLUSH_TIMEOUT_MS),
-            get(NAME_TIMEOUT_MS));
+            get(NAME_TIMEOUT_MS),
+            get(MAX_CONNECTIONS_PER_ADDRESS),
+            get(PER_ADDRESS_EXEMPT) == AddressExemption.LOOPBACK,
+            get(IDLE_TIMEOUT_MS),
+            get(PARTIAL_LINE_TIMEOUT_MS),
+            get(TCP_KEEPALIVE_S),
+            get(LINGER_MS));
     }
 
     /**
@@ -558,6 +583,26 @@ public final class BrokerConfig
     public BrokerConfig nameTimeoutMs(final long ms)
     {
         return set(NAME_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig maxConnectionsPerAddress(final int count)
+    {
+        return set(MAX_CONNECTIONS_PER_ADDRESS, count);
+    }
+
+    public BrokerConfig idleTimeoutMs(final long ms)
+    {
+        return set(IDLE_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig partialLineTimeoutMs(final long ms)
+    {
+        return set(PARTIAL_LINE_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig lingerMs(final long ms)
+    {
+        return set(LINGER_MS, ms);
     }
 
     /** @param file the credentials file, or null for no authentication. */

@@ -94,6 +94,17 @@ public final class Settings
         100_000, "connections", 1, 1_000_000,
         "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
 
+    public static final Setting<Integer> MAX_CONNECTIONS_PER_ADDRESS = declare(Setting.intIn(
+        "max-connections-per-address", 0, "connections", 0, 1_000_000,
+        "open connections allowed from one client address, so that one host cannot take every slot; the next one " +
+            "gets '" + Protocol.TOO_MANY_FROM_ADDRESS + "' and is closed; 0 = a quarter of max-connections; " +
+            "max-connections or more = no limit; see per-address-exempt for loopback"));
+
+    public static final Setting<BrokerConfig.AddressExemption> PER_ADDRESS_EXEMPT = declare(Setting.oneOf(
+        "per-address-exempt", BrokerConfig.AddressExemption.LOOPBACK,
+        "loopback: connections from loopback addresses (127.0.0.0/8, ::1), such as local tools and the loadgen, " +
+            "are not held to max-connections-per-address; none: every address is"));
+
     public static final Setting<BrokerConfig.Exposure> EXPOSURE = declare(Setting.oneOf("exposure",
         BrokerConfig.Exposure.REFUSE,
         "refuse: do not start with the client port bound beyond loopback without --auth-file, or with the admin " +
@@ -122,6 +133,31 @@ public final class Settings
         10_000, "ms", 0, 86_400_000,
         "a connection that sends no complete name line this long after connecting gets " +
             "'" + Protocol.NAME_TIMEOUT_PREFIX + "N" + Protocol.NAME_TIMEOUT_SUFFIX + "' and is closed; 0 = no deadline"));
+
+    public static final Setting<Long> PARTIAL_LINE_TIMEOUT_MS = declare(Setting.longIn("partial-line-timeout-ms",
+        30_000, "ms", 0, 86_400_000,
+        "a line begun and not finished this long after its first bytes arrived gets '" +
+            Protocol.partialLineTimeout(30_000).replace("30000", "N") + "' and the connection is closed; " +
+            "0 = no deadline"));
+
+    public static final Setting<Long> IDLE_TIMEOUT_MS = declare(Setting.longIn("idle-timeout-ms",
+        0, "ms", 0, 86_400_000,
+        "a named peer that neither sends nor is sent anything this long gets '" +
+            Protocol.idleTimeout(0).replace("0", "N") + "' and is closed; 0 = no deadline (TCP keepalive still " +
+            "finds peers whose host has gone)"));
+
+    public static final Setting<Integer> TCP_KEEPALIVE_S = declare(Setting.intIn("tcp-keepalive-s",
+        60, "s", 0, 32_767,
+        "TCP keepalive on client connections: probes after this many seconds of silence, then every third of it, " +
+            "three times, so a peer whose host vanished is closed and its name freed within about twice this; " +
+            "0 = no keepalive"));
+
+    public static final Setting<Long> LINGER_MS = declare(Setting.longIn("linger-ms",
+        2000, "ms", 0, 60_000,
+        "after an error reply that ends a connection, the broker stops sending and reads and discards what the " +
+            "client still sends (at most 1 MiB) until the client closes or this long has passed, then closes, so " +
+            "that the close does not reset the connection and lose the reply; the connection counts against the " +
+            "limits until then; 0 = close at once"));
 
     public static final Setting<Path> AUTH_FILE = declare(Setting.optionalPath("auth-file", "FILE",
         "credentials file (see 'adduser'); when set, a connection's first line must be 'name secret'; " +

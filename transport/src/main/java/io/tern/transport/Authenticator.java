@@ -43,7 +43,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  * {@code maxFailures} failed checks within the window has its logins refused with {@code error: not authorized},
  * without a check, until its back-off passes. The name deadline covers a connection until it is handed on: a check
  * still waiting when it passes is never run, and one running is abandoned; either way the connection gets the
- * name-timeout reply.
+ * name-timeout reply. Every refusal lingers before the close so that the reply survives it ({@link LingeringClose}).
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
@@ -87,6 +87,7 @@ final class Authenticator implements Agent
     private final AtomicCounter closedConnections;
     private final AtomicCounter refusedConnections;
     private final AtomicCounter bytesIn;
+    private LingeringClose linger = new LingeringClose(0, null);
     private volatile boolean stopRequested;
     /** Logins with a complete first line not yet admitted or refused, as of this agent's latest duty cycle. */
     private volatile int loginsChecking;
@@ -141,6 +142,16 @@ final class Authenticator implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /**
+     * After a refusal, linger ({@link LingeringClose}) so that the reply survives the close. Before the agent runs.
+     *
+     * @param lingerMs how long at most; 0 to close at once.
+     */
+    void lingerAfterRefusal(final long lingerMs)
+    {
+        linger = new LingeringClose(lingerMs, readBuffer);
     }
 
     /** Acceptor thread only. */
@@ -226,7 +237,7 @@ final class Authenticator implements Agent
         }
         final long nowNs = System.nanoTime();
         work += drainResults(nowNs);
-        if (nameTimeoutNs > 0 && (!waiting.isEmpty() || !checking.isEmpty()))
+        if (!waiting.isEmpty() || !checking.isEmpty()) // lingering connections wait too, with or without a name deadline
         {
             work += expireDeadlines(nowNs);
         }
@@ -271,7 +282,15 @@ final class Authenticator implements Agent
         for (int i = waiting.size() - 1; i >= 0; i--)
         {
             final Connection connection = waiting.get(i);
-            if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
+            if (connection.lingering)
+            {
+                if (LingeringClose.isOverdue(connection, nowNs))
+                {
+                    forget(connection);
+                    close(connection);
+                }
+            }
+            else if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
                 refuse(connection, nameTimeoutReply, "no name within the deadline");
                 expired++;
@@ -375,6 +394,15 @@ final class Authenticator implements Agent
     private void onReadable(final SelectionKey key)
     {
         final Connection connection = (Connection)key.attachment();
+        if (connection.lingering)
+        {
+            if (linger.drain(connection))
+            {
+                forget(connection);
+                close(connection);
+            }
+            return;
+        }
         final ByteBuffer in = readBuffer;
         final ByteBuffer partial = connection.partial;
         final int kept = null == partial ? 0 : partial.position();
@@ -592,6 +620,21 @@ final class Authenticator implements Agent
         catch (final IOException ignore)
         {
             // closing anyway
+        }
+        releasePartial(connection); // a refused first line is not kept while the connection lingers
+        if (linger.begin(connection, System.nanoTime()))
+        {
+            // Selected for reads again (a connection whose check was under way was not) and waiting: closed once the
+            // client has closed or the linger is over.
+            if (null != connection.authKey && connection.authKey.isValid())
+            {
+                connection.authKey.interestOps(SelectionKey.OP_READ);
+            }
+            if (!waiting.contains(connection))
+            {
+                waiting.add(connection);
+            }
+            return;
         }
         forget(connection);
         close(connection);

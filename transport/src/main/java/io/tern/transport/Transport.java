@@ -170,19 +170,26 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
                 settings.batchCapacity(), settings.readBufferBytes(), settings.maxLineBytes(),
-                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
+                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()),
+                TimeUnit.MILLISECONDS.toNanos(settings.partialLineTimeoutMs()),
+                TimeUnit.MILLISECONDS.toNanos(settings.idleTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
         }
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), slots,
-                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
+                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i],
+                settings.lingerMs());
         }
         authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier,
             authSettings, readers,
             writers, settings.readBufferBytes(), settings.maxLineBytes(),
             TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), slots,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
+        if (null != authenticator)
+        {
+            authenticator.lingerAfterRefusal(settings.lingerMs());
+        }
     }
 
     /**
