@@ -26,7 +26,9 @@ public enum ErrorKind
     /** {@link Protocol#lineTooLong(int)}; the connection is closed. */
     LINE_TOO_LONG("line_too_long"),
     /** {@link Protocol#nameTimeout(long)} sent by the broker thread; the connection is closed. */
-    NAME_TIMEOUT("name_timeout");
+    NAME_TIMEOUT("name_timeout"),
+    /** {@link Protocol#CONTROL_IN_LINE}; the line is not delivered, the connection stays. */
+    CONTROL_IN_LINE("control_in_line");
 
     /** Number of kinds; the counters are indexed by {@link #ordinal()} so the hot path never copies values(). */
     public static final int COUNT = values().length;
