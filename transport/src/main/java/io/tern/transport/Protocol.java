@@ -8,6 +8,7 @@ import java.text.Normalizer;
 import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 
 /**
  * tern's line protocol, the one description that the broker, the transport and the loadgen all use (README, "The
@@ -60,12 +61,16 @@ public final class Protocol
     /** The first byte of U+0080..U+00BF in UTF-8; followed by 0x80..0x9F it is a C1 control (U+0080..U+009F). */
     private static final byte C1_LEAD = (byte)0xC2;
     private static final byte C1_LAST_CONTINUATION = (byte)0x9F;
-    // indexOfControl's word-at-a-time test (the has-less-than-byte and has-zero-byte tests of "Bit Twiddling Hacks").
+    // indexOfControl's word-at-a-time tests.
     private static final long ONES = 0x0101_0101_0101_0101L;
     private static final long HIGH_BITS = 0x8080_8080_8080_8080L;
     private static final long SPACES = 0x2020_2020_2020_2020L;
     private static final long DELETES = 0x7F7F_7F7F_7F7F_7F7FL;
     private static final long C1_LEADS = 0xC2C2_C2C2_C2C2_C2C2L;
+    private static final long TABS = 0x0909_0909_0909_0909L;
+    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
+    /** Added to a byte's low seven bits, carries into its high bit exactly when they are 0x20 or more. */
+    private static final long BELOW_SPACE_CARRY = 0x6060_6060_6060_6060L;
 
     /**
      * The broker's default for {@code --max-name-bytes}; a client that cannot ask the broker (the loadgen) keeps its
@@ -247,16 +252,27 @@ public final class Protocol
      */
     public static int indexOfControl(final DirectBuffer buffer, final int start, final int end)
     {
+        buffer.boundsCheck(start, end - start); // once, so the loads below need none
+        final byte[] array = buffer.byteArray();
+        final long address = buffer.addressOffset();
         int i = start;
-        for (final int last = end - Long.BYTES; i <= last; i += Long.BYTES)
+        for (final int last = end - 2 * Long.BYTES; i <= last; i += 2 * Long.BYTES)
         {
-            final long word = buffer.getLong(i);
-            final long deletes = word ^ DELETES;
-            final long c1Leads = word ^ C1_LEADS;
-            // A byte's high bit is set in a term only if some byte of the word is below 0x20, DEL or 0xC2: the
-            // "none" answer, the common one, is exact. Byte order does not matter for it.
-            final long suspects = (word - SPACES) & ~word | (deletes - ONES) & ~deletes | (c1Leads - ONES) & ~c1Leads;
-            if (0 != (suspects & HIGH_BITS))
+            final long word1 = UnsafeApi.getLongUnaligned(array, address + i);
+            final long word2 = UnsafeApi.getLongUnaligned(array, address + i + Long.BYTES);
+            if (0 != ((maySuspect(word1) | maySuspect(word2)) & HIGH_BITS))
+            {
+                final int found = indexOfControlInSuspects(buffer, i, word1, word2, end);
+                if (found >= 0)
+                {
+                    return found;
+                }
+            }
+        }
+        if (i <= end - Long.BYTES)
+        {
+            final long word = UnsafeApi.getLongUnaligned(array, address + i);
+            if (0 != (suspects(word) & HIGH_BITS))
             {
                 final int found = indexOfControlByteByByte(buffer, i, i + Long.BYTES, end);
                 if (found >= 0)
@@ -264,8 +280,57 @@ public final class Protocol
                     return found;
                 }
             }
+            i += Long.BYTES;
         }
         return indexOfControlByteByByte(buffer, i, end, end);
+    }
+
+    /**
+     * The quick test: a byte's high bit is set only if some byte of the word is below 0x20, DEL or 0xC2 (the
+     * has-less-than and has-zero-byte tests of "Bit Twiddling Hacks"), so "none", the common answer, is exact. Byte
+     * order does not matter for it. A tab makes it answer "some".
+     */
+    private static long maySuspect(final long word)
+    {
+        final long deletes = word ^ DELETES;
+        final long c1Leads = word ^ C1_LEADS;
+        return (word - SPACES) & ~word | (deletes - ONES) & ~deletes | (c1Leads - ONES) & ~c1Leads;
+    }
+
+    /**
+     * The exact test, for a word the quick one flagged: the high bit of each byte below 0x20 but tab, of each DEL and
+     * of each 0xC2, with no carry from byte to byte (each byte's low seven bits are added to at most 0x7F).
+     */
+    private static long suspects(final long word)
+    {
+        final long belowSpace = ~(((word & LOW_SEVEN_BITS) + BELOW_SPACE_CARRY) | word);
+        return (belowSpace & ~equalBytes(word, TABS)) | equalBytes(word, DELETES) | equalBytes(word, C1_LEADS);
+    }
+
+    /** @return a word with the high bit set in each byte of {@code word} equal to that byte of {@code pattern}. */
+    private static long equalBytes(final long word, final long pattern)
+    {
+        final long difference = word ^ pattern;
+        return ~(((difference & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | difference);
+    }
+
+    /** Two words the quick test flagged: looks byte by byte only at one holding a control character or 0xC2. */
+    private static int indexOfControlInSuspects(
+        final DirectBuffer buffer, final int index, final long word1, final long word2, final int end)
+    {
+        if (0 != (suspects(word1) & HIGH_BITS))
+        {
+            final int found = indexOfControlByteByByte(buffer, index, index + Long.BYTES, end);
+            if (found >= 0)
+            {
+                return found;
+            }
+        }
+        if (0 != (suspects(word2) & HIGH_BITS))
+        {
+            return indexOfControlByteByByte(buffer, index + Long.BYTES, index + 2 * Long.BYTES, end);
+        }
+        return -1;
     }
 
     private static int indexOfControlByteByByte(final DirectBuffer buffer, final int from, final int to, final int end)
