@@ -269,20 +269,20 @@ public final class Protocol
                 }
             }
         }
-        if (i <= end - Long.BYTES)
+        if (i == end)
         {
-            final long word = UnsafeApi.getLongUnaligned(array, address + i);
-            if (0 != (suspects(word) & HIGH_BITS))
-            {
-                final int found = indexOfControlByteByByte(buffer, i, i + Long.BYTES, end);
-                if (found >= 0)
-                {
-                    return found;
-                }
-            }
-            i += Long.BYTES;
+            return -1;
         }
-        return indexOfControlByteByByte(buffer, i, end, end);
+        if (end - start < Long.BYTES)
+        {
+            return indexOfControlByteByByte(buffer, i, end, end); // a line shorter than a word
+        }
+        // 1 to 15 bytes left: the word at i, if 8 or more are left, and the line's last 8 bytes, which may overlap
+        // bytes already found clean; either flagged, the rest is looked at byte by byte.
+        final long last = UnsafeApi.getLongUnaligned(array, address + end - Long.BYTES);
+        final long first = end - i >= Long.BYTES ? UnsafeApi.getLongUnaligned(array, address + i) : last;
+        return 0 == ((maySuspect(first) | maySuspect(last)) & HIGH_BITS) ?
+            -1 : indexOfControlByteByByte(buffer, i, end, end);
     }
 
     /**

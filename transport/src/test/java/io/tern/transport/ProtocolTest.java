@@ -249,7 +249,7 @@ class ProtocolTest
             (byte)0x9F, (byte)0xA0, (byte)0xC2, (byte)0xC3, (byte)0xFF, 'a', ':' };
         for (int run = 0; run < 20_000; run++)
         {
-            final byte[] line = new byte[1 + random.nextInt(40)];
+            final byte[] line = new byte[1 + random.nextInt(70)];
             for (int i = 0; i < line.length; i++)
             {
                 line[i] = random.nextInt(4) == 0 ? specials[random.nextInt(specials.length)] :
