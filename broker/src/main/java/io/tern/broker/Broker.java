@@ -67,8 +67,8 @@ public final class Broker implements AutoCloseable
             counters);
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
-            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS),
-            config.get(NAME_CHARSET));
+            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS),
+            config.get(MAX_CONNECTIONS), config.get(NAME_CHARSET));
         transport.outboundBudgetListener(router);
         threads.compose(transport, router, new LoggingExceptionHandler());
         try

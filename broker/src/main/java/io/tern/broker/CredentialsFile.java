@@ -38,8 +38,8 @@ import io.tern.transport.Protocol;
  * Names follow the protocol's name rule ({@link Protocol#checkName(String, int)}, with the broker's default
  * {@code --name-charset unicode}), spaces inside a name included: the login line splits at its last space, so they
  * cannot be mistaken for the secret. A file with a name that breaks the rule is refused, naming the line, as
- * {@code adduser} refuses such a name: it could never log in, and it could pass for another user. This file's format adds one
- * rule of its own: a name does not start with {@code #}, which marks a comment line.
+ * {@code adduser} refuses such a name: it could never log in, and it could pass for another user. This file's format
+ * adds one rule of its own: a name does not start with {@code #}, which marks a comment line.
  */
 public final class CredentialsFile implements FirstLineVerifier
 {

@@ -30,8 +30,8 @@ import io.tern.transport.Protocol;
  * <p>
  * A line holding a control character is refused whole ({@link Protocol#indexOfControl}), so that no text can show as
  * a line from another peer. Garbage-free per message: names are looked up with a flyweight key, replies are built from
- * constant byte arrays and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and name copy) and in log
- * lines for connection events.
+ * constant byte arrays and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and
+ * name copy; a name beyond ASCII is decoded to be checked) and in log lines for connection events.
  */
 final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 {
@@ -282,8 +282,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             reply(peer, invalidNameReplies[invalid.ordinal()], ErrorKind.INVALID_NAME);
             close(peer, Connection.CloseMode.FLUSH);
+            // The name as sent, escaped; a first line of up to max-line-bytes is cut to max-name-bytes for the log.
             LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: invalid name '" +
-                NameKey.toString(line, start, nameLength) + "': " + invalid.reason(maxNameBytes));
+                NameKey.toString(line, start, Math.min(nameLength, maxNameBytes)) +
+                (nameLength > maxNameBytes ? "...' (" + nameLength + " bytes)" : "'") + ": " +
+                invalid.reason(maxNameBytes));
             return;
         }
 

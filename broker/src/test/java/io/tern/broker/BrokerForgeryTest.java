@@ -40,6 +40,7 @@ class BrokerForgeryTest extends BrokerTestSupport
     // Strong reference: java.util.logging keeps loggers weakly.
     private static final Logger ROUTER_LOG = Logger.getLogger(Router.class.getName());
     private final List<String> logged = new CopyOnWriteArrayList<>();
+    private Level levelBefore;
     private final Handler capture = new Handler()
     {
         @Override
@@ -62,6 +63,9 @@ class BrokerForgeryTest extends BrokerTestSupport
     @BeforeEach
     void start() throws Exception
     {
+        // INFO, whatever an earlier test in this JVM set (the benchmarks' support turns the router's INFO off).
+        levelBefore = ROUTER_LOG.getLevel();
+        ROUTER_LOG.setLevel(Level.INFO);
         ROUTER_LOG.addHandler(capture);
         startBroker();
     }
@@ -70,6 +74,7 @@ class BrokerForgeryTest extends BrokerTestSupport
     void stopCapturing()
     {
         ROUTER_LOG.removeHandler(capture);
+        ROUTER_LOG.setLevel(levelBefore);
     }
 
     // ---- text that would show as another line ---------------------------------------------------------------------
@@ -239,6 +244,20 @@ class BrokerForgeryTest extends BrokerTestSupport
                 assertNotEquals(escaped[i], escaped[j]);
             }
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldCutALongRefusedNameInTheLog() throws Exception
+    {
+        final LineClient client = connect();
+        client.send("\u00a0" + "n".repeat(5_000));
+        client.expectLine("error: invalid name: longer than 64 bytes");
+        client.awaitClosed();
+        final String expected = "refused: invalid name '\\u{A0}" + "n".repeat(62) + "...' (5002 bytes): " +
+            "longer than 64 bytes";
+        awaitCondition("the refusal logged", Duration.ofSeconds(10),
+            () -> logged.stream().anyMatch(line -> line.endsWith(expected)));
     }
 
     @Test
