@@ -241,9 +241,11 @@ public final class Protocol
      * control in UTF-8 ({@code C2 80}..{@code C2 9F}, U+0080..U+009F, which terminals obey as they do ESC). Other
      * bytes above 0x7F pass: the protocol's text is bytes (README rule 1).
      * <p>
-     * On the broker's hot path, once per line: eight bytes a step, one test for all three kinds (bytes below 0x20, DEL,
-     * 0xC2) that is exact for "none in this word", so clean text costs a few operations per eight bytes; only a word
-     * the test flags (a tab, a suspect) is looked at byte by byte. Allocates nothing.
+     * On the broker's hot path, once per line: sixteen bytes a step, read straight from memory after one bounds check
+     * (as the reader's newline scan does), with a quick test that is exact for "only printable ASCII in these words",
+     * so clean ASCII text costs a few operations per eight bytes. A word it flags (a tab, a byte above 0x7F, a
+     * suspect) gets an exact test; only a word holding a control character or 0xC2 is looked at byte by byte.
+     * Allocates nothing.
      *
      * @param buffer holding the line.
      * @param start  index of its first byte.
@@ -286,15 +288,15 @@ public final class Protocol
     }
 
     /**
-     * The quick test: a byte's high bit is set only if some byte of the word is below 0x20, DEL or 0xC2 (the
-     * has-less-than and has-zero-byte tests of "Bit Twiddling Hacks"), so "none", the common answer, is exact. Byte
-     * order does not matter for it. A tab makes it answer "some".
+     * The quick test: a byte's high bit is set only if some byte of the word is below 0x20, DEL or above 0x7F (the
+     * has-less-than and has-zero-byte tests of "Bit Twiddling Hacks"), so "none", the common answer for ASCII text,
+     * is exact. Byte order does not matter for it. A tab or a byte above 0x7F makes it answer "some". (Testing for
+     * 0xC2 here rather than for any byte above 0x7F made ASCII text about a third slower, other UTF-8 a third faster.)
      */
     private static long maySuspect(final long word)
     {
         final long deletes = word ^ DELETES;
-        final long c1Leads = word ^ C1_LEADS;
-        return (word - SPACES) & ~word | (deletes - ONES) & ~deletes | (c1Leads - ONES) & ~c1Leads;
+        return (word - SPACES) & ~word | (deletes - ONES) & ~deletes | word;
     }
 
     /**
