@@ -26,6 +26,7 @@ import static io.tern.broker.Settings.MAX_CONNECTIONS;
 import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
+import static io.tern.broker.Settings.NAME_CHARSET;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
 import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
@@ -72,8 +73,9 @@ public final class Broker implements AutoCloseable
             counters);
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
-            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS),
-            config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS));
+            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS),
+            config.get(MAX_CONNECTIONS), config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS),
+            config.get(NAME_CHARSET));
         transport.outboundBudgetListener(router);
         threads.compose(transport, router, new LoggingExceptionHandler(),
             null == credentials || 0 == config.get(AUTH_FILE_POLL_MS) ? null :

@@ -36,9 +36,11 @@ import io.tern.transport.Protocol;
  * exist. Verification runs on the transport's {@code verifier-N} threads, several at once: an instance is immutable
  * once loaded. The broker reads the file at start-up and again when it changes ({@link ReloadableCredentials}).
  * <p>
- * Names follow the protocol's name rule ({@link Protocol#checkName(String, int)}), spaces inside a name included:
- * the login line splits at its last space, so they cannot be mistaken for the secret. This file's format adds one
- * rule of its own: a name does not start with {@code #}, which marks a comment line.
+ * Names follow the protocol's name rule ({@link Protocol#checkName(String, int)}, with the broker's default
+ * {@code --name-charset unicode}), spaces inside a name included: the login line splits at its last space, so they
+ * cannot be mistaken for the secret. A file with a name that breaks the rule is refused, naming the line, as
+ * {@code adduser} refuses such a name: it could never log in, and it could pass for another user. This file's format
+ * adds one rule of its own: a name does not start with {@code #}, which marks a comment line.
  */
 public final class CredentialsFile implements FirstLineVerifier
 {
@@ -127,6 +129,11 @@ public final class CredentialsFile implements FirstLineVerifier
                 {
                     throw new IllegalArgumentException("expected name:iterations:salt:hash");
                 }
+                final Protocol.NameError invalid = Protocol.checkName(parts[0], Integer.MAX_VALUE);
+                if (null != invalid)
+                {
+                    throw new IllegalArgumentException(invalidName(parts[0], invalid.reason(Integer.MAX_VALUE)));
+                }
                 final int iterations = Integer.parseInt(parts[1]);
                 if (iterations < 1)
                 {
@@ -146,6 +153,13 @@ public final class CredentialsFile implements FirstLineVerifier
             }
         }
         return new CredentialsFile(entries);
+    }
+
+    /** @return {@code invalid name 'NAME': REASON}, the name escaped as the log shows names. */
+    private static String invalidName(final String name, final String reason)
+    {
+        final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        return "invalid name '" + Protocol.escapeName(bytes, 0, bytes.length) + "': " + reason;
     }
 
     /** @return how many users the file names. */
@@ -171,12 +185,12 @@ public final class CredentialsFile implements FirstLineVerifier
         final Protocol.NameError invalid = Protocol.checkName(name, Integer.MAX_VALUE);
         if (null != invalid)
         {
-            throw new IllegalArgumentException("invalid name '" + name + "': " + invalid.reason(Integer.MAX_VALUE));
+            throw new IllegalArgumentException(invalidName(name, invalid.reason(Integer.MAX_VALUE)));
         }
         if (name.startsWith(COMMENT))
         {
-            throw new IllegalArgumentException("invalid name '" + name + "': starts with '" + COMMENT +
-                "', which marks a comment in a credentials file");
+            throw new IllegalArgumentException(invalidName(name, "starts with '" + COMMENT +
+                "', which marks a comment in a credentials file"));
         }
         if (secret.length == 0 || new String(secret).chars().anyMatch(c -> c == ' ' || c == '\t' || c < 0x20))
         {

@@ -21,7 +21,8 @@ import java.util.logging.SimpleFormatter;
  * a fraction of the garbage: {@code SimpleFormatter} runs {@link String#format} and walks the stack to find the
  * caller on every record, some 6 KiB per connection event, and with many peers connecting at once that garbage is
  * what makes the heap resident. This one caches the date and time to the second, and writes the logger's name, not
- * the caller's class (the format never shows the caller).
+ * the caller's class (the format never shows the caller). One difference: control characters in the message are
+ * escaped ({@link #printable(String)}), so a log line stays one line and cannot drive the terminal showing it.
  * <p>
  * Any thread: the cached second is one immutable object, replaced whole.
  */
@@ -73,7 +74,7 @@ final class LogLineFormatter extends Formatter
         final String second = secondText(instant.getEpochSecond());
         final String level = record.getLevel().getLocalizedName();
         final String loggerName = String.valueOf(record.getLoggerName());
-        final String message = String.valueOf(formatMessage(record));
+        final String message = printable(String.valueOf(formatMessage(record)));
         final Throwable thrown = record.getThrown();
         final String trace = null == thrown ? "" : stackTrace(thrown);
         // Presized, and a StringBuilder rather than a string concatenation (see Connection.addressText).
@@ -84,6 +85,49 @@ final class LogLineFormatter extends Formatter
             .append(' ').append(level).append(' ').append(loggerName).append(": ").append(message)
             .append(trace).append(LINE_SEPARATOR)
             .toString();
+    }
+
+    /**
+     * The message with every control character but tab written as <code>&#92;xNN</code> (C0 and DEL) or
+     * <code>&#92;u{XXXX}</code> (C1), so that no message can move the cursor of a terminal showing the log, or start a
+     * line of its own. Names are escaped where they are written ({@link io.tern.transport.Protocol#escapeName}); this
+     * is the net under every other text a log line may carry (an exception's message, say). A message without one is
+     * returned as it is.
+     */
+    static String printable(final String message)
+    {
+        int i = 0;
+        while (i < message.length() && !isControl(message.charAt(i)))
+        {
+            i++;
+        }
+        if (i == message.length())
+        {
+            return message;
+        }
+        final StringBuilder sb = new StringBuilder(message.length() + 16).append(message, 0, i);
+        for (; i < message.length(); i++)
+        {
+            final char c = message.charAt(i);
+            if (!isControl(c))
+            {
+                sb.append(c);
+            }
+            else if (c < 0x80)
+            {
+                sb.append("\\x").append(Character.forDigit(c >>> 4, 16)).append(Character.forDigit(c & 0xF, 16));
+            }
+            else
+            {
+                sb.append("\\u{").append(Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)).append('}');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static boolean isControl(final char c)
+    {
+        return (c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F);
     }
 
     /** As {@link SimpleFormatter}: a line break, then the stack trace. */

@@ -3,17 +3,18 @@
  */
 package io.tern.broker;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.tern.transport.Protocol;
+
 /**
  * A peer name as bytes, usable as a hash map key. A stored key owns a copy of its bytes ({@link #copyOf}) and
  * nothing else, since one is held per named peer; a lookup key is a flyweight re-wrapped over a line in place
  * ({@link #wrap}), so finding a peer by name allocates nothing. Equality is byte-for-byte, so names are
- * case-sensitive and need not be valid UTF-8.
+ * case-sensitive; the name rule (valid UTF-8 in NFC, no invisible characters) makes equal-looking names equal bytes.
  * Broker thread only.
  */
 final class NameKey
@@ -137,17 +138,22 @@ final class NameKey
         return true;
     }
 
+    /** @return the name for a log line, escaped ({@link Protocol#escapeName}): two names never print alike. */
     @Override
     public String toString()
     {
-        return null != bytes ?
-            new String(bytes, StandardCharsets.UTF_8) : view.getStringWithoutLengthUtf8(offset, length);
+        if (null != bytes)
+        {
+            return Protocol.escapeName(bytes, 0, length);
+        }
+        return toString(view, offset, length);
     }
 
+    /** @return the name at {@code [offset, offset + length)} for a log line, escaped as {@link #toString()}. */
     static String toString(final DirectBuffer src, final int offset, final int length)
     {
         final byte[] bytes = new byte[length];
         src.getBytes(offset, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return Protocol.escapeName(bytes, 0, length);
     }
 }

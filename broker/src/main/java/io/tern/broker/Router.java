@@ -28,9 +28,10 @@ import io.tern.transport.Protocol;
  * memory of idle peers: a few per batch and per event, more when there is nothing to route
  * ({@link #onIdle()}).
  * <p>
- * Garbage-free per message: names are looked up with a flyweight key, replies are built from constant byte arrays
- * and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and name copy) and in log
- * lines for connection events.
+ * A line holding a control character is refused whole ({@link Protocol#indexOfControl}), so that no text can show as
+ * a line from another peer. Garbage-free per message: names are looked up with a flyweight key, replies are built from
+ * constant byte arrays and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and
+ * name copy; a name beyond ASCII is decoded to be checked) and in log lines for connection events.
  */
 final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 {
@@ -53,11 +54,13 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     private static final byte[] NO_PEER_PREFIX = Protocol.bytes(Protocol.NO_PEER_PREFIX);
     private static final byte[] NO_PEER_END = Protocol.lineBytes(Protocol.NO_PEER_SUFFIX);
     private static final byte[] BAD_LINE = Protocol.lineBytes(Protocol.BAD_LINE);
+    private static final byte[] CONTROL_IN_LINE = Protocol.lineBytes(Protocol.CONTROL_IN_LINE);
     private static final byte[] NAME_TAKEN_PREFIX = Protocol.bytes(Protocol.NAME_TAKEN_PREFIX);
     private static final byte[] NAME_TAKEN_END = Protocol.lineBytes(Protocol.NAME_TAKEN_SUFFIX);
 
     private final OutboundScheduler output;
     private final int maxNameBytes;
+    private final Protocol.NameCharset nameCharset;
     /** The {@code error: invalid name: ...} line for each {@link Protocol.NameError}, by ordinal. */
     private final byte[][] invalidNameReplies;
     private final byte[] lineTooLong;
@@ -93,13 +96,15 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final long nameTimeoutMs,
         final int maxConnections,
         final long partialLineTimeoutMs,
-        final long idleTimeoutMs)
+        final long idleTimeoutMs,
+        final Protocol.NameCharset nameCharset)
     {
         this.maxDestinations = maxDestinations;
         this.tooManyDestinations = Protocol.lineBytes(Protocol.tooManyDestinations(maxDestinations));
         this.output = output;
         this.metrics = metrics;
         this.maxNameBytes = maxNameBytes;
+        this.nameCharset = nameCharset;
         final Protocol.NameError[] nameErrors = Protocol.NameError.values();
         this.invalidNameReplies = new byte[nameErrors.length][];
         for (final Protocol.NameError error : nameErrors)
@@ -278,12 +283,15 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final int nameEnd = Protocol.trimBlanksEnd(line, start, end);
         final int nameLength = nameEnd - start;
 
-        final Protocol.NameError invalid = Protocol.checkName(line, start, nameEnd, maxNameBytes);
+        final Protocol.NameError invalid = Protocol.checkName(line, start, nameEnd, maxNameBytes, nameCharset);
         if (null != invalid)
         {
             reply(peer, invalidNameReplies[invalid.ordinal()], ErrorKind.INVALID_NAME);
             close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: invalid name: " +
+            // The name as sent, escaped; a first line of up to max-line-bytes is cut to max-name-bytes for the log.
+            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: invalid name '" +
+                NameKey.toString(line, start, Math.min(nameLength, maxNameBytes)) +
+                (nameLength > maxNameBytes ? "...' (" + nameLength + " bytes)" : "'") + ": " +
                 invalid.reason(maxNameBytes));
             return;
         }
@@ -325,6 +333,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         metrics.onMessageIn(messageRouteNs - messageReadNs);
         final int end = offset + length;
+        if (Protocol.indexOfControl(line, offset, end) >= 0)
+        {
+            // A lone '\r' or an escape sequence would let the text show as a line from someone else: refused whole.
+            reply(sender, CONTROL_IN_LINE, ErrorKind.CONTROL_IN_LINE);
+            return;
+        }
         int colon = -1;
         for (int i = offset; i < end; i++)
         {

@@ -69,6 +69,12 @@ public final class Settings
         Protocol.DEFAULT_MAX_NAME_BYTES, "bytes", 1, 1024,
         "longest peer name accepted"));
 
+    public static final Setting<Protocol.NameCharset> NAME_CHARSET = declare(Setting.oneOf("name-charset",
+        Protocol.NameCharset.UNICODE,
+        "unicode: names in any script, as valid UTF-8 in NFC, without invisible, bidi-control, unassigned or " +
+            "non-space whitespace characters and without Latin letters mixed with Cyrillic or Greek ones; ascii: " +
+            "printable ASCII only, so that no name can pass for another in another script"));
+
     public static final Setting<Long> MAX_QUEUED_BYTES_PER_PEER = declare(Setting.longIn(
         "max-queued-bytes-per-peer", 16L * 1024 * 1024, "bytes", 1024, 1L << 30,
         "per peer: most bytes queued and not yet written before the peer is cut as a slow consumer; a limit, not an " +

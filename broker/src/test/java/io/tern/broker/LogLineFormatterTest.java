@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link LogLineFormatter} writes what {@link SimpleFormatter} writes with the broker's format, to the character.
@@ -55,6 +57,24 @@ class LogLineFormatterTest
 
         final LogRecord noLogger = new LogRecord(Level.INFO, null);
         assertEquals(simple.format(noLogger), formatter.format(noLogger));
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldEscapeControlCharactersInTheMessageSoALogLineStaysOneLine()
+    {
+        final LogLineFormatter formatter = new LogLineFormatter();
+        final LogRecord record = new LogRecord(Level.INFO,
+            "connection #7 refused: why\r2026-12-03 00:00:00.000 INFO forged\n\u001b[2J\u009b1m\u007f\tend");
+        record.setLoggerName("io.tern.transport.Authenticator");
+        record.setInstant(Instant.ofEpochMilli(1_764_759_569_329L));
+        final String line = formatter.format(record);
+        assertTrue(line.endsWith(": connection #7 refused: why\\x0d2026-12-03 00:00:00.000 INFO forged\\x0a" +
+            "\\x1b[2J\\u{9B}1m\\x7f\tend" + System.lineSeparator()), line);
+        assertEquals(1, line.split(System.lineSeparator(), -1).length - 1, "one line");
+
+        final String clean = "peer 'zo\u00eb \u65e5' (connection #7 from /127.0.0.1:33226) connected";
+        assertSame(clean, LogLineFormatter.printable(clean), "nothing to escape: the same string, no copy");
     }
 
     private static SimpleFormatter simpleFormatterWithBrokerFormat()

@@ -30,7 +30,9 @@ public enum ErrorKind
     /** {@link Protocol#partialLineTimeout(long)}; the connection is closed. */
     PARTIAL_LINE_TIMEOUT("partial_line_timeout"),
     /** {@link Protocol#idleTimeout(long)}; the connection is closed. */
-    IDLE_TIMEOUT("idle_timeout");
+    IDLE_TIMEOUT("idle_timeout"),
+    /** {@link Protocol#CONTROL_IN_LINE}; the line is not delivered, the connection stays. */
+    CONTROL_IN_LINE("control_in_line");
 
     /** Number of kinds; the counters are indexed by {@link #ordinal()} so the hot path never copies values(). */
     public static final int COUNT = values().length;

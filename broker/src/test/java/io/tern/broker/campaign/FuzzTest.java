@@ -18,12 +18,14 @@ import org.junit.jupiter.api.Timeout;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.LineClient;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Fuzz: hostile clients ({@link Fuzzer}) send random bytes, random line lengths, NUL and non-UTF-8 bytes, lone
  * {@code \r}, invalid names, huge destination lists and overlong lines, concurrently with well-behaved pairs
- * ({@link SequencedPair}). Every well-behaved receiver gets every message meant for it exactly once and in order; the
+ * ({@link SequencedPair}). Every well-behaved receiver gets every message meant for it exactly once and in order, and
+ * no line holding a control character (a lone {@code \r} or NUL from a fuzzer is refused, not forwarded); the
  * broker keeps the same threads, has no internal error, releases every hostile connection (file descriptors back to
  * the baseline), keeps its heap bounded and still registers and routes for a newcomer.
  * <p>
@@ -119,20 +121,24 @@ class FuzzTest extends CampaignSupport
         final long heapAfter = usedHeapAfterGc();
         final TreeMap<String, Long> tally = Fuzzer.snapshot(counts);
         long strangers = 0;
+        long strangersWithControls = 0;
         long delivered = 0;
         for (final SequencedPair pair : pairs)
         {
             strangers += pair.strangers();
+            strangersWithControls += pair.strangersWithControls();
             delivered += pair.received();
         }
         System.out.println("FuzzTest seed " + seed + ": " + FUZZERS + " fuzzers for " + seconds + " s: " + tally);
         System.out.println("FuzzTest: well-behaved messages delivered exactly once in order " + delivered + " of " +
-            (long)count * PAIRS + "; stranger lines to receivers " + strangers + "; slow-consumer cuts " +
+            (long)count * PAIRS + "; stranger lines to receivers " + strangers + " (with a control character " +
+            strangersWithControls + "); slow-consumer cuts " +
             broker.slowConsumerDisconnects() + "; heap after GC " + heapBefore / 1024 + " KiB -> " +
             heapAfter / 1024 + " KiB; broker threads " + brokerThreads());
         assertTrue(heapAfter - heapBefore < HEAP_GROWTH_BOUND_BYTES, "heap after GC grew from " + heapBefore +
             " to " + heapAfter + " bytes");
         assertTrue(tally.getOrDefault("connections", 0L) >= FUZZERS, "the fuzzers did run: " + tally);
+        assertEquals(0, strangersWithControls, "stranger lines with a control character reached a receiver");
         assertBrokerHealthy("at the end");
     }
 }

@@ -140,7 +140,7 @@ final class Fuzzer implements Runnable
         }
         else if (kind < 40)
         {
-            count("message with NUL, non-UTF-8 or lone CR text to a stranger");
+            count("message with NUL, non-UTF-8 or lone CR text to a stranger (refused if NUL or CR)");
             final String to = random.nextBoolean() || strangers.isEmpty() ? myName :
                 strangers.get(random.nextInt(strangers.size()));
             send(line(concat((to + ": ").getBytes(StandardCharsets.UTF_8), hostileText(1 + random.nextInt(200)))));
@@ -306,7 +306,10 @@ final class Fuzzer implements Runnable
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Text bytes a client may legitimately send: anything but {@code \n}, with NUL, lone CR and non-UTF-8. */
+    /**
+     * Hostile text: anything but {@code \n}, with NUL, lone CR and non-UTF-8. The broker refuses a line holding NUL or
+     * a CR ({@code error: control character in line}) and forwards the rest as bytes.
+     */
     private byte[] hostileText(final int length)
     {
         final byte[] text = new byte[length];

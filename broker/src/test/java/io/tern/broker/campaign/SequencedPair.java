@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * A well-behaved sender and receiver: the sender sends {@code count} numbered lines to the receiver in small paced
  * bursts, then an end marker; the receiver checks it gets every one exactly once and in order (by sequence number).
- * Lines from other senders are counted and tolerated only if {@code toleratesStrangers}; any other line fails. The
- * sender reads nothing but must have received nothing (checked with a self-probe at the end).
+ * Lines from other senders are counted and tolerated only if {@code toleratesStrangers}; any other line fails. Those
+ * holding a control character (which could show as another line on a terminal) are counted apart. The sender reads
+ * nothing but must have received nothing (checked with a self-probe at the end).
  */
 final class SequencedPair
 {
@@ -33,6 +34,7 @@ final class SequencedPair
     private final boolean toleratesStrangers;
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong strangers = new AtomicLong();
+    private final AtomicLong strangersWithControls = new AtomicLong();
     private Future<Long> sending;
     private Future<Long> receiving;
 
@@ -62,6 +64,12 @@ final class SequencedPair
     long strangers()
     {
         return strangers.get();
+    }
+
+    /** @return stranger lines holding a C0 control other than tab, DEL or a C1 control: the broker must refuse those. */
+    long strangersWithControls()
+    {
+        return strangersWithControls.get();
     }
 
     private Long send() throws IOException
@@ -116,6 +124,10 @@ final class SequencedPair
             else if (toleratesStrangers && line.startsWith("from "))
             {
                 strangers.incrementAndGet();
+                if (line.chars().anyMatch(c -> (c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F)))
+                {
+                    strangersWithControls.incrementAndGet();
+                }
             }
             else
             {
