@@ -158,6 +158,36 @@ class AdminEndpointTest extends BrokerTestSupport
     }
 
     @Test
+    void shouldKeepAtMost64ConnectionsOpenByClosingTheOldestUnfinished() throws Exception
+    {
+        // A deadline far beyond this test, so only the connection cap can close anything.
+        startBroker(new BrokerConfig().set(Settings.ADMIN_REQUEST_TIMEOUT_MS, 600_000L));
+        final InetSocketAddress admin = broker.adminAddress();
+        final int slots = 64;
+        final int extra = 16;
+        for (int i = 0; i < slots + extra; i++)
+        {
+            stuck.add(openStuck(admin, i % 4 == 0 ? "" : PARTIAL_HEAD));
+        }
+        awaitCondition(extra + " of " + (slots + extra) + " stuck requests closed", SETTLE,
+            () -> closedCount(stuck) >= extra);
+        // Each newcomer closed one of the oldest, no more: the newest are all still open.
+        assertEquals(extra, closedCount(stuck), "closed to make room");
+        for (int i = slots; i < slots + extra; i++)
+        {
+            assertFalse(isClosed(stuck.get(i)), "stuck request " + i + " (among the newest) was closed");
+        }
+
+        // A newcomer is still served at once, and closes one more stuck request to make room.
+        final long startNs = System.nanoTime();
+        assertEquals(200, status(exchange(admin, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+        final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        assertTrue(tookMs < ANSWER_BOUND_MS, "/health took " + tookMs + " ms with " + slots + " connections stuck");
+        awaitCondition("one more stuck request closed for the newcomer", SETTLE,
+            () -> closedCount(stuck) == extra + 1);
+    }
+
+    @Test
     void shouldRefuseAnOversizedRequestHead() throws Exception
     {
         startBroker();
@@ -182,10 +212,16 @@ class AdminEndpointTest extends BrokerTestSupport
         final long delivered = deliverSome(5);
 
         for (final String host : new String[]{"evil.example", "evil.example:" + admin.getPort(),
-            "localhost.evil.example", "127.0.0.1.nip.io", "[::1].evil.example", "127.0.0.2", "localhost:80x"})
+            "localhost.evil.example", "127.0.0.1.nip.io", "127.0.0.2"})
         {
             final String response = exchange(admin, resetRequest("Host: " + host + "\r\n"));
             assertEquals(403, status(response), host + ": " + response);
+        }
+        // Not a host[:port] at all: Jetty refuses these as malformed before any rule of ours runs.
+        for (final String host : new String[]{"[::1].evil.example", "localhost:80x"})
+        {
+            final String response = exchange(admin, resetRequest("Host: " + host + "\r\n"));
+            assertEquals(400, status(response), host + ": " + response);
         }
         assertEquals(403, status(exchange(admin, "POST /histograms?reset=true HTTP/1.0\r\n\r\n")), "HTTP/1.0, no Host");
         assertEquals(400, status(exchange(admin, "POST /histograms?reset=true HTTP/1.1\r\n\r\n")), "HTTP/1.1, no Host");
@@ -320,6 +356,34 @@ class AdminEndpointTest extends BrokerTestSupport
     private static long statsLines(final ByteArrayOutputStream captured)
     {
         return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("stats ")).count();
+    }
+
+    private static long closedCount(final List<Socket> sockets)
+    {
+        return sockets.stream().filter(AdminEndpointTest::isClosed).count();
+    }
+
+    /** @return true once the endpoint has closed the socket (end of stream, or a reset). */
+    private static boolean isClosed(final Socket socket)
+    {
+        try
+        {
+            socket.setSoTimeout(1);
+            final InputStream in = socket.getInputStream();
+            while (in.read() >= 0)
+            {
+                // a stuck request is sent nothing, or a 408: the end of the stream is what counts
+            }
+            return true;
+        }
+        catch (final SocketTimeoutException open)
+        {
+            return false;
+        }
+        catch (final IOException reset)
+        {
+            return true;
+        }
     }
 
     /** A connection that sends {@code partial} (maybe nothing) and then holds its socket open. */

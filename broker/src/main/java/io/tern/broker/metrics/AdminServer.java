@@ -8,37 +8,49 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
+import javax.net.ssl.SSLContext;
+
 import org.HdrHistogram.Histogram;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
- * The admin HTTP endpoint, on its own port (loopback by default): a small HTTP/1.1 server on one non-blocking thread,
- * {@code admin}, that no client can stall.
+ * The admin HTTP endpoint, on its own port (loopback by default), served by embedded Jetty (its core Handler API, no
+ * servlets) so that no client can stall it.
  * <pre>
  *   GET  /metrics                          Prometheus text format (see {@link PrometheusMetrics})
  *   GET  /histograms[?stage=S][&amp;window=W]  percentile distribution per stage, HdrHistogram's text format, in us
@@ -53,22 +65,24 @@ import org.HdrHistogram.Histogram;
  * Every GET also answers HEAD. Every request first samples the recorders, so what it shows includes everything
  * recorded up to that moment.
  * <p>
- * Threads: the {@code admin} thread owns the socket, every connection and all their I/O, and never blocks on a client:
+ * Threads: Jetty's, in one small pool named {@code admin-N} (at most {@link #MAX_THREADS}), own the socket and every
+ * connection; {@code admin-scheduler} runs the deadlines. Jetty reads request heads on its selector, so a client that
+ * sends part of a request and then nothing holds no thread:
  * <pre>
- *   client ──▶ admin (selector): accept, read the request head (bounded), answer /health, /, and refusals itself
- *                 │ /metrics, /histograms: the parsed request, as a task          ▲ the body, through a queue,
- *                 ▼                                                                │ then selector.wakeup()
+ *   client ──▶ admin-N (Jetty: selector, parser): the head, bounded; AdminServer answers /health, / and refusals
+ *                 │ /metrics, /histograms: the parsed request, as a task          ▲ the body, handed to the pool,
+ *                 ▼                                                                │ which writes it (non-blocking)
  *              metrics thread (owns the stage histograms): formats the body ───────┘
  * </pre>
- * A client that sends part of a request and then nothing, or that does not read its response, costs one connection
- * slot and a buffer of {@link #MAX_REQUEST_HEAD_BYTES}, never a thread: it is closed at its deadline
- * ({@code admin-request-timeout-ms} to send the request, as long again to take the response). At most
- * {@link #MAX_CONNECTIONS} connections are open; one more closes the oldest that has not finished its request. The
- * metrics thread, which also prints the stats line, only ever formats bodies for complete requests, so a stuck client
+ * Each client has {@code admin-request-timeout-ms} from connecting to send its request, however slowly its bytes
+ * arrive (Jetty's idle timeout alone would let a client that sends a byte now and then keep its connection), and as
+ * long again to take the response; then it is closed. At most {@link #MAX_CONNECTIONS} connections are open; one more
+ * closes the one nearest its deadline that is not waiting for the metrics thread. The metrics thread, which also
+ * prints the stats line, only ever formats bodies for complete requests and never touches a socket, so a stuck client
  * cannot delay it either. Each connection serves one request ({@code Connection: close}).
  * <p>
- * Every byte to or from a client passes through {@link #read(Connection)} and {@link #write(Connection)}: TLS goes
- * there, as a non-blocking {@code SSLEngine} wrapper around the {@code SocketChannel}.
+ * With an {@link SSLContext} the endpoint speaks only TLS (Jetty's {@link SslConnectionFactory} in front of HTTP/1.1);
+ * the deadlines then include the handshake.
  */
 final class AdminServer
 {
@@ -76,12 +90,23 @@ final class AdminServer
     static final int MAX_REQUEST_HEAD_BYTES = 8192;
     /** Most connections open at once: a bound on what stuck clients hold (buffers and descriptors). */
     static final int MAX_CONNECTIONS = 64;
+    /**
+     * Most threads in Jetty's pool: one runs its selector (which also accepts), the rest run handlers and writes,
+     * none of which waits for a client; more would only add idle stacks.
+     */
+    static final int MAX_THREADS = 4;
     /** Shortest admin token accepted: long enough that it cannot be guessed at the rate of HTTP requests. */
     static final int MIN_TOKEN_CHARS = 16;
 
     private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
-    private static final long LINGER_NS = TimeUnit.MILLISECONDS.toNanos(1000);
-    private static final long ACCEPT_PAUSE_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Jetty's loggers, through SLF4J to java.util.logging. Held here because java.util.logging keeps loggers only
+     * weakly, and a level set on one it drops would be lost.
+     */
+    private static final java.util.logging.Logger JETTY_LOG = quietJetty();
+    private static final int MIN_THREADS = 2;
+    private static final int THREAD_IDLE_MS = 60_000;
+    private static final int ACCEPT_QUEUE = 16;
     private static final long LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
     private static final int TICKS_PER_HALF_DISTANCE = 5;
     private static final double NS_PER_US = 1000.0;
@@ -101,68 +126,77 @@ final class AdminServer
     /** Where a connection is in its one exchange. */
     private enum State
     {
-        /** Reading the request head. */
+        /** Reading the request head (or, with TLS, the handshake). */
         READING,
         /** The metrics thread is formatting the body. */
         WAITING,
         /** Writing the response. */
-        WRITING,
-        /** Response written and output shut down; reading and dropping what the client still sends, until EOF. */
-        LINGERING
+        WRITING
     }
 
-    /** One client connection. Admin thread only. */
-    private static final class Connection
+    /**
+     * One client connection's deadline and state. Created on Jetty's selector when the connection opens; its state
+     * and deadline are written by the handler and read by the scheduler, hence volatile.
+     */
+    private final class Exchange implements Runnable
     {
-        final SocketChannel channel;
+        final Connection connection;
         final String peer;
-        final ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST_HEAD_BYTES);
-        SelectionKey key;
-        State state = State.READING;
-        long deadlineNs;
-        int scannedTo;
-        boolean unreadInput;
-        ByteBuffer out;
+        volatile State state = State.READING;
+        volatile long deadlineNs;
+        Scheduler.Task task;
 
-        Connection(final SocketChannel channel, final String peer, final long deadlineNs)
+        Exchange(final Connection connection, final String peer, final long deadlineNs)
         {
-            this.channel = channel;
+            this.connection = connection;
             this.peer = peer;
             this.deadlineNs = deadlineNs;
         }
-    }
 
-    /** A parsed request head; immutable, so the metrics thread may read it. */
-    private record Request(String method, String path, Map<String, String> query, String host, String authorization)
-    {
-        boolean isHead()
+        /** On {@code admin-scheduler}, at the deadline (or earlier, when the deadline moved on). */
+        @Override
+        public void run()
         {
-            return "HEAD".equals(method);
-        }
-
-        boolean isGet()
-        {
-            return "GET".equals(method) || "HEAD".equals(method);
+            final long leftNs = deadlineNs - System.nanoTime();
+            if (!connection.getEndPoint().isOpen())
+            {
+                return;
+            }
+            if (leftNs > 0)
+            {
+                schedule(this, leftNs);
+                return;
+            }
+            switch (state)
+            {
+                case READING:
+                    note(System.Logger.Level.INFO, peer, "closed: request not complete within " + requestTimeoutMs +
+                        " ms");
+                    break;
+                case WRITING:
+                    note(System.Logger.Level.INFO, peer, "closed: response not taken within " + requestTimeoutMs +
+                        " ms");
+                    break;
+                default:
+                    break;
+            }
+            connection.getEndPoint().close();
         }
     }
 
     /** A response: status, content type, body, and the {@code Allow} header for a 405 (else null). */
-    private record Response(int status, String contentType, byte[] body, String allow)
+    private record Reply(int status, String contentType, byte[] body, String allow)
     {
-        static Response text(final int status, final String text)
+        static Reply text(final int status, final String text)
         {
-            return new Response(status, TEXT, text.getBytes(StandardCharsets.UTF_8), null);
+            return new Reply(status, TEXT, text.getBytes(StandardCharsets.UTF_8), null);
         }
     }
 
-    /** A body the metrics thread formatted, on its way back to the admin thread. */
-    private record Reply(Connection connection, Request request, Response response)
-    {
-    }
-
-    private final ServerSocketChannel serverChannel;
-    private final Selector selector;
-    private final SelectionKey serverKey;
+    private final Server server;
+    private final ServerConnector connector;
+    private final QueuedThreadPool threads;
+    private final Scheduler scheduler;
     private final InetSocketAddress boundAddress;
     private final StageHistogram[] stages;
     private final PrometheusMetrics prometheus;
@@ -171,12 +205,9 @@ final class AdminServer
     private final long requestTimeoutNs;
     private final long requestTimeoutMs;
     private final byte[] tokenDigest;
-    private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
-    private final List<Connection> connections = new ArrayList<>();
-    private final Thread thread;
-    private Executor metricsThread;
-    private volatile boolean running;
-    private long acceptPausedUntilNs;
+    /** Every open client connection, by its network end point. */
+    private final Map<EndPoint, Exchange> exchanges = new ConcurrentHashMap<>();
+    private volatile Executor metricsThread;
     private long lastLogNs = System.nanoTime() - LOG_INTERVAL_NS;
     private int unloggedEvents;
 
@@ -187,12 +218,14 @@ final class AdminServer
      * @param requestTimeoutMs how long a client has to send its request, and again to take the response.
      * @param tokenFile        the file holding the admin token, or null for none (then a state change needs a
      *                         loopback Host).
+     * @param sslContext       TLS for every connection, or null for plain HTTP.
      */
     AdminServer(
         final String bindAddress,
         final int port,
         final long requestTimeoutMs,
         final Path tokenFile,
+        final SSLContext sslContext,
         final StageHistogram[] stages,
         final PrometheusMetrics prometheus,
         final BooleanSupplier accepting,
@@ -205,42 +238,94 @@ final class AdminServer
         this.requestTimeoutMs = requestTimeoutMs;
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
         this.tokenDigest = null == tokenFile ? null : sha256(readToken(tokenFile));
-        serverChannel = ServerSocketChannel.open();
+
+        threads = new QueuedThreadPool(MAX_THREADS, MIN_THREADS, THREAD_IDLE_MS);
+        threads.setName("admin");
+        threads.setDaemon(true); // never the reason a JVM stays up
+        threads.setReservedThreads(0); // a handler never blocks: no thread kept spare for one
+        scheduler = new ScheduledExecutorScheduler("admin-scheduler", true);
+        server = new Server(threads, scheduler, null);
+        server.setErrorHandler(plainErrors());
+
+        final HttpConfiguration http = new HttpConfiguration();
+        http.setRequestHeaderSize(MAX_REQUEST_HEAD_BYTES);
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        final HttpConnectionFactory http11 = new HttpConnectionFactory(http);
+        final ConnectionFactory[] factories = null == sslContext ? new ConnectionFactory[]{http11} :
+            new ConnectionFactory[]{new SslConnectionFactory(tls(sslContext), HttpVersion.HTTP_1_1.asString()), http11};
+        // No acceptor thread: the one selector accepts too.
+        connector = new ServerConnector(server, threads, scheduler, null, 0, 1, factories);
+        connector.setHost(bindAddress);
+        connector.setPort(port);
+        connector.setAcceptQueueSize(ACCEPT_QUEUE);
+        connector.setIdleTimeout(requestTimeoutMs);
+        connector.addEventListener(new Connection.Listener()
+        {
+            @Override
+            public void onOpened(final Connection connection)
+            {
+                AdminServer.this.onOpened(connection);
+            }
+
+            @Override
+            public void onClosed(final Connection connection)
+            {
+                AdminServer.this.onClosed(connection);
+            }
+        });
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract.NonBlocking()
+        {
+            @Override
+            public boolean handle(final Request request, final Response response, final Callback callback)
+            {
+                onRequest(request, response, callback);
+                return true;
+            }
+        });
         try
         {
-            serverChannel.bind(new InetSocketAddress(bindAddress, port), 16);
-            serverChannel.configureBlocking(false);
-            selector = Selector.open();
-            serverKey = serverChannel.register(selector, SelectionKey.OP_ACCEPT);
-            boundAddress = (InetSocketAddress)serverChannel.getLocalAddress();
+            connector.open();
         }
-        catch (final BindException ex)
+        catch (final IOException ex)
         {
-            serverChannel.close();
-            final BindException named = new BindException("--admin-port=" + port + " on " + bindAddress + ": " +
-                ex.getMessage());
-            named.initCause(ex);
-            throw named;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            serverChannel.close();
+            connector.close();
+            if (ex instanceof BindException || ex.getCause() instanceof BindException)
+            {
+                final BindException named = new BindException("--admin-port=" + port + " on " + bindAddress + ": " +
+                    (ex.getCause() instanceof BindException ? ex.getCause().getMessage() : ex.getMessage()));
+                named.initCause(ex);
+                throw named;
+            }
             throw ex;
         }
-        thread = new Thread(this::run, "admin");
-        thread.setDaemon(true); // never the reason a JVM stays up
+        catch (final RuntimeException ex)
+        {
+            connector.close();
+            throw ex;
+        }
+        boundAddress = new InetSocketAddress(bindAddress, connector.getLocalPort());
     }
 
     /**
-     * Starts serving on the {@code admin} thread. Call once.
+     * Starts serving on Jetty's threads. Call once.
      *
      * @param metricsThread runs the tasks that read the stage histograms: must be the single metrics thread.
+     * @throws IllegalStateException if Jetty cannot start (its socket is already bound, so this is not expected).
      */
     void start(final Executor metricsThread)
     {
         this.metricsThread = metricsThread;
-        running = true;
-        thread.start();
+        try
+        {
+            server.start();
+        }
+        catch (final Exception ex)
+        {
+            stop();
+            throw new IllegalStateException("admin endpoint on " + boundAddress + " did not start: " + ex, ex);
+        }
     }
 
     /** @return the address bound (the port resolved when configured as 0). Any thread. */
@@ -249,25 +334,20 @@ final class AdminServer
         return boundAddress;
     }
 
-    /** Stops at once: closes the socket and every connection, and waits for the {@code admin} thread to end. */
+    /** Stops at once: closes the socket and every connection, and waits for Jetty's threads to end. */
     void stop()
     {
-        running = false;
-        selector.wakeup();
-        if (thread.isAlive())
+        try
         {
-            try
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(5));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
+            server.stop();
         }
-        else
+        catch (final Exception ex)
         {
-            closeAll();
+            LOG.log(System.Logger.Level.WARNING, "admin endpoint did not stop cleanly: " + ex);
+        }
+        finally
+        {
+            connector.close(); // when never started, the bound socket is still open
         }
     }
 
@@ -305,397 +385,214 @@ final class AdminServer
         return token;
     }
 
-    private void run()
+    /**
+     * Jetty logs its start and stop at INFO (version, build, connector), which the broker's own start-up line already
+     * says: WARNING and above only, unless the logging configuration gives {@code org.eclipse.jetty} a level of its
+     * own. Jetty logs nothing per request at INFO either way.
+     */
+    private static java.util.logging.Logger quietJetty()
     {
-        try
+        final java.util.logging.Logger jetty = java.util.logging.Logger.getLogger("org.eclipse.jetty");
+        if (null == jetty.getLevel())
         {
-            while (running)
-            {
-                final int ready = selector.select(selectTimeoutMs(System.nanoTime()));
-                final long nowNs = System.nanoTime();
-                // No iterator over an empty set: most wake-ups are a reply or a deadline.
-                final Iterator<SelectionKey> keys = 0 == ready ? null : selector.selectedKeys().iterator();
-                while (null != keys && keys.hasNext())
-                {
-                    final SelectionKey key = keys.next();
-                    keys.remove();
-                    if (key.isValid() && key.isAcceptable())
-                    {
-                        onAcceptable(nowNs);
-                    }
-                    else if (key.isValid())
-                    {
-                        final Connection connection = (Connection)key.attachment();
-                        try
-                        {
-                            onReady(connection, key, nowNs);
-                        }
-                        catch (final RuntimeException ex)
-                        {
-                            // A bug met by one client: that client is closed, everyone else is still served.
-                            LOG.log(System.Logger.Level.ERROR, "admin connection from " + connection.peer +
-                                " failed", ex);
-                            close(connection);
-                        }
-                    }
-                }
-                if (acceptPausedUntilNs != 0 && nowNs - acceptPausedUntilNs >= 0)
-                {
-                    acceptPausedUntilNs = 0;
-                    serverKey.interestOps(SelectionKey.OP_ACCEPT);
-                }
-                Reply reply;
-                while (null != (reply = replies.poll()))
-                {
-                    if (reply.connection().state == State.WAITING && reply.connection().channel.isOpen())
-                    {
-                        respond(reply.connection(), reply.request(), reply.response(), nowNs);
-                    }
-                }
-                closeExpired(System.nanoTime());
-            }
+            jetty.setLevel(java.util.logging.Level.WARNING);
         }
-        catch (final IOException | RuntimeException ex)
+        return jetty;
+    }
+
+    private static SslContextFactory.Server tls(final SSLContext sslContext)
+    {
+        final SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory.setSslContext(sslContext);
+        return factory;
+    }
+
+    /** Jetty's own refusals (400, 431, ...) as one line of plain text, never a page with a stack trace. */
+    private static ErrorHandler plainErrors()
+    {
+        final ErrorHandler errors = new ErrorHandler();
+        errors.setShowStacks(false);
+        errors.setShowCauses(false);
+        errors.setShowMessageInTitle(false);
+        errors.setDefaultResponseMimeType("text/plain");
+        return errors;
+    }
+
+    /** Jetty's selector, as a client connects; with TLS, once for the network connection, not its decrypted one. */
+    private void onOpened(final Connection connection)
+    {
+        final EndPoint endPoint = connection.getEndPoint();
+        if (endPoint instanceof EndPoint.Wrapper)
         {
-            if (running)
-            {
-                LOG.log(System.Logger.Level.ERROR, "admin endpoint failed; it no longer serves", ex);
-            }
+            return; // HTTP inside TLS: the network connection below it is already counted
         }
-        finally
+        final Exchange exchange = new Exchange(connection, String.valueOf(endPoint.getRemoteSocketAddress()),
+            System.nanoTime() + requestTimeoutNs);
+        exchanges.put(endPoint, exchange);
+        if (exchanges.size() > MAX_CONNECTIONS)
         {
-            closeAll();
+            evictOldestUnfinished(exchange);
+        }
+        schedule(exchange, requestTimeoutNs);
+    }
+
+    private void onClosed(final Connection connection)
+    {
+        final Exchange exchange = exchanges.remove(connection.getEndPoint());
+        if (null != exchange)
+        {
+            synchronized (exchange)
+            {
+                if (null != exchange.task)
+                {
+                    exchange.task.cancel();
+                }
+            }
         }
     }
 
-    private long selectTimeoutMs(final long nowNs)
+    private void schedule(final Exchange exchange, final long delayNs)
     {
-        long earliest = 0 == acceptPausedUntilNs ? Long.MAX_VALUE : acceptPausedUntilNs - nowNs;
-        for (final Connection connection : connections)
+        synchronized (exchange)
         {
-            earliest = Math.min(earliest, connection.deadlineNs - nowNs);
-        }
-        // 0 would block without a bound: wait at least 1 ms once a deadline is due (or past).
-        return Long.MAX_VALUE == earliest ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(earliest) + 1);
-    }
-
-    private void onAcceptable(final long nowNs)
-    {
-        while (true)
-        {
-            final SocketChannel channel;
-            try
-            {
-                channel = serverChannel.accept();
-            }
-            catch (final IOException ex)
-            {
-                // Out of file descriptors, most likely: stop asking for a while rather than spin on it.
-                note(System.Logger.Level.WARNING, "(not accepted)", "failed: " + ex.getMessage() +
-                    "; accepting again in " + TimeUnit.NANOSECONDS.toMillis(ACCEPT_PAUSE_NS) + " ms");
-                serverKey.interestOps(0);
-                acceptPausedUntilNs = nowNs + ACCEPT_PAUSE_NS;
-                return;
-            }
-            if (null == channel)
-            {
-                return;
-            }
-            try
-            {
-                final String peer = String.valueOf(channel.getRemoteAddress());
-                if (connections.size() >= MAX_CONNECTIONS && !evictOldestUnfinished())
-                {
-                    note(System.Logger.Level.INFO, peer, "closed: " + MAX_CONNECTIONS + " admin connections are busy");
-                    channel.close();
-                    continue;
-                }
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                final Connection connection = new Connection(channel, peer, nowNs + requestTimeoutNs);
-                connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
-                connections.add(connection);
-            }
-            catch (final IOException ex)
-            {
-                closeQuietly(channel); // gone before it was set up: nobody to tell
-            }
+            exchange.task = scheduler.schedule(exchange, delayNs, TimeUnit.NANOSECONDS);
         }
     }
 
     /**
      * Makes room for a new connection by closing the one nearest its deadline: the client that has been slowest to
      * send its request or take its response. One waiting for the metrics thread is never chosen: it is not the
-     * client's fault.
-     *
-     * @return true if a connection was closed.
+     * client's fault. (Jetty's own connection limits stop accepting instead, which would leave a newcomer, a scrape
+     * or a health check, queued behind stuck clients until their deadline.)
      */
-    private boolean evictOldestUnfinished()
+    private synchronized void evictOldestUnfinished(final Exchange newcomer)
     {
-        Connection oldest = null;
-        for (final Connection connection : connections)
+        Exchange oldest = null;
+        for (final Exchange exchange : exchanges.values())
         {
-            if (connection.state != State.WAITING && (null == oldest || connection.deadlineNs < oldest.deadlineNs))
+            if (exchange != newcomer && exchange.state != State.WAITING &&
+                (null == oldest || exchange.deadlineNs - oldest.deadlineNs < 0))
             {
-                oldest = connection;
+                oldest = exchange;
             }
         }
-        if (null == oldest)
+        if (null != oldest)
         {
-            return false;
-        }
-        note(System.Logger.Level.INFO, oldest.peer, "closed (" + oldest.state.name().toLowerCase(Locale.ROOT) +
-            ") to make room: " + MAX_CONNECTIONS + " admin connections are open");
-        close(oldest);
-        return true;
-    }
-
-    private void onReady(final Connection connection, final SelectionKey key, final long nowNs)
-    {
-        try
-        {
-            if (key.isWritable() && connection.state == State.WRITING)
-            {
-                write(connection);
-                if (!connection.out.hasRemaining())
-                {
-                    finish(connection, nowNs);
-                }
-            }
-            else if (key.isReadable() && connection.state == State.READING)
-            {
-                onRequestBytes(connection, nowNs);
-            }
-            else if (key.isReadable() && connection.state == State.LINGERING)
-            {
-                connection.in.clear();
-                if (read(connection) < 0)
-                {
-                    close(connection);
-                }
-            }
-        }
-        catch (final IOException ex)
-        {
-            // The client went away (reset, or closed while we wrote): nothing to answer and nobody to tell.
-            close(connection);
+            note(System.Logger.Level.INFO, oldest.peer, "closed (" + oldest.state.name().toLowerCase(Locale.ROOT) +
+                ") to make room: " + MAX_CONNECTIONS + " admin connections are open");
+            // Out of the count now: Jetty may tell onClosed only later, and the next newcomer must not pick it again.
+            exchanges.remove(oldest.connection.getEndPoint());
+            oldest.connection.getEndPoint().close();
         }
     }
 
-    private void onRequestBytes(final Connection connection, final long nowNs) throws IOException
+    /** A Jetty thread (or its selector): a complete request head has arrived. Never blocks. */
+    private void onRequest(final Request request, final Response response, final Callback callback)
     {
-        final ByteBuffer in = connection.in;
-        final int read = read(connection);
-        final int headEnd = headEnd(connection);
-        if (headEnd < 0)
+        final Exchange exchange = exchangeOf(request);
+        final String method = request.getMethod();
+        final boolean isHead = "HEAD".equals(method);
+        final boolean isGet = "GET".equals(method) || isHead;
+        final String path = request.getHttpURI().getPath();
+        final String length = request.getHeaders().get(HttpHeader.CONTENT_LENGTH);
+        if (request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) || (null != length && !length.equals("0")))
         {
-            if (read < 0)
-            {
-                close(connection); // gave up before the request was complete
-            }
-            else if (!in.hasRemaining())
-            {
-                note(System.Logger.Level.INFO, connection.peer, "refused: request head over " +
-                    MAX_REQUEST_HEAD_BYTES + " bytes");
-                connection.unreadInput = true;
-                respond(connection, null, Response.text(431, "request line and headers must fit in " +
-                    MAX_REQUEST_HEAD_BYTES + " bytes\n"), nowNs);
-            }
+            send(exchange, response, callback, Reply.text(413, "no request body is accepted\n"));
             return;
         }
-        connection.unreadInput = headEnd < in.position();
-        connection.key.interestOps(0);
-        final String head = new String(in.array(), 0, headEnd, StandardCharsets.ISO_8859_1);
-        final Request request;
-        try
-        {
-            request = parse(head);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            respond(connection, null, Response.text(400, "bad request: " + ex.getMessage() + "\n"), nowNs);
-            return;
-        }
-        if (null == request)
-        {
-            connection.unreadInput = true;
-            respond(connection, null, Response.text(413, "no request body is accepted\n"), nowNs);
-            return;
-        }
-        onRequest(connection, request, nowNs);
-    }
-
-    /** @return the index just past the blank line that ends the head, or -1 if it has not arrived. */
-    private static int headEnd(final Connection connection)
-    {
-        final byte[] bytes = connection.in.array();
-        final int end = connection.in.position();
-        for (int i = Math.max(1, connection.scannedTo); i < end; i++)
-        {
-            if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || (i >= 2 && bytes[i - 1] == '\r' && bytes[i - 2] == '\n')))
-            {
-                return i + 1;
-            }
-        }
-        connection.scannedTo = end;
-        return -1;
-    }
-
-    /**
-     * @return the request, or null when it announces a body (which no endpoint takes).
-     * @throws IllegalArgumentException with the reason, for a malformed head.
-     */
-    private static Request parse(final String head)
-    {
-        final String[] lines = head.split("\r?\n");
-        final String[] requestLine = lines[0].split(" ", -1);
-        if (requestLine.length != 3 || requestLine[0].isEmpty() ||
-            !(requestLine[2].equals("HTTP/1.1") || requestLine[2].equals("HTTP/1.0")))
-        {
-            throw new IllegalArgumentException("not an HTTP/1.x request line");
-        }
-        String target = requestLine[1];
-        if (target.regionMatches(true, 0, "http://", 0, 7) || target.regionMatches(true, 0, "https://", 0, 8))
-        {
-            final int slash = target.indexOf('/', target.indexOf("//") + 2);
-            target = slash < 0 ? "/" : target.substring(slash);
-        }
-        if (!target.startsWith("/"))
-        {
-            throw new IllegalArgumentException("the target must be a path");
-        }
-        final int question = target.indexOf('?');
-        final String path = question < 0 ? target : target.substring(0, question);
-        final Map<String, String> query = query(question < 0 ? null : target.substring(question + 1));
-
-        String host = null;
-        String authorization = null;
-        boolean body = false;
-        for (int i = 1; i < lines.length; i++)
-        {
-            final String line = lines[i];
-            if (line.isEmpty())
-            {
-                continue;
-            }
-            final int colon = line.indexOf(':');
-            if (colon <= 0 || line.charAt(0) == ' ' || line.charAt(0) == '\t' || line.charAt(colon - 1) == ' ')
-            {
-                throw new IllegalArgumentException("malformed header line");
-            }
-            final String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
-            final String value = line.substring(colon + 1).strip();
-            switch (name)
-            {
-                case "host":
-                    if (null != host)
-                    {
-                        throw new IllegalArgumentException("more than one Host");
-                    }
-                    host = value;
-                    break;
-                case "authorization":
-                    authorization = value;
-                    break;
-                case "content-length":
-                    body |= !value.equals("0");
-                    break;
-                case "transfer-encoding":
-                    body = true;
-                    break;
-                default:
-                    break;
-            }
-        }
-        if (null == host && requestLine[2].equals("HTTP/1.1"))
-        {
-            throw new IllegalArgumentException("HTTP/1.1 needs a Host header");
-        }
-        return body ? null : new Request(requestLine[0], path, query, host, authorization);
-    }
-
-    private static Map<String, String> query(final String rawQuery)
-    {
-        final Map<String, String> params = new HashMap<>();
-        if (null == rawQuery || rawQuery.isEmpty())
-        {
-            return params;
-        }
-        for (final String pair : rawQuery.split("&"))
-        {
-            final int equals = pair.indexOf('=');
-            final String key = equals < 0 ? pair : pair.substring(0, equals);
-            final String value = equals < 0 ? "" : pair.substring(equals + 1);
-            params.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
-        }
-        return params;
-    }
-
-    private void onRequest(final Connection connection, final Request request, final long nowNs)
-    {
-        if (!request.isGet() && !mayChangeState(request))
+        if (!isGet && !mayChangeState(request))
         {
             // Anything but GET and HEAD may change state: refused before anything else is said about it.
-            note(System.Logger.Level.WARNING, connection.peer, "refused: " + printable(request.method()) + " " +
-                printable(request.path()) +
-                (null == tokenDigest ? " with Host '" + printable(request.host()) + "' (not loopback)" :
-                    null == request.authorization() ? " without the admin token" : " with a wrong admin token"));
-            respond(connection, request, Response.text(403, null == tokenDigest ?
+            final String host = request.getHeaders().get(HttpHeader.HOST);
+            note(System.Logger.Level.WARNING, peer(exchange, request), "refused: " + printable(method) + " " +
+                printable(path) +
+                (null == tokenDigest ? " with Host '" + printable(host) + "' (not loopback)" :
+                    null == request.getHeaders().get(HttpHeader.AUTHORIZATION) ? " without the admin token" :
+                        " with a wrong admin token"));
+            send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
                 "forbidden: changes need a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
-                "forbidden: changes need Authorization: Bearer <admin token>\n"), nowNs);
+                "forbidden: changes need Authorization: Bearer <admin token>\n"));
             return;
         }
-        switch (request.path())
+        switch (null == path ? "" : path)
         {
             case "/health":
-                if (!request.isGet())
+                if (!isGet)
                 {
-                    respond(connection, request, notAllowed(GET_HEAD, "use GET\n"), nowNs);
+                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
                     return;
                 }
                 final boolean up = accepting.getAsBoolean();
-                respond(connection, request, Response.text(up ? 200 : 503, up ? "accepting\n" : "not accepting\n"),
-                    nowNs);
+                send(exchange, response, callback, Reply.text(up ? 200 : 503, up ? "accepting\n" : "not accepting\n"));
                 return;
             case "/":
-                respond(connection, request, request.isGet() ? Response.text(200, INDEX) :
-                    notAllowed(GET_HEAD, "use GET\n"), nowNs);
+                send(exchange, response, callback, isGet ? Reply.text(200, INDEX) : notAllowed(GET_HEAD, "use GET\n"));
                 return;
             case "/metrics":
-                if (!request.isGet())
+                if (!isGet)
                 {
-                    respond(connection, request, notAllowed(GET_HEAD, "use GET\n"), nowNs);
+                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
                     return;
                 }
-                onMetricsThread(connection, request, nowNs);
+                onMetricsThread(exchange, response, callback, path, null);
                 return;
             case "/histograms":
-                final Response refused = checkHistograms(request);
+                final Fields query = Request.extractQueryParameters(request);
+                final Reply refused = checkHistograms(method, query);
                 if (null != refused)
                 {
-                    respond(connection, request, refused, nowNs);
+                    send(exchange, response, callback, refused);
                     return;
                 }
-                onMetricsThread(connection, request, nowNs);
+                onMetricsThread(exchange, response, callback, path, new HistogramQuery(
+                    query.getValue("stage"), "POST".equals(method), windowOf(query)));
                 return;
             default:
-                respond(connection, request, Response.text(404, "not found; GET / lists the endpoints\n"), nowNs);
+                send(exchange, response, callback, Reply.text(404, "not found; GET / lists the endpoints\n"));
         }
     }
 
-    /** @return why a /histograms request cannot be served, or null when it can. */
-    private static Response checkHistograms(final Request request)
+    /** What a /histograms request asks for, checked; immutable, so the metrics thread may read it. */
+    private record HistogramQuery(String stage, boolean reset, String window)
     {
-        final String stageName = request.query().get("stage");
+    }
+
+    private Exchange exchangeOf(final Request request)
+    {
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        while (endPoint instanceof EndPoint.Wrapper)
+        {
+            endPoint = ((EndPoint.Wrapper)endPoint).unwrap();
+        }
+        return exchanges.get(endPoint); // null only if it closed meanwhile
+    }
+
+    private static String peer(final Exchange exchange, final Request request)
+    {
+        return null != exchange ? exchange.peer : String.valueOf(request.getConnectionMetaData()
+            .getRemoteSocketAddress());
+    }
+
+    private static String windowOf(final Fields query)
+    {
+        final String window = query.getValue("window");
+        return null == window ? "since-reset" : window;
+    }
+
+    /** @return why a /histograms request cannot be served, or null when it can. */
+    private static Reply checkHistograms(final String method, final Fields query)
+    {
+        final String stageName = query.getValue("stage");
         if (null != stageName && null == Stage.byName(stageName))
         {
-            return Response.text(400, "unknown stage '" + stageName + "'; one of read_to_route, route_to_write, " +
+            return Reply.text(400, "unknown stage '" + stageName + "'; one of read_to_route, route_to_write, " +
                 "read_to_write\n");
         }
-        final boolean reset = "true".equals(request.query().get("reset"));
-        final String window = request.query().getOrDefault("window", "since-reset");
-        final boolean post = "POST".equals(request.method());
-        if (reset != post || (!post && !request.isGet()))
+        final boolean reset = "true".equals(query.getValue("reset"));
+        final String window = windowOf(query);
+        final boolean post = "POST".equals(method);
+        final boolean isGet = "GET".equals(method) || "HEAD".equals(method);
+        if (reset != post || (!post && !isGet))
         {
             return notAllowed(reset ? "POST" : GET_HEAD,
                 "GET /histograms shows; POST /histograms?reset=true shows and resets\n");
@@ -703,14 +600,14 @@ final class AdminServer
         if (!window.equals("since-reset") && !window.equals("recent") && !window.equals("since-start") ||
             (reset && !window.equals("since-reset")))
         {
-            return Response.text(400, "window must be since-reset, recent or since-start (reset: since-reset)\n");
+            return Reply.text(400, "window must be since-reset, recent or since-start (reset: since-reset)\n");
         }
         return null;
     }
 
-    private static Response notAllowed(final String allow, final String text)
+    private static Reply notAllowed(final String allow, final String text)
     {
-        return new Response(405, TEXT, text.getBytes(StandardCharsets.UTF_8), allow);
+        return new Reply(405, TEXT, text.getBytes(StandardCharsets.UTF_8), allow);
     }
 
     /**
@@ -722,7 +619,7 @@ final class AdminServer
     {
         if (null != tokenDigest)
         {
-            final String authorization = request.authorization();
+            final String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
             if (null == authorization || !authorization.regionMatches(true, 0, "Bearer ", 0, 7))
             {
                 return false;
@@ -730,7 +627,8 @@ final class AdminServer
             // Digests of equal length, compared in constant time: the time taken says nothing about the token.
             return MessageDigest.isEqual(tokenDigest, sha256(authorization.substring(7).strip()));
         }
-        return isLoopbackHost(request.host());
+        // The Host header as sent (absent for HTTP/1.0 without one), not the authority Jetty derives from it.
+        return isLoopbackHost(request.getHeaders().get(HttpHeader.HOST));
     }
 
     /** @return true for {@code localhost}, {@code 127.0.0.1} or {@code [::1]}, each with or without a port. */
@@ -766,50 +664,67 @@ final class AdminServer
         return name.equalsIgnoreCase("localhost") || name.equals("127.0.0.1") || name.equals("[::1]");
     }
 
-    private void onMetricsThread(final Connection connection, final Request request, final long nowNs)
+    /**
+     * Has the metrics thread, the histograms' owner, format the body; the body goes back to Jetty's pool to be
+     * written, so the metrics thread never touches a socket.
+     *
+     * @param histograms the /histograms query, or null for /metrics.
+     */
+    private void onMetricsThread(
+        final Exchange exchange,
+        final Response response,
+        final Callback callback,
+        final String path,
+        final HistogramQuery histograms)
     {
-        connection.state = State.WAITING;
+        if (null != exchange)
+        {
+            exchange.state = State.WAITING;
+        }
         try
         {
             metricsThread.execute(() ->
             {
-                Response response;
+                Reply reply;
                 try
                 {
-                    response = "/metrics".equals(request.path()) ? metrics() : histograms(request);
+                    reply = null == histograms ? metrics() : histograms(histograms);
                 }
                 catch (final IOException | RuntimeException ex)
                 {
-                    LOG.log(System.Logger.Level.ERROR, "admin " + request.path() + " failed", ex);
-                    response = Response.text(500, "internal error: " + ex + "\n");
+                    LOG.log(System.Logger.Level.ERROR, "admin " + path + " failed", ex);
+                    reply = Reply.text(500, "internal error: " + ex + "\n");
                 }
-                replies.offer(new Reply(connection, request, response));
-                selector.wakeup();
+                final Reply formatted = reply;
+                try
+                {
+                    threads.execute(() -> send(exchange, response, callback, formatted));
+                }
+                catch (final RejectedExecutionException ex)
+                {
+                    callback.failed(ex); // Jetty is stopping
+                }
             });
         }
         catch (final RejectedExecutionException ex)
         {
-            respond(connection, request, Response.text(503, "shutting down\n"), nowNs);
+            send(exchange, response, callback, Reply.text(503, "shutting down\n"));
         }
     }
 
     /** Metrics thread. */
-    private Response metrics() throws IOException
+    private Reply metrics() throws IOException
     {
         sampleAll();
         final ByteArrayOutputStream body = new ByteArrayOutputStream(8192);
         prometheus.writeTo(body);
-        return new Response(200, prometheus.contentType(), body.toByteArray(), null);
+        return new Reply(200, prometheus.contentType(), body.toByteArray(), null);
     }
 
     /** Metrics thread. */
-    private Response histograms(final Request request)
+    private Reply histograms(final HistogramQuery query)
     {
-        final String stageName = request.query().get("stage");
-        final Stage only = null == stageName ? null : Stage.byName(stageName);
-        final boolean reset = "POST".equals(request.method());
-        final String window = request.query().getOrDefault("window", "since-reset");
-
+        final Stage only = null == query.stage() ? null : Stage.byName(query.stage());
         sampleAll();
         final long nowMs = clockMs.getAsLong();
         final ByteArrayOutputStream body = new ByteArrayOutputStream(16384);
@@ -823,7 +738,7 @@ final class AdminServer
                 }
                 final Histogram histogram;
                 final String since;
-                switch (window)
+                switch (query.window())
                 {
                     case "recent":
                         histogram = stage.recent();
@@ -849,13 +764,13 @@ final class AdminServer
                 {
                     out.println();
                 }
-                if (reset)
+                if (query.reset())
                 {
                     stage.reset(nowMs);
                 }
             }
         }
-        return new Response(200, TEXT, body.toByteArray(), null);
+        return new Reply(200, TEXT, body.toByteArray(), null);
     }
 
     private void sampleAll()
@@ -866,161 +781,32 @@ final class AdminServer
         }
     }
 
-    private void respond(final Connection connection, final Request request, final Response response, final long nowNs)
+    /** A Jetty thread: writes the response without waiting for the client (Jetty finishes it on its selector). */
+    private void send(final Exchange exchange, final Response response, final Callback callback, final Reply reply)
     {
-        final boolean head = null != request && request.isHead();
-        final StringBuilder header = new StringBuilder(160)
-            .append("HTTP/1.1 ").append(response.status()).append(' ').append(reason(response.status())).append("\r\n")
-            .append("Content-Type: ").append(response.contentType()).append("\r\n")
-            .append("Content-Length: ").append(response.body().length).append("\r\n");
-        if (null != response.allow())
+        if (null != exchange)
         {
-            header.append("Allow: ").append(response.allow()).append("\r\n");
+            exchange.deadlineNs = System.nanoTime() + requestTimeoutNs;
+            exchange.state = State.WRITING;
         }
-        header.append("Cache-Control: no-store\r\nConnection: close\r\n\r\n");
-        final byte[] headBytes = header.toString().getBytes(StandardCharsets.US_ASCII);
-        final ByteBuffer out = ByteBuffer.allocate(headBytes.length + (head ? 0 : response.body().length));
-        out.put(headBytes);
-        if (!head)
+        response.setStatus(reply.status());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, reply.body().length);
+        if (null != reply.allow())
         {
-            out.put(response.body());
+            response.getHeaders().put(HttpHeader.ALLOW, reply.allow());
         }
-        connection.out = out.flip();
-        connection.state = State.WRITING;
-        connection.deadlineNs = nowNs + requestTimeoutNs;
-        try
-        {
-            write(connection);
-            if (connection.out.hasRemaining())
-            {
-                connection.key.interestOps(SelectionKey.OP_WRITE);
-            }
-            else
-            {
-                finish(connection, nowNs);
-            }
-        }
-        catch (final IOException ex)
-        {
-            close(connection);
-        }
-    }
-
-    /** The response is written: close, or first drain what the client sent beyond the request, so it is not reset. */
-    private void finish(final Connection connection, final long nowNs) throws IOException
-    {
-        if (!connection.unreadInput)
-        {
-            close(connection);
-            return;
-        }
-        // Closing with unread bytes would send a reset, which can destroy the response before the client reads it.
-        connection.channel.shutdownOutput();
-        connection.state = State.LINGERING;
-        connection.deadlineNs = nowNs + Math.min(LINGER_NS, requestTimeoutNs);
-        connection.key.interestOps(SelectionKey.OP_READ);
-    }
-
-    private void closeExpired(final long nowNs)
-    {
-        for (int i = connections.size() - 1; i >= 0; i--)
-        {
-            final Connection connection = connections.get(i);
-            if (nowNs - connection.deadlineNs < 0)
-            {
-                continue;
-            }
-            switch (connection.state)
-            {
-                case READING:
-                    note(System.Logger.Level.INFO, connection.peer, "closed: request not complete within " +
-                        requestTimeoutMs + " ms");
-                    // Best effort, never waited for: a fresh socket's send buffer has room for these few bytes.
-                    connection.out = ByteBuffer.wrap(("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n" +
-                        "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    try
-                    {
-                        write(connection);
-                    }
-                    catch (final IOException ignore)
-                    {
-                        // closing anyway
-                    }
-                    break;
-                case WRITING:
-                    note(System.Logger.Level.INFO, connection.peer, "closed: response not taken within " +
-                        requestTimeoutMs + " ms");
-                    break;
-                default:
-                    break;
-            }
-            close(connection);
-        }
-    }
-
-    /** The one place bytes come from a client. */
-    private static int read(final Connection connection) throws IOException
-    {
-        return connection.channel.read(connection.in);
-    }
-
-    /** The one place bytes go to a client. */
-    private static void write(final Connection connection) throws IOException
-    {
-        connection.channel.write(connection.out);
-    }
-
-    private void close(final Connection connection)
-    {
-        connections.remove(connection);
-        if (null != connection.key)
-        {
-            connection.key.cancel();
-        }
-        closeQuietly(connection.channel);
-    }
-
-    private static void closeQuietly(final SocketChannel channel)
-    {
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closed either way
-        }
-    }
-
-    private void closeAll()
-    {
-        for (int i = connections.size() - 1; i >= 0; i--)
-        {
-            close(connections.get(i));
-        }
-        try
-        {
-            serverChannel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closed either way
-        }
-        try
-        {
-            selector.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closed either way
-        }
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        // Jetty sends no body for HEAD, whatever is written.
+        response.write(true, ByteBuffer.wrap(reply.body()), callback);
     }
 
     /**
      * Logs one connection event, at most one line a second: a flood of hostile clients must not flood the log too.
-     * The next line logged says how many were left out.
+     * The next line logged says how many were left out. Any thread.
      */
-    private void note(final System.Logger.Level level, final String peer, final String what)
+    private synchronized void note(final System.Logger.Level level, final String peer, final String what)
     {
         final long nowNs = System.nanoTime();
         if (nowNs - lastLogNs < LOG_INTERVAL_NS)
@@ -1060,31 +846,6 @@ final class AdminServer
             }
         }
         return i < text.length() ? sb.append("...").toString() : sb.toString();
-    }
-
-    private static String reason(final int status)
-    {
-        switch (status)
-        {
-            case 200:
-                return "OK";
-            case 400:
-                return "Bad Request";
-            case 403:
-                return "Forbidden";
-            case 404:
-                return "Not Found";
-            case 405:
-                return "Method Not Allowed";
-            case 413:
-                return "Content Too Large";
-            case 431:
-                return "Request Header Fields Too Large";
-            case 503:
-                return "Service Unavailable";
-            default:
-                return "Internal Server Error";
-        }
     }
 
     private static byte[] sha256(final String text)

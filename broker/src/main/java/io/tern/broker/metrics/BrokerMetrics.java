@@ -20,7 +20,7 @@ import io.tern.transport.Transport;
 /**
  * The broker's observability: the admin HTTP endpoint, the periodic stats line and the interval logs. One daemon
  * thread, {@code metrics}, alone owns the stage histograms: it ticks them, prints the stats line and formats the
- * admin endpoint's bodies. The endpoint's sockets belong to another daemon thread, {@code admin} (see
+ * admin endpoint's bodies. The endpoint's sockets belong to Jetty's daemon threads, {@code admin-N} (see
  * {@link AdminServer}), so no admin client can delay the metrics thread.
  * <pre>
  *   reader-N ──stamp readNs──▶ broker ──records read-to-route──▶ RouterMetrics.readToRoute ─┐
@@ -28,7 +28,7 @@ import io.tern.transport.Transport;
  *                               └─ readNs, routeNs in the outbound record ─▶ writer-M ──────┤ (recorder API only)
  *                                  records route-to-write, read-to-write ─▶ its recorders ──┤
  *                                                                                           ▼
- *   admin thread ◀── bodies ── metrics thread: StageHistogram x 3, tick once a second (interval logs,
+ *   admin-N (Jetty) ◀─ bodies ─ metrics thread: StageHistogram x 3, tick once a second (interval logs,
  *   HTTP /metrics /histograms /health           recent window), stats line every stats-interval-ms
  * </pre>
  * Nothing here runs on the hot path: the recording threads only write counters and recorders.
@@ -77,7 +77,7 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
-            config.adminRequestTimeoutMs(), config.adminTokenFile(), stages,
+            config.adminRequestTimeoutMs(), config.adminTokenFile(), null, stages,
             new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
