@@ -18,12 +18,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -239,6 +244,52 @@ class AdminEndpointTest extends BrokerTestSupport
             assertEquals(200, status(response), host + ": " + response);
             assertEquals(0, sinceResetCount(admin), host + ": reset");
         }
+    }
+
+    @Test
+    void shouldNotLogALineForEachMalformedHost() throws Exception
+    {
+        startBroker();
+        final InetSocketAddress admin = broker.adminAddress();
+        final Logger root = Logger.getLogger("");
+        final List<LogRecord> jettyRecords = new CopyOnWriteArrayList<>();
+        final Handler capture = new Handler()
+        {
+            @Override
+            public void publish(final LogRecord record)
+            {
+                if (null != record.getLoggerName() && record.getLoggerName().startsWith("org.eclipse.jetty") &&
+                    isLoggable(record))
+                {
+                    jettyRecords.add(record);
+                }
+            }
+
+            @Override
+            public void flush()
+            {
+            }
+
+            @Override
+            public void close()
+            {
+            }
+        };
+        root.addHandler(capture);
+        try
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                final String host = i % 2 == 0 ? "[::1].evil.example" : "localhost:80x";
+                assertEquals(400, status(exchange(admin, resetRequest("Host: " + host + "\r\n"))), host);
+            }
+        }
+        finally
+        {
+            root.removeHandler(capture);
+        }
+        assertEquals(List.of(), jettyRecords.stream().map(LogRecord::getMessage).collect(Collectors.toList()),
+            "Jetty logged client-made malformed Hosts");
     }
 
     @Test

@@ -104,6 +104,7 @@ final class AdminServer
      * weakly, and a level set on one it drops would be lost.
      */
     private static final java.util.logging.Logger JETTY_LOG = quietJetty();
+    private static final java.util.logging.Logger HOST_PORT_LOG = quietHostPort();
     private static final int MIN_THREADS = 2;
     private static final int THREAD_IDLE_MS = 60_000;
     private static final int ACCEPT_QUEUE = 16;
@@ -398,6 +399,22 @@ final class AdminServer
             jetty.setLevel(java.util.logging.Level.WARNING);
         }
         return jetty;
+    }
+
+    /**
+     * Jetty's HostPort warns of every malformed Host header a client sends ({@code Bad port [80x]}), with no rate
+     * limit and without naming the client, though the client already gets 400: a client could fill the log with one
+     * line per request. Only its errors, unless the logging configuration gives it a level of its own.
+     */
+    private static java.util.logging.Logger quietHostPort()
+    {
+        final java.util.logging.Logger hostPort = java.util.logging.Logger.getLogger(
+            "org.eclipse.jetty.util.HostPort");
+        if (null == hostPort.getLevel())
+        {
+            hostPort.setLevel(java.util.logging.Level.SEVERE);
+        }
+        return hostPort;
     }
 
     private static SslContextFactory.Server tls(final SSLContext sslContext)
