@@ -228,6 +228,11 @@ class AdminEndpointTest extends BrokerTestSupport
             final String response = exchange(admin, resetRequest("Host: " + host + "\r\n"));
             assertEquals(400, status(response), host + ": " + response);
         }
+        assertEquals(400, status(exchange(admin, resetRequest("Host: localhost\r\nHost: evil.example\r\n"))),
+            "two Hosts");
+        // In absolute form the target's authority must be the Host's: a loopback one with a foreign Host is refused.
+        assertEquals(400, status(exchange(admin, "POST http://127.0.0.1/histograms?reset=true HTTP/1.1\r\n" +
+            "Host: evil.example\r\n\r\n")), "absolute form");
         assertEquals(403, status(exchange(admin, "POST /histograms?reset=true HTTP/1.0\r\n\r\n")), "HTTP/1.0, no Host");
         assertEquals(400, status(exchange(admin, "POST /histograms?reset=true HTTP/1.1\r\n\r\n")), "HTTP/1.1, no Host");
         assertEquals(403, status(exchange(admin, "PUT /metrics HTTP/1.1\r\nHost: evil.example\r\n\r\n")),
@@ -247,7 +252,7 @@ class AdminEndpointTest extends BrokerTestSupport
     }
 
     @Test
-    void shouldNotLogALineForEachMalformedHost() throws Exception
+    void shouldNotLogALineForEachMalformedOrRepeatedHost() throws Exception
     {
         startBroker();
         final InetSocketAddress admin = broker.adminAddress();
@@ -278,9 +283,10 @@ class AdminEndpointTest extends BrokerTestSupport
         root.addHandler(capture);
         try
         {
-            for (int i = 0; i < 20; i++)
+            for (int i = 0; i < 21; i++)
             {
-                final String host = i % 2 == 0 ? "[::1].evil.example" : "localhost:80x";
+                final String host = i % 3 == 0 ? "[::1].evil.example" : i % 3 == 1 ? "localhost:80x" :
+                    "localhost\r\nHost: evil.example";
                 assertEquals(400, status(exchange(admin, resetRequest("Host: " + host + "\r\n"))), host);
             }
         }
@@ -352,6 +358,21 @@ class AdminEndpointTest extends BrokerTestSupport
         assertTrue(head.endsWith("\r\n\r\n"), "HEAD has no body: " + head);
         assertEquals(400, status(exchange(admin, "GARBAGE\r\n\r\n")));
         assertEquals(404, status(exchange(admin, "GET /metrics/extra HTTP/1.1\r\nHost: localhost\r\n\r\n")));
+        // Jetty's own refusals of a bad target or query close the connection at once too, not at its deadline.
+        for (final String target : new String[]{"/%zz", "/../metrics", "/histograms?stage=%ff"})
+        {
+            final long startNs = System.nanoTime();
+            final String response;
+            try (Socket socket = new Socket(admin.getAddress(), admin.getPort()))
+            {
+                socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+                response = readToEnd(socket, SETTLE);
+            }
+            final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            assertEquals(400, status(response), target + ": " + response);
+            assertTrue(tookMs < ANSWER_BOUND_MS, target + ": closed after " + tookMs + " ms");
+        }
     }
 
     private static String resetRequest(final String headers)

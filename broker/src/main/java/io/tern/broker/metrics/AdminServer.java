@@ -104,7 +104,8 @@ final class AdminServer
      * weakly, and a level set on one it drops would be lost.
      */
     private static final java.util.logging.Logger JETTY_LOG = quietJetty();
-    private static final java.util.logging.Logger HOST_PORT_LOG = quietHostPort();
+    private static final java.util.logging.Logger HOST_PORT_LOG = quietUntilSevere("org.eclipse.jetty.util.HostPort");
+    private static final java.util.logging.Logger HTTP_PARSING_LOG = quietUntilSevere("org.eclipse.jetty.http");
     private static final int MIN_THREADS = 2;
     private static final int THREAD_IDLE_MS = 60_000;
     private static final int ACCEPT_QUEUE = 16;
@@ -252,6 +253,9 @@ final class AdminServer
         http.setRequestHeaderSize(MAX_REQUEST_HEAD_BYTES);
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
+        // One request per connection, Jetty's own error responses (400 for a bad URI or query) included: a
+        // connection left open after one would otherwise wait for its deadline.
+        http.setPersistentConnectionsEnabled(false);
         final HttpConnectionFactory http11 = new HttpConnectionFactory(http);
         final ConnectionFactory[] factories = null == sslContext ? new ConnectionFactory[]{http11} :
             new ConnectionFactory[]{new SslConnectionFactory(tls(sslContext), HttpVersion.HTTP_1_1.asString()), http11};
@@ -402,19 +406,19 @@ final class AdminServer
     }
 
     /**
-     * Jetty's HostPort warns of every malformed Host header a client sends ({@code Bad port [80x]}), with no rate
-     * limit and without naming the client, though the client already gets 400: a client could fill the log with one
-     * line per request. Only its errors, unless the logging configuration gives it a level of its own.
+     * Jetty's request parsing warns of some malformed requests a client sends ({@code Bad port [80x]} from HostPort,
+     * a second Host header from HttpParser, with the client's text), with no rate limit and without naming the
+     * client, though the client already gets 400: a client could fill the log with one line per request. Only their
+     * errors, unless the logging configuration gives the logger a level of its own.
      */
-    private static java.util.logging.Logger quietHostPort()
+    private static java.util.logging.Logger quietUntilSevere(final String name)
     {
-        final java.util.logging.Logger hostPort = java.util.logging.Logger.getLogger(
-            "org.eclipse.jetty.util.HostPort");
-        if (null == hostPort.getLevel())
+        final java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        if (null == logger.getLevel())
         {
-            hostPort.setLevel(java.util.logging.Level.SEVERE);
+            logger.setLevel(java.util.logging.Level.SEVERE);
         }
-        return hostPort;
+        return logger;
     }
 
     private static SslContextFactory.Server tls(final SSLContext sslContext)

@@ -144,10 +144,11 @@ class AdminServerTest
     private static SSLContext selfSignedTls(final Path dir) throws Exception
     {
         final Path keyStoreFile = dir.resolve("admin.p12");
-        final Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-            "-genkeypair", "-alias", "admin", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "1",
-            "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-storetype", "PKCS12",
-            "-keystore", keyStoreFile.toString(), "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
+        final String keytoolPath = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        final Process keytool = new ProcessBuilder(keytoolPath, "-genkeypair", "-alias", "admin", "-keyalg", "EC",
+            "-groupname", "secp256r1", "-validity", "1", "-dname", "CN=localhost",
+            "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-storetype", "PKCS12", "-keystore", keyStoreFile.toString(),
+            "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
             .redirectErrorStream(true).start();
         final String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(keytool.waitFor(20, TimeUnit.SECONDS), "keytool did not finish");
