@@ -17,6 +17,8 @@ import io.tern.transport.TransportCounters;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.ADMIN_REQUEST_TIMEOUT_MS;
+import static io.tern.broker.Settings.ADMIN_TOKEN_FILE;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.AUTH_FILE_POLL_MS;
 import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
@@ -84,7 +86,8 @@ public final class Broker implements AutoCloseable
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
             metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
-                config.get(STATS_INTERVAL_MS), config.get(HISTOGRAM_LOG_DIR)), router.metrics(), transport, threads.ringBuffer(),
+                config.get(ADMIN_REQUEST_TIMEOUT_MS), config.get(ADMIN_TOKEN_FILE), config.get(STATS_INTERVAL_MS),
+                config.get(HISTOGRAM_LOG_DIR)), router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)

@@ -12,6 +12,7 @@ import io.tern.transport.TransportSettings;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.ADMIN_TOKEN_FILE;
 import static io.tern.broker.Settings.AUTH_BACKOFF_MS;
 import static io.tern.broker.Settings.AUTH_FAILURE_WINDOW_MS;
 import static io.tern.broker.Settings.AUTH_FILE;
@@ -272,11 +273,13 @@ public final class BrokerConfig
                 throw bad(BIND, "reachable beyond loopback without --auth-file: anyone who reaches it can take any " +
                     "name and read what is sent to it; set --auth-file, or --exposure allow to start anyway");
             }
-            if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)))
+            if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)) && null == value(ADMIN_TOKEN_FILE))
             {
-                throw bad(ADMIN_BIND, "the admin endpoint has no authentication and lets anyone reset its " +
-                    "histograms; keep it on loopback, turn it off with --admin-port off, or --exposure allow to " +
-                    "start anyway");
+                // Without a token a reset needs only a loopback Host header, which stops browsers, not a client
+                // that reaches the port and sends any Host it likes.
+                throw bad(ADMIN_BIND, "without --admin-token-file anyone who reaches the admin endpoint can reset " +
+                    "its histograms; keep it on loopback, set --admin-token-file, turn it off with --admin-port " +
+                    "off, or --exposure allow to start anyway");
             }
         }
 

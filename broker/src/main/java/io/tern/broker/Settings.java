@@ -114,7 +114,7 @@ public final class Settings
     public static final Setting<BrokerConfig.Exposure> EXPOSURE = declare(Setting.oneOf("exposure",
         BrokerConfig.Exposure.REFUSE,
         "refuse: do not start with the client port bound beyond loopback without --auth-file, or with the admin " +
-            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway"));
+            "endpoint bound beyond loopback without --admin-token-file; allow: start anyway"));
 
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
         "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +
@@ -221,6 +221,17 @@ public final class Settings
 
     public static final Setting<String> ADMIN_BIND = declare(Setting.text("admin-bind", "127.0.0.1", "ADDRESS",
         "address the admin endpoint listens on; loopback by default"));
+
+    public static final Setting<Long> ADMIN_REQUEST_TIMEOUT_MS = declare(Setting.longIn("admin-request-timeout-ms",
+        5000, "ms", 100, 600_000,
+        "an admin client has this long from connecting to send its request (line and headers, at most 8 KiB), and " +
+            "as long again to take the response; then it is closed"));
+
+    public static final Setting<Path> ADMIN_TOKEN_FILE = declare(Setting.optionalPath("admin-token-file", "FILE",
+        "file holding the admin token (one line, at least 16 characters); when set, POST /histograms?reset=true " +
+            "needs 'Authorization: Bearer <token>'; empty = such changes need a loopback Host (localhost, " +
+            "127.0.0.1, [::1]); reading metrics never needs it",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
 
     public static final Setting<Long> STATS_INTERVAL_MS = declare(Setting.longIn("stats-interval-ms",
         0, "ms", 0, 86_400_000,

@@ -154,6 +154,8 @@ class BrokerConfigTest
         assertDoesNotThrow(() -> new BrokerConfig().bind("localhost").adminBind("::1").conclude());
         assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").authFile(users).conclude()); // authentication on
         assertDoesNotThrow(() -> new BrokerConfig().adminBind("0.0.0.0").adminPort(-1).conclude()); // admin off
+        assertDoesNotThrow(() -> new BrokerConfig().adminBind("0.0.0.0").set(Settings.ADMIN_TOKEN_FILE, users)
+            .conclude()); // a reset needs the admin token
         assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").adminBind("0.0.0.0")
             .set(Settings.EXPOSURE, BrokerConfig.Exposure.ALLOW).conclude());
     }

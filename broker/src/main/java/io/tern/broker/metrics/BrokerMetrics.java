@@ -18,16 +18,18 @@ import org.HdrHistogram.SingleWriterRecorder;
 import io.tern.transport.Transport;
 
 /**
- * The broker's observability: the admin HTTP endpoint, the periodic stats line and the interval logs, all served by
- * one daemon thread, {@code metrics}, which alone owns the stage histograms.
+ * The broker's observability: the admin HTTP endpoint, the periodic stats line and the interval logs. One daemon
+ * thread, {@code metrics}, alone owns the stage histograms: it ticks them, prints the stats line and formats the
+ * admin endpoint's bodies. The endpoint's sockets belong to Jetty's daemon threads, {@code admin-N} (see
+ * {@link AdminServer}), so no admin client can delay the metrics thread.
  * <pre>
  *   reader-N ──stamp readNs──▶ broker ──records read-to-route──▶ RouterMetrics.readToRoute ─┐
  *                               │ counters (RouterMetrics)                                   │ getIntervalHistogram
  *                               └─ readNs, routeNs in the outbound record ─▶ writer-M ──────┤ (recorder API only)
  *                                  records route-to-write, read-to-write ─▶ its recorders ──┤
  *                                                                                           ▼
- *   HTTP /metrics /histograms /health ◀─── metrics thread: StageHistogram x 3, tick once a second (interval logs,
- *                                                           recent window), stats line every stats-interval-ms
+ *   admin-N (Jetty) ◀─ bodies ─ metrics thread: StageHistogram x 3, tick once a second (interval logs,
+ *   HTTP /metrics /histograms /health           recent window), stats line every stats-interval-ms
  * </pre>
  * Nothing here runs on the hot path: the recording threads only write counters and recorders.
  */
@@ -74,7 +76,8 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
-        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(), stages,
+        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
+            config.adminRequestTimeoutMs(), config.adminTokenFile(), null, stages,
             new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
@@ -104,13 +107,15 @@ public final class BrokerMetrics implements AutoCloseable
      * Sets up what the config asks for and binds the admin port (so a port in use fails start-up), but starts no
      * thread yet.
      *
-     * @param config         validated settings: admin-port, admin-bind, stats-interval-ms, histogram-log-dir.
+     * @param config         validated settings: admin-port, admin-bind, admin-request-timeout-ms,
+     *                       admin-token-file, stats-interval-ms, histogram-log-dir.
      * @param router         the broker thread's counters and read-to-route recorder.
      * @param transport      connection and byte counters, the writers' recorders, whether it accepts.
      * @param ring           the Disruptor ring, for its free capacity.
      * @param internalErrors unexpected exceptions so far.
      * @return the metrics, not yet started.
-     * @throws IOException if the admin port cannot be bound or the log directory written.
+     * @throws IOException if the admin port cannot be bound, the token file read or the log directory written.
+     * @throws IllegalArgumentException if the token file holds no usable token.
      */
     public static BrokerMetrics create(
         final MetricsSettings config,

@@ -11,9 +11,17 @@ import java.nio.file.Path;
  *
  * @param adminBind       address of the admin HTTP endpoint.
  * @param adminPort       its port, 0 for any free one, -1 when it is off.
+ * @param adminRequestTimeoutMs how long an admin client has to send its request, and again to take the response.
+ * @param adminTokenFile  the file holding the admin token, or null for none.
  * @param statsIntervalMs how often to print the one-line summary, 0 for never.
  * @param histogramLogDir the directory for interval logs, or null for none.
  */
-public record MetricsSettings(String adminBind, int adminPort, long statsIntervalMs, Path histogramLogDir)
+public record MetricsSettings(
+    String adminBind,
+    int adminPort,
+    long adminRequestTimeoutMs,
+    Path adminTokenFile,
+    long statsIntervalMs,
+    Path histogramLogDir)
 {
 }

@@ -11,8 +11,12 @@
  *               the read-to-route recorder
  *   writer-M    its bytes-out counter; its route-to-write and read-to-write recorders (transport)
  *   acceptor    connections accepted and refused (transport)
- *   metrics     every StageHistogram, the admin HTTP handlers, the stats line, the interval logs; reads every
+ *   metrics     every StageHistogram, the admin endpoint's bodies, the stats line, the interval logs; reads every
  *               counter and takes interval histograms from every recorder (the recorders' reader side)
+ *   admin-N     Jetty's pool (at most 4; one is its selector): the admin endpoint's socket and connections;
+ *               reads requests, answers /health and refusals, hands the rest to the metrics thread and writes
+ *               what it formats; never blocks on a client
+ *   admin-scheduler  each admin connection's deadline (AdminServer's, on Jetty's scheduler)
  * </pre>
  * Every counter is an Agrona {@code AtomicCounter} in the broker's one {@code CountersManager}. Each counter and
  * recorder has one writing thread (the error counters excepted: atomic increments), and the recording side is
