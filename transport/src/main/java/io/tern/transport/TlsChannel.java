@@ -810,10 +810,11 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
 
     private void noteHandshake(final SSLEngineResult result)
     {
-        // A failed handshake also ends NOT_HANDSHAKING, but with no cipher suite agreed.
+        // A failed handshake also ends NOT_HANDSHAKING, with the engine closed (its alert being sent) and, before
+        // TLSv1.3's ServerHello, no cipher suite agreed: neither is a finished handshake.
         if (!handshakeDone && (result.getHandshakeStatus() == HandshakeStatus.FINISHED ||
-            (engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING &&
-            !"SSL_NULL_WITH_NULL_NULL".equals(engine.getSession().getCipherSuite()))))
+            (engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING && !engine.isOutboundDone() &&
+            !engine.isInboundDone() && !"SSL_NULL_WITH_NULL_NULL".equals(engine.getSession().getCipherSuite()))))
         {
             handshakeDone = true;
         }

@@ -184,6 +184,7 @@ class TlsChannelTest
         assertTrue(client.isHandshaking());
         // the client's alert tells the server why, so it fails too rather than waiting
         assertServerFails();
+        assertTrue(server.isHandshaking(), "a failed handshake is not a finished one (its callers log it as failed)");
     }
 
     @Test
