@@ -451,7 +451,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
 
     /**
      * @return memory of the readers', the authenticator's and the writers' buffers: each one's read or staging buffer
-     * and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
+     * and its pool's buffers, in use or cached; with a TLS port, the TLS record buffers too (one pool for the process). It follows the number of threads and the partial lines and
      * partial writes in progress, not the number of connections. Any thread; a snapshot.
      */
     public long readWriteMemoryBytes()
@@ -464,6 +464,10 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         for (final Writer writer : writers)
         {
             total += writer.writeMemoryBytes();
+        }
+        if (null != tls)
+        {
+            total += TlsBufferPool.SHARED.allocatedBytes(); // TLS records held while bytes wait, and the pool's cache
         }
         return total;
     }
