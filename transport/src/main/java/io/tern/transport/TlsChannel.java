@@ -280,6 +280,12 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         for (;;)
         {
             final HandshakeStatus status = engine.getHandshakeStatus();
+            if (handshakeDone && status != HandshakeStatus.NOT_HANDSHAKING && isRenegotiation())
+            {
+                // A TLSv1.2 peer asking for a new handshake: each costs the reading thread what the first one cost
+                // the authenticator, and nothing the broker does needs one. (TLSv1.3 has none; its key updates pass.)
+                throw new SSLException("TLS renegotiation refused");
+            }
             if (status == HandshakeStatus.NEED_TASK)
             {
                 runDelegatedTasks();
@@ -806,6 +812,11 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         {
             task.run();
         }
+    }
+
+    private boolean isRenegotiation()
+    {
+        return "TLSv1.2".equals(engine.getSession().getProtocol());
     }
 
     private void noteHandshake(final SSLEngineResult result)

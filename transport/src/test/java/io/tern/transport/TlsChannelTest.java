@@ -292,6 +292,28 @@ class TlsChannelTest
 
     @Test
     @Timeout(20)
+    void shouldRefuseATlsV12Renegotiation() throws Exception
+    {
+        listen();
+        clientSocket = SocketChannel.open(listener.getLocalAddress());
+        clientSocket.configureBlocking(false);
+        serverSocket = accept();
+        server = TlsChannel.server(serverContext, serverSocket, TlsChannel.ClientAuth.NONE, pool);
+        final SSLEngine engine = clientContext.createSSLEngine();
+        engine.setUseClientMode(true);
+        engine.setEnabledProtocols(new String[]{"TLSv1.2"});
+        client = TlsChannel.start(clientSocket, engine, pool);
+        handshake();
+        send(client, "before\n");
+        assertEquals("before\n", receive(server, 7));
+
+        engine.beginHandshake(); // the client asks for a new handshake
+        final SSLException refused = handshakeFailure(false);
+        assertEquals("TLS renegotiation refused", refused.getMessage());
+    }
+
+    @Test
+    @Timeout(20)
     void shouldEnableTlsV13AndV12Only() throws Exception
     {
         final SSLEngine engine = TlsContexts.configure(serverContext.createSSLEngine());
