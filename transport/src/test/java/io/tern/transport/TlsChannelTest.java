@@ -209,7 +209,7 @@ class TlsChannelTest
     @Timeout(20)
     void shouldRefuseAClientCertificateFromAnotherCa() throws Exception
     {
-        final SSLContext mallory = TlsContexts.fromPem(certs.strangerCert, certs.strangerKey, certs.caCert, null);
+        final SSLContext mallory = TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert);
         connect(serverContext, TlsChannel.ClientAuth.NEED, mallory, null);
         final SSLException failure = handshakeFailure(false);
         assertTrue(failure instanceof SSLHandshakeException, failure.toString());
