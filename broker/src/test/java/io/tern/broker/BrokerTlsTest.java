@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -163,6 +164,36 @@ class BrokerTlsTest extends BrokerTestSupport
         }
         assertNextLineIsProbe(receiver, sender);
         assertEquals(0, broker.slowConsumerDisconnects());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldAuthenticateOverTlsAndRouteWhatCameWithTheFirstLine() throws Exception
+    {
+        final Path users = certDir.resolve("users-" + System.nanoTime() + ".txt");
+        CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), 1000);
+        CredentialsFile.addUser(users, "bob", "hunter2".toCharArray(), 1000);
+        // Small reads: the first line and the many lines after it arrive in records the authenticator cannot take in
+        // one read, so what it leaves in TLS must reach the reader all the same.
+        startTlsBroker(new BrokerConfig().authFile(users).set(Settings.READ_BUFFER_BYTES, 512));
+        final LineClient bob = connectTls(trustingClient).name("bob");
+        bob.send("bob hunter2");
+        assertNextLineIsProbe(bob, bob);
+        final LineClient alice = connectTls(trustingClient).name("alice");
+        final StringBuilder first = new StringBuilder("alice s3cret\n");
+        for (int i = 0; i < 500; i++)
+        {
+            first.append("bob: with the first line ").append(i).append('\n');
+        }
+        alice.sendRaw(first.toString().getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 500; i++)
+        {
+            bob.expectLine("from alice: with the first line " + i);
+        }
+        final LineClient mallory = connectTls(trustingClient).name("mallory");
+        mallory.send("alice wrong");
+        assertEquals(List.of("error: not authorized"), mallory.awaitClosed());
+        assertNextLineIsProbe(alice, bob);
     }
 
     @Test

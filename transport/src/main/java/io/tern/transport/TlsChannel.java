@@ -52,8 +52,10 @@ import javax.net.ssl.SSLSession;
  * same thread or two. The write side is guarded by a lock because a read may have to send (the handshake, the reply
  * to a key update, an alert); uncontended outside those moments. {@link #close()} may be called from any thread: it
  * frees the read side's buffers itself only when no read is running, else the read frees them as it returns (a
- * compare-and-set on entry and exit of each read guards this). Not garbage-free during the handshake (the engine
- * allocates); reads and writes of an established session allocate nothing of ours.
+ * compare-and-set on entry and exit of each read guards this). Not garbage-free: the handshake allocates, and the
+ * JDK's engine returns a new {@link SSLEngineResult} from every wrap and unwrap (small and short-lived); this class
+ * itself allocates nothing per read or write of an established session (buffers are pooled). The plain path, which
+ * does not come here, stays garbage-free.
  */
 public final class TlsChannel implements ByteChannel, GatheringByteChannel
 {
