@@ -28,8 +28,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * reader or the broker. TLS handshakes run here too, for the same reason: on a connection from the TLS port the
  * first reads drive the handshake (its tasks inline, on this thread). Without authentication (no verifier) the
  * transport still makes this agent when there is a TLS port, and it only handshakes: a TLS connection is handed on
- * once its handshake is done, with whatever its first read brought after it; plain connections never come here. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
- * the close). The name deadline applies here too.
+ * once its handshake is done, with whatever its first read brought after it; plain connections never come here.
+ * Until it hands a connection on, this thread owns it entirely (reads, the one error write and the close). The name
+ * deadline applies here too, and covers the handshake.
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as

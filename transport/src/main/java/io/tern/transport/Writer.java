@@ -363,8 +363,9 @@ final class Writer implements Agent
             {
                 if (tls.isHandshaking())
                 {
-                    // The broker writes to a connection only after a line from it, which TLS hands out only after
-                    // the handshake: this is a close (the name deadline), and the peer could not read a reply.
+                    // Not reachable as composed (the authenticator hands a TLS connection on once handshaken), kept
+                    // so that it can never become a spin on OP_WRITE: nothing can be sent before the handshake ends,
+                    // so a close closes now and anything else waits.
                     if (mode != Connection.CloseMode.NONE)
                     {
                         discardQueued(connection);
