@@ -109,7 +109,8 @@ public final class Settings
     public static final Setting<BrokerConfig.Exposure> EXPOSURE = declare(Setting.oneOf("exposure",
         BrokerConfig.Exposure.REFUSE,
         "refuse: do not start with the client port bound beyond loopback without --auth-file, or with the admin " +
-            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway"));
+            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway. The TLS port beyond " +
+            "loopback also needs --auth-file or --tls-client-auth need"));
 
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
         "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +

@@ -298,7 +298,7 @@ final class Acceptor implements Runnable
             }
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             setKeepAlive(channel);
-            // The engine only: the handshake runs on whoever reads the connection first (authenticator or reader).
+            // The engine only: the handshake runs on the authenticator, which reads a TLS connection first.
             tlsChannel = isTls ? TlsChannel.server(tls.context(), channel, tls.clientAuth()) : null;
         }
         catch (final IOException ex)
