@@ -12,6 +12,7 @@ import org.agrona.concurrent.status.CountersManager;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
+import io.tern.transport.TlsEndpoint;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
 
@@ -19,6 +20,7 @@ import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.ADMIN_REQUEST_TIMEOUT_MS;
 import static io.tern.broker.Settings.ADMIN_TOKEN_FILE;
+import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.AUTH_FILE_POLL_MS;
 import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
@@ -32,6 +34,9 @@ import static io.tern.broker.Settings.NAME_CHARSET;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
 import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
+import static io.tern.broker.Settings.TLS_BIND;
+import static io.tern.broker.Settings.TLS_CLIENT_AUTH;
+import static io.tern.broker.Settings.TLS_PORT;
 
 /**
  * A running broker: the transport's agents, the Disruptor ring and its single handler, the {@link Router}, run on
@@ -79,6 +84,11 @@ public final class Broker implements AutoCloseable
             config.get(MAX_CONNECTIONS), config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS),
             config.get(NAME_CHARSET));
         transport.outboundBudgetListener(router);
+        if (config.get(TLS_PORT) >= 0)
+        {
+            transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
+                config.get(TLS_CLIENT_AUTH)));
+        }
         threads.compose(transport, router, new LoggingExceptionHandler(),
             null == credentials || 0 == config.get(AUTH_FILE_POLL_MS) ? null :
                 new CredentialsWatcher(credentials, config.get(AUTH_FILE_POLL_MS)));
@@ -87,7 +97,8 @@ public final class Broker implements AutoCloseable
             // Binds the admin port now: a port in use fails start-up before any thread runs.
             metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
                 config.get(ADMIN_REQUEST_TIMEOUT_MS), config.get(ADMIN_TOKEN_FILE), config.get(STATS_INTERVAL_MS),
-                config.get(HISTOGRAM_LOG_DIR)), router.metrics(), transport, threads.ringBuffer(),
+                config.get(HISTOGRAM_LOG_DIR), config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null),
+                router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)
@@ -132,6 +143,12 @@ public final class Broker implements AutoCloseable
     public InetSocketAddress localAddress()
     {
         return transport.localAddress();
+    }
+
+    /** @return the TLS port's address actually bound, or null when {@code tls-port} is off. */
+    public InetSocketAddress tlsAddress()
+    {
+        return transport.tlsLocalAddress();
     }
 
     /** @return the admin HTTP endpoint's address (port resolved when configured as 0), or null when it is off. */

@@ -7,11 +7,16 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import javax.net.ssl.SSLContext;
+
 import io.tern.transport.AuthenticatorSettings;
+import io.tern.transport.TlsChannel;
+import io.tern.transport.TlsContexts;
 import io.tern.transport.TransportSettings;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.ADMIN_TOKEN_FILE;
 import static io.tern.broker.Settings.AUTH_BACKOFF_MS;
 import static io.tern.broker.Settings.AUTH_FAILURE_WINDOW_MS;
@@ -47,6 +52,14 @@ import static io.tern.broker.Settings.READ_BUFFER_BYTES;
 import static io.tern.broker.Settings.RING_SIZE;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
 import static io.tern.broker.Settings.THREADING;
+import static io.tern.broker.Settings.TLS_BIND;
+import static io.tern.broker.Settings.TLS_CERT;
+import static io.tern.broker.Settings.TLS_CLIENT_AUTH;
+import static io.tern.broker.Settings.TLS_CLIENT_CA;
+import static io.tern.broker.Settings.TLS_KEY;
+import static io.tern.broker.Settings.TLS_KEYSTORE;
+import static io.tern.broker.Settings.TLS_KEYSTORE_PASSWORD_FILE;
+import static io.tern.broker.Settings.TLS_PORT;
 import static io.tern.broker.Settings.WAIT_STRATEGY;
 import static io.tern.broker.Settings.WRITERS;
 import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
@@ -79,6 +92,15 @@ public final class BrokerConfig
         LOOPBACK, NONE
     }
 
+    /** A switch. */
+    public enum OnOff
+    {
+        OFF, ON
+    }
+
+    /** The environment variable that may hold the {@code tls-keystore} password (never the command line). */
+    public static final String TLS_PASSWORD_ENV = "TERN_TLS_KEYSTORE_PASSWORD";
+
     /** How the broker thread waits on the Disruptor ring. */
     public enum WaitStrategyKind
     {
@@ -95,6 +117,8 @@ public final class BrokerConfig
     /** Every setting's value, filled in by conclude(). */
     private final Map<Setting<?>, Object> values = new HashMap<>();
     private boolean concluded;
+    /** Built by conclude() from the tls-* files when the TLS port or the admin endpoint's TLS needs it; else null. */
+    private SSLContext tlsContext;
 
     /**
      * Sets a setting from its text, as given on the command line. Validation happens in {@link #conclude()}.
@@ -265,6 +289,7 @@ public final class BrokerConfig
             throw bad(AUTH_ITERATIONS, "must be at most --auth-max-iterations=" + value(AUTH_MAX_ITERATIONS) +
                 ", or the broker would refuse the entries written with it");
         }
+        concludeTls(port, adminPort);
 
         if (value(EXPOSURE) == Exposure.REFUSE)
         {
@@ -273,18 +298,155 @@ public final class BrokerConfig
                 throw bad(BIND, "reachable beyond loopback without --auth-file: anyone who reaches it can take any " +
                     "name and read what is sent to it; set --auth-file, or --exposure allow to start anyway");
             }
-            if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)) && null == value(ADMIN_TOKEN_FILE))
+            if (value(TLS_PORT) >= 0 && null == value(AUTH_FILE) && value(TLS_CLIENT_AUTH) != TlsChannel.ClientAuth.NEED &&
+                !isLoopback(value(TLS_BIND)))
+            {
+                throw bad(TLS_BIND, "the TLS port is reachable beyond loopback without --auth-file or " +
+                    "--tls-client-auth need: TLS hides the traffic, but anyone who reaches the port can take any " +
+                    "name; set one of them, or --exposure allow to start anyway");
+            }
+            if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)) &&
+                (null == value(ADMIN_TOKEN_FILE) || value(ADMIN_TLS) != OnOff.ON))
             {
                 // Without a token a reset needs only a loopback Host header, which stops browsers, not a client
-                // that reaches the port and sends any Host it likes.
-                throw bad(ADMIN_BIND, "without --admin-token-file anyone who reaches the admin endpoint can reset " +
-                    "its histograms; keep it on loopback, set --admin-token-file, turn it off with --admin-port " +
-                    "off, or --exposure allow to start anyway");
+                // that reaches the port and sends any Host it likes; without TLS the token crosses the network in
+                // clear, and so do the metrics.
+                throw bad(ADMIN_BIND, "the admin endpoint beyond loopback needs both --admin-token-file (or anyone " +
+                    "who reaches it can reset its histograms) and --admin-tls on (or the token and the metrics cross " +
+                    "the network in clear); keep it on loopback, set both, turn it off with --admin-port off, or " +
+                    "--exposure allow to start anyway");
             }
         }
 
         concluded = true;
         return this;
+    }
+
+    /**
+     * Checks the tls-* settings belong together and builds the server's {@link SSLContext} from their files once, so a
+     * wrong file, password or key fails start-up here, naming the setting.
+     */
+    private void concludeTls(final int port, final int adminPort)
+    {
+        final int tlsPort = value(TLS_PORT);
+        final boolean adminTls = value(ADMIN_TLS) == OnOff.ON;
+        final Path cert = value(TLS_CERT);
+        final Path key = value(TLS_KEY);
+        final Path keyStore = value(TLS_KEYSTORE);
+        final Path clientCa = value(TLS_CLIENT_CA);
+        final TlsChannel.ClientAuth clientAuth = value(TLS_CLIENT_AUTH);
+        if ((null == cert) != (null == key))
+        {
+            throw bad(null == cert ? TLS_KEY : TLS_CERT, "needs " + (null == cert ? "--tls-cert" : "--tls-key") +
+                " too");
+        }
+        if (null != cert && null != keyStore)
+        {
+            throw bad(TLS_KEYSTORE, "give either --tls-keystore or --tls-cert and --tls-key, not both");
+        }
+        final boolean hasKey = null != cert || null != keyStore;
+        if (tlsPort >= 0 && !hasKey)
+        {
+            throw bad(TLS_PORT, "needs the server's key: --tls-cert and --tls-key, or --tls-keystore");
+        }
+        if (adminTls && !hasKey)
+        {
+            throw bad(ADMIN_TLS, "needs the server's key: --tls-cert and --tls-key, or --tls-keystore");
+        }
+        if (hasKey && tlsPort < 0 && !adminTls)
+        {
+            throw bad(null != cert ? TLS_CERT : TLS_KEYSTORE, "is used by nothing: set --tls-port or --admin-tls on");
+        }
+        if (null != value(TLS_KEYSTORE_PASSWORD_FILE) && null == keyStore && null == clientCa)
+        {
+            throw bad(TLS_KEYSTORE_PASSWORD_FILE, "is used by nothing: it is for --tls-keystore");
+        }
+        if (clientAuth != TlsChannel.ClientAuth.NONE && null == clientCa)
+        {
+            throw bad(TLS_CLIENT_AUTH, "needs --tls-client-ca, the CA certificates client certificates are checked " +
+                "against");
+        }
+        if (clientAuth == TlsChannel.ClientAuth.NONE && null != clientCa)
+        {
+            throw bad(TLS_CLIENT_CA, "is used by nothing with --tls-client-auth none: set want or need");
+        }
+        if (clientAuth != TlsChannel.ClientAuth.NONE && tlsPort < 0)
+        {
+            throw bad(TLS_CLIENT_AUTH, "applies to the TLS port, which is off: set --tls-port");
+        }
+        if (tlsPort > 0 && tlsPort == port && sameAddress(value(TLS_BIND), value(BIND)))
+        {
+            throw bad(TLS_PORT, "must differ from --port");
+        }
+        if (tlsPort > 0 && tlsPort == adminPort && sameAddress(value(TLS_BIND), value(ADMIN_BIND)))
+        {
+            throw bad(TLS_PORT, "must differ from --admin-port");
+        }
+        if (!hasKey)
+        {
+            tlsContext = null;
+            return;
+        }
+        final char[] password = null != keyStore || null != clientCa ? tlsPassword() : null;
+        try
+        {
+            tlsContext = null != keyStore ?
+                TlsContexts.fromPkcs12(keyStore, null == password ? new char[0] : password, clientCa, password) :
+                TlsContexts.fromPem(cert, key, clientCa, password);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad(null != keyStore ? TLS_KEYSTORE : TLS_CERT, ex.getMessage());
+        }
+        finally
+        {
+            if (null != password)
+            {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
+    }
+
+    /** @return the key store password from its file, else from the environment, else null. */
+    private char[] tlsPassword()
+    {
+        final Path file = value(TLS_KEYSTORE_PASSWORD_FILE);
+        if (null != file)
+        {
+            try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(file))
+            {
+                final String line = in.readLine();
+                return null == line ? new char[0] : line.toCharArray();
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw bad(TLS_KEYSTORE_PASSWORD_FILE, "cannot read it: " + ex.getMessage());
+            }
+        }
+        final String env = System.getenv(TLS_PASSWORD_ENV);
+        return null == env ? null : env.toCharArray();
+    }
+
+    private static boolean sameAddress(final String a, final String b)
+    {
+        return a.trim().equals(b.trim()) || isWildcard(a) || isWildcard(b);
+    }
+
+    private static boolean isWildcard(final String host)
+    {
+        final String h = host.trim();
+        return "0.0.0.0".equals(h) || "::".equals(h) || "[::]".equals(h);
+    }
+
+    /**
+     * The server's TLS context, built from the tls-* files at {@link #conclude()}. Call after it.
+     *
+     * @return the context, or null when neither the TLS port nor the admin endpoint's TLS is on.
+     */
+    public SSLContext tlsContext()
+    {
+        checkConcluded();
+        return tlsContext;
     }
 
     /** @return true for a loopback address, or a name that does not resolve (binding it will say why). */

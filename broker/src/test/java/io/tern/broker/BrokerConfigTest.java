@@ -154,8 +154,9 @@ class BrokerConfigTest
         assertDoesNotThrow(() -> new BrokerConfig().bind("localhost").adminBind("::1").conclude());
         assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").authFile(users).conclude()); // authentication on
         assertDoesNotThrow(() -> new BrokerConfig().adminBind("0.0.0.0").adminPort(-1).conclude()); // admin off
-        assertDoesNotThrow(() -> new BrokerConfig().adminBind("0.0.0.0").set(Settings.ADMIN_TOKEN_FILE, users)
-            .conclude()); // a reset needs the admin token
+        // A token alone is not enough: without TLS it crosses the network in clear (BrokerTlsTest has both together).
+        assertRejected(new BrokerConfig().adminBind("0.0.0.0").set(Settings.ADMIN_TOKEN_FILE, users),
+            "--admin-bind=0.0.0.0: ", "--admin-tls");
         assertDoesNotThrow(() -> new BrokerConfig().bind("0.0.0.0").adminBind("0.0.0.0")
             .set(Settings.EXPOSURE, BrokerConfig.Exposure.ALLOW).conclude());
     }

@@ -9,6 +9,8 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +22,9 @@ import org.agrona.concurrent.status.AtomicCounter;
 /**
  * Accepts connections and deals them out to readers, round robin, handing each to its writer as well (which closes it
  * at the latest when it stops). Runs on its own thread {@code acceptor}, blocked in {@code accept()} while there is
- * nothing to do; closing the server channel ends it.
+ * nothing to do; closing the server channel ends it. With a TLS port it serves both listening sockets, blocked in a
+ * selector over the two (then {@link #wakeup()} after the close ends it), taking turns when both have connections
+ * waiting; a connection from the TLS port gets its {@link TlsChannel} here, its handshake later on whoever reads it.
  * <p>
  * Allocation here is per connection, never per message. Failures to accept (such as running out of file descriptors)
  * back off from 1 ms up to 1 s, so they never spin a core, and are logged once per burst: the burst's start and its end,
@@ -32,6 +36,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  * (loopback exempt unless configured otherwise), so one host reconnecting as fast as it can holds at most its share
  * and others still get in. Accepted sockets get TCP keepalive, with the probe timing from {@code tcp-keepalive-s}
  * where the JDK offers it (Linux, macOS), so a peer whose host vanished without a reset is found and its name freed.
+ * Both ports count against the same limits and both get keepalive; a refused TLS connection is closed without the
+ * plain-text reply, which its client could not read.
  */
 final class Acceptor implements Runnable
 {
@@ -46,6 +52,14 @@ final class Acceptor implements Runnable
     private static final long QUIET_LOG_INTERVAL_MS = 10_000;
 
     private final ServerSocketChannel serverChannel;
+    /** The TLS port's listening socket and its settings, or null without TLS; then accept() blocks on the plain one. */
+    private final ServerSocketChannel tlsServerChannel;
+    private final TlsEndpoint tls;
+    /** With TLS: both listening sockets, non-blocking, registered for OP_ACCEPT; the acceptor blocks here. */
+    private final Selector selector;
+    /** Which port the latest accepted socket came from, and which port to try first next (so neither starves). */
+    private boolean acceptedTls;
+    private boolean preferTls;
     private final TransportSettings settings;
     private final Reader[] readers;
     private final Writer[] writers;
@@ -64,8 +78,37 @@ final class Acceptor implements Runnable
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
         final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
         final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
-        final AtomicCounter rejectedCounter)
+        final AtomicCounter rejectedCounter) throws IOException
     {
+        this(serverChannel, null, null, settings, readers, writers, authenticator, slots, outboundPool, acceptedCounter,
+            rejectedCounter);
+    }
+
+    /**
+     * @param tlsServerChannel the TLS port's bound listening socket, or null for none.
+     * @param tls              its settings, or null for none.
+     * @throws IOException if the selector for two listening sockets cannot be opened.
+     */
+    Acceptor(final ServerSocketChannel serverChannel, final ServerSocketChannel tlsServerChannel,
+        final TlsEndpoint tls, final TransportSettings settings, final Reader[] readers,
+        final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
+        final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
+        final AtomicCounter rejectedCounter) throws IOException
+    {
+        this.tlsServerChannel = tlsServerChannel;
+        this.tls = tls;
+        if (null != tlsServerChannel)
+        {
+            selector = Selector.open();
+            serverChannel.configureBlocking(false);
+            tlsServerChannel.configureBlocking(false);
+            serverChannel.register(selector, SelectionKey.OP_ACCEPT);
+            tlsServerChannel.register(selector, SelectionKey.OP_ACCEPT);
+        }
+        else
+        {
+            selector = null;
+        }
         this.outboundPool = outboundPool;
         this.acceptedCounter = acceptedCounter;
         this.rejectedCounter = rejectedCounter;
@@ -109,6 +152,17 @@ final class Acceptor implements Runnable
         finally
         {
             running = false;
+            if (null != selector)
+            {
+                try
+                {
+                    selector.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // nothing more to do
+                }
+            }
         }
     }
 
@@ -124,7 +178,11 @@ final class Acceptor implements Runnable
             final SocketChannel channel;
             try
             {
-                channel = serverChannel.accept();
+                channel = null == selector ? serverChannel.accept() : acceptEither();
+                if (null == channel)
+                {
+                    continue; // woken to stop: the loop condition decides
+                }
             }
             catch (final ClosedChannelException ex)
             {
@@ -174,6 +232,40 @@ final class Acceptor implements Runnable
         }
     }
 
+    /**
+     * With a TLS port: the next connection from either listening socket, trying first the one not served last, or
+     * null when woken with neither ready (to stop).
+     */
+    private SocketChannel acceptEither() throws IOException
+    {
+        final ServerSocketChannel first = preferTls ? tlsServerChannel : serverChannel;
+        final ServerSocketChannel second = preferTls ? serverChannel : tlsServerChannel;
+        SocketChannel channel = first.accept();
+        acceptedTls = preferTls;
+        if (null == channel)
+        {
+            channel = second.accept();
+            acceptedTls = !preferTls;
+        }
+        if (null != channel)
+        {
+            preferTls = !acceptedTls;
+            return channel;
+        }
+        selector.select();
+        selector.selectedKeys().clear();
+        return null;
+    }
+
+    /** Ends a blocking wait for a connection, once the listening sockets are closed. Any thread. */
+    void wakeup()
+    {
+        if (null != selector)
+        {
+            selector.wakeup();
+        }
+    }
+
     private long openConnections()
     {
         long closed = null == authenticator ? 0 : authenticator.closedConnections();
@@ -186,24 +278,28 @@ final class Acceptor implements Runnable
 
     private void onAccepted(final SocketChannel channel)
     {
+        final boolean isTls = null != selector && acceptedTls;
         SocketAddress remote = null;
+        final TlsChannel tlsChannel;
         try
         {
             remote = channel.getRemoteAddress(); // the channel's own object: kept, its text made only for a log line
             channel.configureBlocking(false);
             if (openConnections() >= settings.maxConnections())
             {
-                reject(channel, remote);
+                reject(channel, remote, isTls);
                 return;
             }
             final InetAddress source = countedSource(remote);
             if (null != source && slots.openFrom(source) >= settings.maxConnectionsPerAddress())
             {
-                rejectFromAddress(channel, remote);
+                rejectFromAddress(channel, remote, isTls);
                 return;
             }
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             setKeepAlive(channel);
+            // The engine only: the handshake runs on the authenticator, which reads a TLS connection first.
+            tlsChannel = isTls ? TlsChannel.server(tls.context(), channel, tls.clientAuth()) : null;
         }
         catch (final IOException ex)
         {
@@ -224,6 +320,7 @@ final class Acceptor implements Runnable
             connection = new Connection(
                 id,
                 channel,
+                tlsChannel,
                 remote,
                 slot,
                 outboundPool,
@@ -239,11 +336,13 @@ final class Acceptor implements Runnable
             {
                 slots.release(slot);
             }
-            refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its objects (" + ex.getMessage() + ")");
+            refuse(channel, remote, isTls ? null : OUT_OF_MEMORY,
+                "out of memory for its objects (" + ex.getMessage() + ")");
             return;
         }
         accepted++;
-        final boolean handedOn = null == authenticator ?
+        // Through the authenticator when it checks first lines, or for TLS (it runs the handshake).
+        final boolean handedOn = null == authenticator || !(authenticator.verifies() || connection.isTls()) ?
             writers[connection.writerIndex()].adopt(connection) && readers[readerIndex].offer(connection) :
             authenticator.offer(connection);
         if (!handedOn)
@@ -257,14 +356,15 @@ final class Acceptor implements Runnable
         acceptedCounter.setRelease(accepted);
     }
 
-    private void reject(final SocketChannel channel, final SocketAddress remote)
+    private void reject(final SocketChannel channel, final SocketAddress remote, final boolean isTls)
     {
-        refuse(channel, remote, TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
+        // A TLS client could not read a plain-text reply: it is just closed.
+        refuse(channel, remote, isTls ? null : TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
     }
 
-    private void rejectFromAddress(final SocketChannel channel, final SocketAddress remote)
+    private void rejectFromAddress(final SocketChannel channel, final SocketAddress remote, final boolean isTls)
     {
-        refuse(channel, remote, TOO_MANY_FROM_ADDRESS, "too many connections from its address (" +
+        refuse(channel, remote, isTls ? null : TOO_MANY_FROM_ADDRESS, "too many connections from its address (" +
             settings.maxConnectionsPerAddress() + ")");
     }
 
@@ -313,22 +413,25 @@ final class Acceptor implements Runnable
                 " refused: " + why + "; " + rejected +
                 " refused so far");
         }
-        try
+        if (null != reply)
         {
-            channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
-            channel.shutdownOutput();
-            // A close with unread input resets the connection, and the reset can drop the reply before the client
-            // reads it: read (and drop) what has arrived already, typically a name line. Never blocks.
-            final ByteBuffer drain = refusalDrain;
-            drain.clear();
-            while (drain.hasRemaining() && channel.read(drain) > 0)
+            try
             {
-                // discard
+                channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
+                channel.shutdownOutput();
+                // A close with unread input resets the connection, and the reset can drop the reply before the client
+                // reads it: read (and drop) what has arrived already, typically a name line. Never blocks.
+                final ByteBuffer drain = refusalDrain;
+                drain.clear();
+                while (drain.hasRemaining() && channel.read(drain) > 0)
+                {
+                    // discard
+                }
             }
-        }
-        catch (final IOException ignore)
-        {
-            // closing anyway
+            catch (final IOException ignore)
+            {
+                // closing anyway
+            }
         }
         closeQuietly(channel);
     }

@@ -45,6 +45,14 @@ import org.agrona.concurrent.status.AtomicCounter;
  * still waiting when it passes is never run, and one running is abandoned; either way the connection gets the
  * name-timeout reply. Every refusal lingers before the close so that the reply survives it ({@link LingeringClose}).
  * <p>
+ * TLS handshakes run here too, for the same reason as the checks are kept off the readers (a handshake costs
+ * milliseconds of CPU): on a connection from the TLS port the first reads drive the handshake (its tasks inline, on
+ * this thread), and the first line is read through TLS once it is done. The name deadline covers the handshake: a
+ * connection still handshaking when it passes is closed without a reply (its client could not read plain text), as
+ * is one whose handshake fails. Without authentication the transport still makes this agent when there is a TLS
+ * port, with no verifiers: it only handshakes, and hands a TLS connection on once its handshake is done, with
+ * whatever its first read brought after it; plain connections then never come here.
+ * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
  * a reader keeps partial lines, and given back once the line is complete or the connection closed. The complete line
@@ -88,6 +96,10 @@ final class Authenticator implements Agent
     private final AtomicCounter refusedConnections;
     private final AtomicCounter bytesIn;
     private LingeringClose linger = new LingeringClose(0, null);
+    /** False when it only runs TLS handshakes (authentication off): no verifiers, no first lines read. */
+    private final boolean verifies;
+    /** TLS connections among {@code waiting}: only while there are any is that list scanned for buffered input. */
+    private int tlsWaiting;
     private volatile boolean stopRequested;
     /** Logins with a complete first line not yet admitted or refused, as of this agent's latest duty cycle. */
     private volatile int loginsChecking;
@@ -118,7 +130,8 @@ final class Authenticator implements Agent
             TimeUnit.MILLISECONDS.toNanos(authSettings.failureWindowMs()),
             TimeUnit.MILLISECONDS.toNanos(authSettings.backoffMs()), authSettings.maxSources(),
             authSettings.maxPendingChecks());
-        this.verifiers = new Verifier[authSettings.verifiers()];
+        this.verifies = null != verifier;
+        this.verifiers = new Verifier[verifies ? authSettings.verifiers() : 0];
         this.dispatched = new LoginCheck[verifiers.length];
         // Holds at most one check per verifier: each has at most one at a time.
         this.results = new ManyToOneConcurrentArrayQueue<>(Math.max(2, verifiers.length));
@@ -152,6 +165,14 @@ final class Authenticator implements Agent
     void lingerAfterRefusal(final long lingerMs)
     {
         linger = new LingeringClose(lingerMs, readBuffer);
+    }
+
+    /**
+     * @return true if it checks first lines; false if it only runs TLS handshakes (authentication off). Any thread.
+     */
+    boolean verifies()
+    {
+        return verifies;
     }
 
     /** Acceptor thread only. */
@@ -219,7 +240,7 @@ final class Authenticator implements Agent
             try
             {
                 connection.authKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
-                waiting.add(connection);
+                addWaiting(connection);
             }
             catch (final IOException ex)
             {
@@ -234,6 +255,10 @@ final class Authenticator implements Agent
         catch (final IOException ex)
         {
             throw new IllegalStateException("authenticator selector failed", ex);
+        }
+        if (tlsWaiting > 0)
+        {
+            work += readTlsAgain();
         }
         final long nowNs = System.nanoTime();
         work += drainResults(nowNs);
@@ -264,6 +289,28 @@ final class Authenticator implements Agent
         return busyRefusals;
     }
 
+    /**
+     * Reads again the TLS connections whose last read left bytes the socket will not report (or handshake records to
+     * send): a first line may be complete in them. Lingering ones are not read through TLS any more.
+     */
+    private int readTlsAgain()
+    {
+        int work = 0;
+        for (int i = waiting.size() - 1; i >= 0; i--)
+        {
+            final Connection connection = i < waiting.size() ? waiting.get(i) : null;
+            final TlsChannel tls = null == connection ? null : connection.tls;
+            if (null != tls && !connection.lingering &&
+                (tls.hasBufferedInput() || (tls.isHandshaking() && tls.hasPendingOutput())) &&
+                connection.authKey.isValid())
+            {
+                onReadable(connection.authKey);
+                work++;
+            }
+        }
+        return work;
+    }
+
     private void block()
     {
         try
@@ -292,7 +339,18 @@ final class Authenticator implements Agent
             }
             else if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
-                refuse(connection, nameTimeoutReply, "no name within the deadline");
+                if (null != connection.tls && connection.tls.isHandshaking())
+                {
+                    // Nothing can be sent before the handshake ends, and it is no refusal of credentials.
+                    LOG.log(System.Logger.Level.INFO, () -> connection + " closed: no TLS handshake within the " +
+                        "name deadline");
+                    forget(connection);
+                    close(connection);
+                }
+                else
+                {
+                    refuse(connection, nameTimeoutReply, "no name within the deadline");
+                }
                 expired++;
             }
         }
@@ -410,10 +468,14 @@ final class Authenticator implements Agent
         final int bytesRead;
         try
         {
-            bytesRead = connection.channel().read(in);
+            bytesRead = connection.read(in);
         }
         catch (final IOException ex)
         {
+            if (null != connection.tls && connection.tls.isHandshaking())
+            {
+                LOG.log(System.Logger.Level.INFO, () -> connection + " TLS handshake failed: " + ex);
+            }
             forget(connection);
             close(connection);
             return;
@@ -423,6 +485,21 @@ final class Authenticator implements Agent
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
+        }
+        if (!verifies)
+        {
+            onHandshakeRead(connection, bytesRead);
+            return;
+        }
+        if (null != connection.tls && connection.tls.isHandshaking())
+        {
+            if (bytesRead < 0)
+            {
+                LOG.log(System.Logger.Level.INFO, () -> connection + " closed during the TLS handshake");
+                forget(connection);
+                close(connection);
+            }
+            return; // no first line before the handshake is done
         }
 
         final int end = in.position();
@@ -544,6 +621,41 @@ final class Authenticator implements Agent
     }
 
     /**
+     * Handshake-only mode (TLS, no authentication): once the handshake is done, hands the connection on with what this
+     * read brought after it (the reader frames it first, then whatever TLS still holds); until then, waits.
+     */
+    private void onHandshakeRead(final Connection connection, final int bytesRead)
+    {
+        if (bytesRead < 0)
+        {
+            LOG.log(System.Logger.Level.INFO, () -> connection + " closed during the TLS handshake");
+            forget(connection);
+            close(connection);
+            return;
+        }
+        if (connection.tls.isHandshaking())
+        {
+            return;
+        }
+        if (bytesRead > 0)
+        {
+            connection.handoff = Arrays.copyOf(readBuffer.array(), readBuffer.position());
+        }
+        forget(connection);
+        connection.authKey.cancel();
+        if (!writers[connection.writerIndex()].adopt(connection))
+        {
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: writer queue full");
+            close(connection);
+        }
+        else if (!readers[connection.readerIndex()].offer(connection))
+        {
+            // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+        }
+    }
+
+    /**
      * Appends this read's {@code fresh} bytes, at the start of the read buffer, to the incomplete first line kept with
      * the connection ({@code keptBytes} so far), moving it to a larger buffer when it no longer fits.
      */
@@ -615,7 +727,7 @@ final class Authenticator implements Agent
         LOG.log(level, () -> connection + " refused: " + why);
         try
         {
-            connection.channel().write(ByteBuffer.wrap(reply)); // best effort, never blocks
+            connection.write(ByteBuffer.wrap(reply)); // best effort, never blocks (TLS: only once handshaken)
         }
         catch (final IOException ignore)
         {
@@ -625,14 +737,19 @@ final class Authenticator implements Agent
         if (linger.begin(connection, System.nanoTime()))
         {
             // Selected for reads again (a connection whose check was under way was not) and waiting: closed once the
-            // client has closed or the linger is over.
+            // client has closed or the linger is over. Over TLS the linger reads raw bytes: this agent, its reading
+            // side, gives the record buffers back now.
+            if (null != connection.tls)
+            {
+                connection.tls.releaseInbound();
+            }
             if (null != connection.authKey && connection.authKey.isValid())
             {
                 connection.authKey.interestOps(SelectionKey.OP_READ);
             }
             if (!waiting.contains(connection))
             {
-                waiting.add(connection);
+                addWaiting(connection);
             }
             return;
         }
@@ -640,11 +757,18 @@ final class Authenticator implements Agent
         close(connection);
     }
 
+    private void addWaiting(final Connection connection)
+    {
+        waiting.add(connection);
+        tlsWaiting += connection.isTls() ? 1 : 0;
+    }
+
     private void forget(final Connection connection)
     {
         final int i = waiting.indexOf(connection);
         if (i >= 0)
         {
+            tlsWaiting -= connection.isTls() ? 1 : 0;
             final int last = waiting.size() - 1;
             waiting.set(i, waiting.get(last));
             waiting.remove(last);
@@ -657,7 +781,7 @@ final class Authenticator implements Agent
         {
             connection.authKey.cancel();
         }
-        CloseHelper.quietClose(connection.channel());
+        connection.closeChannelQuietly();
         releasePartial(connection);
         slots.release(connection.slot); // neither the broker nor a writer has seen this connection
         closedConnections.incrementRelease();
@@ -672,18 +796,18 @@ final class Authenticator implements Agent
     {
         for (int i = 0, size = waiting.size(); i < size; i++)
         {
-            CloseHelper.quietClose(waiting.get(i).channel());
+            waiting.get(i).closeChannelQuietly();
         }
         waiting.clear();
         for (int i = 0, size = checking.size(); i < size; i++)
         {
-            CloseHelper.quietClose(checking.get(i).connection.channel());
+            checking.get(i).connection.closeChannelQuietly();
         }
         checking.clear();
         Connection pending;
         while (null != (pending = incoming.poll()))
         {
-            CloseHelper.quietClose(pending.channel());
+            pending.closeChannelQuietly();
         }
         partials.close();
         CloseHelper.quietClose(selector);

@@ -22,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  * three fields per connection. The connection's slot stays taken until the close, so lingering connections count
  * against {@code max-connections} and the per-address limit: a flood of bad lines cannot open more than those allow.
  * <p>
+ * Over TLS the reply goes out through the connection's {@link TlsChannel}, followed by its {@code close_notify}; the
+ * linger then reads the socket underneath, discarding raw bytes (records the client still sends) without decrypting.
+ * <p>
  * Used by the one agent that closes a given connection (its writer, or the authenticator before the hand-over), on
  * that agent's thread; stateless itself.
  */
@@ -57,6 +60,14 @@ final class LingeringClose
         if (lingerNs <= 0 || connection.lingering)
         {
             return false;
+        }
+        final TlsChannel tls = connection.tls;
+        if (null != tls)
+        {
+            // TLS: a close_notify after the reply, then the same FIN; what the client still sends is read and dropped
+            // as raw bytes, never decrypted. (Its read side's buffers are the reading agent's to give back, or the
+            // close's.)
+            tls.closeOutbound();
         }
         try
         {

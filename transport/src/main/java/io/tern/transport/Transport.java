@@ -16,7 +16,8 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The network side of the broker: it builds one acceptor, R readers, W writers and, with authentication, an
- * authenticator and its V verifiers, and hands them out; it never decides which threads run them (the broker's thread composition does).
+ * authenticator and its V verifiers (with a TLS port, an authenticator in any case: it runs the handshakes), and
+ * hands them out; it never decides which threads run them (the broker's thread composition does).
  * <pre>
  *                 ┌──────────┐  new connections   ┌──────────┐  InboundBatch   ┌────────────────┐
  *   clients ────▶ │ acceptor │ ─────────────────▶ │ reader-N │ ──────────────▶ │ InboundSink    │
@@ -27,9 +28,10 @@ import org.agrona.concurrent.status.CountersManager;
  *   clients ◀──── │ writer-M │ ◀──────────────────────────────────────── Outbound ring per connection
  *                 └──────────┘
  * </pre>
- * Agents: {@link #reader(int)}, {@link #writer(int)}, {@link #authenticator()}, {@link #verifier(int)}, or {@link #shared(SinkConsumer)} for
- * the one reader, the sink's consumer and the one writer as a single agent; {@link #acceptor()} is a blocking
- * {@code Runnable}. Each agent closes what it opened in its {@code onClose}, run by its {@code AgentRunner}.
+ * Agents: {@link #reader(int)}, {@link #writer(int)}, {@link #authenticator()}, {@link #verifier(int)}, or
+ * {@link #shared(SinkConsumer)} for the one reader, the sink's consumer and the one writer as a single agent;
+ * {@link #acceptor()} is a blocking {@code Runnable}. Each agent closes what it opened in its {@code onClose}, run by
+ * its {@code AgentRunner}.
  * <p>
  * Lifecycle: {@link #bind()}, start the acceptor and the agents; for an orderly stop {@link #stopAccepting()} (then
  * wait for the acceptor and the authenticator), {@link #requestStopReading()} (readers hand over every complete line
@@ -44,9 +46,11 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final Reader[] readers;
     private final Writer[] writers;
     private final boolean[] writerHasWork;
+    private final AuthenticatorSettings authSettings;
     private final ConnectionSlots slots;
     private final OutboundSegmentPool outboundPool;
-    private final Authenticator authenticator;
+    /** With authentication, or TLS (its handshakes run there, never on a reader): the authenticator; else null. */
+    private Authenticator authenticator;
     private final AtomicCounter[] bytesRead;
     private final AtomicCounter[] bytesWritten;
     private final AtomicCounter[] connectionsClosed;
@@ -60,6 +64,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final AtomicCounter refusedNotAuthorized;
     private final AtomicCounter connectionSlotsMade;
     private ServerSocketChannel serverChannel;
+    private TlsEndpoint tls;
+    private ServerSocketChannel tlsServerChannel;
     private volatile Acceptor acceptor;
 
     /**
@@ -122,6 +128,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         final CountersManager counters) throws IOException
     {
         this.settings = settings;
+        this.authSettings = authSettings;
         readers = new Reader[settings.readers()];
         writers = new Writer[settings.writers()];
         writerHasWork = new boolean[writers.length];
@@ -181,15 +188,18 @@ public final class Transport implements OutboundScheduler, AutoCloseable
                 settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i],
                 settings.lingerMs());
         }
-        authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier,
-            authSettings, readers,
+        authenticator = null == verifier ? null : newAuthenticator(verifier);
+    }
+
+    /** @param verifier the credentials check, or null for an authenticator that only runs TLS handshakes. */
+    private Authenticator newAuthenticator(final FirstLineVerifier verifier) throws IOException
+    {
+        final Authenticator made = new Authenticator(settings.maxConnections(), verifier, authSettings, readers,
             writers, settings.readBufferBytes(), settings.maxLineBytes(),
             TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), slots,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
-        if (null != authenticator)
-        {
-            authenticator.lingerAfterRefusal(settings.lingerMs());
-        }
+        made.lingerAfterRefusal(settings.lingerMs());
+        return made;
     }
 
     /**
@@ -202,8 +212,54 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, slots, outboundPool,
-            connectionsAccepted, refusedTooMany);
+        if (null != tls)
+        {
+            tlsServerChannel = ServerSocketChannel.open();
+            tlsServerChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            tlsServerChannel.bind(new InetSocketAddress(tls.bindAddress(), tls.port()), 1024);
+        }
+        acceptor = new Acceptor(serverChannel, tlsServerChannel, tls, settings, readers, writers, authenticator, slots,
+            outboundPool, connectionsAccepted, refusedTooMany);
+    }
+
+    /**
+     * Adds a TLS port beside the plain one: its connections are served by the same acceptor, readers and writers, each
+     * through its own {@link TlsChannel}. Their handshakes run on the authenticator agent, which this creates when
+     * authentication is off (it then only handshakes, and hands TLS connections on as soon as that is done; plain
+     * ones go straight to their readers as before): a handshake costs milliseconds of CPU, which no reader may spend.
+     * Call before {@link #bind()} and before taking the agents.
+     *
+     * @param endpoint where to listen and with which key.
+     * @throws IOException if the authenticator's selector cannot be opened.
+     */
+    public void tls(final TlsEndpoint endpoint) throws IOException
+    {
+        if (null != serverChannel)
+        {
+            throw new IllegalStateException("tls(...) before bind()");
+        }
+        tls = endpoint;
+        if (null == authenticator)
+        {
+            authenticator = newAuthenticator(null);
+        }
+    }
+
+    /** @return the TLS port's address actually bound, or null without one. */
+    public InetSocketAddress tlsLocalAddress()
+    {
+        if (null == tlsServerChannel)
+        {
+            return null;
+        }
+        try
+        {
+            return (InetSocketAddress)tlsServerChannel.getLocalAddress();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /** @return the acceptor, to run on a thread of its own named {@code acceptor}; it ends once the socket closes. */
@@ -240,7 +296,10 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         return new TransportAgent(writers[index], writers[index].idleStrategy());
     }
 
-    /** @return the authenticator agent, to run on a thread of its own, or null when authentication is off. */
+    /**
+     * @return the authenticator agent, to run on a thread of its own, or null when authentication is off and there is
+     * no TLS port.
+     */
     public TransportAgent authenticator()
     {
         return null == authenticator ? null : new TransportAgent(authenticator, authenticator.idleStrategy());
@@ -442,8 +501,9 @@ public final class Transport implements OutboundScheduler, AutoCloseable
 
     /**
      * @return memory of the readers', the authenticator's and the writers' buffers: each one's read or staging buffer
-     * and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
-     * partial writes in progress, not the number of connections. Any thread; a snapshot.
+     * and its pool's buffers, in use or cached; with a TLS port, the TLS record buffers too (one pool for the
+     * process). It follows the number of threads and the partial lines and partial writes in progress, not the number
+     * of connections. Any thread; a snapshot.
      */
     public long readWriteMemoryBytes()
     {
@@ -455,6 +515,10 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         for (final Writer writer : writers)
         {
             total += writer.writeMemoryBytes();
+        }
+        if (null != tls)
+        {
+            total += TlsBufferPool.SHARED.allocatedBytes(); // TLS records held while bytes wait, and the pool's cache
         }
         return total;
     }
@@ -554,6 +618,12 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void stopAccepting()
     {
         CloseHelper.quietClose(serverChannel);
+        CloseHelper.quietClose(tlsServerChannel);
+        final Acceptor current = acceptor;
+        if (null != current)
+        {
+            current.wakeup();
+        }
         if (null != authenticator)
         {
             authenticator.requestStop();
@@ -594,5 +664,6 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void close()
     {
         CloseHelper.quietClose(serverChannel);
+        CloseHelper.quietClose(tlsServerChannel);
     }
 }

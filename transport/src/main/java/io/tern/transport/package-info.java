@@ -30,6 +30,10 @@
  * Hand-offs are bounded single-producer queues (acceptor to reader, broker to writer) and the sink (reader to
  * broker). Nothing on the per-message path allocates.
  * <p>
+ * TLS: {@link io.tern.transport.TlsChannel} puts the JDK's {@code SSLEngine} between a non-blocking socket and its
+ * agent, on the agent's own thread (handshake tasks included), with record buffers from one shared bounded pool taken
+ * only while bytes wait; {@link io.tern.transport.TlsContexts} builds the {@code SSLContext} from PEM or PKCS#12 files.
+ * <p>
  * Statistics for the broker's metrics: each reader, writer, the acceptor and the authenticator write their own Agrona
  * {@code AtomicCounter}s, labelled, in a {@code CountersManager} (see {@link io.tern.transport.TransportCounters}),
  * which any thread reads without a lock; a reader stamps every line with the time of the socket read that

@@ -77,7 +77,7 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
-            config.adminRequestTimeoutMs(), config.adminTokenFile(), null, stages,
+            config.adminRequestTimeoutMs(), config.adminTokenFile(), config.adminTls(), stages,
             new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;

@@ -5,6 +5,8 @@ package io.tern.broker.metrics;
 
 import java.nio.file.Path;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * The metrics' share of the broker's settings, already validated by the broker's configuration (plain values, so
  * this package does not depend on the broker's).
@@ -15,6 +17,7 @@ import java.nio.file.Path;
  * @param adminTokenFile  the file holding the admin token, or null for none.
  * @param statsIntervalMs how often to print the one-line summary, 0 for never.
  * @param histogramLogDir the directory for interval logs, or null for none.
+ * @param adminTls        the server's TLS context when the admin endpoint speaks HTTPS only, or null for HTTP.
  */
 public record MetricsSettings(
     String adminBind,
@@ -22,6 +25,7 @@ public record MetricsSettings(
     long adminRequestTimeoutMs,
     Path adminTokenFile,
     long statsIntervalMs,
-    Path histogramLogDir)
+    Path histogramLogDir,
+    SSLContext adminTls)
 {
 }
