@@ -23,7 +23,10 @@ import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 
+import io.tern.transport.TestCertificates;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -52,6 +55,8 @@ public abstract class BrokerTestSupport
     protected Broker broker;
     /** Where {@link #connect} and {@link #register} go: the broker started here, or one the test set (a process). */
     protected InetSocketAddress address;
+    /** The TLS port of the broker {@link #startTlsBroker} started. */
+    protected InetSocketAddress tlsAddress;
 
     /** With {@link LineClient#DEFAULT_TIMEOUT} for clients and for stopping test threads. */
     protected BrokerTestSupport()
@@ -80,6 +85,20 @@ public abstract class BrokerTestSupport
         closeBroker();
         broker = Broker.launch(config.port(0));
         address = broker.localAddress();
+        return broker;
+    }
+
+    /**
+     * Starts a broker with these settings and a TLS port too, both on ephemeral loopback ports, serving the server
+     * certificate of {@code certs} (PEM); sets {@link #tlsAddress}.
+     */
+    protected Broker startTlsBroker(final BrokerConfig config, final TestCertificates certs) throws IOException
+    {
+        startBroker(config.set(Settings.TLS_PORT, 0)
+            .set(Settings.TLS_CERT, certs.serverCert)
+            .set(Settings.TLS_KEY, certs.serverKey));
+        tlsAddress = broker.tlsAddress();
+        assertNotNull(tlsAddress, "no TLS port");
         return broker;
     }
 

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -25,10 +24,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.tern.transport.Protocol;
+import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsContexts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,25 +44,11 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     @TempDir
     static Path certDir;
     static TestCertificates certs;
-    static SSLContext trustingClient;
-
-    private InetSocketAddress tlsAddress;
 
     @BeforeAll
     static void makeCertificates() throws Exception
     {
         certs = TestCertificates.make(certDir, "ec");
-        trustingClient = TlsContexts.forTrustOnly(certs.caCert, null);
-    }
-
-    private void startTlsBroker(final BrokerConfig config) throws IOException
-    {
-        config.set(Settings.TLS_PORT, 0)
-            .set(Settings.TLS_CERT, certs.serverCert)
-            .set(Settings.TLS_KEY, certs.serverKey);
-        startBroker(config);
-        tlsAddress = broker.tlsAddress();
-        assertNotNull(tlsAddress);
     }
 
     /** A TLS client from a given local address, handshaken. */
@@ -75,9 +60,9 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
             plain.setTcpNoDelay(true);
             plain.bind(new InetSocketAddress(localAddress, 0));
             plain.connect(tlsAddress, (int)clientTimeout.toMillis());
-            final SSLSocket socket = (SSLSocket)trustingClient.getSocketFactory().createSocket(
+            final SSLSocket socket = (SSLSocket)certs.trustingClient.getSocketFactory().createSocket(
                 plain, tlsAddress.getHostString(), tlsAddress.getPort(), true);
-            socket.setSSLParameters(TlsContexts.parameters(trustingClient));
+            socket.setSSLParameters(TlsContexts.parameters(certs.trustingClient));
             socket.setSoTimeout((int)clientTimeout.toMillis());
             socket.startHandshake();
             return track(LineClient.over(socket, clientTimeout));
@@ -109,7 +94,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
             .maxConnections(100)
             .maxConnectionsPerAddress(2)
             .set(Settings.PER_ADDRESS_EXEMPT, BrokerConfig.AddressExemption.NONE)
-            .nameTimeoutMs(60_000));
+            .nameTimeoutMs(60_000), certs);
         final InetAddress host = InetAddress.getByName("127.0.0.2");
         final LineClient first = registerTlsFrom("first", host);
         final LineClient second = track(LineClient.connectFrom(address, host, clientTimeout)).name("second");
@@ -144,7 +129,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     @Test
     void shouldCutATlsPeerThatNeverFinishesItsLine() throws Exception
     {
-        startTlsBroker(new BrokerConfig().partialLineTimeoutMs(DEADLINE_MS).idleTimeoutMs(60_000));
+        startTlsBroker(new BrokerConfig().partialLineTimeoutMs(DEADLINE_MS).idleTimeoutMs(60_000), certs);
         final LineClient alice = registerTls("alice");
         final LineClient dribbler = registerTls("dribbler");
         final long startNs = System.nanoTime();
@@ -160,7 +145,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     @Test
     void shouldCutASilentTlsPeerAtTheIdleDeadline() throws Exception
     {
-        startTlsBroker(new BrokerConfig().idleTimeoutMs(DEADLINE_MS));
+        startTlsBroker(new BrokerConfig().idleTimeoutMs(DEADLINE_MS), certs);
         final LineClient silent = registerTls("silent");
         assertEquals(List.of(Protocol.idleTimeout(DEADLINE_MS)), silent.awaitClosed(Duration.ofSeconds(10)));
     }
@@ -172,7 +157,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     @Test
     void shouldDeliverLineTooLongOverTlsEveryTimeToAClientStillSending() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final byte[] request = BrokerLingeringCloseTest.ncStyleRequest("nc", 70_000, 512 * 1024);
         final String reply = "error: line too long (max 65536 bytes)";
         final List<String> failures = new ArrayList<>();
@@ -198,7 +183,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     {
         final Path users = certDir.resolve("users-" + System.nanoTime() + ".txt");
         CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), 1000);
-        startTlsBroker(new BrokerConfig().authFile(users).nameTimeoutMs(DEADLINE_MS));
+        startTlsBroker(new BrokerConfig().authFile(users).nameTimeoutMs(DEADLINE_MS), certs);
 
         try (Socket never = new Socket())
         {
@@ -245,7 +230,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
         CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), 1000);
         startTlsBroker(new BrokerConfig().authFile(users)
             .set(Settings.AUTH_MAX_FAILURES, 2)
-            .set(Settings.AUTH_BACKOFF_MS, 60_000L));
+            .set(Settings.AUTH_BACKOFF_MS, 60_000L), certs);
         final InetAddress host = InetAddress.getByName("127.0.0.2");
         for (int i = 0; i < 2; i++)
         {
@@ -269,10 +254,10 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
         final Socket plain = new Socket();
         plain.setSendBufferSize(16 * 1024); // still writing when the broker replies, as on a real network
         plain.connect(tlsAddress, 5_000);
-        try (SSLSocket socket = (SSLSocket)trustingClient.getSocketFactory().createSocket(
+        try (SSLSocket socket = (SSLSocket)certs.trustingClient.getSocketFactory().createSocket(
             plain, tlsAddress.getHostString(), tlsAddress.getPort(), true))
         {
-            socket.setSSLParameters(TlsContexts.parameters(trustingClient));
+            socket.setSSLParameters(TlsContexts.parameters(certs.trustingClient));
             socket.setSoTimeout(10_000);
             socket.startHandshake();
             final OutputStream out = socket.getOutputStream();

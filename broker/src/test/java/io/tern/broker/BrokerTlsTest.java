@@ -27,11 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsChannel;
 import io.tern.transport.TlsContexts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,28 +45,11 @@ class BrokerTlsTest extends BrokerTestSupport
     @TempDir
     static Path certDir;
     static TestCertificates certs;
-    /** Trusts the test CA; no key of its own. */
-    static SSLContext trustingClient;
-
-    private InetSocketAddress tlsAddress;
 
     @BeforeAll
     static void makeCertificates() throws Exception
     {
         certs = TestCertificates.make(certDir, "ec");
-        trustingClient = TlsContexts.forTrustOnly(certs.caCert, null);
-    }
-
-    /** A broker with a TLS port from the test's PEM files, and whatever else the test sets. */
-    private Broker startTlsBroker(final BrokerConfig config) throws IOException
-    {
-        config.set(Settings.TLS_PORT, 0)
-            .set(Settings.TLS_CERT, certs.serverCert)
-            .set(Settings.TLS_KEY, certs.serverKey);
-        startBroker(config);
-        tlsAddress = broker.tlsAddress();
-        assertNotNull(tlsAddress);
-        return broker;
     }
 
     private LineClient connectTls(final SSLContext context) throws IOException
@@ -86,9 +69,9 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldHandshakeAndRouteBetweenTlsPeers() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
-        final LineClient alice = registerTls("alice", trustingClient);
-        final LineClient bob = registerTls("bob", trustingClient);
+        startTlsBroker(new BrokerConfig(), certs);
+        final LineClient alice = registerTls("alice", certs.trustingClient);
+        final LineClient bob = registerTls("bob", certs.trustingClient);
         assertEquals("TLSv1.3", ((SSLSocket)alice.socket()).getSession().getProtocol());
 
         alice.send("bob: hello over TLS");
@@ -102,8 +85,8 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldLetATlsPeerAndAPlainPeerTalk() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
-        final LineClient secure = registerTls("secure", trustingClient);
+        startTlsBroker(new BrokerConfig(), certs);
+        final LineClient secure = registerTls("secure", certs.trustingClient);
         final LineClient plain = register("plain");
 
         secure.send("plain: from the TLS side");
@@ -121,8 +104,8 @@ class BrokerTlsTest extends BrokerTestSupport
     {
         // Reads of 512 bytes at most: every record of 16 KiB is decrypted into the channel's own buffer and handed out
         // over many reads without the socket reporting anything new, which the reader must notice by itself.
-        startTlsBroker(new BrokerConfig().set(Settings.READ_BUFFER_BYTES, 512));
-        final LineClient sender = registerTls("burst", trustingClient);
+        startTlsBroker(new BrokerConfig().set(Settings.READ_BUFFER_BYTES, 512), certs);
+        final LineClient sender = registerTls("burst", certs.trustingClient);
         final LineClient receiver = register("sink");
         final StringBuilder burst = new StringBuilder();
         for (int i = 0; i < 2000; i++)
@@ -143,8 +126,8 @@ class BrokerTlsTest extends BrokerTestSupport
     {
         // The socket fills again and again: the writer keeps plaintext TLS did not take, and records TLS made that the
         // socket did not take, and sends both as the socket drains; everything arrives, in order, nobody is cut.
-        startTlsBroker(new BrokerConfig());
-        final LineClient receiver = track(LineClient.connectTls(tlsAddress, trustingClient, 4096, clientTimeout))
+        startTlsBroker(new BrokerConfig(), certs);
+        final LineClient receiver = track(LineClient.connectTls(tlsAddress, certs.trustingClient, 4096, clientTimeout))
             .name("slow");
         receiver.send("slow");
         assertNextLineIsProbe(receiver, receiver);
@@ -175,11 +158,11 @@ class BrokerTlsTest extends BrokerTestSupport
         CredentialsFile.addUser(users, "bob", "hunter2".toCharArray(), 1000);
         // Small reads: the first line and the many lines after it arrive in records the authenticator cannot take in
         // one read, so what it leaves in TLS must reach the reader all the same.
-        startTlsBroker(new BrokerConfig().authFile(users).set(Settings.READ_BUFFER_BYTES, 512));
-        final LineClient bob = connectTls(trustingClient).name("bob");
+        startTlsBroker(new BrokerConfig().authFile(users).set(Settings.READ_BUFFER_BYTES, 512), certs);
+        final LineClient bob = connectTls(certs.trustingClient).name("bob");
         bob.send("bob hunter2");
         assertNextLineIsProbe(bob, bob);
-        final LineClient alice = connectTls(trustingClient).name("alice");
+        final LineClient alice = connectTls(certs.trustingClient).name("alice");
         final StringBuilder first = new StringBuilder("alice s3cret\n");
         for (int i = 0; i < 500; i++)
         {
@@ -190,7 +173,7 @@ class BrokerTlsTest extends BrokerTestSupport
         {
             bob.expectLine("from alice: with the first line " + i);
         }
-        final LineClient mallory = connectTls(trustingClient).name("mallory");
+        final LineClient mallory = connectTls(certs.trustingClient).name("mallory");
         mallory.send("alice wrong");
         assertEquals(List.of("error: not authorized"), mallory.awaitClosed());
         assertNextLineIsProbe(alice, bob);
@@ -200,11 +183,11 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldFailTheHandshakeWhenTheClientDoesNotTrustTheServer() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final SSLContext stranger = TlsContexts.forTrustOnly(certs.otherCaCert, null);
         assertThrows(SSLHandshakeException.class, () -> LineClient.connectTls(tlsAddress, stranger, 0, clientTimeout));
         // the broker is fine: TLS and plain peers still get through
-        final LineClient alice = registerTls("alice", trustingClient);
+        final LineClient alice = registerTls("alice", certs.trustingClient);
         final LineClient bob = register("bob");
         assertNextLineIsProbe(alice, bob);
         awaitCondition("the refused connection closed", clientTimeout, () -> broker.connectionsOpen() == 2);
@@ -215,11 +198,11 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldFailTheHandshakeWhenTheServersNameIsNotTheOneTheClientAsked() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final Socket tcp = new Socket(tlsAddress.getAddress(), tlsAddress.getPort());
-        final SSLSocket socket = (SSLSocket)trustingClient.getSocketFactory()
+        final SSLSocket socket = (SSLSocket)certs.trustingClient.getSocketFactory()
             .createSocket(tcp, "tern.example.org", tlsAddress.getPort(), true);
-        final SSLParameters parameters = TlsContexts.parameters(trustingClient);
+        final SSLParameters parameters = TlsContexts.parameters(certs.trustingClient);
         parameters.setEndpointIdentificationAlgorithm("HTTPS");
         socket.setSSLParameters(parameters);
         socket.setSoTimeout((int)clientTimeout.toMillis());
@@ -228,15 +211,15 @@ class BrokerTlsTest extends BrokerTestSupport
             final SSLHandshakeException ex = assertThrows(SSLHandshakeException.class, socket::startHandshake);
             assertTrue(String.valueOf(ex.getMessage()).contains("tern.example.org"), ex.getMessage());
         }
-        assertNextLineIsProbe(registerTls("after", trustingClient), register("plain"));
+        assertNextLineIsProbe(registerTls("after", certs.trustingClient), register("plain"));
     }
 
     @Test
     @Timeout(30)
     void shouldRefuseAClientWithoutACertificateWhenOneIsNeeded() throws Exception
     {
-        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED));
-        assertRefused(trustingClient, "nocert");
+        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED), certs);
+        assertRefused(certs.trustingClient, "nocert");
         assertNextLineIsProbe(registerTls("alice", clientWith(certs.clientCert, certs.clientKey)), register("plain"));
     }
 
@@ -244,7 +227,7 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldRefuseAClientCertificateFromAnotherCa() throws Exception
     {
-        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED));
+        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED), certs);
         assertRefused(TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert), "mallory");
         // the name check's plain client is the only connection left
         awaitCondition("the refused connection closed", clientTimeout, () -> broker.connectionsOpen() == 1);
@@ -254,7 +237,7 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldAcceptAClientCertificateFromTheConfiguredCa() throws Exception
     {
-        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED));
+        startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED), certs);
         final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey));
         final LineClient plain = register("plain");
         alice.send("plain: signed in with a certificate");
@@ -265,8 +248,8 @@ class BrokerTlsTest extends BrokerTestSupport
     @Timeout(30)
     void shouldAcceptClientsWithoutACertificateButNotWithABadOneWhenOneIsWanted() throws Exception
     {
-        startTlsBroker(clientAuth(TlsChannel.ClientAuth.WANT));
-        final LineClient anonymous = registerTls("anonymous", trustingClient);
+        startTlsBroker(clientAuth(TlsChannel.ClientAuth.WANT), certs);
+        final LineClient anonymous = registerTls("anonymous", certs.trustingClient);
         final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey));
         assertNextLineIsProbe(anonymous, alice);
         assertRefused(TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert), "mallory");
@@ -283,16 +266,16 @@ class BrokerTlsTest extends BrokerTestSupport
             .set(Settings.TLS_KEYSTORE, certs.serverPkcs12)
             .set(Settings.TLS_KEYSTORE_PASSWORD_FILE, passwordFile));
         tlsAddress = broker.tlsAddress();
-        assertNextLineIsProbe(registerTls("alice", trustingClient), register("plain"));
+        assertNextLineIsProbe(registerTls("alice", certs.trustingClient), register("plain"));
     }
 
     @Test
     @Timeout(30)
     void shouldServeTheAdminEndpointOverHttpsOnly() throws Exception
     {
-        startTlsBroker(new BrokerConfig().adminPort(0).set(Settings.ADMIN_TLS, BrokerConfig.OnOff.ON));
+        startTlsBroker(new BrokerConfig().adminPort(0).set(Settings.ADMIN_TLS, BrokerConfig.OnOff.ON), certs);
         final InetSocketAddress admin = broker.adminAddress();
-        final HttpClient https = HttpClient.newBuilder().sslContext(trustingClient)
+        final HttpClient https = HttpClient.newBuilder().sslContext(certs.trustingClient)
             .connectTimeout(clientTimeout).build();
         final HttpResponse<String> health = https.send(
             HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + admin.getPort() + "/health"))

@@ -29,22 +29,28 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * directory the test owns: a CA, a server certificate for {@code 127.0.0.1} and {@code localhost} signed by it, a
  * client certificate signed by it, and a second CA that signed nothing of ours (a peer trusting only it trusts none of
  * these). Keys are PKCS#8 PEM ({@code -----BEGIN PRIVATE KEY-----}); the server's also as PKCS#12.
+ * <p>
+ * Public, and in this module's test-jar, for the broker's tests too. Made on the test's thread (a {@code @BeforeAll});
+ * immutable once made, so any thread may read it.
  */
-final class TestCertificates
+public final class TestCertificates
 {
-    static final String PKCS12_PASSWORD = "changeit";
+    public static final String PKCS12_PASSWORD = "changeit";
 
-    final Path caCert;
-    final Path otherCaCert;
-    final Path serverCert;
-    final Path serverKey;
-    final Path serverPkcs12;
-    final Path clientCert;
-    final Path clientKey;
+    public final Path caCert;
+    public final Path otherCaCert;
+    public final Path serverCert;
+    public final Path serverKey;
+    public final Path serverPkcs12;
+    public final Path clientCert;
+    public final Path clientKey;
     /** A client certificate signed by the other CA: one the server must refuse. */
-    final Path strangerCert;
-    final Path strangerKey;
+    public final Path strangerCert;
+    public final Path strangerKey;
+    /** A client context that trusts the test CA and has no key of its own. */
+    public final SSLContext trustingClient;
 
+    /** For the files {@link #make} has made in {@code dir}. */
     private TestCertificates(final Path dir)
     {
         caCert = dir.resolve("ca.pem");
@@ -56,6 +62,7 @@ final class TestCertificates
         clientKey = dir.resolve("client.key");
         strangerCert = dir.resolve("stranger.pem");
         strangerKey = dir.resolve("stranger.key");
+        trustingClient = TlsContexts.forTrustOnly(caCert, null);
     }
 
     /**
@@ -65,9 +72,9 @@ final class TestCertificates
      * @param keyAlgorithm {@code "ec"} (P-256) or {@code "rsa"} (2048 bits).
      * @return the files.
      */
-    static TestCertificates make(final Path dir, final String keyAlgorithm) throws IOException, InterruptedException
+    public static TestCertificates make(final Path dir, final String keyAlgorithm)
+        throws IOException, InterruptedException
     {
-        final TestCertificates c = new TestCertificates(dir);
         final String[] newKey = "rsa".equals(keyAlgorithm) ?
             new String[]{"-newkey", "rsa:2048"} : new String[]{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"};
         selfSigned(dir, newKey, "ca", "tern test CA");
@@ -81,7 +88,7 @@ final class TestCertificates
         signed(dir, newKey, "stranger", "mallory", "other-ca", clientExt);
         openssl(dir, "pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-out", "server.p12",
             "-passout", "pass:" + PKCS12_PASSWORD, "-name", "tern");
-        return c;
+        return new TestCertificates(dir);
     }
 
     private static void selfSigned(final Path dir, final String[] newKey, final String name, final String cn)
@@ -106,7 +113,7 @@ final class TestCertificates
             "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", ext.getFileName().toString());
     }
 
-    static void openssl(final Path dir, final String... args) throws IOException, InterruptedException
+    public static void openssl(final Path dir, final String... args) throws IOException, InterruptedException
     {
         final List<String> command = new ArrayList<>();
         command.add("openssl");
@@ -128,7 +135,7 @@ final class TestCertificates
      * A client that presents its certificate whatever CAs the server names: a JDK client otherwise sends none when its
      * issuer is not among them, and the broker would only see a client without a certificate.
      */
-    static SSLContext presenting(final Path cert, final Path key, final Path trustCa) throws Exception
+    public static SSLContext presenting(final Path cert, final Path key, final Path trustCa) throws Exception
     {
         final KeyStore keyStore = KeyStore.getInstance("PKCS12");
         keyStore.load(null, null);

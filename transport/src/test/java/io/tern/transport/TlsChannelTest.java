@@ -62,7 +62,7 @@ class TlsChannelTest
     {
         certs = TestCertificates.make(certDir, "ec");
         serverContext = TlsContexts.fromPem(certs.serverCert, certs.serverKey, certs.caCert, null);
-        clientContext = TlsContexts.forTrustOnly(certs.caCert, null);
+        clientContext = certs.trustingClient;
     }
 
     @AfterEach

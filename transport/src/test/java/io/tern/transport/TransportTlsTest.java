@@ -95,7 +95,7 @@ class TransportTlsTest
             assertEquals("plain", next().text());
 
             final int handshakes = 2;
-            final SSLContext client = TlsContexts.forTrustOnly(certs.caCert, null);
+            final SSLContext client = certs.trustingClient;
             final InetSocketAddress tls = transport.tlsLocalAddress();
             final List<CompletableFuture<SSLSocket>> secure = new ArrayList<>();
             for (int i = 0; i < handshakes; i++)

@@ -18,7 +18,6 @@ import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -28,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.LineClient;
-import io.tern.broker.Settings;
-import io.tern.broker.TestCertificates;
+import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsContexts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,23 +47,11 @@ class TlsFaultTest extends CampaignSupport
     @TempDir
     static Path certDir;
     static TestCertificates certs;
-    static SSLContext client;
-
-    private InetSocketAddress tlsAddress;
 
     @BeforeAll
     static void makeCertificates() throws Exception
     {
         certs = TestCertificates.make(certDir, "ec");
-        client = TlsContexts.forTrustOnly(certs.caCert, null);
-    }
-
-    private void startTlsBroker(final BrokerConfig config) throws IOException
-    {
-        startBroker(config.set(Settings.TLS_PORT, 0)
-            .set(Settings.TLS_CERT, certs.serverCert)
-            .set(Settings.TLS_KEY, certs.serverKey));
-        tlsAddress = broker.tlsAddress();
     }
 
     /** A TLS client layered over a plain socket the caller keeps, to write raw bytes under TLS or reset it. */
@@ -78,9 +64,9 @@ class TlsFaultTest extends CampaignSupport
         {
             tcp = new Socket(address.getAddress(), address.getPort());
             tcp.setTcpNoDelay(true);
-            final SSLSocket tls = (SSLSocket)client.getSocketFactory()
+            final SSLSocket tls = (SSLSocket)certs.trustingClient.getSocketFactory()
                 .createSocket(tcp, address.getHostString(), address.getPort(), false);
-            tls.setSSLParameters(TlsContexts.parameters(client));
+            tls.setSSLParameters(TlsContexts.parameters(certs.trustingClient));
             tls.startHandshake();
             lines = LineClient.over(tls, CLIENT_TIMEOUT);
         }
@@ -113,7 +99,7 @@ class TlsFaultTest extends CampaignSupport
 
     private LineClient registerTls(final String name, final int receiveBufferBytes) throws IOException
     {
-        final LineClient lines = track(LineClient.connectTls(tlsAddress, client, receiveBufferBytes, CLIENT_TIMEOUT))
+        final LineClient lines = track(LineClient.connectTls(tlsAddress, certs.trustingClient, receiveBufferBytes, CLIENT_TIMEOUT))
             .name(name);
         lines.send(name);
         assertNextLineIsProbe(lines, lines);
@@ -129,7 +115,7 @@ class TlsFaultTest extends CampaignSupport
     @Timeout(120)
     void shouldDeliverCompleteLinesAndReleaseTheNameWhenResetMidRecord() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final LineClient observer = register("obs");
         final Random random = new Random(SEED);
         final int rounds = 60;
@@ -167,7 +153,7 @@ class TlsFaultTest extends CampaignSupport
     @Timeout(120)
     void shouldDeliverEverythingAndCloseWhenATlsClientHalfCloses() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final LineClient observer = register("obs");
         final int rounds = 60;
         for (int k = 0; k < rounds; k++)
@@ -194,7 +180,7 @@ class TlsFaultTest extends CampaignSupport
     @Timeout(120)
     void shouldCutTlsClientsThatNeverReadAndNobodyElse() throws Exception
     {
-        startTlsBroker(new BrokerConfig().maxQueuedBytesPerPeer(1024 * 1024));
+        startTlsBroker(new BrokerConfig().maxQueuedBytesPerPeer(1024 * 1024), certs);
         final LineClient pairSender = registerTls("wb-s", 0);
         final LineClient pairReceiver = registerTls("wb-r", 0);
         final SequencedPair pair = new SequencedPair(pairSender, pairReceiver, 2_000, 20, 200_000, false)
@@ -260,7 +246,7 @@ class TlsFaultTest extends CampaignSupport
     void shouldCutClientsThatNeverHandshakeAtTheNameDeadline() throws Exception
     {
         final long nameTimeoutMs = 500;
-        startTlsBroker(new BrokerConfig().nameTimeoutMs(nameTimeoutMs).flushTimeoutMs(15_000));
+        startTlsBroker(new BrokerConfig().nameTimeoutMs(nameTimeoutMs).flushTimeoutMs(15_000), certs);
         final int fdsBaseline = openFileDescriptors();
         final List<Socket> silent = new ArrayList<>();
         final long startNs = System.nanoTime();
@@ -302,7 +288,7 @@ class TlsFaultTest extends CampaignSupport
     @Timeout(120)
     void shouldCloseAtOnceOnPlainTextInsteadOfAClientHello() throws Exception
     {
-        startTlsBroker(new BrokerConfig().nameTimeoutMs(60_000));
+        startTlsBroker(new BrokerConfig().nameTimeoutMs(60_000), certs);
         final LineClient observer = register("obs");
         final int rounds = 100;
         final long startNs = System.nanoTime();
@@ -336,12 +322,12 @@ class TlsFaultTest extends CampaignSupport
     @Timeout(120)
     void shouldCloseATlsV12ClientThatRenegotiates() throws Exception
     {
-        startTlsBroker(new BrokerConfig());
+        startTlsBroker(new BrokerConfig(), certs);
         final LineClient observer = register("obs");
         final int rounds = 20;
         for (int k = 0; k < rounds; k++)
         {
-            final SSLSocket socket = (SSLSocket)client.getSocketFactory()
+            final SSLSocket socket = (SSLSocket)certs.trustingClient.getSocketFactory()
                 .createSocket(tlsAddress.getAddress(), tlsAddress.getPort());
             socket.setEnabledProtocols(new String[]{"TLSv1.2"});
             socket.startHandshake();
