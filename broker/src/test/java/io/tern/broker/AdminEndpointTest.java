@@ -514,15 +514,9 @@ class AdminEndpointTest extends BrokerTestSupport
     {
         socket.setSoTimeout((int)timeout.toMillis());
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final InputStream in = socket.getInputStream();
-        final byte[] buffer = new byte[8192];
         try
         {
-            int read;
-            while ((read = in.read(buffer)) >= 0)
-            {
-                bytes.write(buffer, 0, read);
-            }
+            readUntilEnd(socket.getInputStream(), bytes);
         }
         catch (final SocketTimeoutException ex)
         {

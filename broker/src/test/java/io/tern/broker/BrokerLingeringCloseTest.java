@@ -5,7 +5,6 @@ package io.tern.broker;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -107,16 +106,31 @@ class BrokerLingeringCloseTest extends BrokerTestSupport
 
     private void assertEveryTryReads(final byte[] request, final String reply) throws IOException
     {
+        assertEveryTryReads(TRIES, reply, () -> sendAllThenRead(address, request));
+    }
+
+    /** One try of a client that sends, then reads until the broker closes. */
+    @FunctionalInterface
+    interface SendThenRead
+    {
+        /** @return what was read, or what went wrong and what was read before. */
+        String tryOnce() throws IOException;
+    }
+
+    /** Makes {@code tries} tries, each of which must read {@code reply} as its first line. */
+    static void assertEveryTryReads(final int tries, final String reply, final SendThenRead sendThenRead)
+        throws IOException
+    {
         final List<String> failures = new ArrayList<>();
-        for (int i = 0; i < TRIES; i++)
+        for (int i = 0; i < tries; i++)
         {
-            final String outcome = sendAllThenRead(address, request);
+            final String outcome = sendThenRead.tryOnce();
             if (!outcome.startsWith(reply + "\n"))
             {
                 failures.add("try " + i + ": " + outcome);
             }
         }
-        assertEquals(List.of(), failures, "tries that did not read '" + reply + "', of " + TRIES);
+        assertEquals(List.of(), failures, "tries that did not read '" + reply + "', of " + tries);
     }
 
     /** name, a line of {@code longLineBytes}, then {@code trailingBytes} more of short lines. */
@@ -139,8 +153,7 @@ class BrokerLingeringCloseTest extends BrokerTestSupport
     }
 
     /**
-     * As nc does: write the whole request (a write failing ends the try, as it ends nc), shut the output down, then
-     * read until the end of input or a reset.
+     * As nc does: write the whole request, shut the output down, then read until the end of input or a reset.
      *
      * @return what was read, or what went wrong and what was read before.
      */
@@ -153,36 +166,45 @@ class BrokerLingeringCloseTest extends BrokerTestSupport
             socket.setSendBufferSize(SEND_BUFFER_BYTES);
             socket.connect(address, 5_000);
             socket.setSoTimeout(10_000);
-            final OutputStream out = socket.getOutputStream();
-            try
+            return writeAllThenRead(socket, request, true);
+        }
+    }
+
+    /**
+     * Writes the whole request in nc's chunks (a write failing ends the try, as it ends nc), shuts the output down if
+     * asked, then reads until the end of input or a reset. The socket may be a TLS one.
+     *
+     * @return what was read, or what went wrong and what was read before.
+     */
+    static String writeAllThenRead(final Socket socket, final byte[] request, final boolean shutdownOutput)
+        throws IOException
+    {
+        final OutputStream out = socket.getOutputStream();
+        try
+        {
+            // In nc's chunks: the broker's close lands between two writes rather than after one large one.
+            for (int offset = 0; offset < request.length; offset += NC_CHUNK_BYTES)
             {
-                // In nc's chunks: the broker's close lands between two writes rather than after one large one.
-                for (int offset = 0; offset < request.length; offset += NC_CHUNK_BYTES)
-                {
-                    out.write(request, offset, Math.min(NC_CHUNK_BYTES, request.length - offset));
-                }
+                out.write(request, offset, Math.min(NC_CHUNK_BYTES, request.length - offset));
+            }
+            if (shutdownOutput)
+            {
                 socket.shutdownOutput();
             }
-            catch (final IOException ex)
-            {
-                return "write failed: " + ex;
-            }
-            final InputStream in = socket.getInputStream();
-            final ByteArrayOutputStream received = new ByteArrayOutputStream();
-            final byte[] chunk = new byte[4096];
-            try
-            {
-                int n;
-                while ((n = in.read(chunk)) >= 0)
-                {
-                    received.write(chunk, 0, n);
-                }
-            }
-            catch (final IOException ex)
-            {
-                return "read failed: " + ex + " after '" + received.toString(StandardCharsets.UTF_8) + "'";
-            }
-            return received.toString(StandardCharsets.UTF_8);
         }
+        catch (final IOException ex)
+        {
+            return "write failed: " + ex;
+        }
+        final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        try
+        {
+            readUntilEnd(socket.getInputStream(), received);
+        }
+        catch (final IOException ex)
+        {
+            return "read failed: " + ex + " after '" + received.toString(StandardCharsets.UTF_8) + "'";
+        }
+        return received.toString(StandardCharsets.UTF_8);
     }
 }

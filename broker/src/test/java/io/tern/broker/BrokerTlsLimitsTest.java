@@ -5,15 +5,12 @@ package io.tern.broker;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import javax.net.ssl.SSLSocket;
@@ -159,17 +156,8 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
     {
         startTlsBroker(new BrokerConfig(), certs);
         final byte[] request = BrokerLingeringCloseTest.ncStyleRequest("nc", 70_000, 512 * 1024);
-        final String reply = "error: line too long (max 65536 bytes)";
-        final List<String> failures = new ArrayList<>();
-        for (int i = 0; i < 10; i++)
-        {
-            final String outcome = sendAllThenRead(request);
-            if (!outcome.startsWith(reply + "\n"))
-            {
-                failures.add("try " + i + ": " + outcome);
-            }
-        }
-        assertEquals(List.of(), failures, "tries that did not read '" + reply + "'");
+        BrokerLingeringCloseTest.assertEveryTryReads(10, "error: line too long (max 65536 bytes)",
+            () -> sendAllThenRead(request));
         awaitCondition("every connection closed", Duration.ofSeconds(10), () -> 0 == broker.connectionsOpen());
     }
 
@@ -193,12 +181,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
             final ByteArrayOutputStream received = new ByteArrayOutputStream();
             try
             {
-                final InputStream in = never.getInputStream();
-                int b;
-                while ((b = in.read()) >= 0)
-                {
-                    received.write(b);
-                }
+                readUntilEnd(never.getInputStream(), received);
             }
             catch (final IOException ex)
             {
@@ -248,7 +231,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
         assertNextLineIsProbe(alice, alice);
     }
 
-    /** Writes all of the request in 16 KiB writes, then reads until the broker closes. */
+    /** Writes all of the request over TLS in 16 KiB writes, output left open, then reads until the broker closes. */
     private String sendAllThenRead(final byte[] request) throws IOException
     {
         final Socket plain = new Socket();
@@ -260,34 +243,7 @@ class BrokerTlsLimitsTest extends BrokerTestSupport
             socket.setSSLParameters(TlsContexts.parameters(certs.trustingClient));
             socket.setSoTimeout(10_000);
             socket.startHandshake();
-            final OutputStream out = socket.getOutputStream();
-            try
-            {
-                for (int offset = 0; offset < request.length; offset += 16 * 1024)
-                {
-                    out.write(request, offset, Math.min(16 * 1024, request.length - offset));
-                }
-            }
-            catch (final IOException ex)
-            {
-                return "write failed: " + ex;
-            }
-            final InputStream in = socket.getInputStream();
-            final ByteArrayOutputStream received = new ByteArrayOutputStream();
-            final byte[] chunk = new byte[4096];
-            try
-            {
-                int n;
-                while ((n = in.read(chunk)) >= 0)
-                {
-                    received.write(chunk, 0, n);
-                }
-            }
-            catch (final IOException ex)
-            {
-                return "read failed: " + ex + " after '" + received.toString(StandardCharsets.UTF_8) + "'";
-            }
-            return received.toString(StandardCharsets.UTF_8);
+            return BrokerLingeringCloseTest.writeAllThenRead(socket, request, false);
         }
     }
 }

@@ -3,8 +3,8 @@
  */
 package io.tern.broker.campaign;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -357,14 +357,9 @@ class TlsFaultTest extends CampaignSupport
     /** Reads until the end of the stream (a TLS alert may come first) or a reset; fails if the deadline passes. */
     private static void assertEndOfStream(final Socket socket) throws IOException
     {
-        final InputStream in = socket.getInputStream();
-        final byte[] buffer = new byte[256];
         try
         {
-            while (in.read(buffer) >= 0)
-            {
-                // an alert, at most
-            }
+            readUntilEnd(socket.getInputStream(), new ByteArrayOutputStream()); // an alert, at most
         }
         catch (final SocketException reset)
         {

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.tern.broker.BrokerTestSupport;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -172,15 +174,9 @@ class AdminServerTest
     private static String readToEnd(final Socket socket) throws IOException
     {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final byte[] buffer = new byte[4096];
         try
         {
-            final InputStream in = socket.getInputStream();
-            int read;
-            while ((read = in.read(buffer)) >= 0)
-            {
-                bytes.write(buffer, 0, read);
-            }
+            BrokerTestSupport.readUntilEnd(socket.getInputStream(), bytes);
         }
         catch (final SocketTimeoutException ex)
         {
