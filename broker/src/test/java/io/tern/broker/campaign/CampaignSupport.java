@@ -7,8 +7,12 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import io.tern.broker.Broker;
@@ -17,6 +21,8 @@ import io.tern.broker.BrokerTestSupport;
 import io.tern.broker.LineClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * What the campaign adds to {@link BrokerTestSupport}: the {@link #CLIENT_TIMEOUT} of 20 s for its clients and test
@@ -97,6 +103,68 @@ abstract class CampaignSupport extends BrokerTestSupport
     {
         final String[] fds = new File("/proc/self/fd").list();
         return null == fds ? -1 : fds.length;
+    }
+
+    // ---- clients that never read: peers deaf-0, deaf-1, ... flooded by a sender until the broker cuts them --------
+
+    /**
+     * Reads {@code sender}'s replies on a test thread until its own {@code "sender: done"} comes back; every other reply
+     * must be {@code error: no peer 'deaf-N'}, for a non-reader already cut.
+     *
+     * @return the number of those errors.
+     */
+    protected Future<Integer> readNoPeerErrorsUntilDone(final LineClient sender)
+    {
+        return executor.submit(() ->
+        {
+            int errors = 0;
+            while (true)
+            {
+                final String line = sender.readLine(Duration.ofSeconds(60));
+                if (line.equals("from sender: done"))
+                {
+                    return errors;
+                }
+                assertTrue(line.matches("error: no peer 'deaf-\\d+'"), "sender got " + line);
+                errors++;
+            }
+        });
+    }
+
+    /**
+     * Sends a line of a kilobyte to each of {@code deaf-0} to {@code deaf-(nonReaders - 1)}, again and again, until the
+     * broker has made {@code slowConsumerCuts} slow-consumer disconnects; fails after 60 s.
+     */
+    protected void floodNonReadersUntilCut(final LineClient sender, final int nonReaders, final long slowConsumerCuts)
+        throws IOException
+    {
+        final String kilobyte = "x".repeat(1000);
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (broker.slowConsumerDisconnects() < slowConsumerCuts)
+        {
+            final StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < nonReaders; i++)
+            {
+                sb.append("deaf-").append(i).append(": ").append(kilobyte).append('\n');
+            }
+            sender.sendRaw(sb.toString().getBytes(StandardCharsets.US_ASCII));
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                fail("only " + broker.slowConsumerDisconnects() + " slow-consumer cuts");
+            }
+        }
+    }
+
+    /** Each non-reader is closed, having been sent nothing but the sender's lines and the slow-consumer error. */
+    static void assertCutAsSlowConsumers(final List<LineClient> deaf) throws IOException
+    {
+        for (final LineClient client : deaf)
+        {
+            for (final String line : client.awaitClosed(Duration.ofSeconds(30)))
+            {
+                assertTrue(line.startsWith("from sender: xxx") || line.equals("error: slow consumer"), line);
+            }
+        }
     }
 
     /** Connects a campaign client (untracked), with the {@link #CLIENT_TIMEOUT} as its default timeout. */

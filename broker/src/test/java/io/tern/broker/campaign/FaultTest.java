@@ -252,20 +252,7 @@ class FaultTest extends CampaignSupport
             deaf.add(register("deaf-" + i, 4096));
         }
         final LineClient sender = register("sender");
-        final Future<Integer> senderErrors = executor.submit(() ->
-        {
-            int errors = 0;
-            while (true)
-            {
-                final String line = sender.readLine(Duration.ofSeconds(60));
-                if (line.equals("from sender: done"))
-                {
-                    return errors;
-                }
-                assertTrue(line.matches("error: no peer 'deaf-\\d+'"), "sender got " + line);
-                errors++;
-            }
-        });
+        final Future<Integer> senderErrors = readNoPeerErrorsUntilDone(sender);
 
         // Error-reply flooders: they send lines to nobody and never read the replies.
         final List<Future<Long>> flooders = new ArrayList<>();
@@ -275,36 +262,14 @@ class FaultTest extends CampaignSupport
             flooders.add(executor.submit(() -> floodUntilCut(flooder, "nobody: x\n")));
         }
 
-        final byte[] kilobyteLine = ("x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (broker.slowConsumerDisconnects() < nonReaders + 10)
-        {
-            final StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < nonReaders; i++)
-            {
-                sb.append("deaf-").append(i).append(": ").append(new String(kilobyteLine, StandardCharsets.US_ASCII))
-                    .append('\n');
-            }
-            sender.sendRaw(sb.toString().getBytes(StandardCharsets.US_ASCII));
-            if (System.nanoTime() - deadlineNs > 0)
-            {
-                fail("only " + broker.slowConsumerDisconnects() + " slow-consumer cuts");
-            }
-        }
+        floodNonReadersUntilCut(sender, nonReaders, nonReaders + 10);
         sender.send("sender: done");
         join(senderErrors, Duration.ofSeconds(30), "the sender's replies");
         for (final Future<Long> flooder : flooders)
         {
             join(flooder, Duration.ofSeconds(60), "an error-reply flooder to be cut");
         }
-        for (final LineClient client : deaf)
-        {
-            final List<String> lines = client.awaitClosed(Duration.ofSeconds(30));
-            for (final String line : lines)
-            {
-                assertTrue(line.startsWith("from sender: xxx") || line.equals("error: slow consumer"), line);
-            }
-        }
+        assertCutAsSlowConsumers(deaf);
         assertEquals(nonReaders + 10, broker.slowConsumerDisconnects(), "exactly the non-readers are cut");
         pair.awaitAndCheck(Duration.ofSeconds(60));
         registerRetrying("deaf-0", Duration.ofSeconds(10));

@@ -99,8 +99,8 @@ class TlsFaultTest extends CampaignSupport
 
     private LineClient registerTls(final String name, final int receiveBufferBytes) throws IOException
     {
-        final LineClient lines = track(LineClient.connectTls(tlsAddress, certs.trustingClient, receiveBufferBytes, CLIENT_TIMEOUT))
-            .name(name);
+        final LineClient lines = track(
+            LineClient.connectTls(tlsAddress, certs.trustingClient, receiveBufferBytes, CLIENT_TIMEOUT)).name(name);
         lines.send(name);
         assertNextLineIsProbe(lines, lines);
         return lines;
@@ -192,44 +192,11 @@ class TlsFaultTest extends CampaignSupport
             deaf.add(registerTls("deaf-" + i, 4096));
         }
         final LineClient sender = register("sender");
-        final Future<Integer> senderErrors = executor.submit(() ->
-        {
-            int errors = 0;
-            while (true)
-            {
-                final String line = sender.readLine(Duration.ofSeconds(60));
-                if (line.equals("from sender: done"))
-                {
-                    return errors;
-                }
-                assertTrue(line.matches("error: no peer 'deaf-\\d+'"), "sender got " + line);
-                errors++;
-            }
-        });
-        final String kilobyte = "x".repeat(1000);
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (broker.slowConsumerDisconnects() < nonReaders)
-        {
-            final StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < nonReaders; i++)
-            {
-                sb.append("deaf-").append(i).append(": ").append(kilobyte).append('\n');
-            }
-            sender.sendRaw(sb.toString().getBytes(StandardCharsets.US_ASCII));
-            if (System.nanoTime() - deadlineNs > 0)
-            {
-                fail("only " + broker.slowConsumerDisconnects() + " slow-consumer cuts");
-            }
-        }
+        final Future<Integer> senderErrors = readNoPeerErrorsUntilDone(sender);
+        floodNonReadersUntilCut(sender, nonReaders, nonReaders);
         sender.send("sender: done");
         join(senderErrors, Duration.ofSeconds(30), "the sender's replies");
-        for (final LineClient client : deaf)
-        {
-            for (final String line : client.awaitClosed(Duration.ofSeconds(30)))
-            {
-                assertTrue(line.startsWith("from sender: xxx") || line.equals("error: slow consumer"), line);
-            }
-        }
+        assertCutAsSlowConsumers(deaf);
         assertEquals(nonReaders, broker.slowConsumerDisconnects(), "exactly the non-readers are cut");
         pair.awaitAndCheck(Duration.ofSeconds(60));
         registerTls("deaf-0-again", 0);
