@@ -607,17 +607,7 @@ final class Authenticator implements Agent
         Arrays.fill(check.line, (byte)0);
         connection.handoff = handoff;
 
-        connection.authKey.cancel();
-        if (!writers[connection.writerIndex()].adopt(connection))
-        {
-            LOG.log(System.Logger.Level.ERROR, connection + " dropped: writer queue full");
-            close(connection);
-        }
-        else if (!readers[connection.readerIndex()].offer(connection))
-        {
-            // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
-            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
-        }
+        handOn(connection);
     }
 
     /**
@@ -642,6 +632,12 @@ final class Authenticator implements Agent
             connection.handoff = Arrays.copyOf(readBuffer.array(), readBuffer.position());
         }
         forget(connection);
+        handOn(connection);
+    }
+
+    /** Hands a connection that is done here (logged in, or handshaken) to its writer, then to its reader. */
+    private void handOn(final Connection connection)
+    {
         connection.authKey.cancel();
         if (!writers[connection.writerIndex()].adopt(connection))
         {
