@@ -471,27 +471,20 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final String description = peer.describe();
         if (reason == InboundBatch.REASON_LINE_TOO_LONG)
         {
-            reply(peer, lineTooLong, ErrorKind.LINE_TOO_LONG);
-            close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line too long");
+            replyAndClose(peer, lineTooLong, ErrorKind.LINE_TOO_LONG, description, "line too long");
         }
         else if (reason == InboundBatch.REASON_NAME_TIMEOUT)
         {
-            reply(peer, nameTimeout, ErrorKind.NAME_TIMEOUT);
-            close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: no name in time");
+            replyAndClose(peer, nameTimeout, ErrorKind.NAME_TIMEOUT, description, "no name in time");
         }
         else if (reason == InboundBatch.REASON_PARTIAL_LINE_TIMEOUT)
         {
-            reply(peer, partialLineTimeout, ErrorKind.PARTIAL_LINE_TIMEOUT);
-            close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line not finished in time");
+            replyAndClose(peer, partialLineTimeout, ErrorKind.PARTIAL_LINE_TIMEOUT, description,
+                "line not finished in time");
         }
         else if (reason == InboundBatch.REASON_IDLE_TIMEOUT)
         {
-            reply(peer, idleTimeout, ErrorKind.IDLE_TIMEOUT);
-            close(peer, Connection.CloseMode.FLUSH);
-            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: idle too long");
+            replyAndClose(peer, idleTimeout, ErrorKind.IDLE_TIMEOUT, description, "idle too long");
         }
         else
         {
@@ -500,6 +493,15 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected" +
                 (null == failure ? "" : ": " + failure));
         }
+    }
+
+    /** The reader's reason to end the connection, told to the peer: the reply, then a close once it is flushed. */
+    private void replyAndClose(
+        final Peer peer, final byte[] message, final ErrorKind kind, final String description, final String why)
+    {
+        reply(peer, message, kind);
+        close(peer, Connection.CloseMode.FLUSH);
+        LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: " + why);
     }
 
     private void reply(final Peer peer, final byte[] message, final ErrorKind kind)
