@@ -23,6 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import javax.net.ssl.SSLContext;
+
 import org.junit.jupiter.api.AfterEach;
 
 import io.tern.transport.TestCertificates;
@@ -181,6 +183,27 @@ public abstract class BrokerTestSupport
         {
             clients.remove(client);
         }
+    }
+
+    /**
+     * Connects a TLS client to {@link #tlsAddress} that the tear-down closes, with this test's {@link #clientTimeout}.
+     *
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
+     * @return a client that has finished its handshake and sent nothing.
+     */
+    protected LineClient connectTls(final SSLContext context, final int receiveBufferBytes) throws IOException
+    {
+        return track(LineClient.connectTls(tlsAddress, context, receiveBufferBytes, clientTimeout));
+    }
+
+    /** Connects over TLS, registers {@code name} and confirms the registration with a self-probe. */
+    protected LineClient registerTls(final String name, final SSLContext context, final int receiveBufferBytes)
+        throws IOException
+    {
+        final LineClient client = connectTls(context, receiveBufferBytes).name(name);
+        client.send(name);
+        assertNextLineIsProbe(client, client);
+        return client;
     }
 
     /** Connects, registers {@code name} and confirms the registration with a self-probe. */

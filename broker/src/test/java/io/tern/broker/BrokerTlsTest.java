@@ -52,26 +52,13 @@ class BrokerTlsTest extends BrokerTestSupport
         certs = TestCertificates.make(certDir, "ec");
     }
 
-    private LineClient connectTls(final SSLContext context) throws IOException
-    {
-        return track(LineClient.connectTls(tlsAddress, context, 0, clientTimeout));
-    }
-
-    private LineClient registerTls(final String name, final SSLContext context) throws IOException
-    {
-        final LineClient client = connectTls(context).name(name);
-        client.send(name);
-        assertNextLineIsProbe(client, client);
-        return client;
-    }
-
     @Test
     @Timeout(30)
     void shouldHandshakeAndRouteBetweenTlsPeers() throws Exception
     {
         startTlsBroker(new BrokerConfig(), certs);
-        final LineClient alice = registerTls("alice", certs.trustingClient);
-        final LineClient bob = registerTls("bob", certs.trustingClient);
+        final LineClient alice = registerTls("alice", certs.trustingClient, 0);
+        final LineClient bob = registerTls("bob", certs.trustingClient, 0);
         assertEquals("TLSv1.3", ((SSLSocket)alice.socket()).getSession().getProtocol());
 
         alice.send("bob: hello over TLS");
@@ -86,7 +73,7 @@ class BrokerTlsTest extends BrokerTestSupport
     void shouldLetATlsPeerAndAPlainPeerTalk() throws Exception
     {
         startTlsBroker(new BrokerConfig(), certs);
-        final LineClient secure = registerTls("secure", certs.trustingClient);
+        final LineClient secure = registerTls("secure", certs.trustingClient, 0);
         final LineClient plain = register("plain");
 
         secure.send("plain: from the TLS side");
@@ -105,7 +92,7 @@ class BrokerTlsTest extends BrokerTestSupport
         // Reads of 512 bytes at most: every record of 16 KiB is decrypted into the channel's own buffer and handed out
         // over many reads without the socket reporting anything new, which the reader must notice by itself.
         startTlsBroker(new BrokerConfig().set(Settings.READ_BUFFER_BYTES, 512), certs);
-        final LineClient sender = registerTls("burst", certs.trustingClient);
+        final LineClient sender = registerTls("burst", certs.trustingClient, 0);
         final LineClient receiver = register("sink");
         final StringBuilder burst = new StringBuilder();
         for (int i = 0; i < 2000; i++)
@@ -127,10 +114,7 @@ class BrokerTlsTest extends BrokerTestSupport
         // The socket fills again and again: the writer keeps plaintext TLS did not take, and records TLS made that the
         // socket did not take, and sends both as the socket drains; everything arrives, in order, nobody is cut.
         startTlsBroker(new BrokerConfig(), certs);
-        final LineClient receiver = track(LineClient.connectTls(tlsAddress, certs.trustingClient, 4096, clientTimeout))
-            .name("slow");
-        receiver.send("slow");
-        assertNextLineIsProbe(receiver, receiver);
+        final LineClient receiver = registerTls("slow", certs.trustingClient, 4096);
         final LineClient sender = register("fast");
         final String text = "y".repeat(1000);
         final int lines = 3000; // about 3 MB: far beyond the socket buffers, within max-queued-bytes-per-peer
@@ -159,10 +143,10 @@ class BrokerTlsTest extends BrokerTestSupport
         // Small reads: the first line and the many lines after it arrive in records the authenticator cannot take in
         // one read, so what it leaves in TLS must reach the reader all the same.
         startTlsBroker(new BrokerConfig().authFile(users).set(Settings.READ_BUFFER_BYTES, 512), certs);
-        final LineClient bob = connectTls(certs.trustingClient).name("bob");
+        final LineClient bob = connectTls(certs.trustingClient, 0).name("bob");
         bob.send("bob hunter2");
         assertNextLineIsProbe(bob, bob);
-        final LineClient alice = connectTls(certs.trustingClient).name("alice");
+        final LineClient alice = connectTls(certs.trustingClient, 0).name("alice");
         final StringBuilder first = new StringBuilder("alice s3cret\n");
         for (int i = 0; i < 500; i++)
         {
@@ -173,7 +157,7 @@ class BrokerTlsTest extends BrokerTestSupport
         {
             bob.expectLine("from alice: with the first line " + i);
         }
-        final LineClient mallory = connectTls(certs.trustingClient).name("mallory");
+        final LineClient mallory = connectTls(certs.trustingClient, 0).name("mallory");
         mallory.send("alice wrong");
         assertEquals(List.of("error: not authorized"), mallory.awaitClosed());
         assertNextLineIsProbe(alice, bob);
@@ -187,7 +171,7 @@ class BrokerTlsTest extends BrokerTestSupport
         final SSLContext stranger = TlsContexts.forTrustOnly(certs.otherCaCert, null);
         assertThrows(SSLHandshakeException.class, () -> LineClient.connectTls(tlsAddress, stranger, 0, clientTimeout));
         // the broker is fine: TLS and plain peers still get through
-        final LineClient alice = registerTls("alice", certs.trustingClient);
+        final LineClient alice = registerTls("alice", certs.trustingClient, 0);
         final LineClient bob = register("bob");
         assertNextLineIsProbe(alice, bob);
         awaitCondition("the refused connection closed", clientTimeout, () -> broker.connectionsOpen() == 2);
@@ -211,7 +195,7 @@ class BrokerTlsTest extends BrokerTestSupport
             final SSLHandshakeException ex = assertThrows(SSLHandshakeException.class, socket::startHandshake);
             assertTrue(String.valueOf(ex.getMessage()).contains("tern.example.org"), ex.getMessage());
         }
-        assertNextLineIsProbe(registerTls("after", certs.trustingClient), register("plain"));
+        assertNextLineIsProbe(registerTls("after", certs.trustingClient, 0), register("plain"));
     }
 
     @Test
@@ -220,7 +204,8 @@ class BrokerTlsTest extends BrokerTestSupport
     {
         startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED), certs);
         assertRefused(certs.trustingClient, "nocert");
-        assertNextLineIsProbe(registerTls("alice", clientWith(certs.clientCert, certs.clientKey)), register("plain"));
+        assertNextLineIsProbe(registerTls("alice", clientWith(certs.clientCert, certs.clientKey), 0),
+            register("plain"));
     }
 
     @Test
@@ -238,7 +223,7 @@ class BrokerTlsTest extends BrokerTestSupport
     void shouldAcceptAClientCertificateFromTheConfiguredCa() throws Exception
     {
         startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED), certs);
-        final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey));
+        final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey), 0);
         final LineClient plain = register("plain");
         alice.send("plain: signed in with a certificate");
         plain.expectLine("from alice: signed in with a certificate");
@@ -249,8 +234,8 @@ class BrokerTlsTest extends BrokerTestSupport
     void shouldAcceptClientsWithoutACertificateButNotWithABadOneWhenOneIsWanted() throws Exception
     {
         startTlsBroker(clientAuth(TlsChannel.ClientAuth.WANT), certs);
-        final LineClient anonymous = registerTls("anonymous", certs.trustingClient);
-        final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey));
+        final LineClient anonymous = registerTls("anonymous", certs.trustingClient, 0);
+        final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey), 0);
         assertNextLineIsProbe(anonymous, alice);
         assertRefused(TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert), "mallory");
     }
@@ -266,7 +251,7 @@ class BrokerTlsTest extends BrokerTestSupport
             .set(Settings.TLS_KEYSTORE, certs.serverPkcs12)
             .set(Settings.TLS_KEYSTORE_PASSWORD_FILE, passwordFile));
         tlsAddress = broker.tlsAddress();
-        assertNextLineIsProbe(registerTls("alice", certs.trustingClient), register("plain"));
+        assertNextLineIsProbe(registerTls("alice", certs.trustingClient, 0), register("plain"));
     }
 
     @Test
@@ -379,7 +364,7 @@ class BrokerTlsTest extends BrokerTestSupport
         LineClient client = null;
         try
         {
-            client = connectTls(context).name(name);
+            client = connectTls(context, 0).name(name);
         }
         catch (final SSLException | java.net.SocketException refusedInHandshake)
         {

@@ -97,15 +97,6 @@ class TlsFaultTest extends CampaignSupport
         }
     }
 
-    private LineClient registerTls(final String name, final int receiveBufferBytes) throws IOException
-    {
-        final LineClient lines = track(
-            LineClient.connectTls(tlsAddress, certs.trustingClient, receiveBufferBytes, CLIENT_TIMEOUT)).name(name);
-        lines.send(name);
-        assertNextLineIsProbe(lines, lines);
-        return lines;
-    }
-
     /**
      * The connection is reset with a complete line delivered and a partial TLS record (a header announcing 16 KiB and
      * part of its body, written under TLS) buffered with the reader: the complete line arrives, nothing of the partial
@@ -181,15 +172,15 @@ class TlsFaultTest extends CampaignSupport
     void shouldCutTlsClientsThatNeverReadAndNobodyElse() throws Exception
     {
         startTlsBroker(new BrokerConfig().maxQueuedBytesPerPeer(1024 * 1024), certs);
-        final LineClient pairSender = registerTls("wb-s", 0);
-        final LineClient pairReceiver = registerTls("wb-r", 0);
+        final LineClient pairSender = registerTls("wb-s", certs.trustingClient, 0);
+        final LineClient pairReceiver = registerTls("wb-r", certs.trustingClient, 0);
         final SequencedPair pair = new SequencedPair(pairSender, pairReceiver, 2_000, 20, 200_000, false)
             .start(executor);
         final int nonReaders = 5;
         final List<LineClient> deaf = new ArrayList<>();
         for (int i = 0; i < nonReaders; i++)
         {
-            deaf.add(registerTls("deaf-" + i, 4096));
+            deaf.add(registerTls("deaf-" + i, certs.trustingClient, 4096));
         }
         final LineClient sender = register("sender");
         final Future<Integer> senderErrors = readNoPeerErrorsUntilDone(sender);
@@ -199,7 +190,7 @@ class TlsFaultTest extends CampaignSupport
         assertCutAsSlowConsumers(deaf);
         assertEquals(nonReaders, broker.slowConsumerDisconnects(), "exactly the non-readers are cut");
         pair.awaitAndCheck(Duration.ofSeconds(60));
-        registerTls("deaf-0-again", 0);
+        registerTls("deaf-0-again", certs.trustingClient, 0);
         assertBrokerHealthy("after TLS non-readers");
     }
 
@@ -226,7 +217,7 @@ class TlsFaultTest extends CampaignSupport
             }
             silent.add(socket);
         }
-        final LineClient secure = registerTls("secure", 0);
+        final LineClient secure = registerTls("secure", certs.trustingClient, 0);
         final LineClient plain = register("plain");
         assertNextLineIsProbe(secure, plain);
         for (final Socket socket : silent)
@@ -271,7 +262,8 @@ class TlsFaultTest extends CampaignSupport
         }
         final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
         assertTrue(tookMs < 30_000, rounds + " closes took " + tookMs + " ms");
-        assertNextLineIsProbe(observer, registerTls("secure", 0)); // the observer got none of that text
+        // the observer got none of that text
+        assertNextLineIsProbe(observer, registerTls("secure", certs.trustingClient, 0));
         final LineClient check = register("check");
         check.send("mistaken-0: are you there");
         check.expectLine("error: no peer 'mistaken-0'");
