@@ -3,13 +3,10 @@
  */
 package io.tern.broker;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import static io.tern.transport.TestSockets.replyThenClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Authentication cannot be used to stall the broker: login floods at the real cost of a check (PBKDF2, the default
@@ -234,25 +231,6 @@ class BrokerLoginFloodTest extends BrokerTestSupport
             }
         }
         raw.clear();
-    }
-
-    /** @return everything the broker sent before it closed the connection. */
-    private static String replyThenClose(final Socket socket) throws IOException
-    {
-        final InputStream in = socket.getInputStream();
-        final ByteArrayOutputStream reply = new ByteArrayOutputStream();
-        try
-        {
-            for (int b; (b = in.read()) >= 0; )
-            {
-                reply.write(b);
-            }
-        }
-        catch (final SocketTimeoutException ex)
-        {
-            fail("still open after 10 s; read so far: " + reply);
-        }
-        return reply.toString(StandardCharsets.US_ASCII);
     }
 
     private static InetAddress loopback(final int last)

@@ -3,9 +3,7 @@
  */
 package io.tern.broker;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -322,21 +320,6 @@ public abstract class BrokerTestSupport
             offset += part.length;
         }
         return result;
-    }
-
-    /**
-     * Reads {@code in} into {@code into} until the end of the stream. A read that fails (a reset, the socket's
-     * timeout) is thrown with what came before it left in {@code into}: whether that also ends the stream is the
-     * caller's to say.
-     */
-    public static void readUntilEnd(final InputStream in, final ByteArrayOutputStream into) throws IOException
-    {
-        final byte[] chunk = new byte[4096];
-        int n;
-        while ((n = in.read(chunk)) >= 0)
-        {
-            into.write(chunk, 0, n);
-        }
     }
 
     /** Polls {@code condition} until it holds, failing the test if the deadline passes first. */

@@ -24,6 +24,7 @@ import io.tern.transport.Protocol;
 import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsContexts;
 
+import static io.tern.transport.TestSockets.readUntilEnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

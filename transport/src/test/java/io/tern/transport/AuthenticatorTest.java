@@ -3,13 +3,10 @@
  */
 package io.tern.transport;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +21,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import static io.tern.transport.TestSockets.replyThenClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The authenticator and its verifiers over real loopback sockets, with a verifier the test holds at a gate: a check
@@ -138,25 +135,6 @@ class AuthenticatorTest
         socket.getOutputStream().write((firstLine + "\n").getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
         return socket;
-    }
-
-    /** @return everything the broker sent before it closed the connection. */
-    private static String replyThenClose(final Socket socket) throws IOException
-    {
-        final InputStream in = socket.getInputStream();
-        final ByteArrayOutputStream reply = new ByteArrayOutputStream();
-        try
-        {
-            for (int b; (b = in.read()) >= 0; )
-            {
-                reply.write(b);
-            }
-        }
-        catch (final SocketTimeoutException ex)
-        {
-            fail("still open after 10 s; read so far: " + reply);
-        }
-        return reply.toString(StandardCharsets.US_ASCII);
     }
 
     private static void await(final BooleanSupplier condition, final String what)

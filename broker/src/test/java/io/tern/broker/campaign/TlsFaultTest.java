@@ -30,6 +30,7 @@ import io.tern.broker.LineClient;
 import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsContexts;
 
+import static io.tern.transport.TestSockets.readUntilEnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;

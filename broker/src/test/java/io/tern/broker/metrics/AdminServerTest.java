@@ -24,8 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.tern.broker.BrokerTestSupport;
-
+import static io.tern.transport.TestSockets.readUntilEnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -176,7 +175,7 @@ class AdminServerTest
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try
         {
-            BrokerTestSupport.readUntilEnd(socket.getInputStream(), bytes);
+            readUntilEnd(socket.getInputStream(), bytes);
         }
         catch (final SocketTimeoutException ex)
         {
