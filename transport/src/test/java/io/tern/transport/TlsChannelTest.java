@@ -272,16 +272,7 @@ class TlsChannelTest
     @Timeout(20)
     void shouldServeTlsV12ClientsToo() throws Exception
     {
-        listen();
-        clientSocket = SocketChannel.open(listener.getLocalAddress());
-        clientSocket.configureBlocking(false);
-        serverSocket = accept();
-        server = TlsChannel.server(serverContext, serverSocket, TlsChannel.ClientAuth.NONE, pool);
-        final SSLEngine engine = clientContext.createSSLEngine();
-        engine.setUseClientMode(true);
-        engine.setEnabledProtocols(new String[]{"TLSv1.2"});
-        client = TlsChannel.start(clientSocket, engine, pool);
-        handshake();
+        connectTlsV12Client();
         assertEquals("TLSv1.2", server.session().getProtocol());
         send(client, "old\n");
         assertEquals("old\n", receive(server, 4));
@@ -294,16 +285,7 @@ class TlsChannelTest
     @Timeout(20)
     void shouldRefuseATlsV12Renegotiation() throws Exception
     {
-        listen();
-        clientSocket = SocketChannel.open(listener.getLocalAddress());
-        clientSocket.configureBlocking(false);
-        serverSocket = accept();
-        server = TlsChannel.server(serverContext, serverSocket, TlsChannel.ClientAuth.NONE, pool);
-        final SSLEngine engine = clientContext.createSSLEngine();
-        engine.setUseClientMode(true);
-        engine.setEnabledProtocols(new String[]{"TLSv1.2"});
-        client = TlsChannel.start(clientSocket, engine, pool);
-        handshake();
+        final SSLEngine engine = connectTlsV12Client();
         send(client, "before\n");
         assertEquals("before\n", receive(server, 7));
 
@@ -359,6 +341,22 @@ class TlsChannelTest
         serverSocket = accept();
         server = TlsChannel.server(serverCtx, serverSocket, auth, pool);
         client = TlsChannel.client(clientCtx, clientSocket, name, pool);
+    }
+
+    /** A client that offers TLSv1.2 only, handshaken with a server that asks for no certificate. */
+    private SSLEngine connectTlsV12Client() throws IOException
+    {
+        listen();
+        clientSocket = SocketChannel.open(listener.getLocalAddress());
+        clientSocket.configureBlocking(false);
+        serverSocket = accept();
+        server = TlsChannel.server(serverContext, serverSocket, TlsChannel.ClientAuth.NONE, pool);
+        final SSLEngine engine = clientContext.createSSLEngine();
+        engine.setUseClientMode(true);
+        engine.setEnabledProtocols(new String[]{"TLSv1.2"});
+        client = TlsChannel.start(clientSocket, engine, pool);
+        handshake();
+        return engine;
     }
 
     private void handshake() throws IOException
