@@ -184,8 +184,9 @@ public final class LoadGen
                 tls.close(); // its selector; every handshake is done
             }
         }
-        out.printf("registered  %d peers, every probe answered, in %d ms%n", peers.length,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs));
+        out.printf("registered  %d peers, every probe answered, in %d ms%s%n", peers.length,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs),
+            null == tls ? "" : "; TLS session " + peers[0].tlsSession());
 
         try
         {

@@ -120,6 +120,12 @@ public final class PeerConnection implements AutoCloseable
         return name;
     }
 
+    /** @return over TLS, the session's protocol and cipher suite, e.g. {@code TLSv1.3 TLS_AES_256_GCM_SHA384}; else null. */
+    public String tlsSession()
+    {
+        return null == tls ? null : tls.session().getProtocol() + " " + tls.session().getCipherSuite();
+    }
+
     /** @return the connection this peer's messages are written to: the {@link #publisher} if it has one, else this. */
     PeerConnection sendConnection()
     {
