@@ -4,6 +4,8 @@
 package io.tern.transport;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -48,9 +50,10 @@ import javax.net.ssl.SSLSession;
  * Threads: one thread reads ({@link #read}, {@link #hasBufferedInput()}, {@link #releaseInbound()}), one thread
  * writes ({@link #write}, {@link #flush()}, {@link #hasPendingOutput()}, {@link #closeOutbound()}); they may be the
  * same thread or two. The write side is guarded by a lock because a read may have to send (the handshake, the reply
- * to a key update, an alert); uncontended outside those moments. {@link #close()} closes and frees both sides: call it
- * from a thread that is the only one using the channel. Not garbage-free during the handshake (the engine allocates);
- * reads and writes of an established session allocate nothing of ours.
+ * to a key update, an alert); uncontended outside those moments. {@link #close()} may be called from any thread: it
+ * frees the read side's buffers itself only when no read is running, else the read frees them as it returns (a
+ * compare-and-set on entry and exit of each read guards this). Not garbage-free during the handshake (the engine
+ * allocates); reads and writes of an established session allocate nothing of ours.
  */
 public final class TlsChannel implements ByteChannel, GatheringByteChannel
 {
@@ -67,6 +70,25 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final int RECORD_HEADER_BYTES = 5;
+    // readState: who may touch the read side's buffers. A read holds READING; close() takes CLOSED and frees them if
+    // no read holds them, else the read frees them as it leaves. So any thread may close, and no buffer is freed
+    // under a read.
+    private static final int IDLE = 0;
+    private static final int READING = 1;
+    private static final int CLOSED = 2;
+    private static final VarHandle READ_STATE;
+
+    static
+    {
+        try
+        {
+            READ_STATE = MethodHandles.lookup().findVarHandle(TlsChannel.class, "readState", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     private final SocketChannel channel;
     private final SSLEngine engine;
@@ -79,13 +101,19 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
     /** Decrypted bytes {@code read} has not handed out yet, in fill mode (0 to position); null when there are none. */
     private ByteBuffer appIn;
     private boolean inputEnded;
+    private boolean endReported;
+    private boolean bufferedInput;
     private boolean closeNotifyReceived;
+    @SuppressWarnings("unused") // through READ_STATE
+    private volatile int readState;
 
     // writing thread, under writeLock
     /** Records made and not yet on the socket, in fill mode; null when there are none. */
     private ByteBuffer netOut;
     private final ByteBuffer[] single = new ByteBuffer[1];
     private boolean outputClosed;
+    /** netOut holds records: read without the lock by hasPendingOutput(), written under it. */
+    private volatile boolean outputPending;
 
     private volatile boolean handshakeDone;
     private volatile boolean closed;
@@ -186,10 +214,31 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
     @Override
     public int read(final ByteBuffer dst) throws IOException
     {
-        if (closed)
+        if (!READ_STATE.compareAndSet(this, IDLE, READING))
         {
             throw new ClosedChannelException();
         }
+        try
+        {
+            final int n = readHeld(dst);
+            if (n < 0)
+            {
+                endReported = true;
+            }
+            bufferedInput = null != appIn || hasCompleteRecord() || (inputEnded && !endReported);
+            return n;
+        }
+        finally
+        {
+            if (!READ_STATE.compareAndSet(this, READING, IDLE))
+            {
+                releaseInboundBuffers(); // closed meanwhile by another thread, which left them to us
+            }
+        }
+    }
+
+    private int readHeld(final ByteBuffer dst) throws IOException
+    {
         if (null != appIn)
         {
             return drainAppIn(dst);
@@ -210,19 +259,24 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         {
             sendAlertQuietly();
             inputEnded = true;
-            releaseInbound();
+            releaseInboundBuffers();
             throw ex;
         }
         catch (final IOException | RuntimeException ex)
         {
             inputEnded = true;
-            releaseInbound();
+            releaseInboundBuffers();
             throw ex;
         }
     }
 
     private int readRecords(final ByteBuffer dst) throws IOException
     {
+        if (outputPending && !handshakeDone)
+        {
+            flush(); // the rest of our flight, which the peer waits for before it sends anything more
+        }
+        int produced = 0;
         for (;;)
         {
             final HandshakeStatus status = engine.getHandshakeStatus();
@@ -235,13 +289,13 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
             {
                 if (!wrapHandshake() && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP)
                 {
-                    return 0; // the socket takes no more: the rest goes with flush() on OP_WRITE
+                    return produced; // the socket takes no more: the rest goes with flush() on OP_WRITE
                 }
                 continue;
             }
             if (null != netIn && netIn.position() > 0)
             {
-                // Small records (most lines) decrypt straight into dst; appIn only when dst has no room for one.
+                // Records decrypt straight into dst while it has room for them; into appIn only when it has not.
                 final ByteBuffer target = null != appIn ? appIn : dst;
                 netIn.flip();
                 final SSLEngineResult result;
@@ -263,7 +317,16 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
                         }
                         if (result.bytesProduced() > 0)
                         {
-                            return target == dst ? result.bytesProduced() : drainAppIn(dst);
+                            if (target == appIn)
+                            {
+                                return produced + drainAppIn(dst);
+                            }
+                            produced += result.bytesProduced();
+                            if (null == netIn || !dst.hasRemaining())
+                            {
+                                return produced;
+                            }
+                            continue; // more whole records may wait in netIn: one read hands out all that fit
                         }
                         if (target == appIn)
                         {
@@ -277,6 +340,10 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
                         break;
 
                     case BUFFER_UNDERFLOW:
+                        if (produced > 0)
+                        {
+                            return produced; // the rest of this record is still to come
+                        }
                         if (!netIn.hasRemaining())
                         {
                             netIn = grow(netIn, engine.getSession().getPacketBufferSize());
@@ -284,6 +351,10 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
                         break;
 
                     case BUFFER_OVERFLOW:
+                        if (produced > 0)
+                        {
+                            return produced; // dst is full enough: the next read takes the rest
+                        }
                         if (null == appIn)
                         {
                             appIn = pool.acquire(engine.getSession().getApplicationBufferSize());
@@ -297,8 +368,16 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
                     case CLOSED:
                     default:
                         onCloseNotify();
+                        if (produced > 0)
+                        {
+                            return produced;
+                        }
                         return null != appIn ? drainAppIn(dst) : -1;
                 }
+            }
+            if (produced > 0)
+            {
+                return produced;
             }
             if (null == netIn)
             {
@@ -323,16 +402,18 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
 
     /**
      * Whether a read would return bytes (or the end) without the socket becoming readable again: decrypted bytes not
-     * yet handed out, or a complete record read and not yet decrypted. Reading thread.
+     * yet handed out, a complete record read and not yet decrypted, or an end not yet reported. As of the latest read;
+     * reading thread.
      *
      * @return true if {@link #read(ByteBuffer)} should be called again before waiting for {@code OP_READ}.
      */
     public boolean hasBufferedInput()
     {
-        if (null != appIn)
-        {
-            return true;
-        }
+        return bufferedInput;
+    }
+
+    private boolean hasCompleteRecord()
+    {
         final ByteBuffer in = netIn;
         if (null == in || in.position() < RECORD_HEADER_BYTES)
         {
@@ -472,13 +553,13 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         }
     }
 
-    /** @return true if records are made and not yet on the socket: wait for {@code OP_WRITE}, then {@link #flush()}. */
+    /**
+     * @return true if records are made and not yet on the socket: wait for {@code OP_WRITE}, then {@link #flush()}.
+     * Any thread (a volatile read).
+     */
     public boolean hasPendingOutput()
     {
-        synchronized (writeLock)
-        {
-            return null != netOut;
-        }
+        return outputPending;
     }
 
     /** @return true until the handshake has finished (also before it has begun). Any thread. */
@@ -541,18 +622,27 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
 
     /**
      * Gives back the read side's buffers; reads return -1 afterwards. Reading thread, when it stops reading this
-     * channel (a read that fails or ends does this itself).
+     * channel early (a read that fails or ends does this itself).
      */
     public void releaseInbound()
     {
-        inputEnded = true;
-        releaseNetIn();
-        releaseAppIn();
+        if (READ_STATE.compareAndSet(this, IDLE, READING))
+        {
+            inputEnded = true;
+            endReported = true;
+            bufferedInput = false;
+            releaseInboundBuffers();
+            if (!READ_STATE.compareAndSet(this, READING, IDLE))
+            {
+                releaseInboundBuffers(); // closed meanwhile: nothing is left to free, but that is the rule
+            }
+        }
     }
 
     /**
-     * Sends a {@code close_notify} if the socket takes it at once, closes the socket and gives back every buffer. Only
-     * from a thread that is the only one using the channel (or once the others have stopped).
+     * Sends a {@code close_notify} if the socket takes it at once, closes the socket and gives back every buffer, the
+     * read side's at once unless a read is running on another thread, which then gives them back as it returns. Any
+     * thread; idempotent.
      */
     @Override
     public void close() throws IOException
@@ -561,16 +651,25 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         {
             return;
         }
+        closed = true;
         try
         {
             closeOutbound();
-            releaseInbound();
         }
         finally
         {
-            closed = true;
+            if ((int)READ_STATE.getAndSet(this, CLOSED) == IDLE)
+            {
+                releaseInboundBuffers();
+            }
             channel.close();
         }
+    }
+
+    private void releaseInboundBuffers()
+    {
+        releaseNetIn();
+        releaseAppIn();
     }
 
     private int drainAppIn(final ByteBuffer dst)
@@ -696,6 +795,7 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
             releaseNetOut();
             return true;
         }
+        outputPending = true;
         return false;
     }
 
@@ -753,6 +853,7 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
             pool.release(netOut);
             netOut = null;
         }
+        outputPending = false;
     }
 
     private static boolean hasRemaining(final ByteBuffer[] srcs, final int offset, final int length)
