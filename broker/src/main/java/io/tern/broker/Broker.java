@@ -12,11 +12,13 @@ import org.agrona.concurrent.status.CountersManager;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
+import io.tern.transport.TlsEndpoint;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
@@ -25,6 +27,9 @@ import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
+import static io.tern.broker.Settings.TLS_BIND;
+import static io.tern.broker.Settings.TLS_CLIENT_AUTH;
+import static io.tern.broker.Settings.TLS_PORT;
 
 /**
  * A running broker: the transport's agents, the Disruptor ring and its single handler, the {@link Router}, run on
@@ -68,12 +73,19 @@ public final class Broker implements AutoCloseable
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
             config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
         transport.outboundBudgetListener(router);
+        if (config.get(TLS_PORT) >= 0)
+        {
+            transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
+                config.get(TLS_CLIENT_AUTH)));
+        }
         threads.compose(transport, router, new LoggingExceptionHandler());
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
             metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
-                config.get(STATS_INTERVAL_MS), config.get(HISTOGRAM_LOG_DIR)), router.metrics(), transport, threads.ringBuffer(),
+                config.get(STATS_INTERVAL_MS), config.get(HISTOGRAM_LOG_DIR),
+                config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null),
+                router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
         catch (final IOException | RuntimeException ex)
@@ -118,6 +130,12 @@ public final class Broker implements AutoCloseable
     public InetSocketAddress localAddress()
     {
         return transport.localAddress();
+    }
+
+    /** @return the TLS port's address actually bound, or null when {@code tls-port} is off. */
+    public InetSocketAddress tlsAddress()
+    {
+        return transport.tlsLocalAddress();
     }
 
     /** @return the admin HTTP endpoint's address (port resolved when configured as 0), or null when it is off. */

@@ -7,10 +7,15 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import javax.net.ssl.SSLContext;
+
+import io.tern.transport.TlsChannel;
+import io.tern.transport.TlsContexts;
 import io.tern.transport.TransportSettings;
 
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
+import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.BIND;
 import static io.tern.broker.Settings.EXPOSURE;
@@ -31,6 +36,14 @@ import static io.tern.broker.Settings.READ_BUFFER_BYTES;
 import static io.tern.broker.Settings.RING_SIZE;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
 import static io.tern.broker.Settings.THREADING;
+import static io.tern.broker.Settings.TLS_BIND;
+import static io.tern.broker.Settings.TLS_CERT;
+import static io.tern.broker.Settings.TLS_CLIENT_AUTH;
+import static io.tern.broker.Settings.TLS_CLIENT_CA;
+import static io.tern.broker.Settings.TLS_KEY;
+import static io.tern.broker.Settings.TLS_KEYSTORE;
+import static io.tern.broker.Settings.TLS_KEYSTORE_PASSWORD_FILE;
+import static io.tern.broker.Settings.TLS_PORT;
 import static io.tern.broker.Settings.WAIT_STRATEGY;
 import static io.tern.broker.Settings.WRITERS;
 import static io.tern.broker.Settings.WRITE_BUFFER_BYTES;
@@ -57,6 +70,15 @@ public final class BrokerConfig
         REFUSE, ALLOW
     }
 
+    /** A switch. */
+    public enum OnOff
+    {
+        OFF, ON
+    }
+
+    /** The environment variable that may hold the {@code tls-keystore} password (never the command line). */
+    public static final String TLS_PASSWORD_ENV = "TERN_TLS_KEYSTORE_PASSWORD";
+
     /** How the broker thread waits on the Disruptor ring. */
     public enum WaitStrategyKind
     {
@@ -73,6 +95,8 @@ public final class BrokerConfig
     /** Every setting's value, filled in by conclude(). */
     private final Map<Setting<?>, Object> values = new HashMap<>();
     private boolean concluded;
+    /** Built by conclude() from the tls-* files when the TLS port or the admin endpoint's TLS needs it; else null. */
+    private SSLContext tlsContext;
 
     /**
      * Sets a setting from its text, as given on the command line. Validation happens in {@link #conclude()}.
@@ -231,6 +255,8 @@ public final class BrokerConfig
             throw bad(ADMIN_PORT, "must differ from --port");
         }
 
+        concludeTls(port, adminPort);
+
         if (value(EXPOSURE) == Exposure.REFUSE)
         {
             if (null == value(AUTH_FILE) && !isLoopback(value(BIND)))
@@ -238,6 +264,15 @@ public final class BrokerConfig
                 throw bad(BIND, "reachable beyond loopback without --auth-file: anyone who reaches it can take any " +
                     "name and read what is sent to it; set --auth-file, or --exposure allow to start anyway");
             }
+            if (value(TLS_PORT) >= 0 && null == value(AUTH_FILE) && value(TLS_CLIENT_AUTH) != TlsChannel.ClientAuth.NEED &&
+                !isLoopback(value(TLS_BIND)))
+            {
+                throw bad(TLS_BIND, "the TLS port is reachable beyond loopback without --auth-file or " +
+                    "--tls-client-auth need: TLS hides the traffic, but anyone who reaches the port can take any " +
+                    "name; set one of them, or --exposure allow to start anyway");
+            }
+            // TODO(h-admin): once --admin-token-file is merged, allow the admin endpoint beyond loopback when
+            // --admin-tls is on and an admin token is set (both together: TLS alone does not say who is asking).
             if (adminPort >= 0 && !isLoopback(value(ADMIN_BIND)))
             {
                 throw bad(ADMIN_BIND, "the admin endpoint has no authentication and lets anyone reset its " +
@@ -248,6 +283,133 @@ public final class BrokerConfig
 
         concluded = true;
         return this;
+    }
+
+    /**
+     * Checks the tls-* settings belong together and builds the server's {@link SSLContext} from their files once, so a
+     * wrong file, password or key fails start-up here, naming the setting.
+     */
+    private void concludeTls(final int port, final int adminPort)
+    {
+        final int tlsPort = value(TLS_PORT);
+        final boolean adminTls = value(ADMIN_TLS) == OnOff.ON;
+        final Path cert = value(TLS_CERT);
+        final Path key = value(TLS_KEY);
+        final Path keyStore = value(TLS_KEYSTORE);
+        final Path clientCa = value(TLS_CLIENT_CA);
+        final TlsChannel.ClientAuth clientAuth = value(TLS_CLIENT_AUTH);
+        if ((null == cert) != (null == key))
+        {
+            throw bad(null == cert ? TLS_KEY : TLS_CERT, "needs " + (null == cert ? "--tls-cert" : "--tls-key") +
+                " too");
+        }
+        if (null != cert && null != keyStore)
+        {
+            throw bad(TLS_KEYSTORE, "give either --tls-keystore or --tls-cert and --tls-key, not both");
+        }
+        final boolean hasKey = null != cert || null != keyStore;
+        if (tlsPort >= 0 && !hasKey)
+        {
+            throw bad(TLS_PORT, "needs the server's key: --tls-cert and --tls-key, or --tls-keystore");
+        }
+        if (adminTls && !hasKey)
+        {
+            throw bad(ADMIN_TLS, "needs the server's key: --tls-cert and --tls-key, or --tls-keystore");
+        }
+        if (hasKey && tlsPort < 0 && !adminTls)
+        {
+            throw bad(null != cert ? TLS_CERT : TLS_KEYSTORE, "is used by nothing: set --tls-port or --admin-tls on");
+        }
+        if (null != value(TLS_KEYSTORE_PASSWORD_FILE) && null == keyStore && null == clientCa)
+        {
+            throw bad(TLS_KEYSTORE_PASSWORD_FILE, "is used by nothing: it is for --tls-keystore");
+        }
+        if (clientAuth != TlsChannel.ClientAuth.NONE && null == clientCa)
+        {
+            throw bad(TLS_CLIENT_AUTH, "needs --tls-client-ca, the CA certificates client certificates are checked " +
+                "against");
+        }
+        if (clientAuth == TlsChannel.ClientAuth.NONE && null != clientCa)
+        {
+            throw bad(TLS_CLIENT_CA, "is used by nothing with --tls-client-auth none: set want or need");
+        }
+        if (clientAuth != TlsChannel.ClientAuth.NONE && tlsPort < 0)
+        {
+            throw bad(TLS_CLIENT_AUTH, "applies to the TLS port, which is off: set --tls-port");
+        }
+        if (tlsPort > 0 && tlsPort == port && sameAddress(value(TLS_BIND), value(BIND)))
+        {
+            throw bad(TLS_PORT, "must differ from --port");
+        }
+        if (tlsPort > 0 && tlsPort == adminPort && sameAddress(value(TLS_BIND), value(ADMIN_BIND)))
+        {
+            throw bad(TLS_PORT, "must differ from --admin-port");
+        }
+        if (!hasKey)
+        {
+            tlsContext = null;
+            return;
+        }
+        final char[] password = null != keyStore || null != clientCa ? tlsPassword() : null;
+        try
+        {
+            tlsContext = null != keyStore ?
+                TlsContexts.fromPkcs12(keyStore, null == password ? new char[0] : password, clientCa, password) :
+                TlsContexts.fromPem(cert, key, clientCa, password);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad(null != keyStore ? TLS_KEYSTORE : TLS_CERT, ex.getMessage());
+        }
+        finally
+        {
+            if (null != password)
+            {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
+    }
+
+    /** @return the key store password from its file, else from the environment, else null. */
+    private char[] tlsPassword()
+    {
+        final Path file = value(TLS_KEYSTORE_PASSWORD_FILE);
+        if (null != file)
+        {
+            try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(file))
+            {
+                final String line = in.readLine();
+                return null == line ? new char[0] : line.toCharArray();
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw bad(TLS_KEYSTORE_PASSWORD_FILE, "cannot read it: " + ex.getMessage());
+            }
+        }
+        final String env = System.getenv(TLS_PASSWORD_ENV);
+        return null == env ? null : env.toCharArray();
+    }
+
+    private static boolean sameAddress(final String a, final String b)
+    {
+        return a.trim().equals(b.trim()) || isWildcard(a) || isWildcard(b);
+    }
+
+    private static boolean isWildcard(final String host)
+    {
+        final String h = host.trim();
+        return "0.0.0.0".equals(h) || "::".equals(h) || "[::]".equals(h);
+    }
+
+    /**
+     * The server's TLS context, built from the tls-* files at {@link #conclude()}. Call after it.
+     *
+     * @return the context, or null when neither the TLS port nor the admin endpoint's TLS is on.
+     */
+    public SSLContext tlsContext()
+    {
+        checkConcluded();
+        return tlsContext;
     }
 
     /** @return true for a loopback address, or a name that does not resolve (binding it will say why). */

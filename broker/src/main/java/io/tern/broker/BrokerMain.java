@@ -187,10 +187,17 @@ public final class BrokerMain
         running = broker;
         final var address = broker.localAddress();
         out.println("tern broker listening on " + address.getAddress().getHostAddress() + ":" + address.getPort());
+        final var tlsAddress = broker.tlsAddress();
+        if (null != tlsAddress)
+        {
+            out.println("tern broker listening for TLS on " + tlsAddress.getAddress().getHostAddress() + ":" +
+                tlsAddress.getPort());
+        }
         final var admin = broker.adminAddress();
         if (null != admin)
         {
-            out.println("tern broker admin on http://" + admin.getAddress().getHostAddress() + ":" +
+            out.println("tern broker admin on " + (null == config.tlsContext() ||
+                config.get(Settings.ADMIN_TLS) == BrokerConfig.OnOff.OFF ? "http" : "https") + "://" + admin.getAddress().getHostAddress() + ":" +
                 admin.getPort() + "/ (/metrics, /histograms, /health)");
         }
         out.println("tern broker settings: " +

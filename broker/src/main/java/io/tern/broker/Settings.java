@@ -13,6 +13,7 @@ import io.tern.broker.BrokerConfig.ThreadingMode;
 import io.tern.broker.BrokerConfig.WaitStrategyKind;
 import io.tern.transport.IdleStrategyKind;
 import io.tern.transport.Protocol;
+import io.tern.transport.TlsChannel;
 
 /**
  * Every setting of the broker, each declared once with its name, default, unit, valid range and meaning. The order of
@@ -128,12 +129,53 @@ public final class Settings
             "empty = no authentication",
         file -> Files.isReadable(file) ? null : "cannot read the file"));
 
+    public static final Setting<Integer> TLS_PORT = declare(Setting.portOrOff("tls-port", "off",
+        "TLS client port, beside the plain --port (which stays as it is): TLS peers and plain peers reach each other " +
+            "through one broker; needs --tls-cert and --tls-key, or --tls-keystore; off = no TLS port"));
+
+    public static final Setting<String> TLS_BIND = declare(Setting.text("tls-bind", "127.0.0.1", "ADDRESS",
+        "address the TLS port listens on; loopback by default, so it can be exposed while --bind stays on loopback"));
+
+    public static final Setting<Path> TLS_CERT = declare(Setting.optionalPath("tls-cert", "FILE",
+        "PEM file with the server's certificate chain (its certificate first), for the TLS port and --admin-tls; " +
+            "goes with --tls-key",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Path> TLS_KEY = declare(Setting.optionalPath("tls-key", "FILE",
+        "PEM file with the certificate's unencrypted PKCS#8 private key (-----BEGIN PRIVATE KEY-----), RSA or EC",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Path> TLS_KEYSTORE = declare(Setting.optionalPath("tls-keystore", "FILE",
+        "PKCS#12 key store with the server's key and chain, instead of --tls-cert and --tls-key; its password comes " +
+            "from --tls-keystore-password-file or the environment variable " + BrokerConfig.TLS_PASSWORD_ENV +
+            ", never the command line",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Path> TLS_KEYSTORE_PASSWORD_FILE = declare(Setting.optionalPath(
+        "tls-keystore-password-file", "FILE",
+        "file whose first line is the --tls-keystore password (and a PKCS#12 --tls-client-ca's)",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Path> TLS_CLIENT_CA = declare(Setting.optionalPath("tls-client-ca", "FILE",
+        "CA certificates (PEM bundle or PKCS#12) that TLS clients' certificates must be signed by; needs " +
+            "--tls-client-auth want or need",
+        file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<TlsChannel.ClientAuth> TLS_CLIENT_AUTH = declare(Setting.oneOf(
+        "tls-client-auth", TlsChannel.ClientAuth.NONE,
+        "none: TLS clients need no certificate; want: one is asked for, and refused if --tls-client-ca does not " +
+            "verify it; need: a client without a certificate that --tls-client-ca verifies is refused"));
+
     public static final Setting<Integer> ADMIN_PORT = declare(Setting.portOrOff("admin-port", "8081",
         "admin HTTP port for /metrics, /histograms and /health; 0 picks a free port (so does the default when " +
             "port is 0); off = no admin endpoint"));
 
     public static final Setting<String> ADMIN_BIND = declare(Setting.text("admin-bind", "127.0.0.1", "ADDRESS",
         "address the admin endpoint listens on; loopback by default"));
+
+    public static final Setting<BrokerConfig.OnOff> ADMIN_TLS = declare(Setting.oneOf("admin-tls",
+        BrokerConfig.OnOff.OFF,
+        "on: the admin endpoint speaks HTTPS only, with the key of --tls-cert/--tls-key or --tls-keystore"));
 
     public static final Setting<Long> STATS_INTERVAL_MS = declare(Setting.longIn("stats-interval-ms",
         0, "ms", 0, 86_400_000,

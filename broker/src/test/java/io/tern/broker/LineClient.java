@@ -16,6 +16,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
+import io.tern.transport.TlsContexts;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -106,6 +111,44 @@ public final class LineClient implements AutoCloseable
             }
             socket.setTcpNoDelay(true);
             socket.connect(address, (int)defaultTimeout.toMillis());
+            return new LineClient(socket, defaultTimeout);
+        }
+        catch (final IOException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * Connects over TLS: an {@code SSLSocket} from {@code context}, which must trust the broker's certificate (and
+     * holds the client's key if the broker asks for one). The handshake runs on connecting, so a refused certificate
+     * fails here with an {@code SSLException}.
+     *
+     * @param address            the broker's TLS port.
+     * @param context            the client's TLS context.
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the system default.
+     * @param defaultTimeout     as for {@link #connect(InetSocketAddress, int, Duration)}; bounds the handshake too.
+     * @return a connected client that has sent nothing.
+     */
+    public static LineClient connectTls(
+        final InetSocketAddress address,
+        final SSLContext context,
+        final int receiveBufferBytes,
+        final Duration defaultTimeout) throws IOException
+    {
+        final SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket();
+        try
+        {
+            socket.setSSLParameters(TlsContexts.parameters(context));
+            if (receiveBufferBytes > 0)
+            {
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            socket.setTcpNoDelay(true);
+            socket.connect(address, (int)defaultTimeout.toMillis());
+            socket.setSoTimeout((int)defaultTimeout.toMillis());
+            socket.startHandshake();
             return new LineClient(socket, defaultTimeout);
         }
         catch (final IOException ex)
@@ -302,9 +345,10 @@ public final class LineClient implements AutoCloseable
             {
                 fill(deadlineNs, timeout, "the broker to close the connection (lines so far: " + tail(lines) + ")");
             }
-            catch (final SocketException ex)
+            catch (final SocketException | javax.net.ssl.SSLException ex)
             {
-                // A reset is a close too: the broker may abort a connection it gives up on.
+                // A reset is a close too: the broker may abort a connection it gives up on (over TLS the socket may
+                // report it as a TLS failure).
                 eof = true;
             }
         }

@@ -8,6 +8,8 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +20,9 @@ import org.agrona.concurrent.status.AtomicCounter;
 /**
  * Accepts connections and deals them out to readers, round robin, handing each to its writer as well (which closes it
  * at the latest when it stops). Runs on its own thread {@code acceptor}, blocked in {@code accept()} while there is
- * nothing to do; closing the server channel ends it.
+ * nothing to do; closing the server channel ends it. With a TLS port it serves both listening sockets, blocked in a
+ * selector over the two (then {@link #wakeup()} after the close ends it), taking turns when both have connections
+ * waiting; a connection from the TLS port gets its {@link TlsChannel} here, its handshake later on whoever reads it.
  * <p>
  * Allocation here is per connection, never per message. Failures to accept (such as running out of file descriptors)
  * back off from 1 ms up to 1 s, so they never spin a core, and are logged once per burst: the burst's start and its end,
@@ -36,6 +40,14 @@ final class Acceptor implements Runnable
     private static final long QUIET_LOG_INTERVAL_MS = 10_000;
 
     private final ServerSocketChannel serverChannel;
+    /** The TLS port's listening socket and its settings, or null without TLS; then accept() blocks on the plain one. */
+    private final ServerSocketChannel tlsServerChannel;
+    private final TlsEndpoint tls;
+    /** With TLS: both listening sockets, non-blocking, registered for OP_ACCEPT; the acceptor blocks here. */
+    private final Selector selector;
+    /** Which port the latest accepted socket came from, and which port to try first next (so neither starves). */
+    private boolean acceptedTls;
+    private boolean preferTls;
     private final TransportSettings settings;
     private final Reader[] readers;
     private final Writer[] writers;
@@ -52,8 +64,37 @@ final class Acceptor implements Runnable
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
         final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
         final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
-        final AtomicCounter rejectedCounter)
+        final AtomicCounter rejectedCounter) throws IOException
     {
+        this(serverChannel, null, null, settings, readers, writers, authenticator, slots, outboundPool, acceptedCounter,
+            rejectedCounter);
+    }
+
+    /**
+     * @param tlsServerChannel the TLS port's bound listening socket, or null for none.
+     * @param tls              its settings, or null for none.
+     * @throws IOException if the selector for two listening sockets cannot be opened.
+     */
+    Acceptor(final ServerSocketChannel serverChannel, final ServerSocketChannel tlsServerChannel,
+        final TlsEndpoint tls, final TransportSettings settings, final Reader[] readers,
+        final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
+        final OutboundSegmentPool outboundPool, final AtomicCounter acceptedCounter,
+        final AtomicCounter rejectedCounter) throws IOException
+    {
+        this.tlsServerChannel = tlsServerChannel;
+        this.tls = tls;
+        if (null != tlsServerChannel)
+        {
+            selector = Selector.open();
+            serverChannel.configureBlocking(false);
+            tlsServerChannel.configureBlocking(false);
+            serverChannel.register(selector, SelectionKey.OP_ACCEPT);
+            tlsServerChannel.register(selector, SelectionKey.OP_ACCEPT);
+        }
+        else
+        {
+            selector = null;
+        }
         this.outboundPool = outboundPool;
         this.acceptedCounter = acceptedCounter;
         this.rejectedCounter = rejectedCounter;
@@ -82,6 +123,17 @@ final class Acceptor implements Runnable
         finally
         {
             running = false;
+            if (null != selector)
+            {
+                try
+                {
+                    selector.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // nothing more to do
+                }
+            }
         }
     }
 
@@ -97,7 +149,11 @@ final class Acceptor implements Runnable
             final SocketChannel channel;
             try
             {
-                channel = serverChannel.accept();
+                channel = null == selector ? serverChannel.accept() : acceptEither();
+                if (null == channel)
+                {
+                    continue; // woken to stop: the loop condition decides
+                }
             }
             catch (final ClosedChannelException ex)
             {
@@ -147,6 +203,40 @@ final class Acceptor implements Runnable
         }
     }
 
+    /**
+     * With a TLS port: the next connection from either listening socket, trying first the one not served last, or
+     * null when woken with neither ready (to stop).
+     */
+    private SocketChannel acceptEither() throws IOException
+    {
+        final ServerSocketChannel first = preferTls ? tlsServerChannel : serverChannel;
+        final ServerSocketChannel second = preferTls ? serverChannel : tlsServerChannel;
+        SocketChannel channel = first.accept();
+        acceptedTls = preferTls;
+        if (null == channel)
+        {
+            channel = second.accept();
+            acceptedTls = !preferTls;
+        }
+        if (null != channel)
+        {
+            preferTls = !acceptedTls;
+            return channel;
+        }
+        selector.select();
+        selector.selectedKeys().clear();
+        return null;
+    }
+
+    /** Ends a blocking wait for a connection, once the listening sockets are closed. Any thread. */
+    void wakeup()
+    {
+        if (null != selector)
+        {
+            selector.wakeup();
+        }
+    }
+
     private long openConnections()
     {
         long closed = null == authenticator ? 0 : authenticator.closedConnections();
@@ -159,17 +249,21 @@ final class Acceptor implements Runnable
 
     private void onAccepted(final SocketChannel channel)
     {
+        final boolean isTls = null != selector && acceptedTls;
         SocketAddress remote = null;
+        final TlsChannel tlsChannel;
         try
         {
             remote = channel.getRemoteAddress(); // the channel's own object: kept, its text made only for a log line
             channel.configureBlocking(false);
             if (openConnections() >= settings.maxConnections())
             {
-                reject(channel, remote);
+                reject(channel, remote, isTls);
                 return;
             }
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // The engine only: the handshake runs on whoever reads the connection first (authenticator or reader).
+            tlsChannel = isTls ? TlsChannel.server(tls.context(), channel, tls.clientAuth()) : null;
         }
         catch (final IOException ex)
         {
@@ -190,6 +284,7 @@ final class Acceptor implements Runnable
             connection = new Connection(
                 id,
                 channel,
+                tlsChannel,
                 remote,
                 slot,
                 outboundPool,
@@ -205,7 +300,8 @@ final class Acceptor implements Runnable
             {
                 slots.release(slot);
             }
-            refuse(channel, remote, OUT_OF_MEMORY, "out of memory for its objects (" + ex.getMessage() + ")");
+            refuse(channel, remote, isTls ? null : OUT_OF_MEMORY,
+                "out of memory for its objects (" + ex.getMessage() + ")");
             return;
         }
         accepted++;
@@ -223,9 +319,10 @@ final class Acceptor implements Runnable
         acceptedCounter.setRelease(accepted);
     }
 
-    private void reject(final SocketChannel channel, final SocketAddress remote)
+    private void reject(final SocketChannel channel, final SocketAddress remote, final boolean isTls)
     {
-        refuse(channel, remote, TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
+        // A TLS client could not read a plain-text reply: it is just closed.
+        refuse(channel, remote, isTls ? null : TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
     }
 
     private void refuse(
@@ -240,13 +337,16 @@ final class Acceptor implements Runnable
                 " refused: " + why + "; " + rejected +
                 " refused so far");
         }
-        try
+        if (null != reply)
         {
-            channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
-        }
-        catch (final IOException ignore)
-        {
-            // closing anyway
+            try
+            {
+                channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
+            }
+            catch (final IOException ignore)
+            {
+                // closing anyway
+            }
         }
         closeQuietly(channel);
     }

@@ -59,6 +59,8 @@ final class Authenticator implements Agent
     private final AtomicCounter closedConnections;
     private final AtomicCounter refusedConnections;
     private final AtomicCounter bytesIn;
+    /** TLS connections among {@code waiting}: only while there are any is that list scanned for buffered input. */
+    private int tlsWaiting;
     private volatile boolean stopRequested;
 
     Authenticator(
@@ -154,6 +156,7 @@ final class Authenticator implements Agent
             {
                 connection.authKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
                 waiting.add(connection);
+                tlsWaiting += connection.isTls() ? 1 : 0;
             }
             catch (final IOException ex)
             {
@@ -169,9 +172,35 @@ final class Authenticator implements Agent
         {
             throw new IllegalStateException("authenticator selector failed", ex);
         }
+        if (tlsWaiting > 0)
+        {
+            work += readTlsAgain();
+        }
         if (nameTimeoutNs > 0 && !waiting.isEmpty())
         {
             work += expireDeadlines(System.nanoTime());
+        }
+        return work;
+    }
+
+    /**
+     * Reads again the TLS connections whose last read left bytes the socket will not report (or handshake records to
+     * send): a first line may be complete in them.
+     */
+    private int readTlsAgain()
+    {
+        int work = 0;
+        for (int i = waiting.size() - 1; i >= 0; i--)
+        {
+            final Connection connection = i < waiting.size() ? waiting.get(i) : null;
+            final TlsChannel tls = null == connection ? null : connection.tls;
+            if (null != tls &&
+                (tls.hasBufferedInput() || (tls.isHandshaking() && tls.hasPendingOutput())) &&
+                connection.authKey.isValid())
+            {
+                onReadable(connection.authKey);
+                work++;
+            }
         }
         return work;
     }
@@ -213,7 +242,7 @@ final class Authenticator implements Agent
         final int bytesRead;
         try
         {
-            bytesRead = connection.channel().read(in);
+            bytesRead = connection.read(in);
         }
         catch (final IOException ex)
         {
@@ -345,7 +374,7 @@ final class Authenticator implements Agent
         LOG.log(System.Logger.Level.INFO, () -> connection + " refused: " + why);
         try
         {
-            connection.channel().write(ByteBuffer.wrap(reply)); // best effort, never blocks
+            connection.write(ByteBuffer.wrap(reply)); // best effort, never blocks (TLS: only once handshaken)
         }
         catch (final IOException ignore)
         {
@@ -360,6 +389,7 @@ final class Authenticator implements Agent
         final int i = waiting.indexOf(connection);
         if (i >= 0)
         {
+            tlsWaiting -= connection.isTls() ? 1 : 0;
             final int last = waiting.size() - 1;
             waiting.set(i, waiting.get(last));
             waiting.remove(last);
@@ -372,7 +402,7 @@ final class Authenticator implements Agent
         {
             connection.authKey.cancel();
         }
-        CloseHelper.quietClose(connection.channel());
+        connection.closeChannelQuietly();
         releasePartial(connection);
         slots.release(connection.slot); // neither the broker nor a writer has seen this connection
         closedConnections.incrementRelease();
@@ -384,13 +414,13 @@ final class Authenticator implements Agent
     {
         for (int i = 0, size = waiting.size(); i < size; i++)
         {
-            CloseHelper.quietClose(waiting.get(i).channel());
+            waiting.get(i).closeChannelQuietly();
         }
         waiting.clear();
         Connection pending;
         while (null != (pending = incoming.poll()))
         {
-            CloseHelper.quietClose(pending.channel());
+            pending.closeChannelQuietly();
         }
         partials.close();
         CloseHelper.quietClose(selector);

@@ -3,6 +3,7 @@
  */
 package io.tern.transport;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
@@ -68,6 +69,12 @@ public final class Connection
     private final long id;
     private final long acceptedNs;
     private final SocketChannel channel;
+    /**
+     * The TLS session over {@code channel} for a connection accepted on the TLS port, null on the plain port: the one
+     * branch that sends a read or a write through TLS, taken per call, never per byte. Its read side belongs to
+     * whoever reads the connection (the authenticator, then the reader), its write side to the writer.
+     */
+    final TlsChannel tls;
     /** The channel's own remote address object, kept rather than its text: the text is made only for a log line. */
     private final SocketAddress remoteAddress;
     private final Outbound outbound;
@@ -95,6 +102,8 @@ public final class Connection
     SelectionKey readerKey;
     /** {@link System#nanoTime()} just after the latest socket read; stamps every line framed from that read. */
     long lastReadNs;
+    /** In the reader's list of TLS connections to read again without the selector: see {@code Reader}. */
+    boolean tlsAgain;
 
     // authenticator-owned, before the connection is handed to its reader
     SelectionKey authKey;
@@ -155,9 +164,27 @@ public final class Connection
         final int readerIndex,
         final int writerIndex)
     {
+        this(id, channel, null, remoteAddress, slot, outboundPool, outboundTaken, readerIndex, writerIndex);
+    }
+
+    /**
+     * @param tls the TLS session over {@code channel}, or null for a plain connection.
+     */
+    Connection(
+        final long id,
+        final SocketChannel channel,
+        final TlsChannel tls,
+        final SocketAddress remoteAddress,
+        final ConnectionSlots.Slot slot,
+        final OutboundSegmentPool outboundPool,
+        final AtomicCounter outboundTaken,
+        final int readerIndex,
+        final int writerIndex)
+    {
         this.id = id;
         this.acceptedNs = System.nanoTime();
         this.channel = channel;
+        this.tls = tls;
         this.remoteAddress = remoteAddress;
         this.slot = null != slot ? slot : new ConnectionSlots.Slot((int)id);
         this.outbound = new Outbound(outboundPool, this, outboundTaken);
@@ -306,6 +333,59 @@ public final class Connection
     SocketChannel channel()
     {
         return channel;
+    }
+
+    /** Reads plaintext: from the socket, or through TLS (which also drives its handshake). Reading thread. */
+    int read(final ByteBuffer dst) throws IOException
+    {
+        return null == tls ? channel.read(dst) : tls.read(dst);
+    }
+
+    /** Writes plaintext: to the socket, or through TLS. Writing thread. */
+    int write(final ByteBuffer src) throws IOException
+    {
+        return null == tls ? channel.write(src) : tls.write(src);
+    }
+
+    /** Writes plaintext from several buffers: to the socket, or through TLS. Writing thread. */
+    long write(final ByteBuffer[] srcs, final int offset, final int length) throws IOException
+    {
+        return null == tls ? channel.write(srcs, offset, length) : tls.write(srcs, offset, length);
+    }
+
+    /**
+     * Closes the socket; a TLS connection first sends its {@code close_notify} if the socket takes it and gives its
+     * buffers back. The thread that owns the close (the writer, or the authenticator before the hand-over).
+     */
+    void closeChannel() throws IOException
+    {
+        if (null == tls)
+        {
+            channel.close();
+        }
+        else
+        {
+            tls.close();
+        }
+    }
+
+    /** As {@link #closeChannel()}, ignoring failures: for paths that are closing anyway. */
+    void closeChannelQuietly()
+    {
+        try
+        {
+            closeChannel();
+        }
+        catch (final IOException ignore)
+        {
+            // nothing more to do
+        }
+    }
+
+    /** @return true for a connection accepted on the TLS port. Any thread. */
+    public boolean isTls()
+    {
+        return null != tls;
     }
 
     @Override

@@ -86,6 +86,9 @@ final class Reader implements Agent
 
     private final long nameTimeoutNs;
     private final ArrayList<Connection> awaitingName;
+    /** TLS connections to read again without waiting for the selector (swapped with the second list each cycle). */
+    private ArrayList<Connection> tlsAgain = new ArrayList<>();
+    private ArrayList<Connection> tlsAgainSwap = new ArrayList<>();
     private long nextNameCheckNs;
     private boolean batchPending;
     private Connection stalled;
@@ -242,6 +245,10 @@ final class Reader implements Agent
                 throw new IllegalStateException(roleName + " selector failed", ex);
             }
         }
+        if (!tlsAgain.isEmpty())
+        {
+            work += readTlsAgain();
+        }
         if (!awaitingName.isEmpty())
         {
             work += expireNameDeadlines();
@@ -268,7 +275,14 @@ final class Reader implements Agent
         }
         try
         {
-            selector.select(onReadable, timeoutMs);
+            if (tlsAgain.isEmpty())
+            {
+                selector.select(onReadable, timeoutMs);
+            }
+            else
+            {
+                selector.selectNow(onReadable); // TLS bytes already read wait: no sleeping on the socket
+            }
             publish();
         }
         catch (final IOException | ClosedSelectorException ex)
@@ -356,6 +370,10 @@ final class Reader implements Agent
             connection.inputEnded = true;
             connection.pendingDisconnectReason = InboundBatch.REASON_IO_ERROR;
         }
+        if (null != connection.tls && connection.tls.hasBufferedInput())
+        {
+            markTlsAgain(connection); // the authenticator's last read through TLS left bytes behind
+        }
         if (null != connection.handoff)
         {
             feedHandoff(connection); // the input, if it has ended, ends after these bytes
@@ -410,8 +428,49 @@ final class Reader implements Agent
         {
             return; // level-triggered: the key will be selected again once we can take more
         }
+        read((Connection)key.attachment(), key);
+    }
 
-        final Connection connection = (Connection)key.attachment();
+    /**
+     * Reads TLS connections again whose last read left decrypted bytes, whole records or the end behind (the socket
+     * will not report them), or whose handshake still has records to send (a read sends them). Only while not blocked;
+     * what remains stays for the next duty cycle.
+     */
+    private int readTlsAgain()
+    {
+        final ArrayList<Connection> visit = tlsAgain;
+        tlsAgain = tlsAgainSwap;
+        tlsAgainSwap = visit;
+        int work = 0;
+        for (int i = 0, size = visit.size(); i < size; i++)
+        {
+            final Connection connection = visit.get(i);
+            connection.tlsAgain = false;
+            if (isBlocked())
+            {
+                markTlsAgain(connection);
+            }
+            else if (null != connection.readerKey && connection.readerKey.isValid())
+            {
+                read(connection, connection.readerKey);
+                work++;
+            }
+        }
+        visit.clear();
+        return work;
+    }
+
+    private void markTlsAgain(final Connection connection)
+    {
+        if (!connection.tlsAgain && !connection.inputEnded)
+        {
+            connection.tlsAgain = true;
+            tlsAgain.add(connection);
+        }
+    }
+
+    private void read(final Connection connection, final SelectionKey key)
+    {
         if (connection.inputEnded)
         {
             return;
@@ -431,7 +490,7 @@ final class Reader implements Agent
         int bytesRead;
         try
         {
-            bytesRead = connection.channel().read(buffer);
+            bytesRead = connection.read(buffer);
         }
         catch (final IOException ex)
         {
@@ -440,6 +499,12 @@ final class Reader implements Agent
         }
         // One clock reading per socket read: it stamps every line this read completes (read-to-route/-write).
         connection.lastReadNs = System.nanoTime();
+        final TlsChannel tls = connection.tls;
+        if (null != tls && bytesRead >= 0 &&
+            (tls.hasBufferedInput() || (tls.isHandshaking() && tls.hasPendingOutput())))
+        {
+            markTlsAgain(connection);
+        }
         if (0 == bytesRead)
         {
             return;

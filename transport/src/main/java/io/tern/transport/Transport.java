@@ -60,6 +60,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final AtomicCounter refusedNotAuthorized;
     private final AtomicCounter connectionSlotsMade;
     private ServerSocketChannel serverChannel;
+    private TlsEndpoint tls;
+    private ServerSocketChannel tlsServerChannel;
     private volatile Acceptor acceptor;
 
     /**
@@ -173,8 +175,46 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         serverChannel = ServerSocketChannel.open();
         serverChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         serverChannel.bind(new InetSocketAddress(settings.bindAddress(), settings.port()), 1024);
-        acceptor = new Acceptor(serverChannel, settings, readers, writers, authenticator, slots, outboundPool,
-            connectionsAccepted, refusedTooMany);
+        if (null != tls)
+        {
+            tlsServerChannel = ServerSocketChannel.open();
+            tlsServerChannel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            tlsServerChannel.bind(new InetSocketAddress(tls.bindAddress(), tls.port()), 1024);
+        }
+        acceptor = new Acceptor(serverChannel, tlsServerChannel, tls, settings, readers, writers, authenticator, slots,
+            outboundPool, connectionsAccepted, refusedTooMany);
+    }
+
+    /**
+     * Adds a TLS port beside the plain one: its connections are served by the same acceptor, readers and writers, each
+     * through its own {@link TlsChannel}. Call before {@link #bind()}.
+     *
+     * @param endpoint where to listen and with which key.
+     */
+    public void tls(final TlsEndpoint endpoint)
+    {
+        if (null != serverChannel)
+        {
+            throw new IllegalStateException("tls(...) before bind()");
+        }
+        tls = endpoint;
+    }
+
+    /** @return the TLS port's address actually bound, or null without one. */
+    public InetSocketAddress tlsLocalAddress()
+    {
+        if (null == tlsServerChannel)
+        {
+            return null;
+        }
+        try
+        {
+            return (InetSocketAddress)tlsServerChannel.getLocalAddress();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /** @return the acceptor, to run on a thread of its own named {@code acceptor}; it ends once the socket closes. */
@@ -491,6 +531,12 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void stopAccepting()
     {
         CloseHelper.quietClose(serverChannel);
+        CloseHelper.quietClose(tlsServerChannel);
+        final Acceptor current = acceptor;
+        if (null != current)
+        {
+            current.wakeup();
+        }
         if (null != authenticator)
         {
             authenticator.requestStop();
@@ -531,5 +577,6 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void close()
     {
         CloseHelper.quietClose(serverChannel);
+        CloseHelper.quietClose(tlsServerChannel);
     }
 }

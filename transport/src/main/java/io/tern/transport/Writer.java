@@ -355,9 +355,29 @@ final class Writer implements Agent
         }
 
         final ByteBuffer staging = this.staging;
+        final TlsChannel tls = connection.tls;
         int budget = MAX_BYTES_PER_VISIT;
         try
         {
+            if (null != tls)
+            {
+                if (tls.isHandshaking())
+                {
+                    // The broker writes to a connection only after a line from it, which TLS hands out only after
+                    // the handshake: this is a close (the name deadline), and the peer could not read a reply.
+                    if (mode != Connection.CloseMode.NONE)
+                    {
+                        discardQueued(connection);
+                        close(connection);
+                    }
+                    return;
+                }
+                if (tls.hasPendingOutput() && !tls.flush())
+                {
+                    setWriteInterest(connection, true); // records made earlier go first, once the socket takes them
+                    return;
+                }
+            }
             while (true)
             {
                 final ByteBuffer unwritten = connection.unwritten;
@@ -397,18 +417,18 @@ final class Writer implements Agent
                         }
                         return;
                     }
-                    written = connection.channel().write(staging);
+                    written = connection.write(staging);
                 }
                 else if (0 == staged)
                 {
-                    written = connection.channel().write(unwritten);
+                    written = connection.write(unwritten);
                 }
                 else
                 {
                     final ByteBuffer[] gather = this.gather;
                     gather[0] = unwritten;
                     gather[1] = staging;
-                    written = connection.channel().write(gather, 0, 2);
+                    written = connection.write(gather, 0, 2);
                     gather[0] = null;
                 }
                 bytesWritten.getAndAddRelease(written);
@@ -432,6 +452,12 @@ final class Writer implements Agent
                     unwrittenPool.release(unwritten);
                 }
                 releaseStamps(connection); // all written, so every stamp was recorded
+                if (null != tls && tls.hasPendingOutput())
+                {
+                    // TLS took all the plaintext but the socket not all its records: OP_WRITE, then flush() above.
+                    setWriteInterest(connection, true);
+                    return;
+                }
                 if (budget <= 0)
                 {
                     if (!connection.inAgain) // once: a second entry would visit after the first marked it idle
@@ -564,13 +590,13 @@ final class Writer implements Agent
             {
                 if (null != unwritten)
                 {
-                    bytesWritten.getAndAddRelease(connection.channel().write(unwritten));
+                    bytesWritten.getAndAddRelease(connection.write(unwritten));
                 }
                 if (null == unwritten || !unwritten.hasRemaining())
                 {
                     slowConsumerReply.clear();
                     slowConsumerReply.put(SLOW_CONSUMER).flip();
-                    bytesWritten.getAndAddRelease(connection.channel().write(slowConsumerReply));
+                    bytesWritten.getAndAddRelease(connection.write(slowConsumerReply));
                 }
             }
         }
@@ -629,7 +655,7 @@ final class Writer implements Agent
         forget(connection);
         try
         {
-            connection.channel().close();
+            connection.closeChannel();
         }
         catch (final IOException ex)
         {
@@ -685,7 +711,7 @@ final class Writer implements Agent
         {
             final Connection connection = connections.get(i);
             connection.closed = true;
-            CloseHelper.quietClose(connection.channel());
+            connection.closeChannelQuietly();
             releaseUnwritten(connection);
         }
         connections.clear();

@@ -19,13 +19,21 @@ import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
+import javax.net.ssl.SSLContext;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import org.HdrHistogram.Histogram;
 
+import io.tern.transport.TlsContexts;
+
 /**
- * The admin HTTP endpoint, on its own port (loopback by default), served by the JDK's {@code HttpServer} whose
- * handlers run on the {@code metrics} thread, the one thread that owns the stage histograms.
+ * The admin HTTP endpoint, on its own port (loopback by default), served by the JDK's {@code HttpServer} (an
+ * {@code HttpsServer} with {@code --admin-tls on}, with the broker's TLS context) whose handlers run on the
+ * {@code metrics} thread, the one thread that owns the stage histograms.
  * <pre>
  *   GET  /metrics                          Prometheus text format (see {@link PrometheusMetrics})
  *   GET  /histograms[?stage=S][&amp;window=W]  percentile distribution per stage, HdrHistogram's text format, in us
@@ -66,6 +74,7 @@ final class AdminServer
     AdminServer(
         final String bindAddress,
         final int port,
+        final SSLContext tls,
         final StageHistogram[] stages,
         final PrometheusMetrics prometheus,
         final BooleanSupplier accepting,
@@ -77,7 +86,24 @@ final class AdminServer
         this.clockMs = clockMs;
         try
         {
-            server = HttpServer.create(new InetSocketAddress(bindAddress, port), 16);
+            final InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+            if (null == tls)
+            {
+                server = HttpServer.create(address, 16);
+            }
+            else
+            {
+                final HttpsServer https = HttpsServer.create(address, 16);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls)
+                {
+                    @Override
+                    public void configure(final HttpsParameters parameters)
+                    {
+                        parameters.setSSLParameters(TlsContexts.parameters(tls)); // TLSv1.3 and TLSv1.2 only
+                    }
+                });
+                server = https;
+            }
         }
         catch (final BindException ex)
         {

@@ -74,7 +74,7 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
-        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(), stages,
+        admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(), config.adminTls(), stages,
             new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
