@@ -158,6 +158,20 @@ public final class LineClient implements AutoCloseable
         }
     }
 
+    /**
+     * A client over a socket the test made itself (e.g. an {@code SSLSocket} layered over a plain one it keeps, to
+     * write raw bytes underneath), connected.
+     *
+     * @param socket         a connected socket.
+     * @param defaultTimeout for every wait that is not given a timeout of its own.
+     * @return the client.
+     */
+    public static LineClient over(final Socket socket, final Duration defaultTimeout) throws IOException
+    {
+        socket.setSoTimeout((int)defaultTimeout.toMillis());
+        return new LineClient(socket, defaultTimeout);
+    }
+
     /** @return the peer name this client registered (or a placeholder), used in failure messages and probes. */
     public String name()
     {

@@ -305,7 +305,8 @@ final class Acceptor implements Runnable
             return;
         }
         accepted++;
-        final boolean handedOn = null == authenticator ?
+        // Through the authenticator when it checks first lines, or for TLS (it runs the handshake).
+        final boolean handedOn = null == authenticator || !(authenticator.verifies() || connection.isTls()) ?
             writers[connection.writerIndex()].adopt(connection) && readers[readerIndex].offer(connection) :
             authenticator.offer(connection);
         if (!handedOn)

@@ -25,7 +25,10 @@ import org.agrona.concurrent.status.AtomicCounter;
  * closes it.
  * <p>
  * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
- * reader or the broker. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
+ * reader or the broker. TLS handshakes run here too, for the same reason: on a connection from the TLS port the
+ * first reads drive the handshake (its tasks inline, on this thread). Without authentication (no verifier) the
+ * transport still makes this agent when there is a TLS port, and it only handshakes: a TLS connection is handed on
+ * once its handshake is done, with whatever its first read brought after it; plain connections never come here. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
  * the close). The name deadline applies here too.
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
@@ -99,6 +102,14 @@ final class Authenticator implements Agent
     AgentIdleStrategy idleStrategy()
     {
         return idleStrategy;
+    }
+
+    /**
+     * @return true if it checks first lines; false if it only runs TLS handshakes (authentication off). Any thread.
+     */
+    boolean verifies()
+    {
+        return null != verifier;
     }
 
     /** Acceptor thread only. */
@@ -225,7 +236,18 @@ final class Authenticator implements Agent
             final Connection connection = waiting.get(i);
             if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
             {
-                refuse(connection, nameTimeoutReply, "no name within the deadline");
+                if (null == verifier)
+                {
+                    // Handshake-only: not a refusal of credentials; nothing can be sent before the handshake ends.
+                    LOG.log(System.Logger.Level.INFO, () -> connection + " closed: no TLS handshake within the " +
+                        "name deadline");
+                    forget(connection);
+                    close(connection);
+                }
+                else
+                {
+                    refuse(connection, nameTimeoutReply, "no name within the deadline");
+                }
                 expired++;
             }
         }
@@ -246,6 +268,10 @@ final class Authenticator implements Agent
         }
         catch (final IOException ex)
         {
+            if (null != connection.tls && connection.tls.isHandshaking())
+            {
+                LOG.log(System.Logger.Level.INFO, () -> connection + " TLS handshake failed: " + ex);
+            }
             forget(connection);
             close(connection);
             return;
@@ -255,6 +281,11 @@ final class Authenticator implements Agent
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
+        }
+        if (null == verifier)
+        {
+            onHandshakeRead(connection, bytesRead);
+            return;
         }
 
         final int end = in.position();
@@ -320,6 +351,41 @@ final class Authenticator implements Agent
         connection.handoff = handoff;
         releasePartial(connection);
 
+        forget(connection);
+        connection.authKey.cancel();
+        if (!writers[connection.writerIndex()].adopt(connection))
+        {
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: writer queue full");
+            close(connection);
+        }
+        else if (!readers[connection.readerIndex()].offer(connection))
+        {
+            // Its writer closes it when it stops; until then nothing reads it. Only reachable through a bug.
+            LOG.log(System.Logger.Level.ERROR, connection + " dropped: reader queue full");
+        }
+    }
+
+    /**
+     * Handshake-only mode (TLS, no authentication): once the handshake is done, hands the connection on with what this
+     * read brought after it (the reader frames it first, then whatever TLS still holds); until then, waits.
+     */
+    private void onHandshakeRead(final Connection connection, final int bytesRead)
+    {
+        if (bytesRead < 0)
+        {
+            LOG.log(System.Logger.Level.INFO, () -> connection + " closed during the TLS handshake");
+            forget(connection);
+            close(connection);
+            return;
+        }
+        if (connection.tls.isHandshaking())
+        {
+            return;
+        }
+        if (bytesRead > 0)
+        {
+            connection.handoff = java.util.Arrays.copyOf(readBuffer.array(), readBuffer.position());
+        }
         forget(connection);
         connection.authKey.cancel();
         if (!writers[connection.writerIndex()].adopt(connection))

@@ -46,7 +46,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     private final boolean[] writerHasWork;
     private final ConnectionSlots slots;
     private final OutboundSegmentPool outboundPool;
-    private final Authenticator authenticator;
+    /** With authentication, or TLS (its handshakes run there, never on a reader): the authenticator; else null. */
+    private Authenticator authenticator;
     private final AtomicCounter[] bytesRead;
     private final AtomicCounter[] bytesWritten;
     private final AtomicCounter[] connectionsClosed;
@@ -159,7 +160,12 @@ public final class Transport implements OutboundScheduler, AutoCloseable
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), slots,
                 settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
         }
-        authenticator = null == verifier ? null : new Authenticator(settings.maxConnections(), verifier, readers,
+        authenticator = null == verifier ? null : newAuthenticator(verifier);
+    }
+
+    private Authenticator newAuthenticator(final FirstLineVerifier verifier) throws IOException
+    {
+        return new Authenticator(settings.maxConnections(), verifier, readers,
             writers, settings.readBufferBytes(), settings.maxLineBytes(),
             TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), slots,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
@@ -187,17 +193,25 @@ public final class Transport implements OutboundScheduler, AutoCloseable
 
     /**
      * Adds a TLS port beside the plain one: its connections are served by the same acceptor, readers and writers, each
-     * through its own {@link TlsChannel}. Call before {@link #bind()}.
+     * through its own {@link TlsChannel}. Their handshakes run on the authenticator agent, which this creates when
+     * authentication is off (it then only handshakes, and hands TLS connections on as soon as that is done; plain
+     * ones go straight to their readers as before): a handshake costs milliseconds of CPU, which no reader may spend.
+     * Call before {@link #bind()} and before taking the agents.
      *
      * @param endpoint where to listen and with which key.
+     * @throws IOException if the authenticator's selector cannot be opened.
      */
-    public void tls(final TlsEndpoint endpoint)
+    public void tls(final TlsEndpoint endpoint) throws IOException
     {
         if (null != serverChannel)
         {
             throw new IllegalStateException("tls(...) before bind()");
         }
         tls = endpoint;
+        if (null == authenticator)
+        {
+            authenticator = newAuthenticator(null);
+        }
     }
 
     /** @return the TLS port's address actually bound, or null without one. */
