@@ -20,12 +20,16 @@ import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
+import static io.tern.broker.Settings.AUTH_FILE_POLL_MS;
+import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
+import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
 import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
 import static io.tern.broker.Settings.NAME_TIMEOUT_MS;
+import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
 import static io.tern.broker.Settings.STATS_INTERVAL_MS;
 import static io.tern.broker.Settings.TLS_BIND;
 import static io.tern.broker.Settings.TLS_CLIENT_AUTH;
@@ -64,21 +68,26 @@ public final class Broker implements AutoCloseable
         handlerErrors = counters.newCounter("errors: broker handler", ERRORS_TYPE_ID);
         agentErrors = counters.newCounter("errors: transport agents", ERRORS_TYPE_ID);
         this.threads = new BrokerThreads(config, agentErrors);
-        credentials = null == config.get(AUTH_FILE) ? null : new ReloadableCredentials(config.get(AUTH_FILE));
+        credentials = null == config.get(AUTH_FILE) ? null :
+            new ReloadableCredentials(config.get(AUTH_FILE), config.get(AUTH_MAX_ITERATIONS));
         transport = new Transport(config.transportSettings(),
             new DisruptorInboundSink(threads.ringBuffer()),
             credentials,
+            config.authenticatorSettings(),
             counters);
 
         router = new Router(transport, new RouterMetrics(counters), config.get(MAX_NAME_BYTES),
-            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
+            config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS), config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS),
+            config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS));
         transport.outboundBudgetListener(router);
         if (config.get(TLS_PORT) >= 0)
         {
             transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
                 config.get(TLS_CLIENT_AUTH)));
         }
-        threads.compose(transport, router, new LoggingExceptionHandler());
+        threads.compose(transport, router, new LoggingExceptionHandler(),
+            null == credentials || 0 == config.get(AUTH_FILE_POLL_MS) ? null :
+                new CredentialsWatcher(credentials, config.get(AUTH_FILE_POLL_MS)));
         try
         {
             // Binds the admin port now: a port in use fails start-up before any thread runs.
@@ -184,10 +193,9 @@ public final class Broker implements AutoCloseable
         return transport.outboundQueuedBytes();
     }
 
-    /** @return peers disconnected as slow consumers since start. */
     /**
-     * Reads the credentials file again (what SIGHUP does): users added since count from the next login; if the file
-     * cannot be read, the credentials in force stay. Any thread.
+     * Reads the credentials file again (what SIGHUP does, and the credentials watcher once the file changed): users
+     * added since count from the next login; if the file cannot be read, the credentials in force stay. Any thread.
      *
      * @return true if the file was read; false if it could not be, or the broker has no {@code --auth-file}.
      */
@@ -201,6 +209,16 @@ public final class Broker implements AutoCloseable
         return credentials.reload();
     }
 
+    /**
+     * @return logins (with {@code --auth-file}) whose first line is complete and that wait for a credentials check or
+     * are being checked; zero without authentication. Any thread; a snapshot.
+     */
+    public int loginsChecking()
+    {
+        return transport.loginsChecking();
+    }
+
+    /** @return peers disconnected as slow consumers since start. */
     public long slowConsumerDisconnects()
     {
         return router.slowConsumerDisconnects();

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import javax.net.ssl.SSLContext;
 
+import io.tern.transport.AuthenticatorSettings;
 import io.tern.transport.TlsChannel;
 import io.tern.transport.TlsContexts;
 import io.tern.transport.TransportSettings;
@@ -16,14 +17,28 @@ import io.tern.transport.TransportSettings;
 import static io.tern.broker.Settings.ADMIN_BIND;
 import static io.tern.broker.Settings.ADMIN_PORT;
 import static io.tern.broker.Settings.ADMIN_TLS;
+import static io.tern.broker.Settings.AUTH_BACKOFF_MS;
+import static io.tern.broker.Settings.AUTH_FAILURE_WINDOW_MS;
 import static io.tern.broker.Settings.AUTH_FILE;
+import static io.tern.broker.Settings.AUTH_ITERATIONS;
+import static io.tern.broker.Settings.AUTH_MAX_FAILURES;
+import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
+import static io.tern.broker.Settings.AUTH_MAX_PENDING;
+import static io.tern.broker.Settings.AUTH_MAX_SOURCES;
+import static io.tern.broker.Settings.AUTH_VERIFIERS;
 import static io.tern.broker.Settings.BIND;
 import static io.tern.broker.Settings.EXPOSURE;
 import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_STRATEGY;
 import static io.tern.broker.Settings.INBOUND_BUFFER_BYTES;
+import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
+import static io.tern.broker.Settings.LINGER_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
+import static io.tern.broker.Settings.MAX_CONNECTIONS_PER_ADDRESS;
+import static io.tern.broker.Settings.PARTIAL_LINE_TIMEOUT_MS;
+import static io.tern.broker.Settings.PER_ADDRESS_EXEMPT;
+import static io.tern.broker.Settings.TCP_KEEPALIVE_S;
 import static io.tern.broker.Settings.MAX_DESTINATIONS;
 import static io.tern.broker.Settings.MAX_LINE_BYTES;
 import static io.tern.broker.Settings.MAX_NAME_BYTES;
@@ -78,6 +93,12 @@ public final class BrokerConfig
 
     /** The environment variable that may hold the {@code tls-keystore} password (never the command line). */
     public static final String TLS_PASSWORD_ENV = "TERN_TLS_KEYSTORE_PASSWORD";
+
+    /** Which client addresses max-connections-per-address does not apply to. */
+    public enum AddressExemption
+    {
+        LOOPBACK, NONE
+    }
 
     /** How the broker thread waits on the Disruptor ring. */
     public enum WaitStrategyKind
@@ -234,6 +255,13 @@ public final class BrokerConfig
             throw bad(OUTBOUND_BUDGET_BYTES, "must be at least 4 x the largest message (" + largestMessage + " bytes)");
         }
 
+        if (0 == value(MAX_CONNECTIONS_PER_ADDRESS))
+        {
+            // One host may hold a quarter of the slots: more than a well-behaved host needs, and the others still
+            // have three quarters when one reconnects as fast as it can.
+            values.put(MAX_CONNECTIONS_PER_ADDRESS, Math.max(1, value(MAX_CONNECTIONS) / 4));
+        }
+
         final int readers = value(READERS);
         final int writers = value(WRITERS);
         // What auto means is the thread composition's decision (BrokerThreads); only an impossible value is refused.
@@ -253,6 +281,12 @@ public final class BrokerConfig
         if (adminPort > 0 && adminPort == port && value(ADMIN_BIND).equals(value(BIND)))
         {
             throw bad(ADMIN_PORT, "must differ from --port");
+        }
+
+        if (value(AUTH_ITERATIONS) > value(AUTH_MAX_ITERATIONS))
+        {
+            throw bad(AUTH_ITERATIONS, "must be at most --auth-max-iterations=" + value(AUTH_MAX_ITERATIONS) +
+                ", or the broker would refuse the entries written with it");
         }
 
         concludeTls(port, adminPort);
@@ -448,7 +482,53 @@ public final class BrokerConfig
             Math.min(MAX_READER_BATCH, get(RING_SIZE)),
             get(IDLE_STRATEGY),
             get(FLUSH_TIMEOUT_MS),
-            get(NAME_TIMEOUT_MS));
+            get(NAME_TIMEOUT_MS),
+            get(MAX_CONNECTIONS_PER_ADDRESS),
+            get(PER_ADDRESS_EXEMPT) == AddressExemption.LOOPBACK,
+            get(IDLE_TIMEOUT_MS),
+            get(PARTIAL_LINE_TIMEOUT_MS),
+            get(TCP_KEEPALIVE_S),
+            get(LINGER_MS));
+    }
+
+    /**
+     * How the transport runs credentials checks (used only with an {@code --auth-file}). Call after
+     * {@link #conclude()}.
+     *
+     * @return the settings for {@link io.tern.transport.Transport}'s authenticator and verifiers.
+     */
+    public AuthenticatorSettings authenticatorSettings()
+    {
+        checkConcluded();
+        return new AuthenticatorSettings(
+            get(AUTH_VERIFIERS),
+            get(AUTH_MAX_PENDING),
+            get(AUTH_MAX_FAILURES),
+            get(AUTH_FAILURE_WINDOW_MS),
+            get(AUTH_BACKOFF_MS),
+            get(AUTH_MAX_SOURCES));
+    }
+
+    /**
+     * One setting's value as given (or its default), parsed and checked on its own, without {@link #conclude()}: for
+     * a command that needs a setting or two of a config that need not be complete or valid as a whole
+     * ({@code adduser}, before the credentials file it names exists).
+     *
+     * @param setting one of {@link Settings}.
+     * @param <T>     its type.
+     * @return the value.
+     * @throws IllegalArgumentException as {@code --name=value: reason}.
+     */
+    public <T> T peek(final Setting<T> setting)
+    {
+        try
+        {
+            return setting.parse(text(setting));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw bad(setting, ex.getMessage());
+        }
     }
 
     /**
@@ -665,6 +745,26 @@ public final class BrokerConfig
     public BrokerConfig nameTimeoutMs(final long ms)
     {
         return set(NAME_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig maxConnectionsPerAddress(final int count)
+    {
+        return set(MAX_CONNECTIONS_PER_ADDRESS, count);
+    }
+
+    public BrokerConfig idleTimeoutMs(final long ms)
+    {
+        return set(IDLE_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig partialLineTimeoutMs(final long ms)
+    {
+        return set(PARTIAL_LINE_TIMEOUT_MS, ms);
+    }
+
+    public BrokerConfig lingerMs(final long ms)
+    {
+        return set(LINGER_MS, ms);
     }
 
     /** @param file the credentials file, or null for no authentication. */

@@ -26,7 +26,8 @@ import sun.misc.Signal;
 
 /**
  * Runs the broker from the command line: {@code java -jar tern-broker.jar [--config FILE] [--option value]...}, or
- * {@code java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]} to add a user to a credentials file.
+ * {@code java -jar tern-broker.jar [--config FILE] [--auth-iterations N] adduser FILE NAME [ITERATIONS]} to add a user
+ * to a credentials file.
  * <p>
  * The options are made from {@link Settings}, one per setting, by picocli. Settings from {@code --config FILE} are
  * applied first, so options on the command line override them. Prints the address it listens on and its effective
@@ -76,8 +77,9 @@ public final class BrokerMain
         String name;
 
         @Parameters(index = "2", arity = "0..1", paramLabel = "ITERATIONS",
-            description = "PBKDF2 iterations (default: ${DEFAULT-VALUE})")
-        int iterations = CredentialsFile.DEFAULT_ITERATIONS;
+            description = "PBKDF2 iterations (default: --auth-iterations, given before 'adduser' or in its " +
+                "--config, else " + CredentialsFile.DEFAULT_ITERATIONS + "); at most --auth-max-iterations")
+        Integer iterations;
 
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
         boolean help;
@@ -152,7 +154,7 @@ public final class BrokerMain
                     sub.commandSpec().commandLine().usage(out);
                     return 0;
                 }
-                return addUser(sub.commandSpec().commandLine().getCommand(), out, err, in);
+                return addUser(sub.commandSpec().commandLine().getCommand(), config(parsed), out, err, in);
             }
             config = config(parsed);
             config.conclude();
@@ -257,7 +259,7 @@ public final class BrokerMain
         spec.usageMessage()
             .customSynopsis(
                 "java -jar tern-broker.jar [--config=FILE] [--<setting>=<value>]...",
-                "       java -jar tern-broker.jar adduser FILE NAME [ITERATIONS]")
+                "       java -jar tern-broker.jar [--config=FILE] [--auth-iterations=N] adduser FILE NAME [ITERATIONS]")
             .descriptionHeading("%n")
             .optionListHeading("%nOptions (every setting; docs/configuration.md has the same list):%n")
             .commandListHeading("%nCommands:%n")
@@ -343,13 +345,24 @@ public final class BrokerMain
 
     /**
      * Adds or replaces a user in a credentials file, reading the secret from the console without echo, or from the
-     * first line of standard input when there is no console.
+     * first line of standard input when there is no console. Its iterations: ITERATIONS, else {@code auth-iterations}
+     * of the options and config file given before {@code adduser}; at most their {@code auth-max-iterations}, which
+     * the broker would refuse to read.
      */
-    private static int addUser(final AddUser command, final PrintStream out, final PrintStream err,
-        final InputStream in)
+    private static int addUser(final AddUser command, final BrokerConfig config, final PrintStream out,
+        final PrintStream err, final InputStream in)
     {
         try
         {
+            final int maxIterations = config.peek(Settings.AUTH_MAX_ITERATIONS);
+            final int iterations = null == command.iterations ? config.peek(Settings.AUTH_ITERATIONS) :
+                command.iterations;
+            if (iterations < 1 || iterations > maxIterations)
+            {
+                throw new IllegalArgumentException("ITERATIONS=" + iterations + ": must be 1 to --" +
+                    Settings.AUTH_MAX_ITERATIONS.name() + "=" + maxIterations +
+                    " (the broker refuses a file with more)");
+            }
             final char[] secret;
             final java.io.Console console = System.console();
             if (null != console)
@@ -361,7 +374,7 @@ public final class BrokerMain
                 final String line = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
                 secret = null == line ? new char[0] : line.strip().toCharArray();
             }
-            CredentialsFile.addUser(command.file, command.name, secret, command.iterations);
+            CredentialsFile.addUser(command.file, command.name, secret, iterations);
             Arrays.fill(secret, '\0');
             out.println("added '" + command.name + "' to " + command.file);
             return 0;

@@ -39,11 +39,12 @@ import static io.tern.broker.Settings.WRITERS;
  * agents and the {@link Router}. The agents never learn the mode.
  * <pre>
  *   dedicated:  acceptor   reader-0..R-1 ──▶ RingBuffer ──▶ broker (Disruptor BatchEventProcessor ▶ Router)
- *               [authenticator]                               │ schedule, wake
+ *               [authenticator, verifier-0..V-1, credentials-watcher]  │ schedule, wake
  *                                                             ▼
  *                                                    writer-0..W-1           one AgentRunner per agent
  *
- *   shared:     acceptor   [authenticator]   shared: reader-0 ▶ RingBuffer ▶ EventPoller ▶ Router ▶ writer-0
+ *   shared:     acceptor   [authenticator, verifier-0..V-1, credentials-watcher]
+ *                                            shared: reader-0 ▶ RingBuffer ▶ EventPoller ▶ Router ▶ writer-0
  *                                                    (one AgentRunner over the transport's composite agent)
  * </pre>
  * Orderly stop ({@link #close()}): stop accepting, let the readers hand over every line already read, let the Router
@@ -65,6 +66,8 @@ final class BrokerThreads implements AutoCloseable
     private Transport transport;
     private Thread acceptorThread;
     private AgentRunner authenticatorRunner;
+    private AgentRunner[] verifierRunners = new AgentRunner[0];
+    private AgentRunner watcherRunner;
     private AgentRunner[] readerRunners = new AgentRunner[0];
     private AgentRunner[] writerRunners = new AgentRunner[0];
     private AgentRunner sharedRunner;
@@ -155,15 +158,27 @@ final class BrokerThreads implements AutoCloseable
      * Gives each agent its runner, as the mode says, without starting any thread: a runner never started still closes
      * its agent ({@code onClose}), so {@link #abort()} frees everything if start-up fails from here on.
      *
-     * @param transport        the transport, built over {@link #ringBuffer()}.
-     * @param router           the ring's handler.
-     * @param exceptionHandler counts and logs the router's exceptions.
+     * @param transport          the transport, built over {@link #ringBuffer()}.
+     * @param router             the ring's handler.
+     * @param exceptionHandler   counts and logs the router's exceptions.
+     * @param credentialsWatcher reloads the credentials file when it changes, or null for none.
      */
-    void compose(final Transport transport, final Router router, final ExceptionHandler<InboundEvent> exceptionHandler)
+    void compose(
+        final Transport transport,
+        final Router router,
+        final ExceptionHandler<InboundEvent> exceptionHandler,
+        final CredentialsWatcher credentialsWatcher)
     {
         this.transport = transport;
         final TransportAgent authenticator = transport.authenticator();
         authenticatorRunner = null == authenticator ? null : runner(authenticator);
+        verifierRunners = new AgentRunner[transport.verifierCount()];
+        for (int i = 0; i < verifierRunners.length; i++)
+        {
+            verifierRunners[i] = runner(transport.verifier(i));
+        }
+        watcherRunner = null == credentialsWatcher ? null : new AgentRunner(credentialsWatcher.idleStrategy(),
+            this::onAgentError, null, credentialsWatcher);
         if (mode == BrokerConfig.ThreadingMode.SHARED)
         {
             sharedRunner = runner(transport.shared(new PolledRouter(ringBuffer, router, exceptionHandler)));
@@ -186,8 +201,8 @@ final class BrokerThreads implements AutoCloseable
     }
 
     /**
-     * Binds the transport and starts every thread: the acceptor, the authenticator if any, and the readers, the router
-     * and the writers as composed.
+     * Binds the transport and starts every thread: the acceptor, the authenticator, its verifiers and the credentials
+     * watcher if any, and the readers, the router and the writers as composed.
      *
      * @throws java.io.IOException if the address cannot be bound; everything is closed again then.
      */
@@ -219,9 +234,17 @@ final class BrokerThreads implements AutoCloseable
         {
             AgentRunner.startOnThread(runner);
         }
+        for (final AgentRunner runner : verifierRunners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
         if (null != authenticatorRunner)
         {
             AgentRunner.startOnThread(authenticatorRunner);
+        }
+        if (null != watcherRunner)
+        {
+            AgentRunner.startOnThread(watcherRunner);
         }
         acceptorThread = new Thread(transport.acceptor(), "acceptor");
         acceptorThread.start();
@@ -241,7 +264,12 @@ final class BrokerThreads implements AutoCloseable
         closed = true;
         transport.stopAccepting();
         join(acceptorThread);
+        CloseHelper.quietClose(watcherRunner);
         CloseHelper.quietClose(authenticatorRunner);
+        for (final AgentRunner runner : verifierRunners)
+        {
+            CloseHelper.quietClose(runner); // after the authenticator: none is given a check any more
+        }
 
         transport.requestStopReading();
         if (mode == BrokerConfig.ThreadingMode.SHARED)
@@ -287,7 +315,12 @@ final class BrokerThreads implements AutoCloseable
 
     private void closeRunners()
     {
+        CloseHelper.quietClose(watcherRunner);
         CloseHelper.quietClose(authenticatorRunner);
+        for (final AgentRunner runner : verifierRunners)
+        {
+            CloseHelper.quietClose(runner);
+        }
         CloseHelper.quietClose(sharedRunner);
         for (final AgentRunner runner : readerRunners)
         {

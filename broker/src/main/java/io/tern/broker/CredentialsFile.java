@@ -32,8 +32,9 @@ import io.tern.transport.Protocol;
  * </pre>
  * Secrets are never stored or logged; a first line {@code name secret} (split at its last space, since secrets hold
  * no spaces) is checked by deriving the hash again and comparing in constant time. An unknown name costs the same
- * derivation as a known one, so timing does not tell which names exist. Verification runs on the transport's
- * {@code authenticator} thread; the file is read once at start-up.
+ * derivation as a known one (the iterations most entries of the file have), so timing does not tell which names
+ * exist. Verification runs on the transport's {@code verifier-N} threads, several at once: an instance is immutable
+ * once loaded. The broker reads the file at start-up and again when it changes ({@link ReloadableCredentials}).
  * <p>
  * Names follow the protocol's name rule ({@link Protocol#checkName(String, int)}), spaces inside a name included:
  * the login line splits at its last space, so they cannot be mistaken for the secret. This file's format adds one
@@ -43,6 +44,11 @@ public final class CredentialsFile implements FirstLineVerifier
 {
     /** Iterations for new entries; per-entry iterations are kept, so this can rise without invalidating old ones. */
     public static final int DEFAULT_ITERATIONS = 210_000;
+    /**
+     * Most iterations accepted for an entry by default: about 5 x the default, some 0.3 to 0.5 s of one core per check,
+     * so an entry cannot make one check take seconds.
+     */
+    public static final int DEFAULT_MAX_ITERATIONS = 1_000_000;
     private static final String ALGORITHM = "PBKDF2WithHmacSHA256";
     private static final int SALT_BYTES = 16;
     private static final int HASH_BITS = 256;
@@ -60,11 +66,29 @@ public final class CredentialsFile implements FirstLineVerifier
         this.entries = entries;
         final byte[] salt = new byte[SALT_BYTES];
         new SecureRandom().nextBytes(salt);
-        this.decoy = new Entry(DEFAULT_ITERATIONS, salt, new byte[HASH_BITS / 8]);
+        this.decoy = new Entry(commonIterations(entries), salt, new byte[HASH_BITS / 8]);
+    }
+
+    /** @return the iterations most entries have (the default for an empty file): what an unknown name costs. */
+    private static int commonIterations(final Map<String, Entry> entries)
+    {
+        final Map<Integer, Integer> counts = new HashMap<>();
+        int common = DEFAULT_ITERATIONS;
+        int most = 0;
+        for (final Entry entry : entries.values())
+        {
+            final int count = counts.merge(entry.iterations, 1, Integer::sum);
+            if (count > most)
+            {
+                most = count;
+                common = entry.iterations;
+            }
+        }
+        return common;
     }
 
     /**
-     * Reads a credentials file.
+     * Reads a credentials file, accepting at most {@link #DEFAULT_MAX_ITERATIONS} per entry.
      *
      * @param file the file.
      * @return the credentials.
@@ -72,6 +96,20 @@ public final class CredentialsFile implements FirstLineVerifier
      * @throws IllegalArgumentException naming the line that is malformed.
      */
     public static CredentialsFile load(final Path file) throws IOException
+    {
+        return load(file, DEFAULT_MAX_ITERATIONS);
+    }
+
+    /**
+     * Reads a credentials file.
+     *
+     * @param file          the file.
+     * @param maxIterations most iterations an entry may have ({@code --auth-max-iterations}).
+     * @return the credentials.
+     * @throws IOException if it cannot be read.
+     * @throws IllegalArgumentException naming the line that is malformed or costs more than {@code maxIterations}.
+     */
+    public static CredentialsFile load(final Path file, final int maxIterations) throws IOException
     {
         final Map<String, Entry> entries = new HashMap<>();
         final List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -93,6 +131,11 @@ public final class CredentialsFile implements FirstLineVerifier
                 if (iterations < 1)
                 {
                     throw new IllegalArgumentException("iterations must be positive");
+                }
+                if (iterations > maxIterations)
+                {
+                    throw new IllegalArgumentException(iterations + " iterations, more than auth-max-iterations=" +
+                        maxIterations + " allows (a check would take too long)");
                 }
                 entries.put(parts[0], new Entry(iterations, Base64.getDecoder().decode(parts[2]),
                     Base64.getDecoder().decode(parts[3])));

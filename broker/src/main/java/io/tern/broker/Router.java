@@ -62,6 +62,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     private final byte[][] invalidNameReplies;
     private final byte[] lineTooLong;
     private final byte[] nameTimeout;
+    private final byte[] partialLineTimeout;
+    private final byte[] idleTimeout;
     private final Object2ObjectHashMap<NameKey, Peer> peersByName;
     private final NameKey lookupKey = new NameKey();
     /**
@@ -89,7 +91,9 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final int maxLineBytes,
         final int maxDestinations,
         final long nameTimeoutMs,
-        final int maxConnections)
+        final int maxConnections,
+        final long partialLineTimeoutMs,
+        final long idleTimeoutMs)
     {
         this.maxDestinations = maxDestinations;
         this.tooManyDestinations = Protocol.lineBytes(Protocol.tooManyDestinations(maxDestinations));
@@ -104,6 +108,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         this.lineTooLong = Protocol.lineBytes(Protocol.lineTooLong(maxLineBytes));
         this.nameTimeout = Protocol.lineBytes(Protocol.nameTimeout(nameTimeoutMs));
+        this.partialLineTimeout = Protocol.lineBytes(Protocol.partialLineTimeout(partialLineTimeoutMs));
+        this.idleTimeout = Protocol.lineBytes(Protocol.idleTimeout(idleTimeoutMs));
         this.peersByName = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
         this.dirtyPeers = new Peer[maxConnections];
         this.peersBySlot = new Peer[maxConnections];
@@ -460,6 +466,18 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             reply(peer, nameTimeout, ErrorKind.NAME_TIMEOUT);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: no name in time");
+        }
+        else if (reason == InboundBatch.REASON_PARTIAL_LINE_TIMEOUT)
+        {
+            reply(peer, partialLineTimeout, ErrorKind.PARTIAL_LINE_TIMEOUT);
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: line not finished in time");
+        }
+        else if (reason == InboundBatch.REASON_IDLE_TIMEOUT)
+        {
+            reply(peer, idleTimeout, ErrorKind.IDLE_TIMEOUT);
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> description + " disconnected: idle too long");
         }
         else
         {

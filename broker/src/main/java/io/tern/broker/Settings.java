@@ -95,10 +95,22 @@ public final class Settings
         100_000, "connections", 1, 1_000_000,
         "open connections allowed; the next one gets '" + Protocol.TOO_MANY_CONNECTIONS + "' and is closed"));
 
+    public static final Setting<Integer> MAX_CONNECTIONS_PER_ADDRESS = declare(Setting.intIn(
+        "max-connections-per-address", 0, "connections", 0, 1_000_000,
+        "open connections allowed from one client address, so that one host cannot take every slot; the next one " +
+            "gets '" + Protocol.TOO_MANY_FROM_ADDRESS + "' and is closed; 0 = a quarter of max-connections; " +
+            "max-connections or more = no limit; see per-address-exempt for loopback"));
+
+    public static final Setting<BrokerConfig.AddressExemption> PER_ADDRESS_EXEMPT = declare(Setting.oneOf(
+        "per-address-exempt", BrokerConfig.AddressExemption.LOOPBACK,
+        "loopback: connections from loopback addresses (127.0.0.0/8, ::1), such as local tools and the loadgen, " +
+            "are not held to max-connections-per-address; none: every address is"));
+
     public static final Setting<BrokerConfig.Exposure> EXPOSURE = declare(Setting.oneOf("exposure",
         BrokerConfig.Exposure.REFUSE,
         "refuse: do not start with the client port bound beyond loopback without --auth-file, or with the admin " +
-            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway"));
+            "endpoint (which has no authentication) bound beyond loopback; allow: start anyway. The TLS port beyond " +
+            "loopback also needs --auth-file or --tls-client-auth need"));
 
     public static final Setting<ThreadingMode> THREADING = declare(Setting.oneOf("threading", ThreadingMode.AUTO,
         "shared: one thread does the reader's, the broker's and the writer's work, so a message crosses no thread " +
@@ -124,10 +136,80 @@ public final class Settings
         "a connection that sends no complete name line this long after connecting gets " +
             "'" + Protocol.NAME_TIMEOUT_PREFIX + "N" + Protocol.NAME_TIMEOUT_SUFFIX + "' and is closed; 0 = no deadline"));
 
+    public static final Setting<Long> PARTIAL_LINE_TIMEOUT_MS = declare(Setting.longIn("partial-line-timeout-ms",
+        30_000, "ms", 0, 86_400_000,
+        "a line begun and not finished this long after its first bytes arrived gets '" +
+            Protocol.partialLineTimeout(30_000).replace("30000", "N") + "' and the connection is closed; " +
+            "0 = no deadline"));
+
+    public static final Setting<Long> IDLE_TIMEOUT_MS = declare(Setting.longIn("idle-timeout-ms",
+        0, "ms", 0, 86_400_000,
+        "a named peer that neither sends nor is sent anything this long gets '" +
+            Protocol.idleTimeout(0).replace("0", "N") + "' and is closed; 0 = no deadline (TCP keepalive still " +
+            "finds peers whose host has gone)"));
+
+    public static final Setting<Integer> TCP_KEEPALIVE_S = declare(Setting.intIn("tcp-keepalive-s",
+        60, "s", 0, 32_767,
+        "TCP keepalive on client connections: probes after this many seconds of silence, then every third of it, " +
+            "three times, so a peer whose host vanished is closed and its name freed within about twice this; " +
+            "0 = no keepalive"));
+
+    public static final Setting<Long> LINGER_MS = declare(Setting.longIn("linger-ms",
+        2000, "ms", 0, 60_000,
+        "after an error reply that ends a connection, the broker stops sending and reads and discards what the " +
+            "client still sends (at most 1 MiB) until the client closes or this long has passed, then closes, so " +
+            "that the close does not reset the connection and lose the reply; the connection counts against the " +
+            "limits until then; 0 = close at once"));
+
     public static final Setting<Path> AUTH_FILE = declare(Setting.optionalPath("auth-file", "FILE",
         "credentials file (see 'adduser'); when set, a connection's first line must be 'name secret'; " +
             "empty = no authentication",
         file -> Files.isReadable(file) ? null : "cannot read the file"));
+
+    public static final Setting<Integer> AUTH_VERIFIERS = declare(Setting.intIn("auth-verifiers", 2, "threads", 1, 64,
+        "threads (verifier-N) that check logins against --auth-file, one check each at a time; the authenticator " +
+            "thread only reads first lines and hands them out, so logins never stall it, a reader or the broker; a " +
+            "login flood takes at most this many cores"));
+
+    public static final Setting<Integer> AUTH_MAX_PENDING = declare(Setting.intIn("auth-max-pending", 256, "logins",
+        1, 1_000_000,
+        "logins with a complete first line waiting for a check; past it one gets '" + Protocol.BUSY + "' and is " +
+            "closed: the newest of the source address with the most waiting. Checks are taken in turns by source " +
+            "address, an address with nothing waiting first, so one address's flood does not delay another's login"));
+
+    public static final Setting<Integer> AUTH_MAX_FAILURES = declare(Setting.intIn("auth-max-failures", 5, "logins",
+        0, 1_000_000,
+        "failed logins from one source address (an IPv6 /64) within auth-failure-window-ms after which its logins " +
+            "get '" + Protocol.NOT_AUTHORIZED + "' at once, without a check, for auth-backoff-ms; 0 = no throttling"));
+
+    public static final Setting<Long> AUTH_FAILURE_WINDOW_MS = declare(Setting.longIn("auth-failure-window-ms",
+        10_000, "ms", 1, 86_400_000,
+        "the window in which auth-max-failures failed logins from one address start its back-off"));
+
+    public static final Setting<Long> AUTH_BACKOFF_MS = declare(Setting.longIn("auth-backoff-ms",
+        30_000, "ms", 1, 86_400_000,
+        "how long a throttled address's logins are refused without a check"));
+
+    public static final Setting<Integer> AUTH_MAX_SOURCES = declare(Setting.intIn("auth-max-sources", 10_000,
+        "addresses", 1, 10_000_000,
+        "source addresses whose failed logins are remembered at once; past it the least recently seen one without " +
+            "a login waiting is forgotten"));
+
+    public static final Setting<Integer> AUTH_ITERATIONS = declare(Setting.intIn("auth-iterations",
+        CredentialsFile.DEFAULT_ITERATIONS, "iterations", 1_000, 100_000_000,
+        "PBKDF2 iterations 'adduser' writes for a user (read from the options or --config given before 'adduser'); " +
+            "each login's check costs that much CPU (about 50 to 90 ms of one core at the default); at most " +
+            "auth-max-iterations"));
+
+    public static final Setting<Integer> AUTH_MAX_ITERATIONS = declare(Setting.intIn("auth-max-iterations",
+        CredentialsFile.DEFAULT_MAX_ITERATIONS, "iterations", 1_000, 100_000_000,
+        "most PBKDF2 iterations the broker accepts for a user in --auth-file: a file with more is refused (at " +
+            "start-up; on reload the users in force stay), so no entry can make one check take seconds"));
+
+    public static final Setting<Long> AUTH_FILE_POLL_MS = declare(Setting.longIn("auth-file-poll-ms",
+        1000, "ms", 0, 3_600_000,
+        "how often the broker looks at --auth-file (its modification time, size and identity); once a change has " +
+            "settled for one look, it reloads the file as SIGHUP does; 0 = reload only on SIGHUP"));
 
     public static final Setting<Integer> TLS_PORT = declare(Setting.portOrOff("tls-port", "off",
         "TLS client port, beside the plain --port (which stays as it is): TLS peers and plain peers reach each other " +

@@ -124,7 +124,8 @@ public abstract class BenchmarkSupport
     {
         return new Router(transport, new RouterMetrics(TransportCounters.newCountersManager(RouterMetrics.COUNTERS)),
             config.get(MAX_NAME_BYTES), config.get(MAX_LINE_BYTES), config.get(MAX_DESTINATIONS),
-            config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS));
+            config.get(NAME_TIMEOUT_MS), config.get(MAX_CONNECTIONS), config.get(Settings.PARTIAL_LINE_TIMEOUT_MS),
+            config.get(Settings.IDLE_TIMEOUT_MS));
     }
 
     /**

@@ -167,6 +167,23 @@ class BrokerMainTest
         assertEquals(BrokerMain.EXIT_USAGE, run("adduser", users.toString(), "bob", "many"));
     }
 
+    @Test
+    @Timeout(30)
+    void shouldAddUsersWithAuthIterationsAndRefuseMoreThanTheBrokerAccepts(@TempDir final Path dir) throws Exception
+    {
+        final Path users = dir.resolve("users.txt");
+        assertEquals(0, BrokerMain.execute(new String[]{"--auth-iterations", "2000", "adduser", users.toString(),
+            "alice"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            new ByteArrayInputStream("s3cret\n".getBytes(StandardCharsets.UTF_8)), new CountDownLatch(1)));
+        assertTrue(Files.readString(users).contains("alice:2000:"), Files.readString(users));
+
+        assertEquals(BrokerMain.EXIT_USAGE, run("--auth-max-iterations", "5000", "adduser", users.toString(), "bob",
+            "6000"));
+        assertTrue(text(err).contains("ITERATIONS=6000: must be 1 to --auth-max-iterations=5000"), text(err));
+        assertFalse(Files.readString(users).contains("bob:"));
+    }
+
     private int run(final String... args) throws InterruptedException
     {
         out.reset();

@@ -47,7 +47,8 @@ class BrokerMetricsTest extends BrokerTestSupport
     private static final long NAME_TIMEOUT_MS = 300;
     private static final String[] STAGES = {"read_to_route", "route_to_write", "read_to_write"};
     private static final String[] ERROR_KINDS =
-        {"invalid_name", "name_taken", "no_peer", "bad_line", "too_many_destinations", "line_too_long", "name_timeout"};
+        {"invalid_name", "name_taken", "no_peer", "bad_line", "too_many_destinations", "line_too_long", "name_timeout",
+            "partial_line_timeout", "idle_timeout"};
 
     /** What the clients sent and received, byte for byte, and what the broker should have counted. */
     private static final class Expected

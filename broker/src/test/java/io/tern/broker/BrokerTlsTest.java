@@ -14,22 +14,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
+import java.util.List;
 
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -176,6 +167,36 @@ class BrokerTlsTest extends BrokerTestSupport
     }
 
     @Test
+    @Timeout(60)
+    void shouldAuthenticateOverTlsAndRouteWhatCameWithTheFirstLine() throws Exception
+    {
+        final Path users = certDir.resolve("users-" + System.nanoTime() + ".txt");
+        CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), 1000);
+        CredentialsFile.addUser(users, "bob", "hunter2".toCharArray(), 1000);
+        // Small reads: the first line and the many lines after it arrive in records the authenticator cannot take in
+        // one read, so what it leaves in TLS must reach the reader all the same.
+        startTlsBroker(new BrokerConfig().authFile(users).set(Settings.READ_BUFFER_BYTES, 512));
+        final LineClient bob = connectTls(trustingClient).name("bob");
+        bob.send("bob hunter2");
+        assertNextLineIsProbe(bob, bob);
+        final LineClient alice = connectTls(trustingClient).name("alice");
+        final StringBuilder first = new StringBuilder("alice s3cret\n");
+        for (int i = 0; i < 500; i++)
+        {
+            first.append("bob: with the first line ").append(i).append('\n');
+        }
+        alice.sendRaw(first.toString().getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < 500; i++)
+        {
+            bob.expectLine("from alice: with the first line " + i);
+        }
+        final LineClient mallory = connectTls(trustingClient).name("mallory");
+        mallory.send("alice wrong");
+        assertEquals(List.of("error: not authorized"), mallory.awaitClosed());
+        assertNextLineIsProbe(alice, bob);
+    }
+
+    @Test
     @Timeout(30)
     void shouldFailTheHandshakeWhenTheClientDoesNotTrustTheServer() throws Exception
     {
@@ -224,7 +245,7 @@ class BrokerTlsTest extends BrokerTestSupport
     void shouldRefuseAClientCertificateFromAnotherCa() throws Exception
     {
         startTlsBroker(clientAuth(TlsChannel.ClientAuth.NEED));
-        assertRefused(presenting(certs.strangerCert, certs.strangerKey), "mallory");
+        assertRefused(TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert), "mallory");
         // the name check's plain client is the only connection left
         awaitCondition("the refused connection closed", clientTimeout, () -> broker.connectionsOpen() == 1);
     }
@@ -248,7 +269,7 @@ class BrokerTlsTest extends BrokerTestSupport
         final LineClient anonymous = registerTls("anonymous", trustingClient);
         final LineClient alice = registerTls("alice", clientWith(certs.clientCert, certs.clientKey));
         assertNextLineIsProbe(anonymous, alice);
-        assertRefused(presenting(certs.strangerCert, certs.strangerKey), "mallory");
+        assertRefused(TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert), "mallory");
     }
 
     @Test
@@ -344,79 +365,6 @@ class BrokerTlsTest extends BrokerTestSupport
     private static SSLContext clientWith(final Path cert, final Path key)
     {
         return TlsContexts.fromPem(cert, key, certs.caCert, null);
-    }
-
-    /**
-     * A client that presents its certificate whatever CAs the server names: a JDK client otherwise sends none when its
-     * issuer is not among them, and the broker would only see a client without a certificate.
-     */
-    private static SSLContext presenting(final Path cert, final Path key) throws Exception
-    {
-        final KeyStore keyStore = KeyStore.getInstance("PKCS12");
-        keyStore.load(null, null);
-        keyStore.setKeyEntry("client", TlsContexts.readPrivateKey(key), new char[0], TlsContexts.readCertificates(cert));
-        final KeyManagerFactory factory = KeyManagerFactory.getInstance("SunX509");
-        factory.init(keyStore, new char[0]);
-        final X509ExtendedKeyManager keys = (X509ExtendedKeyManager)factory.getKeyManagers()[0];
-        final X509ExtendedKeyManager anyIssuer = new X509ExtendedKeyManager()
-        {
-            @Override
-            public String chooseEngineClientAlias(final String[] keyType, final Principal[] issuers,
-                final SSLEngine engine)
-            {
-                return "client";
-            }
-
-            @Override
-            public String chooseClientAlias(final String[] keyType, final Principal[] issuers, final Socket socket)
-            {
-                return "client";
-            }
-
-            @Override
-            public String[] getClientAliases(final String keyType, final Principal[] issuers)
-            {
-                return new String[]{"client"};
-            }
-
-            @Override
-            public String[] getServerAliases(final String keyType, final Principal[] issuers)
-            {
-                return null;
-            }
-
-            @Override
-            public String chooseServerAlias(final String keyType, final Principal[] issuers, final Socket socket)
-            {
-                return null;
-            }
-
-            @Override
-            public X509Certificate[] getCertificateChain(final String alias)
-            {
-                return keys.getCertificateChain(alias);
-            }
-
-            @Override
-            public PrivateKey getPrivateKey(final String alias)
-            {
-                return keys.getPrivateKey(alias);
-            }
-        };
-        final SSLContext context = SSLContext.getInstance("TLS");
-        context.init(new KeyManager[]{anyIssuer},
-            new TrustManager[]{trustManager(certs.caCert)}, null);
-        return context;
-    }
-
-    private static TrustManager trustManager(final Path ca) throws Exception
-    {
-        final KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", TlsContexts.readCertificates(ca)[0]);
-        final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        return factory.getTrustManagers()[0];
     }
 
     private static void assertBad(final String expected, final BrokerConfig config)

@@ -159,6 +159,34 @@ public final class LineClient implements AutoCloseable
     }
 
     /**
+     * Connects from a given local address, e.g. {@code 127.0.0.2} (Linux routes all of 127/8 to loopback), so that
+     * a test can play clients on several hosts.
+     *
+     * @param address        the address the broker actually bound.
+     * @param localAddress   the address to connect from (any free port).
+     * @param defaultTimeout as in {@link #connect(InetSocketAddress, int, Duration)}.
+     * @return a connected client that has sent nothing.
+     */
+    public static LineClient connectFrom(
+        final InetSocketAddress address, final java.net.InetAddress localAddress, final Duration defaultTimeout)
+        throws IOException
+    {
+        final Socket socket = new Socket();
+        try
+        {
+            socket.setTcpNoDelay(true);
+            socket.bind(new InetSocketAddress(localAddress, 0));
+            socket.connect(address, (int)defaultTimeout.toMillis());
+            return new LineClient(socket, defaultTimeout);
+        }
+        catch (final IOException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /**
      * A client over a socket the test made itself (e.g. an {@code SSLSocket} layered over a plain one it keeps, to
      * write raw bytes underneath), connected.
      *

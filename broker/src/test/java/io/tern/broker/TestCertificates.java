@@ -4,12 +4,25 @@
 package io.tern.broker;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * Throwaway certificates for tests, made with the {@code openssl} command (installed by {@code .ci/run}) into a
@@ -110,5 +123,78 @@ public final class TestCertificates
             throw new IOException(String.join(" ", command) + " failed: " +
                 new String(output, StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * A client that presents its certificate whatever CAs the server names: a JDK client otherwise sends none when its
+     * issuer is not among them, and the broker would only see a client without a certificate.
+     */
+    public static SSLContext presenting(final Path cert, final Path key, final Path trustCa) throws Exception
+    {
+        final KeyStore keyStore = KeyStore.getInstance("PKCS12");
+        keyStore.load(null, null);
+        keyStore.setKeyEntry("client", io.tern.transport.TlsContexts.readPrivateKey(key), new char[0], io.tern.transport.TlsContexts.readCertificates(cert));
+        final KeyManagerFactory factory = KeyManagerFactory.getInstance("SunX509");
+        factory.init(keyStore, new char[0]);
+        final X509ExtendedKeyManager keys = (X509ExtendedKeyManager)factory.getKeyManagers()[0];
+        final X509ExtendedKeyManager anyIssuer = new X509ExtendedKeyManager()
+        {
+            @Override
+            public String chooseEngineClientAlias(final String[] keyType, final Principal[] issuers,
+                final SSLEngine engine)
+            {
+                return "client";
+            }
+
+            @Override
+            public String chooseClientAlias(final String[] keyType, final Principal[] issuers, final Socket socket)
+            {
+                return "client";
+            }
+
+            @Override
+            public String[] getClientAliases(final String keyType, final Principal[] issuers)
+            {
+                return new String[]{"client"};
+            }
+
+            @Override
+            public String[] getServerAliases(final String keyType, final Principal[] issuers)
+            {
+                return null;
+            }
+
+            @Override
+            public String chooseServerAlias(final String keyType, final Principal[] issuers, final Socket socket)
+            {
+                return null;
+            }
+
+            @Override
+            public X509Certificate[] getCertificateChain(final String alias)
+            {
+                return keys.getCertificateChain(alias);
+            }
+
+            @Override
+            public PrivateKey getPrivateKey(final String alias)
+            {
+                return keys.getPrivateKey(alias);
+            }
+        };
+        final SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new KeyManager[]{anyIssuer},
+            new TrustManager[]{trustManager(trustCa)}, null);
+        return context;
+    }
+
+    private static TrustManager trustManager(final Path ca) throws Exception
+    {
+        final KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", io.tern.transport.TlsContexts.readCertificates(ca)[0]);
+        final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        return factory.getTrustManagers()[0];
     }
 }

@@ -4,6 +4,7 @@
 package io.tern.transport;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import jdk.net.ExtendedSocketOptions;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -29,11 +31,19 @@ import org.agrona.concurrent.status.AtomicCounter;
  * with the count. While descriptors are scarce, accepting often flaps (each connection accepted from the backlog
  * takes a descriptor back), so a burst starting within {@value #QUIET_LOG_INTERVAL_MS} ms of the last one logged is
  * folded into the next line logged rather than logged on its own.
+ * <p>
+ * Limits on accept: {@code max-connections} in all, and {@code max-connections-per-address} from one source address
+ * (loopback exempt unless configured otherwise), so one host reconnecting as fast as it can holds at most its share
+ * and others still get in. Accepted sockets get TCP keepalive, with the probe timing from {@code tcp-keepalive-s}
+ * where the JDK offers it (Linux, macOS), so a peer whose host vanished without a reset is found and its name freed.
  */
 final class Acceptor implements Runnable
 {
     private static final System.Logger LOG = System.getLogger(Acceptor.class.getName());
     private static final byte[] TOO_MANY = Protocol.lineBytes(Protocol.TOO_MANY_CONNECTIONS);
+    private static final byte[] TOO_MANY_FROM_ADDRESS = Protocol.lineBytes(Protocol.TOO_MANY_FROM_ADDRESS);
+    /** Most bytes a refusal reads and drops before closing, so that a name already sent does not cause a reset. */
+    private static final int REFUSAL_DRAIN_BYTES = 4096;
     private static final byte[] OUT_OF_MEMORY = Protocol.lineBytes(Protocol.SERVER_OUT_OF_MEMORY);
     private static final long MIN_BACKOFF_NS = 1_000_000;
     private static final long MAX_BACKOFF_NS = 1_000_000_000;
@@ -60,6 +70,8 @@ final class Acceptor implements Runnable
     private long rejected;
     private final AtomicCounter acceptedCounter;
     private final AtomicCounter rejectedCounter;
+    private final boolean keepAliveTimes;
+    private final ByteBuffer refusalDrain = ByteBuffer.allocate(REFUSAL_DRAIN_BYTES);
 
     Acceptor(final ServerSocketChannel serverChannel, final TransportSettings settings, final Reader[] readers,
         final Writer[] writers, final Authenticator authenticator, final ConnectionSlots slots,
@@ -104,6 +116,21 @@ final class Acceptor implements Runnable
         this.settings = settings;
         this.readers = readers;
         this.writers = writers;
+        this.keepAliveTimes = settings.tcpKeepAliveS() > 0 && keepAliveTimesSupported();
+    }
+
+    private static boolean keepAliveTimesSupported()
+    {
+        try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open())
+        {
+            return probe.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPIDLE) &&
+                probe.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPINTERVAL) &&
+                probe.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPCOUNT);
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
     }
 
     /** @return true while {@link #run()} runs. Any thread. */
@@ -261,8 +288,15 @@ final class Acceptor implements Runnable
                 reject(channel, remote, isTls);
                 return;
             }
+            final InetAddress source = countedSource(remote);
+            if (null != source && slots.openFrom(source) >= settings.maxConnectionsPerAddress())
+            {
+                rejectFromAddress(channel, remote, isTls);
+                return;
+            }
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            // The engine only: the handshake runs on whoever reads the connection first (authenticator or reader).
+            setKeepAlive(channel);
+            // The engine only: the handshake runs on the authenticator, which reads a TLS connection first.
             tlsChannel = isTls ? TlsChannel.server(tls.context(), channel, tls.clientAuth()) : null;
         }
         catch (final IOException ex)
@@ -280,7 +314,7 @@ final class Acceptor implements Runnable
         ConnectionSlots.Slot slot = null;
         try
         {
-            slot = slots.acquire();
+            slot = slots.acquire(countedSource(remote));
             connection = new Connection(
                 id,
                 channel,
@@ -326,6 +360,45 @@ final class Acceptor implements Runnable
         refuse(channel, remote, isTls ? null : TOO_MANY, "too many connections (" + settings.maxConnections() + ")");
     }
 
+    private void rejectFromAddress(final SocketChannel channel, final SocketAddress remote, final boolean isTls)
+    {
+        refuse(channel, remote, isTls ? null : TOO_MANY_FROM_ADDRESS, "too many connections from its address (" +
+            settings.maxConnectionsPerAddress() + ")");
+    }
+
+    /**
+     * @return the address a connection from {@code remote} counts against for max-connections-per-address, or null
+     * if it counts against none (loopback when exempt, or a limit no source can reach).
+     */
+    private InetAddress countedSource(final SocketAddress remote)
+    {
+        if (settings.maxConnectionsPerAddress() >= settings.maxConnections() ||
+            !(remote instanceof java.net.InetSocketAddress))
+        {
+            return null;
+        }
+        final InetAddress address = ((java.net.InetSocketAddress)remote).getAddress();
+        return settings.loopbackExempt() && address.isLoopbackAddress() ? null : address;
+    }
+
+    private void setKeepAlive(final SocketChannel channel) throws IOException
+    {
+        final int idleS = settings.tcpKeepAliveS();
+        if (idleS <= 0)
+        {
+            return;
+        }
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        if (keepAliveTimes)
+        {
+            // As redis-server does: probes after idleS of silence, then every third of it, three times; a vanished
+            // host is found within about twice idleS.
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, idleS);
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, Math.max(1, idleS / 3));
+            channel.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+        }
+    }
+
     private void refuse(
         final SocketChannel channel, final SocketAddress remote, final byte[] reply, final String why)
     {
@@ -343,6 +416,15 @@ final class Acceptor implements Runnable
             try
             {
                 channel.write(ByteBuffer.wrap(reply)); // best effort: a fresh socket's send buffer takes it
+                channel.shutdownOutput();
+                // A close with unread input resets the connection, and the reset can drop the reply before the client
+                // reads it: read (and drop) what has arrived already, typically a name line. Never blocks.
+                final ByteBuffer drain = refusalDrain;
+                drain.clear();
+                while (drain.hasRemaining() && channel.read(drain) > 0)
+                {
+                    // discard
+                }
             }
             catch (final IOException ignore)
             {

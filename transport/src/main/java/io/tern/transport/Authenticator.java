@@ -9,46 +9,77 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * When authentication is on, every new connection passes through here before it joins a reader: this agent reads
- * its first line ({@code name secret}), has the {@link FirstLineVerifier} check it, and then either hands the
- * connection to its reader with the first line cut down to the name, or sends {@code error: not authorized} and
- * closes it.
+ * its first line ({@code name secret}), has a {@link Verifier} thread run the {@link FirstLineVerifier} check on it,
+ * and then either hands the connection to its reader with the first line cut down to the name, or sends
+ * {@code error: not authorized} and closes it.
+ * <pre>
+ *   acceptor ──▶ authenticator: read the first line ──▶ LoginSources: per-source turns ──▶ verifier-0..V-1
+ *                      ▲   (refuse: throttled source, busy, name deadline)                      │ check (ms)
+ *                      └──────────────────────── results queue + selector wakeup ◀─────────────┘
+ *                      └──▶ writer adopt + reader offer (admitted)   or   error reply + close (refused)
+ * </pre>
+ * Runs on its own thread {@code authenticator}, which never runs a check itself: it only reads first lines, keeps the
+ * waiting checks and hands one at a time to each free verifier, so that neither a deliberately slow key derivation
+ * nor a flood of logins delays a reader, the broker, or this thread's reading of other logins. Until it hands a
+ * connection on, this thread owns it entirely (reads, the one error write and the close); a verifier sees only a
+ * copy of the first line.
  * <p>
- * Runs on its own thread {@code authenticator} so that a deliberately slow key-derivation function never delays a
- * reader or the broker. TLS handshakes run here too, for the same reason: on a connection from the TLS port the
- * first reads drive the handshake (its tasks inline, on this thread). Without authentication (no verifier) the
- * transport still makes this agent when there is a TLS port, and it only handshakes: a TLS connection is handed on
- * once its handshake is done, with whatever its first read brought after it; plain connections never come here. Until it hands a connection on, this thread owns it entirely (reads, the one error write and
- * the close). The name deadline applies here too.
+ * Bounds against a login flood ({@link AuthenticatorSettings}): the checks waiting are shared out round robin by
+ * source address, so one source's hundred waiting checks delay another source's by one; at most
+ * {@code maxPendingChecks} wait, past which a login is answered {@code error: busy} and closed; a source with
+ * {@code maxFailures} failed checks within the window has its logins refused with {@code error: not authorized},
+ * without a check, until its back-off passes. The name deadline covers a connection until it is handed on: a check
+ * still waiting when it passes is never run, and one running is abandoned; either way the connection gets the
+ * name-timeout reply. Every refusal lingers before the close so that the reply survives it ({@link LingeringClose}).
+ * <p>
+ * TLS handshakes run here too, for the same reason: on a connection from the TLS port the first reads drive the
+ * handshake (its tasks inline, on this thread). Without authentication (no verifier) the transport still makes this
+ * agent when there is a TLS port, and it only handshakes: a TLS connection is handed on once its handshake is done,
+ * with whatever its first read brought after it; plain connections never come here. The name deadline covers the
+ * handshake.
  * <p>
  * Reads go into one heap buffer of its own ({@code read-buffer-bytes} per read); a first line still incomplete is kept
  * with its connection in a buffer of its size class from this agent's {@link BufferPool}, each read appending to it as
- * a reader keeps partial lines, and given back once the line is complete or the connection closed; the complete line is
- * then put together once, in a second buffer of this agent's, for the verifier. What is handed to the reader, the first
- * line cut down to the name and whatever followed it in the same read, travels in a small array made once per
+ * a reader keeps partial lines, and given back once the line is complete or the connection closed. The complete line
+ * and whatever followed it in the same read are copied into a {@link LoginCheck} made once per login (the connect
+ * path, not the message path); nothing more is read from the connection until its check is done. What is handed to
+ * the reader, the first line cut down to the name and whatever followed it, travels in a small array made once per
  * connection.
  */
 final class Authenticator implements Agent
 {
     private static final System.Logger LOG = System.getLogger(Authenticator.class.getName());
     private static final byte[] NOT_AUTHORIZED = Protocol.lineBytes(Protocol.NOT_AUTHORIZED);
+    private static final byte[] BUSY = Protocol.lineBytes(Protocol.BUSY);
     private static final long SELECT_TIMEOUT_MS = 50;
 
     private final Selector selector;
     private final ConnectionSlots slots;
     private final OneToOneConcurrentArrayQueue<Connection> incoming;
     private final ArrayList<Connection> waiting;
-    private final FirstLineVerifier verifier;
+    private final AuthenticatorSettings authSettings;
+    private final LoginSources sources;
+    private final Verifier[] verifiers;
+    /** The check each verifier has, or null while it has none. */
+    private final LoginCheck[] dispatched;
+    private final ManyToOneConcurrentArrayQueue<LoginCheck> results;
+    /** Connections whose first line is complete: their checks waiting, or out with a verifier. */
+    private final ArrayList<LoginCheck> checking;
+    /** Logins answered {@code error: busy}. Written by this agent only; read by any thread. */
+    private volatile long busyRefusals;
     private final Reader[] readers;
     private final Writer[] writers;
     private final int maxLineBytes;
@@ -64,11 +95,17 @@ final class Authenticator implements Agent
     private final AtomicCounter bytesIn;
     /** TLS connections among {@code waiting}: only while there are any is that list scanned for buffered input. */
     private int tlsWaiting;
+    private LingeringClose linger = new LingeringClose(0, null);
     private volatile boolean stopRequested;
+    /** Logins with a complete first line not yet admitted or refused, as of this agent's latest duty cycle. */
+    private volatile int loginsChecking;
+    /** No verifier: authentication is off and this agent only runs the TLS port's handshakes. */
+    private final boolean handshakeOnly;
 
     Authenticator(
         final int maxConnections,
         final FirstLineVerifier verifier,
+        final AuthenticatorSettings authSettings,
         final Reader[] readers,
         final Writer[] writers,
         final int readBufferBytes,
@@ -86,7 +123,21 @@ final class Authenticator implements Agent
         this.selector = Selector.open();
         this.incoming = new OneToOneConcurrentArrayQueue<>(maxConnections);
         this.waiting = new ArrayList<>(Math.min(maxConnections, 1024));
-        this.verifier = verifier;
+        this.handshakeOnly = null == verifier;
+        this.authSettings = authSettings;
+        this.sources = new LoginSources(authSettings.maxFailures(),
+            TimeUnit.MILLISECONDS.toNanos(authSettings.failureWindowMs()),
+            TimeUnit.MILLISECONDS.toNanos(authSettings.backoffMs()), authSettings.maxSources(),
+            authSettings.maxPendingChecks());
+        this.verifiers = new Verifier[authSettings.verifiers()];
+        this.dispatched = new LoginCheck[verifiers.length];
+        // Holds at most one check per verifier: each has at most one at a time.
+        this.results = new ManyToOneConcurrentArrayQueue<>(Math.max(2, verifiers.length));
+        for (int i = 0; i < verifiers.length; i++)
+        {
+            verifiers[i] = new Verifier(i, verifier, results, selector::wakeup);
+        }
+        this.checking = new ArrayList<>(Math.min(authSettings.maxPendingChecks() + verifiers.length, 1024));
         this.readers = readers;
         this.writers = writers;
         this.maxLineBytes = maxLineBytes;
@@ -109,7 +160,17 @@ final class Authenticator implements Agent
      */
     boolean verifies()
     {
-        return null != verifier;
+        return !handshakeOnly;
+    }
+
+    /**
+     * After a refusal, linger ({@link LingeringClose}) so that the reply survives the close. Before the agent runs.
+     *
+     * @param lingerMs how long at most; 0 to close at once.
+     */
+    void lingerAfterRefusal(final long lingerMs)
+    {
+        linger = new LingeringClose(lingerMs, readBuffer);
     }
 
     /** Acceptor thread only. */
@@ -123,10 +184,21 @@ final class Authenticator implements Agent
         return true;
     }
 
+    /** @return its verifiers, for the caller to run each on a thread of its own. */
+    Verifier[] verifiers()
+    {
+        return verifiers;
+    }
+
+    /** Any thread: stops this agent and its verifiers at their next duty cycles. */
     void requestStop()
     {
         stopRequested = true;
         selector.wakeup();
+        for (final Verifier verifier : verifiers)
+        {
+            verifier.requestStop();
+        }
     }
 
     long closedConnections()
@@ -187,9 +259,19 @@ final class Authenticator implements Agent
         {
             work += readTlsAgain();
         }
-        if (nameTimeoutNs > 0 && !waiting.isEmpty())
+        final long nowNs = System.nanoTime();
+        work += drainResults(nowNs);
+        if (!waiting.isEmpty() || !checking.isEmpty()) // lingering connections wait too, with or without a name deadline
         {
-            work += expireDeadlines(System.nanoTime());
+            work += expireDeadlines(nowNs);
+        }
+        if (sources.pending() > 0)
+        {
+            work += dispatch(nowNs);
+        }
+        if (loginsChecking != checking.size())
+        {
+            loginsChecking = checking.size();
         }
         return work;
     }
@@ -216,6 +298,18 @@ final class Authenticator implements Agent
         return work;
     }
 
+    /** @return logins whose first line is complete, waiting for a check or being checked. Any thread; a snapshot. */
+    int loginsChecking()
+    {
+        return loginsChecking;
+    }
+
+    /** @return logins answered {@code error: busy} since start. Any thread. */
+    long busyRefusals()
+    {
+        return busyRefusals;
+    }
+
     private void block()
     {
         try
@@ -234,9 +328,17 @@ final class Authenticator implements Agent
         for (int i = waiting.size() - 1; i >= 0; i--)
         {
             final Connection connection = waiting.get(i);
-            if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
+            if (connection.lingering)
             {
-                if (null == verifier)
+                if (LingeringClose.isOverdue(connection, nowNs))
+                {
+                    forget(connection);
+                    close(connection);
+                }
+            }
+            else if (Protocol.isNameOverdue(connection.acceptedNs(), nowNs, nameTimeoutNs))
+            {
+                if (handshakeOnly)
                 {
                     // Handshake-only: not a refusal of credentials; nothing can be sent before the handshake ends.
                     LOG.log(System.Logger.Level.INFO, () -> connection + " closed: no TLS handshake within the " +
@@ -251,12 +353,113 @@ final class Authenticator implements Agent
                 expired++;
             }
         }
+        for (int i = checking.size() - 1; i >= 0; i--)
+        {
+            final LoginCheck check = checking.get(i);
+            if (Protocol.isNameOverdue(check.connection.acceptedNs(), nowNs, nameTimeoutNs))
+            {
+                if (!sources.remove(check))
+                {
+                    // Out with a verifier: it hands the check back (unchecked if it had not started), which frees it.
+                    check.abandoned = true;
+                }
+                check.tryCancel();
+                refuseCheck(check, nameTimeoutReply, System.Logger.Level.INFO,
+                    "no name within the deadline while waiting for a credentials check");
+                expired++;
+            }
+        }
         return expired;
+    }
+
+    /** Hands each free verifier the next waiting check, in turns by source. */
+    private int dispatch(final long nowNs)
+    {
+        int work = 0;
+        for (int i = 0; i < verifiers.length && sources.pending() > 0; i++)
+        {
+            if (null != dispatched[i])
+            {
+                continue;
+            }
+            LoginCheck check;
+            while (null != (check = sources.next()))
+            {
+                if (nameTimeoutNs > 0 && Protocol.isNameOverdue(check.connection.acceptedNs(), nowNs, nameTimeoutNs))
+                {
+                    check.tryCancel();
+                    refuseCheck(check, nameTimeoutReply, System.Logger.Level.INFO,
+                        "no name within the deadline while waiting for a credentials check");
+                }
+                else if (sources.isBlocked(check.source, nowNs))
+                {
+                    // Its source failed too often while this one waited: refused as a new attempt would be.
+                    check.tryCancel();
+                    refuseCheck(check, NOT_AUTHORIZED, System.Logger.Level.DEBUG,
+                        "not authorized: too many failed logins from " + check.source);
+                }
+                else
+                {
+                    break;
+                }
+                work++;
+            }
+            if (null == check)
+            {
+                break;
+            }
+            dispatched[i] = check;
+            check.dispatched(i);
+            verifiers[i].offer(check);
+            work++;
+        }
+        return work;
+    }
+
+    /** Takes back the checks the verifiers have finished (or found cancelled) and admits or refuses each login. */
+    private int drainResults(final long nowNs)
+    {
+        int work = 0;
+        LoginCheck check;
+        while (null != (check = results.poll()))
+        {
+            work++;
+            dispatched[check.verifierIndex] = null;
+            if (check.failed() && sources.onFailure(check.source, nowNs))
+            {
+                LOG.log(System.Logger.Level.WARNING, "logins from " + check.source + " refused for " +
+                    authSettings.backoffMs() + " ms without a check: " + authSettings.maxFailures() +
+                    " failed within " + authSettings.failureWindowMs() + " ms");
+            }
+            if (check.abandoned)
+            {
+                continue; // refused when its deadline passed
+            }
+            final int keep = check.keep;
+            if (check.state() != LoginCheck.DONE || keep < 0 || keep > check.line.length)
+            {
+                refuseCheck(check, NOT_AUTHORIZED, System.Logger.Level.INFO, "not authorized");
+            }
+            else
+            {
+                admit(check, keep);
+            }
+        }
+        return work;
     }
 
     private void onReadable(final SelectionKey key)
     {
         final Connection connection = (Connection)key.attachment();
+        if (connection.lingering)
+        {
+            if (linger.drain(connection))
+            {
+                forget(connection);
+                close(connection);
+            }
+            return;
+        }
         final ByteBuffer in = readBuffer;
         final ByteBuffer partial = connection.partial;
         final int kept = null == partial ? 0 : partial.position();
@@ -282,7 +485,7 @@ final class Authenticator implements Agent
         {
             bytesIn.getAndAddRelease(bytesRead);
         }
-        if (null == verifier)
+        if (handshakeOnly)
         {
             onHandshakeRead(connection, bytesRead);
             return;
@@ -335,23 +538,64 @@ final class Authenticator implements Agent
             lineEnd = kept + newline;
         }
         final int length = lineEnd > 0 && line[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
-        final int keep = verifier.verify(line, 0, length);
-        if (keep < 0 || keep > length)
+        final byte[] lineCopy = Arrays.copyOfRange(line, 0, length);
+        final byte[] rest = Arrays.copyOfRange(bytes, newline + 1, end);
+        releasePartial(connection);
+        forget(connection);
+        key.interestOps(0); // nothing more is read from it until its check is done
+        submit(connection, lineCopy, rest);
+    }
+
+    /** Queues the check of a complete first line, unless its source is throttled or too many checks wait. */
+    private void submit(final Connection connection, final byte[] line, final byte[] rest)
+    {
+        final LoginSources.Source source;
+        try
         {
-            refuse(connection, NOT_AUTHORIZED, "not authorized");
+            source = sources.source(LoginSources.sourceOf(connection.channel().getRemoteAddress()));
+        }
+        catch (final IOException ex)
+        {
+            Arrays.fill(line, (byte)0);
+            close(connection);
             return;
         }
+        final LoginCheck check = new LoginCheck(connection, source, line, rest);
+        checking.add(check);
+        if (sources.isBlocked(source, System.nanoTime()))
+        {
+            check.tryCancel();
+            refuseCheck(check, NOT_AUTHORIZED, System.Logger.Level.DEBUG,
+                "not authorized: too many failed logins from " + source);
+            return;
+        }
+        final LoginCheck shed = sources.enqueue(check);
+        if (null != shed)
+        {
+            shed.tryCancel();
+            busyRefusals++;
+            // Logged on the 1st, 2nd, 4th, 8th... such refusal: visible, but a login flood cannot flood the log.
+            final long refusals = busyRefusals;
+            refuseCheck(shed, BUSY, Long.bitCount(refusals) == 1 ? System.Logger.Level.WARNING :
+                System.Logger.Level.DEBUG, "busy: " + authSettings.maxPendingChecks() + " logins waiting for a " +
+                "credentials check; " + refusals + " refused busy so far");
+        }
+    }
 
+    /** Hands a login whose check passed to its writer and reader, with its first line cut down to the name. */
+    private void admit(final LoginCheck check, final int keep)
+    {
+        removeChecking(check);
+        final Connection connection = check.connection;
         // Hand on "<name>\n" followed by whatever the client sent after its first line.
-        final int rest = end - (newline + 1);
-        final byte[] handoff = new byte[keep + 1 + rest];
-        System.arraycopy(line, 0, handoff, 0, keep);
+        final byte[] rest = check.rest;
+        final byte[] handoff = new byte[keep + 1 + rest.length];
+        System.arraycopy(check.line, 0, handoff, 0, keep);
         handoff[keep] = '\n';
-        System.arraycopy(bytes, newline + 1, handoff, keep + 1, rest);
+        System.arraycopy(rest, 0, handoff, keep + 1, rest.length);
+        Arrays.fill(check.line, (byte)0);
         connection.handoff = handoff;
-        releasePartial(connection);
 
-        forget(connection);
         connection.authKey.cancel();
         if (!writers[connection.writerIndex()].adopt(connection))
         {
@@ -434,10 +678,42 @@ final class Authenticator implements Agent
         }
     }
 
+    /** Refuses a connection whose first line is complete (its check waiting, out, done or never made). */
+    private void refuseCheck(
+        final LoginCheck check, final byte[] reply, final System.Logger.Level level, final String why)
+    {
+        removeChecking(check);
+        if (check.state() != LoginCheck.RUNNING)
+        {
+            Arrays.fill(check.line, (byte)0); // a running verifier zeroes it itself when done
+        }
+        refuse(check.connection, reply, level, why);
+    }
+
+    private void removeChecking(final LoginCheck check)
+    {
+        final int i = checking.indexOf(check);
+        if (i >= 0)
+        {
+            final int last = checking.size() - 1;
+            checking.set(i, checking.get(last));
+            checking.remove(last);
+        }
+    }
+
     private void refuse(final Connection connection, final byte[] reply, final String why)
     {
-        refusedConnections.incrementRelease();
-        LOG.log(System.Logger.Level.INFO, () -> connection + " refused: " + why);
+        refuse(connection, reply, System.Logger.Level.INFO, why);
+    }
+
+    private void refuse(
+        final Connection connection, final byte[] reply, final System.Logger.Level level, final String why)
+    {
+        if (reply != BUSY) // counted apart, as they are no verdict on the client
+        {
+            refusedConnections.incrementRelease();
+        }
+        LOG.log(level, () -> connection + " refused: " + why);
         try
         {
             connection.write(ByteBuffer.wrap(reply)); // best effort, never blocks (TLS: only once handshaken)
@@ -445,6 +721,21 @@ final class Authenticator implements Agent
         catch (final IOException ignore)
         {
             // closing anyway
+        }
+        releasePartial(connection); // a refused first line is not kept while the connection lingers
+        if (linger.begin(connection, System.nanoTime()))
+        {
+            // Selected for reads again (a connection whose check was under way was not) and waiting: closed once the
+            // client has closed or the linger is over.
+            if (null != connection.authKey && connection.authKey.isValid())
+            {
+                connection.authKey.interestOps(SelectionKey.OP_READ);
+            }
+            if (!waiting.contains(connection))
+            {
+                waiting.add(connection);
+            }
+            return;
         }
         forget(connection);
         close(connection);
@@ -474,7 +765,10 @@ final class Authenticator implements Agent
         closedConnections.incrementRelease();
     }
 
-    /** Closes the connections still authenticating (they have sent nothing the broker saw) and the selector. */
+    /**
+     * Closes the connections still authenticating, their checks too (they have sent nothing the broker saw), and the
+     * selector. The verifiers are agents of their own, stopped with this one ({@link #requestStop()}).
+     */
     @Override
     public void onClose()
     {
@@ -483,6 +777,11 @@ final class Authenticator implements Agent
             waiting.get(i).closeChannelQuietly();
         }
         waiting.clear();
+        for (int i = 0, size = checking.size(); i < size; i++)
+        {
+            checking.get(i).connection.closeChannelQuietly();
+        }
+        checking.clear();
         Connection pending;
         while (null != (pending = incoming.poll()))
         {

@@ -26,16 +26,18 @@ import org.agrona.concurrent.status.AtomicCounter;
  * </pre>
  * <ul>
  *   <li>reader: {@code partial}, {@code handoff} (once handed over), {@code named}, {@code inputEnded},
- *       {@code lastReadNs}, {@code inputFailure}.</li>
+ *       {@code lastReadNs}, {@code inputFailure}, and its deadlines' {@code partialSinceNs}, {@code partialTracked},
+ *       {@code writesSeen}, {@code quietSinceNs}.</li>
  *   <li>broker (the event handler): the producer side of {@link #outbound()}, and
  *       {@link #requestClose(CloseMode)}; its own per-connection state it keeps by {@link #slot()}.</li>
  *   <li>writer: {@code unwritten}, {@code writeStamps}, {@code writerKey}, {@code writerSlot}, {@code inAgain},
- *       {@code closed},
+ *       {@code closed}, {@code writes},
  *       {@code writeFailure}, and the consumer side of the outbound ring; in the shared threading mode its
  *       {@code SharedSelectorWriteInterest} also sets {@code OP_WRITE} on {@code readerKey} (same thread).</li>
  * </ul>
- * Only {@code scheduled}, {@code closeMode} and the two failure texts cross threads, each with its ordering stated
- * where it is declared.
+ * The agent that closes it (its writer, or the authenticator before the hand-over) owns the {@link LingeringClose}
+ * fields. Only {@code scheduled}, {@code closeMode}, {@code writes} and the two failure texts cross threads, each with
+ * its ordering stated where it is declared.
  */
 public final class Connection
 {
@@ -53,12 +55,14 @@ public final class Connection
     }
 
     private static final VarHandle SCHEDULED;
+    private static final VarHandle WRITES;
 
     static
     {
         try
         {
             SCHEDULED = MethodHandles.lookup().findVarHandle(Connection.class, "scheduled", boolean.class);
+            WRITES = MethodHandles.lookup().findVarHandle(Connection.class, "writes", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -102,6 +106,13 @@ public final class Connection
     SelectionKey readerKey;
     /** {@link System#nanoTime()} just after the latest socket read; stamps every line framed from that read. */
     long lastReadNs;
+    /** {@link System#nanoTime()} of the read that began the partial line kept now; meaningful while it is kept. */
+    long partialSinceNs;
+    /** In its reader's list of connections with a partial line under the deadline. */
+    boolean partialTracked;
+    /** The reader's latest idle check: {@code writes} as seen then, and since when nothing moved either way. */
+    long writesSeen;
+    long quietSinceNs;
     /** In the reader's list of TLS connections to read again without the selector: see {@code Reader}. */
     boolean tlsAgain;
 
@@ -133,6 +144,16 @@ public final class Connection
     boolean writeFailed;
     boolean closing;
     long closeDeadlineNs;
+    /**
+     * Write calls that wrote something: the reader's idle check compares it with what it saw before, so the writer
+     * never reads the clock for it. Written by the writer only (opaque), read by the reader (opaque).
+     */
+    long writes;
+
+    // owned by whichever agent closes it (its writer, or the authenticator before the hand-over): LingeringClose
+    boolean lingering;
+    long lingerDeadlineNs;
+    int lingerBytesLeft;
 
     // crossing threads
     /**
@@ -299,6 +320,24 @@ public final class Connection
     {
         final String writeFailure = this.writeFailure;
         return null != writeFailure ? writeFailure : inputFailure;
+    }
+
+    /** Counts a write call that wrote something. Writer thread only; a plain store on x86, no fence. */
+    void onWrote()
+    {
+        WRITES.setOpaque(this, writes + 1);
+    }
+
+    /** @return write calls that wrote something so far. Any thread; a snapshot. */
+    long writes()
+    {
+        return (long)WRITES.getOpaque(this);
+    }
+
+    /** @return the remote host, for the per-address limit; null if unknown. Any thread. */
+    java.net.InetAddress remoteHost()
+    {
+        return remoteAddress instanceof InetSocketAddress ? ((InetSocketAddress)remoteAddress).getAddress() : null;
     }
 
     /** @return true if the connection is queued for its writer and the writer has not taken it yet. Any thread. */

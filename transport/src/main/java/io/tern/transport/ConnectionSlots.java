@@ -3,6 +3,10 @@
  */
 package io.tern.transport;
 
+import java.net.InetAddress;
+import java.util.ArrayList;
+
+import org.agrona.collections.Object2IntHashMap;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -17,6 +21,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  * when none is free, so the slots ever made are at most the most connections open at once (itself at most
  * {@code max-connections}); the queue's capacity (max-connections rounded up to a power of two) is never the limit.
  * <p>
+ * The slots also count open connections per source address, for {@code max-connections-per-address}: a slot taken
+ * for an address counts against it until released. The count has one writer, the acceptor, which takes the released
+ * slots from the queue before it decides on a connection; the table holds only addresses with a connection open, so
+ * it never has more entries than there are slots.
+ * <p>
  * Released from any thread that closes connections, acquired on the acceptor's thread only.
  */
 final class ConnectionSlots
@@ -26,6 +35,8 @@ final class ConnectionSlots
     {
         /** Which slot this is, counting from 0 in the order made: unique among open connections. */
         final int index;
+        /** The address it counts against while taken, or null; acceptor thread only. */
+        InetAddress source;
 
         Slot(final int index)
         {
@@ -33,8 +44,11 @@ final class ConnectionSlots
         }
     }
 
-    private final ManyToOneConcurrentArrayQueue<Slot> free;
+    private final ManyToOneConcurrentArrayQueue<Slot> released;
     private final AtomicCounter madeSlots;
+    // acceptor-owned
+    private final ArrayList<Slot> free = new ArrayList<>();
+    private final Object2IntHashMap<InetAddress> openByAddress = new Object2IntHashMap<>(0);
 
     /**
      * @param maxConnections open connections allowed.
@@ -43,22 +57,65 @@ final class ConnectionSlots
     ConnectionSlots(final int maxConnections, final AtomicCounter madeSlots)
     {
         this.madeSlots = madeSlots;
-        this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
+        this.released = new ManyToOneConcurrentArrayQueue<>(Math.max(2, maxConnections));
     }
 
     /**
+     * @param source a client's address.
+     * @return connections open from it, as of the slots released so far. Acceptor thread only.
+     */
+    int openFrom(final InetAddress source)
+    {
+        takeReleased();
+        return openByAddress.getValue(source);
+    }
+
+    /**
+     * @param source the address the connection counts against, or null for none.
      * @return a released slot, or a new one if none is free. Acceptor thread only.
      */
-    Slot acquire()
+    Slot acquire(final InetAddress source)
     {
-        final Slot reused = free.poll();
-        if (null != reused)
+        takeReleased();
+        final Slot slot;
+        if (!free.isEmpty())
         {
-            return reused;
+            slot = free.remove(free.size() - 1);
         }
-        final Slot fresh = new Slot((int)madeSlots.get());
-        madeSlots.incrementRelease();
-        return fresh;
+        else
+        {
+            slot = new Slot((int)madeSlots.get());
+            madeSlots.incrementRelease();
+        }
+        if (null != source)
+        {
+            slot.source = source;
+            openByAddress.put(source, openByAddress.getValue(source) + 1);
+        }
+        return slot;
+    }
+
+    private void takeReleased()
+    {
+        Slot slot;
+        while (null != (slot = released.poll()))
+        {
+            final InetAddress source = slot.source;
+            if (null != source)
+            {
+                slot.source = null;
+                final int open = openByAddress.getValue(source) - 1;
+                if (open <= 0)
+                {
+                    openByAddress.removeKey(source);
+                }
+                else
+                {
+                    openByAddress.put(source, open);
+                }
+            }
+            free.add(slot);
+        }
     }
 
     /**
@@ -69,6 +126,6 @@ final class ConnectionSlots
      */
     void release(final Slot slot)
     {
-        free.offer(slot);
+        released.offer(slot);
     }
 }

@@ -5,8 +5,9 @@ package io.tern.transport;
 
 /**
  * Checks a connection's first line before the connection joins a reader, for brokers that require authentication.
- * Called on the {@code authenticator} thread only, once per connection; it may take milliseconds (a key-derivation
- * function), which is why it runs there and not on a reader or the broker.
+ * Called once per login on one of the transport's {@code verifier-N} threads, several of them at once when there are
+ * several: implementations must be thread safe. It may take milliseconds (a key-derivation function), which is why
+ * it runs there and not on the {@code authenticator}, a reader or the broker.
  */
 @FunctionalInterface
 public interface FirstLineVerifier

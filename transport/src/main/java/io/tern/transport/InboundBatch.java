@@ -25,6 +25,10 @@ public final class InboundBatch
     public static final int REASON_LINE_TOO_LONG = 2;
     /** Disconnect reason: the peer sent no complete first line within the name deadline. */
     public static final int REASON_NAME_TIMEOUT = 3;
+    /** Disconnect reason: the named peer neither sent nor was written to within the idle deadline. */
+    public static final int REASON_IDLE_TIMEOUT = 4;
+    /** Disconnect reason: the peer began a line and did not finish it within the partial-line deadline. */
+    public static final int REASON_PARTIAL_LINE_TIMEOUT = 5;
 
     private final LineArena arena;
     private final int capacity;

@@ -24,9 +24,13 @@ import org.agrona.DirectBuffer;
  *     error: name 'NAME' is taken                       router, then close
  *     error: line too long (max N bytes)                router, then close (reader: REASON_LINE_TOO_LONG)
  *     error: no name within N ms                        router (reader: REASON_NAME_TIMEOUT) or authenticator
+ *     error: line not finished within N ms              router, then close (reader: REASON_PARTIAL_LINE_TIMEOUT)
+ *     error: idle for N ms                              router, then close (reader: REASON_IDLE_TIMEOUT)
  *     error: not authorized                             authenticator, then close
+ *     error: busy                                       authenticator (too many logins waiting), then close
  *     error: slow consumer                              writer, best effort, then close
  *     error: too many connections                       acceptor, best effort, then close
+ *     error: too many connections from your address     acceptor, best effort, then close
  *     error: server out of memory                       acceptor, best effort, then close
  * </pre>
  * The texts are given without their line end; {@link #lineBytes(String)} adds it. Stateless: any thread. The name
@@ -76,10 +80,14 @@ public final class Protocol
     public static final String SLOW_CONSUMER = "error: slow consumer";
     /** Refused on accept: {@code --max-connections} are open. */
     public static final String TOO_MANY_CONNECTIONS = "error: too many connections";
+    /** Refused on accept: {@code --max-connections-per-address} are open from the client's address. */
+    public static final String TOO_MANY_FROM_ADDRESS = "error: too many connections from your address";
     /** Refused on accept: no memory for the connection's buffers. */
     public static final String SERVER_OUT_OF_MEMORY = "error: server out of memory";
     /** Authentication is on and the first line is not a known {@code name secret}. */
     public static final String NOT_AUTHORIZED = "error: not authorized";
+    /** Authentication is on and too many logins already wait for a credentials check: try again later. */
+    public static final String BUSY = "error: busy";
     private static final String TOO_MANY_DESTINATIONS_PREFIX = "error: too many destinations (max ";
     private static final String TOO_MANY_DESTINATIONS_SUFFIX = ")";
     private static final String LINE_TOO_LONG_PREFIX = "error: line too long (max ";
@@ -87,6 +95,8 @@ public final class Protocol
     /** {@link #nameTimeout(long)}'s text before and after the number of milliseconds. */
     public static final String NAME_TIMEOUT_PREFIX = "error: no name within ";
     public static final String NAME_TIMEOUT_SUFFIX = " ms";
+    private static final String PARTIAL_LINE_TIMEOUT_PREFIX = "error: line not finished within ";
+    private static final String IDLE_TIMEOUT_PREFIX = "error: idle for ";
 
     /**
      * Why a name breaks the rule: 1 to max-name-bytes bytes, none of them {@code ,} {@code :} or a control character
@@ -296,6 +306,24 @@ public final class Protocol
     }
 
     /**
+     * @param partialLineTimeoutMs the broker's {@code --partial-line-timeout-ms}.
+     * @return {@code error: line not finished within N ms}.
+     */
+    public static String partialLineTimeout(final long partialLineTimeoutMs)
+    {
+        return PARTIAL_LINE_TIMEOUT_PREFIX + partialLineTimeoutMs + NAME_TIMEOUT_SUFFIX;
+    }
+
+    /**
+     * @param idleTimeoutMs the broker's {@code --idle-timeout-ms}.
+     * @return {@code error: idle for N ms}.
+     */
+    public static String idleTimeout(final long idleTimeoutMs)
+    {
+        return IDLE_TIMEOUT_PREFIX + idleTimeoutMs + NAME_TIMEOUT_SUFFIX;
+    }
+
+    /**
      * @param text part of a line.
      * @return its bytes (the protocol's own texts are ASCII).
      */
@@ -340,12 +368,14 @@ public final class Protocol
         final long noPeer = NO_PEER_PREFIX.length() + (long)maxLineBytes + NO_PEER_SUFFIX.length() + 1;
         final long nameTaken = NAME_TAKEN_PREFIX.length() + (long)maxNameBytes + NAME_TAKEN_SUFFIX.length() + 1;
         long replies = Math.max(lineTooLong(maxLineBytes).length(), nameTimeout(Long.MAX_VALUE).length());
+        replies = Math.max(replies, Math.max(partialLineTimeout(Long.MAX_VALUE).length(),
+            idleTimeout(Long.MAX_VALUE).length()));
         for (final NameError error : NameError.values())
         {
             replies = Math.max(replies, invalidName(error, maxNameBytes).length());
         }
-        for (final String reply : new String[]{ BAD_LINE, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, SERVER_OUT_OF_MEMORY,
-            NOT_AUTHORIZED })
+        for (final String reply : new String[]{ BAD_LINE, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, TOO_MANY_FROM_ADDRESS,
+            SERVER_OUT_OF_MEMORY, NOT_AUTHORIZED, BUSY })
         {
             replies = Math.max(replies, reply.length());
         }

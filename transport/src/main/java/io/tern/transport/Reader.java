@@ -48,6 +48,13 @@ import org.agrona.concurrent.status.AtomicCounter;
  * </pre>
  * Garbage-free in steady state: the arena, the batch and the selector callbacks are allocated up front, and partial
  * line buffers come from the pool's cache.
+ * <p>
+ * Deadlines, checked in the duty cycle (every 50 ms at most): the name line within {@code name-timeout-ms} of the
+ * accept; a line begun and not finished within {@code partial-line-timeout-ms} of the read that began it (a
+ * connection joins a list when it starts keeping a partial line, at most once until the next check); and, when set,
+ * {@code idle-timeout-ms} for a named connection that neither sent nor was written to (its writer counts its writes,
+ * the reader compares). Each cuts the connection as a line too long does: input dropped, a disconnect with its reason
+ * for the broker, which replies and closes. A connection the broker has closed is not read any more.
  */
 final class Reader implements Agent
 {
@@ -90,6 +97,12 @@ final class Reader implements Agent
     private ArrayList<Connection> tlsAgain = new ArrayList<>();
     private ArrayList<Connection> tlsAgainSwap = new ArrayList<>();
     private long nextNameCheckNs;
+    private final long partialLineTimeoutNs;
+    /** Connections that kept a partial line since the last check (the check drops those that finished it). */
+    private final ArrayList<Connection> partialLines;
+    private final long idleTimeoutNs;
+    private final long idleCheckIntervalNs;
+    private long nextIdleCheckNs;
     private boolean batchPending;
     private Connection stalled;
     private volatile boolean stopRequested;
@@ -102,6 +115,8 @@ final class Reader implements Agent
         final int readBufferBytes,
         final int maxLineBytes,
         final long nameTimeoutNs,
+        final long partialLineTimeoutNs,
+        final long idleTimeoutNs,
         final InboundSink sink,
         final IdleStrategyKind idleKind,
         final AtomicCounter bytesRead) throws IOException
@@ -121,6 +136,11 @@ final class Reader implements Agent
         this.partials = new BufferPool(Math.max(BufferPool.MIN_CLASS_BYTES, maxLineBytes + 1));
         this.nameTimeoutNs = nameTimeoutNs;
         this.awaitingName = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.partialLineTimeoutNs = partialLineTimeoutNs;
+        this.partialLines = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.idleTimeoutNs = idleTimeoutNs;
+        // An idle check walks every connection: often enough for the deadline's precision, at most once a second.
+        this.idleCheckIntervalNs = Math.max(NAME_CHECK_INTERVAL_NS, Math.min(1_000_000_000L, idleTimeoutNs / 8));
         this.idleStrategy = new AgentIdleStrategy(idleKind, this::block);
     }
 
@@ -249,9 +269,13 @@ final class Reader implements Agent
         {
             work += readTlsAgain();
         }
-        if (!awaitingName.isEmpty())
+        if (!awaitingName.isEmpty() || !partialLines.isEmpty())
         {
             work += expireNameDeadlines();
+        }
+        if (idleTimeoutNs > 0)
+        {
+            work += expireIdle();
         }
         publish();
         return work;
@@ -316,8 +340,9 @@ final class Reader implements Agent
     }
 
     /**
-     * Closes connections that have not sent a complete first line within the name deadline. Checked about every
-     * 100 ms (the selector's timeout bounds how late), so a deadline may be overshot by that much.
+     * Closes connections that have not sent a complete first line within the name deadline, and those whose partial
+     * line has been in progress longer than the partial-line deadline. Checked about every 100 ms (the selector's
+     * timeout bounds how late), so a deadline may be overshot by that much.
      */
     private int expireNameDeadlines()
     {
@@ -343,7 +368,77 @@ final class Reader implements Agent
                 expired++;
             }
         }
+        for (int i = partialLines.size() - 1; i >= 0 && !isBlocked(); i--)
+        {
+            final Connection connection = partialLines.get(i);
+            if (null == connection.partial || connection.inputEnded)
+            {
+                connection.partialTracked = false;
+                removeSwap(partialLines, i);
+            }
+            else if (nowNs - connection.partialSinceNs > partialLineTimeoutNs)
+            {
+                // A line begun and never finished (a peer dribbling bytes) would hold its slot and buffer forever.
+                connection.partialTracked = false;
+                removeSwap(partialLines, i);
+                discardInput(connection, InboundBatch.REASON_PARTIAL_LINE_TIMEOUT);
+                frameDisconnect(connection);
+                expired++;
+            }
+        }
         return expired;
+    }
+
+    /**
+     * Closes named connections that have neither sent nor been written to for the idle deadline. Walks the selector's
+     * keys (every connection this reader still reads) about every eighth of the deadline, between 50 ms and 1 s: a
+     * connection whose writer wrote since the last walk counts as active from this walk on, so a deadline may be
+     * overshot by up to one interval. The walk's iterator is its only allocation, and it runs only with the deadline
+     * on.
+     */
+    private int expireIdle()
+    {
+        final long nowNs = System.nanoTime();
+        if (nowNs - nextIdleCheckNs < 0)
+        {
+            return 0;
+        }
+        nextIdleCheckNs = nowNs + idleCheckIntervalNs;
+        int expired = 0;
+        for (final SelectionKey key : selector.keys())
+        {
+            if (isBlocked())
+            {
+                break;
+            }
+            final Connection connection = (Connection)key.attachment();
+            if (!key.isValid() || !connection.named || connection.inputEnded || null != connection.handoff)
+            {
+                continue;
+            }
+            final long writes = connection.writes();
+            if (writes != connection.writesSeen)
+            {
+                connection.writesSeen = writes;
+                connection.quietSinceNs = nowNs;
+            }
+            final long lastActiveNs = connection.lastReadNs - connection.quietSinceNs > 0 ?
+                connection.lastReadNs : connection.quietSinceNs;
+            if (nowNs - lastActiveNs > idleTimeoutNs && !connection.closeRequested())
+            {
+                discardInput(connection, InboundBatch.REASON_IDLE_TIMEOUT);
+                frameDisconnect(connection);
+                expired++;
+            }
+        }
+        return expired;
+    }
+
+    private static void removeSwap(final ArrayList<Connection> list, final int i)
+    {
+        final int last = list.size() - 1;
+        list.set(i, list.get(last));
+        list.remove(last);
     }
 
     private void removeAwaitingName(final int i)
@@ -358,6 +453,7 @@ final class Reader implements Agent
         try
         {
             connection.readerKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
+            connection.quietSinceNs = connection.acceptedNs();
             if (nameTimeoutNs > 0)
             {
                 awaitingName.add(connection);
@@ -473,6 +569,14 @@ final class Reader implements Agent
     {
         if (connection.inputEnded)
         {
+            return;
+        }
+        if (connection.closeRequested())
+        {
+            // The broker has closed it (an error reply, a slow consumer): its lines would be dropped. Stop reading;
+            // its writer reads and discards what is left while it lingers, or closes it.
+            discardInput(connection, InboundBatch.REASON_CLOSED);
+            frameDisconnect(connection);
             return;
         }
 
@@ -694,6 +798,12 @@ final class Reader implements Agent
         {
             kept = partials.acquire(partial);
             connection.partial = kept;
+            connection.partialSinceNs = connection.lastReadNs; // the read that began the line
+            if (partialLineTimeoutNs > 0 && !connection.partialTracked)
+            {
+                connection.partialTracked = true;
+                partialLines.add(connection);
+            }
         }
         else if (kept.capacity() < partial)
         {

@@ -52,8 +52,10 @@ import javax.net.ssl.SSLSession;
  * same thread or two. The write side is guarded by a lock because a read may have to send (the handshake, the reply
  * to a key update, an alert); uncontended outside those moments. {@link #close()} may be called from any thread: it
  * frees the read side's buffers itself only when no read is running, else the read frees them as it returns (a
- * compare-and-set on entry and exit of each read guards this). Not garbage-free during the handshake (the engine
- * allocates); reads and writes of an established session allocate nothing of ours.
+ * compare-and-set on entry and exit of each read guards this). Not garbage-free: the handshake allocates, and the
+ * JDK's engine returns a new {@link SSLEngineResult} from every wrap and unwrap (small and short-lived); this class
+ * itself allocates nothing per read or write of an established session (buffers are pooled). The plain path, which
+ * does not come here, stays garbage-free.
  */
 public final class TlsChannel implements ByteChannel, GatheringByteChannel
 {
@@ -280,6 +282,12 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         for (;;)
         {
             final HandshakeStatus status = engine.getHandshakeStatus();
+            if (handshakeDone && status != HandshakeStatus.NOT_HANDSHAKING && isRenegotiation())
+            {
+                // A TLSv1.2 peer asking for a new handshake: each costs the reading thread what the first one cost
+                // the authenticator, and nothing the broker does needs one. (TLSv1.3 has none; its key updates pass.)
+                throw new SSLException("TLS renegotiation refused");
+            }
             if (status == HandshakeStatus.NEED_TASK)
             {
                 runDelegatedTasks();
@@ -808,12 +816,18 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
         }
     }
 
+    private boolean isRenegotiation()
+    {
+        return "TLSv1.2".equals(engine.getSession().getProtocol());
+    }
+
     private void noteHandshake(final SSLEngineResult result)
     {
-        // A failed handshake also ends NOT_HANDSHAKING, but with no cipher suite agreed.
+        // A failed handshake also ends NOT_HANDSHAKING, with the engine closed (its alert being sent) and, before
+        // TLSv1.3's ServerHello, no cipher suite agreed: neither is a finished handshake.
         if (!handshakeDone && (result.getHandshakeStatus() == HandshakeStatus.FINISHED ||
-            (engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING &&
-            !"SSL_NULL_WITH_NULL_NULL".equals(engine.getSession().getCipherSuite()))))
+            (engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING && !engine.isOutboundDone() &&
+            !engine.isInboundDone() && !"SSL_NULL_WITH_NULL_NULL".equals(engine.getSession().getCipherSuite()))))
         {
             handshakeDone = true;
         }

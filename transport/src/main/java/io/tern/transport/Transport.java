@@ -16,7 +16,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The network side of the broker: it builds one acceptor, R readers, W writers and, with authentication, an
- * authenticator, and hands them out; it never decides which threads run them (the broker's thread composition does).
+ * authenticator and its V verifiers, and hands them out; it never decides which threads run them (the broker's thread composition does).
  * <pre>
  *                 ┌──────────┐  new connections   ┌──────────┐  InboundBatch   ┌────────────────┐
  *   clients ────▶ │ acceptor │ ─────────────────▶ │ reader-N │ ──────────────▶ │ InboundSink    │
@@ -27,7 +27,7 @@ import org.agrona.concurrent.status.CountersManager;
  *   clients ◀──── │ writer-M │ ◀──────────────────────────────────────── Outbound ring per connection
  *                 └──────────┘
  * </pre>
- * Agents: {@link #reader(int)}, {@link #writer(int)}, {@link #authenticator()}, or {@link #shared(SinkConsumer)} for
+ * Agents: {@link #reader(int)}, {@link #writer(int)}, {@link #authenticator()}, {@link #verifier(int)}, or {@link #shared(SinkConsumer)} for
  * the one reader, the sink's consumer and the one writer as a single agent; {@link #acceptor()} is a blocking
  * {@code Runnable}. Each agent closes what it opened in its {@code onClose}, run by its {@code AgentRunner}.
  * <p>
@@ -91,7 +91,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     /**
      * @param settings validated settings.
      * @param sink     where readers publish; its consumer must call {@link #schedule(Connection)}.
-     * @param verifier checks each connection's first line on the {@code authenticator} agent before it joins a
+     * @param verifier checks each connection's first line on the {@code verifier-N} agents before it joins a
      *                 reader, or null for no authentication.
      * @param counters where to allocate the transport's counters ({@link TransportCounters#count} of them), on this
      *                 thread, before any agent runs.
@@ -101,6 +101,27 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         final TransportSettings settings,
         final InboundSink sink,
         final FirstLineVerifier verifier,
+        final CountersManager counters) throws IOException
+    {
+        this(settings, sink, verifier, AuthenticatorSettings.DEFAULTS, counters);
+    }
+
+    /**
+     * @param settings     validated settings.
+     * @param sink         where readers publish; its consumer must call {@link #schedule(Connection)}.
+     * @param verifier     checks each connection's first line on the {@code verifier-N} agents before it joins a
+     *                     reader, or null for no authentication.
+     * @param authSettings how many verifiers, and the bounds on waiting checks and failed logins; unused without a
+     *                     verifier.
+     * @param counters     where to allocate the transport's counters ({@link TransportCounters#count} of them), on
+     *                     this thread, before any agent runs.
+     * @throws IOException if a selector cannot be opened.
+     */
+    public Transport(
+        final TransportSettings settings,
+        final InboundSink sink,
+        final FirstLineVerifier verifier,
+        final AuthenticatorSettings authSettings,
         final CountersManager counters) throws IOException
     {
         this.settings = settings;
@@ -152,23 +173,32 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         {
             readers[i] = new Reader(i, settings.maxConnections(), settings.inboundBufferBytes(),
                 settings.batchCapacity(), settings.readBufferBytes(), settings.maxLineBytes(),
-                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
+                TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()),
+                TimeUnit.MILLISECONDS.toNanos(settings.partialLineTimeoutMs()),
+                TimeUnit.MILLISECONDS.toNanos(settings.idleTimeoutMs()), sink, settings.idleStrategy(), bytesRead[i]);
         }
         for (int i = 0; i < writers.length; i++)
         {
             writers[i] = new Writer(i, settings.maxConnections(),
                 TimeUnit.MILLISECONDS.toNanos(settings.flushTimeoutMs()), settings.idleStrategy(), slots,
-                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i]);
+                settings.writeBufferBytes(), bytesWritten[i], connectionsClosed[i], outboundTaken[i],
+                settings.lingerMs());
         }
-        authenticator = null == verifier ? null : newAuthenticator(verifier);
+        authenticator = null == verifier ? null : newAuthenticator(verifier, authSettings);
     }
 
-    private Authenticator newAuthenticator(final FirstLineVerifier verifier) throws IOException
+    /** For an authenticator that only runs TLS handshakes: no verifiers, no login checks to bound. */
+    private static final AuthenticatorSettings HANDSHAKE_ONLY = new AuthenticatorSettings(0, 1, 0, 1, 1, 1);
+
+    private Authenticator newAuthenticator(final FirstLineVerifier verifier, final AuthenticatorSettings authSettings)
+        throws IOException
     {
-        return new Authenticator(settings.maxConnections(), verifier, readers,
+        final Authenticator made = new Authenticator(settings.maxConnections(), verifier, authSettings, readers,
             writers, settings.readBufferBytes(), settings.maxLineBytes(),
             TimeUnit.MILLISECONDS.toNanos(settings.nameTimeoutMs()), slots,
             bytesRead[readers.length], connectionsClosed[writers.length], refusedNotAuthorized);
+        made.lingerAfterRefusal(settings.lingerMs());
+        return made;
     }
 
     /**
@@ -210,7 +240,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         tls = endpoint;
         if (null == authenticator)
         {
-            authenticator = newAuthenticator(null);
+            authenticator = newAuthenticator(null, HANDSHAKE_ONLY);
         }
     }
 
@@ -269,6 +299,22 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public TransportAgent authenticator()
     {
         return null == authenticator ? null : new TransportAgent(authenticator, authenticator.idleStrategy());
+    }
+
+    /** @return verifier agents that run the credentials checks: 0 when authentication is off. */
+    public int verifierCount()
+    {
+        return null == authenticator ? 0 : authenticator.verifiers().length;
+    }
+
+    /**
+     * @param index 0 to {@link #verifierCount()} - 1.
+     * @return that verifier's agent, {@code verifier-N}, to run on a thread of its own (it parks while idle).
+     */
+    public TransportAgent verifier(final int index)
+    {
+        final Verifier verifier = authenticator.verifiers()[index];
+        return new TransportAgent(verifier, verifier.idleStrategy());
     }
 
     /**
@@ -451,7 +497,7 @@ public final class Transport implements OutboundScheduler, AutoCloseable
 
     /**
      * @return memory of the readers', the authenticator's and the writers' buffers: each one's read or staging buffer
-     * and its pool's buffers, in use or cached. It follows the number of threads and the partial lines and
+     * and its pool's buffers, in use or cached; with a TLS port, the TLS record buffers too (one pool for the process). It follows the number of threads and the partial lines and
      * partial writes in progress, not the number of connections. Any thread; a snapshot.
      */
     public long readWriteMemoryBytes()
@@ -464,6 +510,10 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         for (final Writer writer : writers)
         {
             total += writer.writeMemoryBytes();
+        }
+        if (null != tls)
+        {
+            total += TlsBufferPool.SHARED.allocatedBytes(); // TLS records held while bytes wait, and the pool's cache
         }
         return total;
     }
@@ -479,6 +529,24 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public long connectionsClosed()
     {
         return sum(connectionsClosed);
+    }
+
+    /**
+     * @return logins whose first line is complete and that wait for a credentials check or are being checked (zero
+     * without authentication). Any thread; a snapshot.
+     */
+    public int loginsChecking()
+    {
+        return null == authenticator ? 0 : authenticator.loginsChecking();
+    }
+
+    /**
+     * @return logins refused with {@code error: busy}, too many waiting for a credentials check (zero without
+     * authentication). Any thread.
+     */
+    public long connectionsRefusedBusy()
+    {
+        return null == authenticator ? 0 : authenticator.busyRefusals();
     }
 
     /** @return connections refused with {@code error: not authorized} (zero without authentication). Any thread. */
@@ -539,8 +607,8 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     }
 
     /**
-     * Stops accepting: closes the listening socket, which ends the acceptor, and asks the authenticator to stop
-     * (connections still authenticating have sent no line the broker could route). Does not wait for either.
+     * Stops accepting: closes the listening socket, which ends the acceptor, and asks the authenticator and its
+     * verifiers to stop (connections still authenticating have sent no line the broker could route). Does not wait.
      */
     public void stopAccepting()
     {

@@ -23,6 +23,17 @@ package io.tern.transport;
  * @param flushTimeoutMs     deadline to flush a connection being closed, and all of them at shutdown.
  * @param nameTimeoutMs      a connection that has not sent its first line this long after accept is closed; 0 for
  *                           no deadline.
+ * @param maxConnectionsPerAddress open connections allowed from one source address (the next one is refused).
+ * @param loopbackExempt     true if connections from loopback addresses are not held to
+ *                           {@code maxConnectionsPerAddress}.
+ * @param idleTimeoutMs      a named connection that neither sends nor is written to this long is closed; 0 for none.
+ * @param partialLineTimeoutMs a line begun and not finished this long after its first byte arrived closes the
+ *                           connection; 0 for no deadline.
+ * @param tcpKeepAliveS      TCP keepalive on accepted sockets: probes start after this many idle seconds, then every
+ *                           third of it, three times; 0 for no keepalive.
+ * @param lingerMs           after an error reply that ends a connection, how long to read and discard what the client
+ *                           still sends before closing, so that the close does not reset the connection and lose the
+ *                           reply; 0 to close at once.
  */
 public record TransportSettings(
     String bindAddress,
@@ -39,6 +50,37 @@ public record TransportSettings(
     int batchCapacity,
     IdleStrategyKind idleStrategy,
     long flushTimeoutMs,
-    long nameTimeoutMs)
+    long nameTimeoutMs,
+    int maxConnectionsPerAddress,
+    boolean loopbackExempt,
+    long idleTimeoutMs,
+    long partialLineTimeoutMs,
+    int tcpKeepAliveS,
+    long lingerMs)
 {
+    /**
+     * The settings as before per-address limits, liveness deadlines, keepalive and lingering close existed: all of
+     * those off (tests of the transport's other duties).
+     */
+    public TransportSettings(
+        final String bindAddress,
+        final int port,
+        final int readers,
+        final int writers,
+        final int readBufferBytes,
+        final int maxLineBytes,
+        final int inboundBufferBytes,
+        final long maxQueuedBytesPerPeer,
+        final long outboundBudgetBytes,
+        final int writeBufferBytes,
+        final int maxConnections,
+        final int batchCapacity,
+        final IdleStrategyKind idleStrategy,
+        final long flushTimeoutMs,
+        final long nameTimeoutMs)
+    {
+        this(bindAddress, port, readers, writers, readBufferBytes, maxLineBytes, inboundBufferBytes,
+            maxQueuedBytesPerPeer, outboundBudgetBytes, writeBufferBytes, maxConnections, batchCapacity, idleStrategy,
+            flushTimeoutMs, nameTimeoutMs, maxConnections, true, 0, 0, 0, 0);
+    }
 }

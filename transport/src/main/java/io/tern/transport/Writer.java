@@ -38,6 +38,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  *                                   └── partial write: the rest ──▶ unwritten (per connection, pooled, ≤ staging)
  * </pre>
  * <p>
+ * Closing after an error reply ({@link Connection.CloseMode#FLUSH}): once the reply is written the writer lingers
+ * ({@link LingeringClose}): the output is shut down, the connection's key on this writer's own selector selects
+ * reads, and what the client still sends is read into the staging buffer and dropped until the client closes or the
+ * linger deadline (in the closing list) passes; only then is the socket closed and the slot released.
+ * <p>
  * Stage latencies: for each stamped message it records route-to-write and read-to-write into its own recorders when
  * the {@code write()} that hands the message's last byte to the socket returns (see {@link WriteStamps}).
  */
@@ -85,6 +90,10 @@ final class Writer implements Agent
     private WriteStamps fillStamps = new WriteStamps();
     private final WriteStamps[] freeStamps = new WriteStamps[STAMPS_CACHE];
     private int freeStampsCount;
+    /** Closes after an error reply without losing it; discarded input lands in {@code staging}. */
+    private final LingeringClose linger;
+    /** Connections lingering: selected for reads on this writer's own selector until closed. */
+    private int lingeringCount;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -97,7 +106,8 @@ final class Writer implements Agent
         final int writeBufferBytes,
         final AtomicCounter bytesWritten,
         final AtomicCounter closedConnections,
-        final AtomicCounter outboundTaken) throws IOException
+        final AtomicCounter outboundTaken,
+        final long lingerMs) throws IOException
     {
         this.outboundTaken = outboundTaken;
         this.chainsToReturn = new ArrayList<>(Math.min(maxConnections, 1024));
@@ -118,6 +128,7 @@ final class Writer implements Agent
         this.again = new ArrayList<>(Math.min(maxConnections, 1024));
         this.againSwap = new ArrayList<>(Math.min(maxConnections, 1024));
         this.closing = new ArrayList<>(Math.min(maxConnections, 1024));
+        this.linger = new LingeringClose(lingerMs, staging);
     }
 
     AgentIdleStrategy idleStrategy()
@@ -244,6 +255,11 @@ final class Writer implements Agent
 
         work += writeInterest.poll(onWritable);
 
+        if (lingeringCount > 0)
+        {
+            work += pollLingering();
+        }
+
         if (!closing.isEmpty())
         {
             work += expireClosing(System.nanoTime());
@@ -326,6 +342,15 @@ final class Writer implements Agent
         {
             return;
         }
+        if (connection.lingering)
+        {
+            // Selected for reads, not writes: its reply and FIN are out; discard what the client still sends.
+            if (linger.drain(connection))
+            {
+                close(connection);
+            }
+            return;
+        }
         final Connection.CloseMode mode = connection.closeMode;
         if (mode == Connection.CloseMode.DISCARD)
         {
@@ -363,8 +388,9 @@ final class Writer implements Agent
             {
                 if (tls.isHandshaking())
                 {
-                    // The broker writes to a connection only after a line from it, which TLS hands out only after
-                    // the handshake: this is a close (the name deadline), and the peer could not read a reply.
+                    // Not reachable as composed (the authenticator hands a TLS connection on once handshaken), kept
+                    // so that it can never become a spin on OP_WRITE: nothing can be sent before the handshake ends,
+                    // so a close closes now and anything else waits.
                     if (mode != Connection.CloseMode.NONE)
                     {
                         discardQueued(connection);
@@ -407,7 +433,7 @@ final class Writer implements Agent
                         setWriteInterest(connection, false);
                         if (mode == Connection.CloseMode.FLUSH)
                         {
-                            close(connection);
+                            closeAfterReply(connection);
                         }
                         else if (!connection.inAgain)
                         {
@@ -432,6 +458,10 @@ final class Writer implements Agent
                     gather[0] = null;
                 }
                 bytesWritten.getAndAddRelease(written);
+                if (written > 0)
+                {
+                    connection.onWrote();
+                }
                 stamps.onWrote(written, routeToWrite, readToWrite);
                 budget -= (int)written;
                 if (staging.hasRemaining() || (null != unwritten && unwritten.hasRemaining()))
@@ -644,6 +674,58 @@ final class Writer implements Agent
         return expired;
     }
 
+    /**
+     * Closes a connection whose error reply is written, lingering first ({@link LingeringClose}): its selection key
+     * on this writer's own selector is switched to reads (its write interest was dropped), it joins the closing list
+     * with the linger deadline, and {@link #flush(Connection)} discards what it reads until it may close.
+     */
+    private void closeAfterReply(final Connection connection)
+    {
+        if (!linger.begin(connection, System.nanoTime()))
+        {
+            close(connection);
+            return;
+        }
+        try
+        {
+            final SelectionKey key = connection.writerKey;
+            if (null == key)
+            {
+                connection.writerKey = connection.channel().register(selector, SelectionKey.OP_READ, connection);
+            }
+            else
+            {
+                key.interestOps(SelectionKey.OP_READ);
+            }
+        }
+        catch (final ClosedChannelException | java.nio.channels.CancelledKeyException ex)
+        {
+            connection.lingering = false;
+            close(connection);
+            return;
+        }
+        lingeringCount++;
+        connection.closeDeadlineNs = connection.lingerDeadlineNs;
+        if (!connection.closing)
+        {
+            connection.closing = true;
+            closing.add(connection);
+        }
+    }
+
+    /** Reads from lingering connections whose input is ready (their keys are on this writer's own selector). */
+    private int pollLingering()
+    {
+        try
+        {
+            return selector.selectNow(onWritableKey);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(roleName + " selector failed", ex);
+        }
+    }
+
     private void close(final Connection connection)
     {
         if (connection.closed)
@@ -651,6 +733,13 @@ final class Writer implements Agent
             return;
         }
         connection.closed = true;
+        if (connection.lingering)
+        {
+            connection.lingering = false;
+            lingeringCount--;
+            // Its read interest is no write interest: cancelled here, the write-interest count stays right.
+            connection.writerKey.cancel();
+        }
         setWriteInterest(connection, false);
         forget(connection);
         try

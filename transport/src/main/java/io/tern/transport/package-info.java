@@ -9,15 +9,19 @@
  *   agent          owns
  *   acceptor       the listening socket; creating Connections, handing each to its reader (or the authenticator)
  *                  and to its writer
- *   authenticator  its selector and the connections still authenticating (reads, the refusal, the close)
+ *   authenticator  its selector and the connections still authenticating (reads, the refusal, the lingering close),
+ *                  the per-source table of failed logins and the checks waiting for a verifier
+ *   verifier-V     one credentials check at a time, on a copy of the first line (no socket, no connection state)
  *   reader-N       its selector, its LineArena (it reads sockets straight into it) and partial-line pool, the read
- *                  side of its connections (their partial lines, framing state)
+ *                  side of its connections (their partial lines, framing state) and their deadlines (name, partial
+ *                  line, idle)
  *   broker         (the sink's consumer) the producer side of each connection's Outbound and its close request; the
  *                  OutboundSegmentPool (segments taken on demand, given back behind the writer and by idle peers)
  *   writer-M       its selector, its staging buffer and unwritten-rest pool, the consumer side of its connections'
  *                  Outbounds and their unwritten rests; the only agent that writes to or closes a socket once handed
- *                  on, and closes those still open when it stops; hands a closed connection's segments back to the
- *                  broker through a bounded queue
+ *                  on (lingering after an error reply: it reads and drops what the client still sends until the
+ *                  client closes or the linger ends), and closes those still open when it stops; hands a closed
+ *                  connection's segments back to the broker through a bounded queue
  * </pre>
  * The transport builds these agents and never decides which threads run them: the broker runs each on a thread of
  * its own, or reader-0, the sink's consumer and writer-0 on one thread as {@code SharedAgent}. The writer asks for

@@ -59,7 +59,7 @@ class ReaderTest
         server.bind(new InetSocketAddress("127.0.0.1", 0));
         pool = OutboundSegmentPool.standalone(1024 * 1024, 64L << 20, 1024);
         bytesRead = TransportCounters.newCountersManager(1).newCounter("bytes read");
-        reader = new Reader(0, 16, ARENA, 16, READ_CHUNK, MAX_LINE, 0, this::onBatch, IdleStrategyKind.BLOCK,
+        reader = new Reader(0, 16, ARENA, 16, READ_CHUNK, MAX_LINE, 0, 0, 0, this::onBatch, IdleStrategyKind.BLOCK,
             bytesRead);
     }
 

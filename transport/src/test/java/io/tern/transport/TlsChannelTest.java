@@ -184,6 +184,7 @@ class TlsChannelTest
         assertTrue(client.isHandshaking());
         // the client's alert tells the server why, so it fails too rather than waiting
         assertServerFails();
+        assertTrue(server.isHandshaking(), "a failed handshake is not a finished one (its callers log it as failed)");
     }
 
     @Test
@@ -208,7 +209,7 @@ class TlsChannelTest
     @Timeout(20)
     void shouldRefuseAClientCertificateFromAnotherCa() throws Exception
     {
-        final SSLContext mallory = TlsContexts.fromPem(certs.strangerCert, certs.strangerKey, certs.caCert, null);
+        final SSLContext mallory = TestCertificates.presenting(certs.strangerCert, certs.strangerKey, certs.caCert);
         connect(serverContext, TlsChannel.ClientAuth.NEED, mallory, null);
         final SSLException failure = handshakeFailure(false);
         assertTrue(failure instanceof SSLHandshakeException, failure.toString());
@@ -287,6 +288,28 @@ class TlsChannelTest
         client.close();
         client = null;
         assertEquals(-1, readUntilNotZero(server));
+    }
+
+    @Test
+    @Timeout(20)
+    void shouldRefuseATlsV12Renegotiation() throws Exception
+    {
+        listen();
+        clientSocket = SocketChannel.open(listener.getLocalAddress());
+        clientSocket.configureBlocking(false);
+        serverSocket = accept();
+        server = TlsChannel.server(serverContext, serverSocket, TlsChannel.ClientAuth.NONE, pool);
+        final SSLEngine engine = clientContext.createSSLEngine();
+        engine.setUseClientMode(true);
+        engine.setEnabledProtocols(new String[]{"TLSv1.2"});
+        client = TlsChannel.start(clientSocket, engine, pool);
+        handshake();
+        send(client, "before\n");
+        assertEquals("before\n", receive(server, 7));
+
+        engine.beginHandshake(); // the client asks for a new handshake
+        final SSLException refused = handshakeFailure(false);
+        assertEquals("TLS renegotiation refused", refused.getMessage());
     }
 
     @Test

@@ -26,7 +26,11 @@ public enum ErrorKind
     /** {@link Protocol#lineTooLong(int)}; the connection is closed. */
     LINE_TOO_LONG("line_too_long"),
     /** {@link Protocol#nameTimeout(long)} sent by the broker thread; the connection is closed. */
-    NAME_TIMEOUT("name_timeout");
+    NAME_TIMEOUT("name_timeout"),
+    /** {@link Protocol#partialLineTimeout(long)}; the connection is closed. */
+    PARTIAL_LINE_TIMEOUT("partial_line_timeout"),
+    /** {@link Protocol#idleTimeout(long)}; the connection is closed. */
+    IDLE_TIMEOUT("idle_timeout");
 
     /** Number of kinds; the counters are indexed by {@link #ordinal()} so the hot path never copies values(). */
     public static final int COUNT = values().length;

@@ -63,8 +63,11 @@ final class PrometheusMetrics
             {
                 callback.call(transport.connectionsRefusedTooMany(), "too_many_connections");
                 callback.call(transport.connectionsRefusedNotAuthorized(), "not_authorized");
+                callback.call(transport.connectionsRefusedBusy(), "busy");
             })
             .register(registry);
+        gauge("tern_logins_checking", "logins waiting for a credentials check or being checked now",
+            transport::loginsChecking);
         gauge("tern_connection_memory_bytes", "direct memory allocated for connections' staging buffers and " +
             "outbound segments, in use or pooled for reuse", transport::connectionMemoryBytes);
         gauge("tern_outbound_memory_allocated_bytes", "direct memory allocated for outbound segments, held by peers " +

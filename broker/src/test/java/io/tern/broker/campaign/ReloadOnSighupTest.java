@@ -37,7 +37,8 @@ class ReloadOnSighupTest
         final Path users = dir.resolve("users.txt");
         CredentialsFile.addUser(users, "alice", "s3cret".toCharArray(), 1_000);
         try (BrokerProcess broker = BrokerProcess.start(Path.of("target", "campaign", "sighup"), List.of("-Xmx128m"),
-            List.of("--auth-file", users.toString(), "--admin-port", "off")))
+            // Not watched: the reload this test sees must be the signal's.
+            List.of("--auth-file", users.toString(), "--admin-port", "off", "--auth-file-poll-ms", "0")))
         {
             final LineClient alice = login(broker, "alice s3cret", "alice");
 

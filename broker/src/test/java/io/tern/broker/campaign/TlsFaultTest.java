@@ -328,6 +328,46 @@ class TlsFaultTest extends CampaignSupport
         assertBrokerHealthy("after plain text on the TLS port");
     }
 
+    /**
+     * A TLSv1.2 client that asks for a new handshake once served (renegotiation, which would make its reader do a
+     * handshake's work each time): the connection is closed, its name released, and nobody else notices.
+     */
+    @Test
+    @Timeout(120)
+    void shouldCloseATlsV12ClientThatRenegotiates() throws Exception
+    {
+        startTlsBroker(new BrokerConfig());
+        final LineClient observer = register("obs");
+        final int rounds = 20;
+        for (int k = 0; k < rounds; k++)
+        {
+            final SSLSocket socket = (SSLSocket)client.getSocketFactory()
+                .createSocket(tlsAddress.getAddress(), tlsAddress.getPort());
+            socket.setEnabledProtocols(new String[]{"TLSv1.2"});
+            socket.startHandshake();
+            final LineClient lines = track(LineClient.over(socket, CLIENT_TIMEOUT)).name("reneg-" + k);
+            lines.send("reneg-" + k);
+            assertNextLineIsProbe(lines, lines);
+            lines.send("obs: before-" + k);
+            observer.expectLine("from reneg-" + k + ": before-" + k);
+            try
+            {
+                socket.startHandshake(); // renegotiation: refused, the connection closed
+                lines.send("obs: after-" + k);
+                lines.awaitClosed();
+            }
+            catch (final IOException refused)
+            {
+                // the alert or the close reached the client first
+            }
+            socket.close();
+            untrack(lines);
+            registerRetrying("reneg-" + k, Duration.ofSeconds(10)).close(); // the name is free again
+            assertNextLineIsProbe(observer, observer); // "after-k" never arrived
+        }
+        assertBrokerHealthy("after renegotiations");
+    }
+
     /** Reads until the end of the stream (a TLS alert may come first) or a reset; fails if the deadline passes. */
     private static void assertEndOfStream(final Socket socket) throws IOException
     {
