@@ -3,7 +3,12 @@
 # and histograms against all three, on this machine, over loopback.
 #
 #   loadgen/scripts/compare.sh [--out DIR] [--runs N] [--warmup TIME] [--duration TIME] [--targets "tern nats redis"]
-#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--baseline JAR] [--idle-peers N] [--no-build]
+#                              [--cases "1-ping-pong 2-pairs-20k ..."] [--baseline JAR] [--idle-peers N] [--tls]
+#                              [--no-build]
+#
+# Cases: 1-ping-pong, 2-pairs-20k, 3-pairs-100k, 4-pairs-max, 5-fanout-50 (the standard set, run by default), and
+# 6-pairs-64b-1000 (64-byte messages, 1,000 in flight per pair: a deep pipeline) and 7-pairs-60000b (60,000-byte
+# messages, 4 in flight per pair), the throughput cases of sizes.sh; see case_args below.
 #
 # --baseline JAR adds the target tern-baseline: that broker jar (another build of tern, e.g. the one before a change)
 # run with the same settings, interleaved with the others, so a change is judged against the noise of one run.
@@ -11,6 +16,12 @@
 # peers that the same loadgen connects first (--idle-peers N --connect-timeout 120s; above 10,000 they come from
 # 127.0.0.2 and up), so a full broker is judged against an empty one in the same run. The loadgen and the broker
 # each need N + 100 open files (ulimit -n): at most about 19,000 where the limit is 20,000.
+# TLS: a target tern-tls, nats-tls or redis-tls is that server with TLS on its client port (tern: --tls-port, with
+# its plain --port unused; nats-server: --tls; redis-server: --tls-port, --port 0, --tls-auth-clients no) and the
+# loadgen with --tls --tls-ca; --tls turns every target named into its TLS twin (tern -> tern-tls). Name both to see
+# the cost of TLS itself: --targets "tern tern-tls nats nats-tls redis redis-tls". A throwaway CA and server
+# certificate (EC P-256, for localhost and 127.0.0.1) are made with openssl in OUT/tls, and OUT/tls-cost.md gets,
+# per case and target, the median and the spread (min-max over the rounds) of p50, p99, p99.9, msg/s and MB/s.
 #
 # What it does, in order:
 #   1. installs nats-server and redis-server from the Debian packages if they are missing (apt-get, as root or sudo);
@@ -36,6 +47,7 @@ DRAIN=5s
 TARGETS="tern nats redis"
 CASES="1-ping-pong 2-pairs-20k 3-pairs-100k 4-pairs-max 5-fanout-50"
 BUILD=1
+TLS=0
 
 COMMON_OPTIONS="--out --runs --warmup --duration --targets --baseline --no-build"
 # shellcheck source=lib.sh
@@ -44,29 +56,45 @@ COMMON_OPTIONS="--out --runs --warmup --duration --targets --baseline --no-build
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) CASES="$2"; shift 2 ;;
+    --tls) TLS=1; shift ;;
     --idle-peers) IDLE_PEERS="$2"; shift 2
       [[ "$IDLE_PEERS" =~ ^[1-9][0-9]*$ ]] || { echo "--idle-peers $IDLE_PEERS: a whole number, at least 1" >&2; exit 2; } ;;
     *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
 
-# The loadgen settings of each workload of the standard set. All: 64-byte messages.
+# The loadgen settings of each workload. The standard set (1 to 5): 64-byte messages.
 case_args() {
   case "$1" in
-    1-ping-pong)  echo "--workload pairs --pairs 1 --load ping-pong" ;;
-    2-pairs-20k)  echo "--workload pairs --pairs 10 --load open --rate 20000" ;;
-    3-pairs-100k) echo "--workload pairs --pairs 10 --load open --rate 100000" ;;
-    4-pairs-max)  echo "--workload pairs --pairs 10 --load max --in-flight 16" ;;
-    5-fanout-50)  echo "--workload fanout --senders 1 --fanout 50 --load open --rate 2000" ;;
+    1-ping-pong)  echo "--workload pairs --pairs 1 --load ping-pong --message-bytes 64" ;;
+    2-pairs-20k)  echo "--workload pairs --pairs 10 --load open --rate 20000 --message-bytes 64" ;;
+    3-pairs-100k) echo "--workload pairs --pairs 10 --load open --rate 100000 --message-bytes 64" ;;
+    4-pairs-max)  echo "--workload pairs --pairs 10 --load max --in-flight 16 --message-bytes 64" ;;
+    5-fanout-50)  echo "--workload fanout --senders 1 --fanout 50 --load open --rate 2000 --message-bytes 64" ;;
+    6-pairs-64b-1000) echo "--workload pairs --pairs 10 --load max --in-flight 1000 --message-bytes 64" ;;
+    7-pairs-60000b)   echo "--workload pairs --pairs 10 --load max --in-flight 4 --message-bytes 60000" ;;
     *) echo "unknown case: $1" >&2; return 1 ;;
   esac
 }
 for c in $CASES; do case_args "$c" >/dev/null; done
+if [ "$TLS" -eq 1 ]; then
+  tls_targets=""
+  for t in $TARGETS; do
+    case "$t" in
+      tern|nats|redis) tls_targets="$tls_targets $t-tls" ;;
+      *-tls) tls_targets="$tls_targets $t" ;;
+      *) echo "--tls: target $t has no TLS twin (tern, nats, redis)" >&2; exit 2 ;;
+    esac
+  done
+  TARGETS="${tls_targets# }"
+fi
 check_targets "$TARGETS"
 
 # ------------------------------------------------------------------------------------------- 1. install, 2. build
 
 install_packages nats-server:nats-server redis-server:redis-server
+# shellcheck disable=SC2086
+any_tls_target $TARGETS && install_packages openssl:openssl
 build_jars "$BUILD"
 
 # The broker's metrics endpoint, where it has one, is switched off: nothing else listens during the comparison.
@@ -77,6 +105,12 @@ rm -rf "$OUT/runs" "$OUT/logs"
 mkdir -p "$OUT/runs" "$OUT/logs"
 COMMANDS="$OUT/logs/commands.txt"
 : >"$COMMANDS"
+# shellcheck disable=SC2086
+if any_tls_target $TARGETS; then
+  rm -rf "$OUT/tls"
+  make_tls_certs "$OUT/tls"
+  log "TLS: a throwaway CA and server certificate in $TLS_DIR"
+fi
 
 # ------------------------------------------------------------------------------------------- 3. the runs
 
@@ -94,8 +128,8 @@ for run in $(seq "$RUNS"); do
     for c in $CASES; do
       label="$c.$target.r$run"
       # shellcheck disable=SC2046
-      args=(--target "${target%%-*}" --port "$SERVER_PORT" $(case_args "$c") --message-bytes 64 --warmup "$WARMUP"
-            --duration "$DURATION" --drain-timeout "$DRAIN" --quiet
+      args=(--target "${target%%-*}" --port "$SERVER_PORT" $(target_loadgen_args "$target") $(case_args "$c")
+            --warmup "$WARMUP" --duration "$DURATION" --drain-timeout "$DRAIN" --quiet
             --out "$OUT/runs" --label "$label")
       [ "$target" = tern-idle ] && args+=(--idle-peers "$IDLE_PEERS" --connect-timeout 120s)
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
@@ -112,7 +146,10 @@ ELAPSED=$(( $(date +%s) - START_EPOCH ))
 
 # ------------------------------------------------------------------------------------------- 4. table and charts
 
-java -jar "$LOADGEN_JAR" compare --out "$OUT" "$OUT/runs" >"$OUT/logs/compare.txt"
+TITLE="tern vs nats-server vs redis-server"
+# shellcheck disable=SC2086
+any_tls_target $TARGETS && TITLE="tern, nats-server and redis-server, plain and over TLS"
+java -jar "$LOADGEN_JAR" compare --title "$TITLE" --out "$OUT" "$OUT/runs" >"$OUT/logs/compare.txt"
 
 {
   echo "## Settings"
@@ -133,16 +170,60 @@ $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with u
     "each round (the order of the targets rotates from round to round); PORT is a free loopback port:"
   for t in $TARGETS; do echo "  - $t: \`$(server_command "$t")\`"; done
   echo "- Every loadgen run: \`java -jar loadgen/target/tern-loadgen.jar --target T --port PORT <workload>" \
-    "--message-bytes 64 --warmup $WARMUP --duration $DURATION --drain-timeout $DRAIN --quiet --out DIR" \
+    "--warmup $WARMUP --duration $DURATION --drain-timeout $DRAIN --quiet --out DIR" \
     "--label <workload>.<T>.r<round>\`, with for each workload:"
   for c in $CASES; do echo "  - \`$c\`: \`$(case_args "$c")\`"; done
+  # shellcheck disable=SC2086
+  any_tls_target $TARGETS && echo "- A -tls target T-tls is server T with TLS (its command above, certificates" \
+    "from a throwaway CA made with openssl in \`tls/\`: EC P-256, TLSv1.3 as negotiated), and its loadgen runs" \
+    "add \`--tls --tls-ca tls/ca.crt\`."
   [ -n "${IDLE_PEERS:-}" ] && echo "- tern-idle: tern again, every run with \`--idle-peers $IDLE_PEERS" \
     "--connect-timeout 120s\` added: $IDLE_PEERS idle named peers connected by the same loadgen before the workload."
   echo "- The exact command of every run is in \`logs/commands.txt\`, its output in \`logs/<label>.txt\`."
 } >"$OUT/settings.md"
 
+# shellcheck disable=SC2086
+if any_tls_target $TARGETS; then
+  # Per case and target: the median and the spread over the rounds, from each run's JSON summary.
+  json_latency() { awk -v key="\"$2\":" '/"corrected": *\{/ { inside = 1 } inside && $1 == key {
+    gsub(/[ ,]/, "", $2); print $2; exit }' "$1"; }
+  cell() { # cell CASE TARGET FIELD DECIMALS: "median (min-max)" of that number over the clean runs
+    local f v
+    for f in "$OUT/runs/$1.$2".r*.json; do
+      [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] || continue
+      case "$3" in
+        p50|p99|p99_9) v=$(json_latency "$f" "$3") ;;
+        *) v=$(json_number "$f" "$3") ;;
+      esac
+      [ -n "$v" ] && [ "$v" != null ] && echo "$v"
+    done | median_min_max | awk -v d="$4" '$1 == "-" { print "-"; next } {
+      printf "%.*f (%.*f-%.*f)", d, $1, d, $2, d, $3 }'
+  }
+  {
+    echo "# What TLS costs"
+    echo
+    echo "Per case and target: the median over the rounds, and in brackets the lowest and highest round. Latency" \
+      "in microseconds, corrected (from the due time for the open loop, from the send time for closed loops);" \
+      "msg/s delivered; MB/s of message text delivered (10^6 bytes). A -tls target is the same server over TLS."
+    echo
+    echo "| case | target | p50 µs | p99 µs | p99.9 µs | msg/s | MB/s | clean runs |"
+    echo "|---|---|--:|--:|--:|--:|--:|--:|"
+    for c in $CASES; do
+      for t in $TARGETS; do
+        ok=$(for f in "$OUT/runs/$c.$t".r*.json; do [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] &&
+          echo ok; done | wc -l)
+        echo "| $c | $t | $(cell "$c" "$t" p50 1) | $(cell "$c" "$t" p99 1) | $(cell "$c" "$t" p99_9 1) |" \
+          "$(cell "$c" "$t" achievedDeliveryRatePerSecond 0) | $(cell "$c" "$t" payloadMegabytesPerSecond 1) |" \
+          "$ok of $RUNS |"
+      done
+    done
+    echo
+    cat "$OUT/settings.md"
+  } >"$OUT/tls-cost.md"
+fi
+
 {
-  echo "# tern vs nats-server vs redis-server"
+  echo "# $TITLE"
   echo
   cat "$OUT/results.md"
   echo
@@ -153,3 +234,5 @@ $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with u
 
 log "done in $ELAPSED s: $OUT/README.md, $OUT/results.md, charts $OUT/*.png"
 cat "$OUT/results.md"
+[ -f "$OUT/tls-cost.md" ] && { log "the cost of TLS: $OUT/tls-cost.md"; cat "$OUT/tls-cost.md"; }
+true

@@ -3,6 +3,11 @@
 # options), BROKER_JVM_OPTS (its JVM's), NATS_EXTRA and REDIS_EXTRA (nats-server's and redis-server's extra
 # options), all empty by default; parses the options the scripts share, starts and stops servers, and stops whatever
 # it started when the script exits.
+#
+# TLS twins: a target named <server>-tls (tern-tls, nats-tls, redis-tls) is the same server with TLS on its client
+# port, made with a throwaway CA and server certificate (make_tls_certs, in TLS_DIR); the loadgen then runs with
+# --tls --tls-ca TLS_DIR/ca.crt. tern-tls keeps its plain --port too (unused) and takes clients on --tls-port.
+# SERVER_PORTS="MIN-MAX" (default 20000-59999) is the range servers are started in.
 
 BROKER_JAR="$ROOT/broker/target/tern-broker.jar"
 # Another build of the broker, run as target tern-baseline beside tern (compare.sh --baseline JAR).
@@ -12,6 +17,9 @@ BROKER_EXTRA="${BROKER_EXTRA:-}"
 BROKER_JVM_OPTS="${BROKER_JVM_OPTS:-}"
 NATS_EXTRA="${NATS_EXTRA:-}"
 REDIS_EXTRA="${REDIS_EXTRA:-}"
+# Where make_tls_certs puts the CA and server certificate the -tls targets use (set it before calling that).
+TLS_DIR="${TLS_DIR:-}"
+SERVER_PORTS="${SERVER_PORTS:-20000-59999}"
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
@@ -59,10 +67,10 @@ check_targets() {
   fi
   for t in $TARGETS; do
     case "$t" in
-      tern|nats|redis) ;;
+      tern|nats|redis|tern-tls|nats-tls|redis-tls) ;;
       tern-baseline) [ -n "${BASELINE_JAR:-}" ] || { echo "target tern-baseline needs --baseline JAR" >&2; exit 2; } ;;
       tern-idle) [ -n "${IDLE_PEERS:-}" ] || { echo "target tern-idle needs --idle-peers N" >&2; exit 2; } ;;
-      *) echo "unknown target: $t (tern, nats, redis)" >&2; exit 2 ;;
+      *) echo "unknown target: $t (tern, nats, redis, tern-tls, nats-tls, redis-tls)" >&2; exit 2 ;;
     esac
   done
 }
@@ -78,14 +86,53 @@ rotated_targets() {
   echo
 }
 
-# The command line that starts a target's server, for the settings (PORT stands for the port chosen).
+# The command line that starts a target's server, for the settings (PORT stands for the port chosen; tern-tls also
+# listens, unused, on the plain port PLAIN).
 server_command() {
   case "$1" in
     tern|tern-idle) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
     tern-baseline) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $BASELINE_JAR --port PORT${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
+    tern-tls) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port PLAIN --tls-port PORT --tls-cert server.crt --tls-key server.key${BROKER_EXTRA:+ $BROKER_EXTRA}" ;;
     nats)  echo "nats-server -a 127.0.0.1 -p PORT${NATS_EXTRA:+ $NATS_EXTRA}" ;;
+    nats-tls) echo "nats-server -a 127.0.0.1 -p PORT --tls --tlscert server.crt --tlskey server.key${NATS_EXTRA:+ $NATS_EXTRA}" ;;
     redis) echo "redis-server --port PORT --bind 127.0.0.1 --save '' --appendonly no --daemonize no${REDIS_EXTRA:+ $REDIS_EXTRA}" ;;
+    redis-tls) echo "redis-server --port 0 --tls-port PORT --tls-cert-file server.crt --tls-key-file server.key --tls-ca-cert-file ca.crt --tls-auth-clients no --bind 127.0.0.1 --save '' --appendonly no --daemonize no${REDIS_EXTRA:+ $REDIS_EXTRA}" ;;
   esac
+}
+
+# The loadgen options that a target needs beyond --target and --port: --tls and the CA for a -tls target.
+target_loadgen_args() {
+  case "$1" in
+    *-tls) echo "--tls --tls-ca $TLS_DIR/ca.crt" ;;
+  esac
+}
+
+# Makes a throwaway CA and a server certificate for localhost and 127.0.0.1, signed by it, in DIR (EC P-256 keys,
+# unencrypted PKCS#8 PEM, valid 2 days): DIR/ca.crt, DIR/server.crt, DIR/server.key. Sets TLS_DIR. For benchmarks and
+# tests only: the keys are written unprotected. make_tls_certs DIR
+make_tls_certs() {
+  local dir="$1"
+  mkdir -p "$dir"
+  # (&& throughout: set -e does not apply inside a command whose failure is tested.)
+  (
+    cd "$dir" &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=tern benchmark CA" \
+      -keyout ca.key -out ca.crt 2>/dev/null &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+      -keyout server.key -out server.csr 2>/dev/null &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+      -out server.crt 2>/dev/null &&
+    rm -f server.csr server.ext ca.srl
+  ) || { echo "could not make the TLS certificates in $dir with openssl" >&2; exit 1; }
+  TLS_DIR="$(cd "$dir" && pwd)"
+}
+
+# True when any of the targets named is a -tls one: any_tls_target TARGET...
+any_tls_target() {
+  local t
+  for t in "$@"; do case "$t" in *-tls) return 0 ;; esac; done
+  return 1
 }
 
 # The version of a target's server, one line.
@@ -93,11 +140,11 @@ server_version() {
   case "$1" in
     tern-baseline) echo "the jar $BASELINE_JAR (built $(date -u -r "$BASELINE_JAR" '+%Y-%m-%d %H:%M UTC')), \
 $(java -version 2>&1 | head -1)" ;;
-    tern|tern-idle) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
+    tern|tern-idle|tern-tls) echo "tern commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)\
 $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)'), \
 $(java -version 2>&1 | head -1)" ;;
-    nats)  nats-server --version 2>&1 | head -1 ;;
-    redis) redis-server --version 2>&1 | head -1 | cut -d' ' -f1-3 ;;
+    nats|nats-tls)  nats-server --version 2>&1 | head -1 ;;
+    redis|redis-tls) redis-server --version 2>&1 | head -1 | cut -d' ' -f1-3 ;;
   esac
 }
 
@@ -154,19 +201,34 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Starts a target's server on a free loopback port; sets SERVER_PID and SERVER_PORT. A port is free when nothing
 # answers on it; if another process takes it before the server binds, the server exits and another port is tried.
 start_server() {
-  local target="$1" logfile="$2" attempt port
+  local target="$1" logfile="$2" attempt port plain min="${SERVER_PORTS%-*}" max="${SERVER_PORTS#*-}"
+  case "$target" in *-tls) [ -n "$TLS_DIR" ] || { echo "target $target needs make_tls_certs first" >&2; exit 1; } ;; esac
   for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((min + RANDOM % (max - min + 1)))
+    plain=$((min + RANDOM % (max - min + 1)))
     listening "$port" && continue
     case "$target" in
       tern|tern-idle) java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       tern-baseline)
              java $BROKER_JVM_OPTS -jar "$BASELINE_JAR" --port "$port" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
+      tern-tls)
+        { [ "$plain" != "$port" ] && ! listening "$plain"; } || continue
+        java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$plain" --tls-port "$port" --tls-cert "$TLS_DIR/server.crt" \
+          --tls-key "$TLS_DIR/server.key" $BROKER_EXTRA >"$logfile" 2>&1 & ;;
       # shellcheck disable=SC2086
       nats)  nats-server -a 127.0.0.1 -p "$port" $NATS_EXTRA >"$logfile" 2>&1 & ;;
       # shellcheck disable=SC2086
+      nats-tls)
+        nats-server -a 127.0.0.1 -p "$port" --tls --tlscert "$TLS_DIR/server.crt" --tlskey "$TLS_DIR/server.key" \
+          $NATS_EXTRA >"$logfile" 2>&1 & ;;
+      # shellcheck disable=SC2086
       redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no $REDIS_EXTRA \
                >"$logfile" 2>&1 & ;;
+      # shellcheck disable=SC2086
+      redis-tls)
+        redis-server --port 0 --tls-port "$port" --tls-cert-file "$TLS_DIR/server.crt" \
+          --tls-key-file "$TLS_DIR/server.key" --tls-ca-cert-file "$TLS_DIR/ca.crt" --tls-auth-clients no \
+          --bind 127.0.0.1 --save '' --appendonly no --daemonize no $REDIS_EXTRA >"$logfile" 2>&1 & ;;
     esac
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")

@@ -3,6 +3,7 @@
  */
 package io.tern.loadgen;
 
+import io.tern.loadgen.client.ClientTls;
 import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.LatencyRecording;
 import io.tern.loadgen.client.LoadCounters;
@@ -147,9 +148,23 @@ public final class LoadGen
         final long idleHeldSinceNs,
         final PrintStream out)
     {
+        ClientTls tls = null;
+        if (options.tls())
+        {
+            try
+            {
+                tls = ClientTls.of(options.host(), options.tlsCa(), options.tlsCert(), options.tlsKey());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                final String failure = "TLS: " + ex.getMessage();
+                out.println("FAILED: " + failure);
+                return LoadGenResult.failedBeforeMeasuring(EXIT_USAGE, failure);
+            }
+        }
         final WireProtocol protocol = WireProtocol.of(
-            options.target(), workload, options.messageBytes(), options.fanoutPublish());
-        out.println("protocol    " + protocol.describe());
+            options.target(), workload, options.messageBytes(), options.fanoutPublish(), tls);
+        out.println("protocol    " + protocol.describe() + (null == tls ? "" : "; over TLS"));
         out.flush();
         final long registerStartNs = System.nanoTime();
         final PeerConnection[] peers;
@@ -162,8 +177,16 @@ public final class LoadGen
             out.println("FAILED: " + ex.getMessage());
             return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, ex.getMessage());
         }
-        out.printf("registered  %d peers, every probe answered, in %d ms%n", peers.length,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs));
+        finally
+        {
+            if (null != tls)
+            {
+                tls.close(); // its selector; every handshake is done
+            }
+        }
+        out.printf("registered  %d peers, every probe answered, in %d ms%s%n", peers.length,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs),
+            null == tls ? "" : "; TLS session " + peers[0].tlsSession());
 
         try
         {

@@ -54,6 +54,28 @@ public final class LoadGenOptions
         description = "server TCP port (tern's default; nats-server listens on 4222, redis-server on 6379 by default)")
     int port;
 
+    @Option(names = "--tls", defaultValue = "false",
+        description = "speak TLS (TLSv1.3 or TLSv1.2) to the server, verifying its certificate against --tls-ca (or " +
+            "the JDK's default CAs) and --host: tern at its --tls-port, nats-server with tls { } (the handshake " +
+            "follows its plain INFO line), redis-server at its --tls-port. Every handshake is done before anything " +
+            "is measured (default: off)")
+    boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", showDefaultValue = Visibility.NEVER,
+        description = "with --tls: the CA certificates (PEM bundle, or PKCS#12 without a password) to verify the " +
+            "server's certificate with (default: the JDK's default CAs)")
+    Path tlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", showDefaultValue = Visibility.NEVER,
+        description = "with --tls: a client certificate chain (PEM) to present when the server asks for one; needs " +
+            "--tls-key (default: none)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", showDefaultValue = Visibility.NEVER,
+        description = "with --tls-cert: its private key, unencrypted PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) " +
+            "(default: none)")
+    Path tlsKey;
+
     @Option(names = "--workload", defaultValue = "pairs", paramLabel = "KIND",
         description = "pairs (sender i -> receiver i) | fanout (each line to K receivers) | mesh (random peer) | " +
             "none (no messages: only --idle-peers, connected, registered and held for --duration)")
@@ -276,6 +298,8 @@ public final class LoadGenOptions
             throw bad("client-threads", "1", "one client thread needs a closed loop (--load ping-pong or max)");
         }
 
+        checkTls();
+
         effectiveNamePrefix = null != namePrefix ? namePrefix : "lg" + ProcessHandle.current().pid() + "-";
         checkNamePrefix(effectiveNamePrefix, MAX_PEERS);
         if (idlePeers > 0)
@@ -283,7 +307,7 @@ public final class LoadGenOptions
             checkNamePrefix(effectiveNamePrefix + IDLE_NAME_INFIX, idlePeers);
         }
 
-        final String targetSuffix = target == Target.TERN ? "" : "-" + target.optionValue();
+        final String targetSuffix = (target == Target.TERN ? "" : "-" + target.optionValue()) + (tls ? "-tls" : "");
         effectiveLabel = null != label ? label : workloadKind == WorkloadKind.NONE ? "idle" + targetSuffix :
             workloadKind.optionValue() + "-" + loadModel.optionValue() + targetSuffix;
         if (effectiveLabel.isEmpty() || !effectiveLabel.matches("[A-Za-z0-9._-]+"))
@@ -293,6 +317,49 @@ public final class LoadGenOptions
 
         concluded = true;
         return this;
+    }
+
+    private void checkTls()
+    {
+        if (!tls)
+        {
+            checkNeedsTls("tls-ca", tlsCa);
+            checkNeedsTls("tls-cert", tlsCert);
+            checkNeedsTls("tls-key", tlsKey);
+            return;
+        }
+        if ((null == tlsCert) != (null == tlsKey))
+        {
+            throw null == tlsKey ? bad("tls-cert", tlsCert.toString(), "needs --tls-key (its private key)") :
+                bad("tls-key", tlsKey.toString(), "needs --tls-cert (the certificate it belongs to)");
+        }
+        checkReadable("tls-ca", tlsCa);
+        checkReadable("tls-cert", tlsCert);
+        checkReadable("tls-key", tlsKey);
+        if (idlePeers > 0)
+        {
+            // Idle peers connect hundreds at a time, non-blocking, on one selector: a handshake in that state machine
+            // is more than they are worth here; their cost over TLS is the server's memory per session, not the
+            // loadgen's concern.
+            throw bad("idle-peers", Integer.toString(idlePeers), "idle peers connect over plain TCP only; drop " +
+                "--tls, or hold them from a second loadgen without it");
+        }
+    }
+
+    private static void checkNeedsTls(final String name, final Path file)
+    {
+        if (null != file)
+        {
+            throw bad(name, file.toString(), "needs --tls");
+        }
+    }
+
+    private static void checkReadable(final String name, final Path file)
+    {
+        if (null != file && !java.nio.file.Files.isReadable(file))
+        {
+            throw bad(name, file.toString(), "no such readable file");
+        }
     }
 
     private void checkNamePrefix(final String prefix, final int peers)
@@ -362,6 +429,12 @@ public final class LoadGenOptions
         checkConcluded();
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, target.description()));
+        if (tls)
+        {
+            sb.append(String.format(Locale.ROOT, "tls         on: trust %s%s%n",
+                null == tlsCa ? "the JDK's default CAs" : tlsCa,
+                null == tlsCert ? ", no client certificate" : ", client certificate " + tlsCert));
+        }
         if (idlePeers > 0)
         {
             sb.append(String.format(Locale.ROOT, "idle peers  %d named %s0..%s%d, registered before the workload " +
@@ -426,7 +499,43 @@ public final class LoadGenOptions
         return this;
     }
 
+    /**
+     * @param caFile CA certificates to trust, or null for the JDK's defaults; TLS is switched on.
+     * @return this, unconcluded.
+     */
+    public LoadGenOptions tls(final Path caFile)
+    {
+        this.tls = true;
+        this.tlsCa = caFile;
+        return unconclude();
+    }
+
     // ---------------------------------------------------------------- concluded values
+
+    /** @return true when the loadgen speaks TLS to the server ({@code --tls}). */
+    public boolean tls()
+    {
+        checkConcluded();
+        return tls;
+    }
+
+    /** @return {@code --tls-ca}, or null for the JDK's default CAs. */
+    public Path tlsCa()
+    {
+        return tlsCa;
+    }
+
+    /** @return {@code --tls-cert}, or null for no client certificate. */
+    public Path tlsCert()
+    {
+        return tlsCert;
+    }
+
+    /** @return {@code --tls-key}, or null. */
+    public Path tlsKey()
+    {
+        return tlsKey;
+    }
 
     public LoadGenOptions target(final Target target)
     {

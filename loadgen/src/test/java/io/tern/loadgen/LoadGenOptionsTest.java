@@ -8,12 +8,15 @@ import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.WorkloadKind;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -114,6 +117,29 @@ class LoadGenOptionsTest
         assertNull(none.workloadTopology());
         assertEquals("idle-nats", none.label());
         assertTrue(none.describe().contains("workload    none"), none.describe());
+    }
+
+    @Test
+    void shouldCheckTheTlsFilesAndNameTlsRunsApart(@TempDir final Path dir) throws Exception
+    {
+        final Path ca = Files.writeString(dir.resolve("ca.pem"), "not read before the run");
+        final LoadGenOptions plain = LoadGenOptions.parse("--target", "redis");
+        assertFalse(plain.tls());
+        assertFalse(plain.describe().contains("tls "), plain.describe());
+
+        final LoadGenOptions tls = LoadGenOptions.parse("--target", "redis", "--tls", "--tls-ca", ca.toString());
+        assertTrue(tls.tls());
+        assertEquals(ca, tls.tlsCa());
+        assertEquals("pairs-open-redis-tls", tls.label());
+        assertTrue(tls.describe().contains("tls         on: trust " + ca), tls.describe());
+        assertEquals("pairs-ping-pong-tls", LoadGenOptions.parse("--tls", "--load", "ping-pong").label());
+
+        assertUsageError("--tls-ca=" + ca + ": needs --tls", "--tls-ca", ca.toString());
+        assertUsageError("--tls-cert=" + ca + ": needs --tls-key", "--tls", "--tls-cert", ca.toString());
+        assertUsageError("--tls-key=" + ca + ": needs --tls-cert", "--tls", "--tls-key", ca.toString());
+        final String missing = dir.resolve("missing.pem").toString();
+        assertUsageError("--tls-ca=" + missing + ": no such readable file", "--tls", "--tls-ca", missing);
+        assertUsageError("--idle-peers=5: idle peers connect over plain TCP only", "--tls", "--idle-peers", "5");
     }
 
     @Test

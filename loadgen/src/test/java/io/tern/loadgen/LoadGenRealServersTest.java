@@ -104,6 +104,76 @@ class LoadGenRealServersTest
         }
     }
 
+    @Test
+    @Timeout(120)
+    void shouldDeliverEveryMessageThroughARealNatsServerOverTlsAndAnswerItsPings() throws Exception
+    {
+        assumeInstalled("nats-server");
+        assumeInstalled("openssl");
+        final TestCertificates certs = TestCertificates.make(dir);
+        // TLS after the plain INFO line; PINGs every 300 ms, one unanswered ends the client: the PONGs go over TLS.
+        final Path config = dir.resolve("nats-tls.conf");
+        Files.writeString(config, "ping_interval: \"300ms\"\nping_max: 1\ntls {\n  cert_file: \"" +
+            certs.serverCert + "\"\n  key_file: \"" + certs.serverKey + "\"\n}\n");
+        try (ExternalServer nats = ExternalServer.start("nats-server-tls",
+            port -> List.of("nats-server", "-a", "127.0.0.1", "-p", Integer.toString(port), "-c", config.toString()),
+            dir))
+        {
+            assertCleanOverTls("nats", nats.port(), nats.log(), certs);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldDeliverEveryMessageThroughARealRedisServerOverTls() throws Exception
+    {
+        assumeInstalled("redis-server");
+        assumeInstalled("openssl");
+        final TestCertificates certs = TestCertificates.make(dir);
+        try (ExternalServer redis = ExternalServer.start("redis-server-tls",
+            port -> List.of("redis-server", "--port", "0", "--tls-port", Integer.toString(port), "--tls-cert-file",
+                certs.serverCert.toString(), "--tls-key-file", certs.serverKey.toString(), "--tls-ca-cert-file",
+                certs.caCert.toString(), "--tls-auth-clients", "no", "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no"), dir))
+        {
+            assertCleanOverTls("redis", redis.port(), redis.log(), certs);
+        }
+    }
+
+    /**
+     * Over TLS (the server speaks nothing else on that port, so a loadgen that ignored {@code --tls} fails at once):
+     * pairs in an open loop, fanout, ping-pong, mesh and 60,000-byte messages all clean; then a loadgen that trusts
+     * another CA is refused at the handshake, told to give the server's CA, and measures nothing.
+     */
+    private static void assertCleanOverTls(final String target, final int port, final Path log,
+        final TestCertificates certs) throws Exception
+    {
+        final String ca = certs.caCert.toString();
+        final StringBuilder output = new StringBuilder();
+        final LoadGenResult pairs = run(output, target, port, "--tls", "--tls-ca", ca, "--pairs", "4", "--rate",
+            "4000", "--warmup", "1s", "--duration", "2s");
+        assertEquals(LoadGen.EXIT_OK, pairs.exitCode(), output + Files.readString(log));
+        assertCleanAndComplete(pairs.summary(), output.toString());
+        assertEquals(pairs.summary().scheduledMessages(), pairs.summary().corrected().getTotalCount());
+        assertTrue(output.toString().contains("; over TLS"), output.toString());
+
+        assertFanoutAndPingPongClean(target, port, log, "--tls", "--tls-ca", ca);
+
+        final StringBuilder bigOutput = new StringBuilder();
+        final LoadGenResult big = run(bigOutput, target, port, "--tls", "--tls-ca", ca, "--pairs", "2", "--load",
+            "max", "--in-flight", "4", "--message-bytes", "60000", "--warmup", "300ms", "--duration", "1s");
+        assertEquals(LoadGen.EXIT_OK, big.exitCode(), bigOutput + Files.readString(log));
+        assertCleanAndComplete(big.summary(), bigOutput.toString());
+        assertTrue(big.summary().corrected().getTotalCount() > 20, bigOutput.toString());
+
+        final StringBuilder refusedOutput = new StringBuilder();
+        final LoadGenResult refused = run(refusedOutput, target, port, "--tls", "--tls-ca",
+            certs.otherCaCert.toString(), "--pairs", "1", "--duration", "1s");
+        assertEquals(LoadGen.EXIT_CONNECT, refused.exitCode(), refusedOutput.toString());
+        assertNull(refused.summary(), refusedOutput.toString());
+        assertTrue(refusedOutput.toString().contains("give its CA with --tls-ca"), refusedOutput.toString());
+    }
+
     /**
      * 200 idle peers (NATS: CONNECT, SUB, PING; Redis: SUBSCRIBE) beside a pairs workload, then idle peers alone
      * ({@code --workload none}), then 60,000-byte messages with 4 in flight per pair.
@@ -137,8 +207,8 @@ class LoadGenRealServersTest
         assertTrue(big.summary().payloadMegabytesPerSecond() > 0, bigOutput.toString());
     }
 
-    private static void assertFanoutAndPingPongClean(final String target, final int port, final Path log)
-        throws Exception
+    private static void assertFanoutAndPingPongClean(final String target, final int port, final Path log,
+        final String... extra) throws Exception
     {
         for (final String[] args : new String[][]{
             {"--workload", "fanout", "--senders", "1", "--fanout", "10", "--rate", "500", "--warmup", "300ms",
@@ -150,7 +220,9 @@ class LoadGenRealServersTest
                 "--duration", "1s"}})
         {
             final StringBuilder output = new StringBuilder();
-            final LoadGenResult result = run(output, target, port, args);
+            final String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(extra),
+                java.util.Arrays.stream(args)).toArray(String[]::new);
+            final LoadGenResult result = run(output, target, port, all);
             assertEquals(LoadGen.EXIT_OK, result.exitCode(), output + Files.readString(log));
             final RunSummary summary = result.summary();
             assertCleanAndComplete(summary, output.toString());

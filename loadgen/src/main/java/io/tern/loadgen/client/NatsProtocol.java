@@ -5,7 +5,9 @@ package io.tern.loadgen.client;
 
 import io.tern.loadgen.workload.Workload;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
@@ -43,7 +45,13 @@ final class NatsProtocol extends PubSubProtocol
 
     NatsProtocol(final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
     {
-        super(workload, payloadBytes, fanoutPublish);
+        this(workload, payloadBytes, fanoutPublish, null);
+    }
+
+    NatsProtocol(
+        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
+    {
+        super(workload, payloadBytes, fanoutPublish, tls);
     }
 
     @Override
@@ -97,6 +105,28 @@ final class NatsProtocol extends PubSubProtocol
         }
         // The server handles a connection's commands in order, so its PONG proves the SUBs are in effect.
         queue(peer, PING_FRAME);
+    }
+
+    /**
+     * nats-server greets every client in plain text, {@code INFO {...,"tls_required":true,...}}, and only then
+     * expects the client's handshake (there is no second INFO over TLS).
+     */
+    @Override
+    void beforeHandshake(
+        final SocketChannel channel, final String what, final InetSocketAddress address, final long deadlineNs)
+        throws RegistrationException
+    {
+        final String info = tls.readPlainLine(channel, what, deadlineNs);
+        if (!info.startsWith("INFO"))
+        {
+            throw new RegistrationException("the server at " + address + " greeted " + what + " with '" +
+                info.substring(0, Math.min(80, info.length())) + "', not a NATS INFO line; is it a nats-server?");
+        }
+        if (!info.contains("\"tls_required\":true") && !info.contains("\"tls_available\":true"))
+        {
+            throw new RegistrationException("the nats-server at " + address + " does not offer TLS (its INFO has " +
+                "no tls_required): configure tls { cert_file, key_file } in it, or drop --tls");
+        }
     }
 
     @Override

@@ -40,9 +40,10 @@ abstract class PubSubProtocol extends WireProtocol
     final boolean sharedFanout;
     final byte[] sharedSubject;
 
-    PubSubProtocol(final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
+    PubSubProtocol(
+        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
     {
-        super(workload, payloadBytes);
+        super(workload, payloadBytes, tls);
         this.sharedFanout = workload.kind() == WorkloadKind.FANOUT && fanoutPublish == FanoutPublish.SHARED;
         this.sharedSubject = ascii(workload.namePrefix() + "fanout");
     }
@@ -128,14 +129,10 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (int p = 0; p < peerCount; p++)
             {
-                final String name = workload.peerName(p);
-                peers[p] = new PeerConnection(p, workload.senderOfPeer(p), workload.receiverOfPeer(p), name,
-                    openChannel(address, "peer " + name, deadlineNs), readBufferBytes(), writeBufferBytes());
+                peers[p] = openPeer(address, p, false, deadlineNs);
                 if (needsPublisherConnection())
                 {
-                    peers[p].publisher = new PeerConnection(p, workload.senderOfPeer(p), workload.receiverOfPeer(p),
-                        name + " (publisher)", openChannel(address, "the publisher connection of peer " + name,
-                        deadlineNs), readBufferBytes(), writeBufferBytes(), true);
+                    peers[p].publisher = openPeer(address, p, true, deadlineNs);
                 }
             }
 
@@ -288,7 +285,7 @@ abstract class PubSubProtocol extends WireProtocol
                 for (final SelectionKey key : selector.selectedKeys())
                 {
                     final PeerConnection connection = (PeerConnection)key.attachment();
-                    if (connection.channel.read(connection.readBuffer) < 0)
+                    if (connection.readAvailable() < 0)
                     {
                         throw new RegistrationException("the " + target().optionValue() + " server closed the " +
                             "connection of " + connection.name + " during registration");
@@ -320,7 +317,7 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (final PeerConnection connection : connections)
             {
-                if (connection.writeBuffer.position() > 0)
+                if (connection.hasQueued())
                 {
                     return true;
                 }

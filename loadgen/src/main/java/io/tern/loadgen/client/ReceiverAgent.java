@@ -218,7 +218,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         {
             while (true)
             {
-                final int read = peer.channel.read(buffer);
+                final int read = peer.read();
                 if (read < 0)
                 {
                     onDisconnect(peer, key, null);
@@ -230,9 +230,9 @@ public final class ReceiverAgent implements Runnable, FrameHandler
                 }
                 receiveTimeNs = System.nanoTime();
                 parser.onBytes(peer, this);
-                if (buffer.hasRemaining())
+                if (buffer.hasRemaining() && !peer.hasBufferedInput())
                 {
-                    return; // the socket had less than the free space: it is drained for now
+                    return; // the socket had less than the free space (and TLS holds no records): drained for now
                 }
             }
         }
@@ -419,7 +419,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
             keepError("peer " + peer.name + " disconnected by the broker" + (null == cause ? "" : ": " + cause));
         }
         key.cancel();
-        peer.close();
+        peer.closeSocket(); // the sender may be writing to it still: the run's end closes the rest
         counters.problems.setRelease(problems());
     }
 

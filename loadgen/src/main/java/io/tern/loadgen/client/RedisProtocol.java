@@ -45,7 +45,13 @@ final class RedisProtocol extends PubSubProtocol
 
     RedisProtocol(final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
     {
-        super(workload, payloadBytes, fanoutPublish);
+        this(workload, payloadBytes, fanoutPublish, null);
+    }
+
+    RedisProtocol(
+        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
+    {
+        super(workload, payloadBytes, fanoutPublish, tls);
         subscribersPerPublish = sharedFanout ? workload.receiverCount() : 1;
     }
 

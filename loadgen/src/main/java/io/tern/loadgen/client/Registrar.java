@@ -8,11 +8,9 @@ import io.tern.transport.Protocol;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -39,21 +37,18 @@ public final class Registrar
     }
 
     /**
-     * @param address          of the broker.
-     * @param workload         the peers to register.
-     * @param readBufferBytes  per connection.
-     * @param writeBufferBytes per connection.
-     * @param timeoutNs        deadline for the whole registration.
+     * @param protocol  tern's, which knows the workload, the buffer sizes and how to connect (TLS or not).
+     * @param address   of the broker.
+     * @param timeoutNs deadline for the whole registration.
      * @return the connections, indexed by peer, non-blocking, every peer known to the broker.
      * @throws RegistrationException naming the peer and the reason; every connection is closed then.
      */
     public static PeerConnection[] connectAndRegister(
+        final WireProtocol protocol,
         final InetSocketAddress address,
-        final Workload workload,
-        final int readBufferBytes,
-        final int writeBufferBytes,
         final long timeoutNs) throws RegistrationException
     {
+        final Workload workload = protocol.workload;
         final long deadlineNs = System.nanoTime() + timeoutNs;
         final int peerCount = workload.peerCount();
         final PeerConnection[] peers = new PeerConnection[peerCount];
@@ -62,7 +57,7 @@ public final class Registrar
         {
             for (int p = 0; p < peerCount; p++)
             {
-                peers[p] = connect(address, workload, p, readBufferBytes, writeBufferBytes, deadlineNs);
+                peers[p] = protocol.openPeer(address, p, false, deadlineNs);
                 queue(peers[p], workload.peerName(p) + "\n");
             }
 
@@ -103,47 +98,6 @@ public final class Registrar
                     }
                 }
             }
-        }
-    }
-
-    private static PeerConnection connect(
-        final InetSocketAddress address,
-        final Workload workload,
-        final int peer,
-        final int readBufferBytes,
-        final int writeBufferBytes,
-        final long deadlineNs) throws RegistrationException
-    {
-        final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-        if (remainingMs <= 0)
-        {
-            throw new RegistrationException("timed out connecting peer " + workload.peerName(peer) + " to " + address);
-        }
-        SocketChannel channel = null;
-        try
-        {
-            channel = SocketChannel.open();
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.socket().connect(address, (int)Math.min(Integer.MAX_VALUE, remainingMs));
-            channel.configureBlocking(false);
-            return new PeerConnection(peer, workload.senderOfPeer(peer), workload.receiverOfPeer(peer),
-                workload.peerName(peer), channel, readBufferBytes, writeBufferBytes);
-        }
-        catch (final IOException ex)
-        {
-            if (null != channel)
-            {
-                try
-                {
-                    channel.close();
-                }
-                catch (final IOException ignore)
-                {
-                    // Already failing with the connect error.
-                }
-            }
-            throw new RegistrationException("cannot connect peer " + workload.peerName(peer) + " to " + address +
-                ": " + ex.getMessage(), ex);
         }
     }
 
@@ -206,7 +160,7 @@ public final class Registrar
                 for (final SelectionKey key : selector.selectedKeys())
                 {
                     final PeerConnection peer = (PeerConnection)key.attachment();
-                    final int read = peer.channel.read(peer.readBuffer);
+                    final int read = peer.readAvailable();
                     if (read < 0)
                     {
                         throw new RegistrationException("broker closed the connection of peer " + peer.name +
@@ -267,7 +221,7 @@ public final class Registrar
     {
         for (final PeerConnection peer : peers)
         {
-            if (peer.writeBuffer.position() > 0)
+            if (peer.hasQueued())
             {
                 return true;
             }

@@ -531,7 +531,7 @@ public final class SenderAgent implements Runnable
         {
             final PeerConnection peer = queued[i];
             flush(peer);
-            if (peer.writeBuffer.position() > 0 && !peer.writeFailed)
+            if (peer.hasQueued() && !peer.writeFailed)
             {
                 queued[kept++] = peer;
             }

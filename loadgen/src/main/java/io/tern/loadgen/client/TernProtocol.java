@@ -35,7 +35,12 @@ final class TernProtocol extends WireProtocol
 
     TernProtocol(final Workload workload, final int payloadBytes)
     {
-        super(workload, payloadBytes);
+        this(workload, payloadBytes, null);
+    }
+
+    TernProtocol(final Workload workload, final int payloadBytes, final ClientTls tls)
+    {
+        super(workload, payloadBytes, tls);
     }
 
     @Override
@@ -54,7 +59,7 @@ final class TernProtocol extends WireProtocol
     public PeerConnection[] connectAndRegister(final InetSocketAddress address, final long timeoutNs)
         throws RegistrationException
     {
-        return Registrar.connectAndRegister(address, workload, readBufferBytes(), writeBufferBytes(), timeoutNs);
+        return Registrar.connectAndRegister(this, address, timeoutNs);
     }
 
     @Override

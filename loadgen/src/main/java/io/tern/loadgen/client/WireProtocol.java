@@ -49,11 +49,14 @@ public abstract class WireProtocol
 
     final Workload workload;
     final int payloadBytes;
+    /** The client side of TLS ({@code --tls}); null for plain TCP. */
+    final ClientTls tls;
 
-    WireProtocol(final Workload workload, final int payloadBytes)
+    WireProtocol(final Workload workload, final int payloadBytes, final ClientTls tls)
     {
         this.workload = workload;
         this.payloadBytes = payloadBytes;
+        this.tls = tls;
     }
 
     /**
@@ -66,14 +69,32 @@ public abstract class WireProtocol
     public static WireProtocol of(
         final Target target, final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
     {
+        return of(target, workload, payloadBytes, fanoutPublish, null);
+    }
+
+    /**
+     * @param target        the kind of server.
+     * @param workload      the run's topology.
+     * @param payloadBytes  text bytes per message.
+     * @param fanoutPublish NATS and Redis fanout: one shared subject or one publish per receiver.
+     * @param tls           the client side of TLS, or null for plain TCP.
+     * @return the protocol for that server, over TLS when given.
+     */
+    public static WireProtocol of(
+        final Target target,
+        final Workload workload,
+        final int payloadBytes,
+        final FanoutPublish fanoutPublish,
+        final ClientTls tls)
+    {
         switch (target)
         {
             case NATS:
-                return new NatsProtocol(workload, payloadBytes, fanoutPublish);
+                return new NatsProtocol(workload, payloadBytes, fanoutPublish, tls);
             case REDIS:
-                return new RedisProtocol(workload, payloadBytes, fanoutPublish);
+                return new RedisProtocol(workload, payloadBytes, fanoutPublish, tls);
             default:
-                return new TernProtocol(workload, payloadBytes);
+                return new TernProtocol(workload, payloadBytes, tls);
         }
     }
 
@@ -175,6 +196,76 @@ public abstract class WireProtocol
             bytes += prefix.length + payloadBytes + frameTrailer().length;
         }
         return bytes;
+    }
+
+    /**
+     * Opens a peer's connection: TCP, then over TLS the handshake (after the line a server sends in plain text
+     * first, see {@link #beforeHandshake}). Calling thread.
+     *
+     * @param address     of the server.
+     * @param peer        index.
+     * @param publishOnly true for a Redis publisher connection.
+     * @param deadlineNs  to be connected by.
+     * @return the connection, non-blocking, registered with no selector.
+     * @throws RegistrationException naming the connection and the reason; nothing is left open then.
+     */
+    final PeerConnection openPeer(
+        final InetSocketAddress address, final int peer, final boolean publishOnly, final long deadlineNs)
+        throws RegistrationException
+    {
+        final String name = workload.peerName(peer);
+        final String what = publishOnly ? "the publisher connection of peer " + name : "peer " + name;
+        final SocketChannel channel = openChannel(address, what, deadlineNs);
+        if (null == tls)
+        {
+            return new PeerConnection(peer, workload.senderOfPeer(peer), workload.receiverOfPeer(peer),
+                publishOnly ? name + " (publisher)" : name, channel, null, readBufferBytes(), writeBufferBytes(),
+                publishOnly);
+        }
+        PeerConnection connection = null;
+        try
+        {
+            beforeHandshake(channel, what, address, deadlineNs);
+            connection = new PeerConnection(peer, workload.senderOfPeer(peer), workload.receiverOfPeer(peer),
+                publishOnly ? name + " (publisher)" : name, channel, tls.start(channel, address, what), readBufferBytes(),
+                writeBufferBytes(), publishOnly);
+            tls.handshake(connection.tls, channel, address, what, connection.readBuffer, deadlineNs);
+            return connection;
+        }
+        catch (final RegistrationException | RuntimeException ex)
+        {
+            if (null != connection)
+            {
+                connection.close();
+            }
+            else
+            {
+                try
+                {
+                    channel.close();
+                }
+                catch (final IOException ignore)
+                {
+                    // Already failing.
+                }
+            }
+            throw ex;
+        }
+    }
+
+    /**
+     * Over TLS, before the handshake: reads what the server sends in plain text first. Nothing by default.
+     *
+     * @param channel    connected, non-blocking.
+     * @param what       names the connection in errors.
+     * @param address    of the server.
+     * @param deadlineNs to be done by.
+     * @throws RegistrationException when the server does not offer TLS.
+     */
+    void beforeHandshake(
+        final SocketChannel channel, final String what, final InetSocketAddress address, final long deadlineNs)
+        throws RegistrationException
+    {
     }
 
     /**

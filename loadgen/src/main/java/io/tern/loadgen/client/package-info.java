@@ -21,9 +21,14 @@
  *       thread before the workload's peers; then thread {@code loadgen-idle} owns their selector and connections
  *       until the calling thread stops it. Its disconnect and unexpected-line counts are atomics, read by
  *       anyone.</li>
+ *   <li>{@link io.tern.loadgen.client.ClientTls} ({@code --tls}): calling thread, during registration; each
+ *       connection's handshake is over before the agents start. Then a connection's
+ *       {@link io.tern.transport.TlsChannel} is written by the sender thread only and read by the receiver thread
+ *       only, the split its contract allows; its buffers are freed by {@code close()} after both have stopped.</li>
  *   <li>{@link io.tern.loadgen.client.LoadCounters}: single writer per field, read by anyone with acquire.</li>
  * </ul>
  * Anything else an agent holds is read by the calling thread only after joining it. Recording paths allocate
- * nothing; each agent measures its own allocated bytes over the measured period to show it.
+ * nothing; each agent measures its own allocated bytes over the measured period to show it. (Over TLS the JDK's
+ * SSLEngine allocates on every record it wraps and unwraps: TLS runs report that allocation, plain runs none.)
  */
 package io.tern.loadgen.client;
