@@ -7,6 +7,7 @@ import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Settings;
 import io.tern.loadgen.report.RunSummary;
+import io.tern.transport.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class LoadGenBrokerTlsTest
             assertTrue(installed, "openssl is not installed, and CI must run this test (.ci/run installs it)");
         }
         assumeTrue(installed, "openssl is not installed");
-        certs = TestCertificates.make(dir);
+        certs = TestCertificates.make(dir, "ec");
         broker = Broker.launch(new BrokerConfig().port(0)
             .set(Settings.TLS_PORT, 0)
             .set(Settings.TLS_CERT, certs.serverCert)

@@ -4,6 +4,7 @@
 package io.tern.loadgen;
 
 import io.tern.loadgen.report.RunSummary;
+import io.tern.transport.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,7 +111,7 @@ class LoadGenRealServersTest
     {
         assumeInstalled("nats-server");
         assumeInstalled("openssl");
-        final TestCertificates certs = TestCertificates.make(dir);
+        final TestCertificates certs = TestCertificates.make(dir, "ec");
         // TLS after the plain INFO line; PINGs every 300 ms, one unanswered ends the client: the PONGs go over TLS.
         final Path config = dir.resolve("nats-tls.conf");
         Files.writeString(config, "ping_interval: \"300ms\"\nping_max: 1\ntls {\n  cert_file: \"" +
@@ -129,7 +130,7 @@ class LoadGenRealServersTest
     {
         assumeInstalled("redis-server");
         assumeInstalled("openssl");
-        final TestCertificates certs = TestCertificates.make(dir);
+        final TestCertificates certs = TestCertificates.make(dir, "ec");
         try (ExternalServer redis = ExternalServer.start("redis-server-tls",
             port -> List.of("redis-server", "--port", "0", "--tls-port", Integer.toString(port), "--tls-cert-file",
                 certs.serverCert.toString(), "--tls-key-file", certs.serverKey.toString(), "--tls-ca-cert-file",
