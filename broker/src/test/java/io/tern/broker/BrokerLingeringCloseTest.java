@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * what the client still sends until the client closes) rather than closing under the client's feet, which resets the
  * connection and can drop the reply before the client reads it.
  */
-@Timeout(60)
+// A blocking socket write cannot be interrupted: a broker that neither read nor closed would hang the test in the
+// test's own thread, so the timeout runs it in a separate thread and fails it.
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BrokerLingeringCloseTest extends BrokerTestSupport
 {
     private static final int TRIES = 20;

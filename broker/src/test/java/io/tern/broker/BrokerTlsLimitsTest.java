@@ -34,7 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and idle deadlines, the lingering close after an error reply, and, with authentication, the name deadline covering
  * the handshake and the per-source throttle. Hosts are played by loopback addresses (Linux routes 127/8 to lo).
  */
-@Timeout(60)
+// A blocking socket write cannot be interrupted: a broker that neither read nor closed would hang the test in the
+// test's own thread, so the timeout runs it in a separate thread and fails it.
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BrokerTlsLimitsTest extends BrokerTestSupport
 {
     private static final long DEADLINE_MS = 500;
