@@ -27,6 +27,9 @@ import io.tern.transport.TlsChannel;
  */
 public final class Settings
 {
+    /** The check of every setting naming a file the broker reads. */
+    private static final Setting.Check<Path> READABLE = file -> Files.isReadable(file) ? null : "cannot read the file";
+
     // Declared first: static initialisers run in textual order, and every declare() below adds to it.
     private static final List<Setting<?>> DECLARED = new ArrayList<>();
 
@@ -170,7 +173,7 @@ public final class Settings
     public static final Setting<Path> AUTH_FILE = declare(Setting.optionalPath("auth-file", "FILE",
         "credentials file (see 'adduser'); when set, a connection's first line must be 'name secret'; " +
             "empty = no authentication",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<Integer> AUTH_VERIFIERS = declare(Setting.intIn("auth-verifiers", 2, "threads", 1, 64,
         "threads (verifier-N) that check logins against --auth-file, one check each at a time; the authenticator " +
@@ -227,27 +230,27 @@ public final class Settings
     public static final Setting<Path> TLS_CERT = declare(Setting.optionalPath("tls-cert", "FILE",
         "PEM file with the server's certificate chain (its certificate first), for the TLS port and --admin-tls; " +
             "goes with --tls-key",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<Path> TLS_KEY = declare(Setting.optionalPath("tls-key", "FILE",
         "PEM file with the certificate's unencrypted PKCS#8 private key (-----BEGIN PRIVATE KEY-----), RSA or EC",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<Path> TLS_KEYSTORE = declare(Setting.optionalPath("tls-keystore", "FILE",
         "PKCS#12 key store with the server's key and chain, instead of --tls-cert and --tls-key; its password comes " +
             "from --tls-keystore-password-file or the environment variable " + BrokerConfig.TLS_PASSWORD_ENV +
             ", never the command line",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<Path> TLS_KEYSTORE_PASSWORD_FILE = declare(Setting.optionalPath(
         "tls-keystore-password-file", "FILE",
         "file whose first line is the --tls-keystore password (and a PKCS#12 --tls-client-ca's)",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<Path> TLS_CLIENT_CA = declare(Setting.optionalPath("tls-client-ca", "FILE",
         "CA certificates (PEM bundle or PKCS#12) that TLS clients' certificates must be signed by; needs " +
             "--tls-client-auth want or need",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
 
     public static final Setting<TlsChannel.ClientAuth> TLS_CLIENT_AUTH = declare(Setting.oneOf(
         "tls-client-auth", TlsChannel.ClientAuth.NONE,
@@ -270,7 +273,7 @@ public final class Settings
         "file holding the admin token (one line, at least 16 characters); when set, POST /histograms?reset=true " +
             "needs 'Authorization: Bearer <token>'; empty = such changes need a loopback Host (localhost, " +
             "127.0.0.1, [::1]); reading metrics never needs it",
-        file -> Files.isReadable(file) ? null : "cannot read the file"));
+        READABLE));
     public static final Setting<BrokerConfig.OnOff> ADMIN_TLS = declare(Setting.oneOf("admin-tls",
         BrokerConfig.OnOff.OFF,
         "on: the admin endpoint speaks HTTPS only, with the key of --tls-cert/--tls-key or --tls-keystore"));
