@@ -26,6 +26,7 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -62,11 +63,22 @@ class LoadGenBrokerTest
 
     private LoadGenResult run(final StringBuilder output, final String... args)
     {
+        return runAgainst(broker.localAddress(), output, args);
+    }
+
+    /**
+     * Runs the loadgen in this JVM against {@code address} with {@code args}, appending (and printing) its output.
+     *
+     * @return the run's result.
+     */
+    static LoadGenResult runAgainst(
+        final InetSocketAddress address, final StringBuilder output, final String... args)
+    {
         final String[] all = new String[args.length + 4];
         all[0] = "--host";
-        all[1] = broker.localAddress().getAddress().getHostAddress();
+        all[1] = address.getAddress().getHostAddress();
         all[2] = "--port";
-        all[3] = Integer.toString(broker.localAddress().getPort());
+        all[3] = Integer.toString(address.getPort());
         System.arraycopy(args, 0, all, 4, args.length);
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final LoadGenResult result = LoadGen.run(LoadGenOptions.parse(all),

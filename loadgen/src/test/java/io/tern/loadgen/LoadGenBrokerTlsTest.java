@@ -14,9 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static io.tern.loadgen.LoadGenBrokerTest.assertCleanAndComplete;
@@ -63,20 +60,11 @@ class LoadGenBrokerTlsTest
 
     private LoadGenResult run(final StringBuilder output, final String... args)
     {
-        final String[] all = new String[args.length + 6];
-        all[0] = "--host";
-        all[1] = broker.tlsAddress().getAddress().getHostAddress();
-        all[2] = "--port";
-        all[3] = Integer.toString(broker.tlsAddress().getPort());
-        all[4] = "--tls";
-        all[5] = "--quiet";
-        System.arraycopy(args, 0, all, 6, args.length);
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final LoadGenResult result = LoadGen.run(LoadGenOptions.parse(all),
-            new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        output.append(bytes.toString(StandardCharsets.UTF_8));
-        System.out.print(output);
-        return result;
+        final String[] all = new String[args.length + 2];
+        all[0] = "--tls";
+        all[1] = "--quiet";
+        System.arraycopy(args, 0, all, 2, args.length);
+        return LoadGenBrokerTest.runAgainst(broker.tlsAddress(), output, all);
     }
 
     @Test

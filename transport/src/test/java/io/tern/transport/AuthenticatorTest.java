@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import org.agrona.CloseHelper;
@@ -247,7 +248,7 @@ class AuthenticatorTest
                 // Refused while still backing off: try again a little later (a poll with a deadline).
                 final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - triedNs);
                 assertTrue(elapsedMs < 1_000, "a throttled refusal comes at once: " + elapsedMs + " ms");
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
             }
         }
     }
