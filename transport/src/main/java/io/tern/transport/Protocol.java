@@ -303,7 +303,7 @@ public final class Protocol
      * is exact. Byte order does not matter for it. A tab or a byte above 0x7F makes it answer "some". (Testing for
      * 0xC2 here rather than for any byte above 0x7F made ASCII text about a third slower, other UTF-8 a third faster.)
      */
-    private static long maySuspect(final long word)
+    static long maySuspect(final long word)
     {
         final long deletes = word ^ DELETES;
         return (word - SPACES) & ~word | (deletes - ONES) & ~deletes | word;
@@ -313,14 +313,14 @@ public final class Protocol
      * The exact test, for a word the quick one flagged: the high bit of each byte below 0x20 but tab, of each DEL and
      * of each 0xC2, with no carry from byte to byte (each byte's low seven bits are added to at most 0x7F).
      */
-    private static long suspects(final long word)
+    static long suspects(final long word)
     {
         final long belowSpace = ~(((word & LOW_SEVEN_BITS) + BELOW_SPACE_CARRY) | word);
         return (belowSpace & ~equalBytes(word, TABS)) | equalBytes(word, DELETES) | equalBytes(word, C1_LEADS);
     }
 
     /** @return a word with the high bit set in each byte of {@code word} equal to that byte of {@code pattern}. */
-    private static long equalBytes(final long word, final long pattern)
+    static long equalBytes(final long word, final long pattern)
     {
         final long difference = word ^ pattern;
         return ~(((difference & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | difference);
@@ -343,6 +343,15 @@ public final class Protocol
             return indexOfControlByteByByte(buffer, index + Long.BYTES, index + 2 * Long.BYTES, end);
         }
         return -1;
+    }
+
+    /**
+     * The byte form of {@link #suspects(long)}: a C0 control other than tab, DEL, or 0xC2 (which begins a C1 control
+     * if the byte after it is 0x80..0x9F).
+     */
+    static boolean isSuspect(final byte b)
+    {
+        return (b >= 0 && b <= LAST_C0_CONTROL && b != TAB) || b == DELETE || b == C1_LEAD;
     }
 
     private static int indexOfControlByteByByte(final DirectBuffer buffer, final int from, final int to, final int end)
