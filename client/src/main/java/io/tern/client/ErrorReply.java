@@ -75,6 +75,18 @@ public final class ErrorReply
         return buffer;
     }
 
+    /** @return index in {@link #buffer()} of the line's first byte ({@code e} of {@code error:}). */
+    public int lineOffset()
+    {
+        return lineOffset;
+    }
+
+    /** @return bytes of the line, line end excluded. */
+    public int lineLength()
+    {
+        return lineLength;
+    }
+
     /**
      * @return index in {@link #buffer()} of the name the line carries: the missing destination of
      * {@link ErrorKind#NO_SUCH_PEER}, the name of {@link ErrorKind#NAME_TAKEN}, the reason of
