@@ -69,6 +69,8 @@ public final class TernClient implements AutoCloseable
     private static final long IDLE_SELECT_MS = 100;
     private static final long CLOSE_JOIN_MARGIN_MS = 1000;
     private static final byte[] LINE_END = {'\n'};
+    private static final long LINE_ENDS = 0x0A0A_0A0A_0A0A_0A0AL;
+    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
     /** What every sync line's text starts with; a client-chosen nonce follows, then the sync's number. */
     private static final String SYNC_TEXT = "~tern-client-sync ";
 
@@ -242,10 +244,13 @@ public final class TernClient implements AutoCloseable
      * @param length bytes of text.
      * @return a positive send id (error replies carry it), or {@link #BACK_PRESSURED}, {@link #NOT_CONNECTED},
      * {@link #CLOSED}.
-     * @throws IllegalArgumentException when the line cannot fit the send buffer (an eighth of it).
+     * @throws IllegalArgumentException when the text holds a line end, or the line is longer than the broker's
+     *                                  {@code maxLineBytes} (see {@link TernClientConfig#brokerLimits}) or than an
+     *                                  eighth of the send buffer.
      */
     public long send(final Destinations to, final DirectBuffer text, final int offset, final int length)
     {
+        checkNoLineEnd(text, offset, length);
         final int claimed = claim(to, length);
         if (claimed < 0)
         {
@@ -269,6 +274,13 @@ public final class TernClient implements AutoCloseable
      */
     public long send(final Destinations to, final byte[] text, final int offset, final int length)
     {
+        for (int i = offset, end = offset + length; i < end; i++)
+        {
+            if (text[i] == LINE_END[0])
+            {
+                throw lineEndInText(i - offset);
+            }
+        }
         final int claimed = claim(to, length);
         if (claimed < 0)
         {
@@ -307,13 +319,48 @@ public final class TernClient implements AutoCloseable
         return send(Destinations.parse(to), text);
     }
 
+    /**
+     * A line end in the text would end the line there and make the rest a line of its own, addressed to whatever
+     * precedes its first ':'. Eight bytes a step, as the decoder scans.
+     */
+    private static void checkNoLineEnd(final DirectBuffer text, final int offset, final int length)
+    {
+        int i = 0;
+        for (final int words = length - Long.BYTES; i <= words; i += Long.BYTES)
+        {
+            final long word = text.getLong(offset + i, java.nio.ByteOrder.LITTLE_ENDIAN) ^ LINE_ENDS;
+            if (~(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS) != 0)
+            {
+                break; // a line end in this word: found below
+            }
+        }
+        for (; i < length; i++)
+        {
+            if (text.getByte(offset + i) == LINE_END[0])
+            {
+                throw lineEndInText(i);
+            }
+        }
+    }
+
+    private static IllegalArgumentException lineEndInText(final int index)
+    {
+        return new IllegalArgumentException("text holds a line end at index " + index + ": one send is one line");
+    }
+
     private int claim(final Destinations to, final int length)
     {
         if (closeRequested || state == ConnectionState.CLOSED)
         {
             return (int)CLOSED;
         }
-        final int recordBytes = LINE_HEADER_BYTES + to.prefixLength() + length + 1;
+        final int lineBytes = to.prefixLength() + length;
+        if (lineBytes > config.maxLineBytes())
+        {
+            throw new IllegalArgumentException("line of " + lineBytes + " bytes exceeds the broker's maxLineBytes=" +
+                config.maxLineBytes() + " (see TernClientConfig.brokerLimits): the broker would close the connection");
+        }
+        final int recordBytes = LINE_HEADER_BYTES + lineBytes + 1;
         if (recordBytes > sendRing.maxMsgLength())
         {
             throw new IllegalArgumentException("line of " + (recordBytes - LINE_HEADER_BYTES) + " bytes exceeds " +

@@ -335,4 +335,95 @@ class TernClientTest extends ClientTestSupport
         assertTrue(all.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "missing " + all.getCount());
         assertEquals(List.of(), outOfOrder);
     }
+
+    @Test
+    @Timeout(30)
+    void shouldRefuseTextThatWouldBreakTheLineBeforeSendingIt() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded bob = new Recorded();
+        final TernClient a = connect(config("alice", new Recorded()).brokerLimits(100, 64));
+        connect(config("bob", bob));
+        final Destinations toBob = Destinations.of("bob");
+        final UnsafeBuffer injected = new UnsafeBuffer("hi there\nbob: forged".getBytes(StandardCharsets.US_ASCII));
+        final IllegalArgumentException lineEnd = assertThrows(IllegalArgumentException.class,
+            () -> a.send(toBob, injected, 0, injected.capacity()));
+        assertTrue(lineEnd.getMessage().contains("index 8"), lineEnd.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> a.send("bob", "a\nb"));
+        assertThrows(IllegalArgumentException.class, () -> a.send(toBob, "x".repeat(100 - toBob.prefixLength() + 1)));
+        assertThrows(IllegalArgumentException.class, () -> a.send("bob, ca:rol", "x"));
+
+        a.send(toBob, "x".repeat(100 - toBob.prefixLength()));
+        assertTrue(a.flush(WAIT));
+        assertEquals("alice: " + "x".repeat(100 - toBob.prefixLength()), bob.nextMessage());
+        assertTrue(bob.messages.isEmpty());
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldDeliverEverythingSentBeforeClose() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final CountDownLatch all = new CountDownLatch(20_000);
+        connect(new TernClientConfig().port(port()).name("bob").messageHandler(message -> all.countDown()));
+        final TernClient a = TernClient.connect(config("alice", new Recorded()));
+        final Destinations toBob = Destinations.of("bob");
+        final byte[] text = "m".repeat(100).getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 20_000; i++)
+        {
+            while (a.send(toBob, text, 0, text.length) == TernClient.BACK_PRESSURED)
+            {
+                Thread.onSpinWait();
+            }
+        }
+        a.close();
+        assertEquals(ConnectionState.CLOSED, a.state());
+        assertEquals(TernClient.CLOSED, a.send(toBob, text, 0, text.length));
+        assertTrue(all.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "missing " + all.getCount());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldReconnectAfterBeingCutAsASlowConsumer() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0).maxLineBytes(4096).maxQueuedBytesPerPeer(64 * 1024));
+        final CountDownLatch release = new CountDownLatch(1);
+        final Recorded bob = new Recorded();
+        connect(config("bob", bob).reconnect(true).reconnectDelay(Duration.ofMillis(10), Duration.ofMillis(50))
+            .onMessage((from, text) ->
+            {
+                try
+                {
+                    release.await(); // bob's I/O thread stops reading, as a stalled application would make it
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                bob.messages.add(from + ": " + text);
+            }));
+        final TernClient a = connect(config("alice", new Recorded()));
+        final Destinations toBob = Destinations.of("bob");
+        final byte[] text = new byte[1000];
+        java.util.Arrays.fill(text, (byte)'s');
+        while (broker.slowConsumerDisconnects() == 0)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                a.send(toBob, text, 0, text.length);
+            }
+            assertTrue(a.flush(WAIT));
+        }
+        release.countDown();
+        bob.awaitState(ConnectionState.DISCONNECTED);
+        bob.awaitState(ConnectionState.CONNECTED);
+        // What the broker says before it cuts is best effort; when it arrives it is typed.
+        for (final ErrorRecord error : bob.errors)
+        {
+            assertEquals(ErrorKind.SLOW_CONSUMER, error.kind());
+        }
+        bob.messages.clear();
+        a.send(toBob, "after the cut");
+        await(() -> bob.messages.contains("alice: after the cut"), "bob receives again");
+    }
 }
