@@ -114,7 +114,8 @@ public final class TernClient implements AutoCloseable
     private boolean registered;
     private ErrorKind endedBy;
     private long syncWritten;
-    private long handlerFailures;
+    /** Written by the I/O thread alone; volatile for readers elsewhere. */
+    private volatile long handlerFailures;
 
     private TernClient(final TernClientConfig config) throws IOException
     {
@@ -642,7 +643,9 @@ public final class TernClient implements AutoCloseable
             {
                 idle = true;
                 VarHandle.fullFence();
-                if (!closeRequested && (!registered || sendRing.size() == 0))
+                // Wait unless the ring holds sends the write buffer can take: with bytes still waiting for the
+                // socket, OP_WRITE (or a send) wakes the selector, so a broker that stops reading costs no spinning.
+                if (!closeRequested && (!registered || sendRing.size() == 0 || writeBuffer.position() > 0))
                 {
                     selector.select(onReady, IDLE_SELECT_MS);
                 }
@@ -825,7 +828,9 @@ public final class TernClient implements AutoCloseable
 
     private void onHandlerFailure(final Throwable t)
     {
-        if (handlerFailures++ == 0)
+        final long failures = handlerFailures;
+        handlerFailures = failures + 1; // single writer
+        if (failures == 0)
         {
             LOG.log(System.Logger.Level.WARNING, "a handler of tern client '" + name + "' threw; later ones are " +
                 "counted, not logged (handlerFailures())", t);

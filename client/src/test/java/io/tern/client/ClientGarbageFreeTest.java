@@ -17,14 +17,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The garbage-free path allocates nothing per message on either client's I/O thread: a sender's thread draining the
  * send ring into the socket, a receiver's thread decoding and calling a flyweight handler. Measured as the threads'
- * allocated bytes (ThreadMXBean) over many messages after a warm-up, as the broker's BrokerGarbageFreeTest does.
+ * allocated bytes (ThreadMXBean) over 200,000 messages after a warm-up, as the broker's BrokerGarbageFreeTest does:
+ * 0 bytes per message (a one-off of a few bytes has been seen under load: the bound is well under a byte a message).
  */
 class ClientGarbageFreeTest extends ClientTestSupport
 {
     private static final com.sun.management.ThreadMXBean THREADS =
         (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
     private static final int WARM_UP = 50_000;
-    private static final int MEASURED = 100_000;
+    private static final int MEASURED = 200_000;
+    /**
+     * Well under one byte per message, as BrokerGarbageFreeTest allows: any per-message allocation (16 bytes or more)
+     * would blow it, while a one-off (the JDK's selector growing a queue once, a class loaded late) does not.
+     */
+    private static final long MAX_ALLOCATED_BYTES = 16 * 1024;
 
     @Test
     @Timeout(60)
@@ -54,8 +60,11 @@ class ClientGarbageFreeTest extends ClientTestSupport
         final long bobAllocated = THREADS.getThreadAllocatedBytes(bob.ioThread().getId()) - bobBefore;
 
         assertEquals(64L * (WARM_UP + MEASURED), textBytes.get());
-        assertEquals(0, aliceAllocated, "bytes allocated by the sender's I/O thread over " + MEASURED + " messages");
-        assertEquals(0, bobAllocated, "bytes allocated by the receiver's I/O thread over " + MEASURED + " messages");
+        final String report = "allocated over " + MEASURED + " messages: sender's I/O thread " + aliceAllocated +
+            " bytes, receiver's " + bobAllocated + " bytes";
+        System.out.println(report);
+        assertTrue(aliceAllocated < MAX_ALLOCATED_BYTES, report);
+        assertTrue(bobAllocated < MAX_ALLOCATED_BYTES, report);
     }
 
     private static void send(final TernClient client, final Destinations to, final UnsafeBuffer text, final int count)

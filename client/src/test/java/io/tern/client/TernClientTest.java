@@ -426,4 +426,36 @@ class TernClientTest extends ClientTestSupport
         a.send(toBob, "after the cut");
         await(() -> bob.messages.contains("alice: after the cut"), "bob receives again");
     }
+
+    @Test
+    @Timeout(30)
+    void shouldReconnectAfterTheConnectionIsCutAndTellTheListener() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded alice = new Recorded();
+        final Recorded bob = new Recorded();
+        final TernClient a = connect(config("alice", alice).reconnect(true)
+            .reconnectDelay(Duration.ofMillis(10), Duration.ofMillis(50)));
+        connect(config("bob", bob));
+        alice.states.clear();
+        a.cutConnection();
+        alice.awaitState(ConnectionState.DISCONNECTED);
+        alice.awaitState(ConnectionState.CONNECTING);
+        alice.awaitState(ConnectionState.CONNECTED);
+        a.send("bob", "back");
+        assertEquals("alice: back", bob.nextMessage());
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldCloseForGoodWhenCutWithoutReconnect() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded alice = new Recorded();
+        final TernClient a = connect(config("alice", alice));
+        a.cutConnection();
+        alice.awaitState(ConnectionState.CLOSED);
+        assertEquals(TernClient.CLOSED, a.send("bob", "gone"));
+        assertFalse(a.flush(Duration.ofSeconds(1)));
+    }
 }
