@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * Everything a {@link TernClient} needs, with chainable setters; {@link TernClient#connect} checks it all once and
  * fails with {@code name=value} messages. Every default and why it was chosen is in docs/client.md ("Settings").
  * <p>
- * Not thread-safe: fill it on one thread, then hand it to {@link TernClient#connect}, which keeps its own copy of
- * nothing: do not change it afterwards.
+ * Not thread-safe: fill it on one thread, then hand it to {@link TernClient#connect}. The client reads it from its
+ * I/O thread while it runs (it makes no copy), so do not change it afterwards.
  */
 public final class TernClientConfig
 {

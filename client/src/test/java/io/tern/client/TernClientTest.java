@@ -458,4 +458,50 @@ class TernClientTest extends ClientTestSupport
         assertEquals(TernClient.CLOSED, a.send("bob", "gone"));
         assertFalse(a.flush(Duration.ofSeconds(1)));
     }
+
+    @Test
+    @Timeout(30)
+    void shouldTimeOutConnectingToAServerThatNeverConfirmsTheName() throws Exception
+    {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1,
+            java.net.InetAddress.getLoopbackAddress()))
+        {
+            final long startNs = System.nanoTime();
+            final TernClientException timedOut = assertThrows(TernClientException.class, () -> connect(
+                new TernClientConfig().port(silent.getLocalPort()).name("alice")
+                    .connectTimeout(Duration.ofMillis(500))));
+            final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            assertNull(timedOut.kind(), timedOut.getMessage());
+            assertTrue(tookMs >= 500 && tookMs < 5_000, "took " + tookMs + " ms: " + timedOut.getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldGiveUpAFlushAtItsTimeoutWhileTheIoThreadIsHeldUp() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch holding = new CountDownLatch(1);
+        final TernClient a = connect(new TernClientConfig().port(port()).name("alice").onMessage((from, text) ->
+        {
+            holding.countDown();
+            try
+            {
+                release.await(); // alice's own handler holds her I/O thread
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        a.send("alice", "to myself");
+        assertTrue(holding.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        final long startNs = System.nanoTime();
+        assertFalse(a.flush(Duration.ofMillis(300)));
+        final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        assertTrue(tookMs >= 300 && tookMs < 5_000, "took " + tookMs + " ms");
+        release.countDown();
+        assertTrue(a.flush(WAIT));
+    }
 }
