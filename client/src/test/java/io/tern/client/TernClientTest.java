@@ -229,18 +229,16 @@ class TernClientTest extends ClientTestSupport
         startBroker(new BrokerConfig().port(0));
         final Recorded alice = new Recorded();
         final Recorded bob = new Recorded();
+        // Waits of 0.5 to 1 s before each attempt: time for the holder to take the name first.
         final TernClient a = connect(config("alice", alice).reconnect(true)
-            .reconnectDelay(Duration.ofMillis(10), Duration.ofMillis(50)).nameTakenRetry(Duration.ofSeconds(20)));
+            .reconnectDelay(Duration.ofSeconds(1), Duration.ofSeconds(1)).nameTakenRetry(Duration.ofSeconds(20)));
         connect(config("bob", bob));
 
         // Cut alice's connection, and hold her name from another connection as an old one not yet released would.
-        try (Socket holder = new Socket("127.0.0.1", port()))
+        a.cutConnection();
+        alice.awaitState(ConnectionState.DISCONNECTED);
+        try (Socket holder = takeName("alice"))
         {
-            a.cutConnection();
-            final OutputStream out = holder.getOutputStream();
-            alice.awaitState(ConnectionState.DISCONNECTED);
-            out.write("alice\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
             // While the name is held, sends are buffered and registration is retried on each 'name is taken'.
             assertTrue(a.send("bob", "buffered while away") > 0);
             assertEquals(ErrorKind.NAME_TAKEN, alice.nextError().kind());
@@ -503,5 +501,67 @@ class TernClientTest extends ClientTestSupport
         assertTrue(tookMs >= 300 && tookMs < 5_000, "took " + tookMs + " ms");
         release.countDown();
         assertTrue(a.flush(WAIT));
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRetryATakenNameWhileConnectingAndGiveUpAfterTheRetryTime() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Socket holder = takeName("alice");
+
+        // Without reconnect, connect itself retries a taken name: released after the first refusal, it succeeds.
+        final Recorded alice = new Recorded();
+        final java.util.concurrent.CompletableFuture<TernClient> connecting = java.util.concurrent.CompletableFuture
+            .supplyAsync(() ->
+            {
+                try
+                {
+                    return connect(config("alice", alice).nameTakenRetry(Duration.ofSeconds(20))
+                        .reconnectDelay(Duration.ofMillis(10), Duration.ofMillis(50)));
+                }
+                catch (final TernClientException ex)
+                {
+                    throw new java.util.concurrent.CompletionException(ex);
+                }
+            });
+        assertEquals(ErrorKind.NAME_TAKEN, alice.nextError().kind());
+        holder.close();
+        final TernClient a = connecting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(ConnectionState.CONNECTED, a.state());
+
+        // With reconnect, a name held for longer than the retry time ends the client.
+        final Recorded again = new Recorded();
+        // Waits of 1 to 2 s before each attempt: time for the squatter to take the name first.
+        final TernClient b = connect(config("carol", again).reconnect(true).nameTakenRetry(Duration.ofMillis(300))
+            .reconnectDelay(Duration.ofSeconds(2), Duration.ofSeconds(2)));
+        b.cutConnection();
+        again.awaitState(ConnectionState.DISCONNECTED);
+        takeName("carol");
+        again.awaitState(ConnectionState.CLOSED);
+        assertEquals(ErrorKind.NAME_TAKEN, again.errors.stream().reduce((x, y) -> y).orElseThrow().kind());
+    }
+
+    /**
+     * Registers {@code name} from a plain socket, as an old connection not yet released would hold it: tries until
+     * the broker has let go of any earlier holder, proved by a self-probe (lines of one connection are handled in
+     * order, so the probe's echo comes only after the name is registered).
+     */
+    private Socket takeName(final String name) throws Exception
+    {
+        final long deadlineNs = System.nanoTime() + WAIT.toNanos();
+        while (true)
+        {
+            final Socket socket = new Socket("127.0.0.1", port());
+            socket.getOutputStream().write((name + "\n" + name + ": probe\n").getBytes(StandardCharsets.UTF_8));
+            final String reply = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                StandardCharsets.UTF_8)).readLine();
+            if (("from " + name + ": probe").equals(reply))
+            {
+                return track(socket);
+            }
+            socket.close();
+            assertTrue(System.nanoTime() - deadlineNs < 0, "could not take " + name + ": " + reply);
+        }
     }
 }
