@@ -33,10 +33,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PackageDependencyTest
 {
     private static final Path ROOT = Path.of("..");
-    private static final String[] MODULES = {"transport", "broker", "loadgen"};
+    private static final String[] MODULES = {"transport", "broker", "client", "loadgen"};
     private static final Pattern PACKAGE = Pattern.compile("^package\\s+(io\\.tern[\\w.]*);", Pattern.MULTILINE);
     /** A reference to a type of another io.tern package: {@code io.tern.x.y.Type}. */
     private static final Pattern REFERENCE = Pattern.compile("\\b(io\\.tern(?:\\.[a-z]\\w*)+)\\.[A-Z]");
+
+    @Test
+    @Timeout(30)
+    void clientShouldDependOnTheTransportAlone()
+    {
+        final Map<String, Set<String>> graph = packageGraph();
+        assertTrue(graph.containsKey("io.tern.client"), "the client's sources were not read");
+        for (final Map.Entry<String, Set<String>> entry : graph.entrySet())
+        {
+            if (entry.getKey().startsWith("io.tern.client"))
+            {
+                for (final String target : entry.getValue())
+                {
+                    assertTrue(target.startsWith("io.tern.transport") || target.startsWith("io.tern.client"),
+                        entry.getKey() + " depends on " + target);
+                }
+            }
+        }
+    }
 
     @Test
     @Timeout(30)

@@ -3,8 +3,12 @@
  */
 package io.tern.loadgen.client;
 
+import io.tern.client.Destinations;
+import io.tern.client.ErrorKind;
+import io.tern.client.ErrorReply;
+import io.tern.client.LineDecoder;
+import io.tern.client.ReceivedMessage;
 import io.tern.loadgen.workload.Workload;
-import io.tern.transport.Protocol;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,6 +17,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 public final class Registrar
 {
     private static final String PROBE_TEXT = "probe";
+    private static final byte[] PROBE_LINE_END = (PROBE_TEXT + "\n").getBytes(StandardCharsets.US_ASCII);
     private static final long RETRY_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private Registrar()
@@ -58,20 +64,20 @@ public final class Registrar
             for (int p = 0; p < peerCount; p++)
             {
                 peers[p] = protocol.openPeer(address, p, false, deadlineNs);
-                queue(peers[p], workload.peerName(p) + "\n");
+                queue(peers[p], (workload.peerName(p) + "\n").getBytes(StandardCharsets.UTF_8)); // the name line
             }
 
             final int[] expectedProbes = new int[peerCount];
             for (int p = 0; p < peerCount; p++)
             {
                 final List<Integer> targets = workload.probeTargetsOf(p);
-                final StringBuilder line = new StringBuilder();
+                final List<String> names = new ArrayList<>();
                 for (final int target : targets)
                 {
-                    line.append(line.length() == 0 ? "" : ", ").append(workload.peerName(target));
+                    names.add(workload.peerName(target));
                     expectedProbes[target]++;
                 }
-                queue(peers[p], line.append(": ").append(PROBE_TEXT).append('\n').toString());
+                queueProbe(peers[p], Destinations.of(names));
             }
 
             awaitProbes(peers, workload, expectedProbes, deadlineNs);
@@ -101,9 +107,17 @@ public final class Registrar
         }
     }
 
-    private static void queue(final PeerConnection peer, final String line) throws RegistrationException
+    /** Queues a probe line, {@code dest1, dest2: probe}, framed by the client's {@link Destinations}. */
+    private static void queueProbe(final PeerConnection peer, final Destinations to) throws RegistrationException
     {
-        final byte[] bytes = line.getBytes(StandardCharsets.US_ASCII);
+        final byte[] prefix = to.prefixBytes();
+        final byte[] line = java.util.Arrays.copyOf(prefix, prefix.length + PROBE_LINE_END.length);
+        System.arraycopy(PROBE_LINE_END, 0, line, prefix.length, PROBE_LINE_END.length);
+        queue(peer, line);
+    }
+
+    private static void queue(final PeerConnection peer, final byte[] bytes) throws RegistrationException
+    {
         if (peer.writeBuffer.remaining() < bytes.length)
         {
             throw new RegistrationException("probe line of " + bytes.length + " bytes for peer " + peer.name +
@@ -129,6 +143,8 @@ public final class Registrar
             }
         }
 
+        final LineDecoder decoder = new LineDecoder();
+        final Replies replies = new Replies(workload);
         try (Selector selector = Selector.open())
         {
             for (final PeerConnection peer : peers)
@@ -149,7 +165,7 @@ public final class Registrar
                 while (!retries.isEmpty() && retries.peekFirst()[0] - nowNs <= 0)
                 {
                     final long[] retry = retries.pollFirst();
-                    queue(peers[(int)retry[1]], workload.peerName((int)retry[2]) + ": " + PROBE_TEXT + "\n");
+                    queueProbe(peers[(int)retry[1]], Destinations.of(workload.peerName((int)retry[2])));
                 }
                 for (final PeerConnection peer : peers)
                 {
@@ -166,10 +182,19 @@ public final class Registrar
                         throw new RegistrationException("broker closed the connection of peer " + peer.name +
                             " during registration");
                     }
-                    for (String line = nextLine(peer.readBuffer); null != line; line = nextLine(peer.readBuffer))
+                    final ByteBuffer buffer = peer.readBuffer;
+                    final int limit = buffer.position();
+                    final int consumed = decoder.decode(buffer, limit, 0, replies);
+                    buffer.limit(limit).position(consumed);
+                    buffer.compact();
+                    if (0 == consumed && limit == buffer.capacity())
                     {
-                        if (line.startsWith(Protocol.FROM_PREFIX) &&
-                            line.endsWith(Protocol.FROM_SEPARATOR + PROBE_TEXT))
+                        throw new RegistrationException("a line longer than " + buffer.capacity() + " bytes to peer " +
+                            peer.name + " during registration");
+                    }
+                    for (final Reply reply : replies.take())
+                    {
+                        if (reply.kind == null)
                         {
                             if (++receivedProbes[peer.peerIndex] == expectedProbes[peer.peerIndex])
                             {
@@ -178,31 +203,28 @@ public final class Registrar
                             else if (receivedProbes[peer.peerIndex] > expectedProbes[peer.peerIndex])
                             {
                                 throw new RegistrationException("peer " + peer.name + " received more probes " +
-                                    "than were sent to it: '" + line + "'");
+                                    "than were sent to it: '" + reply.line + "'");
                             }
                         }
-                        else if (line.startsWith(Protocol.NO_PEER_PREFIX) && line.endsWith(Protocol.NO_PEER_SUFFIX))
+                        else if (reply.kind == ErrorKind.NO_SUCH_PEER)
                         {
-                            final String missing = line.substring(Protocol.NO_PEER_PREFIX.length(),
-                                line.length() - Protocol.NO_PEER_SUFFIX.length());
-                            final ByteBuffer name = ByteBuffer.wrap(missing.getBytes(StandardCharsets.US_ASCII));
-                            final int target = workload.peerOfName(name, 0, name.limit());
-                            if (target < 0)
+                            if (reply.target < 0)
                             {
-                                throw new RegistrationException("unexpected reply to peer " + peer.name + ": " + line);
+                                throw new RegistrationException("unexpected reply to peer " + peer.name + ": " +
+                                    reply.line);
                             }
-                            retries.addLast(new long[]{System.nanoTime() + RETRY_DELAY_NS, peer.peerIndex, target});
+                            retries.addLast(new long[]{System.nanoTime() + RETRY_DELAY_NS, peer.peerIndex,
+                                reply.target});
                         }
-                        else if (line.startsWith(Protocol.NAME_TAKEN_PREFIX) &&
-                            line.endsWith(Protocol.NAME_TAKEN_SUFFIX))
+                        else if (reply.kind == ErrorKind.NAME_TAKEN)
                         {
                             throw new RegistrationException("the broker already has a peer named " + peer.name +
-                                " (another loadgen running?); choose another --name-prefix: " + line);
+                                " (another loadgen running?); choose another --name-prefix: " + reply.line);
                         }
                         else
                         {
                             throw new RegistrationException("unexpected line to peer " + peer.name +
-                                " during registration: " + line);
+                                " during registration: " + reply.line);
                         }
                     }
                 }
@@ -244,27 +266,64 @@ public final class Registrar
         return sb.toString();
     }
 
-    /** Takes one complete line out of a fill-mode buffer, or returns null when there is none yet. */
-    private static String nextLine(final ByteBuffer buffer)
+    /** What one reply line during registration is: a probe (kind null), or an error with its kind. */
+    private static final class Reply
     {
-        final int end = buffer.position();
-        for (int i = 0; i < end; i++)
+        final ErrorKind kind;
+        final int target;
+        final String line;
+
+        Reply(final ErrorKind kind, final int target, final String line)
         {
-            if (buffer.get(i) == '\n')
-            {
-                final byte[] bytes = new byte[i];
-                buffer.get(0, bytes);
-                buffer.flip().position(i + 1);
-                buffer.compact();
-                final int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, length, StandardCharsets.US_ASCII);
-            }
+            this.kind = kind;
+            this.target = target;
+            this.line = line;
         }
-        if (end == buffer.capacity())
+    }
+
+    /**
+     * Types the lines the client's {@link LineDecoder} finds during registration; allocates freely, registration is
+     * not measured.
+     */
+    private static final class Replies implements LineDecoder.Handler
+    {
+        private final Workload workload;
+        private final List<Reply> replies = new ArrayList<>();
+
+        Replies(final Workload workload)
         {
-            buffer.clear();
-            return "(a line longer than " + buffer.capacity() + " bytes)";
+            this.workload = workload;
         }
-        return null;
+
+        List<Reply> take()
+        {
+            final List<Reply> taken = new ArrayList<>(replies);
+            replies.clear();
+            return taken;
+        }
+
+        @Override
+        public void onMessage(final ReceivedMessage message)
+        {
+            final String text = message.textAsString();
+            replies.add(PROBE_TEXT.equals(text) ? new Reply(null, -1, message.toString()) :
+                new Reply(ErrorKind.UNKNOWN, -1, message.toString()));
+        }
+
+        @Override
+        public void onError(final ErrorReply error)
+        {
+            final int target = error.kind() == ErrorKind.NO_SUCH_PEER ?
+                workload.peerOfName(error.buffer(), error.subjectOffset(), error.subjectLength()) : -1;
+            replies.add(new Reply(error.kind(), target, error.textAsString()));
+        }
+
+        @Override
+        public void onMalformedLine(final ByteBuffer buffer, final int start, final int end)
+        {
+            final byte[] bytes = new byte[end - start];
+            buffer.get(start, bytes);
+            replies.add(new Reply(ErrorKind.UNKNOWN, -1, new String(bytes, StandardCharsets.UTF_8)));
+        }
     }
 }

@@ -3,6 +3,11 @@
  */
 package io.tern.loadgen.client;
 
+import io.tern.client.Destinations;
+import io.tern.client.ErrorKind;
+import io.tern.client.ErrorReply;
+import io.tern.client.LineDecoder;
+import io.tern.client.ReceivedMessage;
 import io.tern.loadgen.workload.Workload;
 import io.tern.transport.Protocol;
 
@@ -18,6 +23,11 @@ import java.nio.ByteBuffer;
  *             error: no peer 'lg1-3'\n               payload's sender field
  * </pre>
  * Registration: {@link Registrar}, probes until every peer is known.
+ * <p>
+ * The line protocol itself is the client library's ({@code io.tern.client}): lines are framed with its
+ * {@link io.tern.client.Destinations} and split and typed by its {@link LineDecoder}, the same garbage-free code a
+ * {@code TernClient}'s I/O thread runs. The loadgen's agents drive the I/O themselves (one sender thread writes every
+ * connection, one receiver thread reads them all, as for NATS and Redis), so the targets differ only in the server.
  */
 final class TernProtocol extends WireProtocol
 {
@@ -29,9 +39,8 @@ final class TernProtocol extends WireProtocol
         Protocol.deliveryOverheadBytes(Protocol.DEFAULT_MAX_NAME_BYTES) + 1;
     private static final byte[] TRAILER = {Protocol.LINE_END};
     private static final byte[] FROM = ascii(Protocol.FROM_PREFIX);
-    private static final byte[] FROM_SEPARATOR = ascii(Protocol.FROM_SEPARATOR);
-    private static final byte[] ERROR = ascii(Protocol.ERROR_PREFIX);
-    private static final byte[] SLOW_CONSUMER = ascii(Protocol.SLOW_CONSUMER);
+    /** Mesh senders have no fixed destinations (each message picks one); never sent. */
+    private static final byte[] NO_FIXED_DESTINATIONS = ascii(": ");
 
     TernProtocol(final Workload workload, final int payloadBytes)
     {
@@ -65,13 +74,14 @@ final class TernProtocol extends WireProtocol
     @Override
     byte[][] framePrefixesOfSender(final int sender)
     {
-        return new byte[][]{workload.destinationPrefixOfSender(sender)};
+        final Destinations fixed = workload.destinationsOfSender(sender);
+        return new byte[][]{null == fixed ? NO_FIXED_DESTINATIONS : fixed.prefixBytes()};
     }
 
     @Override
     byte[][] framePrefixesToReceiver(final int receiver)
     {
-        return new byte[][]{workload.destinationPrefixOfReceiver(receiver)};
+        return new byte[][]{workload.destinationsOfReceiver(receiver).prefixBytes()};
     }
 
     @Override
@@ -89,72 +99,86 @@ final class TernProtocol extends WireProtocol
     @Override
     FrameParser newFrameParser()
     {
-        return this::onBytes;
+        return new Parser();
     }
 
-    /** Splits lines at {@code \n} (dropping one {@code \r} before it), remembering how far it scanned. */
-    private void onBytes(final PeerConnection peer, final FrameHandler handler)
+    /**
+     * Splits lines with the client's {@link LineDecoder}, remembering how far it scanned; the client types each line
+     * and this hands it on to the receiver. One per reading thread, like every {@link FrameParser}.
+     */
+    private final class Parser implements FrameParser, LineDecoder.Handler
     {
-        final ByteBuffer buffer = peer.readBuffer;
-        final int limit = buffer.position();
-        int lineStart = 0;
-        int i = peer.scanIndex;
-        while ((i = indexOf(buffer, i, limit, Protocol.LINE_END)) >= 0)
+        private final LineDecoder decoder = new LineDecoder();
+        private PeerConnection peer;
+        private FrameHandler handler;
+
+        @Override
+        public void onBytes(final PeerConnection peer, final FrameHandler handler)
         {
+            this.peer = peer;
+            this.handler = handler;
+            final ByteBuffer buffer = peer.readBuffer;
+            final int limit = buffer.position();
+            int lineStart = 0;
             if (peer.discardingLongLine)
             {
+                // The end of a line longer than the buffer: drop up to its line end, then decode as usual.
+                final int end = LineDecoder.indexOf(buffer, peer.scanIndex, limit, Protocol.LINE_END);
+                if (end < 0)
+                {
+                    buffer.clear();
+                    peer.scanIndex = 0;
+                    return;
+                }
                 peer.discardingLongLine = false;
+                lineStart = end + 1;
+                buffer.limit(limit).position(lineStart);
+                buffer.compact();
+                peer.scanIndex = 0;
+                onBytes(peer, handler);
+                return;
+            }
+            lineStart = decoder.decode(buffer, limit, peer.scanIndex, this);
+            if (lineStart > 0)
+            {
+                buffer.limit(limit).position(lineStart);
+                buffer.compact();
+                peer.scanIndex = buffer.position();
+            }
+            else if (limit == buffer.capacity())
+            {
+                // No newline in a full buffer: a line longer than anything the broker should send us.
+                handler.onCorrupt(peer, buffer, 0, Math.min(limit, 80), "line longer than the read buffer");
+                peer.discardingLongLine = true;
+                buffer.clear();
+                peer.scanIndex = 0;
             }
             else
             {
-                final int end = i > lineStart && buffer.get(i - 1) == Protocol.CARRIAGE_RETURN ? i - 1 : i;
-                onLine(peer, buffer, lineStart, end, handler);
+                peer.scanIndex = limit;
             }
-            lineStart = ++i;
         }
 
-        if (lineStart > 0)
+        @Override
+        public void onMessage(final ReceivedMessage message)
         {
-            buffer.limit(limit).position(lineStart);
-            buffer.compact();
-            peer.scanIndex = buffer.position();
+            handler.onMessage(peer, message.buffer(),
+                workload.peerOfName(message.buffer(), message.senderOffset(), message.senderLength()),
+                message.textOffset(), message.textOffset() + message.textLength());
         }
-        else if (limit == buffer.capacity())
-        {
-            // No newline in a full buffer: a line longer than anything the broker should send us.
-            handler.onCorrupt(peer, buffer, 0, Math.min(limit, 80), "line longer than the read buffer");
-            peer.discardingLongLine = true;
-            buffer.clear();
-            peer.scanIndex = 0;
-        }
-        else
-        {
-            peer.scanIndex = limit;
-        }
-    }
 
-    private void onLine(
-        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final FrameHandler handler)
-    {
-        if (startsWith(buffer, start, end, FROM))
+        @Override
+        public void onError(final ErrorReply error)
         {
-            final int nameStart = start + FROM.length;
-            final int colon = indexOf(buffer, nameStart, end, Protocol.TEXT_SEPARATOR); // a name holds no ':'
-            if (colon < 0 || !startsWith(buffer, colon, end, FROM_SEPARATOR))
-            {
-                handler.onCorrupt(peer, buffer, start, end, "not 'from <name>: <text>'");
-                return;
-            }
-            handler.onMessage(peer, buffer, workload.peerOfName(buffer, nameStart, colon - nameStart),
-                colon + FROM_SEPARATOR.length, end);
+            handler.onServerError(peer, error.buffer(), error.lineOffset(), error.lineOffset() + error.lineLength(),
+                error.kind() == ErrorKind.SLOW_CONSUMER);
         }
-        else if (startsWith(buffer, start, end, ERROR))
+
+        @Override
+        public void onMalformedLine(final ByteBuffer buffer, final int start, final int end)
         {
-            handler.onServerError(peer, buffer, start, end, equalsBytes(buffer, start, end, SLOW_CONSUMER));
-        }
-        else
-        {
-            handler.onCorrupt(peer, buffer, start, end, "unexpected line");
+            handler.onCorrupt(peer, buffer, start, end, LineDecoder.startsWith(buffer, start, end, FROM) ?
+                "not 'from <name>: <text>'" : "unexpected line");
         }
     }
 }

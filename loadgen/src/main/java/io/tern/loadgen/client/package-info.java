@@ -5,7 +5,10 @@
  * Clients of the server: connecting and registering peers, and the two agents that send and receive for all of
  * them over NIO, speaking the protocol of the target ({@link io.tern.loadgen.client.Target}): tern's line protocol,
  * core NATS or Redis pub/sub, each a {@link io.tern.loadgen.client.WireProtocol} (framing of what is sent, a parser
- * of what arrives, registration); everything else is the same for every target.
+ * of what arrives, registration); everything else is the same for every target. tern's lines are framed and parsed by
+ * the client library's codec ({@code io.tern.client.Destinations}, {@code io.tern.client.LineDecoder}), the code a
+ * {@code TernClient} runs; the agents here drive the I/O of many connections each, for every target alike, rather
+ * than one client I/O thread per connection, so that the targets differ only in the server.
  * <ul>
  *   <li>{@link io.tern.loadgen.client.WireProtocol#connectAndRegister} ({@link io.tern.loadgen.client.Registrar} for
  *       tern): calling thread, before the agents start. Owns every connection until then; thread start hands them

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.tern.client.Destinations;
 import io.tern.transport.Protocol;
 
 /**
@@ -283,28 +284,35 @@ public final class Workload
 
     /**
      * The fixed destination list of a sender, as written before the text: {@code name: } for pairs,
-     * {@code r0, r1, ...: } for fanout. Mesh picks per message, see {@link #destinationPrefixOfReceiver(int)}.
+     * {@code r0, r1, ...: } for fanout. Mesh picks per message, see {@link #destinationsOfReceiver(int)}.
      *
      * @param sender index.
-     * @return ASCII bytes, allocated once here.
+     * @return the names, made once here; null for mesh.
      */
-    public byte[] destinationPrefixOfSender(final int sender)
+    public Destinations destinationsOfSender(final int sender)
     {
-        final StringBuilder sb = new StringBuilder();
+        if (kind == WorkloadKind.MESH)
+        {
+            return null;
+        }
+        final List<String> names = new ArrayList<>();
         for (int r = 0; r < receiverCount; r++)
         {
-            if (sendsTo(sender, r) && kind != WorkloadKind.MESH)
+            if (sendsTo(sender, r))
             {
-                sb.append(sb.length() == 0 ? "" : ", ").append(peerName(peerOfReceiver[r]));
+                names.add(peerName(peerOfReceiver[r]));
             }
         }
-        return sb.append(": ").toString().getBytes(StandardCharsets.US_ASCII);
+        return Destinations.of(names);
     }
 
-    /** @return {@code name: } for one receiver, used by mesh. */
-    public byte[] destinationPrefixOfReceiver(final int receiver)
+    /**
+     * @param receiver index.
+     * @return the one destination of a mesh message to that receiver.
+     */
+    public Destinations destinationsOfReceiver(final int receiver)
     {
-        return (peerName(peerOfReceiver[receiver]) + ": ").getBytes(StandardCharsets.US_ASCII);
+        return Destinations.of(peerName(peerOfReceiver[receiver]));
     }
 
     /**

@@ -72,7 +72,7 @@ class WorkloadTest
         assertEquals(3, pairs.peerOfReceiver(0));
         assertTrue(pairs.sendsTo(1, 1));
         assertFalse(pairs.sendsTo(1, 2));
-        assertEquals("p4: ", new String(pairs.destinationPrefixOfSender(1), StandardCharsets.US_ASCII));
+        assertEquals("p4: ", new String(pairs.destinationsOfSender(1).prefixBytes(), StandardCharsets.US_ASCII));
         assertEquals(List.of(1, 4), pairs.probeTargetsOf(1));
         assertEquals(List.of(4, 1), pairs.probeTargetsOf(4));
     }
@@ -83,7 +83,7 @@ class WorkloadTest
         final Workload fanout = Workload.fanout(2, 3, "f");
         assertEquals(5, fanout.peerCount());
         assertEquals(3, fanout.deliveriesPerMessage());
-        assertEquals("f2, f3, f4: ", new String(fanout.destinationPrefixOfSender(0), StandardCharsets.US_ASCII));
+        assertEquals("f2, f3, f4: ", new String(fanout.destinationsOfSender(0).prefixBytes(), StandardCharsets.US_ASCII));
         assertEquals(List.of(0, 2, 3, 4), fanout.probeTargetsOf(0));
         assertEquals(List.of(2, 0, 1), fanout.probeTargetsOf(2));
     }

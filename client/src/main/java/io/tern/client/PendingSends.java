@@ -1,0 +1,291 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.client;
+
+import io.tern.transport.Protocol;
+import org.agrona.DirectBuffer;
+
+/**
+ * Ties a per-send error reply to the send that caused it. The broker answers a connection's lines in order and
+ * acknowledges nothing, so the I/O thread keeps the recent sends it wrote, oldest first, with what each reply could
+ * need: its destinations (as the line's bytes), its length, whether its text holds a control character. A reply
+ * goes to the oldest kept send that it fits; every send before that one is done (their replies would have come
+ * first) and is forgotten, and so is everything before a sync line whose echo came back.
+ * <pre>
+ *   kept, oldest first:  [#7 bob, carol] [#8 dave] [sync 3] [#9 carol]
+ *   error: no peer 'carol'   -&gt; #7 (its first listing of carol not yet answered)
+ *   error: no peer 'dave'    -&gt; #8, and #7 is forgotten
+ *   echo of sync 3           -&gt; #7, #8 and the sync forgotten
+ * </pre>
+ * The one guess: a send that listed a name which was connected when the broker routed it, followed by one that
+ * listed it after it left, both still kept: the reply goes to the first. A flush between them (a sync line) removes
+ * the doubt. Bounded: {@code capacity} sends and {@code prefixBytes} bytes of destination lists; past that the oldest
+ * are forgotten, and a reply that fits none kept is tied to no send.
+ * <p>
+ * The client's I/O thread only. Allocates nothing once built.
+ */
+final class PendingSends
+{
+    private static final long SYNC = -1;
+
+    private final int mask;
+    private final long[] ids;
+    private final int[] lineBytes;
+    private final int[] destinationCounts;
+    private final boolean[] control;
+    private final long[] prefixStarts;
+    private final int[] prefixLengths;
+    private final byte[] prefixes;
+    private final int prefixMask;
+
+    private long head;
+    private long tail;
+    private long prefixTail;
+    /** The highest listing (0-based) of the head send already answered by {@code no peer}; -1 for none. */
+    private int headAnswered = -1;
+
+    /**
+     * @param capacity    sends kept, a power of two.
+     * @param prefixBytes bytes of destination lists kept, a power of two.
+     */
+    PendingSends(final int capacity, final int prefixBytes)
+    {
+        mask = capacity - 1;
+        ids = new long[capacity];
+        lineBytes = new int[capacity];
+        destinationCounts = new int[capacity];
+        control = new boolean[capacity];
+        prefixStarts = new long[capacity];
+        prefixLengths = new int[capacity];
+        prefixes = new byte[prefixBytes];
+        prefixMask = prefixBytes - 1;
+    }
+
+    /**
+     * Notes a message line as it is written.
+     *
+     * @param id               its send id.
+     * @param buffer           holding the line.
+     * @param lineOffset       its first byte.
+     * @param prefixLength     bytes of its {@code dest, dest: } start.
+     * @param lineLength       bytes of the line, line end excluded.
+     * @param destinationCount names it lists.
+     */
+    void onLine(
+        final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,
+        final int destinationCount)
+    {
+        final int slot = add(id);
+        lineBytes[slot] = lineLength;
+        destinationCounts[slot] = destinationCount;
+        control[slot] = Protocol.indexOfControl(buffer, lineOffset + prefixLength, lineOffset + lineLength) >= 0;
+        if (prefixLength > prefixes.length / 2)
+        {
+            prefixLengths[slot] = -1; // too long to keep: its no-peer replies will not be tied to it
+            return;
+        }
+        while (head < tail - 1 && prefixTail + prefixLength - firstPrefixStart() > prefixes.length)
+        {
+            drop(); // the oldest sends' names would be overwritten
+        }
+        prefixStarts[slot] = prefixTail;
+        prefixLengths[slot] = prefixLength;
+        for (int i = 0; i < prefixLength; i++)
+        {
+            prefixes[(int)((prefixTail + i) & prefixMask)] = buffer.getByte(lineOffset + i);
+        }
+        prefixTail += prefixLength;
+    }
+
+    /** Notes a sync line as it is written. */
+    void onSync()
+    {
+        final int slot = add(SYNC);
+        prefixLengths[slot] = -1;
+    }
+
+    /** A sync line's echo came back: everything up to the oldest sync kept is done. */
+    void onSyncEchoed()
+    {
+        while (head < tail)
+        {
+            final boolean sync = ids[(int)(head & mask)] == SYNC;
+            drop();
+            if (sync)
+            {
+                return;
+            }
+        }
+    }
+
+    /** The connection is gone: nothing more will come back for any send kept. */
+    void clear()
+    {
+        head = tail;
+        headAnswered = -1;
+    }
+
+    /**
+     * @param error a per-send reply.
+     * @return the id of the send it answers, or {@link ErrorReply#NO_SEND}.
+     */
+    long attribute(final ErrorReply error)
+    {
+        for (long at = head; at < tail; at++)
+        {
+            final int slot = (int)(at & mask);
+            if (ids[slot] == SYNC)
+            {
+                return ErrorReply.NO_SEND; // its echo has not come: the reply is for a send before it, forgotten
+            }
+            switch (error.kind())
+            {
+                case NO_SUCH_PEER:
+                    final int listing = listingOf(slot, error, at == head ? headAnswered : -1);
+                    if (listing >= 0)
+                    {
+                        dropBefore(at);
+                        headAnswered = listing;
+                        return ids[slot];
+                    }
+                    break;
+                case TOO_MANY_DESTINATIONS:
+                    if (destinationCounts[slot] > error.limit())
+                    {
+                        return answered(at);
+                    }
+                    break;
+                case LINE_TOO_LONG:
+                    if (lineBytes[slot] > error.limit())
+                    {
+                        return answered(at);
+                    }
+                    break;
+                case CONTROL_CHARACTER:
+                    if (control[slot])
+                    {
+                        return answered(at);
+                    }
+                    break;
+                default:
+                    return ErrorReply.NO_SEND;
+            }
+        }
+        return ErrorReply.NO_SEND;
+    }
+
+    /** The send at {@code at} got its one reply: it and everything before are done. */
+    private long answered(final long at)
+    {
+        final long id = ids[(int)(at & mask)];
+        dropBefore(at + 1);
+        return id;
+    }
+
+    /** @return the first listing after {@code after} of the reply's name in the send's destinations, or -1. */
+    private int listingOf(final int slot, final ErrorReply error, final int after)
+    {
+        final int length = prefixLengths[slot];
+        if (length < 0)
+        {
+            return -1;
+        }
+        final long start = prefixStarts[slot];
+        final long end = start + length - 2; // before the ": " that ends every kept list
+        int listing = 0;
+        long nameStart = start;
+        for (long i = start; i <= end; i++)
+        {
+            if (i == end || byteAt(i) == Protocol.DESTINATION_SEPARATOR)
+            {
+                long s = nameStart;
+                long e = i;
+                while (s < e && Protocol.isBlank(byteAt(s)))
+                {
+                    s++;
+                }
+                while (e > s && Protocol.isBlank(byteAt(e - 1)))
+                {
+                    e--;
+                }
+                if (e > s)
+                {
+                    if (listing > after && sameName(s, e, error))
+                    {
+                        return listing;
+                    }
+                    listing++;
+                }
+                nameStart = i + 1;
+            }
+        }
+        return -1;
+    }
+
+    private boolean sameName(final long start, final long end, final ErrorReply error)
+    {
+        if (end - start != error.subjectLength())
+        {
+            return false;
+        }
+        for (int i = 0; i < error.subjectLength(); i++)
+        {
+            if (byteAt(start + i) != error.buffer().get(error.subjectOffset() + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private byte byteAt(final long position)
+    {
+        return prefixes[(int)(position & prefixMask)];
+    }
+
+    private int add(final long id)
+    {
+        if (tail - head == ids.length)
+        {
+            drop();
+        }
+        final int slot = (int)(tail & mask);
+        ids[slot] = id;
+        tail++;
+        return slot;
+    }
+
+    private long firstPrefixStart()
+    {
+        for (long at = head; at < tail - 1; at++)
+        {
+            final int slot = (int)(at & mask);
+            if (prefixLengths[slot] >= 0)
+            {
+                return prefixStarts[slot];
+            }
+        }
+        return prefixTail;
+    }
+
+    private void dropBefore(final long at)
+    {
+        while (head < at)
+        {
+            drop();
+        }
+    }
+
+    private void drop()
+    {
+        head++;
+        headAnswered = -1;
+    }
+
+    /** @return sends and syncs kept. */
+    int size()
+    {
+        return (int)(tail - head);
+    }
+}
