@@ -69,15 +69,16 @@ public record HlogFile(List<Interval> intervals, Set<String> tags, String drawn)
         try
         {
             final HistogramLogReader reader = new HistogramLogReader(file.toFile());
-            double originSec = reader.getStartTimeSec();
+            double originSec = 0;
             EncodableHistogram histogram;
             while (null != (histogram = reader.nextIntervalHistogram()))
             {
-                histograms++;
-                if (0 == originSec)
+                if (0 == histograms++)
                 {
-                    // No StartTime line: time runs from the first interval.
-                    originSec = histogram.getStartTimeStamp() / 1000.0;
+                    // The reader has read the header lines by now. Time runs from the log's StartTime, or without
+                    // one from the first interval.
+                    originSec = reader.getStartTimeSec() > 0 ? reader.getStartTimeSec() :
+                        histogram.getStartTimeStamp() / 1000.0;
                 }
                 final String histogramTag = Objects.requireNonNullElse(histogram.getTag(), "");
                 tags.add(histogramTag);

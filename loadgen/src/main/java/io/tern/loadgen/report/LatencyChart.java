@@ -167,6 +167,8 @@ public final class LatencyChart
         new float[0], new float[]{9.0f, 5.0f}, new float[]{2.0f, 4.0f}, new float[]{10.0f, 4.0f, 2.0f, 4.0f});
 
     private static final String LATENCY_LABEL = "Latency (µs)";
+    /** The lowest a log latency axis starts, in microseconds, unless every value is below ten times it. */
+    static final double FLOOR_MICROS = 1.0;
 
     /**
      * One line of a chart of latency over time: p50, p99 and max of each interval of an interval log.
@@ -331,13 +333,17 @@ public final class LatencyChart
             axis.setRange(0, 1);
             return axis;
         }
-        if (scale.resolve(extent.minPositive, extent.max) == Scale.LOG)
+        if (Double.isFinite(extent.minPositive) && scale.resolve(extent.minPositive, extent.max) == Scale.LOG)
         {
-            final double min = extent.minPositive > 0 ? extent.minPositive : 1.0;
+            // A little room at either end, so the lines do not run along the frame; no lower than 1 us while the
+            // values reach 10 us, so that the near-zero start of a send lag does not stretch the axis over decades
+            // that hold nothing else.
+            final double max = Math.max(extent.max, extent.minPositive) * 1.25;
+            final double min = extent.max >= 10 * FLOOR_MICROS ? Math.max(FLOOR_MICROS, extent.minPositive / 1.25) :
+                extent.minPositive / 1.25;
             final LatencyLogAxis axis = new LatencyLogAxis();
-            // A little room at either end, so the lines do not run along the frame.
             axis.setSmallestValue(min / 2);
-            axis.setRange(min / 1.25, Math.max(extent.max, min) * 1.25);
+            axis.setRange(min, max);
             return axis;
         }
         final NumberAxis axis = new NumberAxis(LATENCY_LABEL);

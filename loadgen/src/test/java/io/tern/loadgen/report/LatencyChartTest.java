@@ -114,6 +114,22 @@ class LatencyChartTest
     }
 
     @Test
+    void shouldStartALogLatencyAxisNoLowerThanOneMicrosecond()
+    {
+        // A send lag: most sends on time (0 us), a tail of milliseconds.
+        final LatencyChart.Series sendLag = LatencyChart.Series.of("send lag",
+            histogramOfMicros(0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 40, 300, 5000));
+        final ValueAxis axis = LatencyChart.percentileChart("t", null, List.of(sendLag), LatencyChart.Scale.AUTO)
+            .getXYPlot().getRangeAxis();
+        assertInstanceOf(LogAxis.class, axis);
+        assertEquals(LatencyChart.FLOOR_MICROS, axis.getLowerBound());
+
+        final LatencyChart.Series allZero = LatencyChart.Series.of("idle", histogramOfMicros(0, 0, 0));
+        assertFalse(LatencyChart.percentileChart("t", null, List.of(allZero), LatencyChart.Scale.LOG)
+            .getXYPlot().getRangeAxis() instanceof LogAxis, "nothing above zero to draw on a log axis");
+    }
+
+    @Test
     void shouldTickALogLatencyAxisAtOneTwoAndFiveOfEachDecadeWhileItSpansFew()
     {
         final LatencyChart.LatencyLogAxis axis = new LatencyChart.LatencyLogAxis();
@@ -152,12 +168,12 @@ class LatencyChartTest
         assertEquals("corrected latency (from each message's due time)", corrected.drawn());
         assertEquals(3, corrected.intervals().size(), "the empty second is left out");
         final HlogFile.Interval first = corrected.intervals().get(0);
-        assertEquals(1.0, first.endSeconds(), 0.001);
+        assertEquals(2.0, first.endSeconds(), 0.001, "seconds from the log's StartTime");
         assertEquals(100, first.p50Micros(), 1.0);
         assertEquals(100, first.p99Micros(), 1.0);
         assertEquals(20_000, first.maxMicros(), 20.0);
         final HlogFile.Interval third = corrected.intervals().get(2);
-        assertEquals(4.0, third.endSeconds(), 0.001);
+        assertEquals(5.0, third.endSeconds(), 0.001);
         assertEquals(300, third.p50Micros(), 1.0);
 
         final HlogFile uncorrected = HlogFile.read(hlog, "uncorrected");
@@ -173,7 +189,7 @@ class LatencyChartTest
         assertEquals(3, data.getSeriesCount());
         assertEquals(List.of("p50", "p99", "max"), List.of(data.getSeriesKey(0), data.getSeriesKey(1),
             data.getSeriesKey(2)));
-        assertEquals(4.0, data.getXValue(0, 2), 0.001);
+        assertEquals(5.0, data.getXValue(0, 2), 0.001);
         assertEquals(20_000, data.getYValue(2, 0), 20.0);
     }
 
@@ -228,8 +244,8 @@ class LatencyChartTest
     }
 
     /**
-     * A log as the loadgen writes one: seconds 0-1 (199 x 100 us, one 20 ms), 1-2 empty, 2-3 (200 us), 3-4
-     * (300 us) untagged; one 'uncorrected' interval of 50 us.
+     * A log as the loadgen writes one, from its start time: seconds 1-2 (199 x 100 us, one 20 ms), 2-3 empty, 3-4
+     * (200 us), 4-5 (300 us) untagged; one 'uncorrected' interval of 50 us.
      */
     private static Path writeLoadgenLog(final Path file) throws Exception
     {
@@ -249,14 +265,15 @@ class LatencyChartTest
             for (int s = 0; s < seconds.length; s++)
             {
                 final Histogram interval = histogramOfMicros(seconds[s]);
-                interval.setStartTimeStamp(START_MS + s * 1000L);
-                interval.setEndTimeStamp(START_MS + (s + 1) * 1000L);
+                // As in a run's log: the first interval begins a while after the log's start time.
+                interval.setStartTimeStamp(START_MS + (s + 1) * 1000L);
+                interval.setEndTimeStamp(START_MS + (s + 2) * 1000L);
                 writer.outputIntervalHistogram(interval);
             }
             final Histogram uncorrected = histogramOfMicros(50);
             uncorrected.setTag("uncorrected");
-            uncorrected.setStartTimeStamp(START_MS);
-            uncorrected.setEndTimeStamp(START_MS + 1000L);
+            uncorrected.setStartTimeStamp(START_MS + 1000L);
+            uncorrected.setEndTimeStamp(START_MS + 2000L);
             writer.outputIntervalHistogram(uncorrected);
         }
         return file;
