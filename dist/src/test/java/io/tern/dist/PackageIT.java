@@ -112,6 +112,11 @@ class PackageIT
         assertEquals(0, onPath.status, onPath.output);
         assertEquals(broker.output, onPath.output);
 
+        final Result help = launch(Map.of(), "bin/tern-broker", "--help");
+        assertEquals(0, help.status, help.output);
+        assertTrue(help.output.startsWith("Usage: tern-broker [--config=FILE]"), "the usage names the launcher: " +
+            help.output);
+
         final Result badJavaHome = launch(Map.of("JAVA_HOME", unpacked.resolve("no-java").toString()),
             "bin/tern-broker", "--version");
         assertEquals(1, badJavaHome.status, badJavaHome.output);
