@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
+import io.tern.transport.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,6 +45,8 @@ public final class BrokerMain
     public static final int EXIT_START_FAILED = 1;
 
     static final String CONFIG_OPTION = "--config";
+    /** System property naming the command that started the broker, for the usage text (set by bin/tern-broker). */
+    static final String COMMAND_PROPERTY = "tern.command";
     private static final String NAME = "tern-broker";
 
     /** True if the log format is ours and java.util.logging its default configuration: see {@link #main}. */
@@ -144,6 +147,11 @@ public final class BrokerMain
             if (parsed.isUsageHelpRequested())
             {
                 commandLine.usage(out);
+                return 0;
+            }
+            if (parsed.isVersionHelpRequested())
+            {
+                commandLine.printVersionHelp(out);
                 return 0;
             }
             if (parsed.hasSubcommand())
@@ -255,11 +263,13 @@ public final class BrokerMain
      */
     static CommandLine commandLine()
     {
+        // How the user started it: the package's launcher says so (bin/tern-broker), else java -jar.
+        final String command = System.getProperty(COMMAND_PROPERTY, "java -jar tern-broker.jar");
         final CommandSpec spec = CommandSpec.create().name(NAME);
         spec.usageMessage()
             .customSynopsis(
-                "java -jar tern-broker.jar [--config=FILE] [--<setting>=<value>]...",
-                "       java -jar tern-broker.jar [--config=FILE] [--auth-iterations=N] adduser FILE NAME [ITERATIONS]")
+                command + " [--config=FILE] [--<setting>=<value>]...",
+                "       " + command + " [--config=FILE] [--auth-iterations=N] adduser FILE NAME [ITERATIONS]")
             .descriptionHeading("%n")
             .optionListHeading("%nOptions (every setting; docs/configuration.md has the same list):%n")
             .commandListHeading("%nCommands:%n")
@@ -288,6 +298,11 @@ public final class BrokerMain
         spec.addOption(OptionSpec.builder("-h", "--help")
             .usageHelp(true)
             .description("print this help and exit")
+            .build());
+        spec.versionProvider(() -> new String[]{BuildInfo.versionLine(NAME)});
+        spec.addOption(OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("print the version and the git commit it was built from, and exit")
             .build());
 
         final CommandLine commandLine = new CommandLine(spec);

@@ -86,7 +86,7 @@ class BrokerSettingsTest
     void shouldOfferExactlyOneOptionPerSettingWithItsDefaultUnitAndRangeInTheHelp()
     {
         final CommandLine commandLine = BrokerMain.commandLine();
-        final Set<String> expected = new HashSet<>(Set.of(BrokerMain.CONFIG_OPTION, "--help", "-h"));
+        final Set<String> expected = new HashSet<>(Set.of(BrokerMain.CONFIG_OPTION, "--help", "-h", "--version", "-V"));
         for (final Setting<?> setting : Settings.all())
         {
             expected.add("--" + setting.name());

@@ -59,7 +59,7 @@ public final class CompareCommand implements Callable<Integer>
     Path outDir;
 
     @Option(names = "--title", defaultValue = "tern vs nats-server vs redis-server", paramLabel = "TEXT",
-        description = "heading of the table and charts")
+        description = "heading of the table (each chart's title names its workload and the targets drawn)")
     String title;
 
     @Parameters(arity = "1..*", paramLabel = "JSON|DIR", description = "run summaries, or directories holding them")
@@ -171,6 +171,7 @@ public final class CompareCommand implements Callable<Integer>
         for (final Map.Entry<String, Map<String, List<Run>>> entry : byCase.entrySet())
         {
             final List<LatencyChart.Series> series = new ArrayList<>();
+            final List<String> targets = new ArrayList<>();
             String settings = null;
             for (final Map.Entry<String, List<Run>> target : entry.getValue().entrySet())
             {
@@ -182,12 +183,15 @@ public final class CompareCommand implements Callable<Integer>
                     final String run = median.label().substring(median.label().lastIndexOf('.') + 1);
                     series.add(LatencyChart.Series.of(target.getKey() + " (" + run + ": the median p99 of " +
                         target.getValue().size() + " runs)", HgrmFile.read(hgrm)));
+                    targets.add(target.getKey());
                 }
             }
             if (!series.isEmpty())
             {
                 final Path png = outDir.resolve(entry.getKey() + ".png");
-                LatencyChart.write(png, title + ": " + entry.getKey(), settings, series);
+                // The title says what is drawn: which latency, which workload, which targets.
+                LatencyChart.write(png, "corrected latency by percentile, " + entry.getKey() + ": " +
+                    String.join(" vs ", targets), settings, series);
                 spec.commandLine().getOut().println("wrote " + png);
             }
         }
