@@ -78,7 +78,8 @@ public final class BrokerMetrics implements AutoCloseable
 
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
             config.adminRequestTimeoutMs(), config.adminTokenFile(), config.adminTls(), stages,
-            new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
+            new PrometheusMetrics(router, transport, ring, internalErrors, stages, config.version(), config.commit(),
+                nowMs, System::currentTimeMillis), transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
         try
