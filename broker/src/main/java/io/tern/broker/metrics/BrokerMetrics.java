@@ -178,8 +178,12 @@ public final class BrokerMetrics implements AutoCloseable
             {
                 stage.sample();
             }
-            out.println(statsLine.next(System.nanoTime()));
-            out.flush();
+            final String line = statsLine.next(System.nanoTime(), System.currentTimeMillis());
+            if (null != line)
+            {
+                out.println(line);
+                out.flush();
+            }
         }
         catch (final RuntimeException ex)
         {
