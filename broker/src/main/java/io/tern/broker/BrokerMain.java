@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
+import io.tern.transport.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -151,6 +152,11 @@ public final class BrokerMain
             if (parsed.isUsageHelpRequested())
             {
                 commandLine.usage(out);
+                return 0;
+            }
+            if (parsed.isVersionHelpRequested())
+            {
+                commandLine.printVersionHelp(out);
                 return 0;
             }
             if (parsed.hasSubcommand())
@@ -314,6 +320,11 @@ public final class BrokerMain
         spec.addOption(OptionSpec.builder("-h", "--help")
             .usageHelp(true)
             .description("print this help and exit")
+            .build());
+        spec.versionProvider(() -> new String[]{BuildInfo.versionLine(NAME)});
+        spec.addOption(OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("print the version and the git commit it was built from, and exit")
             .build());
 
         final CommandLine commandLine = new CommandLine(spec);

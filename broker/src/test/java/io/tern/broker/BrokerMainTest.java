@@ -23,6 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.tern.transport.BuildInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,6 +70,16 @@ class BrokerMainTest
         assertTrue(help.contains("adduser"), help);
         assertFalse(help.contains("settings:"), "help is usage, not a settings dump");
         assertEquals(0, run("-h"));
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldPrintTheVersionAndCommitAndExitZero() throws Exception
+    {
+        assertEquals(0, run("--version"));
+        assertEquals("tern-broker " + BuildInfo.version() + " (" + BuildInfo.commit() + ")\n", text(out));
+        assertTrue(text(out).matches("tern-broker \\d+\\.\\d+\\.\\d+\\S* \\(\\S+\\)\n"), text(out));
+        assertEquals(0, run("-V"));
     }
 
     @Test

@@ -5,6 +5,7 @@ package io.tern.loadgen;
 
 import io.tern.loadgen.report.CompareCommand;
 import io.tern.loadgen.report.PlotCommand;
+import io.tern.transport.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(
     name = "tern-loadgen",
     mixinStandardHelpOptions = true,
-    version = "tern-loadgen 0.1.0",
+    versionProvider = LoadGenMain.Version.class,
     showDefaultValues = true,
     sortOptions = false,
     subcommands = {PlotCommand.class, CompareCommand.class, FloodCommand.class},
@@ -37,6 +38,16 @@ import java.util.concurrent.Callable;
     })
 public final class LoadGenMain implements Callable<Integer>
 {
+    /** {@code --version}: the build's version and git commit, as the broker prints them. */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new String[]{BuildInfo.versionLine("tern-loadgen")};
+        }
+    }
+
     @Mixin
     private LoadGenOptions options;
 

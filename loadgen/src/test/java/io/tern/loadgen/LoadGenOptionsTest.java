@@ -7,7 +7,9 @@ import io.tern.loadgen.client.FanoutPublish;
 import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
 import io.tern.loadgen.workload.WorkloadKind;
+import io.tern.transport.BuildInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -140,6 +142,17 @@ class LoadGenOptionsTest
         final String missing = dir.resolve("missing.pem").toString();
         assertUsageError("--tls-ca=" + missing + ": no such readable file", "--tls", "--tls-ca", missing);
         assertUsageError("--idle-peers=5: idle peers connect over plain TCP only", "--tls", "--idle-peers", "5");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldPrintTheVersionAndCommitOfTheBuild()
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, LoadGenMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), "--version"));
+        assertEquals("tern-loadgen " + BuildInfo.version() + " (" + BuildInfo.commit() + ")\n",
+            out.toString(StandardCharsets.UTF_8));
     }
 
     @Test
