@@ -12,6 +12,7 @@ import org.agrona.concurrent.status.CountersManager;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
+import io.tern.transport.BuildInfo;
 import io.tern.transport.TlsEndpoint;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
@@ -98,7 +99,7 @@ public final class Broker implements AutoCloseable
             metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
                 config.get(ADMIN_REQUEST_TIMEOUT_MS), config.get(ADMIN_TOKEN_FILE), config.get(STATS_INTERVAL_MS),
                 config.get(HISTOGRAM_LOG_DIR), config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null,
-                buildVersion(), buildCommit()),
+                BuildInfo.version(), BuildInfo.commit()),
                 router.metrics(), transport, threads.ringBuffer(),
                 this::internalErrors);
         }
@@ -233,19 +234,6 @@ public final class Broker implements AutoCloseable
     public long messagesDelivered()
     {
         return router.messagesDelivered();
-    }
-
-    /** @return the broker's version for {@code tern_build_info}: the jar's, or {@code unknown} outside one. */
-    private static String buildVersion()
-    {
-        final String version = Broker.class.getPackage().getImplementationVersion();
-        return null == version ? "unknown" : version;
-    }
-
-    /** @return the commit the broker was built from, for {@code tern_build_info}; {@code unknown} if not recorded. */
-    private static String buildCommit()
-    {
-        return "unknown";
     }
 
     /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
