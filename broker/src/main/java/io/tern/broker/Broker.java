@@ -101,7 +101,7 @@ public final class Broker implements AutoCloseable
                 config.get(HISTOGRAM_LOG_DIR), config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null,
                 BuildInfo.version(), BuildInfo.commit()),
                 router.metrics(), transport, threads.ringBuffer(),
-                this::internalErrors);
+                this::internalErrors, router.snapshotRequests());
         }
         catch (final IOException | RuntimeException ex)
         {

@@ -8,6 +8,8 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.Object2ObjectHashMap;
 
 import io.tern.broker.metrics.ErrorKind;
+import io.tern.broker.metrics.PeerSnapshot;
+import io.tern.broker.metrics.PeerSnapshotRequests;
 import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
@@ -86,6 +88,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
     private long messageReadNs;
     private long messageRouteNs;
+    /** Admin threads' requests for who is connected (/connz), answered at the end of a batch or when idle. */
+    private final PeerSnapshotRequests snapshotRequests = new PeerSnapshotRequests();
 
     Router(
         final OutboundScheduler output,
@@ -136,6 +140,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         return metrics;
     }
 
+    /** @return the queue through which admin threads ask this thread who is connected. */
+    PeerSnapshotRequests snapshotRequests()
+    {
+        return snapshotRequests;
+    }
+
     /**
      * Nothing to route for a while (the Disruptor's wait timed out, or the shared thread's poll found nothing): give
      * back the outbound memory of peers that went idle. Broker thread; garbage-free.
@@ -143,6 +153,29 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     void onIdle()
     {
         output.releaseIdleMemory(IDLE_SCAN_WHEN_IDLE);
+        answerSnapshotRequests();
+    }
+
+    /**
+     * Fills the admin threads' pending /connz requests with every open peer: one volatile read when there is none.
+     * Broker thread; garbage-free (the request's arrays were made by the admin thread).
+     */
+    private void answerSnapshotRequests()
+    {
+        PeerSnapshot request;
+        while (null != (request = snapshotRequests.poll()))
+        {
+            for (final Peer peer : peersBySlot)
+            {
+                if (null != peer && peer.state != Peer.CLOSED)
+                {
+                    final Outbound out = peer.connection.outbound();
+                    request.add(peer.connection, peer.name, peer.messagesIn, peer.bytesIn, peer.messagesOut,
+                        out.committedBytes(), out.queuedBytes(), out.maxQueuedBytes());
+                }
+            }
+            request.complete();
+        }
     }
 
     @Override
@@ -257,6 +290,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final int scans = IDLE_SCAN_PER_BATCH + IDLE_SCAN_PER_EVENT * Math.min(eventsInBatch, IDLE_SCAN_WHEN_IDLE);
         eventsInBatch = 0;
         output.releaseIdleMemory(scans);
+        answerSnapshotRequests();
     }
 
     private void markDirty(final Peer peer)
@@ -332,6 +366,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             return; // the connection is being closed by the broker; what it still sent is dropped
         }
         metrics.onMessageIn(messageRouteNs - messageReadNs);
+        sender.countIn(length);
         final int end = offset + length;
         if (Protocol.indexOfControl(line, offset, end) >= 0)
         {
@@ -460,6 +495,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         out.commit();
         markDirty(recipient);
         metrics.onDelivered();
+        recipient.messagesOut++;
     }
 
     private void onDisconnect(final Peer peer, final int reason)
