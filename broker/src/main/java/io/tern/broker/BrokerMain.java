@@ -228,7 +228,7 @@ public final class BrokerMain
         {
             out.println("tern broker admin on " + (null == config.tlsContext() ||
                 config.get(Settings.ADMIN_TLS) == BrokerConfig.OnOff.OFF ? "http" : "https") + "://" + admin.getAddress().getHostAddress() + ":" +
-                admin.getPort() + "/ (/metrics, /histograms, /health)");
+                admin.getPort() + "/ (dashboard; /metrics, /connz, /histograms, /health)");
         }
         out.println("tern broker settings: " +
             config.describe(address.getPort(), null == admin ? -1 : admin.getPort()));
