@@ -88,6 +88,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
     private long messageReadNs;
     private long messageRouteNs;
+    /** Slots below this have held a peer: a /connz request looks no further (slots stay below the peak open). */
+    private int slotsUsed;
     /** Admin threads' requests for who is connected (/connz), answered at the end of a batch or when idle. */
     private final PeerSnapshotRequests snapshotRequests = new PeerSnapshotRequests();
 
@@ -165,8 +167,9 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         PeerSnapshot request;
         while (null != (request = snapshotRequests.poll()))
         {
-            for (final Peer peer : peersBySlot)
+            for (int slot = 0; slot < slotsUsed; slot++)
             {
+                final Peer peer = peersBySlot[slot];
                 if (null != peer && peer.state != Peer.CLOSED)
                 {
                     final Outbound out = peer.connection.outbound();
@@ -272,6 +275,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         final Peer created = new Peer(connection);
         peersBySlot[slot] = created;
+        slotsUsed = Math.max(slotsUsed, slot + 1);
         return created;
     }
 
