@@ -97,6 +97,9 @@ class ConnzTest extends BrokerTestSupport
         assertEquals(400, admin.get("/connz?sort=secret").statusCode());
         assertEquals(400, admin.get("/connz?offset=-1").statusCode());
         assertEquals(405, admin.post("/connz").statusCode());
+        // Peers' names and addresses: not for a web page that reached the endpoint through DNS rebinding.
+        assertTrue(rawGet("/connz", "evil.example").startsWith("HTTP/1.1 403 "), "a foreign Host is refused");
+        assertTrue(rawGet("/connz", "localhost:" + broker.adminAddress().getPort()).startsWith("HTTP/1.1 200 "));
 
         carol.close();
         awaitCondition("carol to leave the list", Duration.ofSeconds(10), () -> column(rows(getQuietly(admin,
@@ -128,6 +131,19 @@ class ConnzTest extends BrokerTestSupport
         assertTrue(Double.parseDouble(top.get("pending_fill")) > 0, "its share of the bound: " + top);
         assertEquals(String.valueOf(256L * 1024 * 1024), top.get("max_pending_bytes"));
         sleeper.abort();
+    }
+
+    /** @return the response to a GET sent with the given Host header, over a raw socket. */
+    private String rawGet(final String path, final String host) throws java.io.IOException
+    {
+        try (java.net.Socket socket = new java.net.Socket(broker.adminAddress().getAddress(),
+            broker.adminAddress().getPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     private static long bytes(final Map<String, String> row, final String name)

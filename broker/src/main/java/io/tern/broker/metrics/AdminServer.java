@@ -61,7 +61,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *                                          admin token when there is one
  *   GET  /health                           200 "accepting" while the broker accepts connections, else 503
  *   GET  /connz[?offset=N][&amp;limit=N][&amp;sort=K]  who is connected, JSON (see {@link Connz}); the broker thread
- *                                          fills a {@link PeerSnapshot} it is handed through a bounded queue
+ *                                          fills a {@link PeerSnapshot} it is handed through a bounded queue; as
+ *                                          it names peers and their addresses, it needs what a reset needs
  *   GET  /api/timeseries[?seconds=N]       the dashboard's data, JSON (see {@link TimeSeries})
  *   GET  /dashboard                        the dashboard: one HTML page from the jar, drawing SVG charts of
  *                                          /api/timeseries; no other origin is ever contacted
@@ -130,6 +131,7 @@ final class AdminServer
         "  GET  /health                                200 accepting | 503 not accepting",
         "  GET  /connz[?offset=N][&limit=N][&sort=K]   who is connected, JSON; K = cid | start | name | msgs_in |",
         "                                              msgs_out | bytes_in | bytes_out | pending | fill",
+        "                                              (loopback Host, or Authorization: Bearer <admin token>)",
         "  GET  /api/timeseries[?seconds=N]            per-second rates and latencies, JSON (the dashboard's data)",
         "  GET  /dashboard                             the dashboard (also / for a browser)",
         "");
@@ -612,6 +614,17 @@ final class AdminServer
                 if (!isGet)
                 {
                     send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
+                    return;
+                }
+                if (!mayChangeState(request))
+                {
+                    // Names and addresses of peers: not for a page that reached the endpoint through DNS rebinding.
+                    note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET /connz" +
+                        (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
+                            "' (not loopback)" : " without the admin token"));
+                    send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
+                        "forbidden: /connz needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
+                        "forbidden: /connz needs Authorization: Bearer <admin token>\n"));
                     return;
                 }
                 onConnz(exchange, response, callback, Request.extractQueryParameters(request));
