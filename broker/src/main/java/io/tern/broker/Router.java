@@ -30,8 +30,9 @@ import io.tern.transport.Protocol;
  * memory of idle peers: a few per batch and per event, more when there is nothing to route
  * ({@link #onIdle()}).
  * <p>
- * A line holding a control character is refused whole ({@link Protocol#indexOfControl}), so that no text can show as
- * a line from another peer. Garbage-free per message: names are looked up with a flyweight key, replies are built from
+ * A line holding a control character ({@link Protocol#indexOfControl}; the reader finds them as it frames, and hands
+ * such a line on as {@link InboundBatch#CONTROL_LINE}) is refused whole, so that no text can show as a line from
+ * another peer. Garbage-free per message: names are looked up with a flyweight key, replies are built from
  * constant byte arrays and the line's own bytes. Allocation happens only when a peer connects (its {@link Peer} and
  * name copy; a name beyond ASCII is decoded to be checked) and in log lines for connection events.
  */
@@ -226,6 +227,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
                     onMessage(peer, event.arena.buffer(), event.offset, event.length);
                     break;
 
+                case InboundBatch.CONTROL_LINE:
+                    messageReadNs = event.readNs;
+                    messageRouteNs = System.nanoTime();
+                    onControlLine(peer);
+                    break;
+
                 case InboundBatch.NEW_PEER:
                     onNewPeer(peer, event.arena.buffer(), event.offset, event.length);
                     break;
@@ -363,6 +370,19 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
     }
 
+    /**
+     * A line holding a control character (the reader found it as it framed the line): a lone '\r' or an escape
+     * sequence would let the text show as a line from someone else, so nothing of it is delivered.
+     */
+    private void onControlLine(final Peer sender)
+    {
+        if (sender.state == Peer.NAMED)
+        {
+            metrics.onMessageIn(messageRouteNs - messageReadNs);
+            reply(sender, CONTROL_IN_LINE, ErrorKind.CONTROL_IN_LINE);
+        }
+    }
+
     private void onMessage(final Peer sender, final DirectBuffer line, final int offset, final int length)
     {
         if (sender.state != Peer.NAMED)
@@ -372,12 +392,6 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         metrics.onMessageIn(messageRouteNs - messageReadNs);
         sender.countIn(length);
         final int end = offset + length;
-        if (Protocol.indexOfControl(line, offset, end) >= 0)
-        {
-            // A lone '\r' or an escape sequence would let the text show as a line from someone else: refused whole.
-            reply(sender, CONTROL_IN_LINE, ErrorKind.CONTROL_IN_LINE);
-            return;
-        }
         int colon = -1;
         for (int i = offset; i < end; i++)
         {

@@ -101,6 +101,11 @@ public final class Connection
     /** How much of {@code handoff} the reader has framed. */
     int handoffOffset;
     boolean named;
+    /**
+     * The line being framed (kept partial part included) may hold a control character: the reader's newline scan saw
+     * a byte that could be one, so the line gets {@link Protocol#indexOfControl}'s exact check once it is complete.
+     */
+    boolean lineMayHoldControl;
     boolean inputEnded;
     int pendingDisconnectReason = -1;
     SelectionKey readerKey;

@@ -16,6 +16,11 @@ public final class InboundBatch
     public static final int MESSAGE = 2;
     /** The connection's input has ended; always the last entry for a connection. */
     public static final int DISCONNECT = 3;
+    /**
+     * A later line holding a control character ({@link Protocol#indexOfControl}), which the protocol refuses whole
+     * ({@link Protocol#CONTROL_IN_LINE}): the reader finds them as it frames, in the same pass as the line's end.
+     */
+    public static final int CONTROL_LINE = 4;
 
     /** Disconnect reason: the peer closed its side. */
     public static final int REASON_CLOSED = 0;
@@ -93,7 +98,7 @@ public final class InboundBatch
         return size;
     }
 
-    /** @return {@link #NEW_PEER}, {@link #MESSAGE} or {@link #DISCONNECT}. */
+    /** @return {@link #NEW_PEER}, {@link #MESSAGE}, {@link #CONTROL_LINE} or {@link #DISCONNECT}. */
     public int type(final int i)
     {
         return types[i];

@@ -299,28 +299,29 @@ public final class Protocol
 
     /**
      * The quick test: a byte's high bit is set only if some byte of the word is below 0x20, DEL or above 0x7F (the
-     * has-less-than and has-zero-byte tests of "Bit Twiddling Hacks"), so "none", the common answer for ASCII text,
-     * is exact. Byte order does not matter for it. A tab or a byte above 0x7F makes it answer "some". (Testing for
-     * 0xC2 here rather than for any byte above 0x7F made ASCII text about a third slower, other UTF-8 a third faster.)
+     * has-less-than test of "Bit Twiddling Hacks" for below 0x20; adding one sets the high bit of DEL, and a byte above
+     * 0x7F has its own), so "none", the common answer for ASCII text, is exact. Byte order does not matter for it. A
+     * tab or a byte above 0x7F makes it answer "some"; so does a newline, which lets the reader's newline scan use this
+     * one test for both. (Testing for 0xC2 here rather than for any byte above 0x7F made ASCII text about a third
+     * slower, other UTF-8 a third faster.)
      */
-    private static long maySuspect(final long word)
+    static long maySuspect(final long word)
     {
-        final long deletes = word ^ DELETES;
-        return (word - SPACES) & ~word | (deletes - ONES) & ~deletes | word;
+        return (word - SPACES) & ~word | (word + ONES) | word;
     }
 
     /**
      * The exact test, for a word the quick one flagged: the high bit of each byte below 0x20 but tab, of each DEL and
      * of each 0xC2, with no carry from byte to byte (each byte's low seven bits are added to at most 0x7F).
      */
-    private static long suspects(final long word)
+    static long suspects(final long word)
     {
         final long belowSpace = ~(((word & LOW_SEVEN_BITS) + BELOW_SPACE_CARRY) | word);
         return (belowSpace & ~equalBytes(word, TABS)) | equalBytes(word, DELETES) | equalBytes(word, C1_LEADS);
     }
 
     /** @return a word with the high bit set in each byte of {@code word} equal to that byte of {@code pattern}. */
-    private static long equalBytes(final long word, final long pattern)
+    static long equalBytes(final long word, final long pattern)
     {
         final long difference = word ^ pattern;
         return ~(((difference & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | difference);
@@ -343,6 +344,15 @@ public final class Protocol
             return indexOfControlByteByByte(buffer, index + Long.BYTES, index + 2 * Long.BYTES, end);
         }
         return -1;
+    }
+
+    /**
+     * The byte form of {@link #suspects(long)}: a C0 control other than tab, DEL, or 0xC2 (which begins a C1 control
+     * if the byte after it is 0x80..0x9F).
+     */
+    static boolean isSuspect(final byte b)
+    {
+        return (b >= 0 && b <= LAST_C0_CONTROL && b != TAB) || b == DELETE || b == C1_LEAD;
     }
 
     private static int indexOfControlByteByByte(final DirectBuffer buffer, final int from, final int to, final int end)

@@ -646,7 +646,7 @@ final class Reader implements Agent
         int added = 0;
 
         int i = scanPosition;
-        while ((i = indexOfNewline(i, end)) >= 0)
+        while ((i = scanLine(connection, arenaAddress, i, end)) >= 0)
         {
             joinKept(connection);
             final int length = lineLength(i);
@@ -773,12 +773,25 @@ final class Reader implements Agent
      */
     private boolean addLine(final Connection connection, final int length, final int endOffset)
     {
-        if (!add(connection.named ? InboundBatch.MESSAGE : InboundBatch.NEW_PEER, 0, connection, lineStart, length,
-            endOffset))
+        final int type;
+        if (!connection.named)
+        {
+            type = InboundBatch.NEW_PEER;
+        }
+        else if (connection.lineMayHoldControl && Protocol.indexOfControl(arenaView, lineStart, lineStart + length) >= 0)
+        {
+            type = InboundBatch.CONTROL_LINE;
+        }
+        else
+        {
+            type = InboundBatch.MESSAGE;
+        }
+        if (!add(type, 0, connection, lineStart, length, endOffset))
         {
             return false;
         }
         connection.named = true;
+        connection.lineMayHoldControl = false;
         return true;
     }
 
@@ -827,37 +840,82 @@ final class Reader implements Agent
     }
 
     /**
-     * @return the index of the first '\n' in the arena from {@code from} (inclusive) to {@code to}, or -1.
-     * Sixteen bytes a step: a byte of {@code word ^ NEWLINES} is zero where a newline is, and the lowest flagged byte
-     * of the classic has-zero-byte test is always a true one (read little-endian, the first byte is the lowest). This
-     * scan is the reader's largest cost for long lines, so it reads the memory directly: {@code to} is within the
-     * arena.
+     * @return the index of the first '\n' in the arena from {@code from} (inclusive) to {@code to}, or -1. Marks the
+     * connection's line as one that {@linkplain Connection#lineMayHoldControl may hold a control character} if a byte
+     * before that newline may be one ({@link Protocol#suspects(long)}; the {@code \r} just before the newline aside),
+     * so that the line's own check ({@link Protocol#indexOfControl}) runs only on such lines: one pass over the bytes
+     * finds both.
+     * <p>
+     * Sixteen bytes a step: one quick test ({@link Protocol#maySuspect(long)}) flags every newline, every control
+     * character, tab and byte above 0x7F; for ASCII text without tabs it flags only the words holding a newline, which
+     * get the exact tests. This scan is the reader's largest cost for long lines, so it reads the memory directly:
+     * {@code to} is within the arena.
      */
-    private int indexOfNewline(final int from, final int to)
+    private static int scanLine(final Connection connection, final long address, final int from, final int to)
     {
-        final long address = arenaAddress;
         int i = from;
         for (final int last = to - 2 * Long.BYTES; i <= last; i += 2 * Long.BYTES)
         {
-            final long word1 = littleEndian(UnsafeApi.getLong(address + i)) ^ NEWLINES;
-            final long word2 = littleEndian(UnsafeApi.getLong(address + i + Long.BYTES)) ^ NEWLINES;
-            final long found1 = (word1 - LOW_BITS) & ~word1 & HIGH_BITS;
-            final long found2 = (word2 - LOW_BITS) & ~word2 & HIGH_BITS;
-            if (0 != (found1 | found2))
+            final long word1 = littleEndian(UnsafeApi.getLong(address + i));
+            final long word2 = littleEndian(UnsafeApi.getLong(address + i + Long.BYTES));
+            if (0 != ((Protocol.maySuspect(word1) | Protocol.maySuspect(word2)) & HIGH_BITS))
             {
-                return 0 != found1 ?
-                    i + (Long.numberOfTrailingZeros(found1) >>> 3) :
-                    i + Long.BYTES + (Long.numberOfTrailingZeros(found2) >>> 3);
+                final int found = newlineIn(connection, word1, i);
+                if (found >= 0)
+                {
+                    return found;
+                }
+                final int found2 = newlineIn(connection, word2, i + Long.BYTES);
+                if (found2 >= 0)
+                {
+                    return found2;
+                }
             }
         }
         for (; i < to; i++)
         {
-            if (UnsafeApi.getByte(address + i) == '\n')
+            final byte b = UnsafeApi.getByte(address + i);
+            if (b == '\n')
             {
                 return i;
             }
+            if (Protocol.isSuspect(b) && (b != '\r' || i + 1 == to || UnsafeApi.getByte(address + i + 1) != '\n'))
+            {
+                connection.lineMayHoldControl = true;
+            }
         }
         return -1;
+    }
+
+    /**
+     * The exact tests for one word (its first byte lowest) of the scan at arena index {@code index}.
+     *
+     * @return the index of its first newline, or -1; marks the line if a suspect byte comes before that newline.
+     */
+    private static int newlineIn(final Connection connection, final long word, final int index)
+    {
+        final long newlines = Protocol.equalBytes(word, NEWLINES) & HIGH_BITS;
+        final long suspects = Protocol.suspects(word) & HIGH_BITS;
+        if (0 == newlines)
+        {
+            if (0 != suspects)
+            {
+                connection.lineMayHoldControl = true; // a '\r' last in the word may end the line: checked in full
+            }
+            return -1;
+        }
+        final int newlineBit = Long.numberOfTrailingZeros(newlines); // the high bit of the newline's byte
+        final int newlineByte = newlineBit >>> 3;
+        long before = suspects & ((1L << (newlineBit - 7)) - 1);
+        if (newlineByte > 0 && (byte)(word >>> (newlineBit - 15)) == '\r')
+        {
+            before &= ~(1L << (newlineBit - 8)); // the '\r' of a "\r\n" line end
+        }
+        if (0 != before)
+        {
+            connection.lineMayHoldControl = true;
+        }
+        return index + newlineByte;
     }
 
     private static long littleEndian(final long nativeWord)

@@ -16,6 +16,8 @@ import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
  * <pre>
  *   class:   {@link #CLASS_BYTES} (a TLS record of 16 KiB plus its header, MAC and padding; the JDK's packet and
  *            application buffer sizes both fit), cached up to {@link #CACHE_BUFFERS} deep
+ *   batch:   {@link #BATCH_BYTES} (four records: what a writer encrypts for one socket write), cached a quarter
+ *            as deep (1 MiB too)
  *   larger:  (a peer allowed records over 16 KiB) allocated on demand and freed when given back
  * </pre>
  * A buffer that does not fit the cache is freed at once ({@link BufferUtil#free(ByteBuffer)}): direct memory never
@@ -27,17 +29,24 @@ final class TlsBufferPool
     static final int CLASS_BYTES = 17 * 1024;
     /** At most this many free buffers are kept (1 MiB). */
     static final int CACHE_BUFFERS = 64;
+    /**
+     * Four records, encrypted into one buffer and sent in one write: a write per 16 KiB record made large messages
+     * over TLS cost a system call each 16 KiB.
+     */
+    static final int BATCH_BYTES = 4 * CLASS_BYTES;
 
     /** The one pool of the process: TLS buffers are few and short-lived, so one cache serves every agent. */
     static final TlsBufferPool SHARED = new TlsBufferPool(CACHE_BUFFERS);
 
     private final ManyToManyConcurrentArrayQueue<ByteBuffer> free;
+    private final ManyToManyConcurrentArrayQueue<ByteBuffer> freeBatches;
     private final AtomicLong inUseBytes = new AtomicLong();
     private final AtomicLong allocatedBytes = new AtomicLong();
 
     TlsBufferPool(final int cacheBuffers)
     {
         free = new ManyToManyConcurrentArrayQueue<>(cacheBuffers);
+        freeBatches = new ManyToManyConcurrentArrayQueue<>(Math.max(1, cacheBuffers / 4));
     }
 
     /**
@@ -51,9 +60,13 @@ final class TlsBufferPool
         {
             buffer = free.poll();
         }
+        else if (minBytes <= BATCH_BYTES)
+        {
+            buffer = freeBatches.poll();
+        }
         if (null == buffer)
         {
-            final int size = Math.max(minBytes, CLASS_BYTES);
+            final int size = minBytes <= CLASS_BYTES ? CLASS_BYTES : minBytes <= BATCH_BYTES ? BATCH_BYTES : minBytes;
             buffer = ByteBuffer.allocateDirect(size);
             allocatedBytes.addAndGet(size);
         }
@@ -74,7 +87,7 @@ final class TlsBufferPool
     {
         final int size = buffer.capacity();
         inUseBytes.addAndGet(-size);
-        if (size != CLASS_BYTES || !free.offer(buffer))
+        if (!(size == CLASS_BYTES ? free.offer(buffer) : size == BATCH_BYTES && freeBatches.offer(buffer)))
         {
             allocatedBytes.addAndGet(-size);
             BufferUtil.free(buffer);

@@ -27,7 +27,7 @@ import javax.net.ssl.SSLSession;
  * thread that calls, so a selector loop can carry TLS connections beside plain ones without a thread per connection.
  * <pre>
  *   read(dst):   socket ──▶ netIn (records) ──unwrap──▶ dst (or appIn, when dst is too small for a record)
- *   write(src):  src ──wrap──▶ netOut (records) ──▶ socket, as far as it takes them
+ *   write(src):  src ──wrap──▶ netOut (records, several per write) ──▶ socket, as far as it takes them
  * </pre>
  * <ul>
  *   <li>{@link #read(ByteBuffer)} returns plaintext bytes, 0 when none are complete yet, -1 once the peer's
@@ -500,9 +500,11 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
             {
                 break; // only a read can move the handshake on
             }
+            final int packetBytes = engine.getSession().getPacketBufferSize();
             if (null == netOut)
             {
-                netOut = pool.acquire(engine.getSession().getPacketBufferSize());
+                // Room for several records: they leave in one write, not a write each.
+                netOut = pool.acquire(Math.max(TlsBufferPool.BATCH_BYTES, packetBytes));
             }
             final SSLEngineResult result = engine.wrap(srcs, offset, length, netOut);
             noteHandshake(result);
@@ -515,23 +517,32 @@ public final class TlsChannel implements ByteChannel, GatheringByteChannel
                 {
                     throw new ClosedChannelException();
                 }
-                break;
+                return consumed;
             }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW && netOut.position() == 0)
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW)
             {
-                netOut = grow(netOut, engine.getSession().getPacketBufferSize());
+                if (netOut.position() == 0)
+                {
+                    netOut = grow(netOut, packetBytes);
+                    continue;
+                }
+                if (!flushLocked())
+                {
+                    return consumed; // the records made wait for OP_WRITE; the rest of the plaintext stays
+                }
                 continue;
-            }
-            if (!flushLocked())
-            {
-                break;
             }
             if (result.getStatus() == SSLEngineResult.Status.OK &&
                 result.bytesConsumed() == 0 && result.bytesProduced() == 0)
             {
                 break;
             }
+            if (netOut.remaining() < packetBytes && !flushLocked())
+            {
+                return consumed;
+            }
         }
+        flushLocked(); // what is left waits for OP_WRITE (hasPendingOutput)
         return consumed;
     }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -274,5 +275,63 @@ class ReaderTest
         assertEquals("frank", seen.get(3).text());
         assertEquals(InboundBatch.DISCONNECT, seen.get(4).type());
         assertEquals(0, reader.partialLineBytes());
+    }
+
+    /**
+     * The reader finds control characters in the same pass as line ends: each line is marked as holding one exactly
+     * when {@link Protocol#indexOfControl} says so, wherever the control, a {@code \r}, a 0xC2 or a line end falls
+     * within the scan's 8-byte words and 16-byte steps, and across reads (lines kept partial). Random lines from an
+     * alphabet of the suspects and their neighbours, sent in pieces each read whole before the next is sent.
+     */
+    @Test
+    void shouldMarkExactlyTheLinesHoldingAControlCharacterWhereverItFalls() throws IOException
+    {
+        final byte[] alphabet = {'a', 'b', ' ', ':', '\t', '\r', 0x01, 0x1B, 0x1F, 0x7F, (byte)0xC2, (byte)0x85,
+            (byte)0x9F, (byte)0xA0, (byte)0xC3, (byte)0xFF};
+        final java.util.Random random = new java.util.Random(42);
+        final java.io.ByteArrayOutputStream input = new java.io.ByteArrayOutputStream();
+        input.writeBytes("alice\n".getBytes(StandardCharsets.US_ASCII));
+        final List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++)
+        {
+            final int length = random.nextInt(MAX_LINE - 1);
+            final byte[] line = new byte[length];
+            for (int j = 0; j < length; j++)
+            {
+                // Mostly plain letters, so that clean words and long clean runs occur too.
+                line[j] = random.nextInt(4) == 0 ? alphabet[random.nextInt(alphabet.length)] : (byte)('c' + j % 20);
+            }
+            final boolean crlf = random.nextBoolean();
+            // Without a "\r\n" of its own, a line's last '\r' becomes the one before its '\n': dropped.
+            final int textLength = !crlf && length > 0 && line[length - 1] == '\r' ? length - 1 : length;
+            final boolean control = Protocol.indexOfControl(new UnsafeBuffer(line), 0, textLength) >= 0;
+            expected.add(control ? InboundBatch.CONTROL_LINE : InboundBatch.MESSAGE);
+            input.writeBytes(line);
+            input.writeBytes(crlf ? new byte[]{'\r', '\n'} : new byte[]{'\n'});
+        }
+        final byte[] bytes = input.toByteArray();
+        final SocketChannel client = connect(null);
+        int sent = 0;
+        while (sent < bytes.length)
+        {
+            final int piece = Math.min(bytes.length - sent, 1 + random.nextInt(2 * READ_CHUNK));
+            final long before = bytesRead.get();
+            final ByteBuffer buffer = ByteBuffer.wrap(bytes, sent, piece);
+            while (buffer.hasRemaining())
+            {
+                client.write(buffer);
+            }
+            sent += piece;
+            drive("a read of the piece ending at " + sent, () -> bytesRead.get() == before + piece);
+        }
+        drive("every line", () -> seen.size() == 1 + expected.size());
+
+        int controls = 0;
+        for (int i = 0; i < expected.size(); i++)
+        {
+            assertEquals(expected.get(i), seen.get(1 + i).type(), "line " + i);
+            controls += expected.get(i) == InboundBatch.CONTROL_LINE ? 1 : 0;
+        }
+        assertTrue(controls > 100 && controls < expected.size() - 100, "both kinds of line were tried: " + controls);
     }
 }

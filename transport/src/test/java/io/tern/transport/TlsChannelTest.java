@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
@@ -24,6 +25,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -91,6 +93,53 @@ class TlsChannelTest
         send(server, "from carol: hi\n");
         assertEquals("from carol: hi\n", receive(client, 15));
         assertEquals(0, pool.inUseBytes(), "an idle TLS connection holds no buffer");
+    }
+
+    /**
+     * A large write leaves as several records per system call: one call per 16 KiB record made large messages over
+     * TLS cost a call each 16 KiB. Counted with the thread's own write calls ({@code /proc/thread-self/io}).
+     */
+    @Test
+    @Timeout(20)
+    void shouldSendSeveralRecordsInOneWrite() throws Exception
+    {
+        final Path io = Path.of("/proc/thread-self/io");
+        Assumptions.assumeTrue(Files.isReadable(io), "no per-thread I/O counts on this system");
+        connect(serverContext, TlsChannel.ClientAuth.NONE, clientContext, null);
+        handshake();
+        serverSocket.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20); // the socket takes all without reads
+        clientSocket.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+        final byte[] sent = new byte[128 * 1024]; // 8 records of 16 KiB
+        new Random(7).nextBytes(sent);
+
+        final long writesBefore = writeCalls(io);
+        final int consumed = server.write(ByteBuffer.wrap(sent));
+        final long writes = writeCalls(io) - writesBefore;
+
+        assertEquals(sent.length, consumed);
+        assertFalse(server.hasPendingOutput(), "the socket took every record");
+        assertTrue(writes <= 3, "8 records in " + writes + " write calls");
+        final ByteBuffer received = ByteBuffer.allocate(sent.length);
+        final long deadline = System.nanoTime() + DEADLINE_NS;
+        while (received.hasRemaining())
+        {
+            assertTrue(client.read(received) >= 0, "ended early");
+            assertTrue(System.nanoTime() < deadline, "received " + received.position());
+        }
+        assertArrayEquals(sent, received.array());
+        assertEquals(0, pool.inUseBytes(), "every buffer given back once drained");
+    }
+
+    private static long writeCalls(final Path io) throws IOException
+    {
+        for (final String line : Files.readAllLines(io))
+        {
+            if (line.startsWith("syscw:"))
+            {
+                return Long.parseLong(line.substring("syscw:".length()).trim());
+            }
+        }
+        throw new IllegalStateException("no syscw in " + io);
     }
 
     @Test
