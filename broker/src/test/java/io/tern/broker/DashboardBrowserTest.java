@@ -113,6 +113,33 @@ class DashboardBrowserTest extends BrokerTestSupport
         assertTrue(delivered.get() > 0);
     }
 
+    @Test
+    void shouldServeThePageToABrowserAndTheListOfEndpointsToCurl() throws Exception
+    {
+        startBroker();
+        final InetSocketAddress admin = broker.adminAddress();
+        final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        final java.net.URI root = java.net.URI.create("http://" + admin.getAddress().getHostAddress() + ":" +
+            admin.getPort() + "/");
+        final java.net.http.HttpResponse<String> browser = client.send(java.net.http.HttpRequest.newBuilder(root)
+            .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8").build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, browser.statusCode());
+        assertTrue(browser.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+        assertTrue(browser.body().contains("<svg id=\"read_to_write\""), "the dashboard");
+        final java.net.http.HttpResponse<String> curl = client.send(java.net.http.HttpRequest.newBuilder(root)
+            .header("Accept", "*/*").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, curl.statusCode());
+        assertTrue(curl.body().startsWith("tern broker admin endpoint") && curl.body().contains("/connz"), curl.body());
+        final java.net.http.HttpResponse<String> page = new AdminClient(admin).get("/dashboard");
+        assertEquals(browser.body(), page.body(), "/dashboard is the same page");
+        // Served from the jar, it names no other origin: nothing to fetch from the network.
+        final String withoutSvgNamespace = page.body().replace("\"http://www.w3.org/2000/svg\"", "");
+        assertTrue(!withoutSvgNamespace.contains("http://") && !withoutSvgNamespace.contains("https://") &&
+            !withoutSvgNamespace.contains("src=") && !withoutSvgNamespace.contains("@import"),
+            "no absolute URL, script or style from elsewhere in the page");
+    }
+
     /** @return seconds in /api/timeseries in which messages came in. */
     private static long samplesWithMessages(final InetSocketAddress admin)
     {
