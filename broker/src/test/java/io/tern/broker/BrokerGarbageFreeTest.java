@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The hot path stays garbage-free with every observability feature on (admin endpoint scraped during the run, /connz
- * and the dashboard's data included, the stats line, interval logs): bytes allocated by the threads {@code reader-0}, {@code broker} and {@code writer-0}
- * between two points of steady message flow, measured with {@code ThreadMXBean.getThreadAllocatedBytes}.
+ * and the dashboard's data included, the stats line, interval logs): bytes allocated by the threads
+ * {@code reader-0}, {@code broker} and {@code writer-0} between two points of steady message flow, measured with
+ * {@code ThreadMXBean.getThreadAllocatedBytes}.
  * <p>
  * Connection events and their log lines allocate, so the peers connect and a warm-up runs (and the JIT compiles the
  * path) before the first measurement; only message traffic runs between the two.

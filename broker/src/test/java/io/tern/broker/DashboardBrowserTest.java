@@ -41,7 +41,8 @@ class DashboardBrowserTest extends BrokerTestSupport
 {
     private static final String[] CHARTS = {"messages", "connections", "problems", "distribution", "read_to_route",
         "route_to_write", "read_to_write"};
-    private static final Pattern BODY = Pattern.compile("<body data-rendered=\"(\\d+)\" data-charts-with-data=\"(\\d+)\"");
+    private static final Pattern BODY =
+        Pattern.compile("<body data-rendered=\"(\\d+)\" data-charts-with-data=\"(\\d+)\"");
     private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(60);
 
     @Test
@@ -187,7 +188,8 @@ class DashboardBrowserTest extends BrokerTestSupport
         if (!process.waitFor(BROWSER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
         {
             process.destroyForcibly();
-            fail("chromium did not finish in " + BROWSER_TIMEOUT + ": " + Files.readString(dir.resolve("chromium.err")));
+            fail("chromium did not finish in " + BROWSER_TIMEOUT + ": " +
+                Files.readString(dir.resolve("chromium.err")));
         }
         final String dom = new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
         assertEquals(0, process.exitValue(), "chromium's exit status; its errors: " +

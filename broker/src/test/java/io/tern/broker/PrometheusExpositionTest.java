@@ -39,7 +39,8 @@ class PrometheusExpositionTest extends BrokerTestSupport
         Pattern.compile("^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$");
     private static final Pattern SAMPLE =
         Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)(?: (-?\\d+))?$");
-    private static final Pattern LABEL = Pattern.compile("\\G([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\",?");
+    private static final Pattern LABEL =
+        Pattern.compile("\\G([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\",?");
     private static final String[] STAGES = {"read_to_route", "route_to_write", "read_to_write"};
 
     /** One sample: its family, the name as written, its labels, its value. */
