@@ -12,6 +12,7 @@ import org.agrona.concurrent.status.CountersManager;
 import io.tern.broker.metrics.BrokerMetrics;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
+import io.tern.transport.BuildInfo;
 import io.tern.transport.TlsEndpoint;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportCounters;
@@ -97,9 +98,11 @@ public final class Broker implements AutoCloseable
             // Binds the admin port now: a port in use fails start-up before any thread runs.
             metrics = BrokerMetrics.create(new MetricsSettings(config.get(ADMIN_BIND), config.get(ADMIN_PORT),
                 config.get(ADMIN_REQUEST_TIMEOUT_MS), config.get(ADMIN_TOKEN_FILE), config.get(STATS_INTERVAL_MS),
-                config.get(HISTOGRAM_LOG_DIR), config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null),
+                config.get(HISTOGRAM_LOG_DIR),
+                config.get(ADMIN_TLS) == BrokerConfig.OnOff.ON ? config.tlsContext() : null,
+                BuildInfo.version(), BuildInfo.commit()),
                 router.metrics(), transport, threads.ringBuffer(),
-                this::internalErrors);
+                this::internalErrors, router.snapshotRequests());
         }
         catch (final IOException | RuntimeException ex)
         {

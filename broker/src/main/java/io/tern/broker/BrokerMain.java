@@ -88,6 +88,12 @@ public final class BrokerMain
         boolean help;
     }
 
+    /**
+     * True when {@link #execute} applies {@code log-level} and {@code log-file} to java.util.logging: set by
+     * {@link #main} when it runs with the default configuration, never in tests that call {@link #execute}.
+     */
+    private static boolean manageLogging;
+
     /** The broker {@link #execute} runs, for the SIGHUP handler; null before it starts and once it stops. */
     private static volatile Broker running;
 
@@ -102,6 +108,7 @@ public final class BrokerMain
             // The same lines for less garbage per connection event (see LogLineFormatter); a format or logging
             // configuration of the user's own is left alone.
             LogLineFormatter.install();
+            manageLogging = true;
         }
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
@@ -182,6 +189,17 @@ public final class BrokerMain
             return EXIT_USAGE;
         }
 
+        final BrokerLogging logging;
+        try
+        {
+            logging = !manageLogging ? null : BrokerLogging.apply(java.util.logging.Logger.getLogger(""),
+                config.get(Settings.LOG_LEVEL), config.get(Settings.LOG_FILE));
+        }
+        catch (final IOException ex)
+        {
+            err.println(NAME + ": " + ex.getMessage());
+            return EXIT_START_FAILED;
+        }
         final Broker broker;
         try
         {
@@ -191,6 +209,10 @@ public final class BrokerMain
         {
             err.println(NAME + ": cannot start on " + config.get(Settings.BIND) + ":" + config.get(Settings.PORT) +
                 ": " + ex.getMessage());
+            if (null != logging)
+            {
+                logging.close();
+            }
             return EXIT_START_FAILED;
         }
 
@@ -208,7 +230,7 @@ public final class BrokerMain
         {
             out.println("tern broker admin on " + (null == config.tlsContext() ||
                 config.get(Settings.ADMIN_TLS) == BrokerConfig.OnOff.OFF ? "http" : "https") + "://" + admin.getAddress().getHostAddress() + ":" +
-                admin.getPort() + "/ (/metrics, /histograms, /health)");
+                admin.getPort() + "/ (dashboard; /metrics, /connz, /histograms, /health)");
         }
         out.println("tern broker settings: " +
             config.describe(address.getPort(), null == admin ? -1 : admin.getPort()));
@@ -221,6 +243,10 @@ public final class BrokerMain
         broker.close();
         out.println("tern broker stopped");
         out.flush();
+        if (null != logging)
+        {
+            logging.close();
+        }
         return 0;
     }
 

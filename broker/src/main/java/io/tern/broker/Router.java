@@ -8,6 +8,8 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.Object2ObjectHashMap;
 
 import io.tern.broker.metrics.ErrorKind;
+import io.tern.broker.metrics.PeerSnapshot;
+import io.tern.broker.metrics.PeerSnapshotRequests;
 import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.Connection;
 import io.tern.transport.InboundBatch;
@@ -87,6 +89,10 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     /** Stamps of the message being routed: when its line was read, and when this thread began routing it. */
     private long messageReadNs;
     private long messageRouteNs;
+    /** Slots below this have held a peer: a /connz request looks no further (slots stay below the peak open). */
+    private int slotsUsed;
+    /** Admin threads' requests for who is connected (/connz), answered at the end of a batch or when idle. */
+    private final PeerSnapshotRequests snapshotRequests = new PeerSnapshotRequests();
 
     Router(
         final OutboundScheduler output,
@@ -137,6 +143,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         return metrics;
     }
 
+    /** @return the queue through which admin threads ask this thread who is connected. */
+    PeerSnapshotRequests snapshotRequests()
+    {
+        return snapshotRequests;
+    }
+
     /**
      * Nothing to route for a while (the Disruptor's wait timed out, or the shared thread's poll found nothing): give
      * back the outbound memory of peers that went idle. Broker thread; garbage-free.
@@ -144,6 +156,30 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     void onIdle()
     {
         output.releaseIdleMemory(IDLE_SCAN_WHEN_IDLE);
+        answerSnapshotRequests();
+    }
+
+    /**
+     * Fills the admin threads' pending /connz requests with every open peer: one volatile read when there is none.
+     * Broker thread; garbage-free (the request's arrays were made by the admin thread).
+     */
+    private void answerSnapshotRequests()
+    {
+        PeerSnapshot request;
+        while (null != (request = snapshotRequests.poll()))
+        {
+            for (int slot = 0; slot < slotsUsed; slot++)
+            {
+                final Peer peer = peersBySlot[slot];
+                if (null != peer && peer.state != Peer.CLOSED)
+                {
+                    final Outbound out = peer.connection.outbound();
+                    request.add(peer.connection, peer.name, peer.messagesIn, peer.bytesIn, peer.messagesOut,
+                        out.committedBytes(), out.queuedBytes(), out.maxQueuedBytes());
+                }
+            }
+            request.complete();
+        }
     }
 
     @Override
@@ -194,7 +230,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
                 case InboundBatch.CONTROL_LINE:
                     messageReadNs = event.readNs;
                     messageRouteNs = System.nanoTime();
-                    onControlLine(peer);
+                    onControlLine(peer, event.length);
                     break;
 
                 case InboundBatch.NEW_PEER:
@@ -246,6 +282,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         final Peer created = new Peer(connection);
         peersBySlot[slot] = created;
+        slotsUsed = Math.max(slotsUsed, slot + 1);
         return created;
     }
 
@@ -264,6 +301,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final int scans = IDLE_SCAN_PER_BATCH + IDLE_SCAN_PER_EVENT * Math.min(eventsInBatch, IDLE_SCAN_WHEN_IDLE);
         eventsInBatch = 0;
         output.releaseIdleMemory(scans);
+        answerSnapshotRequests();
     }
 
     private void markDirty(final Peer peer)
@@ -336,11 +374,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
      * A line holding a control character (the reader found it as it framed the line): a lone '\r' or an escape
      * sequence would let the text show as a line from someone else, so nothing of it is delivered.
      */
-    private void onControlLine(final Peer sender)
+    private void onControlLine(final Peer sender, final int length)
     {
         if (sender.state == Peer.NAMED)
         {
             metrics.onMessageIn(messageRouteNs - messageReadNs);
+            sender.countIn(length);
             reply(sender, CONTROL_IN_LINE, ErrorKind.CONTROL_IN_LINE);
         }
     }
@@ -352,6 +391,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             return; // the connection is being closed by the broker; what it still sent is dropped
         }
         metrics.onMessageIn(messageRouteNs - messageReadNs);
+        sender.countIn(length);
         final int end = offset + length;
         int colon = -1;
         for (int i = offset; i < end; i++)
@@ -474,6 +514,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         out.commit();
         markDirty(recipient);
         metrics.onDelivered();
+        recipient.messagesOut++;
     }
 
     private void onDisconnect(final Peer peer, final int reason)

@@ -288,6 +288,23 @@ public final class Settings
             "empty = none",
         dir -> Files.exists(dir) && !Files.isDirectory(dir) ? "exists and is not a directory" : null));
 
+    // Logs
+
+    public static final Setting<BrokerLogging.Level> LOG_LEVEL = declare(Setting.oneOf("log-level",
+        BrokerLogging.Level.INFO,
+        "lowest level logged: error; warning (slow consumers, refused admin requests); info (and every connection's " +
+            "start and end); debug; trace. Unused when the JVM is given a logging configuration file of your own, " +
+            "which then decides"));
+
+    public static final Setting<Path> LOG_FILE = declare(Setting.optionalPath("log-file", "FILE",
+        "append the log to this file instead of standard error, one line a record, written through at once; never " +
+            "rotated by the broker (logrotate's copytruncate suits it); the stats line stays on standard output; " +
+            "empty = standard error. Unused when the JVM is given a logging configuration file of your own",
+        file -> Files.isDirectory(file) ? "is a directory" :
+            (Files.exists(file) ? !Files.isWritable(file) :
+                null == file.toAbsolutePath().getParent() || !Files.isWritable(file.toAbsolutePath().getParent())) ?
+                "cannot write the file" : null));
+
     private static final List<Setting<?>> ALL = Collections.unmodifiableList(new ArrayList<>(DECLARED));
 
     private Settings()

@@ -84,6 +84,8 @@ class AdminEndpointTest extends BrokerTestSupport
             System.setOut(originalOut);
         }
         final InetSocketAddress admin = broker.adminAddress();
+        // Traffic, so that every interval has a stats line (an interval in which nothing happens prints none).
+        final LineClient ticker = register("ticker");
         // More stuck requests than the endpoint has connection slots (64): half a head, or nothing at all.
         final int stuckCount = 80;
         for (int i = 0; i < stuckCount; i++)
@@ -109,8 +111,20 @@ class AdminEndpointTest extends BrokerTestSupport
             assertTrue(metricsMs < ANSWER_BOUND_MS, "/metrics took " + metricsMs + " ms with " + stuckCount + " stuck");
         }
         // The stats line (every 100 ms, on the thread that formats /metrics) keeps coming.
-        awaitCondition("5 more stats lines while the stuck requests are open", Duration.ofSeconds(3),
-            () -> statsLines(captured) >= statsLinesBefore + 5);
+        final int[] sent = {0};
+        awaitCondition("5 more stats lines while the stuck requests are open", Duration.ofSeconds(3), () ->
+        {
+            try
+            {
+                ticker.send("ticker: t" + sent[0]);
+                ticker.expectLine("from ticker: t" + sent[0]++);
+            }
+            catch (final IOException ex)
+            {
+                throw new AssertionError(ex);
+            }
+            return statsLines(captured) >= statsLinesBefore + 5;
+        });
     }
 
     @Test
@@ -428,7 +442,7 @@ class AdminEndpointTest extends BrokerTestSupport
 
     private static long statsLines(final ByteArrayOutputStream captured)
     {
-        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("stats ")).count();
+        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(" stats over ")).count();
     }
 
     private static long closedCount(final List<Socket> sockets)

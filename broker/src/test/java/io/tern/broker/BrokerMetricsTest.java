@@ -501,11 +501,12 @@ class BrokerMetricsTest extends BrokerTestSupport
         }
         deliveries = 52;
         awaitCondition("a stats line that saw the messages", SETTLE, () ->
-            captured.toString(StandardCharsets.UTF_8).lines().anyMatch(l -> l.startsWith("stats ") &&
+            captured.toString(StandardCharsets.UTF_8).lines().anyMatch(l -> l.contains(" stats over ") &&
                 l.contains("read-to-write ") && !l.contains("read-to-write -")));
         final String line = captured.toString(StandardCharsets.UTF_8).lines()
-            .filter(l -> l.startsWith("stats ")).findFirst().orElseThrow();
-        assertTrue(line.matches("stats over \\d+\\.\\d s: conns \\d+ open/\\d+ total, peers \\d+, in \\d+ .*"), line);
+            .filter(l -> l.contains(" stats over ")).findFirst().orElseThrow();
+        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} " +
+            "stats over \\d+\\.\\d s: conns \\d+ open/\\d+ total, peers \\d+, in \\d+ .*"), line);
         closeBroker(); // writes the last interval and closes the logs
 
         for (final String stage : STAGES)

@@ -142,6 +142,12 @@ public final class Outbound implements ControlledMessageHandler
         return heldBytes;
     }
 
+    /** @return bytes of the messages committed to this peer since it connected (for /connz). Broker thread. */
+    public long committedBytes()
+    {
+        return committedBytes;
+    }
+
     /** @return the most bytes that may be queued for this peer before it is a slow consumer. */
     public long maxQueuedBytes()
     {

@@ -60,7 +60,13 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *                                          nothing recorded in between is lost); needs a loopback Host, or the
  *                                          admin token when there is one
  *   GET  /health                           200 "accepting" while the broker accepts connections, else 503
- *   GET  /                                 this list
+ *   GET  /connz[?offset=N][&amp;limit=N][&amp;sort=K]  who is connected, JSON (see {@link Connz}); the broker thread
+ *                                          fills a {@link PeerSnapshot} it is handed through a bounded queue; as
+ *                                          it names peers and their addresses, it needs what a reset needs
+ *   GET  /api/timeseries[?seconds=N]       the dashboard's data, JSON (see {@link TimeSeries})
+ *   GET  /dashboard                        the dashboard: one HTML page from the jar, drawing SVG charts of
+ *                                          /api/timeseries; no other origin is ever contacted
+ *   GET  /                                 the dashboard for a browser (Accept: text/html), else this list
  * </pre>
  * Every GET also answers HEAD. Every request first samples the recorders, so what it shows includes everything
  * recorded up to that moment.
@@ -123,7 +129,20 @@ final class AdminServer
         "  POST /histograms?reset=true[&stage=S]      the since-reset distributions, then reset them",
         "                                              (loopback Host, or Authorization: Bearer <admin token>)",
         "  GET  /health                                200 accepting | 503 not accepting",
+        "  GET  /connz[?offset=N][&limit=N][&sort=K]   who is connected, JSON; K = cid | start | name | msgs_in |",
+        "                                              msgs_out | bytes_in | bytes_out | pending | fill",
+        "                                              (loopback Host, or Authorization: Bearer <admin token>)",
+        "  GET  /api/timeseries[?seconds=N]            per-second rates and latencies, JSON (the dashboard's data)",
+        "  GET  /dashboard                             the dashboard (also / for a browser)",
         "");
+    private static final String HTML = "text/html; charset=utf-8";
+    private static final String JSON = "application/json";
+    /** How often an admin thread looks whether the broker thread has filled a /connz snapshot. */
+    private static final long SNAPSHOT_POLL_NS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** How long the broker thread has to fill it: it does at the end of each batch, or within 100 ms when idle. */
+    private static final long SNAPSHOT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /** Rows made room for beyond the connections open now, so that a few newcomers do not need a second round. */
+    private static final int SNAPSHOT_SLACK = 64;
 
     /** Where a connection is in its one exchange. */
     private enum State
@@ -204,6 +223,10 @@ final class AdminServer
     private final PrometheusMetrics prometheus;
     private final BooleanSupplier accepting;
     private final LongSupplier clockMs;
+    private final TimeSeries timeSeries;
+    private final PeerSnapshotRequests peerSnapshots;
+    private final LongSupplier connectionsOpen;
+    private final byte[] dashboard;
     private final long requestTimeoutNs;
     private final long requestTimeoutMs;
     private final byte[] tokenDigest;
@@ -221,6 +244,9 @@ final class AdminServer
      * @param tokenFile        the file holding the admin token, or null for none (then a state change needs a
      *                         loopback Host).
      * @param sslContext       TLS for every connection, or null for plain HTTP.
+     * @param timeSeries       the dashboard's data (metrics thread), or null for none.
+     * @param peerSnapshots    where /connz asks the broker thread who is connected, or null for no /connz.
+     * @param connectionsOpen  connections open now, to size a /connz snapshot.
      */
     AdminServer(
         final String bindAddress,
@@ -231,12 +257,19 @@ final class AdminServer
         final StageHistogram[] stages,
         final PrometheusMetrics prometheus,
         final BooleanSupplier accepting,
-        final LongSupplier clockMs) throws IOException
+        final LongSupplier clockMs,
+        final TimeSeries timeSeries,
+        final PeerSnapshotRequests peerSnapshots,
+        final LongSupplier connectionsOpen) throws IOException
     {
         this.stages = stages;
         this.prometheus = prometheus;
         this.accepting = accepting;
         this.clockMs = clockMs;
+        this.timeSeries = timeSeries;
+        this.peerSnapshots = peerSnapshots;
+        this.connectionsOpen = connectionsOpen;
+        this.dashboard = readDashboard();
         this.requestTimeoutMs = requestTimeoutMs;
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
         this.tokenDigest = null == tokenFile ? null : sha256(readToken(tokenFile));
@@ -547,7 +580,54 @@ final class AdminServer
                 send(exchange, response, callback, Reply.text(up ? 200 : 503, up ? "accepting\n" : "not accepting\n"));
                 return;
             case "/":
-                send(exchange, response, callback, isGet ? Reply.text(200, INDEX) : notAllowed(GET_HEAD, "use GET\n"));
+                final String accept = request.getHeaders().get(HttpHeader.ACCEPT);
+                send(exchange, response, callback, !isGet ? notAllowed(GET_HEAD, "use GET\n") :
+                    null != accept && accept.contains("text/html") ? new Reply(200, HTML, dashboard, null) :
+                        Reply.text(200, INDEX));
+                return;
+            case "/dashboard":
+                send(exchange, response, callback, isGet ? new Reply(200, HTML, dashboard, null) :
+                    notAllowed(GET_HEAD, "use GET\n"));
+                return;
+            case "/api/timeseries":
+                if (!isGet)
+                {
+                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
+                    return;
+                }
+                final String secondsText = Request.extractQueryParameters(request).getValue("seconds");
+                final int seconds = null == secondsText ? TimeSeries.DEFAULT_SECONDS :
+                    Connz.parse(secondsText, 1, TimeSeries.CAPACITY);
+                if (seconds < 0 || null == timeSeries)
+                {
+                    send(exchange, response, callback, null == timeSeries ? Reply.text(404, "no time series\n") :
+                        Reply.text(400, "seconds must be 1 to " + TimeSeries.CAPACITY + "\n"));
+                    return;
+                }
+                onMetricsThread(exchange, response, callback, path, () ->
+                {
+                    sampleAll();
+                    return new Reply(200, JSON, timeSeries.toJson(seconds).getBytes(StandardCharsets.UTF_8), null);
+                });
+                return;
+            case "/connz":
+                if (!isGet)
+                {
+                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
+                    return;
+                }
+                if (!mayChangeState(request))
+                {
+                    // Names and addresses of peers: not for a page that reached the endpoint through DNS rebinding.
+                    note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET /connz" +
+                        (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
+                            "' (not loopback)" : " without the admin token"));
+                    send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
+                        "forbidden: /connz needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
+                        "forbidden: /connz needs Authorization: Bearer <admin token>\n"));
+                    return;
+                }
+                onConnz(exchange, response, callback, Request.extractQueryParameters(request));
                 return;
             case "/metrics":
                 if (!isGet)
@@ -555,7 +635,7 @@ final class AdminServer
                     send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
                     return;
                 }
-                onMetricsThread(exchange, response, callback, path, null);
+                onMetricsThread(exchange, response, callback, path, this::metrics);
                 return;
             case "/histograms":
                 final Fields query = Request.extractQueryParameters(request);
@@ -565,8 +645,9 @@ final class AdminServer
                     send(exchange, response, callback, refused);
                     return;
                 }
-                onMetricsThread(exchange, response, callback, path, new HistogramQuery(
-                    query.getValue("stage"), "POST".equals(method), windowOf(query)));
+                final HistogramQuery histograms = new HistogramQuery(query.getValue("stage"), "POST".equals(method),
+                    windowOf(query));
+                onMetricsThread(exchange, response, callback, path, () -> histograms(histograms));
                 return;
             default:
                 send(exchange, response, callback, Reply.text(404, "not found; GET / lists the endpoints\n"));
@@ -689,14 +770,14 @@ final class AdminServer
      * Has the metrics thread, the histograms' owner, format the body; the body goes back to Jetty's pool to be
      * written, so the metrics thread never touches a socket.
      *
-     * @param histograms the /histograms query, or null for /metrics.
+     * @param body formats the body; run on the metrics thread.
      */
     private void onMetricsThread(
         final Exchange exchange,
         final Response response,
         final Callback callback,
         final String path,
-        final HistogramQuery histograms)
+        final Body body)
     {
         if (null != exchange)
         {
@@ -709,7 +790,7 @@ final class AdminServer
                 Reply reply;
                 try
                 {
-                    reply = null == histograms ? metrics() : histograms(histograms);
+                    reply = body.format();
                 }
                 catch (final IOException | RuntimeException ex)
                 {
@@ -730,6 +811,108 @@ final class AdminServer
         catch (final RejectedExecutionException ex)
         {
             send(exchange, response, callback, Reply.text(503, "shutting down\n"));
+        }
+    }
+
+    /** Formats a response body on the metrics thread. */
+    @FunctionalInterface
+    private interface Body
+    {
+        Reply format() throws IOException;
+    }
+
+    /**
+     * Asks the broker thread, which owns the peers, for a snapshot through the bounded queue, and looks on Jetty's
+     * scheduler whether it is filled, so no thread waits for it. A snapshot that turns out too small (more peers
+     * connected meanwhile) is asked for once more, sized to what the first saw.
+     */
+    private void onConnz(final Exchange exchange, final Response response, final Callback callback,
+        final Fields query)
+    {
+        final String offsetText = query.getValue("offset");
+        final String limitText = query.getValue("limit");
+        final String sortText = query.getValue("sort");
+        final String refused = null == peerSnapshots ? "no peers to show\n" :
+            Connz.check(offsetText, limitText, sortText);
+        if (null != refused)
+        {
+            send(exchange, response, callback, Reply.text(null == peerSnapshots ? 404 : 400, refused + "\n"));
+            return;
+        }
+        final int offset = null == offsetText ? 0 : Connz.parse(offsetText, 0, Integer.MAX_VALUE);
+        final int limit = null == limitText ? Connz.DEFAULT_LIMIT : Connz.parse(limitText, 1, Connz.MAX_LIMIT);
+        final String sort = null == sortText ? "cid" : sortText;
+        if (null != exchange)
+        {
+            exchange.state = State.WAITING;
+        }
+        askForSnapshot(exchange, response, callback, (int)Math.min(Integer.MAX_VALUE - SNAPSHOT_SLACK,
+            Math.max(0, connectionsOpen.getAsLong())) + SNAPSHOT_SLACK, true, offset, limit, sort);
+    }
+
+    private void askForSnapshot(final Exchange exchange, final Response response, final Callback callback,
+        final int capacity, final boolean mayRetry, final int offset, final int limit, final String sort)
+    {
+        final PeerSnapshot snapshot = new PeerSnapshot(capacity);
+        if (!peerSnapshots.offer(snapshot))
+        {
+            send(exchange, response, callback, Reply.text(503, "busy: too many /connz requests at once\n"));
+            return;
+        }
+        awaitSnapshot(exchange, response, callback, snapshot, mayRetry, offset, limit, sort);
+    }
+
+    /** Jetty's scheduler or pool: answers once the broker thread has filled the snapshot, else looks again soon. */
+    private void awaitSnapshot(final Exchange exchange, final Response response, final Callback callback,
+        final PeerSnapshot snapshot, final boolean mayRetry, final int offset, final int limit, final String sort)
+    {
+        if (!snapshot.isComplete())
+        {
+            if (System.nanoTime() - snapshot.createdNs > SNAPSHOT_TIMEOUT_NS)
+            {
+                send(exchange, response, callback, Reply.text(503, "the broker thread did not answer in time\n"));
+                return;
+            }
+            try
+            {
+                scheduler.schedule(() -> awaitSnapshot(exchange, response, callback, snapshot, mayRetry, offset,
+                    limit, sort), SNAPSHOT_POLL_NS, TimeUnit.NANOSECONDS);
+            }
+            catch (final RejectedExecutionException ex)
+            {
+                callback.failed(ex); // Jetty is stopping
+            }
+            return;
+        }
+        try
+        {
+            threads.execute(() ->
+            {
+                if (snapshot.total() > snapshot.count && mayRetry)
+                {
+                    askForSnapshot(exchange, response, callback, snapshot.total() + SNAPSHOT_SLACK, false, offset,
+                        limit, sort);
+                    return;
+                }
+                send(exchange, response, callback, new Reply(200, JSON, Connz.toJson(snapshot, offset, limit, sort,
+                    clockMs.getAsLong(), System.nanoTime()).getBytes(StandardCharsets.UTF_8), null));
+            });
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            callback.failed(ex);
+        }
+    }
+
+    private static byte[] readDashboard() throws IOException
+    {
+        try (java.io.InputStream in = AdminServer.class.getResourceAsStream("dashboard.html"))
+        {
+            if (null == in)
+            {
+                throw new IOException("dashboard.html is missing from the jar");
+            }
+            return in.readAllBytes();
         }
     }
 

@@ -41,6 +41,7 @@ public final class BrokerMetrics implements AutoCloseable
     private final StageHistogram[] stages;
     private final AdminServer admin;
     private final HistogramLogs logs;
+    private final TimeSeries timeSeries;
     private final StatsLine statsLine;
     private final long statsIntervalMs;
     private final PrintStream out;
@@ -53,6 +54,7 @@ public final class BrokerMetrics implements AutoCloseable
         final Transport transport,
         final Sequenced ring,
         final LongSupplier internalErrors,
+        final PeerSnapshotRequests peerSnapshots,
         final PrintStream out) throws IOException
     {
         final boolean adminOn = config.adminPort() >= 0;
@@ -76,10 +78,17 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
+        timeSeries = !adminOn ? null : new TimeSeries(new LongSupplier[]{router::messagesIn,
+            router::messagesDelivered, transport::connectionsAccepted, transport::connectionsClosed,
+            () -> transport.connectionsRefusedTooMany() + transport.connectionsRefusedNotAuthorized() +
+                transport.connectionsRefusedBusy(),
+            router::slowConsumerDisconnects, () -> errorsSent(router), internalErrors},
+            transport::connectionsOpen, stages, nowMs);
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
             config.adminRequestTimeoutMs(), config.adminTokenFile(), config.adminTls(), stages,
-            new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
-            System::currentTimeMillis);
+            new PrometheusMetrics(router, transport, ring, internalErrors, stages, config.version(), config.commit(),
+                nowMs, System::currentTimeMillis), transport::isAccepting,
+            System::currentTimeMillis, timeSeries, peerSnapshots, transport::connectionsOpen);
         HistogramLogs openedLogs = null;
         try
         {
@@ -113,6 +122,7 @@ public final class BrokerMetrics implements AutoCloseable
      * @param transport      connection and byte counters, the writers' recorders, whether it accepts.
      * @param ring           the Disruptor ring, for its free capacity.
      * @param internalErrors unexpected exceptions so far.
+     * @param peerSnapshots  where /connz asks the broker thread who is connected.
      * @return the metrics, not yet started.
      * @throws IOException if the admin port cannot be bound, the token file read or the log directory written.
      * @throws IllegalArgumentException if the token file holds no usable token.
@@ -122,9 +132,20 @@ public final class BrokerMetrics implements AutoCloseable
         final RouterMetrics router,
         final Transport transport,
         final Sequenced ring,
-        final LongSupplier internalErrors) throws IOException
+        final LongSupplier internalErrors,
+        final PeerSnapshotRequests peerSnapshots) throws IOException
     {
-        return new BrokerMetrics(config, router, transport, ring, internalErrors, System.out);
+        return new BrokerMetrics(config, router, transport, ring, internalErrors, peerSnapshots, System.out);
+    }
+
+    private static long errorsSent(final RouterMetrics router)
+    {
+        long errors = 0;
+        for (final ErrorKind kind : ErrorKind.values())
+        {
+            errors += router.errorsSent(kind);
+        }
+        return errors;
     }
 
     /** Starts the metrics thread, the admin endpoint, the ticks and the stats line. Call once. */
@@ -159,6 +180,13 @@ public final class BrokerMetrics implements AutoCloseable
             for (final StageHistogram stage : stages)
             {
                 stage.sample();
+            }
+            if (null != timeSeries)
+            {
+                timeSeries.record(nowMs); // each stage's second, before tick() starts the next
+            }
+            for (final StageHistogram stage : stages)
+            {
                 stage.tick(nowMs, logs);
             }
         }
@@ -177,8 +205,12 @@ public final class BrokerMetrics implements AutoCloseable
             {
                 stage.sample();
             }
-            out.println(statsLine.next(System.nanoTime()));
-            out.flush();
+            final String line = statsLine.next(System.nanoTime(), System.currentTimeMillis());
+            if (null != line)
+            {
+                out.println(line);
+                out.flush();
+            }
         }
         catch (final RuntimeException ex)
         {

@@ -18,6 +18,8 @@ import javax.net.ssl.SSLContext;
  * @param statsIntervalMs how often to print the one-line summary, 0 for never.
  * @param histogramLogDir the directory for interval logs, or null for none.
  * @param adminTls        the server's TLS context when the admin endpoint speaks HTTPS only, or null for HTTP.
+ * @param version         the broker's version, for {@code tern_build_info}.
+ * @param commit          the commit it was built from, for {@code tern_build_info}.
  */
 public record MetricsSettings(
     String adminBind,
@@ -26,6 +28,8 @@ public record MetricsSettings(
     Path adminTokenFile,
     long statsIntervalMs,
     Path histogramLogDir,
-    SSLContext adminTls)
+    SSLContext adminTls,
+    String version,
+    String commit)
 {
 }

@@ -12,18 +12,33 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.SummaryWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.Quantiles;
 import io.prometheus.metrics.model.snapshots.Unit;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 
 import io.tern.transport.Transport;
 
 /**
  * The broker's metrics in the Prometheus text format, built with the Prometheus Java client: every metric is a
- * callback ({@code CounterWithCallback}, {@code GaugeWithCallback}, {@code SummaryWithCallback}) that reads our own
- * single-writer counters and stage histograms when scraped, so the client library never sits on the hot path.
+ * callback ({@code CounterWithCallback}, {@code GaugeWithCallback}, {@code SummaryWithCallback}, and a collector for
+ * the histograms) that reads our own single-writer counters and stage histograms when scraped, so the client library
+ * never sits on the hot path.
  * <pre>
  *   tern_connections_accepted_total, tern_connections_closed_total, tern_connections_open,
  *   tern_connections_refused_total{reason}, tern_peers_registered,
@@ -32,6 +47,11 @@ import io.tern.transport.Transport;
  *   tern_ring_free_events, tern_ring_size_events, tern_accepting, tern_internal_errors_total,
  *   tern_stage_latency_seconds{stage, quantile}  quantiles 0.5 0.9 0.99 0.999 1 (max) over the recent window
  *                                                (about a minute); _count and _sum since start
+ *   tern_stage_latency_histogram_seconds{stage, le}  the same values since start as a classic histogram (buckets
+ *                                                1 us to 10 s, 1-2-5 steps), which adds up across brokers
+ *   tern_build_info{version, commit} 1, tern_uptime_seconds
+ *   jvm_*, process_*                             the Prometheus Java client's JVM instrumentation (GC, memory
+ *                                                pools, buffer pools, threads, classes, JIT; CPU, descriptors, RSS)
  * </pre>
  * Metrics thread only (the callbacks read the stage histograms, which that thread owns).
  */
@@ -40,6 +60,13 @@ final class PrometheusMetrics
     /** Quantiles of each stage; 1.0 is the maximum. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
     private static final double NS_PER_SECOND = 1e9;
+    /**
+     * Upper bounds of the stage histograms' buckets, in seconds: 1-2-5 steps from 1 us, where a quiet broker's
+     * stages sit, to 10 s, well past any stall worth a bucket of its own (+Inf catches the rest, up to the recorders'
+     * 10 minutes). 22 buckets: fine enough for histogram_quantile() to place a p99 within a factor of 2.5.
+     */
+    static final double[] BUCKETS_SECONDS = bucketsSeconds();
+    private static final long[] BUCKETS_NS = bucketsNs(BUCKETS_SECONDS);
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -49,7 +76,11 @@ final class PrometheusMetrics
         final Transport transport,
         final Sequenced ring,
         final LongSupplier internalErrors,
-        final StageHistogram[] stages)
+        final StageHistogram[] stages,
+        final String version,
+        final String commit,
+        final long startMs,
+        final java.util.function.LongSupplier clockMs)
     {
         counter("tern_connections_accepted", "connections accepted since start (refused ones not included)",
             transport::connectionsAccepted);
@@ -121,6 +152,119 @@ final class PrometheusMetrics
                 }
             })
             .register(registry);
+
+        registry.register(new StageLatencyHistogram(stages));
+
+        GaugeWithCallback.builder()
+            .name("tern_build_info")
+            .help("the broker's version and the commit it was built from; always 1")
+            .labelNames("version", "commit")
+            .callback(callback -> callback.call(1, version, commit))
+            .register(registry);
+        GaugeWithCallback.builder()
+            .name("tern_uptime_seconds")
+            .unit(Unit.SECONDS)
+            .help("seconds since the broker started")
+            .callback(callback -> callback.call((clockMs.getAsLong() - startMs) / 1000.0))
+            .register(registry);
+
+        // Not JvmMetrics.builder(), which adds all of them: its memory pool allocation metric adds a GC listener
+        // per registration that is never removed, and the native memory one runs a diagnostic command per scrape.
+        JvmThreadsMetrics.builder().register(registry);
+        JvmBufferPoolMetrics.builder().register(registry);
+        JvmClassLoadingMetrics.builder().register(registry);
+        JvmCompilationMetrics.builder().register(registry);
+        JvmGarbageCollectorMetrics.builder().register(registry);
+        JvmMemoryMetrics.builder().register(registry);
+        JvmRuntimeInfoMetric.builder().register(registry);
+        ProcessMetrics.builder().register(registry);
+    }
+
+    /**
+     * Each stage's values since start as a classic histogram: cumulative counts per upper bound in seconds, taken in
+     * one pass over the HdrHistogram. A value counts in the bucket of its HdrHistogram bucket's highest value, so a
+     * value within 0.1% above a bound may count below it.
+     */
+    private static final class StageLatencyHistogram implements Collector
+    {
+        private final StageHistogram[] stages;
+
+        StageLatencyHistogram(final StageHistogram[] stages)
+        {
+            this.stages = stages;
+        }
+
+        @Override
+        public String getPrometheusName()
+        {
+            return "tern_stage_latency_histogram_seconds";
+        }
+
+        @Override
+        public MetricSnapshot collect()
+        {
+            final HistogramSnapshot.Builder snapshot = HistogramSnapshot.builder()
+                .name("tern_stage_latency_histogram_seconds")
+                .unit(Unit.SECONDS)
+                .help("time inside the broker by stage since start, as a histogram that adds up across brokers " +
+                    "(the same values as tern_stage_latency_seconds)");
+            for (final StageHistogram stage : stages)
+            {
+                final Histogram total = stage.sinceStart();
+                final long[] counts = new long[BUCKETS_NS.length + 1];
+                int bucket = 0;
+                for (final HistogramIterationValue value : total.recordedValues())
+                {
+                    final long ns = value.getValueIteratedTo();
+                    while (bucket < BUCKETS_NS.length && ns > BUCKETS_NS[bucket])
+                    {
+                        bucket++;
+                    }
+                    counts[bucket] += value.getCountAtValueIteratedTo();
+                }
+                final ClassicHistogramBuckets.Builder buckets = ClassicHistogramBuckets.builder();
+                long count = 0;
+                for (int i = 0; i < counts.length; i++)
+                {
+                    buckets.bucket(i < BUCKETS_SECONDS.length ? BUCKETS_SECONDS[i] : Double.POSITIVE_INFINITY,
+                        counts[i]);
+                    count += counts[i];
+                }
+                snapshot.dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                    .classicHistogramBuckets(buckets.build())
+                    .sum(0 == count ? 0.0 : total.getMean() * count / NS_PER_SECOND)
+                    .labels(Labels.of("stage", stage.stage().label()))
+                    .build());
+            }
+            return snapshot.build();
+        }
+    }
+
+    private static double[] bucketsSeconds()
+    {
+        final double[] bounds = new double[22];
+        final double[] steps = {1, 2, 5};
+        double decade = 1e-6;
+        for (int i = 0; i < bounds.length; i++)
+        {
+            // Rounded to 12 significant digits so the le labels read 2.0E-5, not 1.9999999999999998E-5.
+            bounds[i] = Double.parseDouble(String.format(java.util.Locale.ROOT, "%.12g", steps[i % 3] * decade));
+            if (i % 3 == 2)
+            {
+                decade *= 10;
+            }
+        }
+        return bounds;
+    }
+
+    private static long[] bucketsNs(final double[] seconds)
+    {
+        final long[] ns = new long[seconds.length];
+        for (int i = 0; i < seconds.length; i++)
+        {
+            ns[i] = Math.round(seconds[i] * NS_PER_SECOND);
+        }
+        return ns;
     }
 
     private static Quantiles quantiles(final Histogram recent)

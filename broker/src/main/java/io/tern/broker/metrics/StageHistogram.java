@@ -141,6 +141,12 @@ public final class StageHistogram
         tickTimeMs = nowMs;
     }
 
+    /** @return the values since the last {@link #tick}: the current second. Valid until the next call. */
+    public Histogram sinceTick()
+    {
+        return sinceTick;
+    }
+
     /** @return every value since the broker started. Valid until the next call on this object. */
     public Histogram sinceStart()
     {

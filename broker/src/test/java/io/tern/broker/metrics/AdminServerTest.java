@@ -90,7 +90,7 @@ class AdminServerTest
         final SSLContext tls = selfSignedTls(dir);
         // A deadline that leaves a cold JVM on a loaded machine time for its first handshake.
         final AdminServer server = new AdminServer("127.0.0.1", 0, 30_000, null, tls, new StageHistogram[0], null,
-            () -> true, System::currentTimeMillis);
+            () -> true, System::currentTimeMillis, null, null, () -> 0);
         try
         {
             server.start(Runnable::run);
@@ -122,7 +122,7 @@ class AdminServerTest
 
         // A client that connects and never starts its handshake is closed at the request deadline too.
         final AdminServer strict = new AdminServer("127.0.0.1", 0, 500, null, tls, new StageHistogram[0], null,
-            () -> true, System::currentTimeMillis);
+            () -> true, System::currentTimeMillis, null, null, () -> 0);
         try
         {
             strict.start(Runnable::run);
