@@ -5,7 +5,10 @@ package io.tern.broker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ServiceLoader;
 import com.lmax.disruptor.ExceptionHandler;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -24,6 +27,7 @@ import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.AUTH_FILE_POLL_MS;
 import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
+import static io.tern.broker.Settings.CLUSTER_MEMBERS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
@@ -60,6 +64,9 @@ public final class Broker implements AutoCloseable
     private final BrokerMetrics metrics;
     private final AtomicCounter handlerErrors;
     private final AtomicCounter agentErrors;
+    /** In a cluster: the link the Router uses and the runner of its {@code cluster} agent; null otherwise. */
+    private ClusterLink clusterLink;
+    private AgentRunner clusterRunner;
     private boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -84,6 +91,22 @@ public final class Broker implements AutoCloseable
             config.get(MAX_CONNECTIONS), config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS),
             config.get(NAME_CHARSET));
         transport.outboundBudgetListener(router);
+        if (!config.get(CLUSTER_MEMBERS).isEmpty())
+        {
+            // Only here is the cluster looked for: without cluster-members no class of it (nor of Aeron) is loaded.
+            final ClusterProvider provider = ServiceLoader.load(ClusterProvider.class).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("--" + CLUSTER_MEMBERS.name() + " is set, but the cluster " +
+                    "module (tern-cluster) is not on the class path: start the cluster's jar"));
+            final int arenaBytes = 4 * (config.get(MAX_LINE_BYTES) + 2 * config.get(MAX_NAME_BYTES) + 64);
+            clusterLink = provider.start(config,
+                new ClusterInboundSink(threads.ringBuffer(), Math.max(1 << 20, arenaBytes)));
+            router.cluster(clusterLink, config.get(MAX_CONNECTIONS));
+            clusterRunner = new AgentRunner(clusterLink.idleStrategy(), ex ->
+            {
+                agentErrors.increment();
+                LOG.log(System.Logger.Level.ERROR, "cluster agent error", ex);
+            }, null, clusterLink.agent());
+        }
         if (config.get(TLS_PORT) >= 0)
         {
             transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
@@ -104,6 +127,8 @@ public final class Broker implements AutoCloseable
         catch (final IOException | RuntimeException ex)
         {
             threads.abort();
+            CloseHelper.quietClose(clusterRunner);
+            CloseHelper.quietClose(clusterLink);
             throw ex;
         }
     }
@@ -127,7 +152,13 @@ public final class Broker implements AutoCloseable
         catch (final IOException | RuntimeException ex)
         {
             broker.metrics.close();
+            CloseHelper.quietClose(broker.clusterRunner);
+            CloseHelper.quietClose(broker.clusterLink);
             throw ex;
+        }
+        if (null != broker.clusterRunner)
+        {
+            AgentRunner.startOnThread(broker.clusterRunner);
         }
         broker.metrics.start();
         return broker;
@@ -234,6 +265,21 @@ public final class Broker implements AutoCloseable
         return router.messagesDelivered();
     }
 
+    /**
+     * @return true once this node is joined to the cluster's directory (always false without cluster settings). Any
+     * thread; a snapshot.
+     */
+    public boolean clusterConnected()
+    {
+        return null != clusterLink && router.clusterCounters().connected;
+    }
+
+    /** @return names held on other nodes that this node knows of; 0 without cluster settings. Any thread. */
+    public long clusterRemoteNames()
+    {
+        return null == clusterLink ? 0 : router.clusterCounters().remoteNames;
+    }
+
     /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
     public long internalErrors()
     {
@@ -253,6 +299,10 @@ public final class Broker implements AutoCloseable
         }
         closed = true;
         threads.close();
+        // After the router's last batch: the cluster agent stops, then the node leaves the directory (its names are
+        // released with its session) and closes its links.
+        CloseHelper.quietClose(clusterRunner);
+        CloseHelper.quietClose(clusterLink);
         metrics.close(); // last: its final interval then holds every message written
     }
 
