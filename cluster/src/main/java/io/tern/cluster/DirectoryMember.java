@@ -83,6 +83,9 @@ final class DirectoryMember implements AutoCloseable
             .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
+            // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
+            // the session timeout, not Aeron's default 5 s.
+            .publicationConnectionTimeoutNs(Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2))
             .errorHandler(errorHandler);
 
         final Archive.Context archiveContext = new Archive.Context()

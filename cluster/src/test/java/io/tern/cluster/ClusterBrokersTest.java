@@ -117,12 +117,16 @@ class ClusterBrokersTest
         listening.completeExceptionally(new IllegalStateException("node 2 ended:\n" + NODE2_OUTPUT));
     }
 
-    /** @return true if a peer of that name is admitted on the node (no error within a short wait); it then leaves. */
+    /**
+     * @return true if a peer of that name is admitted on the node: a message to itself comes back (a line sent while
+     * the claim is pending is routed once it is granted); it then leaves.
+     */
     private static boolean named(final InetSocketAddress address, final String name)
     {
         try (Client client = new Client(address, name))
         {
-            return null == client.poll(300);
+            client.send(name + ": self");
+            return ("from " + name + ": self").equals(client.poll(2000));
         }
         catch (final IOException ex)
         {
@@ -279,7 +283,10 @@ class ClusterBrokersTest
             int sent = 0;
             while (!named(address(1), "zed"))
             {
-                gina.send("hank: g" + sent++);
+                for (int i = 0; i < 100; i++)
+                {
+                    gina.send("hank: g" + sent++);
+                }
                 assertTrue(System.nanoTime() - killedNs < TimeUnit.SECONDS.toNanos(30),
                     "zed was not freed within 30 s");
             }
@@ -293,8 +300,41 @@ class ClusterBrokersTest
                 assertEquals("from gina: g" + i, hank.read());
             }
             assertNull(hank.poll(200), "hank got more than was sent");
-            gina.send("zed: are you there");
-            assertEquals("error: no peer 'zed'", gina.read());
+            // Node 0 hears of the release too (perhaps a moment after node 1): then zed is no peer, as on one node.
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            String reply;
+            do
+            {
+                gina.send("zed: are you there");
+                reply = gina.poll(200);
+                assertTrue(System.nanoTime() - deadlineNs < 0, "no 'no peer' for zed");
+            }
+            while (null == reply);
+            assertEquals("error: no peer 'zed'", reply);
+        }
+    }
+
+    @Test
+    @Order(6)
+    @Timeout(60)
+    void shouldDropItsPeersAndAdmitNoNameWhenANodeLosesTheDirectory() throws Exception
+    {
+        try (Client ivy = new Client(address(0), "ivy"))
+        {
+            assertNull(ivy.poll(300));
+            // Node 2 is gone; stopping node 1 leaves node 0 alone, a minority: it cannot reach the directory.
+            final long stoppedNs = System.nanoTime();
+            BROKERS[1].close();
+            BROKERS[1] = null;
+            assertEquals("error: cluster unavailable", ivy.read());
+            assertNull(ivy.read(), "the dropped peer's connection is closed");
+            final long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedNs);
+            // Before the directory could give the name away: within half the session timeout (plus a poll).
+            assertTrue(droppedMs < SESSION_TIMEOUT_MS, "ivy dropped after " + droppedMs + " ms");
+            try (Client late = new Client(address(0), "jack"))
+            {
+                assertEquals("error: cluster unavailable", late.read());
+            }
         }
     }
 
