@@ -7,11 +7,14 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -197,6 +200,83 @@ class ClusterBrokersTest
             }
             assertNull(bob.poll(200), "bob got more than was sent");
         }
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(60)
+    void shouldNotAllocatePerMessageOnTheRoutingOrClusterThreadsAcrossNodes() throws Exception
+    {
+        try (Client kim = new Client(address(0), "kim");
+            Client lou = new Client(address(1), "lou"))
+        {
+            awaitRoutable(kim, "lou", lou);
+            crossNode(kim, lou, 50_000); // warm-up: the JIT compiles the path, pools fill
+            final Map<Thread, Long> before = allocatedBytes();
+            crossNode(kim, lou, 200_000);
+            final Map<Thread, Long> after = allocatedBytes();
+            long total = 0;
+            final StringBuilder report = new StringBuilder();
+            for (final Map.Entry<Thread, Long> entry : before.entrySet())
+            {
+                final long bytes = after.get(entry.getKey()) - entry.getValue();
+                total += bytes;
+                report.append(entry.getKey().getName()).append('=').append(bytes).append(' ');
+            }
+            System.out.println("ClusterBrokersTest: allocated across nodes for 200000 messages: " + report);
+            assertEquals(4, before.size(), "two nodes' shared and cluster threads: " + before.keySet());
+            // Well under a byte per message: any allocation per message (16 bytes or more) would blow it.
+            assertTrue(total < 64 * 1024, "allocated on the cross-node path: " + report);
+        }
+    }
+
+    /** Sends {@code count} lines from one node's peer to another's, 200 a write, and reads them all. */
+    private static void crossNode(final Client from, final Client to, final int count) throws Exception
+    {
+        final CompletableFuture<Integer> received = CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if (!to.read().startsWith("from "))
+                    {
+                        return i;
+                    }
+                }
+                return count;
+            }
+            catch (final IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        });
+        final StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < count; i += 200)
+        {
+            batch.setLength(0);
+            for (int j = 0; j < 200 && i + j < count; j++)
+            {
+                batch.append(j == 0 ? "" : "\n").append("lou: m").append(i + j);
+            }
+            from.send(batch.toString());
+        }
+        assertEquals(count, received.get(30, TimeUnit.SECONDS));
+    }
+
+    private static Map<Thread, Long> allocatedBytes()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final Map<Thread, Long> bytes = new LinkedHashMap<>();
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            if (thread.isAlive() && (thread.getName().equals("shared") || thread.getName().equals("cluster")))
+            {
+                bytes.put(thread, threads.getThreadAllocatedBytes(thread.getId()));
+            }
+        }
+        return bytes;
     }
 
     @Test
