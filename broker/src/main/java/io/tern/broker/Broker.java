@@ -98,8 +98,10 @@ public final class Broker implements AutoCloseable
                 () -> new IllegalArgumentException("--" + CLUSTER_MEMBERS.name() + " is set, but the cluster " +
                     "module (tern-cluster) is not on the class path: start the cluster's jar"));
             final int arenaBytes = 4 * (config.get(MAX_LINE_BYTES) + 2 * config.get(MAX_NAME_BYTES) + 64);
+            final Runnable wakeRouter = threads.mode() == BrokerConfig.ThreadingMode.SHARED ? transport::wakeShared :
+                () -> { };
             clusterLink = provider.start(config,
-                new ClusterInboundSink(threads.ringBuffer(), Math.max(1 << 20, arenaBytes)));
+                new ClusterInboundSink(threads.ringBuffer(), Math.max(1 << 20, arenaBytes), wakeRouter));
             router.cluster(clusterLink, config.get(MAX_CONNECTIONS));
             clusterRunner = new AgentRunner(clusterLink.idleStrategy(), ex ->
             {

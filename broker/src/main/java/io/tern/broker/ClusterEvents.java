@@ -33,4 +33,10 @@ public interface ClusterEvents
 
     /** This node joined the directory, or lost it: one of {@code CLUSTER_}. */
     boolean onClusterState(int state);
+
+    /**
+     * The end of a duty cycle that handed anything over: wakes the thread that routes, if it waits (once per cycle, not
+     * per item).
+     */
+    void onBatchEnd();
 }

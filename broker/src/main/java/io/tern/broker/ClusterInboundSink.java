@@ -18,11 +18,28 @@ final class ClusterInboundSink implements ClusterEvents
 {
     private final RingBuffer<InboundEvent> ringBuffer;
     private final LineArena arena;
+    private final Runnable wakeRouter;
+    private boolean published;
 
-    ClusterInboundSink(final RingBuffer<InboundEvent> ringBuffer, final int arenaBytes)
+    /**
+     * @param wakeRouter wakes the routing thread when it blocks elsewhere than on the ring (the shared thread blocks
+     *                   in its selector); the dedicated broker thread's wait strategy is signalled by the publish itself.
+     */
+    ClusterInboundSink(final RingBuffer<InboundEvent> ringBuffer, final int arenaBytes, final Runnable wakeRouter)
     {
         this.ringBuffer = ringBuffer;
         this.arena = new LineArena(arenaBytes);
+        this.wakeRouter = wakeRouter;
+    }
+
+    @Override
+    public void onBatchEnd()
+    {
+        if (published)
+        {
+            published = false;
+            wakeRouter.run();
+        }
     }
 
     @Override
@@ -73,10 +90,12 @@ final class ClusterInboundSink implements ClusterEvents
             // The ring has room but the arena has not: give the sequence back as an event with nothing to do.
             fill(ringBuffer.get(sequence), InboundEvent.CLUSTER_NOTHING, 0, 0, 0, 0);
             ringBuffer.publish(sequence);
+            published = true;
             return false;
         }
         fill(ringBuffer.get(sequence), type, reason, correlationId, at, null == bytes ? 0 : length);
         ringBuffer.publish(sequence);
+        published = true;
         return true;
     }
 

@@ -140,6 +140,7 @@ final class ClusterAgent implements Agent
                 work += links[node].controlledPoll(assemblers[node], FRAGMENT_LIMIT);
             }
         }
+        events.onBatchEnd();
         return work;
     }
 

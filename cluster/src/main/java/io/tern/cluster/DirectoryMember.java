@@ -77,7 +77,9 @@ final class DirectoryMember implements AutoCloseable
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(aeronDirectoryName)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedIdleStrategy(idleStrategy())
+            // The driver also carries the messages between nodes: it parks for at most 100 us, not 1 ms.
+            .sharedIdleStrategy(new BackoffIdleStrategy(
+                10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)))
             .termBufferSparseFile(true)
             .publicationTermBufferLength(DIRECTORY_TERM_LENGTH)
             .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)

@@ -54,6 +54,11 @@ final class RecordingEvents implements ClusterEvents
         return true;
     }
 
+    @Override
+    public void onBatchEnd()
+    {
+    }
+
     boolean has(final String line)
     {
         return lines.contains(line);
