@@ -36,8 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Three broker nodes as one broker, on loopback: nodes 0 (shared threading) and 1 (dedicated) in this JVM, node 2 in a JVM of its own so that a
- * test can {@code kill -9} it. Peers on different nodes exchange messages in order with a single node's replies; a
+ * Three broker nodes as one broker, on loopback: nodes 0 (shared threading) and 1 (dedicated) in this JVM, node 2 in
+ * a JVM of its own so that a test can {@code kill -9} it. Peers on different nodes exchange messages in order with a single node's replies; a
  * name is unique cluster-wide and a race for it has one winner; the names of a killed node are free again within the
  * session timeout (plus an election if it led the directory) while peers on the other nodes lose nothing. One
  * cluster for the class; the kill runs last.
