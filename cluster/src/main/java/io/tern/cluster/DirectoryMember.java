@@ -124,7 +124,7 @@ final class DirectoryMember implements AutoCloseable
             .ingressChannel("aeron:udp?term-length=" + DIRECTORY_TERM_LENGTH)
             .sessionTimeoutNs(sessionTimeoutNs)
             // An election must end well within half the session timeout: that is when nodes drop their peers.
-            .leaderHeartbeatTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(200), sessionTimeoutNs / 5))
+            .leaderHeartbeatTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(200), sessionTimeoutNs / 4))
             .leaderHeartbeatIntervalNs(Math.max(TimeUnit.MILLISECONDS.toNanos(20), sessionTimeoutNs / 50))
             .electionTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(100), sessionTimeoutNs / 20))
             .startupCanvassTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(500), sessionTimeoutNs / 2))

@@ -45,12 +45,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterBrokersTest
 {
-    private static final long SESSION_TIMEOUT_MS = 2000;
+    private static final long SESSION_TIMEOUT_MS = 4000;
     /** Node 0 runs shared, node 1 dedicated: every thread on the message path of either. */
     private static final java.util.Set<String> HOT_THREADS =
         java.util.Set.of("shared", "reader-0", "broker", "writer-0", "cluster");
 
     private static File dir;
+    private static String membersList;
     private static final Broker[] BROKERS = new Broker[2];
     private static Process node2;
     private static InetSocketAddress node2Address;
@@ -78,16 +79,10 @@ class ClusterBrokersTest
         pump.setDaemon(true);
         pump.start();
 
+        membersList = members;
         for (int node = 0; node < 2; node++)
         {
-            BROKERS[node] = Broker.launch(new BrokerConfig()
-                .threading(0 == node ? "shared" : "dedicated") // both modes carry cross-node traffic
-                .port(0)
-                .adminPort(-1)
-                .set(Settings.CLUSTER_MEMBERS, members)
-                .set(Settings.CLUSTER_NODE_ID, node)
-                .set(Settings.CLUSTER_DIR, new File(dir, "node-" + node).toPath())
-                .set(Settings.CLUSTER_SESSION_TIMEOUT_MS, SESSION_TIMEOUT_MS));
+            BROKERS[node] = Broker.launch(config(node));
         }
         node2Address = listening.get(30, TimeUnit.SECONDS);
         for (int node = 0; node < 2; node++)
@@ -97,6 +92,18 @@ class ClusterBrokersTest
         }
         // Node 2 has joined once a name claimed there is granted (not refused as unavailable).
         TestNodes.await(() -> named(node2Address, "probe-2"), 30_000, "node 2 joins the directory");
+    }
+
+    private static BrokerConfig config(final int node)
+    {
+        return new BrokerConfig()
+            .threading(0 == node ? "shared" : "dedicated") // both modes carry cross-node traffic
+            .port(0)
+            .adminPort(-1)
+            .set(Settings.CLUSTER_MEMBERS, membersList)
+            .set(Settings.CLUSTER_NODE_ID, node)
+            .set(Settings.CLUSTER_DIR, new File(dir, "node-" + node).toPath())
+            .set(Settings.CLUSTER_SESSION_TIMEOUT_MS, SESSION_TIMEOUT_MS);
     }
 
     private static void pump(final CompletableFuture<InetSocketAddress> listening)
@@ -420,6 +427,24 @@ class ClusterBrokersTest
             {
                 assertEquals("error: cluster unavailable", late.read());
             }
+        }
+    }
+
+    @Test
+    @Order(7)
+    @Timeout(90)
+    void shouldJoinAgainByItselfOnceTheDirectoryIsBack() throws Exception
+    {
+        // Node 1 comes back (with an empty log: it catches up from node 0); node 0 finds the directory again.
+        BROKERS[1] = Broker.launch(config(1));
+        TestNodes.await(() -> BROKERS[0].clusterConnected() && BROKERS[1].clusterConnected(), 60_000,
+            "nodes 0 and 1 join the directory again");
+        try (Client kay = new Client(address(0), "kay");
+            Client leo = new Client(address(1), "leo"))
+        {
+            awaitRoutable(kay, "leo", leo);
+            kay.send("leo: back again");
+            assertEquals("from kay: back again", leo.read());
         }
     }
 
