@@ -13,6 +13,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.metrics.ClusterMetricsSource;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.TlsEndpoint;
@@ -132,6 +133,113 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietClose(clusterRunner);
             CloseHelper.quietClose(clusterLink);
             throw ex;
+        }
+        if (null != clusterLink)
+        {
+            metrics.cluster(new ClusterMetrics(router.clusterCounters(), clusterLink));
+        }
+    }
+
+    /** The cluster's counters as {@code /metrics} reads them: the Router's and the link's. Metrics thread. */
+    private static final class ClusterMetrics implements ClusterMetricsSource
+    {
+        private final Router.ClusterCounters counters;
+        private final ClusterLink link;
+
+        ClusterMetrics(final Router.ClusterCounters counters, final ClusterLink link)
+        {
+            this.counters = counters;
+            this.link = link;
+        }
+
+        @Override
+        public long nodeId()
+        {
+            return link.nodeId();
+        }
+
+        @Override
+        public long connected()
+        {
+            return counters.connected ? 1 : 0;
+        }
+
+        @Override
+        public long leaderMemberId()
+        {
+            return link.leaderMemberId();
+        }
+
+        @Override
+        public long remoteNames()
+        {
+            return counters.remoteNames;
+        }
+
+        @Override
+        public long claims()
+        {
+            return counters.claims;
+        }
+
+        @Override
+        public long claimsGranted()
+        {
+            return counters.claimsGranted;
+        }
+
+        @Override
+        public long claimsTaken()
+        {
+            return counters.claimsTaken;
+        }
+
+        @Override
+        public long claimsUnavailable()
+        {
+            return counters.claimsUnavailable;
+        }
+
+        @Override
+        public long claimNanosTotal()
+        {
+            return counters.claimNsTotal;
+        }
+
+        @Override
+        public long framesSent()
+        {
+            return counters.framesSent;
+        }
+
+        @Override
+        public long bytesSent()
+        {
+            return counters.bytesSent;
+        }
+
+        @Override
+        public long framesReceived()
+        {
+            return counters.framesReceived;
+        }
+
+        @Override
+        public long sendsFailed()
+        {
+            return counters.sendsFailed;
+        }
+
+        @Override
+        public long backPressureEvents()
+        {
+            return link.backPressureEvents();
+        }
+
+        @Override
+        public long peersDroppedOnLoss()
+        {
+            return counters.peersDroppedOnLoss;
         }
     }
 

@@ -44,6 +44,12 @@ public interface ClusterLink extends AutoCloseable
      */
     int send(int node, DirectBuffer frame, int offset, int length);
 
+    /** @return the directory's leader as this node last heard, or -1. Any thread. */
+    int leaderMemberId();
+
+    /** @return times a link to another node was back-pressured. Any thread; a snapshot. */
+    long backPressureEvents();
+
     /** @return the agent that polls the directory and the other nodes; run by the broker on its own thread. */
     Agent agent();
 

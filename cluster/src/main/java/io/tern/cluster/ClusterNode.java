@@ -199,13 +199,14 @@ final class ClusterNode implements ClusterLink
         return agent.isConnected();
     }
 
-    /** @return the directory's leader as this node last heard, or -1. Any thread. */
-    int leaderMemberId()
+    @Override
+    public int leaderMemberId()
     {
         return agent.leaderMemberId();
     }
 
-    long backPressureEvents()
+    @Override
+    public long backPressureEvents()
     {
         return backPressureEvents;
     }

@@ -99,7 +99,7 @@ class ClusterBrokersTest
         return new BrokerConfig()
             .threading(0 == node ? "shared" : "dedicated") // both modes carry cross-node traffic
             .port(0)
-            .adminPort(-1)
+            .adminPort(0 == node ? 0 : -1) // node 0 shows its cluster metrics
             .set(Settings.CLUSTER_MEMBERS, membersList)
             .set(Settings.CLUSTER_NODE_ID, node)
             .set(Settings.CLUSTER_DIR, new File(dir, "node-" + node).toPath())
@@ -301,6 +301,26 @@ class ClusterBrokersTest
             dave.send("nobody: hello");
             assertEquals("error: no peer 'nobody'", dave.read());
         }
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(30)
+    void shouldShowTheClusterInMetrics() throws Exception
+    {
+        final InetSocketAddress admin = BROKERS[0].adminAddress();
+        final java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + admin.getPort() + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        final String body = response.body();
+        assertEquals(200, response.statusCode());
+        assertTrue(body.contains("tern_cluster_connected 1.0"), body);
+        assertTrue(body.contains("tern_cluster_node_id 0.0"), body);
+        final java.util.regex.Matcher sent =
+            java.util.regex.Pattern.compile("tern_cluster_frames_sent_total ([0-9.E]+)").matcher(body);
+        assertTrue(sent.find() && Double.parseDouble(sent.group(1)) > 0, body);
+        assertTrue(body.contains("tern_cluster_claims_granted_total"), body);
     }
 
     @Test

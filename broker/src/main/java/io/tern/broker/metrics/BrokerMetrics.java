@@ -40,6 +40,8 @@ public final class BrokerMetrics implements AutoCloseable
 
     private final StageHistogram[] stages;
     private final AdminServer admin;
+    /** What the admin endpoint's /metrics scrapes; null when the admin endpoint is off. */
+    private final PrometheusMetrics prometheus;
     private final HistogramLogs logs;
     private final StatsLine statsLine;
     private final long statsIntervalMs;
@@ -76,9 +78,10 @@ public final class BrokerMetrics implements AutoCloseable
             new StageHistogram(Stage.ROUTE_TO_WRITE, routeToWrite, adminOn, statsIntervalMs > 0, nowMs),
             new StageHistogram(Stage.READ_TO_WRITE, readToWrite, adminOn, statsIntervalMs > 0, nowMs)};
 
+        prometheus = !adminOn ? null : new PrometheusMetrics(router, transport, ring, internalErrors, stages);
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
             config.adminRequestTimeoutMs(), config.adminTokenFile(), config.adminTls(), stages,
-            new PrometheusMetrics(router, transport, ring, internalErrors, stages), transport::isAccepting,
+            prometheus, transport::isAccepting,
             System::currentTimeMillis);
         HistogramLogs openedLogs = null;
         try
@@ -125,6 +128,20 @@ public final class BrokerMetrics implements AutoCloseable
         final LongSupplier internalErrors) throws IOException
     {
         return new BrokerMetrics(config, router, transport, ring, internalErrors, System.out);
+    }
+
+    /**
+     * Adds a cluster node's metrics ({@code tern_cluster_*}) to {@code /metrics}. Before {@link #start()}; nothing
+     * when the admin endpoint is off.
+     *
+     * @param cluster the node's state and counters.
+     */
+    public void cluster(final ClusterMetricsSource cluster)
+    {
+        if (null != prometheus)
+        {
+            prometheus.cluster(cluster);
+        }
     }
 
     /** Starts the metrics thread, the admin endpoint, the ticks and the stats line. Call once. */
