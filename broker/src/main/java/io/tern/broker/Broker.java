@@ -209,19 +209,19 @@ public final class Broker implements AutoCloseable
         @Override
         public long framesSent()
         {
-            return counters.framesSent;
+            return counters.framesSent.get();
         }
 
         @Override
         public long bytesSent()
         {
-            return counters.bytesSent;
+            return counters.bytesSent.get();
         }
 
         @Override
         public long framesReceived()
         {
-            return counters.framesReceived;
+            return counters.framesReceived.get();
         }
 
         @Override

@@ -3,6 +3,8 @@
  */
 package io.tern.broker;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import com.lmax.disruptor.EventHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -648,19 +650,19 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     }
 
     /**
-     * The cluster's counters: written by the broker thread only, read by others as plain (tear-free) longs for
-     * display.
+     * The cluster's counters: written by the broker thread only, read by others for display. Those counted per
+     * message are released (an ordered store, no fence), the rest, counted per connection or state change, volatile.
      */
     static final class ClusterCounters
     {
+        final AtomicLong framesSent = new AtomicLong();
+        final AtomicLong bytesSent = new AtomicLong();
+        final AtomicLong framesReceived = new AtomicLong();
         volatile long claims;
         volatile long claimsGranted;
         volatile long claimsTaken;
         volatile long claimsUnavailable;
         volatile long claimNsTotal;
-        volatile long framesSent;
-        volatile long bytesSent;
-        volatile long framesReceived;
         volatile long sendsFailed;
         volatile long releasesNotQueued;
         volatile long remoteNames;
@@ -888,8 +890,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         at += textLength;
         if (cluster.send(remote.node, frame, 0, at) == ClusterLink.SENT)
         {
-            clusterCounters.framesSent++;
-            clusterCounters.bytesSent += at;
+            clusterCounters.framesSent.setRelease(clusterCounters.framesSent.getPlain() + 1);
+            clusterCounters.bytesSent.setRelease(clusterCounters.bytesSent.getPlain() + at);
         }
         else
         {
@@ -928,7 +930,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             clusterCounters.sendsFailed++; // cannot happen between nodes of one version; never routed
             return;
         }
-        clusterCounters.framesReceived++;
+        clusterCounters.framesReceived.setRelease(clusterCounters.framesReceived.getPlain() + 1);
         final int senderLength = NodeMessageDescriptor.senderLength(buffer, offset);
         final int recipientLength = NodeMessageDescriptor.recipientLength(buffer, offset);
         final int senderOffset = offset + NodeMessageDescriptor.HEADER_LENGTH;
