@@ -5,11 +5,15 @@ package io.tern.broker;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ServiceLoader;
 import com.lmax.disruptor.ExceptionHandler;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.metrics.ClusterMetricsSource;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.BuildInfo;
@@ -25,6 +29,7 @@ import static io.tern.broker.Settings.ADMIN_TLS;
 import static io.tern.broker.Settings.AUTH_FILE;
 import static io.tern.broker.Settings.AUTH_FILE_POLL_MS;
 import static io.tern.broker.Settings.AUTH_MAX_ITERATIONS;
+import static io.tern.broker.Settings.CLUSTER_MEMBERS;
 import static io.tern.broker.Settings.HISTOGRAM_LOG_DIR;
 import static io.tern.broker.Settings.IDLE_TIMEOUT_MS;
 import static io.tern.broker.Settings.MAX_CONNECTIONS;
@@ -61,6 +66,9 @@ public final class Broker implements AutoCloseable
     private final BrokerMetrics metrics;
     private final AtomicCounter handlerErrors;
     private final AtomicCounter agentErrors;
+    /** In a cluster: the link the Router uses and the runner of its {@code cluster} agent; null otherwise. */
+    private ClusterLink clusterLink;
+    private AgentRunner clusterRunner;
     private boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -85,6 +93,24 @@ public final class Broker implements AutoCloseable
             config.get(MAX_CONNECTIONS), config.get(PARTIAL_LINE_TIMEOUT_MS), config.get(IDLE_TIMEOUT_MS),
             config.get(NAME_CHARSET));
         transport.outboundBudgetListener(router);
+        if (!config.get(CLUSTER_MEMBERS).isEmpty())
+        {
+            // Only here is the cluster looked for: without cluster-members no class of it (nor of Aeron) is loaded.
+            final ClusterProvider provider = ServiceLoader.load(ClusterProvider.class).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("--" + CLUSTER_MEMBERS.name() + " is set, but the cluster " +
+                    "module (tern-cluster) is not on the class path: start the cluster's jar"));
+            final int arenaBytes = 4 * (config.get(MAX_LINE_BYTES) + 2 * config.get(MAX_NAME_BYTES) + 64);
+            final Runnable wakeRouter = threads.mode() == BrokerConfig.ThreadingMode.SHARED ? transport::wakeShared :
+                () -> { };
+            clusterLink = provider.start(config,
+                new ClusterInboundSink(threads.ringBuffer(), Math.max(1 << 20, arenaBytes), wakeRouter));
+            router.cluster(clusterLink, config.get(MAX_CONNECTIONS));
+            clusterRunner = new AgentRunner(clusterLink.idleStrategy(), ex ->
+            {
+                agentErrors.increment();
+                LOG.log(System.Logger.Level.ERROR, "cluster agent error", ex);
+            }, null, clusterLink.agent());
+        }
         if (config.get(TLS_PORT) >= 0)
         {
             transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
@@ -107,7 +133,116 @@ public final class Broker implements AutoCloseable
         catch (final IOException | RuntimeException ex)
         {
             threads.abort();
+            CloseHelper.quietClose(clusterRunner);
+            CloseHelper.quietClose(clusterLink);
             throw ex;
+        }
+        if (null != clusterLink)
+        {
+            metrics.cluster(new ClusterMetrics(router.clusterCounters(), clusterLink));
+        }
+    }
+
+    /** The cluster's counters as {@code /metrics} reads them: the Router's and the link's. Metrics thread. */
+    private static final class ClusterMetrics implements ClusterMetricsSource
+    {
+        private final Router.ClusterCounters counters;
+        private final ClusterLink link;
+
+        ClusterMetrics(final Router.ClusterCounters counters, final ClusterLink link)
+        {
+            this.counters = counters;
+            this.link = link;
+        }
+
+        @Override
+        public long nodeId()
+        {
+            return link.nodeId();
+        }
+
+        @Override
+        public long connected()
+        {
+            return counters.connected ? 1 : 0;
+        }
+
+        @Override
+        public long leaderMemberId()
+        {
+            return link.leaderMemberId();
+        }
+
+        @Override
+        public long remoteNames()
+        {
+            return counters.remoteNames;
+        }
+
+        @Override
+        public long claims()
+        {
+            return counters.claims;
+        }
+
+        @Override
+        public long claimsGranted()
+        {
+            return counters.claimsGranted;
+        }
+
+        @Override
+        public long claimsTaken()
+        {
+            return counters.claimsTaken;
+        }
+
+        @Override
+        public long claimsUnavailable()
+        {
+            return counters.claimsUnavailable;
+        }
+
+        @Override
+        public long claimNanosTotal()
+        {
+            return counters.claimNsTotal;
+        }
+
+        @Override
+        public long framesSent()
+        {
+            return counters.framesSent.get();
+        }
+
+        @Override
+        public long bytesSent()
+        {
+            return counters.bytesSent.get();
+        }
+
+        @Override
+        public long framesReceived()
+        {
+            return counters.framesReceived.get();
+        }
+
+        @Override
+        public long sendsFailed()
+        {
+            return counters.sendsFailed;
+        }
+
+        @Override
+        public long backPressureEvents()
+        {
+            return link.backPressureEvents();
+        }
+
+        @Override
+        public long peersDroppedOnLoss()
+        {
+            return counters.peersDroppedOnLoss;
         }
     }
 
@@ -130,7 +265,13 @@ public final class Broker implements AutoCloseable
         catch (final IOException | RuntimeException ex)
         {
             broker.metrics.close();
+            CloseHelper.quietClose(broker.clusterRunner);
+            CloseHelper.quietClose(broker.clusterLink);
             throw ex;
+        }
+        if (null != broker.clusterRunner)
+        {
+            AgentRunner.startOnThread(broker.clusterRunner);
         }
         broker.metrics.start();
         return broker;
@@ -237,6 +378,21 @@ public final class Broker implements AutoCloseable
         return router.messagesDelivered();
     }
 
+    /**
+     * @return true once this node is joined to the cluster's directory (always false without cluster settings). Any
+     * thread; a snapshot.
+     */
+    public boolean clusterConnected()
+    {
+        return null != clusterLink && router.clusterCounters().connected;
+    }
+
+    /** @return names held on other nodes that this node knows of; 0 without cluster settings. Any thread. */
+    public long clusterRemoteNames()
+    {
+        return null == clusterLink ? 0 : router.clusterCounters().remoteNames;
+    }
+
     /** @return unexpected exceptions in the broker's handler or the transport's agents; zero unless there is a bug. */
     public long internalErrors()
     {
@@ -256,6 +412,10 @@ public final class Broker implements AutoCloseable
         }
         closed = true;
         threads.close();
+        // After the router's last batch: the cluster agent stops, then the node leaves the directory (its names are
+        // released with its session) and closes its links.
+        CloseHelper.quietClose(clusterRunner);
+        CloseHelper.quietClose(clusterLink);
         metrics.close(); // last: its final interval then holds every message written
     }
 

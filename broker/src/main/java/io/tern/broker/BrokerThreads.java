@@ -26,6 +26,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 import io.tern.transport.Transport;
 import io.tern.transport.TransportAgent;
 
+import static io.tern.broker.Settings.CLUSTER_MEMBERS;
 import static io.tern.broker.Settings.FLUSH_TIMEOUT_MS;
 import static io.tern.broker.Settings.READERS;
 import static io.tern.broker.Settings.RING_SIZE;
@@ -85,12 +86,15 @@ final class BrokerThreads implements AutoCloseable
         this.agentErrors = agentErrors;
         this.mode = resolve(config);
         this.flushTimeoutMs = config.get(FLUSH_TIMEOUT_MS);
+        // In a cluster the cluster agent publishes into the ring too (ClusterInboundSink): more than one producer.
+        final boolean clustered = !config.get(CLUSTER_MEMBERS).isEmpty();
         if (mode == BrokerConfig.ThreadingMode.SHARED)
         {
             // Polled on the publishing thread itself, never waited on: the wait strategy is only ever signalled.
             disruptor = null;
-            ringBuffer = RingBuffer.createSingleProducer(InboundEvent::new, config.get(RING_SIZE),
-                new BusySpinWaitStrategy());
+            ringBuffer = clustered ?
+                RingBuffer.createMultiProducer(InboundEvent::new, config.get(RING_SIZE), new BusySpinWaitStrategy()) :
+                RingBuffer.createSingleProducer(InboundEvent::new, config.get(RING_SIZE), new BusySpinWaitStrategy());
         }
         else
         {
@@ -98,7 +102,7 @@ final class BrokerThreads implements AutoCloseable
                 InboundEvent::new,
                 config.get(RING_SIZE),
                 runnable -> new Thread(runnable, "broker"),
-                config.get(READERS) == 1 ? ProducerType.SINGLE : ProducerType.MULTI,
+                config.get(READERS) == 1 && !clustered ? ProducerType.SINGLE : ProducerType.MULTI,
                 waitStrategy(config.get(WAIT_STRATEGY)));
             ringBuffer = disruptor.getRingBuffer();
         }

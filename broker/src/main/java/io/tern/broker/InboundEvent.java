@@ -14,6 +14,19 @@ import io.tern.transport.LineArena;
  */
 final class InboundEvent
 {
+    /** From the cluster agent ({@link ClusterInboundSink}): the directory's answer to a claim; no bytes. */
+    static final int CLAIM_RESULT = 16;
+    /** From the cluster agent: a name now held on node {@link #reason}; the name's bytes. */
+    static final int NAME_HELD = 17;
+    /** From the cluster agent: a name held on node {@link #reason} is free; the name's bytes. */
+    static final int NAME_RELEASED = 18;
+    /** From the cluster agent: a frame from node {@link #reason} ({@link NodeMessageDescriptor}). */
+    static final int NODE_FRAME = 19;
+    /** From the cluster agent: joined or lost the directory ({@link #reason}); no bytes. */
+    static final int CLUSTER_STATE = 20;
+    /** From the cluster agent: a sequence claimed whose bytes then did not fit; nothing to do. */
+    static final int CLUSTER_NOTHING = 21;
+
     /** {@link InboundBatch#NEW_PEER}, {@link InboundBatch#MESSAGE} or {@link InboundBatch#DISCONNECT}. */
     int type;
     /** For a disconnect, one of the {@code InboundBatch.REASON_} constants. */
@@ -25,6 +38,8 @@ final class InboundEvent
     long arenaEndPosition;
     /** {@link System#nanoTime()} of the socket read that completed the line. */
     long readNs;
+    /** For a {@link #CLAIM_RESULT}, the claim's correlation id. Cluster events have no connection. */
+    long correlationId;
 
     void set(final InboundBatch batch, final int i)
     {

@@ -14,6 +14,8 @@ final class Peer
     static final int CONNECTED = 0;
     static final int NAMED = 1;
     static final int CLOSED = 2;
+    /** In a cluster: the name is asked of the directory and reserved here; not yet reachable. */
+    static final int PENDING = 3;
 
     final Connection connection;
     NameKey name;
@@ -27,6 +29,15 @@ final class Peer
     long bytesIn;
     /** Messages delivered to it: for /connz. */
     long messagesOut;
+    /**
+     * In a cluster, lines sent while the name was {@link #PENDING}, each as a length and its bytes, routed once the name
+     * is granted. Allocated only if such a line comes (on a connection event's scale: once per peer at most).
+     */
+    org.agrona.ExpandableArrayBuffer held;
+    int heldBytes;
+    /** In a cluster, while {@link #PENDING}: the claim's id and when it was asked. */
+    long claimId;
+    long claimNs;
 
     Peer(final Connection connection)
     {

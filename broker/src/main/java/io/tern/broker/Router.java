@@ -3,9 +3,14 @@
  */
 package io.tern.broker;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import com.lmax.disruptor.EventHandler;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.Object2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import io.tern.broker.metrics.ErrorKind;
 import io.tern.broker.metrics.PeerSnapshot;
@@ -60,6 +65,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     private static final byte[] CONTROL_IN_LINE = Protocol.lineBytes(Protocol.CONTROL_IN_LINE);
     private static final byte[] NAME_TAKEN_PREFIX = Protocol.bytes(Protocol.NAME_TAKEN_PREFIX);
     private static final byte[] NAME_TAKEN_END = Protocol.lineBytes(Protocol.NAME_TAKEN_SUFFIX);
+    private static final byte[] CLUSTER_UNAVAILABLE = Protocol.lineBytes(Protocol.CLUSTER_UNAVAILABLE);
 
     private final OutboundScheduler output;
     private final int maxNameBytes;
@@ -93,6 +99,24 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     private int slotsUsed;
     /** Admin threads' requests for who is connected (/connz), answered at the end of a batch or when idle. */
     private final PeerSnapshotRequests snapshotRequests = new PeerSnapshotRequests();
+    private final int maxLineBytes;
+
+    // In a cluster only (null or empty otherwise): see docs/cluster.md.
+    private ClusterLink cluster;
+    /** Names held on other nodes, as the directory told: where to send a message for them. */
+    private Object2ObjectHashMap<NameKey, RemoteName> remoteNames;
+    /** Peers whose name is asked of the directory, by claim id. */
+    private Long2ObjectHashMap<Peer> pendingClaims;
+    private long lastClaimId;
+    /** Whether this node is joined to the directory; until then, and after it is lost, no name is admitted. */
+    private boolean clusterUp;
+    /** A frame to another node is built here; allocated once. */
+    private UnsafeBuffer frame;
+    /** Most bytes a pending peer's held lines may take; beyond it the peer is cut as a slow consumer. */
+    private int maxHeldBytes;
+    private final ClusterCounters clusterCounters = new ClusterCounters();
+    /** A view of a stored name's bytes as a buffer; rewrapped, never allocated. */
+    private final UnsafeBuffer nameView = new UnsafeBuffer(new byte[0]);
 
     Router(
         final OutboundScheduler output,
@@ -107,6 +131,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final Protocol.NameCharset nameCharset)
     {
         this.maxDestinations = maxDestinations;
+        this.maxLineBytes = maxLineBytes;
         this.tooManyDestinations = Protocol.lineBytes(Protocol.tooManyDestinations(maxDestinations));
         this.output = output;
         this.metrics = metrics;
@@ -147,6 +172,25 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     PeerSnapshotRequests snapshotRequests()
     {
         return snapshotRequests;
+    }
+
+    /**
+     * Makes this router one node of a cluster: names are asked of the directory, and messages for names held elsewhere
+     * go to their node over {@code link}. Before the broker's threads start.
+     */
+    void cluster(final ClusterLink link, final int maxConnections)
+    {
+        this.cluster = link;
+        this.remoteNames = new Object2ObjectHashMap<>(Math.max(16, maxConnections * 2), 0.65f);
+        this.pendingClaims = new Long2ObjectHashMap<>(Math.max(16, maxConnections), 0.65f);
+        this.frame = new UnsafeBuffer(new byte[NodeMessageDescriptor.HEADER_LENGTH + 2 * maxNameBytes + maxLineBytes]);
+        this.maxHeldBytes = 4 * (maxLineBytes + 4);
+    }
+
+    /** @return the cluster's counters, read by any thread (plain longs written by the broker thread only). */
+    ClusterCounters clusterCounters()
+    {
+        return clusterCounters;
     }
 
     /**
@@ -213,6 +257,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         eventsInBatch++;
         try
         {
+            if (null == event.connection)
+            {
+                onClusterEvent(event);
+                return;
+            }
             final Peer peer = peerOf(event.connection);
             if (null == peer)
             {
@@ -360,6 +409,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
 
         peer.name = NameKey.copyOf(line, start, nameLength);
+        if (null != cluster)
+        {
+            claim(peer, line, start, nameLength);
+            return;
+        }
         peer.state = Peer.NAMED;
         peersByName.put(peer.name, peer);
         metrics.onPeersRegistered(peersByName.size());
@@ -388,6 +442,10 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     {
         if (sender.state != Peer.NAMED)
         {
+            if (sender.state == Peer.PENDING)
+            {
+                hold(sender, line, offset, length);
+            }
             return; // the connection is being closed by the broker; what it still sent is dropped
         }
         metrics.onMessageIn(messageRouteNs - messageReadNs);
@@ -470,8 +528,17 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         final int textOffset, final int textLength)
     {
         final Peer recipient = peersByName.get(lookupKey.wrap(line, nameOffset, nameLength));
-        if (null == recipient)
+        if (null == recipient || recipient.state != Peer.NAMED)
         {
+            if (null != cluster && null == recipient)
+            {
+                final RemoteName remote = remoteNames.get(lookupKey);
+                if (null != remote)
+                {
+                    sendToNode(sender, remote, line, nameOffset, nameLength, textOffset, textLength);
+                    return;
+                }
+            }
             if (sender.state == Peer.NAMED)
             {
                 final Outbound out = sender.connection.outbound();
@@ -605,13 +672,363 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             return;
         }
-        if (peer.state == Peer.NAMED)
+        if (peer.state == Peer.NAMED || peer.state == Peer.PENDING)
         {
             peersByName.remove(peer.name);
             metrics.onPeersRegistered(peersByName.size());
+            if (null != cluster && !release(peer.name))
+            {
+                clusterCounters.releasesNotQueued++; // released with this node's session instead
+            }
         }
         peer.state = Peer.CLOSED;
+        peer.held = null;
         output.close(peer.connection, mode);
         markDirty(peer);
+    }
+
+    // ---- cluster: see docs/cluster.md ----------------------------------------------------------------------------
+
+    /** A name the directory says is held on another node. Allocated when the name is taken there, not per message. */
+    static final class RemoteName
+    {
+        final int node;
+        /** As {@link Peer#lastLine}: a name repeated in one line gets it once. */
+        long lastLine;
+
+        RemoteName(final int node)
+        {
+            this.node = node;
+        }
+    }
+
+    /**
+     * The cluster's counters: written by the broker thread only, read by others for display. Those counted per
+     * message are released (an ordered store, no fence), the rest, counted per connection or state change, volatile.
+     */
+    static final class ClusterCounters
+    {
+        final AtomicLong framesSent = new AtomicLong();
+        final AtomicLong bytesSent = new AtomicLong();
+        final AtomicLong framesReceived = new AtomicLong();
+        volatile long claims;
+        volatile long claimsGranted;
+        volatile long claimsTaken;
+        volatile long claimsUnavailable;
+        volatile long claimNsTotal;
+        volatile long sendsFailed;
+        volatile long releasesNotQueued;
+        volatile long remoteNames;
+        volatile long peersDroppedOnLoss;
+        volatile boolean connected;
+    }
+
+    /** The name is free here: reserve it and ask the directory. Broker thread; allocation per connection only. */
+    private void claim(final Peer peer, final DirectBuffer line, final int start, final int nameLength)
+    {
+        if (!clusterUp)
+        {
+            refuseUnavailable(peer);
+            return;
+        }
+        final long claimId = ++lastClaimId;
+        if (!cluster.claim(claimId, line, start, nameLength))
+        {
+            refuseUnavailable(peer);
+            return;
+        }
+        peer.state = Peer.PENDING;
+        peer.claimId = claimId;
+        peer.claimNs = System.nanoTime();
+        peersByName.put(peer.name, peer);
+        pendingClaims.put(claimId, peer);
+        clusterCounters.claims++;
+    }
+
+    private boolean release(final NameKey name)
+    {
+        nameView.wrap(name.bytes());
+        return cluster.release(nameView, 0, name.length());
+    }
+
+    private void refuseUnavailable(final Peer peer)
+    {
+        clusterCounters.claimsUnavailable++;
+        reply(peer, CLUSTER_UNAVAILABLE, ErrorKind.CLUSTER_UNAVAILABLE);
+        close(peer, Connection.CloseMode.FLUSH);
+        LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: cluster unavailable");
+    }
+
+    /** A line from a peer whose name is not answered yet: kept, in order, to be routed once it is granted. */
+    private void hold(final Peer peer, final DirectBuffer line, final int offset, final int length)
+    {
+        if (null == peer.held)
+        {
+            peer.held = new ExpandableArrayBuffer(Math.min(maxHeldBytes, 4 + length + 256));
+        }
+        if (peer.heldBytes + 4 + length > maxHeldBytes)
+        {
+            slowConsumer(peer, "sent more than " + maxHeldBytes + " bytes before its name was granted");
+            return;
+        }
+        peer.held.putInt(peer.heldBytes, length);
+        peer.held.putBytes(peer.heldBytes + 4, line, offset, length);
+        peer.heldBytes += 4 + length;
+    }
+
+    private void onClusterEvent(final InboundEvent event)
+    {
+        switch (event.type)
+        {
+            case InboundEvent.NODE_FRAME:
+                onNodeFrame(event.reason, event.arena.buffer(), event.offset, event.length);
+                break;
+
+            case InboundEvent.CLAIM_RESULT:
+                onClaimResult(event.correlationId, event.reason);
+                break;
+
+            case InboundEvent.NAME_HELD:
+                onNameHeld(event.reason, event.arena.buffer(), event.offset, event.length);
+                break;
+
+            case InboundEvent.NAME_RELEASED:
+                onNameReleased(event.reason, event.arena.buffer(), event.offset, event.length);
+                break;
+
+            case InboundEvent.CLUSTER_STATE:
+                onClusterState(event.reason);
+                break;
+
+            case InboundEvent.CLUSTER_NOTHING:
+                break;
+
+            default:
+                throw new IllegalStateException("unknown cluster event type " + event.type);
+        }
+    }
+
+    private void onClaimResult(final long claimId, final int result)
+    {
+        final Peer peer = pendingClaims.remove(claimId);
+        if (null == peer || peer.state != Peer.PENDING)
+        {
+            return; // closed meanwhile: its release is already on its way, after the claim
+        }
+        clusterCounters.claimNsTotal += System.nanoTime() - peer.claimNs;
+        if (result == ClusterEvents.CLAIM_GRANTED)
+        {
+            clusterCounters.claimsGranted++;
+            peer.state = Peer.NAMED;
+            metrics.onPeersRegistered(peersByName.size());
+            if (LOG.isLoggable(System.Logger.Level.INFO))
+            {
+                LOG.log(System.Logger.Level.INFO, peer.describe(" connected"));
+            }
+            final ExpandableArrayBuffer held = peer.held;
+            final int heldBytes = peer.heldBytes;
+            peer.held = null;
+            peer.heldBytes = 0;
+            for (int at = 0; at < heldBytes && peer.state == Peer.NAMED; )
+            {
+                final int length = held.getInt(at);
+                messageReadNs = System.nanoTime();
+                messageRouteNs = messageReadNs;
+                onMessage(peer, held, at + 4, length);
+                at += 4 + length;
+            }
+            return;
+        }
+
+        peersByName.remove(peer.name);
+        peer.state = Peer.CONNECTED; // not named: close() has no name to release
+        if (result == ClusterEvents.CLAIM_TAKEN)
+        {
+            clusterCounters.claimsTaken++;
+            final byte[] name = peer.name.bytes();
+            final Outbound out = peer.connection.outbound();
+            if (out.tryBegin(NAME_TAKEN_PREFIX.length + name.length + NAME_TAKEN_END.length))
+            {
+                out.append(NAME_TAKEN_PREFIX);
+                out.append(name);
+                out.append(NAME_TAKEN_END);
+                out.commit();
+                markDirty(peer);
+                metrics.onErrorSent(ErrorKind.NAME_TAKEN);
+            }
+            close(peer, Connection.CloseMode.FLUSH);
+            LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: name is taken on another node");
+        }
+        else
+        {
+            refuseUnavailable(peer);
+        }
+    }
+
+    private void onNameHeld(final int node, final DirectBuffer name, final int offset, final int length)
+    {
+        if (node == cluster.nodeId())
+        {
+            return; // this node's own names are its peers
+        }
+        final NameKey key = NameKey.copyOf(name, offset, length);
+        final RemoteName previous = remoteNames.get(key);
+        if (null == previous || previous.node != node)
+        {
+            remoteNames.put(key, new RemoteName(node));
+        }
+        clusterCounters.remoteNames = remoteNames.size();
+    }
+
+    private void onNameReleased(final int node, final DirectBuffer name, final int offset, final int length)
+    {
+        final RemoteName remote = remoteNames.get(lookupKey.wrap(name, offset, length));
+        if (null != remote && remote.node == node)
+        {
+            remoteNames.remove(lookupKey);
+        }
+        clusterCounters.remoteNames = remoteNames.size();
+    }
+
+    private void onClusterState(final int state)
+    {
+        if (state == ClusterEvents.CLUSTER_CONNECTED)
+        {
+            clusterUp = true;
+            clusterCounters.connected = true;
+            LOG.log(System.Logger.Level.INFO, "cluster: joined the directory as node " + cluster.nodeId());
+            return;
+        }
+        // Lost: drop every peer of this node before the directory can give their names to anyone else.
+        clusterUp = false;
+        clusterCounters.connected = false;
+        remoteNames.clear();
+        clusterCounters.remoteNames = 0;
+        int dropped = 0;
+        for (final Peer peer : peersBySlot)
+        {
+            if (null != peer && (peer.state == Peer.NAMED || peer.state == Peer.PENDING))
+            {
+                reply(peer, CLUSTER_UNAVAILABLE, ErrorKind.CLUSTER_UNAVAILABLE);
+                close(peer, Connection.CloseMode.FLUSH);
+                dropped++;
+            }
+        }
+        pendingClaims.clear();
+        clusterCounters.peersDroppedOnLoss += dropped;
+        LOG.log(System.Logger.Level.WARNING, "cluster: lost the directory; dropped " + dropped +
+            " peers, admitting no names until it is back");
+    }
+
+    /** A message for a name held on another node: one frame to that node, or {@code error: no peer}. */
+    private void sendToNode(final Peer sender, final RemoteName remote, final DirectBuffer line,
+        final int nameOffset, final int nameLength, final int textOffset, final int textLength)
+    {
+        if (remote.lastLine == lineNumber)
+        {
+            return; // named again in the same line
+        }
+        remote.lastLine = lineNumber;
+        final byte[] senderName = sender.name.bytes();
+        final UnsafeBuffer frame = this.frame;
+        frame.putByte(NodeMessageDescriptor.TYPE_OFFSET, NodeMessageDescriptor.MESSAGE);
+        frame.putShort(NodeMessageDescriptor.SENDER_LENGTH_OFFSET, (short)senderName.length);
+        frame.putShort(NodeMessageDescriptor.RECIPIENT_LENGTH_OFFSET, (short)nameLength);
+        int at = NodeMessageDescriptor.HEADER_LENGTH;
+        frame.putBytes(at, senderName);
+        at += senderName.length;
+        frame.putBytes(at, line, nameOffset, nameLength);
+        at += nameLength;
+        frame.putBytes(at, line, textOffset, textLength);
+        at += textLength;
+        if (cluster.send(remote.node, frame, 0, at) == ClusterLink.SENT)
+        {
+            clusterCounters.framesSent.setRelease(clusterCounters.framesSent.getPlain() + 1);
+            clusterCounters.bytesSent.setRelease(clusterCounters.bytesSent.getPlain() + at);
+        }
+        else
+        {
+            clusterCounters.sendsFailed++;
+            replyNoPeer(sender, line, nameOffset, nameLength);
+        }
+    }
+
+    private void replyNoPeer(final Peer sender, final DirectBuffer name, final int nameOffset, final int nameLength)
+    {
+        if (sender.state != Peer.NAMED)
+        {
+            return;
+        }
+        final Outbound out = sender.connection.outbound();
+        if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + NO_PEER_END.length))
+        {
+            out.append(NO_PEER_PREFIX);
+            out.append(name, nameOffset, nameLength);
+            out.append(NO_PEER_END);
+            out.commit();
+            markDirty(sender);
+            metrics.onErrorSent(ErrorKind.NO_PEER);
+        }
+        else
+        {
+            slowConsumer(sender);
+        }
+    }
+
+    /** A frame from another node: a message for a peer here, or a recipient there was not. Garbage-free. */
+    private void onNodeFrame(final int fromNode, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (null != NodeMessageDescriptor.check(buffer, offset, length))
+        {
+            clusterCounters.sendsFailed++; // cannot happen between nodes of one version; never routed
+            return;
+        }
+        clusterCounters.framesReceived.setRelease(clusterCounters.framesReceived.getPlain() + 1);
+        final int senderLength = NodeMessageDescriptor.senderLength(buffer, offset);
+        final int recipientLength = NodeMessageDescriptor.recipientLength(buffer, offset);
+        final int senderOffset = offset + NodeMessageDescriptor.HEADER_LENGTH;
+        final int recipientOffset = senderOffset + senderLength;
+        final int textOffset = recipientOffset + recipientLength;
+        final int textLength = offset + length - textOffset;
+
+        if (NodeMessageDescriptor.type(buffer, offset) == NodeMessageDescriptor.NO_PEER)
+        {
+            final Peer sender = peersByName.get(lookupKey.wrap(buffer, senderOffset, senderLength));
+            if (null != sender)
+            {
+                replyNoPeer(sender, buffer, recipientOffset, recipientLength);
+            }
+            return;
+        }
+
+        final Peer recipient = peersByName.get(lookupKey.wrap(buffer, recipientOffset, recipientLength));
+        if (null == recipient || recipient.state != Peer.NAMED)
+        {
+            // Gone while the message travelled: the sender's node tells the sender, as a single node would.
+            final UnsafeBuffer frame = this.frame;
+            frame.putByte(NodeMessageDescriptor.TYPE_OFFSET, NodeMessageDescriptor.NO_PEER);
+            frame.putShort(NodeMessageDescriptor.SENDER_LENGTH_OFFSET, (short)senderLength);
+            frame.putShort(NodeMessageDescriptor.RECIPIENT_LENGTH_OFFSET, (short)recipientLength);
+            frame.putBytes(NodeMessageDescriptor.HEADER_LENGTH, buffer, senderOffset, senderLength);
+            frame.putBytes(NodeMessageDescriptor.HEADER_LENGTH + senderLength, buffer, recipientOffset,
+                recipientLength);
+            cluster.send(fromNode, frame, 0, NodeMessageDescriptor.HEADER_LENGTH + senderLength + recipientLength);
+            return;
+        }
+
+        final Outbound out = recipient.connection.outbound();
+        if (!out.tryBegin(FROM.length + senderLength + COLON_SPACE.length + textLength + 1))
+        {
+            slowConsumer(recipient);
+            return;
+        }
+        out.append(FROM);
+        out.append(buffer, senderOffset, senderLength);
+        out.append(COLON_SPACE);
+        out.append(buffer, textOffset, textLength);
+        out.append(Protocol.LINE_END);
+        out.commit();
+        markDirty(recipient);
+        metrics.onDelivered();
     }
 }

@@ -86,6 +86,15 @@ public final class Setting<T>
     }
 
     /**
+     * Free text that may be empty (the default: none). The value is trimmed.
+     */
+    static Setting<String> optionalText(final String name, final String paramLabel, final String description)
+    {
+        return new Setting<>(name, "", "", paramLabel, "text, or empty for none", description, String::trim,
+            value -> value);
+    }
+
+    /**
      * A whole number in {@code [min, max]}.
      */
     static Setting<Integer> intIn(

@@ -305,6 +305,34 @@ public final class Settings
                 null == file.toAbsolutePath().getParent() || !Files.isWritable(file.toAbsolutePath().getParent())) ?
                 "cannot write the file" : null));
 
+    // Cluster: several nodes as one broker (docs/cluster.md). All off unless cluster-members is given.
+
+    public static final Setting<String> CLUSTER_MEMBERS = declare(Setting.optionalText("cluster-members",
+        "HOST:PORT,...",
+        "every node of the cluster, the same list on each node, as host:port; each node uses six UDP ports from its " +
+            "port on (directory ingress, consensus, log, catch-up, archive, messages); empty = a single node, and " +
+            "nothing of the cluster is started")
+        .and(list -> list.isEmpty() ? null : ClusterMembers.check(list), null));
+
+    public static final Setting<Integer> CLUSTER_NODE_ID = declare(Setting.intIn("cluster-node-id", 0, "", 0, 127,
+        "this node's place in cluster-members, from 0"));
+
+    public static final Setting<Path> CLUSTER_DIR = declare(Setting.optionalPath("cluster-dir", "DIR",
+        "where this node keeps the directory's log and archive and its Aeron files; empty = " +
+            "<java.io.tmpdir>/tern-cluster-<node id>; on a small /dev/shm keep it on disk",
+        dir -> Files.exists(dir) && !Files.isDirectory(dir) ? "exists and is not a directory" : null));
+
+    public static final Setting<Long> CLUSTER_SESSION_TIMEOUT_MS = declare(Setting.longIn(
+        "cluster-session-timeout-ms", 5000, "ms", 500, 600_000,
+        "a node silent this long is dead to the directory, and its peers' names are released; a node that hears " +
+            "nothing from the directory for half of it drops its own peers first; 5 s rides out a GC pause or a " +
+            "leader election and still frees names within seconds"));
+
+    public static final Setting<Long> CLUSTER_LINK_TIMEOUT_MS = declare(Setting.longIn(
+        "cluster-link-timeout-ms", 1000, "ms", 1, 60_000,
+        "how long the router waits on a back-pressured link to another node (its readers stop meanwhile) before the " +
+            "message gets 'error: no peer'; 1 s outlasts a busy receiver, not a dead one"));
+
     private static final List<Setting<?>> ALL = Collections.unmodifiableList(new ArrayList<>(DECLARED));
 
     private Settings()

@@ -9,6 +9,8 @@
  *   reader-N    fills InboundEvents between claim and publish (DisruptorInboundSink)
  *   broker      the Router: the name-to-peer map, every Peer, the producer side of every outbound ring
  *   shared      in the shared threading mode, reader-0, the Router (polled: PolledRouter) and writer-0 in turn
+ *   cluster     with cluster-members set: the cluster module's agent, publishing what comes from the directory
+ *               and the other nodes into the ring (ClusterInboundSink); the Router reaches it through ClusterLink
  *   main        BrokerMain: start-up, signals, orderly shutdown (Broker.close); the settings: each declared once in
  *               Settings, their values in a BrokerConfig, read and validated at start-up only
  * </pre>

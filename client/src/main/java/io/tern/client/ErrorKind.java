@@ -26,6 +26,7 @@ import io.tern.transport.Protocol;
  *   TOO_MANY_CONNECTIONS    error: too many connections                    no        yes     yes
  *   TOO_MANY_FROM_ADDRESS   error: too many connections from your address  no        yes     yes
  *   SERVER_OUT_OF_MEMORY    error: server out of memory                    no        yes     yes
+ *   CLUSTER_UNAVAILABLE     error: cluster unavailable                     no        yes     yes
  *   UNKNOWN                 any other error: line (a newer broker)         no        no      -
  * </pre>
  * Immutable: any thread.
@@ -64,6 +65,8 @@ public enum ErrorKind
     TOO_MANY_FROM_ADDRESS(false, true, true),
     /** The broker had no memory for the connection's buffers. */
     SERVER_OUT_OF_MEMORY(false, true, true),
+    /** The broker is a cluster node that cannot reach the cluster's name directory; another node may serve. */
+    CLUSTER_UNAVAILABLE(false, true, true),
     /** An {@code error:} line this client does not know. */
     UNKNOWN(false, false, true);
 

@@ -38,6 +38,7 @@ public final class LineDecoder
     private static final byte[] TOO_MANY_CONNECTIONS = ascii(Protocol.TOO_MANY_CONNECTIONS);
     private static final byte[] TOO_MANY_FROM_ADDRESS = ascii(Protocol.TOO_MANY_FROM_ADDRESS);
     private static final byte[] OUT_OF_MEMORY = ascii(Protocol.SERVER_OUT_OF_MEMORY);
+    private static final byte[] CLUSTER_UNAVAILABLE = ascii(Protocol.CLUSTER_UNAVAILABLE);
     private static final byte[] NOT_AUTHORIZED = ascii(Protocol.NOT_AUTHORIZED);
     private static final byte[] BUSY = ascii(Protocol.BUSY);
     // The numbered replies, split around their number as Protocol words them (N = 0 marks where it goes).
@@ -189,6 +190,10 @@ public final class LineDecoder
         if (equalsBytes(buffer, start, end, OUT_OF_MEMORY))
         {
             return ErrorKind.SERVER_OUT_OF_MEMORY;
+        }
+        if (equalsBytes(buffer, start, end, CLUSTER_UNAVAILABLE))
+        {
+            return ErrorKind.CLUSTER_UNAVAILABLE;
         }
         return ErrorKind.UNKNOWN;
     }

@@ -81,6 +81,7 @@ class LineDecoderTest
             Protocol.TOO_MANY_CONNECTIONS,
             Protocol.TOO_MANY_FROM_ADDRESS,
             Protocol.SERVER_OUT_OF_MEMORY,
+            Protocol.CLUSTER_UNAVAILABLE,
             "error: something new",
             "hello?\r") + "\r\n";
         final String expected = String.join("\n",
@@ -101,6 +102,7 @@ class LineDecoderTest
             "TOO_MANY_CONNECTIONS|" + Protocol.TOO_MANY_CONNECTIONS + "|-1",
             "TOO_MANY_FROM_ADDRESS|" + Protocol.TOO_MANY_FROM_ADDRESS + "|-1",
             "SERVER_OUT_OF_MEMORY|" + Protocol.SERVER_OUT_OF_MEMORY + "|-1",
+            "CLUSTER_UNAVAILABLE|" + Protocol.CLUSTER_UNAVAILABLE + "|-1",
             "UNKNOWN|error: something new|-1",
             "malformed hello?\r");
         for (int split = 0; split <= input.length(); split += 7)

@@ -122,6 +122,35 @@ public final class LineArena
     }
 
     /**
+     * Copies a record in, for a producer that is not a reader (the cluster's agent hands remote messages to the broker
+     * through an arena of its own). That producer's thread only, one producer per arena; never blocks, never allocates.
+     *
+     * @param src    source buffer.
+     * @param index  first byte in {@code src}.
+     * @param length bytes to copy; may be zero.
+     * @return the offset in {@link #buffer()} where the bytes went, or -1 if the arena is too full right now; the
+     * position to release them is then {@link #appendPosition()}.
+     */
+    public int tryAppend(final DirectBuffer src, final int index, final int length)
+    {
+        long position = appendPosition;
+        final int offset = (int)(position % capacity);
+        if (offset + length > capacity)
+        {
+            position += capacity - offset; // skip the tail, start again at 0
+        }
+        final long end = position + length;
+        if (end - released.get() > capacity)
+        {
+            return -1;
+        }
+        final int start = (int)(position % capacity);
+        buffer.putBytes(start, src, index, length);
+        appendPosition = end;
+        return start;
+    }
+
+    /**
      * Claims a contiguous stretch of free space for the reader to fill (a socket read), after the append position or,
      * if that leaves more room, from offset 0 with the tail skipped. Nothing is published and nothing moves until
      * {@link #commit(int)}. Reader thread only.
@@ -190,8 +219,8 @@ public final class LineArena
         return lastEndPosition;
     }
 
-    /** @return the position the next line would end at if empty; for events that carry no bytes. Reader thread. */
-    long appendPosition()
+    /** @return the position the next line would end at if empty; for events that carry no bytes. Producer thread. */
+    public long appendPosition()
     {
         return appendPosition;
     }

@@ -23,7 +23,7 @@ import org.agrona.UnsafeApi;
  *     from NAME: TEXT                                   router, to each destination
  *     error: no peer 'DEST'                             router, per destination not connected
  *     error: expected 'name[, name...]: text'           router: no ':', or no destination
- *     error: control character in line                  router: nothing of the line is delivered
+ *     error: control character in line                  router (reader: CONTROL_LINE): nothing of it delivered
  *     error: invalid name: REASON                       router, then close: the first line breaks the name rule
  *     error: name 'NAME' is taken                       router, then close
  *     error: line too long (max N bytes)                router, then close (reader: REASON_LINE_TOO_LONG)
@@ -36,6 +36,7 @@ import org.agrona.UnsafeApi;
  *     error: too many connections                       acceptor, best effort, then close
  *     error: too many connections from your address     acceptor, best effort, then close
  *     error: server out of memory                       acceptor, best effort, then close
+ *     error: cluster unavailable                        router, then close: a cluster node cut off from the directory
  * </pre>
  * The texts are given without their line end; {@link #lineBytes(String)} adds it. Stateless: any thread. The line
  * check ({@link #indexOfControl(DirectBuffer, int, int)}) allocates nothing, for the broker's thread; so does the name
@@ -118,6 +119,11 @@ public final class Protocol
     public static final String NOT_AUTHORIZED = "error: not authorized";
     /** Authentication is on and too many logins already wait for a credentials check: try again later. */
     public static final String BUSY = "error: busy";
+    /**
+     * In a cluster, a node that cannot reach the name directory admits no name, and drops its peers before the
+     * directory could give their names to someone else.
+     */
+    public static final String CLUSTER_UNAVAILABLE = "error: cluster unavailable";
     private static final String TOO_MANY_DESTINATIONS_PREFIX = "error: too many destinations (max ";
     private static final String TOO_MANY_DESTINATIONS_SUFFIX = ")";
     private static final String LINE_TOO_LONG_PREFIX = "error: line too long (max ";
@@ -797,7 +803,7 @@ public final class Protocol
             replies = Math.max(replies, invalidName(error, maxNameBytes).length());
         }
         for (final String reply : new String[]{ BAD_LINE, CONTROL_IN_LINE, SLOW_CONSUMER, TOO_MANY_CONNECTIONS,
-            TOO_MANY_FROM_ADDRESS, SERVER_OUT_OF_MEMORY, NOT_AUTHORIZED, BUSY })
+            TOO_MANY_FROM_ADDRESS, SERVER_OUT_OF_MEMORY, NOT_AUTHORIZED, BUSY, CLUSTER_UNAVAILABLE })
         {
             replies = Math.max(replies, reply.length());
         }

@@ -177,6 +177,9 @@ final class Reader implements Agent
         return true;
     }
 
+    /** Ends a blocking select: work came from elsewhere (the cluster agent's events for the shared thread). Any thread. */
+    void wakeup() { selector.wakeup(); }
+
     /** Asks the reader to publish what it has already framed and stop. Any thread. */
     void requestStop()
     {

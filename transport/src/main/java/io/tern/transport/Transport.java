@@ -370,6 +370,15 @@ public final class Transport implements OutboundScheduler, AutoCloseable
         }
     }
 
+    /**
+     * Wakes the {@code shared} thread if it blocks in its selector, so that it polls the ring: for a producer other
+     * than the readers (the cluster agent), once per batch it published. Any thread; a no-op cost when not blocked.
+     */
+    public void wakeShared()
+    {
+        readers[0].wakeup();
+    }
+
     @Override
     public void wakeWriters()
     {

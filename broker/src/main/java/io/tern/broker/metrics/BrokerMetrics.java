@@ -40,6 +40,8 @@ public final class BrokerMetrics implements AutoCloseable
 
     private final StageHistogram[] stages;
     private final AdminServer admin;
+    /** What the admin endpoint's /metrics scrapes; null when the admin endpoint is off. */
+    private final PrometheusMetrics prometheus;
     private final HistogramLogs logs;
     private final TimeSeries timeSeries;
     private final StatsLine statsLine;
@@ -84,10 +86,11 @@ public final class BrokerMetrics implements AutoCloseable
                 transport.connectionsRefusedBusy(),
             router::slowConsumerDisconnects, () -> errorsSent(router), internalErrors},
             transport::connectionsOpen, stages, nowMs);
+        prometheus = !adminOn ? null : new PrometheusMetrics(router, transport, ring, internalErrors, stages,
+            config.version(), config.commit(), nowMs, System::currentTimeMillis);
         admin = !adminOn ? null : new AdminServer(config.adminBind(), config.adminPort(),
             config.adminRequestTimeoutMs(), config.adminTokenFile(), config.adminTls(), stages,
-            new PrometheusMetrics(router, transport, ring, internalErrors, stages, config.version(), config.commit(),
-                nowMs, System::currentTimeMillis), transport::isAccepting,
+            prometheus, transport::isAccepting,
             System::currentTimeMillis, timeSeries, peerSnapshots, transport::connectionsOpen);
         HistogramLogs openedLogs = null;
         try
@@ -146,6 +149,20 @@ public final class BrokerMetrics implements AutoCloseable
             errors += router.errorsSent(kind);
         }
         return errors;
+    }
+
+    /**
+     * Adds a cluster node's metrics ({@code tern_cluster_*}) to {@code /metrics}. Before {@link #start()}; nothing
+     * when the admin endpoint is off.
+     *
+     * @param cluster the node's state and counters.
+     */
+    public void cluster(final ClusterMetricsSource cluster)
+    {
+        if (null != prometheus)
+        {
+            prometheus.cluster(cluster);
+        }
     }
 
     /** Starts the metrics thread, the admin endpoint, the ticks and the stats line. Call once. */

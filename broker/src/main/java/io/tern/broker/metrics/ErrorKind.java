@@ -32,7 +32,9 @@ public enum ErrorKind
     /** {@link Protocol#idleTimeout(long)}; the connection is closed. */
     IDLE_TIMEOUT("idle_timeout"),
     /** {@link Protocol#CONTROL_IN_LINE}; the line is not delivered, the connection stays. */
-    CONTROL_IN_LINE("control_in_line");
+    CONTROL_IN_LINE("control_in_line"),
+    /** In a cluster: the node cannot reach the name directory, so it admits no name and drops its peers. */
+    CLUSTER_UNAVAILABLE("cluster_unavailable");
 
     /** Number of kinds; the counters are indexed by {@link #ordinal()} so the hot path never copies values(). */
     public static final int COUNT = values().length;

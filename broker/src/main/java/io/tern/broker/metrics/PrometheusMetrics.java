@@ -299,6 +299,40 @@ final class PrometheusMetrics
             .register(registry);
     }
 
+    /**
+     * Adds the {@code tern_cluster_*} metrics of a cluster node. Before the metrics thread starts.
+     *
+     * @param cluster the node's state and counters.
+     */
+    void cluster(final ClusterMetricsSource cluster)
+    {
+        gauge("tern_cluster_node_id", "this node's id in cluster-members", cluster::nodeId);
+        gauge("tern_cluster_connected", "1 while this node is joined to the cluster's name directory",
+            cluster::connected);
+        gauge("tern_cluster_leader", "the directory's leader (a node id) as this node last heard; -1 unknown",
+            cluster::leaderMemberId);
+        gauge("tern_cluster_remote_names", "names held on other nodes, as this node knows them", cluster::remoteNames);
+        counter("tern_cluster_claims", "names asked of the directory", cluster::claims);
+        counter("tern_cluster_claims_granted", "names granted by the directory", cluster::claimsGranted);
+        counter("tern_cluster_claims_taken", "names refused: held on another node", cluster::claimsTaken);
+        counter("tern_cluster_claims_unavailable", "names refused: the directory could not be reached",
+            cluster::claimsUnavailable);
+        CounterWithCallback.builder()
+            .name("tern_cluster_claim_seconds")
+            .help("time from claim to the directory's answer, summed over answered claims")
+            .callback(callback -> callback.call(cluster.claimNanosTotal() / NS_PER_SECOND))
+            .register(registry);
+        counter("tern_cluster_frames_sent", "messages sent to other nodes", cluster::framesSent);
+        counter("tern_cluster_sent_bytes", "bytes of frames sent to other nodes", cluster::bytesSent);
+        counter("tern_cluster_frames_received", "messages received from other nodes", cluster::framesReceived);
+        counter("tern_cluster_send_failures", "messages to another node answered 'no peer': link gone or " +
+            "back-pressured beyond cluster-link-timeout-ms", cluster::sendsFailed);
+        counter("tern_cluster_back_pressure_events", "times a link to another node was back-pressured",
+            cluster::backPressureEvents);
+        counter("tern_cluster_peers_dropped_on_loss", "peers closed because this node lost the directory",
+            cluster::peersDroppedOnLoss);
+    }
+
     /** @return the content type of {@link #writeTo(OutputStream)}. */
     String contentType()
     {

@@ -1,0 +1,62 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * The Router's side of the cluster. Every method but {@link #agent()}, {@link #idleStrategy()} and {@link #close()}
+ * is called on the broker thread only (the Router's), never blocks for long and never allocates.
+ */
+public interface ClusterLink extends AutoCloseable
+{
+    /** {@link #send} result: the frame is on its way. */
+    int SENT = 0;
+    /** {@link #send} result: the node is not connected, or stayed back-pressured beyond the link timeout. */
+    int NO_ROUTE = 1;
+
+    /** @return this node's id. */
+    int nodeId();
+
+    /**
+     * Asks the directory for a name; the answer comes back as a {@link ClusterEvents#onClaimResult}.
+     *
+     * @return false if the queue to the cluster agent is full: the claim was not made.
+     */
+    boolean claim(long correlationId, DirectBuffer name, int offset, int length);
+
+    /**
+     * Gives a name back to the directory (also one whose claim is not answered yet: the directory sees the two in
+     * order).
+     *
+     * @return false if the queue to the cluster agent is full (the name is then released with this node's session).
+     */
+    boolean release(DirectBuffer name, int offset, int length);
+
+    /**
+     * Sends a frame laid out as {@link NodeMessageDescriptor} says to another node, waiting on back-pressure up to
+     * the link timeout (the broker thread stops meanwhile, so the readers stop reading: back-pressure).
+     *
+     * @return {@link #SENT} or {@link #NO_ROUTE}.
+     */
+    int send(int node, DirectBuffer frame, int offset, int length);
+
+    /** @return the directory's leader as this node last heard, or -1. Any thread. */
+    int leaderMemberId();
+
+    /** @return times a link to another node was back-pressured. Any thread; a snapshot. */
+    long backPressureEvents();
+
+    /** @return the agent that polls the directory and the other nodes; run by the broker on its own thread. */
+    Agent agent();
+
+    /** @return how that agent waits when idle. */
+    IdleStrategy idleStrategy();
+
+    /** Stops this node's part of the cluster; after the agent's runner is closed. Any thread; idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,22 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.broker;
+
+/**
+ * What a cluster implementation gives the broker, found with {@link java.util.ServiceLoader} when
+ * {@code cluster-members} is set; the {@code tern-cluster} module provides one. The broker does not depend on it.
+ * Called once, on the thread that launches the broker.
+ */
+public interface ClusterProvider
+{
+    /**
+     * Starts this node's part of the cluster (its directory member, its links to the other nodes), without starting
+     * the agent that polls them: the broker runs {@link ClusterLink#agent()} on a thread of its own.
+     *
+     * @param config concluded settings, {@code cluster-*} among them.
+     * @param events where the agent hands what comes from the cluster, into the broker's ring.
+     * @return the link the Router uses.
+     */
+    ClusterLink start(BrokerConfig config, ClusterEvents events);
+}

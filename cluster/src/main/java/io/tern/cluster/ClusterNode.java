@@ -1,0 +1,233 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.cluster;
+
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.cluster.client.AeronCluster;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import io.tern.broker.ClusterEvents;
+import io.tern.broker.ClusterLink;
+import io.tern.broker.ClusterMembers;
+
+import static io.tern.broker.ClusterMembers.MESSAGES_PORT_OFFSET;
+
+/**
+ * One node's part of the cluster: its {@link DirectoryMember}, an Aeron client on the member's media driver, one
+ * exclusive publication to each other node and one subscription per other node on its own message endpoint (one
+ * stream per pair of nodes: stream id {@link #LINK_STREAM_BASE} + the sending node's id), the queue of claims and
+ * releases from the Router to the {@link ClusterAgent}, and the agent itself.
+ * <pre>
+ *   Router (broker thread) ── claim/release ──▶ OneToOneRingBuffer ──▶ cluster agent ── ingress ──▶ directory
+ *   Router ── send(node, frame) ──▶ ExclusivePublication[node] ─ UDP ─▶ node's Subscription[this] ──▶ its cluster agent
+ * </pre>
+ * {@link #claim}, {@link #release} and {@link #send} are the broker thread's (the publications are exclusive to it);
+ * construction and {@link #close()} any one thread.
+ */
+final class ClusterNode implements ClusterLink
+{
+    /** Stream id of the link from node {@code n} is this plus {@code n}. */
+    static final int LINK_STREAM_BASE = 1000;
+    private static final int COMMAND_QUEUE_BYTES = 1 << 20;
+
+    private final int nodeId;
+    private final DirectoryMember member;
+    private final Aeron aeron;
+    private final ExclusivePublication[] publications;
+    private final Subscription[] subscriptions;
+    private final OneToOneRingBuffer commands;
+    private final UnsafeBuffer command = new UnsafeBuffer(new byte[8 + 1024]);
+    private final ClusterAgent agent;
+    private final long linkTimeoutNs;
+    /** Broker thread's counts, read by others for display. */
+    private volatile long backPressureEvents;
+    private volatile long sendsNotConnected;
+
+    ClusterNode(
+        final ClusterMembers members,
+        final int nodeId,
+        final File baseDir,
+        final long sessionTimeoutMs,
+        final long linkTimeoutMs,
+        final int maxFrameBytes,
+        final ClusterEvents events,
+        final ErrorHandler errorHandler)
+    {
+        if (nodeId < 0 || nodeId >= members.count())
+        {
+            throw new IllegalArgumentException("--cluster-node-id=" + nodeId + ": cluster-members has " +
+                members.count() + " nodes (ids 0-" + (members.count() - 1) + ")");
+        }
+        this.nodeId = nodeId;
+        this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
+        final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
+        member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), errorHandler);
+        try
+        {
+            aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(member.aeronDirectoryName())
+                .errorHandler(errorHandler));
+            // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
+            final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
+            publications = new ExclusivePublication[members.count()];
+            subscriptions = new Subscription[members.count()];
+            final String own = "aeron:udp?endpoint=" + members.endpoint(nodeId, MESSAGES_PORT_OFFSET);
+            for (int node = 0; node < members.count(); node++)
+            {
+                if (node != nodeId)
+                {
+                    publications[node] = aeron.addExclusivePublication("aeron:udp?endpoint=" +
+                        members.endpoint(node, MESSAGES_PORT_OFFSET) + "|term-length=" + termLength,
+                        LINK_STREAM_BASE + nodeId);
+                    subscriptions[node] = aeron.addSubscription(own, LINK_STREAM_BASE + node);
+                }
+            }
+            commands = new OneToOneRingBuffer(new UnsafeBuffer(
+                ByteBuffer.allocateDirect(COMMAND_QUEUE_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            final AeronCluster.Context clientContext = new AeronCluster.Context()
+                .aeron(aeron)
+                .ownsAeronClient(false)
+                .ingressChannel("aeron:udp?term-length=" + DirectoryMember.DIRECTORY_TERM_LENGTH)
+                .ingressEndpoints(DirectoryMember.ingressEndpoints(members))
+                .egressChannel("aeron:udp?endpoint=" + members.host(nodeId) + ":0")
+                .messageTimeoutNs(sessionTimeoutNs / 2)
+                .errorHandler(errorHandler);
+            agent = new ClusterAgent(nodeId, clientContext, events, commands, subscriptions, sessionTimeoutNs);
+            clientContext.controlledEgressListener(agent.egressListener());
+        }
+        catch (final RuntimeException ex)
+        {
+            close();
+            throw ex;
+        }
+    }
+
+    @Override
+    public int nodeId()
+    {
+        return nodeId;
+    }
+
+    @Override
+    public boolean claim(final long correlationId, final DirectBuffer name, final int offset, final int length)
+    {
+        command.putLong(0, correlationId);
+        command.putBytes(8, name, offset, length);
+        return commands.write(ClusterAgent.CMD_CLAIM, command, 0, 8 + length);
+    }
+
+    @Override
+    public boolean release(final DirectBuffer name, final int offset, final int length)
+    {
+        return commands.write(ClusterAgent.CMD_RELEASE, name, offset, length);
+    }
+
+    @Override
+    public int send(final int node, final DirectBuffer frame, final int offset, final int length)
+    {
+        final ExclusivePublication publication = publications[node];
+        long result = publication.offer(frame, offset, length);
+        if (result > 0)
+        {
+            return SENT;
+        }
+        long deadlineNs = 0;
+        int spins = 0;
+        while (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION)
+        {
+            // Wait here: the broker thread takes no more events, the ring fills, the readers stop reading.
+            if (0 == deadlineNs)
+            {
+                backPressureEvents++;
+                deadlineNs = System.nanoTime() + linkTimeoutNs;
+            }
+            else if (System.nanoTime() - deadlineNs > 0)
+            {
+                return NO_ROUTE;
+            }
+            if (++spins > 100)
+            {
+                Thread.yield();
+            }
+            else
+            {
+                Thread.onSpinWait();
+            }
+            result = publication.offer(frame, offset, length);
+        }
+        if (result > 0)
+        {
+            return SENT;
+        }
+        sendsNotConnected++;
+        return NO_ROUTE;
+    }
+
+    @Override
+    public Agent agent()
+    {
+        return agent;
+    }
+
+    @Override
+    public IdleStrategy idleStrategy()
+    {
+        // Messages from other nodes wait for this agent: spin briefly, then yield, then park for at most 100 us.
+        return new BackoffIdleStrategy(100, 100, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
+    }
+
+    /** @return whether joined to the directory. Any thread. */
+    boolean isConnected()
+    {
+        return agent.isConnected();
+    }
+
+    @Override
+    public int leaderMemberId()
+    {
+        return agent.leaderMemberId();
+    }
+
+    @Override
+    public long backPressureEvents()
+    {
+        return backPressureEvents;
+    }
+
+    long sendsNotConnected()
+    {
+        return sendsNotConnected;
+    }
+
+    @Override
+    public void close()
+    {
+        if (null != publications)
+        {
+            CloseHelper.closeAll(publications);
+        }
+        if (null != subscriptions)
+        {
+            CloseHelper.closeAll(subscriptions);
+        }
+        CloseHelper.quietClose(aeron);
+        CloseHelper.quietClose(member);
+    }
+}

@@ -1,0 +1,207 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.cluster;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.cluster.ClusteredMediaDriver;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.ClusteredService;
+import io.aeron.cluster.service.ClusteredServiceContainer;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpLock;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+
+import io.tern.broker.ClusterMembers;
+
+import static io.tern.broker.ClusterMembers.ARCHIVE_PORT_OFFSET;
+import static io.tern.broker.ClusterMembers.CATCHUP_PORT_OFFSET;
+import static io.tern.broker.ClusterMembers.CONSENSUS_PORT_OFFSET;
+import static io.tern.broker.ClusterMembers.INGRESS_PORT_OFFSET;
+import static io.tern.broker.ClusterMembers.LOG_PORT_OFFSET;
+
+/**
+ * One member of the directory cluster, with everything it runs in this process: an embedded Aeron media driver (which
+ * the node's own cluster client and links use too), the archive that records the replicated log, the consensus module
+ * and the container running {@link NameDirectory}.
+ * <p>
+ * Built for two cores: every Aeron agent on shared threading with a backing-off idle strategy (one driver thread, one
+ * archive thread, one consensus thread, one service thread, each mostly parked), small terms (the directory's messages
+ * are a name each) in sparse files, and everything under one directory of the node's (not {@code /dev/shm}, which is
+ * small in containers), wiped at start: a member that restarts catches up from the others.
+ * <p>
+ * Aeron before 1.49 never closes the {@link ShutdownSignalBarrier} its contexts make, and Agrona 2.3's shutdown hook
+ * waits for that close: this member passes its own and closes it, so the JVM exits. Start and close from any one
+ * thread.
+ */
+final class DirectoryMember implements AutoCloseable
+{
+    /** Term length of the directory's own streams (ingress, egress, consensus, log): its messages are a name each. */
+    static final int DIRECTORY_TERM_LENGTH = 256 * 1024;
+
+    private final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+    private final String aeronDirectoryName;
+    private ClusteredMediaDriver driver;
+    private ClusteredServiceContainer container;
+
+    /**
+     * Starts the member. Does not wait for an election: that needs a majority of the members started.
+     *
+     * @param members          every member.
+     * @param memberId         this one.
+     * @param baseDir          this member's directory.
+     * @param sessionTimeoutNs a client silent this long has its session closed.
+     * @param service          the clustered service.
+     * @param errorHandler     where Aeron's agents report errors.
+     */
+    DirectoryMember(
+        final ClusterMembers members,
+        final int memberId,
+        final File baseDir,
+        final long sessionTimeoutNs,
+        final ClusteredService service,
+        final ErrorHandler errorHandler)
+    {
+        final String host = members.host(memberId);
+        aeronDirectoryName = new File(baseDir, "aeron").getAbsolutePath();
+        final MediaDriver.Context driverContext = new MediaDriver.Context()
+            .aeronDirectoryName(aeronDirectoryName)
+            .threadingMode(ThreadingMode.SHARED)
+            // The driver also carries the messages between nodes: it parks for at most 100 us, not 1 ms.
+            .sharedIdleStrategy(new BackoffIdleStrategy(
+                10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)))
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(DIRECTORY_TERM_LENGTH)
+            .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
+            // the session timeout, not Aeron's default 5 s.
+            .publicationConnectionTimeoutNs(Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2))
+            .errorHandler(errorHandler);
+
+        final Archive.Context archiveContext = new Archive.Context()
+            .aeronDirectoryName(aeronDirectoryName)
+            .archiveDir(new File(baseDir, "archive"))
+            .deleteArchiveOnStart(true)
+            .controlChannel("aeron:udp?endpoint=" + members.endpoint(memberId, ARCHIVE_PORT_OFFSET))
+            .localControlChannel("aeron:ipc?term-length=64k")
+            .replicationChannel("aeron:udp?endpoint=" + host + ":0")
+            .archiveClientContext(new AeronArchive.Context()
+                .controlResponseChannel("aeron:udp?endpoint=" + host + ":0"))
+            .recordingEventsEnabled(false)
+            .segmentFileLength(4 * DIRECTORY_TERM_LENGTH)
+            .threadingMode(ArchiveThreadingMode.SHARED)
+            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .errorHandler(errorHandler);
+
+        final AeronArchive.Context localArchive = new AeronArchive.Context()
+            .lock(NoOpLock.INSTANCE)
+            .controlRequestChannel(archiveContext.localControlChannel())
+            .controlRequestStreamId(archiveContext.localControlStreamId())
+            .controlResponseChannel(archiveContext.localControlChannel())
+            .aeronDirectoryName(aeronDirectoryName);
+
+        final ConsensusModule.Context consensusContext = new ConsensusModule.Context()
+            .clusterMemberId(memberId)
+            .clusterMembers(clusterMembers(members))
+            .clusterDir(new File(baseDir, "cluster"))
+            .deleteDirOnStart(true)
+            .archiveContext(localArchive.clone())
+            .serviceCount(1)
+            .replicationChannel("aeron:udp?endpoint=" + host + ":0")
+            .logChannel("aeron:udp?term-length=" + DIRECTORY_TERM_LENGTH)
+            .ingressChannel("aeron:udp?term-length=" + DIRECTORY_TERM_LENGTH)
+            .sessionTimeoutNs(sessionTimeoutNs)
+            // An election must end well within half the session timeout: that is when nodes drop their peers.
+            .leaderHeartbeatTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(200), sessionTimeoutNs / 4))
+            .leaderHeartbeatIntervalNs(Math.max(TimeUnit.MILLISECONDS.toNanos(20), sessionTimeoutNs / 50))
+            .electionTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(100), sessionTimeoutNs / 20))
+            .startupCanvassTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(500), sessionTimeoutNs / 2))
+            .shutdownSignalBarrier(barrier)
+            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .errorHandler(errorHandler);
+
+        final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
+            .aeronDirectoryName(aeronDirectoryName)
+            .archiveContext(localArchive.clone())
+            .clusterDir(new File(baseDir, "cluster"))
+            .clusteredService(service)
+            .serviceId(0)
+            .shutdownSignalBarrier(barrier)
+            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .errorHandler(errorHandler);
+
+        try
+        {
+            driver = ClusteredMediaDriver.launch(driverContext, archiveContext, consensusContext);
+            container = ClusteredServiceContainer.launch(serviceContext);
+        }
+        catch (final RuntimeException ex)
+        {
+            close();
+            throw ex;
+        }
+    }
+
+    /** @return the embedded media driver's directory, for this node's other Aeron clients. */
+    String aeronDirectoryName()
+    {
+        return aeronDirectoryName;
+    }
+
+    /** @return the directory's members in Aeron's {@code id,ingress,consensus,log,catchup,archive|...} form. */
+    static String clusterMembers(final ClusterMembers members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int id = 0; id < members.count(); id++)
+        {
+            sb.append(id)
+                .append(',').append(members.endpoint(id, INGRESS_PORT_OFFSET))
+                .append(',').append(members.endpoint(id, CONSENSUS_PORT_OFFSET))
+                .append(',').append(members.endpoint(id, LOG_PORT_OFFSET))
+                .append(',').append(members.endpoint(id, CATCHUP_PORT_OFFSET))
+                .append(',').append(members.endpoint(id, ARCHIVE_PORT_OFFSET))
+                .append('|');
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
+    }
+
+    /** @return the directory's ingress endpoints in Aeron's {@code id=host:port,...} form, for its clients. */
+    static String ingressEndpoints(final ClusterMembers members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int id = 0; id < members.count(); id++)
+        {
+            sb.append(id == 0 ? "" : ",").append(id).append('=').append(members.endpoint(id, INGRESS_PORT_OFFSET));
+        }
+        return sb.toString();
+    }
+
+    /** Parks up to 1 ms when idle: the directory works per name claimed, not per message. */
+    static IdleStrategy idleStrategy()
+    {
+        return new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /** Stops the service, the consensus module, the archive and the driver, and closes the barrier. Idempotent. */
+    @Override
+    public void close()
+    {
+        CloseHelper.closeAll(container, driver);
+        container = null;
+        driver = null;
+        barrier.close();
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.cluster;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+
+import io.tern.broker.ClusterMembers;
+
+/**
+ * Fixed UDP ports for test clusters (Aeron Cluster's members need known endpoints; port 0 cannot serve): blocks of
+ * {@link ClusterMembers#PORTS_PER_NODE} ports per node in 36000-37999, the range kept for the cluster's tests, each
+ * block checked free on loopback before use.
+ */
+final class ClusterPorts
+{
+    private static final int LOW = 36000;
+    private static final int HIGH = 38000;
+
+    private ClusterPorts()
+    {
+    }
+
+    /** @return {@code cluster-members} for {@code nodes} nodes on 127.0.0.1, every port free when checked. */
+    static String members(final int nodes)
+    {
+        final int span = nodes * ClusterMembers.PORTS_PER_NODE;
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            final int base = LOW + ThreadLocalRandom.current().nextInt((HIGH - LOW - span) / 8) * 8;
+            if (allFree(base, span))
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < nodes; i++)
+                {
+                    sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(base + i * ClusterMembers.PORTS_PER_NODE);
+                }
+                return sb.toString();
+            }
+        }
+        throw new IllegalStateException("no free block of " + span + " UDP ports in " + LOW + "-" + HIGH);
+    }
+
+    private static boolean allFree(final int base, final int span)
+    {
+        for (int port = base; port < base + span; port++)
+        {
+            try (DatagramSocket socket = new DatagramSocket(null))
+            {
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            }
+            catch (final Exception ex)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,114 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.cluster;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.tern.broker.ClusterMembers;
+
+/**
+ * Cluster nodes without brokers: each a {@link ClusterNode} whose agent runs on its own runner and whose events are
+ * recorded, for tests of the directory and the links. Test thread only.
+ */
+final class TestNodes implements AutoCloseable
+{
+    final ClusterNode[] nodes;
+    final RecordingEvents[] events;
+    final AgentRunner[] runners;
+    final File dir;
+
+    TestNodes(final int count, final long sessionTimeoutMs) throws Exception
+    {
+        dir = Files.createTempDirectory("tern-cluster-test").toFile();
+        final ClusterMembers members = ClusterMembers.parse(ClusterPorts.members(count));
+        nodes = new ClusterNode[count];
+        events = new RecordingEvents[count];
+        runners = new AgentRunner[count];
+        for (int i = 0; i < count; i++)
+        {
+            events[i] = new RecordingEvents();
+            nodes[i] = new ClusterNode(members, i, new File(dir, "node-" + i), sessionTimeoutMs, 1000, 1024,
+                events[i], Throwable::printStackTrace);
+            runners[i] = new AgentRunner(nodes[i].idleStrategy(), Throwable::printStackTrace, null,
+                nodes[i].agent());
+            AgentRunner.startOnThread(runners[i]);
+        }
+    }
+
+    void awaitConnected(final long timeoutMs)
+    {
+        for (int i = 0; i < nodes.length; i++)
+        {
+            final int node = i;
+            await(() -> events[node].has("connected"), timeoutMs, "node " + i + " joins the directory");
+        }
+    }
+
+    /** Claims a name on a node through its link (as the Router would), on the calling thread. */
+    boolean claim(final int node, final long claimId, final String name)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return nodes[node].claim(claimId, buffer, 0, buffer.capacity());
+    }
+
+    boolean release(final int node, final String name)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return nodes[node].release(buffer, 0, buffer.capacity());
+    }
+
+    /** Closes a node in order: its agent closes its cluster session, which releases its names at once. */
+    void stop(final int node)
+    {
+        CloseHelper.quietClose(runners[node]);
+        CloseHelper.quietClose(nodes[node]);
+        runners[node] = null;
+        nodes[node] = null;
+    }
+
+    static void await(final BooleanSupplier condition, final long timeoutMs, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new AssertionError("timed out after " + timeoutMs + " ms waiting until " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+            try
+            {
+                Thread.sleep(1); // a poll interval, not synchronisation: the condition decides
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(ex);
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        for (int i = 0; i < nodes.length; i++)
+        {
+            CloseHelper.quietClose(runners[i]);
+        }
+        for (int i = 0; i < nodes.length; i++)
+        {
+            CloseHelper.quietClose(nodes[i]);
+        }
+        IoUtil.delete(dir, true);
+    }
+}
