@@ -539,23 +539,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
                     return;
                 }
             }
-            if (sender.state == Peer.NAMED)
-            {
-                final Outbound out = sender.connection.outbound();
-                if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + NO_PEER_END.length))
-                {
-                    out.append(NO_PEER_PREFIX);
-                    out.append(line, nameOffset, nameLength);
-                    out.append(NO_PEER_END);
-                    out.commit();
-                    markDirty(sender);
-                    metrics.onErrorSent(ErrorKind.NO_PEER);
-                }
-                else
-                {
-                    slowConsumer(sender);
-                }
-            }
+            replyNoPeer(sender, line, nameOffset, nameLength);
             return;
         }
 

@@ -3,6 +3,7 @@
  */
 package io.tern.loadgen.client;
 
+import io.tern.client.LineDecoder;
 import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +40,6 @@ import java.util.concurrent.TimeUnit;
  */
 public abstract class WireProtocol
 {
-    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
 
     /** Smallest read and write buffer per connection. */
     static final int MIN_BUFFER_BYTES = 64 * 1024;
@@ -312,62 +311,24 @@ public abstract class WireProtocol
     }
 
     // ---------------------------------------------------------------- allocation-free helpers for the parsers
+    // The client library's, which every target's parser shares (the tern target's decoder is the client's own).
 
-    /**
-     * @return true when {@code [start, end)} of the buffer begins with the prefix.
-     */
+    /** @return true when {@code [start, end)} of the buffer begins with the prefix. */
     static boolean startsWith(final ByteBuffer buffer, final int start, final int end, final byte[] prefix)
     {
-        if (end - start < prefix.length)
-        {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++)
-        {
-            if (buffer.get(start + i) != prefix[i])
-            {
-                return false;
-            }
-        }
-        return true;
+        return LineDecoder.startsWith(buffer, start, end, prefix);
     }
 
     /** @return true when {@code [start, end)} of the buffer is exactly these bytes. */
     static boolean equalsBytes(final ByteBuffer buffer, final int start, final int end, final byte[] bytes)
     {
-        return end - start == bytes.length && startsWith(buffer, start, end, bytes);
+        return LineDecoder.equalsBytes(buffer, start, end, bytes);
     }
 
-    /**
-     * Eight bytes a step: a byte of {@code word ^ pattern} is zero where {@code b} is, and the exact zero-byte test
-     * below flags those bytes (no carry crosses a byte, so no false flag in either byte order). The receivers scan
-     * every byte of every tern line for its newline, so a byte-at-a-time loop here would make the load generator,
-     * not the server, the limit with large messages.
-     *
-     * @return the index of the first {@code b} in {@code [from, limit)}, or -1.
-     */
+    /** @return the index of the first {@code b} in {@code [from, limit)}, or -1; eight bytes a step. */
     static int indexOf(final ByteBuffer buffer, final int from, final int limit, final byte b)
     {
-        final long pattern = (b & 0xFFL) * 0x0101_0101_0101_0101L;
-        final boolean bigEndian = buffer.order() == ByteOrder.BIG_ENDIAN;
-        int i = from;
-        for (final int wordsEnd = limit - Long.BYTES; i <= wordsEnd; i += Long.BYTES)
-        {
-            final long word = buffer.getLong(i) ^ pattern;
-            final long zeros = ~(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS);
-            if (zeros != 0)
-            {
-                return i + ((bigEndian ? Long.numberOfLeadingZeros(zeros) : Long.numberOfTrailingZeros(zeros)) >>> 3);
-            }
-        }
-        for (; i < limit; i++)
-        {
-            if (buffer.get(i) == b)
-            {
-                return i;
-            }
-        }
-        return -1;
+        return LineDecoder.indexOf(buffer, from, limit, b);
     }
 
     /**
