@@ -278,8 +278,8 @@ public final class LineDecoder
         return -1;
     }
 
-    /** @return the unsigned decimal in {@code [start, end)} (at most 18 digits), or -1. */
-    static long parseDecimal(final ByteBuffer buffer, final int start, final int end)
+    /** @return the unsigned decimal in {@code [start, end)} (at most 18 digits), or -1. Allocates nothing. */
+    public static long parseDecimal(final ByteBuffer buffer, final int start, final int end)
     {
         if (end <= start || end - start > 18)
         {

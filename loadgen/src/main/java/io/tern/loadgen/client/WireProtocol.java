@@ -331,28 +331,10 @@ public abstract class WireProtocol
         return LineDecoder.indexOf(buffer, from, limit, b);
     }
 
-    /**
-     * Parses an unsigned decimal number, at most 18 digits.
-     *
-     * @return its value, or -1 when {@code [start, end)} is empty, too long or not all digits.
-     */
+    /** @return the unsigned decimal in {@code [start, end)} (at most 18 digits), or -1. */
     static long parseDecimal(final ByteBuffer buffer, final int start, final int end)
     {
-        if (end <= start || end - start > 18)
-        {
-            return -1;
-        }
-        long value = 0;
-        for (int i = start; i < end; i++)
-        {
-            final int digit = buffer.get(i) - '0';
-            if (digit < 0 || digit > 9)
-            {
-                return -1;
-            }
-            value = value * 10 + digit;
-        }
-        return value;
+        return LineDecoder.parseDecimal(buffer, start, end);
     }
 
     static byte[] ascii(final String text)
