@@ -127,7 +127,7 @@ class BrokerLoadTest extends BrokerTestSupport
                 {
                     final int dest = random.nextInt(clientCount);
                     batch.append(d == 0 ? "" : ", ").append(names.get(dest));
-                    // A destination listed again in the same line gets the line once (README rule 4).
+                    // A destination listed again in the same line gets the line once (docs/protocol.md rule 4).
                     if (null == expectedByClient.get(dest).put("from " + names.get(c) + ": " + text, 1))
                     {
                         expectedDeliveries++;

@@ -255,7 +255,7 @@ public final class Protocol
      * Where a line holds a control character, which the broker refuses in any line after the name: a C0 control other
      * than tab (a lone {@code \r} included: the reader has already dropped the one before the line end), DEL, or a C1
      * control in UTF-8 ({@code C2 80}..{@code C2 9F}, U+0080..U+009F, which terminals obey as they do ESC). Other
-     * bytes above 0x7F pass: the protocol's text is bytes (README rule 1).
+     * bytes above 0x7F pass: the protocol's text is bytes (docs/protocol.md rule 1).
      * <p>
      * On the broker's hot path, once per line: sixteen bytes a step, read straight from memory after one bounds check
      * (as the reader's newline scan does), with a quick test that is exact for "only printable ASCII in these words",

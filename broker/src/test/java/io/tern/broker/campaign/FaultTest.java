@@ -36,7 +36,7 @@ class FaultTest extends CampaignSupport
 
     /**
      * The reader's read fails (connection reset) with a complete line and a partial one of up to 60 KB buffered: the
-     * complete line is delivered, the partial one at most once and only as what was sent (README rule 8), the name is
+     * complete line is delivered, the partial one at most once and only as what was sent (docs/protocol.md rule 8), the name is
      * released and the observer sees nothing else.
      */
     @Test

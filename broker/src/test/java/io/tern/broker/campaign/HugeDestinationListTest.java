@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Huge destination lists. One line of {@code v,v,v,...: x} within max-line-bytes names a peer ~30,000 times; when
  * every listing got a copy, that was megabytes of output from 60 KB of input, and the victim was cut as a slow
  * consumer although it read as fast as it could: any client could disconnect any other with one line. Now a line
- * naming more than max-destinations names is refused whole (README rule 4), and a name listed many times within the
+ * naming more than max-destinations names is refused whole (docs/protocol.md rule 4), and a name listed many times within the
  * limit gets the line once. Asserted here: the victim stays connected and gets nothing or one copy, nobody is cut,
  * and the bystanders' round trips stay within the flood bound.
  */
