@@ -392,16 +392,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
 
         if (peersByName.containsKey(lookupKey.wrap(line, start, nameLength)))
         {
-            if (peer.connection.outbound().tryBegin(NAME_TAKEN_PREFIX.length + nameLength + NAME_TAKEN_END.length))
-            {
-                final Outbound out = peer.connection.outbound();
-                out.append(NAME_TAKEN_PREFIX);
-                out.append(line, start, nameLength);
-                out.append(NAME_TAKEN_END);
-                out.commit();
-                markDirty(peer);
-                metrics.onErrorSent(ErrorKind.NAME_TAKEN);
-            }
+            replyNaming(peer, NAME_TAKEN_PREFIX, line, start, nameLength, NAME_TAKEN_END, ErrorKind.NAME_TAKEN);
             close(peer, Connection.CloseMode.FLUSH);
             final String name = NameKey.toString(line, start, nameLength);
             LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: name '" + name + "' is taken");
@@ -829,17 +820,8 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         if (result == ClusterEvents.CLAIM_TAKEN)
         {
             clusterCounters.claimsTaken++;
-            final byte[] name = peer.name.bytes();
-            final Outbound out = peer.connection.outbound();
-            if (out.tryBegin(NAME_TAKEN_PREFIX.length + name.length + NAME_TAKEN_END.length))
-            {
-                out.append(NAME_TAKEN_PREFIX);
-                out.append(name);
-                out.append(NAME_TAKEN_END);
-                out.commit();
-                markDirty(peer);
-                metrics.onErrorSent(ErrorKind.NAME_TAKEN);
-            }
+            nameView.wrap(peer.name.bytes());
+            replyNaming(peer, NAME_TAKEN_PREFIX, nameView, 0, peer.name.length(), NAME_TAKEN_END, ErrorKind.NAME_TAKEN);
             close(peer, Connection.CloseMode.FLUSH);
             LOG.log(System.Logger.Level.INFO, () -> peer.describe() + " refused: name is taken on another node");
         }
@@ -943,20 +925,38 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             return;
         }
-        final Outbound out = sender.connection.outbound();
-        if (out.tryBegin(NO_PEER_PREFIX.length + nameLength + NO_PEER_END.length))
-        {
-            out.append(NO_PEER_PREFIX);
-            out.append(name, nameOffset, nameLength);
-            out.append(NO_PEER_END);
-            out.commit();
-            markDirty(sender);
-            metrics.onErrorSent(ErrorKind.NO_PEER);
-        }
-        else
+        if (!replyNaming(sender, NO_PEER_PREFIX, name, nameOffset, nameLength, NO_PEER_END, ErrorKind.NO_PEER))
         {
             slowConsumer(sender);
         }
+    }
+
+    /**
+     * Queues an error reply that quotes a name, {@code prefix name end}, and counts it. Broker thread; garbage-free.
+     *
+     * @return false if it does not fit the peer's bound (nothing was queued).
+     */
+    private boolean replyNaming(
+        final Peer to,
+        final byte[] prefix,
+        final DirectBuffer name,
+        final int nameOffset,
+        final int nameLength,
+        final byte[] end,
+        final ErrorKind kind)
+    {
+        final Outbound out = to.connection.outbound();
+        if (!out.tryBegin(prefix.length + nameLength + end.length))
+        {
+            return false;
+        }
+        out.append(prefix);
+        out.append(name, nameOffset, nameLength);
+        out.append(end);
+        out.commit();
+        markDirty(to);
+        metrics.onErrorSent(kind);
+        return true;
     }
 
     /** A frame from another node: a message for a peer here, or a recipient there was not. Garbage-free. */
