@@ -94,6 +94,12 @@ final class Writer implements Agent
     private final LingeringClose linger;
     /** Connections lingering: selected for reads on this writer's own selector until closed. */
     private int lingeringCount;
+    /**
+     * A closed connection had a key on this writer's own selector. A channel closed while registered keeps its
+     * descriptor until every selector it was on has selected again, and with shared threading nothing else selects
+     * this one once no connection lingers or waits on it: so the next duty cycle selects it once.
+     */
+    private boolean ownKeysCancelled;
     private long stopDeadlineNs;
     private volatile boolean stopRequested;
 
@@ -255,9 +261,9 @@ final class Writer implements Agent
 
         work += writeInterest.poll(onWritable);
 
-        if (lingeringCount > 0)
+        if (lingeringCount > 0 || ownKeysCancelled)
         {
-            work += pollLingering();
+            work += pollOwnSelector();
         }
 
         if (!closing.isEmpty())
@@ -713,9 +719,13 @@ final class Writer implements Agent
         }
     }
 
-    /** Reads from lingering connections whose input is ready (their keys are on this writer's own selector). */
-    private int pollLingering()
+    /**
+     * Reads from lingering connections whose input is ready (their keys are on this writer's own selector), and lets
+     * the selector drop the keys of connections closed since: only then is a closed channel's descriptor released.
+     */
+    private int pollOwnSelector()
     {
+        ownKeysCancelled = false;
         try
         {
             return selector.selectNow(onWritableKey);
@@ -742,6 +752,10 @@ final class Writer implements Agent
         }
         setWriteInterest(connection, false);
         forget(connection);
+        if (null != connection.writerKey)
+        {
+            ownKeysCancelled = true;
+        }
         try
         {
             connection.closeChannel();

@@ -4,22 +4,59 @@
 package io.tern.transport;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Reading a test's blocking socket to its end: for this module's tests and, through its test-jar, the broker's.
+ * Reading a test's blocking socket to its end, and counting this process's sockets: for this module's tests and,
+ * through its test-jar, the broker's.
  * Stateless; any thread may call it, one thread per socket.
  */
 public final class TestSockets
 {
     private TestSockets()
     {
+    }
+
+    /**
+     * Open sockets of this JVM (Linux), which holds both the broker and the test's clients where the broker runs in
+     * the test's process. Sockets only: the JVM opens other descriptors of its own at any time (a dependency's jar on
+     * its first class load, for one), and those say nothing about whether the broker closed its connections. A socket
+     * counts until its descriptor is released, which for a channel closed while registered with a selector is only
+     * once that selector has selected again.
+     *
+     * @return descriptors of this process that are sockets, or -1 where {@code /proc/self/fd} cannot be read.
+     */
+    public static int openSockets()
+    {
+        final File[] fds = new File("/proc/self/fd").listFiles();
+        if (null == fds)
+        {
+            return -1;
+        }
+        int sockets = 0;
+        for (final File fd : fds)
+        {
+            try
+            {
+                if (Files.readSymbolicLink(fd.toPath()).toString().startsWith("socket:"))
+                {
+                    sockets++;
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // closed between the listing and the read: not open any more
+            }
+        }
+        return sockets;
     }
 
     /**

@@ -3,7 +3,6 @@
  */
 package io.tern.broker.campaign;
 
-import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -96,13 +95,6 @@ abstract class CampaignSupport extends BrokerTestSupport
             used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         }
         return used;
-    }
-
-    /** @return open file descriptors of this JVM (Linux), which holds both the broker and the test's clients. */
-    static int openFileDescriptors()
-    {
-        final String[] fds = new File("/proc/self/fd").list();
-        return null == fds ? -1 : fds.length;
     }
 
     // ---- clients that never read: peers deaf-0, deaf-1, ... flooded by a sender until the broker cuts them --------

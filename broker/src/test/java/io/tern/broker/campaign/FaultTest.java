@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.LineClient;
 
+import static io.tern.transport.TestSockets.openSockets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Faults: connections reset mid-line, half-closed connections, clients that connect and vanish by the thousand,
  * clients that never send a name, clients that never read, and a reader or a writer hitting an I/O error. Each case
  * leaves the broker serving everyone else: a well-behaved observer gets exactly what it should, names are released,
- * connections are closed (file descriptors back to the baseline), threads and internal errors unchanged.
+ * connections are closed (sockets back to the baseline), threads and internal errors unchanged.
  */
 class FaultTest extends CampaignSupport
 {
@@ -120,7 +121,7 @@ class FaultTest extends CampaignSupport
         startBroker(new BrokerConfig().maxConnections(maxConnections));
         final LineClient observer = register("obs");
         final LineClient prober = register("prober");
-        final int fdsBaseline = openFileDescriptors();
+        final int socketsBaseline = openSockets();
         final Random random = new Random(SEED);
         final int waves = 30;
         final int perWave = 100;
@@ -161,8 +162,8 @@ class FaultTest extends CampaignSupport
                 }
             }
             final int w = wave;
-            awaitCondition("the broker to close wave " + w + " (fds " + openFileDescriptors() + ", baseline " +
-                fdsBaseline + ")", Duration.ofSeconds(15), () -> openFileDescriptors() <= fdsBaseline + 2);
+            awaitCondition("the broker to close wave " + w + " (sockets " + openSockets() + ", baseline " +
+                socketsBaseline + ")", Duration.ofSeconds(15), () -> openSockets() <= socketsBaseline);
         }
 
         // Only lines that were sent, each at most once. (Not all of them: SO_LINGER 0 makes the client's kernel drop
@@ -203,7 +204,7 @@ class FaultTest extends CampaignSupport
     void shouldServeOthersWhileClientsNeverSendAName() throws Exception
     {
         startBroker(new BrokerConfig());
-        final int fdsBaseline = openFileDescriptors();
+        final int socketsBaseline = openSockets();
         final List<LineClient> silent = new ArrayList<>();
         for (int i = 0; i < 400; i++)
         {
@@ -226,9 +227,9 @@ class FaultTest extends CampaignSupport
             client.close();
             untrack(client);
         }
-        final int expectedFds = fdsBaseline + 2 * (2 + 40); // the pair, newcomers and greeters, both ends each
-        awaitCondition("the broker to close the silent connections (fds " + openFileDescriptors() + ")",
-            Duration.ofSeconds(15), () -> openFileDescriptors() <= expectedFds + 2);
+        final int expectedSockets = socketsBaseline + 2 * (2 + 40); // the pair, newcomers and greeters, both ends each
+        awaitCondition("the broker to close the silent connections (sockets " + openSockets() + ")",
+            Duration.ofSeconds(15), () -> openSockets() <= expectedSockets);
         assertBrokerHealthy("after silent clients");
     }
 

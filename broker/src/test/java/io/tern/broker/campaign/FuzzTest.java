@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.LineClient;
 
+import static io.tern.transport.TestSockets.openSockets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code \r}, invalid names, huge destination lists and overlong lines, concurrently with well-behaved pairs
  * ({@link SequencedPair}). Every well-behaved receiver gets every message meant for it exactly once and in order, and
  * no line holding a control character (a lone {@code \r} or NUL from a fuzzer is refused, not forwarded); the
- * broker keeps the same threads, has no internal error, releases every hostile connection (file descriptors back to
+ * broker keeps the same threads, has no internal error, releases every hostile connection (sockets back to
  * the baseline), keeps its heap bounded and still registers and routes for a newcomer.
  * <p>
  * Seeded: the seed is printed, and {@code -Dtern.fuzz.seed=N} replays it (the interleaving of threads still varies).
@@ -79,7 +80,7 @@ class FuzzTest extends CampaignSupport
             receivers.add(receiver.name());
             pairClients.add(new LineClient[]{ sender, receiver });
         }
-        final int fdsBaseline = openFileDescriptors();
+        final int socketsBaseline = openSockets();
 
         final int burst = 8;
         final long pauseNs = TimeUnit.MILLISECONDS.toNanos(10);
@@ -111,8 +112,8 @@ class FuzzTest extends CampaignSupport
         }
 
         // Every hostile connection is gone from the test side; the broker must close its side of each of them.
-        awaitCondition("the broker to close every fuzzer connection (fds back to " + fdsBaseline + ", now " +
-            openFileDescriptors() + ")", Duration.ofSeconds(20), () -> openFileDescriptors() <= fdsBaseline + 2);
+        awaitCondition("the broker to close every fuzzer connection (sockets back to " + socketsBaseline + ", now " +
+            openSockets() + ")", Duration.ofSeconds(20), () -> openSockets() <= socketsBaseline);
 
         // And it still serves a newcomer.
         final LineClient late = register("late-" + nonce);

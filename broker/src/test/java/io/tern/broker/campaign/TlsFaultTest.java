@@ -30,6 +30,7 @@ import io.tern.broker.LineClient;
 import io.tern.transport.TestCertificates;
 import io.tern.transport.TlsContexts;
 
+import static io.tern.transport.TestSockets.openSockets;
 import static io.tern.transport.TestSockets.readUntilEnd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -206,7 +207,7 @@ class TlsFaultTest extends CampaignSupport
     {
         final long nameTimeoutMs = 500;
         startTlsBroker(new BrokerConfig().nameTimeoutMs(nameTimeoutMs).flushTimeoutMs(15_000), certs);
-        final int fdsBaseline = openFileDescriptors();
+        final int socketsBaseline = openSockets();
         final List<Socket> silent = new ArrayList<>();
         final long startNs = System.nanoTime();
         for (int i = 0; i < 40; i++)
@@ -232,8 +233,8 @@ class TlsFaultTest extends CampaignSupport
         {
             socket.close();
         }
-        awaitCondition("descriptors released (fds " + openFileDescriptors() + ")", Duration.ofSeconds(15),
-            () -> openFileDescriptors() <= fdsBaseline + 2 * 2 + 2);
+        awaitCondition("sockets released (sockets " + openSockets() + ")", Duration.ofSeconds(15),
+            () -> openSockets() <= socketsBaseline + 2 * 2);
         assertNextLineIsProbe(plain, secure);
         System.out.println("TlsFaultTest never handshaking: 40 connections cut after " + tookMs + " ms");
         assertBrokerHealthy("after clients that never handshake");
