@@ -44,6 +44,12 @@ public interface ClusterLink extends AutoCloseable
      */
     int send(int node, DirectBuffer frame, int offset, int length);
 
+    /**
+     * Ends a batch of events: frames sent since the last call go out now (the link may hold them back until this,
+     * e.g. to wake the thread that sends them once per batch rather than once per frame).
+     */
+    void flush();
+
     /** @return the directory's leader as this node last heard, or -1. Any thread. */
     int leaderMemberId();
 

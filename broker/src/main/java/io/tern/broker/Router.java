@@ -347,6 +347,10 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         }
         dirtyCount = 0;
         output.wakeWriters();
+        if (null != cluster)
+        {
+            cluster.flush();
+        }
         final int scans = IDLE_SCAN_PER_BATCH + IDLE_SCAN_PER_EVENT * Math.min(eventsInBatch, IDLE_SCAN_WHEN_IDLE);
         eventsInBatch = 0;
         output.releaseIdleMemory(scans);

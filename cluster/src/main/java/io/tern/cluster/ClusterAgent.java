@@ -4,6 +4,7 @@
 package io.tern.cluster;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.aeron.ControlledFragmentAssembler;
 import io.aeron.Subscription;
@@ -48,6 +49,8 @@ final class ClusterAgent implements Agent
     private final OneToOneRingBuffer commands;
     private final Subscription[] links;
     private final ControlledFragmentAssembler[] assemblers;
+    /** When a frame from another node was last read: keeps the driver polling briskly (see ClusterNode). */
+    private final AtomicLong linkActivityNs;
     private final long pingIntervalNs;
     private final long lossTimeoutNs;
     private final MutableDirectBuffer ingress = new UnsafeBuffer(new byte[DirectoryDescriptor.MAX_LENGTH]);
@@ -71,8 +74,10 @@ final class ClusterAgent implements Agent
         final ClusterEvents events,
         final OneToOneRingBuffer commands,
         final Subscription[] links,
+        final AtomicLong linkActivityNs,
         final long sessionTimeoutNs)
     {
+        this.linkActivityNs = linkActivityNs;
         this.nodeId = nodeId;
         this.clientContext = clientContext;
         this.events = events;
@@ -133,12 +138,18 @@ final class ClusterAgent implements Agent
         {
             work += serve(nowNs);
         }
+        int frames = 0;
         for (int node = 0; node < links.length; node++)
         {
             if (null != links[node])
             {
-                work += links[node].controlledPoll(assemblers[node], FRAGMENT_LIMIT);
+                frames += links[node].controlledPoll(assemblers[node], FRAGMENT_LIMIT);
             }
+        }
+        if (frames > 0)
+        {
+            linkActivityNs.lazySet(nowNs);
+            work += frames;
         }
         events.onBatchEnd();
         return work;

@@ -6,6 +6,8 @@ package io.tern.cluster;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -45,6 +47,14 @@ final class ClusterNode implements ClusterLink
     /** Stream id of the link from node {@code n} is this plus {@code n}. */
     static final int LINK_STREAM_BASE = 1000;
     private static final int COMMAND_QUEUE_BYTES = 1 << 20;
+    /** Tries of a back-pressured offer before the broker thread parks between tries. */
+    private static final int BACK_PRESSURE_SPINS = 20;
+    /** Longest park of the media driver while no frame crossed a link lately. */
+    static final long DRIVER_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Longest park of the media driver while frames cross links. */
+    static final long LINK_HOT_PARK_NS = TimeUnit.MICROSECONDS.toNanos(20);
+    /** How long after a frame crossed a link the driver keeps its short parks. */
+    static final long LINK_HOT_WINDOW_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final int nodeId;
     private final DirectoryMember member;
@@ -60,16 +70,21 @@ final class ClusterNode implements ClusterLink
      * the Router's claims and releases, so it may park long (1 ms) without delaying either.
      */
     private final WakeableIdleStrategy agentIdle = new WakeableIdleStrategy(
-        10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        10, 0, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    /** When a frame last crossed a link, sent (broker thread) or received (cluster agent). */
+    private final AtomicLong linkActivityNs = new AtomicLong(System.nanoTime() - TimeUnit.HOURS.toNanos(1));
     /**
      * The media driver's wait: woken by the Router after each frame offered, so the driver sends at once; it still
      * polls its sockets (it cannot block on them), and that poll is the one wait left on a message's way between
-     * nodes: parks of at most 20 us within 1 ms of its last work (while messages flow), 100 us otherwise.
+     * nodes. Within {@link #LINK_HOT_WINDOW_NS} of a frame crossing a link it parks at most
+     * {@link #LINK_HOT_PARK_NS}; otherwise up to {@link #DRIVER_MAX_PARK_NS}, so that a quiet node costs little.
      */
     private final WakeableIdleStrategy driverIdle = new WakeableIdleStrategy(
-        10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100))
-        .hotWindow(TimeUnit.MICROSECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(1))
+        10, 5, LINK_HOT_PARK_NS, DRIVER_MAX_PARK_NS)
+        .hotWindow(LINK_HOT_PARK_NS, LINK_HOT_WINDOW_NS, linkActivityNs)
         .onWork(agentIdle::wake);
+    /** Broker thread's: a frame was offered since the last {@link #flush()}. */
+    private boolean sentSinceFlush;
     /** Broker thread's counts, read by others for display. */
     private volatile long backPressureEvents;
     private volatile long sendsNotConnected;
@@ -124,7 +139,8 @@ final class ClusterNode implements ClusterLink
                 .egressChannel("aeron:udp?endpoint=" + members.host(nodeId) + ":0")
                 .messageTimeoutNs(sessionTimeoutNs / 2)
                 .errorHandler(errorHandler);
-            agent = new ClusterAgent(nodeId, clientContext, events, commands, subscriptions, sessionTimeoutNs);
+            agent = new ClusterAgent(
+                nodeId, clientContext, events, commands, subscriptions, linkActivityNs, sessionTimeoutNs);
             clientContext.controlledEgressListener(agent.egressListener());
         }
         catch (final RuntimeException ex)
@@ -165,40 +181,54 @@ final class ClusterNode implements ClusterLink
         long result = publication.offer(frame, offset, length);
         if (result > 0)
         {
-            driverIdle.wake();
+            sentSinceFlush = true;
             return SENT;
         }
         long deadlineNs = 0;
-        int spins = 0;
+        int waits = 0;
         while (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION)
         {
-            // Wait here: the broker thread takes no more events, the ring fills, the readers stop reading.
+            // Wait here: the broker thread takes no more events, the ring fills, the readers stop reading. Parked
+            // rather than spinning or yielding past the first few tries, to leave the cores to the receiving side.
             if (0 == deadlineNs)
             {
                 backPressureEvents++;
                 deadlineNs = System.nanoTime() + linkTimeoutNs;
+                linkActivityNs.lazySet(System.nanoTime());
+                driverIdle.wake(); // what is queued must go out for the window to move
             }
             else if (System.nanoTime() - deadlineNs > 0)
             {
                 return NO_ROUTE;
             }
-            if (++spins > 100)
+            if (++waits <= BACK_PRESSURE_SPINS)
             {
-                Thread.yield();
+                Thread.onSpinWait();
             }
             else
             {
-                Thread.onSpinWait();
+                LockSupport.parkNanos(LINK_HOT_PARK_NS);
             }
             result = publication.offer(frame, offset, length);
         }
         if (result > 0)
         {
-            driverIdle.wake();
+            sentSinceFlush = true;
             return SENT;
         }
         sendsNotConnected++;
         return NO_ROUTE;
+    }
+
+    @Override
+    public void flush()
+    {
+        if (sentSinceFlush)
+        {
+            sentSinceFlush = false;
+            linkActivityNs.lazySet(System.nanoTime());
+            driverIdle.wake();
+        }
     }
 
     @Override

@@ -193,7 +193,7 @@ final class DirectoryMember implements AutoCloseable
     /** Parks up to 1 ms when idle: the directory works per name claimed, not per message. */
     static IdleStrategy idleStrategy()
     {
-        return new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1));
+        return new BackoffIdleStrategy(10, 5, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }
 
     /** Stops the service, the consensus module, the archive and the driver, and closes the barrier. Idempotent. */

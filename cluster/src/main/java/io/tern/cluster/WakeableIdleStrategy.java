@@ -3,6 +3,7 @@
  */
 package io.tern.cluster;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.IdleStrategy;
@@ -34,7 +35,7 @@ final class WakeableIdleStrategy implements IdleStrategy
     private final long maxParkNs;
     private long hotParkNs;
     private long hotWindowNs;
-    private long lastWorkNs;
+    private AtomicLong lastActivityNs;
     private Runnable onWork;
     private int state = NOT_IDLE;
     private int spins;
@@ -72,19 +73,22 @@ final class WakeableIdleStrategy implements IdleStrategy
     }
 
     /**
-     * Parks shorter while traffic flows: for {@code windowNs} after a duty cycle that did work, no park is longer than
-     * {@code parkNs}; after that the parks grow to the maximum again. For a thread that must poll (a socket it cannot
-     * block on), this trades a few more wake-ups while messages flow for less waiting per message, and costs nothing
-     * while the node is quiet. Set before the thread starts.
+     * Parks shorter while traffic flows: for {@code windowNs} after the last activity (a {@link System#nanoTime()}
+     * that the threads seeing the traffic keep up to date), no park is longer than {@code parkNs}; otherwise the parks
+     * grow to the maximum. For a thread that must poll (a socket it cannot block on), this trades a few more
+     * wake-ups while messages flow for less waiting per message, and costs nothing while the node is quiet. Set before
+     * the thread starts.
      *
-     * @param parkNs   longest park within the window.
-     * @param windowNs how long after the last work the window lasts.
+     * @param parkNs         longest park within the window.
+     * @param windowNs       how long after the last activity the window lasts.
+     * @param lastActivityNs when traffic was last seen, written by other threads.
      * @return this.
      */
-    WakeableIdleStrategy hotWindow(final long parkNs, final long windowNs)
+    WakeableIdleStrategy hotWindow(final long parkNs, final long windowNs, final AtomicLong lastActivityNs)
     {
         this.hotParkNs = parkNs;
         this.hotWindowNs = windowNs;
+        this.lastActivityNs = lastActivityNs;
         return this;
     }
 
@@ -107,10 +111,6 @@ final class WakeableIdleStrategy implements IdleStrategy
         if (workCount > 0)
         {
             reset();
-            if (hotWindowNs > 0)
-            {
-                lastWorkNs = System.nanoTime();
-            }
             final Runnable onWork = this.onWork;
             if (null != onWork)
             {
@@ -161,7 +161,7 @@ final class WakeableIdleStrategy implements IdleStrategy
 
             case PARKING:
             default:
-                if (hotWindowNs > 0 && parkNs > hotParkNs && System.nanoTime() - lastWorkNs < hotWindowNs)
+                if (hotWindowNs > 0 && parkNs > hotParkNs && System.nanoTime() - lastActivityNs.get() < hotWindowNs)
                 {
                     LockSupport.parkNanos(hotParkNs);
                 }

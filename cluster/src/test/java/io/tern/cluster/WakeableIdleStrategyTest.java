@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
@@ -69,8 +70,7 @@ class WakeableIdleStrategyTest
     void shouldCapParksWithinTheHotWindow()
     {
         final WakeableIdleStrategy idle = new WakeableIdleStrategy(0, 0, 1_000, MINUTE_NS)
-            .hotWindow(TimeUnit.MILLISECONDS.toNanos(1), MINUTE_NS);
-        idle.idle(1); // work: the window opens
+            .hotWindow(TimeUnit.MILLISECONDS.toNanos(1), MINUTE_NS, new AtomicLong(System.nanoTime()));
 
         // Without the cap the parks would double from 1 us to a minute within these 100 idles.
         for (int i = 0; i < 100; i++)
