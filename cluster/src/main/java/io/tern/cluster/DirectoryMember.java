@@ -5,6 +5,7 @@ package io.tern.cluster;
 
 import java.io.File;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
@@ -63,6 +64,8 @@ final class DirectoryMember implements AutoCloseable
      * @param sessionTimeoutNs a client silent this long has its session closed.
      * @param service          the clustered service.
      * @param errorHandler     where Aeron's agents report errors.
+     * @param driverHook       tests only: adjusts the media driver's context before it starts (a partition test's
+     *                         lossy endpoints); null otherwise.
      */
     DirectoryMember(
         final ClusterMembers members,
@@ -70,7 +73,8 @@ final class DirectoryMember implements AutoCloseable
         final File baseDir,
         final long sessionTimeoutNs,
         final ClusteredService service,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler,
+        final Consumer<MediaDriver.Context> driverHook)
     {
         final String host = members.host(memberId);
         aeronDirectoryName = new File(baseDir, "aeron").getAbsolutePath();
@@ -89,6 +93,11 @@ final class DirectoryMember implements AutoCloseable
             // the session timeout, not Aeron's default 5 s.
             .publicationConnectionTimeoutNs(Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2))
             .errorHandler(errorHandler);
+
+        if (null != driverHook)
+        {
+            driverHook.accept(driverContext);
+        }
 
         final Archive.Context archiveContext = new Archive.Context()
             .aeronDirectoryName(aeronDirectoryName)
