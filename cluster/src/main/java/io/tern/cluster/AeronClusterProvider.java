@@ -5,10 +5,7 @@ package io.tern.cluster;
 
 import java.io.File;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
-
-import io.aeron.driver.MediaDriver;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.ClusterEvents;
@@ -33,10 +30,10 @@ public final class AeronClusterProvider implements ClusterProvider
     private static final System.Logger LOG = System.getLogger(AeronClusterProvider.class.getName());
 
     /**
-     * Tests only: given a node's id, what to adjust on its media driver's context before it starts (a partition
-     * test's switchable lossy endpoints), or null; null in production. Read once per node start.
+     * Tests only: given a node's id, what to adjust on its member's contexts before they start (a partition test's
+     * switchable lossy endpoints), or null; null in production. Read once per node start.
      */
-    static volatile IntFunction<Consumer<MediaDriver.Context>> testDriverHook;
+    static volatile IntFunction<DirectoryMember.TestHook> testHook;
 
     @Override
     public ClusterLink start(final BrokerConfig config, final ClusterEvents events)
@@ -49,7 +46,7 @@ public final class AeronClusterProvider implements ClusterProvider
         final int maxFrameBytes = 5 + 2 * config.get(MAX_NAME_BYTES) + config.get(MAX_LINE_BYTES);
         LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " of " + members.count() + ", files in " +
             baseDir);
-        final IntFunction<Consumer<MediaDriver.Context>> hook = testDriverHook;
+        final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
             config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events,
             ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));

@@ -7,7 +7,6 @@ import java.io.File;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.function.Consumer;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -16,7 +15,6 @@ import io.aeron.Subscription;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.ClusterCounters;
-import io.aeron.driver.MediaDriver;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -85,7 +83,7 @@ final class ClusterNode implements ClusterLink
         this(members, nodeId, baseDir, sessionTimeoutMs, linkTimeoutMs, maxFrameBytes, events, errorHandler, null);
     }
 
-    /** As the other constructor, and tests only: {@code driverHook} adjusts the media driver's context, or null. */
+    /** As the other constructor, and tests only: {@code testHook} adjusts the member's contexts, or null. */
     ClusterNode(
         final ClusterMembers members,
         final int nodeId,
@@ -95,7 +93,7 @@ final class ClusterNode implements ClusterLink
         final int maxFrameBytes,
         final ClusterEvents events,
         final ErrorHandler errorHandler,
-        final Consumer<MediaDriver.Context> driverHook)
+        final DirectoryMember.TestHook testHook)
     {
         if (nodeId < 0 || nodeId >= members.count())
         {
@@ -107,7 +105,7 @@ final class ClusterNode implements ClusterLink
         this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), errorHandler,
-            driverHook);
+            testHook);
         try
         {
             aeron = Aeron.connect(new Aeron.Context()

@@ -5,7 +5,6 @@ package io.tern.cluster;
 
 import java.io.File;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
@@ -64,8 +63,8 @@ final class DirectoryMember implements AutoCloseable
      * @param sessionTimeoutNs a client silent this long has its session closed.
      * @param service          the clustered service.
      * @param errorHandler     where Aeron's agents report errors.
-     * @param driverHook       tests only: adjusts the media driver's context before it starts (a partition test's
-     *                         lossy endpoints); null otherwise.
+     * @param testHook         tests only: adjusts the contexts before they start (a partition test's lossy
+     *                         endpoints, a restart that keeps the log and snapshots); null otherwise.
      */
     DirectoryMember(
         final ClusterMembers members,
@@ -74,7 +73,7 @@ final class DirectoryMember implements AutoCloseable
         final long sessionTimeoutNs,
         final ClusteredService service,
         final ErrorHandler errorHandler,
-        final Consumer<MediaDriver.Context> driverHook)
+        final TestHook testHook)
     {
         final String host = members.host(memberId);
         aeronDirectoryName = new File(baseDir, "aeron").getAbsolutePath();
@@ -93,11 +92,6 @@ final class DirectoryMember implements AutoCloseable
             // the session timeout, not Aeron's default 5 s.
             .publicationConnectionTimeoutNs(Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2))
             .errorHandler(errorHandler);
-
-        if (null != driverHook)
-        {
-            driverHook.accept(driverContext);
-        }
 
         final Archive.Context archiveContext = new Archive.Context()
             .aeronDirectoryName(aeronDirectoryName)
@@ -151,6 +145,13 @@ final class DirectoryMember implements AutoCloseable
             .idleStrategySupplier(DirectoryMember::idleStrategy)
             .errorHandler(errorHandler);
 
+        if (null != testHook)
+        {
+            testHook.driver(driverContext);
+            testHook.archive(archiveContext);
+            testHook.consensus(consensusContext);
+        }
+
         try
         {
             driver = ClusteredMediaDriver.launch(driverContext, archiveContext, consensusContext);
@@ -160,6 +161,22 @@ final class DirectoryMember implements AutoCloseable
         {
             close();
             throw ex;
+        }
+    }
+
+    /** Tests only: adjusts a member's contexts before it starts; each method does nothing unless overridden. */
+    interface TestHook
+    {
+        default void driver(final MediaDriver.Context context)
+        {
+        }
+
+        default void archive(final Archive.Context context)
+        {
+        }
+
+        default void consensus(final ConsensusModule.Context context)
+        {
         }
     }
 

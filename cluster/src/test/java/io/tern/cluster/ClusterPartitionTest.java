@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ext.DebugReceiveChannelEndpoint;
 import io.aeron.driver.ext.DebugSendChannelEndpoint;
 import io.aeron.driver.ext.LossGenerator;
@@ -49,7 +50,7 @@ class ClusterPartitionTest
     @AfterEach
     void stop()
     {
-        AeronClusterProvider.testDriverHook = null;
+        AeronClusterProvider.testHook = null;
         for (final Broker broker : brokers)
         {
             if (null != broker)
@@ -70,12 +71,20 @@ class ClusterPartitionTest
         dir = Files.createTempDirectory("tern-cluster-partition").toFile();
         final String members = ClusterPorts.members(3);
         final LossGenerator dropWhileCut = (address, buffer, length) -> cut.get();
-        AeronClusterProvider.testDriverHook = node -> 2 != node ? null : context -> context
-            .sendChannelEndpointSupplier((udpChannel, statusIndicator, ctx) ->
-                new DebugSendChannelEndpoint(udpChannel, statusIndicator, ctx, dropWhileCut, dropWhileCut))
-            .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
-                new DebugReceiveChannelEndpoint(udpChannel, dispatcher, statusIndicator, ctx, dropWhileCut,
-                    dropWhileCut));
+        final DirectoryMember.TestHook lossy = new DirectoryMember.TestHook()
+        {
+            @Override
+            public void driver(final MediaDriver.Context context)
+            {
+                context
+                    .sendChannelEndpointSupplier((udpChannel, statusIndicator, ctx) ->
+                        new DebugSendChannelEndpoint(udpChannel, statusIndicator, ctx, dropWhileCut, dropWhileCut))
+                    .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
+                        new DebugReceiveChannelEndpoint(udpChannel, dispatcher, statusIndicator, ctx, dropWhileCut,
+                            dropWhileCut));
+            }
+        };
+        AeronClusterProvider.testHook = node -> 2 == node ? lossy : null;
         for (int node = 0; node < 3; node++)
         {
             brokers[node] = Broker.launch(new BrokerConfig()
