@@ -64,7 +64,7 @@ public interface ClusterMetricsSource
     /** @return whether the stream from {@code node} has an image here. */
     boolean linkImagePresent(int node);
 
-    /** @return frames (messages, and no-peer answers) sent to {@code node}. */
+    /** @return frames (messages) sent to {@code node}. */
     long framesSent(int node);
 
     long bytesSent(int node);
