@@ -938,8 +938,8 @@ final class AdminServer
     }
 
     /**
-     * Asks the broker thread for the names held, as {@link #onConnz} asks for the peers, and answers once they are
-     * there; without a cluster, {@code {"cluster":false}} at once.
+     * Asks the broker thread for the names held, as {@link #onConnz} asks for the peers (once more if more names came
+     * than there was room for), and answers once they are there; without a cluster, {@code {"cluster":false}} at once.
      */
     private void onClusterz(final Exchange exchange, final Response response, final Callback callback,
         final Fields query)
@@ -964,23 +964,29 @@ final class AdminServer
         {
             known += cluster.names(node);
         }
-        final NameSnapshot snapshot = new NameSnapshot((int)Math.min(Integer.MAX_VALUE - SNAPSHOT_SLACK,
-            Math.max(known, connectionsOpen.getAsLong())) + SNAPSHOT_SLACK);
+        if (null != exchange)
+        {
+            exchange.state = State.WAITING;
+        }
+        askForNames(exchange, response, callback, cluster, (int)Math.min(Integer.MAX_VALUE - SNAPSHOT_SLACK,
+            Math.max(known, connectionsOpen.getAsLong())) + SNAPSHOT_SLACK, true, perNode);
+    }
+
+    private void askForNames(final Exchange exchange, final Response response, final Callback callback,
+        final ClusterMetricsSource cluster, final int capacity, final boolean mayRetry, final int perNode)
+    {
+        final NameSnapshot snapshot = new NameSnapshot(capacity);
         if (!cluster.nameSnapshots().offer(snapshot))
         {
             send(exchange, response, callback, Reply.text(503, "busy: too many /clusterz requests at once\n"));
             return;
         }
-        if (null != exchange)
-        {
-            exchange.state = State.WAITING;
-        }
-        awaitNames(exchange, response, callback, cluster, snapshot, perNode);
+        awaitNames(exchange, response, callback, cluster, snapshot, mayRetry, perNode);
     }
 
     /** Jetty's scheduler or pool: answers once the broker thread has filled the names, else looks again soon. */
     private void awaitNames(final Exchange exchange, final Response response, final Callback callback,
-        final ClusterMetricsSource cluster, final NameSnapshot snapshot, final int perNode)
+        final ClusterMetricsSource cluster, final NameSnapshot snapshot, final boolean mayRetry, final int perNode)
     {
         if (!snapshot.isComplete())
         {
@@ -991,8 +997,8 @@ final class AdminServer
             }
             try
             {
-                scheduler.schedule(() -> awaitNames(exchange, response, callback, cluster, snapshot, perNode),
-                    SNAPSHOT_POLL_NS, TimeUnit.NANOSECONDS);
+                scheduler.schedule(() -> awaitNames(exchange, response, callback, cluster, snapshot, mayRetry,
+                    perNode), SNAPSHOT_POLL_NS, TimeUnit.NANOSECONDS);
             }
             catch (final RejectedExecutionException ex)
             {
@@ -1002,9 +1008,18 @@ final class AdminServer
         }
         try
         {
-            threads.execute(() -> send(exchange, response, callback, new Reply(200, JSON,
-                Clusterz.toJson(cluster, snapshot, perNode, clockMs.getAsLong()).getBytes(StandardCharsets.UTF_8),
-                null)));
+            threads.execute(() ->
+            {
+                if (snapshot.total() > snapshot.count && mayRetry)
+                {
+                    // More names than room made (names came meanwhile): once more, sized to what this one saw.
+                    askForNames(exchange, response, callback, cluster, snapshot.total() + SNAPSHOT_SLACK, false,
+                        perNode);
+                    return;
+                }
+                send(exchange, response, callback, new Reply(200, JSON, Clusterz.toJson(cluster, snapshot, perNode,
+                    clockMs.getAsLong()).getBytes(StandardCharsets.UTF_8), null));
+            });
         }
         catch (final RejectedExecutionException ex)
         {
