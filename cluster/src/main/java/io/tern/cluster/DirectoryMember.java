@@ -61,10 +61,11 @@ final class DirectoryMember implements AutoCloseable
      * @param memberId         this one.
      * @param baseDir          this member's directory.
      * @param sessionTimeoutNs a client silent this long has its session closed.
-     * @param service          the clustered service.
-     * @param errorHandler     where Aeron's agents report errors.
-     * @param testHook         tests only: adjusts the contexts before they start (a partition test's lossy
-     *                         endpoints, a restart that keeps the log and snapshots); null otherwise.
+     * @param service            the clustered service.
+     * @param driverIdleStrategy how the media driver's one thread waits: it carries the messages between nodes too.
+     * @param errorHandler       where Aeron's agents report errors.
+     * @param testHook           tests only: adjusts the contexts before they start (a partition test's lossy
+     *                           endpoints, a restart that keeps the log and snapshots); null otherwise.
      */
     DirectoryMember(
         final ClusterMembers members,
@@ -72,6 +73,7 @@ final class DirectoryMember implements AutoCloseable
         final File baseDir,
         final long sessionTimeoutNs,
         final ClusteredService service,
+        final IdleStrategy driverIdleStrategy,
         final ErrorHandler errorHandler,
         final TestHook testHook)
     {
@@ -80,9 +82,8 @@ final class DirectoryMember implements AutoCloseable
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(aeronDirectoryName)
             .threadingMode(ThreadingMode.SHARED)
-            // The driver also carries the messages between nodes: it parks for at most 100 us, not 1 ms.
-            .sharedIdleStrategy(new BackoffIdleStrategy(
-                10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)))
+            // The driver also carries the messages between nodes: its node wakes it (see ClusterNode).
+            .sharedIdleStrategy(driverIdleStrategy)
             .termBufferSparseFile(true)
             .publicationTermBufferLength(DIRECTORY_TERM_LENGTH)
             .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)
