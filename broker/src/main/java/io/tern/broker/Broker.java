@@ -13,7 +13,9 @@ import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 import io.tern.broker.metrics.BrokerMetrics;
+import io.tern.broker.metrics.ClaimLatency;
 import io.tern.broker.metrics.ClusterMetricsSource;
+import io.tern.broker.metrics.NameSnapshotRequests;
 import io.tern.broker.metrics.MetricsSettings;
 import io.tern.broker.metrics.RouterMetrics;
 import io.tern.transport.BuildInfo;
@@ -139,7 +141,7 @@ public final class Broker implements AutoCloseable
         }
         if (null != clusterLink)
         {
-            metrics.cluster(new ClusterMetrics(router.clusterCounters(), clusterLink));
+            metrics.cluster(new ClusterMetrics(router.clusterCounters(), clusterLink, router.nameSnapshotRequests()));
         }
     }
 
@@ -148,11 +150,14 @@ public final class Broker implements AutoCloseable
     {
         private final Router.ClusterCounters counters;
         private final ClusterLink link;
+        private final NameSnapshotRequests nameSnapshots;
 
-        ClusterMetrics(final Router.ClusterCounters counters, final ClusterLink link)
+        ClusterMetrics(final Router.ClusterCounters counters, final ClusterLink link,
+            final NameSnapshotRequests nameSnapshots)
         {
             this.counters = counters;
             this.link = link;
+            this.nameSnapshots = nameSnapshots;
         }
 
         @Override
@@ -204,33 +209,33 @@ public final class Broker implements AutoCloseable
         }
 
         @Override
-        public long claimNanosTotal()
+        public ClaimLatency claimLatency()
         {
-            return counters.claimNsTotal;
+            return counters.claimLatency;
         }
 
         @Override
         public long framesSent()
         {
-            return counters.framesSent.get();
+            return Router.ClusterCounters.sum(counters.framesSent);
         }
 
         @Override
         public long bytesSent()
         {
-            return counters.bytesSent.get();
+            return Router.ClusterCounters.sum(counters.bytesSent);
         }
 
         @Override
         public long framesReceived()
         {
-            return counters.framesReceived.get();
+            return Router.ClusterCounters.sum(counters.framesReceived);
         }
 
         @Override
         public long sendsFailed()
         {
-            return counters.sendsFailed;
+            return Router.ClusterCounters.sum(counters.sendsFailed);
         }
 
         @Override
@@ -243,6 +248,78 @@ public final class Broker implements AutoCloseable
         public long peersDroppedOnLoss()
         {
             return counters.peersDroppedOnLoss;
+        }
+
+        @Override
+        public int nodeCount()
+        {
+            return link.nodeCount();
+        }
+
+        @Override
+        public int memberRole()
+        {
+            return link.memberRole();
+        }
+
+        @Override
+        public boolean linkConnected(final int node)
+        {
+            return link.linkConnected(node);
+        }
+
+        @Override
+        public boolean linkImagePresent(final int node)
+        {
+            return link.linkImagePresent(node);
+        }
+
+        @Override
+        public long framesSent(final int node)
+        {
+            return counters.framesSent.get(node);
+        }
+
+        @Override
+        public long bytesSent(final int node)
+        {
+            return counters.bytesSent.get(node);
+        }
+
+        @Override
+        public long framesReceived(final int node)
+        {
+            return counters.framesReceived.get(node);
+        }
+
+        @Override
+        public long bytesReceived(final int node)
+        {
+            return counters.bytesReceived.get(node);
+        }
+
+        @Override
+        public long sendsFailed(final int node)
+        {
+            return counters.sendsFailed.get(node);
+        }
+
+        @Override
+        public long backPressureEvents(final int node)
+        {
+            return link.backPressureEvents(node);
+        }
+
+        @Override
+        public long names(final int node)
+        {
+            return counters.names.get(node);
+        }
+
+        @Override
+        public NameSnapshotRequests nameSnapshots()
+        {
+            return nameSnapshots;
         }
     }
 

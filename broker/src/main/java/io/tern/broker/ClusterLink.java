@@ -18,6 +18,13 @@ public interface ClusterLink extends AutoCloseable
     /** {@link #send} result: the node is not connected, or stayed back-pressured beyond the link timeout. */
     int NO_ROUTE = 1;
 
+    /** {@link #memberRole()}: not known (the directory's member has not said yet). */
+    int ROLE_UNKNOWN = -1;
+    /** {@link #memberRole()}: Aeron Cluster's role codes. */
+    int ROLE_FOLLOWER = 0;
+    int ROLE_CANDIDATE = 1;
+    int ROLE_LEADER = 2;
+
     /** @return this node's id. */
     int nodeId();
 
@@ -55,6 +62,21 @@ public interface ClusterLink extends AutoCloseable
 
     /** @return times a link to another node was back-pressured. Any thread; a snapshot. */
     long backPressureEvents();
+
+    /** @return how many nodes the cluster has (ids 0 to this minus one). Any thread. */
+    int nodeCount();
+
+    /** @return this node's directory member's role now: one of {@code ROLE_}. Any thread; a snapshot. */
+    int memberRole();
+
+    /** @return whether the publication to {@code node} is connected (its subscription is there). Any thread. */
+    boolean linkConnected(int node);
+
+    /** @return whether the stream from {@code node} has an image here (it is sending to this node). Any thread. */
+    boolean linkImagePresent(int node);
+
+    /** @return times the link to {@code node} was back-pressured. Any thread; a snapshot. */
+    long backPressureEvents(int node);
 
     /** @return the agent that polls the directory and the other nodes; run by the broker on its own thread. */
     Agent agent();

@@ -3,7 +3,8 @@
  */
 package io.tern.broker;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
 
 import com.lmax.disruptor.EventHandler;
 import org.agrona.DirectBuffer;
@@ -12,7 +13,10 @@ import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.Object2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.tern.broker.metrics.ClaimLatency;
 import io.tern.broker.metrics.ErrorKind;
+import io.tern.broker.metrics.NameSnapshot;
+import io.tern.broker.metrics.NameSnapshotRequests;
 import io.tern.broker.metrics.PeerSnapshot;
 import io.tern.broker.metrics.PeerSnapshotRequests;
 import io.tern.broker.metrics.RouterMetrics;
@@ -115,6 +119,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     /** Most bytes a pending peer's held lines may take; beyond it the peer is cut as a slow consumer. */
     private int maxHeldBytes;
     private final ClusterCounters clusterCounters = new ClusterCounters();
+    /** Admin threads' requests for the names held in the cluster (/clusterz), answered as /connz's are. */
+    private final NameSnapshotRequests nameSnapshotRequests = new NameSnapshotRequests();
+    /** The /clusterz request being filled, for {@link #addRemoteName}, held in a field so no lambda is made. */
+    private NameSnapshot nameRequest;
+    private final BiConsumer<NameKey, RemoteName> addRemoteName = this::addRemoteName;
     /** A view of a stored name's bytes as a buffer; rewrapped, never allocated. */
     private final UnsafeBuffer nameView = new UnsafeBuffer(new byte[0]);
 
@@ -185,6 +194,13 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         this.pendingClaims = new Long2ObjectHashMap<>(Math.max(16, maxConnections), 0.65f);
         this.frame = new UnsafeBuffer(new byte[NodeMessageDescriptor.HEADER_LENGTH + 2 * maxNameBytes + maxLineBytes]);
         this.maxHeldBytes = 4 * (maxLineBytes + 4);
+        this.clusterCounters.nodes(link.nodeCount());
+    }
+
+    /** @return the queue through which admin threads ask this thread which names the cluster holds. */
+    NameSnapshotRequests nameSnapshotRequests()
+    {
+        return nameSnapshotRequests;
     }
 
     /** @return the cluster's counters, read by any thread (plain longs written by the broker thread only). */
@@ -224,6 +240,37 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
             }
             request.complete();
         }
+        if (null != cluster)
+        {
+            answerNameSnapshotRequests();
+        }
+    }
+
+    /** Fills the admin threads' pending /clusterz requests: this node's granted names, then the replica's. */
+    private void answerNameSnapshotRequests()
+    {
+        NameSnapshot request;
+        while (null != (request = nameSnapshotRequests.poll()))
+        {
+            final int nodeId = cluster.nodeId();
+            for (int slot = 0; slot < slotsUsed; slot++)
+            {
+                final Peer peer = peersBySlot[slot];
+                if (null != peer && peer.state == Peer.NAMED)
+                {
+                    request.add(peer.name, nodeId);
+                }
+            }
+            nameRequest = request;
+            remoteNames.forEach(addRemoteName);
+            nameRequest = null;
+            request.complete();
+        }
+    }
+
+    private void addRemoteName(final NameKey name, final RemoteName remote)
+    {
+        nameRequest.add(name, remote.node);
     }
 
     @Override
@@ -655,9 +702,16 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             peersByName.remove(peer.name);
             metrics.onPeersRegistered(peersByName.size());
-            if (null != cluster && !release(peer.name))
+            if (null != cluster)
             {
-                clusterCounters.releasesNotQueued++; // released with this node's session instead
+                if (peer.state == Peer.NAMED)
+                {
+                    clusterCounters.addNames(cluster.nodeId(), -1);
+                }
+                if (!release(peer.name))
+                {
+                    clusterCounters.releasesNotQueued++; // released with this node's session instead
+                }
             }
         }
         peer.state = Peer.CLOSED;
@@ -684,22 +738,60 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     /**
      * The cluster's counters: written by the broker thread only, read by others for display. Those counted per
      * message are released (an ordered store, no fence), the rest, counted per connection or state change, volatile.
+     * The per-node arrays are indexed by node id (this node's own entry counts nothing sent or received) and made
+     * once, before the broker's threads start.
      */
     static final class ClusterCounters
     {
-        final AtomicLong framesSent = new AtomicLong();
-        final AtomicLong bytesSent = new AtomicLong();
-        final AtomicLong framesReceived = new AtomicLong();
+        AtomicLongArray framesSent = new AtomicLongArray(0);
+        AtomicLongArray bytesSent = new AtomicLongArray(0);
+        AtomicLongArray framesReceived = new AtomicLongArray(0);
+        AtomicLongArray bytesReceived = new AtomicLongArray(0);
+        AtomicLongArray sendsFailed = new AtomicLongArray(0);
+        /** Names held on each node: the replica's for the others, the granted peers for this one. */
+        AtomicLongArray names = new AtomicLongArray(0);
+        final ClaimLatency claimLatency = new ClaimLatency();
         volatile long claims;
         volatile long claimsGranted;
         volatile long claimsTaken;
         volatile long claimsUnavailable;
-        volatile long claimNsTotal;
-        volatile long sendsFailed;
         volatile long releasesNotQueued;
         volatile long remoteNames;
         volatile long peersDroppedOnLoss;
         volatile boolean connected;
+
+        /** Before the broker's threads start. */
+        void nodes(final int count)
+        {
+            framesSent = new AtomicLongArray(count);
+            bytesSent = new AtomicLongArray(count);
+            framesReceived = new AtomicLongArray(count);
+            bytesReceived = new AtomicLongArray(count);
+            sendsFailed = new AtomicLongArray(count);
+            names = new AtomicLongArray(count);
+        }
+
+        /** Broker thread: adds to a per-node count with an ordered store (its only writer). */
+        static void add(final AtomicLongArray counts, final int node, final long delta)
+        {
+            counts.setRelease(node, counts.getPlain(node) + delta);
+        }
+
+        void addNames(final int node, final long delta)
+        {
+            add(names, node, delta);
+        }
+
+        /** @return the sum over every node. Any thread. */
+        static long sum(final AtomicLongArray counts)
+        {
+            long sum = 0;
+            for (int node = 0; node < counts.length(); node++)
+            {
+                sum += counts.get(node);
+            }
+            return sum;
+        }
     }
 
     /** The name is free here: reserve it and ask the directory. Broker thread; allocation per connection only. */
@@ -794,10 +886,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         {
             return; // closed meanwhile: its release is already on its way, after the claim
         }
-        clusterCounters.claimNsTotal += System.nanoTime() - peer.claimNs;
+        clusterCounters.claimLatency.recordNs(System.nanoTime() - peer.claimNs);
         if (result == ClusterEvents.CLAIM_GRANTED)
         {
             clusterCounters.claimsGranted++;
+            clusterCounters.addNames(cluster.nodeId(), 1);
             peer.state = Peer.NAMED;
             metrics.onPeersRegistered(peersByName.size());
             if (LOG.isLoggable(System.Logger.Level.INFO))
@@ -846,6 +939,11 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         if (null == previous || previous.node != node)
         {
             remoteNames.put(key, new RemoteName(node));
+            if (null != previous)
+            {
+                clusterCounters.addNames(previous.node, -1);
+            }
+            clusterCounters.addNames(node, 1);
         }
         clusterCounters.remoteNames = remoteNames.size();
     }
@@ -856,6 +954,7 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         if (null != remote && remote.node == node)
         {
             remoteNames.remove(lookupKey);
+            clusterCounters.addNames(node, -1);
         }
         clusterCounters.remoteNames = remoteNames.size();
     }
@@ -874,6 +973,13 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         clusterCounters.connected = false;
         remoteNames.clear();
         clusterCounters.remoteNames = 0;
+        for (int node = 0; node < clusterCounters.names.length(); node++)
+        {
+            if (node != cluster.nodeId())
+            {
+                clusterCounters.names.setRelease(node, 0);
+            }
+        }
         int dropped = 0;
         for (final Peer peer : peersBySlot)
         {
@@ -913,12 +1019,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
         at += textLength;
         if (cluster.send(remote.node, frame, 0, at) == ClusterLink.SENT)
         {
-            clusterCounters.framesSent.setRelease(clusterCounters.framesSent.getPlain() + 1);
-            clusterCounters.bytesSent.setRelease(clusterCounters.bytesSent.getPlain() + at);
+            ClusterCounters.add(clusterCounters.framesSent, remote.node, 1);
+            ClusterCounters.add(clusterCounters.bytesSent, remote.node, at);
         }
         else
         {
-            clusterCounters.sendsFailed++;
+            ClusterCounters.add(clusterCounters.sendsFailed, remote.node, 1);
             replyNoPeer(sender, line, nameOffset, nameLength);
         }
     }
@@ -968,10 +1074,12 @@ final class Router implements EventHandler<InboundEvent>, OutboundBudgetListener
     {
         if (null != NodeMessageDescriptor.check(buffer, offset, length))
         {
-            clusterCounters.sendsFailed++; // cannot happen between nodes of one version; never routed
+            // Cannot happen between nodes of one version; never routed.
+            ClusterCounters.add(clusterCounters.sendsFailed, fromNode, 1);
             return;
         }
-        clusterCounters.framesReceived.setRelease(clusterCounters.framesReceived.getPlain() + 1);
+        ClusterCounters.add(clusterCounters.framesReceived, fromNode, 1);
+        ClusterCounters.add(clusterCounters.bytesReceived, fromNode, length);
         final int senderLength = NodeMessageDescriptor.senderLength(buffer, offset);
         final int recipientLength = NodeMessageDescriptor.recipientLength(buffer, offset);
         final int senderOffset = offset + NodeMessageDescriptor.HEADER_LENGTH;

@@ -133,6 +133,20 @@ class ConnzTest extends BrokerTestSupport
         sleeper.abort();
     }
 
+    @Test
+    void shouldSayThereIsNoClusterOnClusterzOfASingleNode() throws Exception
+    {
+        startBroker();
+        final AdminClient admin = new AdminClient(broker.adminAddress());
+        final HttpResponse<String> response = admin.get("/clusterz");
+        assertEquals(200, response.statusCode(), response.body());
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertEquals("{\"cluster\":false}", response.body());
+        assertEquals(405, admin.post("/clusterz").statusCode());
+        // Names held in the cluster: what /connz needs, /clusterz needs too.
+        assertTrue(rawGet("/clusterz", "evil.example").startsWith("HTTP/1.1 403 "), "a foreign Host is refused");
+    }
+
     /** @return the response to a GET sent with the given Host header, over a raw socket. */
     private String rawGet(final String path, final String host) throws java.io.IOException
     {

@@ -5,6 +5,7 @@ package io.tern.cluster;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.ClusterEvents;
@@ -28,6 +29,12 @@ public final class AeronClusterProvider implements ClusterProvider
 {
     private static final System.Logger LOG = System.getLogger(AeronClusterProvider.class.getName());
 
+    /**
+     * Tests only: given a node's id, what to adjust on its member's contexts before they start (a partition test's
+     * switchable lossy endpoints), or null; null in production. Read once per node start.
+     */
+    static volatile IntFunction<DirectoryMember.TestHook> testHook;
+
     @Override
     public ClusterLink start(final BrokerConfig config, final ClusterEvents events)
     {
@@ -39,8 +46,9 @@ public final class AeronClusterProvider implements ClusterProvider
         final int maxFrameBytes = 5 + 2 * config.get(MAX_NAME_BYTES) + config.get(MAX_LINE_BYTES);
         LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " of " + members.count() + ", files in " +
             baseDir);
+        final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
             config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events,
-            ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex));
+            ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
     }
 }

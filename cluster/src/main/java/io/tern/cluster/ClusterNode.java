@@ -7,13 +7,16 @@ import java.io.File;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.service.ClusterCounters;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -23,6 +26,7 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.CountersReader;
 
 import io.tern.broker.ClusterEvents;
 import io.tern.broker.ClusterLink;
@@ -85,9 +89,15 @@ final class ClusterNode implements ClusterLink
         .onWork(agentIdle::wake);
     /** Broker thread's: a frame was offered since the last {@link #flush()}. */
     private boolean sentSinceFlush;
-    /** Broker thread's counts, read by others for display. */
-    private volatile long backPressureEvents;
+    /** Broker thread's counts, read by others for display: back-pressure events per node (ordered stores). */
+    private final AtomicLongArray backPressureEvents;
     private volatile long sendsNotConnected;
+    /**
+     * Held by the admin threads while they read Aeron's mapped files for display, and by {@link #close()} while it
+     * unmaps them: a read of an unmapped file would crash the JVM. Never taken on the broker or cluster thread.
+     */
+    private final Object displayLock = new Object();
+    private boolean closed;
 
     ClusterNode(
         final ClusterMembers members,
@@ -99,16 +109,32 @@ final class ClusterNode implements ClusterLink
         final ClusterEvents events,
         final ErrorHandler errorHandler)
     {
+        this(members, nodeId, baseDir, sessionTimeoutMs, linkTimeoutMs, maxFrameBytes, events, errorHandler, null);
+    }
+
+    /** As the other constructor, and tests only: {@code testHook} adjusts the member's contexts, or null. */
+    ClusterNode(
+        final ClusterMembers members,
+        final int nodeId,
+        final File baseDir,
+        final long sessionTimeoutMs,
+        final long linkTimeoutMs,
+        final int maxFrameBytes,
+        final ClusterEvents events,
+        final ErrorHandler errorHandler,
+        final DirectoryMember.TestHook testHook)
+    {
         if (nodeId < 0 || nodeId >= members.count())
         {
             throw new IllegalArgumentException("--cluster-node-id=" + nodeId + ": cluster-members has " +
                 members.count() + " nodes (ids 0-" + (members.count() - 1) + ")");
         }
         this.nodeId = nodeId;
+        this.backPressureEvents = new AtomicLongArray(members.count());
         this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
-        member = new DirectoryMember(
-            members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), driverIdle, errorHandler);
+        member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), driverIdle,
+            errorHandler, testHook);
         try
         {
             aeron = Aeron.connect(new Aeron.Context()
@@ -192,7 +218,7 @@ final class ClusterNode implements ClusterLink
             // rather than spinning or yielding past the first few tries, to leave the cores to the receiving side.
             if (0 == deadlineNs)
             {
-                backPressureEvents++;
+                backPressureEvents.setRelease(node, backPressureEvents.getPlain(node) + 1);
                 deadlineNs = System.nanoTime() + linkTimeoutNs;
                 linkActivityNs.lazySet(System.nanoTime());
                 driverIdle.wake(); // what is queued must go out for the window to move
@@ -258,7 +284,61 @@ final class ClusterNode implements ClusterLink
     @Override
     public long backPressureEvents()
     {
-        return backPressureEvents;
+        long events = 0;
+        for (int node = 0; node < backPressureEvents.length(); node++)
+        {
+            events += backPressureEvents.get(node);
+        }
+        return events;
+    }
+
+    @Override
+    public long backPressureEvents(final int node)
+    {
+        return backPressureEvents.get(node);
+    }
+
+    @Override
+    public int nodeCount()
+    {
+        return publications.length;
+    }
+
+    /**
+     * Reads the consensus module's role counter on the member's media driver, found by its type on each call (a scan
+     * of the counters: for display, not for any message path).
+     */
+    @Override
+    public int memberRole()
+    {
+        synchronized (displayLock)
+        {
+            if (closed)
+            {
+                return ROLE_UNKNOWN;
+            }
+            final CountersReader counters = aeron.countersReader();
+            final int counterId = ClusterCounters.find(counters,
+                ConsensusModule.Configuration.CLUSTER_NODE_ROLE_TYPE_ID, 0);
+            return Aeron.NULL_VALUE == counterId ? ROLE_UNKNOWN : (int)counters.getCounterValue(counterId);
+        }
+    }
+
+    @Override
+    public boolean linkConnected(final int node)
+    {
+        synchronized (displayLock)
+        {
+            final ExclusivePublication publication = publications[node];
+            return !closed && null != publication && publication.isConnected();
+        }
+    }
+
+    @Override
+    public boolean linkImagePresent(final int node)
+    {
+        final Subscription subscription = subscriptions[node];
+        return null != subscription && subscription.imageCount() > 0;
     }
 
     long sendsNotConnected()
@@ -269,6 +349,10 @@ final class ClusterNode implements ClusterLink
     @Override
     public void close()
     {
+        synchronized (displayLock)
+        {
+            closed = true;
+        }
         if (null != publications)
         {
             CloseHelper.closeAll(publications);

@@ -64,6 +64,8 @@ final class DirectoryMember implements AutoCloseable
      * @param service            the clustered service.
      * @param driverIdleStrategy how the media driver's one thread waits: it carries the messages between nodes too.
      * @param errorHandler       where Aeron's agents report errors.
+     * @param testHook           tests only: adjusts the contexts before they start (a partition test's lossy
+     *                           endpoints, a restart that keeps the log and snapshots); null otherwise.
      */
     DirectoryMember(
         final ClusterMembers members,
@@ -72,7 +74,8 @@ final class DirectoryMember implements AutoCloseable
         final long sessionTimeoutNs,
         final ClusteredService service,
         final IdleStrategy driverIdleStrategy,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler,
+        final TestHook testHook)
     {
         final String host = members.host(memberId);
         aeronDirectoryName = new File(baseDir, "aeron").getAbsolutePath();
@@ -143,6 +146,13 @@ final class DirectoryMember implements AutoCloseable
             .idleStrategySupplier(DirectoryMember::idleStrategy)
             .errorHandler(errorHandler);
 
+        if (null != testHook)
+        {
+            testHook.driver(driverContext);
+            testHook.archive(archiveContext);
+            testHook.consensus(consensusContext);
+        }
+
         try
         {
             driver = ClusteredMediaDriver.launch(driverContext, archiveContext, consensusContext);
@@ -152,6 +162,22 @@ final class DirectoryMember implements AutoCloseable
         {
             close();
             throw ex;
+        }
+    }
+
+    /** Tests only: adjusts a member's contexts before it starts; each method does nothing unless overridden. */
+    interface TestHook
+    {
+        default void driver(final MediaDriver.Context context)
+        {
+        }
+
+        default void archive(final Archive.Context context)
+        {
+        }
+
+        default void consensus(final ConsensusModule.Context context)
+        {
         }
     }
 

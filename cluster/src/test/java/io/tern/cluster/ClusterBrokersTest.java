@@ -324,6 +324,204 @@ class ClusterBrokersTest
     }
 
     @Test
+    @Order(2)
+    @Timeout(60)
+    void shouldShowLinksNamesAndClaimsOnClusterzAndMatchingMetrics() throws Exception
+    {
+        try (Client mia = new Client(address(0), "mia");
+            Client ned = new Client(address(1), "ned");
+            Client ola = new Client(address(2), "ola"))
+        {
+            awaitRoutable(mia, "ned", ned);
+            awaitRoutable(ned, "mia", mia);
+            awaitRoutable(mia, "ola", ola);
+            final String before = clusterz(0, "");
+            final Map<String, Long> toNode1 = link(before, 1);
+            final int count = 25;
+            for (int i = 0; i < count; i++)
+            {
+                mia.send("ned: hi" + i % 10);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                assertEquals("from mia: hi" + i % 10, ned.read());
+            }
+            ned.send("mia: back");
+            assertEquals("from ned: back", mia.read());
+
+            // Node 0's page moves by exactly what was sent: 25 frames of header + "mia" + "ned" + "hiN" to node 1,
+            // one of header + "ned" + "mia" + "back" from it.
+            final String after = clusterz(0, "");
+            final Map<String, Long> fromNode1 = link(after, 1);
+            assertEquals(count, fromNode1.get("msgs_sent") - toNode1.get("msgs_sent"), after);
+            assertEquals(count * (5 + 3 + 3 + 3), fromNode1.get("bytes_sent") - toNode1.get("bytes_sent"), after);
+            assertEquals(1, fromNode1.get("msgs_received") - toNode1.get("msgs_received"), after);
+            assertEquals(5 + 3 + 3 + 4, fromNode1.get("bytes_received") - toNode1.get("bytes_received"), after);
+            assertTrue(after.startsWith("{\"cluster\":true,"), after);
+            assertEquals("0", field(after, "node_id"));
+            assertEquals("3", field(after, "nodes"));
+            assertEquals("true", field(after, "connected"));
+            final String role = field(after, "role");
+            assertTrue(role.equals("\"leader\"") || role.equals("\"follower\""), after);
+            final int leader = Integer.parseInt(field(after, "leader_id"));
+            assertTrue(leader >= 0 && leader < 3, after);
+            assertEquals(leader == 0, role.equals("\"leader\""), "leader id and role agree: " + after);
+            for (final int node : new int[] {1, 2})
+            {
+                assertTrue(after.contains("{\"node\":" + node + ",\"publication_connected\":true," +
+                    "\"image_present\":true,"), "link to node " + node + " up: " + after);
+            }
+            // Names per node, from the broker thread's replica: each where it was claimed.
+            assertTrue(namesOf(after, 0).contains("\"mia\""), after);
+            assertTrue(namesOf(after, 1).contains("\"ned\""), after);
+            assertTrue(namesOf(after, 2).contains("\"ola\""), after);
+            assertTrue(namesOf(clusterz(0, "?names=0"), 0).isEmpty(), "names=0: counts only");
+            assertTrue(Long.parseLong(field(after, "granted")) >= 1, after);
+            assertTrue(Double.parseDouble(field(after, "p50")) > 0, "claim latency recorded: " + after);
+
+            // A claim refused as taken moves the claims.
+            try (Client again = new Client(address(0), "ned"))
+            {
+                assertEquals("error: name 'ned' is taken", again.read());
+            }
+            final String refused = clusterz(0, "");
+            assertEquals(Long.parseLong(field(after, "taken")) + 1, Long.parseLong(field(refused, "taken")), refused);
+
+            // The same counters in /metrics, which parses strictly.
+            final Map<String, Double> metrics = scrape(0);
+            assertEquals((double)fromNode1.get("msgs_sent"),
+                metrics.get("tern_cluster_link_frames_sent_total{node=\"1\"}"), 0.0);
+            assertEquals(1.0, metrics.get("tern_cluster_link_up{node=\"1\"}"), 0.0);
+            assertEquals(1.0, metrics.get("tern_cluster_link_up{node=\"2\"}"), 0.0);
+            assertTrue(metrics.get("tern_cluster_claim_seconds_count") >= 2, metrics.toString());
+            assertEquals(metrics.get("tern_cluster_claim_seconds_count"),
+                metrics.get("tern_cluster_claim_seconds_bucket{le=\"+Inf\"}"), 0.0);
+            assertTrue(metrics.get("tern_cluster_names{node=\"1\"}") >= 1, metrics.toString());
+            assertEquals(leader == 0 ? 2.0 : 0.0, metrics.get("tern_cluster_member_role"), 0.0);
+        }
+    }
+
+    private static String clusterz(final int node, final String query) throws Exception
+    {
+        final java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" +
+                BROKERS[node].adminAddress().getPort() + "/clusterz" + query)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("application/json", response.headers().firstValue("content-type").orElse(""));
+        return response.body();
+    }
+
+    /** @return the first {@code "name":value} of the JSON text (a number, true/false or a quoted string). */
+    private static String field(final String json, final String name)
+    {
+        final java.util.regex.Matcher matcher =
+            java.util.regex.Pattern.compile("\"" + name + "\":(\"[^\"]*\"|[-0-9.a-z]+)").matcher(json);
+        assertTrue(matcher.find(), name + " in " + json);
+        return matcher.group(1);
+    }
+
+    /** @return the link row's numbers for {@code node}. */
+    private static Map<String, Long> link(final String json, final int node)
+    {
+        final java.util.regex.Matcher row = java.util.regex.Pattern.compile(
+            "\\{\"node\":" + node + ",\"publication_connected\":[a-z]+,[^}]*}").matcher(json);
+        assertTrue(row.find(), "link to node " + node + " in " + json);
+        final Map<String, Long> numbers = new LinkedHashMap<>();
+        final java.util.regex.Matcher pair = java.util.regex.Pattern.compile("\"([a-z_]+)\":([0-9]+)")
+            .matcher(row.group());
+        while (pair.find())
+        {
+            numbers.put(pair.group(1), Long.parseLong(pair.group(2)));
+        }
+        return numbers;
+    }
+
+    /** @return the names listed for {@code node}, as the JSON strings they are. */
+    private static List<String> namesOf(final String json, final int node)
+    {
+        final java.util.regex.Matcher entry = java.util.regex.Pattern.compile(
+            "\\{\"node\":" + node + ",\"count\":[0-9]+,\"names\":\\[([^\\]]*)]}").matcher(json);
+        assertTrue(entry.find(), "names of node " + node + " in " + json);
+        return entry.group(1).isEmpty() ? List.of() : List.of(entry.group(1).split(","));
+    }
+
+    /**
+     * @return every sample of node's {@code /metrics}, keyed {@code name{labels}} as written, after checking the text
+     *         format strictly enough for a scraper: each sample's family declared by {@code # TYPE} first, with a
+     *         suffix its type allows, each series once; a histogram's buckets cumulative up to {@code +Inf}, which
+     *         equals its {@code _count}.
+     */
+    private static Map<String, Double> scrape(final int node) throws Exception
+    {
+        final java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" +
+                BROKERS[node].adminAddress().getPort() + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        final java.util.regex.Pattern type = java.util.regex.Pattern.compile(
+            "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$");
+        final java.util.regex.Pattern sample = java.util.regex.Pattern.compile(
+            "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)$");
+        final Map<String, String> types = new LinkedHashMap<>();
+        final Map<String, Double> samples = new LinkedHashMap<>();
+        double lastBucket = 0;
+        String bucketFamily = null;
+        for (final String line : response.body().split("\n"))
+        {
+            final java.util.regex.Matcher typed = type.matcher(line);
+            if (typed.matches())
+            {
+                assertNull(types.put(typed.group(1), typed.group(2)), "declared twice: " + line);
+                continue;
+            }
+            if (line.startsWith("#") || line.isEmpty())
+            {
+                continue;
+            }
+            final java.util.regex.Matcher matched = sample.matcher(line);
+            assertTrue(matched.matches(), "not a sample: " + line);
+            final String name = matched.group(1);
+            final String family = familyOf(types, name);
+            assertTrue(null != family, "no # TYPE before " + line);
+            final double value = matched.group(3).equals("+Inf") ? Double.POSITIVE_INFINITY :
+                matched.group(3).equals("NaN") ? Double.NaN : Double.parseDouble(matched.group(3));
+            final String key = name + (null == matched.group(2) ? "" : matched.group(2));
+            assertNull(samples.put(key, value), "series twice: " + line);
+            if (name.endsWith("_bucket") && types.get(family).equals("histogram"))
+            {
+                final String series = family + (null == matched.group(2) ? "" :
+                    matched.group(2).replaceAll(",?le=\"[^\"]*\"", ""));
+                if (!series.equals(bucketFamily))
+                {
+                    bucketFamily = series;
+                    lastBucket = 0;
+                }
+                assertTrue(value >= lastBucket, "buckets not cumulative: " + line);
+                lastBucket = value;
+            }
+        }
+        return samples;
+    }
+
+    private static String familyOf(final Map<String, String> types, final String name)
+    {
+        if (types.containsKey(name))
+        {
+            return name;
+        }
+        for (final String suffix : new String[] {"_total", "_created", "_bucket", "_count", "_sum", "_info"})
+        {
+            final String base = name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : null;
+            if (null != base && types.containsKey(base))
+            {
+                return base;
+            }
+        }
+        return null;
+    }
+
+    @Test
     @Order(3)
     @Timeout(60)
     void shouldRefuseOnOneNodeANameHeldOnAnother() throws Exception

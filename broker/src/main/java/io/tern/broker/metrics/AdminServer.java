@@ -63,6 +63,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  *   GET  /connz[?offset=N][&amp;limit=N][&amp;sort=K]  who is connected, JSON (see {@link Connz}); the broker thread
  *                                          fills a {@link PeerSnapshot} it is handed through a bounded queue; as
  *                                          it names peers and their addresses, it needs what a reset needs
+ *   GET  /clusterz[?names=N]               the cluster as this node sees it, JSON (see {@link Clusterz}): links,
+ *                                          counters, role, claim latency, and the names held per node, which the
+ *                                          broker thread copies as for /connz; needs what /connz needs
  *   GET  /api/timeseries[?seconds=N]       the dashboard's data, JSON (see {@link TimeSeries})
  *   GET  /dashboard                        the dashboard: one HTML page from the jar, drawing SVG charts of
  *                                          /api/timeseries; no other origin is ever contacted
@@ -131,6 +134,9 @@ final class AdminServer
         "  GET  /health                                200 accepting | 503 not accepting",
         "  GET  /connz[?offset=N][&limit=N][&sort=K]   who is connected, JSON; K = cid | start | name | msgs_in |",
         "                                              msgs_out | bytes_in | bytes_out | pending | fill",
+        "                                              (loopback Host, or Authorization: Bearer <admin token>)",
+        "  GET  /clusterz[?names=N]                    the cluster as this node sees it, JSON: links, role, claims,",
+        "                                              names held per node (N per node, default 256; 0 for counts)",
         "                                              (loopback Host, or Authorization: Bearer <admin token>)",
         "  GET  /api/timeseries[?seconds=N]            per-second rates and latencies, JSON (the dashboard's data)",
         "  GET  /dashboard                             the dashboard (also / for a browser)",
@@ -233,6 +239,8 @@ final class AdminServer
     /** Every open client connection, by its network end point. */
     private final Map<EndPoint, Exchange> exchanges = new ConcurrentHashMap<>();
     private volatile Executor metricsThread;
+    /** The cluster this node is part of, for /clusterz; null without one. Set before {@link #start}. */
+    private volatile ClusterMetricsSource cluster;
     private long lastLogNs = System.nanoTime() - LOG_INTERVAL_NS;
     private int unloggedEvents;
 
@@ -364,6 +372,12 @@ final class AdminServer
             stop();
             throw new IllegalStateException("admin endpoint on " + boundAddress + " did not start: " + ex, ex);
         }
+    }
+
+    /** Serves {@code /clusterz} for this cluster node. Before {@link #start}. */
+    void cluster(final ClusterMetricsSource cluster)
+    {
+        this.cluster = cluster;
     }
 
     /** @return the address bound (the port resolved when configured as 0). Any thread. */
@@ -628,6 +642,25 @@ final class AdminServer
                     return;
                 }
                 onConnz(exchange, response, callback, Request.extractQueryParameters(request));
+                return;
+            case "/clusterz":
+                if (!isGet)
+                {
+                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
+                    return;
+                }
+                if (!mayChangeState(request))
+                {
+                    // Names held in the cluster: not for a page that reached the endpoint through DNS rebinding.
+                    note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET /clusterz" +
+                        (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
+                            "' (not loopback)" : " without the admin token"));
+                    send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
+                        "forbidden: /clusterz needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
+                        "forbidden: /clusterz needs Authorization: Bearer <admin token>\n"));
+                    return;
+                }
+                onClusterz(exchange, response, callback, Request.extractQueryParameters(request));
                 return;
             case "/metrics":
                 if (!isGet)
@@ -896,6 +929,96 @@ final class AdminServer
                 }
                 send(exchange, response, callback, new Reply(200, JSON, Connz.toJson(snapshot, offset, limit, sort,
                     clockMs.getAsLong(), System.nanoTime()).getBytes(StandardCharsets.UTF_8), null));
+            });
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            callback.failed(ex);
+        }
+    }
+
+    /**
+     * Asks the broker thread for the names held, as {@link #onConnz} asks for the peers (once more if more names came
+     * than there was room for), and answers once they are there; without a cluster, {@code {"cluster":false}} at once.
+     */
+    private void onClusterz(final Exchange exchange, final Response response, final Callback callback,
+        final Fields query)
+    {
+        final ClusterMetricsSource cluster = this.cluster;
+        if (null == cluster)
+        {
+            send(exchange, response, callback, new Reply(200, JSON,
+                Clusterz.NO_CLUSTER.getBytes(StandardCharsets.UTF_8), null));
+            return;
+        }
+        final String namesText = query.getValue("names");
+        final int perNode = null == namesText ? Clusterz.DEFAULT_NAMES :
+            Connz.parse(namesText, 0, Clusterz.MAX_NAMES);
+        if (perNode < 0)
+        {
+            send(exchange, response, callback, Reply.text(400, "names must be 0 to " + Clusterz.MAX_NAMES + "\n"));
+            return;
+        }
+        long known = 0;
+        for (int node = 0; node < cluster.nodeCount(); node++)
+        {
+            known += cluster.names(node);
+        }
+        if (null != exchange)
+        {
+            exchange.state = State.WAITING;
+        }
+        askForNames(exchange, response, callback, cluster, (int)Math.min(Integer.MAX_VALUE - SNAPSHOT_SLACK,
+            Math.max(known, connectionsOpen.getAsLong())) + SNAPSHOT_SLACK, true, perNode);
+    }
+
+    private void askForNames(final Exchange exchange, final Response response, final Callback callback,
+        final ClusterMetricsSource cluster, final int capacity, final boolean mayRetry, final int perNode)
+    {
+        final NameSnapshot snapshot = new NameSnapshot(capacity);
+        if (!cluster.nameSnapshots().offer(snapshot))
+        {
+            send(exchange, response, callback, Reply.text(503, "busy: too many /clusterz requests at once\n"));
+            return;
+        }
+        awaitNames(exchange, response, callback, cluster, snapshot, mayRetry, perNode);
+    }
+
+    /** Jetty's scheduler or pool: answers once the broker thread has filled the names, else looks again soon. */
+    private void awaitNames(final Exchange exchange, final Response response, final Callback callback,
+        final ClusterMetricsSource cluster, final NameSnapshot snapshot, final boolean mayRetry, final int perNode)
+    {
+        if (!snapshot.isComplete())
+        {
+            if (System.nanoTime() - snapshot.createdNs > SNAPSHOT_TIMEOUT_NS)
+            {
+                send(exchange, response, callback, Reply.text(503, "the broker thread did not answer in time\n"));
+                return;
+            }
+            try
+            {
+                scheduler.schedule(() -> awaitNames(exchange, response, callback, cluster, snapshot, mayRetry,
+                    perNode), SNAPSHOT_POLL_NS, TimeUnit.NANOSECONDS);
+            }
+            catch (final RejectedExecutionException ex)
+            {
+                callback.failed(ex); // Jetty is stopping
+            }
+            return;
+        }
+        try
+        {
+            threads.execute(() ->
+            {
+                if (snapshot.total() > snapshot.count && mayRetry)
+                {
+                    // More names than room made (names came meanwhile): once more, sized to what this one saw.
+                    askForNames(exchange, response, callback, cluster, snapshot.total() + SNAPSHOT_SLACK, false,
+                        perNode);
+                    return;
+                }
+                send(exchange, response, callback, new Reply(200, JSON, Clusterz.toJson(cluster, snapshot, perNode,
+                    clockMs.getAsLong()).getBytes(StandardCharsets.UTF_8), null));
             });
         }
         catch (final RejectedExecutionException ex)

@@ -152,7 +152,7 @@ public final class BrokerMetrics implements AutoCloseable
     }
 
     /**
-     * Adds a cluster node's metrics ({@code tern_cluster_*}) to {@code /metrics}. Before {@link #start()}; nothing
+     * Adds a cluster node's metrics ({@code tern_cluster_*}) to {@code /metrics}, and {@code /clusterz}. Before {@link #start()}; nothing
      * when the admin endpoint is off.
      *
      * @param cluster the node's state and counters.
@@ -162,6 +162,10 @@ public final class BrokerMetrics implements AutoCloseable
         if (null != prometheus)
         {
             prometheus.cluster(cluster);
+        }
+        if (null != admin)
+        {
+            admin.cluster(cluster);
         }
     }
 

@@ -210,33 +210,65 @@ final class PrometheusMetrics
                     "(the same values as tern_stage_latency_seconds)");
             for (final StageHistogram stage : stages)
             {
-                final Histogram total = stage.sinceStart();
-                final long[] counts = new long[BUCKETS_NS.length + 1];
-                int bucket = 0;
-                for (final HistogramIterationValue value : total.recordedValues())
-                {
-                    final long ns = value.getValueIteratedTo();
-                    while (bucket < BUCKETS_NS.length && ns > BUCKETS_NS[bucket])
-                    {
-                        bucket++;
-                    }
-                    counts[bucket] += value.getCountAtValueIteratedTo();
-                }
-                final ClassicHistogramBuckets.Builder buckets = ClassicHistogramBuckets.builder();
-                long count = 0;
-                for (int i = 0; i < counts.length; i++)
-                {
-                    buckets.bucket(i < BUCKETS_SECONDS.length ? BUCKETS_SECONDS[i] : Double.POSITIVE_INFINITY,
-                        counts[i]);
-                    count += counts[i];
-                }
-                snapshot.dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
-                    .classicHistogramBuckets(buckets.build())
-                    .sum(0 == count ? 0.0 : total.getMean() * count / NS_PER_SECOND)
-                    .labels(Labels.of("stage", stage.stage().label()))
-                    .build());
+                snapshot.dataPoint(dataPoint(stage.sinceStart(), Labels.of("stage", stage.stage().label())));
             }
             return snapshot.build();
+        }
+    }
+
+    /** @return an HdrHistogram of nanoseconds as a classic histogram in seconds, {@link #BUCKETS_SECONDS}. */
+    private static HistogramSnapshot.HistogramDataPointSnapshot dataPoint(final Histogram total, final Labels labels)
+    {
+        final long[] counts = new long[BUCKETS_NS.length + 1];
+        int bucket = 0;
+        for (final HistogramIterationValue value : total.recordedValues())
+        {
+            final long ns = value.getValueIteratedTo();
+            while (bucket < BUCKETS_NS.length && ns > BUCKETS_NS[bucket])
+            {
+                bucket++;
+            }
+            counts[bucket] += value.getCountAtValueIteratedTo();
+        }
+        final ClassicHistogramBuckets.Builder buckets = ClassicHistogramBuckets.builder();
+        long count = 0;
+        for (int i = 0; i < counts.length; i++)
+        {
+            buckets.bucket(i < BUCKETS_SECONDS.length ? BUCKETS_SECONDS[i] : Double.POSITIVE_INFINITY, counts[i]);
+            count += counts[i];
+        }
+        return HistogramSnapshot.HistogramDataPointSnapshot.builder()
+            .classicHistogramBuckets(buckets.build())
+            .sum(0 == count ? 0.0 : total.getMean() * count / NS_PER_SECOND)
+            .labels(labels)
+            .build();
+    }
+
+    /** Claim to answer since start, as a classic histogram ({@code tern_cluster_claim_seconds}). */
+    private static final class ClaimHistogram implements Collector
+    {
+        private final ClaimLatency latency;
+
+        ClaimHistogram(final ClaimLatency latency)
+        {
+            this.latency = latency;
+        }
+
+        @Override
+        public String getPrometheusName()
+        {
+            return "tern_cluster_claim_seconds";
+        }
+
+        @Override
+        public MetricSnapshot collect()
+        {
+            return HistogramSnapshot.builder()
+                .name("tern_cluster_claim_seconds")
+                .unit(Unit.SECONDS)
+                .help("time from a name's claim to the directory's answer (granted, taken or unavailable), since start")
+                .dataPoint(dataPoint(latency.sinceStart(), Labels.EMPTY))
+                .build();
         }
     }
 
@@ -317,11 +349,9 @@ final class PrometheusMetrics
         counter("tern_cluster_claims_taken", "names refused: held on another node", cluster::claimsTaken);
         counter("tern_cluster_claims_unavailable", "names refused: the directory could not be reached",
             cluster::claimsUnavailable);
-        CounterWithCallback.builder()
-            .name("tern_cluster_claim_seconds")
-            .help("time from claim to the directory's answer, summed over answered claims")
-            .callback(callback -> callback.call(cluster.claimNanosTotal() / NS_PER_SECOND))
-            .register(registry);
+        registry.register(new ClaimHistogram(cluster.claimLatency()));
+        gauge("tern_cluster_member_role", "this node's directory member: 0 follower, 1 candidate, 2 leader; -1 unknown",
+            cluster::memberRole);
         counter("tern_cluster_frames_sent", "messages sent to other nodes", cluster::framesSent);
         counter("tern_cluster_sent_bytes", "bytes of frames sent to other nodes", cluster::bytesSent);
         counter("tern_cluster_frames_received", "messages received from other nodes", cluster::framesReceived);
@@ -331,6 +361,68 @@ final class PrometheusMetrics
             cluster::backPressureEvents);
         counter("tern_cluster_peers_dropped_on_loss", "peers closed because this node lost the directory",
             cluster::peersDroppedOnLoss);
+
+        final int self = (int)cluster.nodeId();
+        GaugeWithCallback.builder()
+            .name("tern_cluster_link_up")
+            .help("1 while the link to that node is up both ways (publication connected, its stream's image here)")
+            .labelNames("node")
+            .callback(callback ->
+            {
+                for (int node = 0; node < cluster.nodeCount(); node++)
+                {
+                    if (node != self)
+                    {
+                        callback.call(cluster.linkConnected(node) && cluster.linkImagePresent(node) ? 1 : 0,
+                            Integer.toString(node));
+                    }
+                }
+            })
+            .register(registry);
+        perNode("tern_cluster_link_frames_sent", "messages sent to that node", self, cluster, cluster::framesSent);
+        perNode("tern_cluster_link_sent_bytes", "bytes of frames sent to that node", self, cluster,
+            cluster::bytesSent);
+        perNode("tern_cluster_link_frames_received", "messages received from that node", self, cluster,
+            cluster::framesReceived);
+        perNode("tern_cluster_link_received_bytes", "bytes of frames received from that node", self, cluster,
+            cluster::bytesReceived);
+        perNode("tern_cluster_link_send_failures", "messages for that node answered 'no peer'", self, cluster,
+            cluster::sendsFailed);
+        perNode("tern_cluster_link_back_pressure_events", "times the link to that node was back-pressured", self,
+            cluster, cluster::backPressureEvents);
+        GaugeWithCallback.builder()
+            .name("tern_cluster_names")
+            .help("names held on each node, as this node knows them (its own: granted to its peers)")
+            .labelNames("node")
+            .callback(callback ->
+            {
+                for (int node = 0; node < cluster.nodeCount(); node++)
+                {
+                    callback.call(cluster.names(node), Integer.toString(node));
+                }
+            })
+            .register(registry);
+    }
+
+    /** A counter per other node, labelled {@code node}. */
+    private void perNode(final String name, final String help, final int self, final ClusterMetricsSource cluster,
+        final java.util.function.IntToLongFunction value)
+    {
+        CounterWithCallback.builder()
+            .name(name)
+            .help(help)
+            .labelNames("node")
+            .callback(callback ->
+            {
+                for (int node = 0; node < cluster.nodeCount(); node++)
+                {
+                    if (node != self)
+                    {
+                        callback.call(value.applyAsLong(node), Integer.toString(node));
+                    }
+                }
+            })
+            .register(registry);
     }
 
     /** @return the content type of {@link #writeTo(OutputStream)}. */

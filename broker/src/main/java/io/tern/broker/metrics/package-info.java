@@ -3,13 +3,14 @@
  */
 /**
  * Observability: per-stage latency histograms, counters, the admin HTTP endpoint ({@code /metrics} in the
- * Prometheus text format, {@code /histograms}, {@code /health}, {@code /connz}, the dashboard and its
- * {@code /api/timeseries}), the periodic stats line and interval logs.
+ * Prometheus text format, {@code /histograms}, {@code /health}, {@code /connz}, a cluster node's {@code /clusterz},
+ * the dashboard and its {@code /api/timeseries}), the periodic stats line and interval logs.
  * <pre>
  *   thread      owns / writes
  *   reader-N    its bytes-in counter; the read stamp of each line (transport)
  *   broker      RouterMetrics: messages in and delivered, errors by kind, slow consumers, peers registered,
  *               the read-to-route recorder; fills the PeerSnapshots that /connz hands it (PeerSnapshotRequests)
+ *               and, in a cluster, the NameSnapshots of /clusterz (NameSnapshotRequests); records ClaimLatency
  *   writer-M    its bytes-out counter; its route-to-write and read-to-write recorders (transport)
  *   acceptor    connections accepted and refused (transport)
  *   metrics     every StageHistogram, the TimeSeries, the admin endpoint's bodies, the stats line, the interval
@@ -17,8 +18,9 @@
  *               side)
  *   admin-N     Jetty's pool (at most 4; one is its selector): the admin endpoint's socket and connections;
  *               reads requests, answers /health, the dashboard page and refusals, hands the rest to the
- *               metrics thread (or, for /connz, a snapshot request to the broker thread) and writes what comes
- *               back; never blocks on a client or on either thread
+ *               metrics thread (or, for /connz and /clusterz, a snapshot request to the broker thread) and writes
+ *               what comes back; never blocks on a client or on either thread; reads the cluster's link counters
+ *               and role (ClusterMetricsSource) and the claim latency for /clusterz
  *   admin-scheduler  each admin connection's deadline (AdminServer's, on Jetty's scheduler)
  * </pre>
  * Every counter is an Agrona {@code AtomicCounter} in the broker's one {@code CountersManager}. Each counter and
