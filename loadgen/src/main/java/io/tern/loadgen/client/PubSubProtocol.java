@@ -7,7 +7,6 @@ import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -29,21 +28,29 @@ import java.util.concurrent.TimeUnit;
  *       {@code subscribe} reply to each channel, and {@code +PONG} on the publisher connection);</li>
  *   <li>as for tern, every peer publishes a {@code probe} to itself and to every peer it exchanges messages with
  *       (and a fanout sender to the shared subject), and registration waits until each has arrived exactly once.
- *       Every subscription being confirmed first, none can be dropped for want of a subscriber.</li>
+ *       Every subscription being confirmed first, none can be dropped for want of a subscriber. Across several
+ *       nodes ({@link PeerNodes}) a subscription reaches the other nodes a little after its own node confirmed it,
+ *       so probes that have not arrived are sent again and a copy that arrives twice is tolerated.</li>
  * </ol>
  * Then every peer is known to the server before measuring, for all three targets alike.
  */
 abstract class PubSubProtocol extends WireProtocol
 {
     private static final long POLL_MS = 10;
+    /** Several nodes: how long a probe may take before it is sent again (see {@code Registration}). */
+    private static final long PROBE_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
     final boolean sharedFanout;
     final byte[] sharedSubject;
 
     PubSubProtocol(
-        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
+        final Workload workload,
+        final int payloadBytes,
+        final FanoutPublish fanoutPublish,
+        final ClientTls tls,
+        final int nodeCount)
     {
-        super(workload, payloadBytes, tls);
+        super(workload, payloadBytes, tls, nodeCount);
         this.sharedFanout = workload.kind() == WorkloadKind.FANOUT && fanoutPublish == FanoutPublish.SHARED;
         this.sharedSubject = ascii(workload.namePrefix() + "fanout");
     }
@@ -118,7 +125,7 @@ abstract class PubSubProtocol extends WireProtocol
     }
 
     @Override
-    public PeerConnection[] connectAndRegister(final InetSocketAddress address, final long timeoutNs)
+    public PeerConnection[] connectAndRegister(final PeerNodes nodes, final long timeoutNs)
         throws RegistrationException
     {
         final long deadlineNs = System.nanoTime() + timeoutNs;
@@ -129,14 +136,15 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (int p = 0; p < peerCount; p++)
             {
-                peers[p] = openPeer(address, p, false, deadlineNs);
+                // A Redis peer publishes from its own node too: the spread decides both of its connections.
+                peers[p] = openPeer(nodes.addressOfPeer(p), p, false, deadlineNs);
                 if (needsPublisherConnection())
                 {
-                    peers[p].publisher = openPeer(address, p, true, deadlineNs);
+                    peers[p].publisher = openPeer(nodes.addressOfPeer(p), p, true, deadlineNs);
                 }
             }
 
-            try (Registration registration = new Registration(peers))
+            try (Registration registration = new Registration(peers, nodes.several()))
             {
                 register(registration, peers, deadlineNs);
             }
@@ -149,8 +157,8 @@ abstract class PubSubProtocol extends WireProtocol
             {
                 throw (RegistrationException)ex;
             }
-            throw new RegistrationException("registration with " + target().optionValue() + " at " + address +
-                " failed: " + ex, ex);
+            throw new RegistrationException("registration with " + target().optionValue() + " at " +
+                nodes.addressesText() + " failed: " + ex, ex);
         }
         finally
         {
@@ -187,12 +195,12 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (final int target : workload.probeTargetsOf(peer.peerIndex))
             {
-                registration.queueProbe(peer, workload.peerNameBytes(target), 1);
+                registration.queueProbe(peer, workload.peerNameBytes(target), 1, target);
                 registration.probesExpected[target]++;
             }
             if (sharedFanout && peer.senderIndex >= 0)
             {
-                registration.queueProbe(peer, sharedSubject, workload.receiverCount());
+                registration.queueProbe(peer, sharedSubject, workload.receiverCount(), -1);
                 for (int r = 0; r < workload.receiverCount(); r++)
                 {
                     registration.probesExpected[workload.peerOfReceiver(r)]++;
@@ -200,6 +208,7 @@ abstract class PubSubProtocol extends WireProtocol
             }
         }
         registration.await(deadlineNs, false);
+        registration.drainStrayProbes(deadlineNs);
     }
 
     static void queue(final PeerConnection connection, final byte[]... parts) throws RegistrationException
@@ -224,6 +233,18 @@ abstract class PubSubProtocol extends WireProtocol
     private final class Registration implements FrameHandler, AutoCloseable
     {
         private final PeerConnection[] peers;
+        /**
+         * Several nodes: a subscription is confirmed by its own node at once, but reaches the others a little later
+         * (NATS routes send interest asynchronously), and a publish there before it arrives is dropped. So probes that
+         * have not all arrived are sent again every {@link #PROBE_RETRY_NS}, and a probe that comes more than once is
+         * tolerated; Redis Cluster's PUBLISH answers with the subscribers on the publisher's node only, so its count
+         * is not checked.
+         */
+        private final boolean severalNodes;
+        /** Every probe sent: {fromPeer, toPeer (-1: the shared fanout subject), subscribers}. */
+        private final List<int[]> probesSent = new ArrayList<>();
+        private long nextProbeRetryNs;
+        private boolean probesRetried;
         private final List<PeerConnection> connections = new ArrayList<>();
         private final FrameParser parser = newFrameParser();
         private final Selector selector;
@@ -235,9 +256,10 @@ abstract class PubSubProtocol extends WireProtocol
         private final List<ArrayDeque<Long>> repliesExpected = new ArrayList<>();
         private String failure;
 
-        Registration(final PeerConnection[] peers) throws IOException
+        Registration(final PeerConnection[] peers, final boolean severalNodes) throws IOException
         {
             this.peers = peers;
+            this.severalNodes = severalNodes;
             confirmationsExpected = new int[peers.length];
             confirmations = new int[peers.length];
             probesExpected = new int[peers.length];
@@ -256,13 +278,78 @@ abstract class PubSubProtocol extends WireProtocol
             }
         }
 
-        void queueProbe(final PeerConnection peer, final byte[] destination, final int subscribers)
+        void queueProbe(final PeerConnection peer, final byte[] destination, final int subscribers, final int toPeer)
             throws RegistrationException
         {
             queue(peer.sendConnection(), publishPrefix(destination, PROBE.length), PROBE, frameTrailer());
             if (subscribersPerPublish() >= 0)
             {
-                repliesExpected.get(peer.peerIndex).addLast((long)subscribers);
+                repliesExpected.get(peer.peerIndex).addLast(severalNodes ? -1L : (long)subscribers);
+            }
+            if (severalNodes)
+            {
+                probesSent.add(new int[]{peer.peerIndex, toPeer, subscribers});
+                nextProbeRetryNs = System.nanoTime() + PROBE_RETRY_NS;
+            }
+        }
+
+        /** Several nodes: sends again every probe to a peer that has not had all of its probes yet. */
+        private void retryProbes(final long nowNs) throws RegistrationException
+        {
+            if (!severalNodes || probesSent.isEmpty() || nowNs - nextProbeRetryNs < 0)
+            {
+                return;
+            }
+            final List<int[]> again = new ArrayList<>();
+            for (final int[] probe : probesSent)
+            {
+                if (probe[1] >= 0 ? probes[probe[1]] < probesExpected[probe[1]] : anyReceiverShort())
+                {
+                    again.add(probe);
+                }
+            }
+            probesSent.clear();
+            for (final int[] probe : again)
+            {
+                probesRetried = true;
+                queueProbe(peers[probe[0]], probe[1] >= 0 ? workload.peerNameBytes(probe[1]) : sharedSubject,
+                    probe[2], probe[1]);
+            }
+            nextProbeRetryNs = nowNs + PROBE_RETRY_NS;
+        }
+
+        private boolean anyReceiverShort()
+        {
+            for (int r = 0; r < workload.receiverCount(); r++)
+            {
+                final int peer = workload.peerOfReceiver(r);
+                if (probes[peer] < probesExpected[peer])
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Once every probe has arrived after some were sent again: waits long enough for a copy still on its way to
+         * arrive here rather than in the measured run, where it would count as corrupt.
+         */
+        void drainStrayProbes(final long deadlineNs) throws IOException
+        {
+            if (!probesRetried)
+            {
+                return;
+            }
+            final long untilNs = Math.min(deadlineNs, System.nanoTime() + 2 * PROBE_RETRY_NS);
+            while (System.nanoTime() - untilNs < 0 || anyQueued())
+            {
+                if (System.nanoTime() - deadlineNs >= 0)
+                {
+                    throw new RegistrationException("registration with " + target().optionValue() + " timed out " +
+                        "waiting for the last PUBLISH replies");
+                }
+                poll(untilNs);
             }
         }
 
@@ -277,27 +364,38 @@ abstract class PubSubProtocol extends WireProtocol
                         (subscriptions ? "waiting for subscriptions to be confirmed" : "waiting for probes") +
                         missing(subscriptions));
                 }
-                for (final PeerConnection connection : connections)
+                if (!subscriptions)
                 {
-                    connection.flush();
+                    retryProbes(nowNs);
                 }
-                selector.select(Math.max(1, Math.min(POLL_MS, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs))));
-                for (final SelectionKey key : selector.selectedKeys())
-                {
-                    final PeerConnection connection = (PeerConnection)key.attachment();
-                    if (connection.readAvailable() < 0)
-                    {
-                        throw new RegistrationException("the " + target().optionValue() + " server closed the " +
-                            "connection of " + connection.name + " during registration");
-                    }
-                    parser.onBytes(connection, this);
-                    if (null != failure)
-                    {
-                        throw new RegistrationException(failure);
-                    }
-                }
-                selector.selectedKeys().clear();
+                poll(deadlineNs);
             }
+        }
+
+        /** Flushes every connection, then reads what arrives within one poll interval (or until the deadline). */
+        private void poll(final long deadlineNs) throws IOException
+        {
+            for (final PeerConnection connection : connections)
+            {
+                connection.flush();
+            }
+            final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            selector.select(Math.max(1, Math.min(POLL_MS, remainingMs)));
+            for (final SelectionKey key : selector.selectedKeys())
+            {
+                final PeerConnection connection = (PeerConnection)key.attachment();
+                if (connection.readAvailable() < 0)
+                {
+                    throw new RegistrationException("the " + target().optionValue() + " server closed the " +
+                        "connection of " + connection.name + " during registration");
+                }
+                parser.onBytes(connection, this);
+                if (null != failure)
+                {
+                    throw new RegistrationException(failure);
+                }
+            }
+            selector.selectedKeys().clear();
         }
 
         private boolean done(final boolean subscriptions)
@@ -364,7 +462,7 @@ abstract class PubSubProtocol extends WireProtocol
                 fail("unexpected message to " + connection.name + " during registration (another loadgen with the " +
                     "same --name-prefix?): " + ascii(buffer, textStart, Math.min(textEnd, textStart + 80)));
             }
-            else if (++probes[connection.peerIndex] > probesExpected[connection.peerIndex])
+            else if (++probes[connection.peerIndex] > probesExpected[connection.peerIndex] && !severalNodes)
             {
                 fail("peer " + connection.name + " received more probes than were sent to it (another loadgen " +
                     "with the same --name-prefix?)");
@@ -431,7 +529,7 @@ abstract class PubSubProtocol extends WireProtocol
             {
                 fail("a PUBLISH reply to " + connection.name + " that answers no probe");
             }
-            else if (subscribers != expected)
+            else if (expected >= 0 && subscribers != expected)
             {
                 fail("a probe published by " + connection.name + " reached " + subscribers + " subscribers, " +
                     "expected " + expected + (subscribers > expected ? " (another loadgen with the same " +

@@ -115,7 +115,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     {
         this.workload = workload;
         this.parser = protocol.newFrameParser();
-        this.subscribersPerPublish = protocol.subscribersPerPublish();
+        this.subscribersPerPublish = protocol.subscriberCountChecked() ? protocol.subscribersPerPublish() : -1;
         this.schedule = schedule;
         this.closedLoop = model.isClosedLoop();
         this.payloadBytes = payloadBytes;
@@ -300,7 +300,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     @Override
     public void onPublishReply(final PeerConnection publisher, final long subscribers)
     {
-        if (subscribers != subscribersPerPublish)
+        if (subscribersPerPublish >= 0 && subscribers != subscribersPerPublish)
         {
             // Like tern's 'error: no peer': the server could not deliver (or delivered to a stranger).
             errorLines++;
