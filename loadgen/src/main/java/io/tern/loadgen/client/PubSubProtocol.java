@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *       (and a fanout sender to the shared subject), and registration waits until each has arrived exactly once.
  *       Every subscription being confirmed first, none can be dropped for want of a subscriber. Across several
  *       nodes ({@link PeerNodes}) a subscription reaches the other nodes a little after its own node confirmed it,
- *       so probes that have not arrived are sent again and a copy that arrives twice is tolerated.</li>
+ *       so each probe names its sender and is sent again until it has arrived; a late copy is ignored.</li>
  * </ol>
  * Then every peer is known to the server before measuring, for all three targets alike.
  */
@@ -39,6 +39,9 @@ abstract class PubSubProtocol extends WireProtocol
     private static final long POLL_MS = 10;
     /** Several nodes: how long a probe may take before it is sent again (see {@code Registration}). */
     private static final long PROBE_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Several nodes: a probe's text is this and the sending peer's index. */
+    private static final String PROBE_FROM = "probe-";
+    private static final byte[] PROBE_FROM_BYTES = ascii(PROBE_FROM);
 
     final boolean sharedFanout;
     final byte[] sharedSubject;
@@ -208,7 +211,6 @@ abstract class PubSubProtocol extends WireProtocol
             }
         }
         registration.await(deadlineNs, false);
-        registration.drainStrayProbes(deadlineNs);
     }
 
     static void queue(final PeerConnection connection, final byte[]... parts) throws RegistrationException
@@ -235,16 +237,18 @@ abstract class PubSubProtocol extends WireProtocol
         private final PeerConnection[] peers;
         /**
          * Several nodes: a subscription is confirmed by its own node at once, but reaches the others a little later
-         * (NATS routes send interest asynchronously), and a publish there before it arrives is dropped. So probes that
-         * have not all arrived are sent again every {@link #PROBE_RETRY_NS}, and a probe that comes more than once is
-         * tolerated; Redis Cluster's PUBLISH answers with the subscribers on the publisher's node only, so its count
+         * (NATS routes send interest asynchronously), and a publish there before it arrives is dropped. So each probe
+         * names its sender ({@code probe-<peer>}), is counted once per sender and receiver, and is sent again every
+         * {@link #PROBE_RETRY_NS} until it has arrived; a copy that arrives late is ignored, here and by the
+         * receiver. Redis Cluster's PUBLISH answers with the subscribers on the publisher's node only, so that count
          * is not checked.
          */
         private final boolean severalNodes;
-        /** Every probe sent: {fromPeer, toPeer (-1: the shared fanout subject), subscribers}. */
+        /** Several nodes: every probe sent, {fromPeer, toPeer (-1: the shared fanout subject), subscribers}. */
         private final List<int[]> probesSent = new ArrayList<>();
+        /** Several nodes: {@code fromPeer * peers + toPeer} of every probe that arrived. */
+        private final java.util.Set<Long> probesArrived = new java.util.HashSet<>();
         private long nextProbeRetryNs;
-        private boolean probesRetried;
         private final List<PeerConnection> connections = new ArrayList<>();
         private final FrameParser parser = newFrameParser();
         private final Selector selector;
@@ -281,7 +285,8 @@ abstract class PubSubProtocol extends WireProtocol
         void queueProbe(final PeerConnection peer, final byte[] destination, final int subscribers, final int toPeer)
             throws RegistrationException
         {
-            queue(peer.sendConnection(), publishPrefix(destination, PROBE.length), PROBE, frameTrailer());
+            final byte[] text = severalNodes ? ascii(PROBE_FROM + probeId(peer.peerIndex, toPeer)) : PROBE;
+            queue(peer.sendConnection(), publishPrefix(destination, text.length), text, frameTrailer());
             if (subscribersPerPublish() >= 0)
             {
                 repliesExpected.get(peer.peerIndex).addLast(severalNodes ? -1L : (long)subscribers);
@@ -303,7 +308,8 @@ abstract class PubSubProtocol extends WireProtocol
             final List<int[]> again = new ArrayList<>();
             for (final int[] probe : probesSent)
             {
-                if (probe[1] >= 0 ? probes[probe[1]] < probesExpected[probe[1]] : anyReceiverShort())
+                if (probe[1] >= 0 ? !arrived(probe[0], probe[1]) :
+                    !arrivedAtEveryReceiver(probeId(probe[0], probe[1])))
                 {
                     again.add(probe);
                 }
@@ -311,46 +317,36 @@ abstract class PubSubProtocol extends WireProtocol
             probesSent.clear();
             for (final int[] probe : again)
             {
-                probesRetried = true;
                 queueProbe(peers[probe[0]], probe[1] >= 0 ? workload.peerNameBytes(probe[1]) : sharedSubject,
                     probe[2], probe[1]);
             }
             nextProbeRetryNs = nowNs + PROBE_RETRY_NS;
         }
 
-        private boolean anyReceiverShort()
+        /**
+         * @return what a probe's text names: the sending peer, or for a fanout sender's probe to the shared subject
+         * (which reaches receivers it also probes directly) the peer plus the peer count.
+         */
+        private int probeId(final int fromPeer, final int toPeer)
+        {
+            return toPeer >= 0 ? fromPeer : peers.length + fromPeer;
+        }
+
+        private boolean arrived(final int probeId, final int toPeer)
+        {
+            return probesArrived.contains((long)probeId * peers.length + toPeer);
+        }
+
+        private boolean arrivedAtEveryReceiver(final int probeId)
         {
             for (int r = 0; r < workload.receiverCount(); r++)
             {
-                final int peer = workload.peerOfReceiver(r);
-                if (probes[peer] < probesExpected[peer])
+                if (!arrived(probeId, workload.peerOfReceiver(r)))
                 {
-                    return true;
+                    return false;
                 }
             }
-            return false;
-        }
-
-        /**
-         * Once every probe has arrived after some were sent again: waits long enough for a copy still on its way to
-         * arrive here rather than in the measured run, where it would count as corrupt.
-         */
-        void drainStrayProbes(final long deadlineNs) throws IOException
-        {
-            if (!probesRetried)
-            {
-                return;
-            }
-            final long untilNs = Math.min(deadlineNs, System.nanoTime() + 2 * PROBE_RETRY_NS);
-            while (System.nanoTime() - untilNs < 0 || anyQueued())
-            {
-                if (System.nanoTime() - deadlineNs >= 0)
-                {
-                    throw new RegistrationException("registration with " + target().optionValue() + " timed out " +
-                        "waiting for the last PUBLISH replies");
-                }
-                poll(untilNs);
-            }
+            return true;
         }
 
         void await(final long deadlineNs, final boolean subscriptions) throws IOException
@@ -457,12 +453,28 @@ abstract class PubSubProtocol extends WireProtocol
             final int textStart,
             final int textEnd)
         {
-            if (!equalsBytes(buffer, textStart, textEnd, PROBE))
+            if (severalNodes)
+            {
+                final long id = startsWith(buffer, textStart, textEnd, PROBE_FROM_BYTES) ?
+                    parseDecimal(buffer, textStart + PROBE_FROM_BYTES.length, textEnd) : -1;
+                if (id < 0 || id >= 2L * peers.length)
+                {
+                    fail("unexpected message to " + connection.name + " during registration (another loadgen with " +
+                        "the same --name-prefix?): " + ascii(buffer, textStart, Math.min(textEnd, textStart + 80)));
+                }
+                else if (probesArrived.add(id * peers.length + connection.peerIndex) &&
+                    ++probes[connection.peerIndex] > probesExpected[connection.peerIndex])
+                {
+                    fail("peer " + connection.name + " received a probe from " + peers[(int)(id % peers.length)].name +
+                        ", which sent it none (another loadgen with the same --name-prefix?)");
+                }
+            }
+            else if (!equalsBytes(buffer, textStart, textEnd, PROBE))
             {
                 fail("unexpected message to " + connection.name + " during registration (another loadgen with the " +
                     "same --name-prefix?): " + ascii(buffer, textStart, Math.min(textEnd, textStart + 80)));
             }
-            else if (++probes[connection.peerIndex] > probesExpected[connection.peerIndex] && !severalNodes)
+            else if (++probes[connection.peerIndex] > probesExpected[connection.peerIndex])
             {
                 fail("peer " + connection.name + " received more probes than were sent to it (another loadgen " +
                     "with the same --name-prefix?)");

@@ -250,7 +250,10 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     public void onMessage(
         final PeerConnection peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int textEnd)
     {
-        if (textEnd - textStart == PROBE.length && WireProtocol.startsWith(buffer, textStart, textEnd, PROBE))
+        // A late copy of a registration probe: "probe", or across nodes "probe-<peer>" (never a run payload, which is
+        // at least a header long).
+        if (textEnd - textStart <= WireProtocol.MAX_PROBE_BYTES && WireProtocol.startsWith(buffer, textStart, textEnd,
+            PROBE))
         {
             probes++;
             return;

@@ -45,6 +45,8 @@ public abstract class WireProtocol
     static final int MIN_BUFFER_BYTES = 64 * 1024;
     /** The text of registration probes; run payloads are at least 64 bytes, so never look like one. */
     static final byte[] PROBE = "probe".getBytes(StandardCharsets.US_ASCII);
+    /** The longest probe text: {@code probe-<peer index>}, as NATS and Redis send it across several nodes. */
+    static final int MAX_PROBE_BYTES = PROBE.length + 1 + 10;
 
     final Workload workload;
     final int payloadBytes;
