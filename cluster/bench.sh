@@ -17,7 +17,9 @@
 #                 nats: CONNECT, SUB, PING)
 # Rounds: the setups' order rotates from round to round (as loadgen/scripts/compare.sh does), so slow drift of a
 # shared machine does not favour one. Prints each run as it ends, then per case and setup the median and the spread
-# (min-max over the rounds) of p50, p90, p99, p99.9 (us) and msg/s, and the claims' peers/s; writes the same to
+# (min-max over the rounds) of p50, p90, p99, p99.9 (us), msg/s and the servers' CPU time per message (from /proc:
+# user + system of every node's process over the run; the figure least disturbed by a busy machine, so the one to
+# compare builds by), and the claims' peers/s; writes the same to
 # OUT/results.md with the settings (OUT/settings.md), every run's JSON summary and histograms in OUT/runs, its output
 # in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 2 s warm-up, 8 s measured
 # (about 5 minutes plus the build).
@@ -150,6 +152,17 @@ start_setup() {
   esac
 }
 
+# The CPU time (ms, user + system) the setup's server processes have used so far, from /proc: setup_cpu_ms
+setup_cpu_ms() {
+  local pid total=0 ticks
+  for pid in "${SETUP_PIDS[@]}"; do
+    # Fields 14 and 15 of /proc/PID/stat, counted after the command name (which may hold spaces).
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || ticks=0
+    total=$((total + ${ticks:-0}))
+  done
+  echo $((total * 1000 / CLK_TCK))
+}
+
 stop_setup() {
   local pid
   for pid in "${SETUP_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -172,6 +185,7 @@ for jar in "$BROKER_JAR" "$LOADGEN_JAR" "$CLUSTER_JAR"; do
   [ -f "$jar" ] || { echo "missing $jar (run without --no-build)" >&2; exit 1; }
 done
 command -v nats-server >/dev/null || { echo "needs nats-server on the PATH" >&2; exit 1; }
+CLK_TCK=$(getconf CLK_TCK)
 
 rm -rf "$OUT/runs" "$OUT/logs"
 mkdir -p "$OUT/runs" "$OUT/logs"
@@ -198,10 +212,12 @@ for run in $(seq "$RUNS"); do
             --label "$label")
       echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
       rc=0
+      cpu_before=$(setup_cpu_ms)
       run_loadgen "$OUT/logs/$label.txt" "${args[@]}" || rc=$?
+      echo $(( $(setup_cpu_ms) - cpu_before )) >"$OUT/runs/$label.cpu-ms"
       summary=$(grep -E '^(achieved|corrected|idle peers)' "$OUT/logs/$label.txt" | tr -s ' ' | tr '\n' ' ' |
         cut -c1-170 || true)
-      log "  $label: exit $rc; $summary"
+      log "  $label: exit $rc; servers' CPU $(cat "$OUT/runs/$label.cpu-ms") ms; $summary"
       [ "$rc" -eq 0 ] || failed=$((failed + 1))
     done
     stop_setup
@@ -221,6 +237,17 @@ claims_cell() {
   done | median_min_max | awk '$1 == "-" { print "-"; next } { printf "%.0f (%.0f-%.0f)", $1, $2, $3 }'
 }
 
+# The servers' CPU time per message delivered (per peer registered for claims), in us: "median (min-max)" over the
+# clean runs of a case and setup: cpu_cell CASE SETUP
+cpu_cell() {
+  local f n
+  for f in "$OUT/runs/$1.$2".r*.json; do
+    [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] && [ -f "${f%.json}.cpu-ms" ] || continue
+    if [ "$1" = claims ]; then n=$IDLE; else n=$(json_number "$f" received); fi
+    [ -n "$n" ] && [ "$n" -gt 0 ] && awk -v ms="$(cat "${f%.json}.cpu-ms")" -v n="$n" 'BEGIN { print ms * 1000 / n }'
+  done | median_min_max | awk '$1 == "-" { print "-"; next } { printf "%.1f (%.1f-%.1f)", $1, $2, $3 }'
+}
+
 {
   echo "# tern cluster vs nats-server cluster, across nodes"
   echo
@@ -228,24 +255,29 @@ claims_cell() {
     "microseconds from send to arrival (one way; closed loops, so from the send time); msg/s delivered. A cluster's" \
     "messages all cross nodes (a pair's sender on node i, its receiver on node i+1 of 3)."
   echo
-  echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | clean runs |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|"
+  echo "Server CPU: the user and system time of the setup's server processes (every node) over the whole run," \
+    "warm-up and registration included, per message delivered; less disturbed by other load than the rest, so the" \
+    "column to compare builds by."
+  echo
+  echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | server CPU µs/msg | clean runs |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
   for c in ping-pong pairs-max; do
     for s in $SETUPS; do
       files=("$OUT/runs/$c.$s".r*.json)
       echo "| $c | $s | $(median_spread p50 1 "${files[@]}") | $(median_spread p90 1 "${files[@]}") |" \
         "$(median_spread p99 1 "${files[@]}") | $(median_spread p99_9 1 "${files[@]}") |" \
-        "$(median_spread achievedDeliveryRatePerSecond 0 "${files[@]}") | $(clean_runs "${files[@]}") of $RUNS |"
+        "$(median_spread achievedDeliveryRatePerSecond 0 "${files[@]}") | $(cpu_cell "$c" "$s") |" \
+        "$(clean_runs "${files[@]}") of $RUNS |"
     done
   done
   echo
   echo "Claims: $IDLE named peers connected and registered, round-robin over the nodes, many at a time; peers/s:"
   echo
-  echo "| setup | peers/s | clean runs |"
-  echo "|---|--:|--:|"
+  echo "| setup | peers/s | server CPU µs/peer | clean runs |"
+  echo "|---|--:|--:|--:|"
   for s in $SETUPS; do
     files=("$OUT/runs/claims.$s".r*.json)
-    echo "| $s | $(claims_cell "${files[@]}") | $(clean_runs "${files[@]}") of $RUNS |"
+    echo "| $s | $(claims_cell "${files[@]}") | $(cpu_cell claims "$s") | $(clean_runs "${files[@]}") of $RUNS |"
   done
 } >"$OUT/results.md"
 
