@@ -19,7 +19,11 @@ import picocli.CommandLine.Option;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,7 +66,7 @@ public final class LoadGenOptions
             "messages cross nodes: a pair's sender on node i and its receiver on node (i+1) mod n (ping-pong too); " +
             "fanout's senders on node 0 and its receivers round-robin over the others; mesh and idle peers " +
             "round-robin. The report names the nodes and the spread (default: none, --host and --port)")
-    java.util.List<String> nodes;
+    List<String> nodes;
 
     @Option(names = "--tls", defaultValue = "false",
         description = "speak TLS (TLSv1.3 or TLSv1.2) to the server, verifying its certificate against --tls-ca (or " +
@@ -202,7 +206,7 @@ public final class LoadGenOptions
     private boolean concluded;
     /** Whether --host or --port were typed: they may not be mixed with --nodes. */
     private boolean hostOrPortTyped;
-    private java.util.List<String> nodeHosts;
+    private List<String> nodeHosts;
     private int[] nodePorts;
     private String effectiveNamePrefix;
     private String effectiveLabel;
@@ -374,7 +378,7 @@ public final class LoadGenOptions
     {
         if (null == nodes || nodes.isEmpty())
         {
-            nodeHosts = java.util.List.of(host);
+            nodeHosts = List.of(host);
             nodePorts = new int[]{port};
             return;
         }
@@ -383,9 +387,9 @@ public final class LoadGenOptions
         {
             throw bad("nodes", list, "replaces --host and --port; give one or the other");
         }
-        final java.util.List<String> hosts = new java.util.ArrayList<>();
+        final List<String> hosts = new ArrayList<>();
         final int[] ports = new int[nodes.size()];
-        final java.util.Set<String> seen = new java.util.HashSet<>();
+        final Set<String> seen = new HashSet<>();
         for (int i = 0; i < nodes.size(); i++)
         {
             final String node = nodes.get(i).trim();
@@ -421,7 +425,7 @@ public final class LoadGenOptions
             throw bad("nodes", list, "with --tls every node must have the same host, the name their certificates " +
                 "are verified against");
         }
-        nodeHosts = java.util.List.copyOf(hosts);
+        nodeHosts = List.copyOf(hosts);
         nodePorts = ports;
     }
 
@@ -585,9 +589,9 @@ public final class LoadGenOptions
      *              empty for those.
      * @return this, unconcluded.
      */
-    public LoadGenOptions nodes(final java.util.List<String> nodes)
+    public LoadGenOptions nodes(final List<String> nodes)
     {
-        this.nodes = null == nodes ? null : new java.util.ArrayList<>(nodes);
+        this.nodes = null == nodes ? null : new ArrayList<>(nodes);
         return unconclude();
     }
 

@@ -12,7 +12,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -247,7 +249,7 @@ abstract class PubSubProtocol extends WireProtocol
         /** Several nodes: every probe sent, {fromPeer, toPeer (-1: the shared fanout subject), subscribers}. */
         private final List<int[]> probesSent = new ArrayList<>();
         /** Several nodes: {@code fromPeer * peers + toPeer} of every probe that arrived. */
-        private final java.util.Set<Long> probesArrived = new java.util.HashSet<>();
+        private final Set<Long> probesArrived = new HashSet<>();
         private long nextProbeRetryNs;
         private final List<PeerConnection> connections = new ArrayList<>();
         private final FrameParser parser = newFrameParser();
