@@ -530,8 +530,8 @@ public final class LoadGenOptions
         if (idlePeers > 0)
         {
             sb.append(String.format(Locale.ROOT, "idle peers  %d named %s0..%s%d, registered before the workload " +
-                "and held open and silent to the end%n", idlePeers, idleNamePrefix(), idleNamePrefix(),
-                idlePeers - 1));
+                "and held open and silent to the end%s%n", idlePeers, idleNamePrefix(), idleNamePrefix(),
+                idlePeers - 1, nodeCount() == 1 ? "" : "; idle peer i on node i mod " + nodeCount()));
         }
         if (workloadKind == WorkloadKind.NONE)
         {

@@ -71,6 +71,7 @@ class LoadGenNodesTest
         assertEquals(3, accepted(0), text);
         assertEquals(2, accepted(1), text);
         assertTrue(text.contains("nodes       2: " + String.join(", ", nodes())), text);
+        assertTrue(text.contains("; idle peer i on node i mod 2"), text);
     }
 
     @Test
