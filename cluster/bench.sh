@@ -1,55 +1,302 @@
 #!/usr/bin/env bash
-# Cross-node benchmarks of a three-node tern cluster against a three-node nats-server cluster on this machine:
-# ping-pong round trip, throughput and (tern) name-claim latency, with tern's single node as the baseline.
-# Run on a quiet machine, after `mvn -B -pl cluster -am -DskipTests package`; needs nats-server on the PATH.
-#   cluster/bench.sh [rounds] [throughput-messages] [message-bytes]
-# Ports: 36300-36399 (clients), 36400-36499 (tern cluster, UDP), 36500-36599 (nats routes).
+# Cross-node benchmark on the loadgen: a three-node tern cluster against a three-node nats-server cluster on this
+# machine, with one tern node as the baseline, interleaved round by round.
+#
+#   cluster/bench.sh [--runs N] [--warmup TIME] [--duration TIME] [--idle-peers N] [--out DIR] [--no-build]
+#
+# Setups, each started afresh for its turn in a round and stopped after it, so only the one measured runs:
+#   tern-single   one tern node (broker/target/tern-broker.jar)
+#   tern-cluster  three tern nodes (cluster/target/tern-cluster.jar, --cluster-members on loopback)
+#   nats-cluster  three nats-server nodes joined with --cluster/--routes
+# Cases, run by the loadgen (loadgen/target/tern-loadgen.jar) against each setup, with --nodes listing the three
+# nodes of a cluster so that every message crosses nodes (a pair's sender on node i, its receiver on node i+1):
+#   ping-pong     one pair, one 64-byte message in flight: latency (send to arrival, one way) with nothing queued
+#   pairs-max     ten pairs, 16 messages of 64 bytes in flight each: the most messages per second
+#   claims        --workload none --idle-peers N (default 2000), round-robin over the nodes: how fast names are
+#                 registered (tern: a name claimed and a probe back, through the cluster's directory on a cluster;
+#                 nats: CONNECT, SUB, PING)
+# Rounds: the setups' order rotates from round to round (as loadgen/scripts/compare.sh does), so slow drift of a
+# shared machine does not favour one. Prints each run as it ends, then per case and setup the median and the spread
+# (min-max over the rounds) of p50, p90, p99, p99.9 (us), msg/s and the servers' CPU time per message (from /proc:
+# user + system of every node's process over the run; the figure least disturbed by a busy machine, so the one to
+# compare builds by), and the claims' peers/s; writes the same to
+# OUT/results.md with the settings (OUT/settings.md), every run's JSON summary and histograms in OUT/runs, its output
+# in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 2 s warm-up, 8 s measured
+# (about 5 minutes plus the build).
+#
+# Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 36300: tern-single 36300, tern-cluster
+# 36301-36303, nats-cluster 36311-36313), tern cluster members UDP from CLUSTER_PORTS (default 36400, 10 apart), nats
+# routes from ROUTE_PORTS (default 36501). Set them in the environment to move them.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROUNDS=${1:-20000}
-MESSAGES=${2:-500000}
-BYTES=${3:-64}
-build_log=$(mktemp)
-if ! mvn -B -q -pl cluster -am package dependency:build-classpath -DskipTests \
-    -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >"$build_log" 2>&1; then
-  cat "$build_log" >&2; exit 1
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT=/tmp/cluster-bench
+RUNS=3
+WARMUP=2s
+DURATION=8s
+DRAIN=5s
+IDLE=2000
+BUILD=1
+CLIENT_PORTS=${CLIENT_PORTS:-36300}
+CLUSTER_PORTS=${CLUSTER_PORTS:-36400}
+ROUTE_PORTS=${ROUTE_PORTS:-36501}
+SETUPS="tern-single tern-cluster nats-cluster"
+CASES="ping-pong pairs-max claims"
+
+COMMON_OPTIONS="--out --runs --warmup --duration --no-build"
+# shellcheck source=../loadgen/scripts/lib.sh
+. "$ROOT/loadgen/scripts/lib.sh"
+CLUSTER_JAR="$ROOT/cluster/target/tern-cluster.jar"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --idle-peers) IDLE="$2"; shift 2
+      [[ "$IDLE" =~ ^[1-9][0-9]*$ ]] || { echo "--idle-peers $IDLE: a whole number, at least 1" >&2; exit 2; } ;;
+    *) common_option "$@"; shift "$ARGS_TAKEN" ;;
+  esac
+done
+
+case_args() {
+  case "$1" in
+    ping-pong) echo "--workload pairs --pairs 1 --load ping-pong --message-bytes 64 --warmup $WARMUP --duration $DURATION" ;;
+    pairs-max) echo "--workload pairs --pairs 10 --load max --in-flight 16 --message-bytes 64 --warmup $WARMUP --duration $DURATION" ;;
+    claims)    echo "--workload none --idle-peers $IDLE --connect-timeout 120s --duration 1s" ;;
+  esac
+}
+
+# The loadgen's node options of a setup: nodes_args SETUP
+nodes_args() {
+  case "$1" in
+    tern-single)  echo "--target tern --port $CLIENT_PORTS" ;;
+    tern-cluster) echo "--target tern --nodes 127.0.0.1:$((CLIENT_PORTS + 1)),127.0.0.1:$((CLIENT_PORTS + 2)),127.0.0.1:$((CLIENT_PORTS + 3))" ;;
+    nats-cluster) echo "--target nats --nodes 127.0.0.1:$((CLIENT_PORTS + 11)),127.0.0.1:$((CLIENT_PORTS + 12)),127.0.0.1:$((CLIENT_PORTS + 13))" ;;
+  esac
+}
+
+# The client ports of a setup's nodes: setup_ports SETUP
+setup_ports() {
+  case "$1" in
+    tern-single)  echo "$CLIENT_PORTS" ;;
+    tern-cluster) echo "$((CLIENT_PORTS + 1)) $((CLIENT_PORTS + 2)) $((CLIENT_PORTS + 3))" ;;
+    nats-cluster) echo "$((CLIENT_PORTS + 11)) $((CLIENT_PORTS + 12)) $((CLIENT_PORTS + 13))" ;;
+  esac
+}
+
+MEMBERS="127.0.0.1:$CLUSTER_PORTS,127.0.0.1:$((CLUSTER_PORTS + 10)),127.0.0.1:$((CLUSTER_PORTS + 20))"
+ROUTES="nats://127.0.0.1:$ROUTE_PORTS,nats://127.0.0.1:$((ROUTE_PORTS + 1)),nats://127.0.0.1:$((ROUTE_PORTS + 2))"
+
+# The command lines that start a setup's servers, for the settings (NODE stands for 0, 1, 2).
+setup_command() {
+  case "$1" in
+    tern-single)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port $CLIENT_PORTS --admin-port off" ;;
+    tern-cluster) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar cluster/target/tern-cluster.jar --port $((CLIENT_PORTS + 1))+NODE --admin-port off --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
+    nats-cluster) echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11))+NODE --cluster nats://127.0.0.1:$ROUTE_PORTS+NODE --routes $ROUTES" ;;
+  esac
+}
+
+# Waits until FILE has COUNT lines matching PATTERN, up to 30 s: await_lines FILE PATTERN COUNT
+await_lines() {
+  for _ in $(seq 300); do
+    [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "$1: no $3 line(s) '$2' within 30 s" >&2
+  return 1
+}
+
+await_port() {
+  for _ in $(seq 300); do listening "$1" && return 0; sleep 0.1; done
+  echo "nothing listens on port $1 within 30 s" >&2
+  return 1
+}
+
+# Starts a setup's servers, waits until they serve (a cluster: until every node joined, or has its routes), and sets
+# SETUP_PIDS: start_setup SETUP ROUND
+start_setup() {
+  local setup="$1" round="$2" i port
+  SETUP_PIDS=()
+  for port in $(setup_ports "$setup"); do
+    ! listening "$port" || { echo "port $port is taken: set CLIENT_PORTS (see --help)" >&2; return 1; }
+  done
+  case "$setup" in
+    tern-single)
+      # shellcheck disable=SC2086
+      java $BROKER_JVM_OPTS -jar "$BROKER_JAR" --port "$CLIENT_PORTS" --admin-port off \
+        >"$OUT/logs/$setup.r$round.log" 2>&1 &
+      SETUP_PIDS+=($!); PIDS+=($!)
+      await_port "$CLIENT_PORTS" ;;
+    tern-cluster)
+      rm -rf "$OUT/cluster-dir"
+      for i in 0 1 2; do
+        # shellcheck disable=SC2086
+        java $BROKER_JVM_OPTS -jar "$CLUSTER_JAR" --port $((CLIENT_PORTS + 1 + i)) --admin-port off \
+          --cluster-members "$MEMBERS" --cluster-node-id "$i" --cluster-dir "$OUT/cluster-dir/node-$i" \
+          >"$OUT/logs/$setup-$i.r$round.log" 2>&1 &
+        SETUP_PIDS+=($!); PIDS+=($!)
+      done
+      for i in 0 1 2; do
+        await_port $((CLIENT_PORTS + 1 + i))
+        await_lines "$OUT/logs/$setup-$i.r$round.log" "joined the directory" 1
+      done ;;
+    nats-cluster)
+      for i in 0 1 2; do
+        nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11 + i)) --cluster "nats://127.0.0.1:$((ROUTE_PORTS + i))" \
+          --routes "$ROUTES" >"$OUT/logs/$setup-$i.r$round.log" 2>&1 &
+        SETUP_PIDS+=($!); PIDS+=($!)
+      done
+      for i in 0 1 2; do
+        await_port $((CLIENT_PORTS + 11 + i))
+        # Each node routes to the two others (its route to itself is dropped as a duplicate).
+        await_lines "$OUT/logs/$setup-$i.r$round.log" "Route connection created" 2
+      done ;;
+  esac
+}
+
+# The CPU time (ms, user + system) the setup's server processes have used so far, from /proc: setup_cpu_ms
+setup_cpu_ms() {
+  local pid total=0 ticks
+  for pid in "${SETUP_PIDS[@]}"; do
+    # Fields 14 and 15 of /proc/PID/stat, counted after the command name (which may hold spaces).
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || ticks=0
+    total=$((total + ${ticks:-0}))
+  done
+  echo $((total * 1000 / CLK_TCK))
+}
+
+stop_setup() {
+  local pid
+  for pid in "${SETUP_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SETUP_PIDS[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget "$pid"
+  done
+  SETUP_PIDS=()
+}
+
+# ------------------------------------------------------------------------------------------- build
+
+if [ "$BUILD" -eq 1 ]; then
+  log "building the jars in $ROOT"
+  (cd "$ROOT" && mvn -B -q -DskipTests package -pl broker,loadgen,cluster -am)
 fi
-rm -f "$build_log"
-CP="cluster/target/test-classes:cluster/target/classes:$(cat cluster/target/bench.classpath)"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-JAVA_OPTS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED)
-bench() { java "${JAVA_OPTS[@]}" -cp "$CP" io.tern.cluster.bench.CrossNodeBench "$@" "$ROUNDS" "$MESSAGES" "$BYTES"; }
-await_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
-
-echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores; rounds=$ROUNDS messages=$MESSAGES bytes=$BYTES"
-
-# tern, one node: the baseline.
-java "${JAVA_OPTS[@]}" -jar broker/target/tern-broker.jar --port 36300 --admin-port off >"$WORK/single.log" 2>&1 &
-PIDS+=($!)
-await_port 36300
-bench tern 127.0.0.1:36300 127.0.0.1:36300
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
-
-# tern, three nodes.
-M=127.0.0.1:36400,127.0.0.1:36410,127.0.0.1:36420
-for i in 0 1 2; do
-  java "${JAVA_OPTS[@]}" -jar cluster/target/tern-cluster.jar --port $((36301 + i)) --admin-port off \
-    --cluster-members "$M" --cluster-node-id "$i" --cluster-dir "$WORK/node-$i" >"$WORK/node-$i.log" 2>&1 &
-  PIDS+=($!)
+for jar in "$BROKER_JAR" "$LOADGEN_JAR" "$CLUSTER_JAR"; do
+  [ -f "$jar" ] || { echo "missing $jar (run without --no-build)" >&2; exit 1; }
 done
-for i in 0 1 2; do await_port $((36301 + i)); done
-for _ in $(seq 150); do grep -q "joined the directory" "$WORK/node-0.log" && grep -q "joined the directory" "$WORK/node-1.log" && break; sleep 0.2; done
-bench tern 127.0.0.1:36301 127.0.0.1:36302
+command -v nats-server >/dev/null || { echo "needs nats-server on the PATH" >&2; exit 1; }
+CLK_TCK=$(getconf CLK_TCK)
 
-# nats-server, three nodes with routes.
-R=nats://127.0.0.1:36501,nats://127.0.0.1:36502,nats://127.0.0.1:36503
-for i in 0 1 2; do
-  nats-server -a 127.0.0.1 -p $((36311 + i)) --cluster nats://127.0.0.1:$((36501 + i)) --routes "$R" \
-    >"$WORK/nats-$i.log" 2>&1 &
-  PIDS+=($!)
+rm -rf "$OUT/runs" "$OUT/logs"
+mkdir -p "$OUT/runs" "$OUT/logs"
+COMMANDS="$OUT/logs/commands.txt"
+: >"$COMMANDS"
+
+# ------------------------------------------------------------------------------------------- the rounds
+
+START_EPOCH=$(date +%s)
+START_DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+failed=0
+read -r -a setup_list <<<"$SETUPS"
+for run in $(seq "$RUNS"); do
+  read -r -a order <<<"$(rotated_targets "$run" "${setup_list[@]}")"
+  for setup in "${order[@]}"; do
+    start_setup "$setup" "$run"
+    log "round $run/$RUNS: $setup serving"
+    echo "# round $run: $(setup_command "$setup")" >>"$COMMANDS"
+    for c in $CASES; do
+      label="$c.$setup.r$run"
+      # shellcheck disable=SC2046
+      args=($(nodes_args "$setup") $(case_args "$c") --drain-timeout "$DRAIN" --quiet --out "$OUT/runs"
+            --label "$label")
+      echo "java -jar loadgen/target/tern-loadgen.jar ${args[*]}" >>"$COMMANDS"
+      rc=0
+      cpu_before=$(setup_cpu_ms)
+      run_loadgen "$OUT/logs/$label.txt" "${args[@]}" || rc=$?
+      echo $(( $(setup_cpu_ms) - cpu_before )) >"$OUT/runs/$label.cpu-ms"
+      summary=$(grep -E '^(achieved|corrected|idle peers)' "$OUT/logs/$label.txt" | tr -s ' ' | tr '\n' ' ' |
+        cut -c1-170 || true)
+      log "  $label: exit $rc; servers' CPU $(cat "$OUT/runs/$label.cpu-ms") ms; $summary"
+      [ "$rc" -eq 0 ] || failed=$((failed + 1))
+    done
+    stop_setup
+  done
 done
-for i in 0 1 2; do await_port $((36311 + i)); done
-bench nats 127.0.0.1:36311 127.0.0.1:36312
+ELAPSED=$(( $(date +%s) - START_EPOCH ))
+
+# ------------------------------------------------------------------------------------------- summary
+
+# The claims' registration rate: idle peers registered per second, from the JSON's idle-peers part.
+claims_cell() {
+  local f v
+  for f in "$@"; do
+    [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] || continue
+    v=$(json_number "$f" registerPeersPerSecond)
+    [ -n "$v" ] && echo "$v"
+  done | median_min_max | awk '$1 == "-" { print "-"; next } { printf "%.0f (%.0f-%.0f)", $1, $2, $3 }'
+}
+
+# The servers' CPU time per message delivered (per peer registered for claims), in us: "median (min-max)" over the
+# clean runs of a case and setup: cpu_cell CASE SETUP
+cpu_cell() {
+  local f n
+  for f in "$OUT/runs/$1.$2".r*.json; do
+    [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] && [ -f "${f%.json}.cpu-ms" ] || continue
+    if [ "$1" = claims ]; then n=$IDLE; else n=$(json_number "$f" received); fi
+    [ -n "$n" ] && [ "$n" -gt 0 ] && awk -v ms="$(cat "${f%.json}.cpu-ms")" -v n="$n" 'BEGIN { print ms * 1000 / n }'
+  done | median_min_max | awk '$1 == "-" { print "-"; next } { printf "%.1f (%.1f-%.1f)", $1, $2, $3 }'
+}
+
+{
+  echo "# tern cluster vs nats-server cluster, across nodes"
+  echo
+  echo "Per case and setup: the median over the rounds, and in brackets the lowest and highest round. Latency in" \
+    "microseconds from send to arrival (one way; closed loops, so from the send time); msg/s delivered. A cluster's" \
+    "messages all cross nodes (a pair's sender on node i, its receiver on node i+1 of 3)."
+  echo
+  echo "Server CPU: the user and system time of the setup's server processes (every node) over the whole run," \
+    "warm-up and registration included, per message delivered; less disturbed by other load than the rest, so the" \
+    "column to compare builds by."
+  echo
+  echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | server CPU µs/msg | clean runs |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
+  for c in ping-pong pairs-max; do
+    for s in $SETUPS; do
+      files=("$OUT/runs/$c.$s".r*.json)
+      echo "| $c | $s | $(median_spread p50 1 "${files[@]}") | $(median_spread p90 1 "${files[@]}") |" \
+        "$(median_spread p99 1 "${files[@]}") | $(median_spread p99_9 1 "${files[@]}") |" \
+        "$(median_spread achievedDeliveryRatePerSecond 0 "${files[@]}") | $(cpu_cell "$c" "$s") |" \
+        "$(clean_runs "${files[@]}") of $RUNS |"
+    done
+  done
+  echo
+  echo "Claims: $IDLE named peers connected and registered, round-robin over the nodes, many at a time; peers/s:"
+  echo
+  echo "| setup | peers/s | server CPU µs/peer | clean runs |"
+  echo "|---|--:|--:|--:|"
+  for s in $SETUPS; do
+    files=("$OUT/runs/claims.$s".r*.json)
+    echo "| $s | $(claims_cell "${files[@]}") | $(cpu_cell claims "$s") | $(clean_runs "${files[@]}") of $RUNS |"
+  done
+} >"$OUT/results.md"
+
+{
+  echo "## Settings"
+  echo
+  echo "- Rounds: $RUNS, $ELAPSED s in all; $failed of the runs exited non-zero (see the clean runs columns)."
+  settings_lines "$START_DATE" "$START_LOAD" tern nats
+  echo "- Setups, started afresh for each turn (the order rotates from round to round), with default settings:"
+  for s in $SETUPS; do echo "  - $s: \`$(setup_command "$s")\`"; done
+  echo "- Every loadgen run: \`java -jar loadgen/target/tern-loadgen.jar <setup's nodes> <case> --drain-timeout" \
+    "$DRAIN --quiet --out DIR --label <case>.<setup>.r<round>\`, with for each setup's nodes and each case:"
+  for s in $SETUPS; do echo "  - $s: \`$(nodes_args "$s")\`"; done
+  for c in $CASES; do echo "  - \`$c\`: \`$(case_args "$c")\`"; done
+  echo "- The exact command of every run is in \`logs/commands.txt\`, its output in \`logs/<label>.txt\`."
+} >"$OUT/settings.md"
+
+log "done in $ELAPSED s: $OUT/results.md, $OUT/settings.md"
+cat "$OUT/results.md"
+echo
+cat "$OUT/settings.md"
+[ "$failed" -eq 0 ]

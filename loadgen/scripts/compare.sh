@@ -185,19 +185,8 @@ $(cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with u
 # shellcheck disable=SC2086
 if any_tls_target $TARGETS; then
   # Per case and target: the median and the spread over the rounds, from each run's JSON summary.
-  json_latency() { awk -v key="\"$2\":" '/"corrected": *\{/ { inside = 1 } inside && $1 == key {
-    gsub(/[ ,]/, "", $2); print $2; exit }' "$1"; }
   cell() { # cell CASE TARGET FIELD DECIMALS: "median (min-max)" of that number over the clean runs
-    local f v
-    for f in "$OUT/runs/$1.$2".r*.json; do
-      [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] || continue
-      case "$3" in
-        p50|p99|p99_9) v=$(json_latency "$f" "$3") ;;
-        *) v=$(json_number "$f" "$3") ;;
-      esac
-      [ -n "$v" ] && [ "$v" != null ] && echo "$v"
-    done | median_min_max | awk -v d="$4" '$1 == "-" { print "-"; next } {
-      printf "%.*f (%.*f-%.*f)", d, $1, d, $2, d, $3 }'
+    median_spread "$3" "$4" "$OUT/runs/$1.$2".r*.json
   }
   {
     echo "# What TLS costs"
@@ -210,8 +199,7 @@ if any_tls_target $TARGETS; then
     echo "|---|---|--:|--:|--:|--:|--:|--:|"
     for c in $CASES; do
       for t in $TARGETS; do
-        ok=$(for f in "$OUT/runs/$c.$t".r*.json; do [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] &&
-          echo ok; done | wc -l)
+        ok=$(clean_runs "$OUT/runs/$c.$t".r*.json)
         echo "| $c | $t | $(cell "$c" "$t" p50 1) | $(cell "$c" "$t" p99 1) | $(cell "$c" "$t" p99_9 1) |" \
           "$(cell "$c" "$t" achievedDeliveryRatePerSecond 0) | $(cell "$c" "$t" payloadMegabytesPerSecond 1) |" \
           "$ok of $RUNS |"

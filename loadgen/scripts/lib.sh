@@ -177,6 +177,35 @@ json_number() {
   awk -v key="\"$2\"" '$1 == key ":" { gsub(/[ ,]/, "", $2); print $2; exit }' "$1"
 }
 
+# Prints a percentile (us) of the corrected latency of a loadgen JSON summary (for closed loops, from the send time):
+# json_latency FILE p50|p90|p99|p99_9|p99_99.
+json_latency() {
+  awk -v key="\"$2\":" '/"corrected": *\{/ { inside = 1 } inside && $1 == key { gsub(/[ ,]/, "", $2); print $2; exit }' "$1"
+}
+
+# Prints "median (min-max)" of one number over the clean runs (exit code 0) among the loadgen JSON summaries given,
+# with DECIMALS decimals, or "-" when there is none: median_spread FIELD DECIMALS FILE... FIELD is a percentile key of
+# json_latency (p50, p90, p99, p99_9) or any numeric field of json_number (achievedDeliveryRatePerSecond, ...).
+median_spread() {
+  local field="$1" decimals="$2" f v
+  shift 2
+  for f in "$@"; do
+    [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] || continue
+    case "$field" in
+      p50|p90|p99|p99_9|p99_99) v=$(json_latency "$f" "$field") ;;
+      *) v=$(json_number "$f" "$field") ;;
+    esac
+    [ -n "$v" ] && [ "$v" != null ] && echo "$v"
+  done | median_min_max | awk -v d="$decimals" '$1 == "-" { print "-"; next } {
+    printf "%.*f (%.*f-%.*f)", d, $1, d, $2, d, $3 }'
+}
+
+# Prints how many of the loadgen JSON summaries given are of clean runs (exit code 0): clean_runs FILE...
+clean_runs() {
+  local f
+  for f in "$@"; do [ -f "$f" ] && [ "$(json_number "$f" exitCode)" = 0 ] && echo ok; done | wc -l
+}
+
 # ------------------------------------------------------------------------------------------- servers we start
 
 PIDS=()

@@ -8,6 +8,7 @@ import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.LatencyRecording;
 import io.tern.loadgen.client.LoadCounters;
 import io.tern.loadgen.client.PeerConnection;
+import io.tern.loadgen.client.PeerNodes;
 import io.tern.loadgen.client.ReceiverAgent;
 import io.tern.loadgen.client.RegistrationException;
 import io.tern.loadgen.client.SenderAgent;
@@ -89,12 +90,18 @@ public final class LoadGen
         out.print(options.describe());
         out.flush();
 
-        final InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
-        if (address.isUnresolved())
+        final List<InetSocketAddress> addresses = new ArrayList<>();
+        for (int node = 0; node < options.nodeCount(); node++)
         {
-            final String failure = "cannot resolve --host=" + options.host();
-            out.println("FAILED: " + failure);
-            return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, failure);
+            final InetSocketAddress address = new InetSocketAddress(options.nodeHost(node), options.nodePort(node));
+            if (address.isUnresolved())
+            {
+                final String failure = "cannot resolve " + (options.nodeCount() == 1 ? "--host=" : "--nodes host ") +
+                    options.nodeHost(node);
+                out.println("FAILED: " + failure);
+                return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, failure);
+            }
+            addresses.add(address);
         }
         final String tooManyFiles = checkFileLimit(options, workload);
         if (null != tooManyFiles)
@@ -111,7 +118,7 @@ public final class LoadGen
             {
                 try
                 {
-                    idle = IdlePeers.connect(options.target(), address, options.idleNamePrefix(), options.idlePeers(),
+                    idle = IdlePeers.connect(options.target(), addresses, options.idleNamePrefix(), options.idlePeers(),
                         options.connectTimeoutNs());
                 }
                 catch (final RegistrationException ex)
@@ -129,7 +136,7 @@ public final class LoadGen
             {
                 return holdOnly(options, idle, heldSinceNs, out);
             }
-            return connectAndMeasure(options, workload, address, idle, heldSinceNs, out);
+            return connectAndMeasure(options, workload, PeerNodes.of(addresses, workload), idle, heldSinceNs, out);
         }
         finally
         {
@@ -143,7 +150,7 @@ public final class LoadGen
     private static LoadGenResult connectAndMeasure(
         final LoadGenOptions options,
         final Workload workload,
-        final InetSocketAddress address,
+        final PeerNodes nodes,
         final IdlePeers idle,
         final long idleHeldSinceNs,
         final PrintStream out)
@@ -153,7 +160,8 @@ public final class LoadGen
         {
             try
             {
-                tls = ClientTls.of(options.host(), options.tlsCa(), options.tlsCert(), options.tlsKey());
+                // Every node has the same host under TLS (LoadGenOptions checks): one context verifies them all.
+                tls = ClientTls.of(options.nodeHost(0), options.tlsCa(), options.tlsCert(), options.tlsKey());
             }
             catch (final IllegalArgumentException ex)
             {
@@ -163,14 +171,14 @@ public final class LoadGen
             }
         }
         final WireProtocol protocol = WireProtocol.of(
-            options.target(), workload, options.messageBytes(), options.fanoutPublish(), tls);
+            options.target(), workload, options.messageBytes(), options.fanoutPublish(), tls, nodes.count());
         out.println("protocol    " + protocol.describe() + (null == tls ? "" : "; over TLS"));
         out.flush();
         final long registerStartNs = System.nanoTime();
         final PeerConnection[] peers;
         try
         {
-            peers = protocol.connectAndRegister(address, options.connectTimeoutNs());
+            peers = protocol.connectAndRegister(nodes, options.connectTimeoutNs());
         }
         catch (final RegistrationException ex)
         {
@@ -184,13 +192,14 @@ public final class LoadGen
                 tls.close(); // its selector; every handshake is done
             }
         }
-        out.printf("registered  %d peers, every probe answered, in %d ms%s%n", peers.length,
+        out.printf("registered  %d peers%s, every probe answered, in %d ms%s%n", peers.length,
+            nodes.several() ? " on " + nodes.count() + " nodes" : "",
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs),
             null == tls ? "" : "; TLS session " + peers[0].tlsSession());
 
         try
         {
-            return measure(options, workload, protocol, peers, idle, idleHeldSinceNs, out);
+            return measure(options, workload, nodes, protocol, peers, idle, idleHeldSinceNs, out);
         }
         finally
         {
@@ -258,7 +267,7 @@ public final class LoadGen
         final IdlePeersReport report = idleReport(idle, heldSinceNs);
         final int exitCode = report.clean() || options.allowErrors() ? EXIT_OK : EXIT_MESSAGE_ERRORS;
         final IdleRunSummary summary = new IdleRunSummary(options.label(), date, options.target().optionValue(),
-            options.host() + ":" + options.port(), report, idle.problems(), exitCode == EXIT_OK, exitCode);
+            options.nodesText(), report, idle.problems(), exitCode == EXIT_OK, exitCode);
         out.print(summary.toText());
 
         final Map<String, Path> files = new LinkedHashMap<>();
@@ -286,6 +295,7 @@ public final class LoadGen
     private static LoadGenResult measure(
         final LoadGenOptions options,
         final Workload workload,
+        final PeerNodes nodes,
         final WireProtocol protocol,
         final PeerConnection[] peers,
         final IdlePeers idle,
@@ -431,7 +441,7 @@ public final class LoadGen
         }
 
         // Both agents have been joined: their plain fields are safe to read.
-        final RunSummary summary = summarise(options, workload, schedule, date, sender, receiver, reporter, problems,
+        final RunSummary summary = summarise(options, workload, nodes, schedule, date, sender, receiver, reporter, problems,
             idleReport(idle, idleHeldSinceNs), null == idle ? List.of() : idle.problems());
         out.print(summary.toText());
 
@@ -456,6 +466,7 @@ public final class LoadGen
     private static RunSummary summarise(
         final LoadGenOptions options,
         final Workload workload,
+        final PeerNodes nodes,
         final Schedule schedule,
         final String date,
         final SenderAgent sender,
@@ -530,7 +541,8 @@ public final class LoadGen
             options.label(),
             date,
             options.target().optionValue(),
-            options.host() + ":" + options.port(),
+            options.nodesText(),
+            nodes.several() ? nodes.spread().describe() : null,
             workload.describe(),
             workload.kind().optionValue(),
             model.optionValue(),

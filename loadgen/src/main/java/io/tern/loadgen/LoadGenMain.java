@@ -61,6 +61,8 @@ public final class LoadGenMain implements Callable<Integer>
     {
         try
         {
+            final CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+            options.hostOrPortTyped(parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port"));
             options.conclude();
         }
         catch (final IllegalArgumentException ex)

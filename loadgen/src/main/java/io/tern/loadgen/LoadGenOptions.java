@@ -7,6 +7,7 @@ import io.tern.loadgen.client.FanoutPublish;
 import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.Target;
 import io.tern.loadgen.workload.LoadModel;
+import io.tern.loadgen.workload.NodeSpread;
 import io.tern.loadgen.workload.PayloadDescriptor;
 import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
@@ -18,7 +19,11 @@ import picocli.CommandLine.Option;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,6 +58,15 @@ public final class LoadGenOptions
     @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT",
         description = "server TCP port (tern's default; nats-server listens on 4222, redis-server on 6379 by default)")
     int port;
+
+    @Option(names = "--nodes", split = ",", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        showDefaultValue = Visibility.NEVER,
+        description = "the nodes of a cluster, instead of --host and --port (one node is the same as --host and " +
+            "--port): a tern cluster, a nats-server cluster (routes) or a Redis Cluster. Peers are spread so that " +
+            "messages cross nodes: a pair's sender on node i and its receiver on node (i+1) mod n (ping-pong too); " +
+            "fanout's senders on node 0 and its receivers round-robin over the others; mesh and idle peers " +
+            "round-robin. The report names the nodes and the spread (default: none, --host and --port)")
+    List<String> nodes;
 
     @Option(names = "--tls", defaultValue = "false",
         description = "speak TLS (TLSv1.3 or TLSv1.2) to the server, verifying its certificate against --tls-ca (or " +
@@ -190,6 +204,10 @@ public final class LoadGenOptions
 
     // Concluded values.
     private boolean concluded;
+    /** Whether --host or --port were typed: they may not be mixed with --nodes. */
+    private boolean hostOrPortTyped;
+    private List<String> nodeHosts;
+    private int[] nodePorts;
     private String effectiveNamePrefix;
     private String effectiveLabel;
 
@@ -206,7 +224,8 @@ public final class LoadGenOptions
         final CommandLine commandLine = new CommandLine(options).setCaseInsensitiveEnumValuesAllowed(true);
         try
         {
-            commandLine.parseArgs(args);
+            final CommandLine.ParseResult result = commandLine.parseArgs(args);
+            options.hostOrPortTyped(result.hasMatchedOption("--host") || result.hasMatchedOption("--port"));
         }
         catch (final CommandLine.ParameterException ex)
         {
@@ -247,6 +266,7 @@ public final class LoadGenOptions
             throw bad("host", host, "must not be empty");
         }
         checkRange("port", port, 1, 65535);
+        concludeNodes();
         if (null == workloadKind)
         {
             throw bad("workload", null, "must be one of pairs, fanout, mesh, none");
@@ -346,6 +366,69 @@ public final class LoadGenOptions
         }
     }
 
+    /** @param typed whether --host or --port were on the command line, which --nodes replaces. */
+    void hostOrPortTyped(final boolean typed)
+    {
+        this.hostOrPortTyped = typed;
+        unconclude();
+    }
+
+    /** Fixes the node list: {@code --nodes}, or {@code --host} and {@code --port} as a list of one. */
+    private void concludeNodes()
+    {
+        if (null == nodes || nodes.isEmpty())
+        {
+            nodeHosts = List.of(host);
+            nodePorts = new int[]{port};
+            return;
+        }
+        final String list = String.join(",", nodes);
+        if (hostOrPortTyped)
+        {
+            throw bad("nodes", list, "replaces --host and --port; give one or the other");
+        }
+        final List<String> hosts = new ArrayList<>();
+        final int[] ports = new int[nodes.size()];
+        final Set<String> seen = new HashSet<>();
+        for (int i = 0; i < nodes.size(); i++)
+        {
+            final String node = nodes.get(i).trim();
+            final int colon = node.lastIndexOf(':');
+            String nodeHost = colon > 0 ? node.substring(0, colon) : "";
+            if (nodeHost.startsWith("[") && nodeHost.endsWith("]"))
+            {
+                nodeHost = nodeHost.substring(1, nodeHost.length() - 1); // [::1]:4222
+            }
+            int nodePort = -1;
+            try
+            {
+                nodePort = Integer.parseInt(node.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                // Reported below.
+            }
+            if (nodeHost.isBlank() || nodePort < 1 || nodePort > 65535)
+            {
+                throw bad("nodes", list, "'" + node + "' is not host:port (port 1-65535)");
+            }
+            if (!seen.add(nodeHost + ":" + nodePort))
+            {
+                throw bad("nodes", list, "'" + node + "' is listed twice");
+            }
+            hosts.add(nodeHost);
+            ports[i] = nodePort;
+        }
+        if (tls && hosts.stream().distinct().count() > 1)
+        {
+            // One TLS context verifies every certificate against one host name.
+            throw bad("nodes", list, "with --tls every node must have the same host, the name their certificates " +
+                "are verified against");
+        }
+        nodeHosts = List.copyOf(hosts);
+        nodePorts = ports;
+    }
+
     private static void checkNeedsTls(final String name, final Path file)
     {
         if (null != file)
@@ -428,7 +511,16 @@ public final class LoadGenOptions
     {
         checkConcluded();
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", host, port, target.description()));
+        if (nodeCount() == 1)
+        {
+            sb.append(String.format(Locale.ROOT, "broker      %s:%d, %s%n", nodeHost(0), nodePort(0),
+                target.description()));
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "nodes       %d: %s, %s%n", nodeCount(), nodesText(),
+                target.description()));
+        }
         if (tls)
         {
             sb.append(String.format(Locale.ROOT, "tls         on: trust %s%s%n",
@@ -438,8 +530,8 @@ public final class LoadGenOptions
         if (idlePeers > 0)
         {
             sb.append(String.format(Locale.ROOT, "idle peers  %d named %s0..%s%d, registered before the workload " +
-                "and held open and silent to the end%n", idlePeers, idleNamePrefix(), idleNamePrefix(),
-                idlePeers - 1));
+                "and held open and silent to the end%s%n", idlePeers, idleNamePrefix(), idleNamePrefix(),
+                idlePeers - 1, nodeCount() == 1 ? "" : "; idle peer i on node i mod " + nodeCount()));
         }
         if (workloadKind == WorkloadKind.NONE)
         {
@@ -451,6 +543,11 @@ public final class LoadGenOptions
         }
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n",
             workloadTopology().describe(), messageBytes));
+        if (nodeCount() > 1)
+        {
+            sb.append(String.format(Locale.ROOT, "spread      %s%n",
+                NodeSpread.of(workloadTopology(), nodeCount()).describe()));
+        }
         switch (loadModel)
         {
             case OPEN:
@@ -484,6 +581,17 @@ public final class LoadGenOptions
     public LoadGenOptions port(final int port)
     {
         this.port = port;
+        return unconclude();
+    }
+
+    /**
+     * @param nodes {@code host:port} of each node, in place of {@link #host(String)} and {@link #port(int)}; null or
+     *              empty for those.
+     * @return this, unconcluded.
+     */
+    public LoadGenOptions nodes(final List<String> nodes)
+    {
+        this.nodes = null == nodes ? null : new ArrayList<>(nodes);
         return unconclude();
     }
 
@@ -546,6 +654,41 @@ public final class LoadGenOptions
     public String host()
     {
         return host;
+    }
+
+    /** @return how many nodes the peers are spread over: 1 unless {@code --nodes} lists more. */
+    public int nodeCount()
+    {
+        checkConcluded();
+        return nodePorts.length;
+    }
+
+    /** @return the host of a node, as given. */
+    public String nodeHost(final int node)
+    {
+        checkConcluded();
+        return nodeHosts.get(node);
+    }
+
+    /** @return the port of a node. */
+    public int nodePort(final int node)
+    {
+        checkConcluded();
+        return nodePorts[node];
+    }
+
+    /** @return the nodes as {@code host:port, host:port}; for one node, its {@code host:port}. */
+    public String nodesText()
+    {
+        checkConcluded();
+        final StringBuilder sb = new StringBuilder();
+        for (int node = 0; node < nodePorts.length; node++)
+        {
+            final String nodeHost = nodeHosts.get(node);
+            sb.append(node == 0 ? "" : ", ").append(nodeHost.contains(":") ? "[" + nodeHost + "]" : nodeHost)
+                .append(':').append(nodePorts[node]);
+        }
+        return sb.toString();
     }
 
     /** @return which kind of server is driven. */

@@ -103,7 +103,8 @@ final class ExternalServer implements AutoCloseable
         return log;
     }
 
-    private static int freePort() throws IOException
+    /** @return a loopback TCP port that was free when checked (another process may take it before it is used). */
+    static int freePort() throws IOException
     {
         try (ServerSocket socket = new ServerSocket())
         {

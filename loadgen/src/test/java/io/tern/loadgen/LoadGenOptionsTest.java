@@ -98,6 +98,43 @@ class LoadGenOptionsTest
         assertUsageError("--idle-peers=0: --workload none needs idle peers", "--workload", "none");
         assertUsageError("--idle-peers=-1", "--idle-peers", "-1");
         assertUsageError("--message-bytes=64513", "--message-bytes", "64513");
+        assertUsageError("--nodes=a:1,b:2: replaces --host and --port", "--nodes", "a:1,b:2", "--port", "1");
+        assertUsageError("--nodes=a:1,b:2: replaces --host and --port", "--host", "a", "--nodes", "a:1,b:2");
+        assertUsageError("--nodes=a:1,b: 'b' is not host:port", "--nodes", "a:1,b");
+        assertUsageError("--nodes=a:1,b:0: 'b:0' is not host:port", "--nodes", "a:1,b:0");
+        assertUsageError("--nodes=a:1,:2: ':2' is not host:port", "--nodes", "a:1,:2");
+        assertUsageError("--nodes=a:1,a:1: 'a:1' is listed twice", "--nodes", "a:1,a:1");
+        assertUsageError("--nodes=a:1,b:2: with --tls every node must have the same host", "--tls", "--nodes",
+            "a:1,b:2");
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldTakeANodeListOrHostAndPortAsAListOfOne()
+    {
+        final LoadGenOptions one = LoadGenOptions.parse("--host", "10.0.0.1", "--port", "4222");
+        assertEquals(1, one.nodeCount());
+        assertEquals("10.0.0.1", one.nodeHost(0));
+        assertEquals(4222, one.nodePort(0));
+        assertEquals("10.0.0.1:4222", one.nodesText());
+        assertTrue(one.describe().startsWith("broker      10.0.0.1:4222, "), one.describe());
+        assertFalse(one.describe().contains("spread"), one.describe());
+
+        final LoadGenOptions three = LoadGenOptions.parse("--nodes", "127.0.0.1:36301,127.0.0.1:36302",
+            "--nodes", "[::1]:36303", "--pairs", "2");
+        assertEquals(3, three.nodeCount());
+        assertEquals("::1", three.nodeHost(2));
+        assertEquals(36302, three.nodePort(1));
+        assertEquals("127.0.0.1:36301, 127.0.0.1:36302, [::1]:36303", three.nodesText());
+        assertTrue(three.describe().startsWith("nodes       3: 127.0.0.1:36301, 127.0.0.1:36302, [::1]:36303, "),
+            three.describe());
+        assertTrue(three.describe().contains("spread      sender i on node i mod 3, its receiver on node (i+1) " +
+            "mod 3: every message crosses nodes; peers per node 1, 2, 1"), three.describe());
+
+        final LoadGenOptions listOfOne = LoadGenOptions.parse("--nodes", "h:5");
+        assertEquals(1, listOfOne.nodeCount());
+        assertEquals("h:5", listOfOne.nodesText());
+        assertEquals(LoadGenOptions.parse("--host", "h", "--port", "5").describe(), listOfOne.describe());
     }
 
     @Test

@@ -86,6 +86,44 @@ class LoadGenRealServersTest
 
     @Test
     @Timeout(60)
+    void shouldDeliverEveryMessageAcrossTheNodesOfARealNatsServerCluster() throws Exception
+    {
+        assumeInstalled("nats-server");
+        // Two nodes joined by a route; the second solicits the first. Interest crosses the route a little after
+        // each node confirmed its own subscriptions, which the loadgen's registration must wait out.
+        final int routePort = ExternalServer.freePort();
+        try (ExternalServer first = ExternalServer.start("nats-node-0", port -> List.of("nats-server", "-a",
+                "127.0.0.1", "-p", Integer.toString(port), "--cluster", "nats://127.0.0.1:" + routePort), dir);
+            ExternalServer second = ExternalServer.start("nats-node-1", port -> List.of("nats-server", "-a",
+                "127.0.0.1", "-p", Integer.toString(port), "--cluster", "nats://127.0.0.1:-1", "--routes",
+                "nats://127.0.0.1:" + routePort), dir))
+        {
+            final String nodes = "127.0.0.1:" + first.port() + ",127.0.0.1:" + second.port();
+            for (final String[] args : new String[][]{
+                {"--pairs", "4", "--rate", "2000", "--warmup", "300ms", "--duration", "1s"},
+                {"--pairs", "1", "--load", "ping-pong", "--warmup", "300ms", "--duration", "1s"},
+                {"--workload", "fanout", "--senders", "1", "--fanout", "3", "--rate", "500", "--warmup", "300ms",
+                    "--duration", "1s"}})
+            {
+                final String[] all = java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of("--target", "nats", "--nodes", nodes, "--quiet"),
+                    java.util.Arrays.stream(args)).toArray(String[]::new);
+                final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                final LoadGenResult result = LoadGen.run(LoadGenOptions.parse(all),
+                    new PrintStream(bytes, true, StandardCharsets.UTF_8));
+                final String output = bytes.toString(StandardCharsets.UTF_8);
+                assertEquals(LoadGen.EXIT_OK, result.exitCode(), output + Files.readString(first.log()) +
+                    Files.readString(second.log()));
+                assertCleanAndComplete(result.summary(), output);
+                assertTrue(result.summary().corrected().getTotalCount() > 100, output);
+                assertTrue(output.contains("every message crosses nodes") ||
+                    output.contains("every delivery crosses nodes"), output);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void shouldDeliverEveryMessageThroughARealRedisServer() throws Exception
     {
         assumeInstalled("redis-server");

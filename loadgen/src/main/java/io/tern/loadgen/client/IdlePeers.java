@@ -3,6 +3,8 @@
  */
 package io.tern.loadgen.client;
 
+import io.tern.loadgen.workload.NodeSpread;
+
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -85,6 +87,8 @@ public final class IdlePeers implements AutoCloseable
     {
         final String name;
         final InetAddress source;
+        /** The node this peer connects to. */
+        final InetSocketAddress server;
         final byte[] line = new byte[LINE_PREFIX_BYTES];
         SocketChannel channel;
         SelectionKey key;
@@ -93,10 +97,11 @@ public final class IdlePeers implements AutoCloseable
         boolean confirmed;
         boolean closed;
 
-        Peer(final String name, final InetAddress source)
+        Peer(final String name, final InetAddress source, final InetSocketAddress server)
         {
             this.name = name;
             this.source = source;
+            this.server = server;
         }
     }
 
@@ -149,7 +154,8 @@ public final class IdlePeers implements AutoCloseable
      * Connects N peers named {@code <namePrefix><i>} and waits until the server confirms every one. Calling thread.
      *
      * @param target     the kind of server.
-     * @param server     its address.
+     * @param servers    the address of each node (one for one server); idle peer i connects to node
+     *                   {@link NodeSpread#nodeOfIdlePeer(int, int)}.
      * @param namePrefix of every idle peer's name; must differ from the workload's.
      * @param count      N, at least 1.
      * @param timeoutNs  deadline for connecting and registering all of them.
@@ -158,7 +164,7 @@ public final class IdlePeers implements AutoCloseable
      */
     public static IdlePeers connect(
         final Target target,
-        final InetSocketAddress server,
+        final List<InetSocketAddress> servers,
         final String namePrefix,
         final int count,
         final long timeoutNs) throws RegistrationException
@@ -166,11 +172,17 @@ public final class IdlePeers implements AutoCloseable
         final long startNs = System.nanoTime();
         final long deadlineNs = startNs + timeoutNs;
         final IdleProtocol protocol = IdleProtocol.of(target);
-        final List<InetAddress> sources = sourceAddresses(server, count);
+        // A source port is taken per server address, so the peers to one node are what counts; the first node
+        // stands for every node (they all take about count / nodes).
+        final InetSocketAddress server = servers.get(0);
+        final List<InetAddress> sources = sourceAddresses(server, (count + servers.size() - 1) / servers.size());
         final Peer[] peers = new Peer[count];
         for (int i = 0; i < count; i++)
         {
-            peers[i] = new Peer(namePrefix + i, sources.isEmpty() ? null : sources.get(i % sources.size()));
+            final int node = NodeSpread.nodeOfIdlePeer(i, servers.size());
+            final int perNode = i / servers.size();
+            peers[i] = new Peer(namePrefix + i, sources.isEmpty() ? null : sources.get(perNode % sources.size()),
+                servers.get(node));
         }
 
         Selector selector = null;
@@ -178,7 +190,7 @@ public final class IdlePeers implements AutoCloseable
         try
         {
             selector = Selector.open();
-            final Connecting connecting = new Connecting(protocol, peers, selector, server);
+            final Connecting connecting = new Connecting(protocol, peers, selector);
             connecting.run(deadlineNs);
             ok = true;
             return new IdlePeers(protocol, peers, selector, List.copyOf(sources), System.nanoTime() - startNs);
@@ -190,7 +202,8 @@ public final class IdlePeers implements AutoCloseable
                 throw (RegistrationException)ex;
             }
             throw new RegistrationException("idle peers: registration with " + target.optionValue() + " at " +
-                server + " failed: " + ex, ex);
+                servers.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) +
+                " failed: " + ex, ex);
         }
         finally
         {
@@ -218,7 +231,6 @@ public final class IdlePeers implements AutoCloseable
         private final IdleProtocol protocol;
         private final Peer[] peers;
         private final Selector selector;
-        private final InetSocketAddress server;
         private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
         private final ArrayDeque<Peer> retries = new ArrayDeque<>();
         private final ArrayDeque<Long> retryDueNs = new ArrayDeque<>();
@@ -226,13 +238,11 @@ public final class IdlePeers implements AutoCloseable
         private int confirmed;
         private String failure;
 
-        Connecting(final IdleProtocol protocol, final Peer[] peers, final Selector selector,
-            final InetSocketAddress server)
+        Connecting(final IdleProtocol protocol, final Peer[] peers, final Selector selector)
         {
             this.protocol = protocol;
             this.peers = peers;
             this.selector = selector;
-            this.server = server;
         }
 
         void run(final long deadlineNs) throws IOException
@@ -282,7 +292,7 @@ public final class IdlePeers implements AutoCloseable
                 {
                     channel.bind(new InetSocketAddress(peer.source, 0));
                 }
-                if (channel.connect(server))
+                if (channel.connect(peer.server))
                 {
                     peer.key = channel.register(selector, SelectionKey.OP_READ, peer);
                     write(peer, protocol.registrationBytes(peer.name));
@@ -294,7 +304,7 @@ public final class IdlePeers implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                throw new RegistrationException("idle peers: cannot connect " + peer.name + from + " to " + server +
+                throw new RegistrationException("idle peers: cannot connect " + peer.name + from + " to " + peer.server +
                     " after " + confirmed + " were registered: " + ex.getMessage() + hint(ex), ex);
             }
         }
@@ -338,7 +348,7 @@ public final class IdlePeers implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                throw new RegistrationException("idle peers: connection of " + peer.name + " to " + server +
+                throw new RegistrationException("idle peers: connection of " + peer.name + " to " + peer.server +
                     " failed after " + confirmed + " were registered: " + ex.getMessage() + hint(ex), ex);
             }
         }

@@ -45,13 +45,17 @@ final class NatsProtocol extends PubSubProtocol
 
     NatsProtocol(final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish)
     {
-        this(workload, payloadBytes, fanoutPublish, null);
+        this(workload, payloadBytes, fanoutPublish, null, 1);
     }
 
     NatsProtocol(
-        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
+        final Workload workload,
+        final int payloadBytes,
+        final FanoutPublish fanoutPublish,
+        final ClientTls tls,
+        final int nodeCount)
     {
-        super(workload, payloadBytes, fanoutPublish, tls);
+        super(workload, payloadBytes, fanoutPublish, tls, nodeCount);
     }
 
     @Override

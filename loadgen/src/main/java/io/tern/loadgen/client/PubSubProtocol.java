@@ -7,13 +7,14 @@ import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,21 +30,32 @@ import java.util.concurrent.TimeUnit;
  *       {@code subscribe} reply to each channel, and {@code +PONG} on the publisher connection);</li>
  *   <li>as for tern, every peer publishes a {@code probe} to itself and to every peer it exchanges messages with
  *       (and a fanout sender to the shared subject), and registration waits until each has arrived exactly once.
- *       Every subscription being confirmed first, none can be dropped for want of a subscriber.</li>
+ *       Every subscription being confirmed first, none can be dropped for want of a subscriber. Across several
+ *       nodes ({@link PeerNodes}) a subscription reaches the other nodes a little after its own node confirmed it,
+ *       so each probe names its sender and is sent again until it has arrived; a late copy is ignored.</li>
  * </ol>
  * Then every peer is known to the server before measuring, for all three targets alike.
  */
 abstract class PubSubProtocol extends WireProtocol
 {
     private static final long POLL_MS = 10;
+    /** Several nodes: how long a probe may take before it is sent again (see {@code Registration}). */
+    private static final long PROBE_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Several nodes: a probe's text is this and the sending peer's index. */
+    private static final String PROBE_FROM = "probe-";
+    private static final byte[] PROBE_FROM_BYTES = ascii(PROBE_FROM);
 
     final boolean sharedFanout;
     final byte[] sharedSubject;
 
     PubSubProtocol(
-        final Workload workload, final int payloadBytes, final FanoutPublish fanoutPublish, final ClientTls tls)
+        final Workload workload,
+        final int payloadBytes,
+        final FanoutPublish fanoutPublish,
+        final ClientTls tls,
+        final int nodeCount)
     {
-        super(workload, payloadBytes, tls);
+        super(workload, payloadBytes, tls, nodeCount);
         this.sharedFanout = workload.kind() == WorkloadKind.FANOUT && fanoutPublish == FanoutPublish.SHARED;
         this.sharedSubject = ascii(workload.namePrefix() + "fanout");
     }
@@ -118,7 +130,7 @@ abstract class PubSubProtocol extends WireProtocol
     }
 
     @Override
-    public PeerConnection[] connectAndRegister(final InetSocketAddress address, final long timeoutNs)
+    public PeerConnection[] connectAndRegister(final PeerNodes nodes, final long timeoutNs)
         throws RegistrationException
     {
         final long deadlineNs = System.nanoTime() + timeoutNs;
@@ -129,14 +141,15 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (int p = 0; p < peerCount; p++)
             {
-                peers[p] = openPeer(address, p, false, deadlineNs);
+                // A Redis peer publishes from its own node too: the spread decides both of its connections.
+                peers[p] = openPeer(nodes.addressOfPeer(p), p, false, deadlineNs);
                 if (needsPublisherConnection())
                 {
-                    peers[p].publisher = openPeer(address, p, true, deadlineNs);
+                    peers[p].publisher = openPeer(nodes.addressOfPeer(p), p, true, deadlineNs);
                 }
             }
 
-            try (Registration registration = new Registration(peers))
+            try (Registration registration = new Registration(peers, nodes.several()))
             {
                 register(registration, peers, deadlineNs);
             }
@@ -149,8 +162,8 @@ abstract class PubSubProtocol extends WireProtocol
             {
                 throw (RegistrationException)ex;
             }
-            throw new RegistrationException("registration with " + target().optionValue() + " at " + address +
-                " failed: " + ex, ex);
+            throw new RegistrationException("registration with " + target().optionValue() + " at " +
+                nodes.addressesText() + " failed: " + ex, ex);
         }
         finally
         {
@@ -187,12 +200,12 @@ abstract class PubSubProtocol extends WireProtocol
         {
             for (final int target : workload.probeTargetsOf(peer.peerIndex))
             {
-                registration.queueProbe(peer, workload.peerNameBytes(target), 1);
+                registration.queueProbe(peer, workload.peerNameBytes(target), 1, target);
                 registration.probesExpected[target]++;
             }
             if (sharedFanout && peer.senderIndex >= 0)
             {
-                registration.queueProbe(peer, sharedSubject, workload.receiverCount());
+                registration.queueProbe(peer, sharedSubject, workload.receiverCount(), -1);
                 for (int r = 0; r < workload.receiverCount(); r++)
                 {
                     registration.probesExpected[workload.peerOfReceiver(r)]++;
@@ -224,6 +237,20 @@ abstract class PubSubProtocol extends WireProtocol
     private final class Registration implements FrameHandler, AutoCloseable
     {
         private final PeerConnection[] peers;
+        /**
+         * Several nodes: a subscription is confirmed by its own node at once, but reaches the others a little later
+         * (NATS routes send interest asynchronously), and a publish there before it arrives is dropped. So each probe
+         * names its sender ({@code probe-<peer>}), is counted once per sender and receiver, and is sent again every
+         * {@link #PROBE_RETRY_NS} until it has arrived; a copy that arrives late is ignored, here and by the
+         * receiver. Redis Cluster's PUBLISH answers with the subscribers on the publisher's node only, so that count
+         * is not checked.
+         */
+        private final boolean severalNodes;
+        /** Several nodes: every probe sent, {fromPeer, toPeer (-1: the shared fanout subject), subscribers}. */
+        private final List<int[]> probesSent = new ArrayList<>();
+        /** Several nodes: {@code fromPeer * peers + toPeer} of every probe that arrived. */
+        private final Set<Long> probesArrived = new HashSet<>();
+        private long nextProbeRetryNs;
         private final List<PeerConnection> connections = new ArrayList<>();
         private final FrameParser parser = newFrameParser();
         private final Selector selector;
@@ -235,9 +262,10 @@ abstract class PubSubProtocol extends WireProtocol
         private final List<ArrayDeque<Long>> repliesExpected = new ArrayList<>();
         private String failure;
 
-        Registration(final PeerConnection[] peers) throws IOException
+        Registration(final PeerConnection[] peers, final boolean severalNodes) throws IOException
         {
             this.peers = peers;
+            this.severalNodes = severalNodes;
             confirmationsExpected = new int[peers.length];
             confirmations = new int[peers.length];
             probesExpected = new int[peers.length];
@@ -256,14 +284,71 @@ abstract class PubSubProtocol extends WireProtocol
             }
         }
 
-        void queueProbe(final PeerConnection peer, final byte[] destination, final int subscribers)
+        void queueProbe(final PeerConnection peer, final byte[] destination, final int subscribers, final int toPeer)
             throws RegistrationException
         {
-            queue(peer.sendConnection(), publishPrefix(destination, PROBE.length), PROBE, frameTrailer());
+            final byte[] text = severalNodes ? ascii(PROBE_FROM + probeId(peer.peerIndex, toPeer)) : PROBE;
+            queue(peer.sendConnection(), publishPrefix(destination, text.length), text, frameTrailer());
             if (subscribersPerPublish() >= 0)
             {
-                repliesExpected.get(peer.peerIndex).addLast((long)subscribers);
+                repliesExpected.get(peer.peerIndex).addLast(severalNodes ? -1L : (long)subscribers);
             }
+            if (severalNodes)
+            {
+                probesSent.add(new int[]{peer.peerIndex, toPeer, subscribers});
+                nextProbeRetryNs = System.nanoTime() + PROBE_RETRY_NS;
+            }
+        }
+
+        /** Several nodes: sends again every probe to a peer that has not had all of its probes yet. */
+        private void retryProbes(final long nowNs) throws RegistrationException
+        {
+            if (!severalNodes || probesSent.isEmpty() || nowNs - nextProbeRetryNs < 0)
+            {
+                return;
+            }
+            final List<int[]> again = new ArrayList<>();
+            for (final int[] probe : probesSent)
+            {
+                if (probe[1] >= 0 ? !arrived(probe[0], probe[1]) :
+                    !arrivedAtEveryReceiver(probeId(probe[0], probe[1])))
+                {
+                    again.add(probe);
+                }
+            }
+            probesSent.clear();
+            for (final int[] probe : again)
+            {
+                queueProbe(peers[probe[0]], probe[1] >= 0 ? workload.peerNameBytes(probe[1]) : sharedSubject,
+                    probe[2], probe[1]);
+            }
+            nextProbeRetryNs = nowNs + PROBE_RETRY_NS;
+        }
+
+        /**
+         * @return what a probe's text names: the sending peer, or for a fanout sender's probe to the shared subject
+         * (which reaches receivers it also probes directly) the peer plus the peer count.
+         */
+        private int probeId(final int fromPeer, final int toPeer)
+        {
+            return toPeer >= 0 ? fromPeer : peers.length + fromPeer;
+        }
+
+        private boolean arrived(final int probeId, final int toPeer)
+        {
+            return probesArrived.contains((long)probeId * peers.length + toPeer);
+        }
+
+        private boolean arrivedAtEveryReceiver(final int probeId)
+        {
+            for (int r = 0; r < workload.receiverCount(); r++)
+            {
+                if (!arrived(probeId, workload.peerOfReceiver(r)))
+                {
+                    return false;
+                }
+            }
+            return true;
         }
 
         void await(final long deadlineNs, final boolean subscriptions) throws IOException
@@ -277,27 +362,38 @@ abstract class PubSubProtocol extends WireProtocol
                         (subscriptions ? "waiting for subscriptions to be confirmed" : "waiting for probes") +
                         missing(subscriptions));
                 }
-                for (final PeerConnection connection : connections)
+                if (!subscriptions)
                 {
-                    connection.flush();
+                    retryProbes(nowNs);
                 }
-                selector.select(Math.max(1, Math.min(POLL_MS, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs))));
-                for (final SelectionKey key : selector.selectedKeys())
-                {
-                    final PeerConnection connection = (PeerConnection)key.attachment();
-                    if (connection.readAvailable() < 0)
-                    {
-                        throw new RegistrationException("the " + target().optionValue() + " server closed the " +
-                            "connection of " + connection.name + " during registration");
-                    }
-                    parser.onBytes(connection, this);
-                    if (null != failure)
-                    {
-                        throw new RegistrationException(failure);
-                    }
-                }
-                selector.selectedKeys().clear();
+                poll(deadlineNs);
             }
+        }
+
+        /** Flushes every connection, then reads what arrives within one poll interval (or until the deadline). */
+        private void poll(final long deadlineNs) throws IOException
+        {
+            for (final PeerConnection connection : connections)
+            {
+                connection.flush();
+            }
+            final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            selector.select(Math.max(1, Math.min(POLL_MS, remainingMs)));
+            for (final SelectionKey key : selector.selectedKeys())
+            {
+                final PeerConnection connection = (PeerConnection)key.attachment();
+                if (connection.readAvailable() < 0)
+                {
+                    throw new RegistrationException("the " + target().optionValue() + " server closed the " +
+                        "connection of " + connection.name + " during registration");
+                }
+                parser.onBytes(connection, this);
+                if (null != failure)
+                {
+                    throw new RegistrationException(failure);
+                }
+            }
+            selector.selectedKeys().clear();
         }
 
         private boolean done(final boolean subscriptions)
@@ -359,7 +455,23 @@ abstract class PubSubProtocol extends WireProtocol
             final int textStart,
             final int textEnd)
         {
-            if (!equalsBytes(buffer, textStart, textEnd, PROBE))
+            if (severalNodes)
+            {
+                final long id = startsWith(buffer, textStart, textEnd, PROBE_FROM_BYTES) ?
+                    parseDecimal(buffer, textStart + PROBE_FROM_BYTES.length, textEnd) : -1;
+                if (id < 0 || id >= 2L * peers.length)
+                {
+                    fail("unexpected message to " + connection.name + " during registration (another loadgen with " +
+                        "the same --name-prefix?): " + ascii(buffer, textStart, Math.min(textEnd, textStart + 80)));
+                }
+                else if (probesArrived.add(id * peers.length + connection.peerIndex) &&
+                    ++probes[connection.peerIndex] > probesExpected[connection.peerIndex])
+                {
+                    fail("peer " + connection.name + " received a probe from " + peers[(int)(id % peers.length)].name +
+                        ", which sent it none (another loadgen with the same --name-prefix?)");
+                }
+            }
+            else if (!equalsBytes(buffer, textStart, textEnd, PROBE))
             {
                 fail("unexpected message to " + connection.name + " during registration (another loadgen with the " +
                     "same --name-prefix?): " + ascii(buffer, textStart, Math.min(textEnd, textStart + 80)));
@@ -431,7 +543,7 @@ abstract class PubSubProtocol extends WireProtocol
             {
                 fail("a PUBLISH reply to " + connection.name + " that answers no probe");
             }
-            else if (subscribers != expected)
+            else if (expected >= 0 && subscribers != expected)
             {
                 fail("a probe published by " + connection.name + " reached " + subscribers + " subscribers, " +
                     "expected " + expected + (subscribers > expected ? " (another loadgen with the same " +

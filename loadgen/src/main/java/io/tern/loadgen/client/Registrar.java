@@ -11,7 +11,6 @@ import io.tern.client.ReceivedMessage;
 import io.tern.loadgen.workload.Workload;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -44,14 +43,15 @@ public final class Registrar
 
     /**
      * @param protocol  tern's, which knows the workload, the buffer sizes and how to connect (TLS or not).
-     * @param address   of the broker.
+     * @param nodes     the broker's node each peer connects to (one, or several of a cluster: a name registered on
+     *                  one node is known to the others a little later, which the retried probes wait for).
      * @param timeoutNs deadline for the whole registration.
      * @return the connections, indexed by peer, non-blocking, every peer known to the broker.
      * @throws RegistrationException naming the peer and the reason; every connection is closed then.
      */
     public static PeerConnection[] connectAndRegister(
         final WireProtocol protocol,
-        final InetSocketAddress address,
+        final PeerNodes nodes,
         final long timeoutNs) throws RegistrationException
     {
         final Workload workload = protocol.workload;
@@ -63,7 +63,7 @@ public final class Registrar
         {
             for (int p = 0; p < peerCount; p++)
             {
-                peers[p] = protocol.openPeer(address, p, false, deadlineNs);
+                peers[p] = protocol.openPeer(nodes.addressOfPeer(p), p, false, deadlineNs);
                 queue(peers[p], (workload.peerName(p) + "\n").getBytes(StandardCharsets.UTF_8)); // the name line
             }
 
@@ -90,7 +90,7 @@ public final class Registrar
             {
                 throw (RegistrationException)ex;
             }
-            throw new RegistrationException("registration with " + address + " failed: " + ex, ex);
+            throw new RegistrationException("registration with " + nodes.addressesText() + " failed: " + ex, ex);
         }
         finally
         {

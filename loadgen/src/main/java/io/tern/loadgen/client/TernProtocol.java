@@ -11,7 +11,6 @@ import io.tern.client.ReceivedMessage;
 import io.tern.loadgen.workload.Workload;
 import io.tern.transport.Protocol;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -44,12 +43,12 @@ final class TernProtocol extends WireProtocol
 
     TernProtocol(final Workload workload, final int payloadBytes)
     {
-        this(workload, payloadBytes, null);
+        this(workload, payloadBytes, null, 1);
     }
 
-    TernProtocol(final Workload workload, final int payloadBytes, final ClientTls tls)
+    TernProtocol(final Workload workload, final int payloadBytes, final ClientTls tls, final int nodeCount)
     {
-        super(workload, payloadBytes, tls);
+        super(workload, payloadBytes, tls, nodeCount);
     }
 
     @Override
@@ -65,10 +64,10 @@ final class TernProtocol extends WireProtocol
     }
 
     @Override
-    public PeerConnection[] connectAndRegister(final InetSocketAddress address, final long timeoutNs)
+    public PeerConnection[] connectAndRegister(final PeerNodes nodes, final long timeoutNs)
         throws RegistrationException
     {
-        return Registrar.connectAndRegister(this, address, timeoutNs);
+        return Registrar.connectAndRegister(this, nodes, timeoutNs);
     }
 
     @Override

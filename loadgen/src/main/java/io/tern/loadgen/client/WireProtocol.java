@@ -45,17 +45,22 @@ public abstract class WireProtocol
     static final int MIN_BUFFER_BYTES = 64 * 1024;
     /** The text of registration probes; run payloads are at least 64 bytes, so never look like one. */
     static final byte[] PROBE = "probe".getBytes(StandardCharsets.US_ASCII);
+    /** The longest probe text: {@code probe-<peer index>}, as NATS and Redis send it across several nodes. */
+    static final int MAX_PROBE_BYTES = PROBE.length + 1 + 10;
 
     final Workload workload;
     final int payloadBytes;
     /** The client side of TLS ({@code --tls}); null for plain TCP. */
     final ClientTls tls;
+    /** Nodes the peers are spread over ({@code --nodes}); 1 for one server. */
+    final int nodeCount;
 
-    WireProtocol(final Workload workload, final int payloadBytes, final ClientTls tls)
+    WireProtocol(final Workload workload, final int payloadBytes, final ClientTls tls, final int nodeCount)
     {
         this.workload = workload;
         this.payloadBytes = payloadBytes;
         this.tls = tls;
+        this.nodeCount = nodeCount;
     }
 
     /**
@@ -86,14 +91,34 @@ public abstract class WireProtocol
         final FanoutPublish fanoutPublish,
         final ClientTls tls)
     {
+        return of(target, workload, payloadBytes, fanoutPublish, tls, 1);
+    }
+
+    /**
+     * @param target        the kind of server.
+     * @param workload      the run's topology.
+     * @param payloadBytes  text bytes per message.
+     * @param fanoutPublish NATS and Redis fanout: one shared subject or one publish per receiver.
+     * @param tls           the client side of TLS, or null for plain TCP.
+     * @param nodeCount     nodes of a cluster the peers are spread over ({@link PeerNodes}), 1 for one server.
+     * @return the protocol for that server, over TLS when given.
+     */
+    public static WireProtocol of(
+        final Target target,
+        final Workload workload,
+        final int payloadBytes,
+        final FanoutPublish fanoutPublish,
+        final ClientTls tls,
+        final int nodeCount)
+    {
         switch (target)
         {
             case NATS:
-                return new NatsProtocol(workload, payloadBytes, fanoutPublish, tls);
+                return new NatsProtocol(workload, payloadBytes, fanoutPublish, tls, nodeCount);
             case REDIS:
-                return new RedisProtocol(workload, payloadBytes, fanoutPublish, tls);
+                return new RedisProtocol(workload, payloadBytes, fanoutPublish, tls, nodeCount);
             default:
-                return new TernProtocol(workload, payloadBytes, tls);
+                return new TernProtocol(workload, payloadBytes, tls, nodeCount);
         }
     }
 
@@ -104,15 +129,30 @@ public abstract class WireProtocol
     public abstract String describe();
 
     /**
-     * Connects every peer and makes sure the server can route to every one of them before anything is measured.
-     * Calling thread, before the agents start.
+     * Connects every peer to one server and makes sure the server can route to every one of them before anything is
+     * measured. Calling thread, before the agents start.
      *
      * @param address   of the server.
      * @param timeoutNs deadline for the whole registration.
      * @return the connections indexed by peer, non-blocking, registered with no selector.
      * @throws RegistrationException naming the peer and the reason; every connection is closed then.
      */
-    public abstract PeerConnection[] connectAndRegister(InetSocketAddress address, long timeoutNs)
+    public final PeerConnection[] connectAndRegister(final InetSocketAddress address, final long timeoutNs)
+        throws RegistrationException
+    {
+        return connectAndRegister(PeerNodes.one(address, workload), timeoutNs);
+    }
+
+    /**
+     * Connects every peer to its node and makes sure the servers can route to every one of them, across nodes,
+     * before anything is measured. Calling thread, before the agents start.
+     *
+     * @param nodes     which node each peer connects to.
+     * @param timeoutNs deadline for the whole registration.
+     * @return the connections indexed by peer, non-blocking, registered with no selector.
+     * @throws RegistrationException naming the peer and the reason; every connection is closed then.
+     */
+    public abstract PeerConnection[] connectAndRegister(PeerNodes nodes, long timeoutNs)
         throws RegistrationException;
 
     /**
@@ -145,6 +185,15 @@ public abstract class WireProtocol
     long subscribersPerPublish()
     {
         return -1;
+    }
+
+    /**
+     * @return true when each publish reply's subscriber count is checked against {@link #subscribersPerPublish()}:
+     * with one server. Redis Cluster answers with the subscribers on the publisher's node alone.
+     */
+    final boolean subscriberCountChecked()
+    {
+        return nodeCount == 1;
     }
 
     /** @return a new parser of what this server sends, for one reading thread. */

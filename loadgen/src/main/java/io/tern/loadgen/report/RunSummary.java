@@ -27,7 +27,8 @@ import java.util.Locale;
  * @param label                  name of the run.
  * @param date                   when it ran, ISO-8601.
  * @param target                 the kind of server: tern, nats or redis.
- * @param broker                 host:port.
+ * @param broker                 host:port, or for several nodes {@code host:port, host:port, ...}.
+ * @param spread                 several nodes: how the peers were spread over them; null for one server.
  * @param workload               one-line description of the topology.
  * @param workloadKind           pairs, fanout or mesh.
  * @param loadModel              open, ping-pong or max.
@@ -62,6 +63,7 @@ public record RunSummary(
     String date,
     String target,
     String broker,
+    String spread,
     String workload,
     String workloadKind,
     String loadModel,
@@ -204,7 +206,15 @@ public record RunSummary(
     {
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%n== tern loadgen summary: %s (%s) ==%n", label, date));
-        sb.append(String.format(Locale.ROOT, "broker      %s (%s)%n", broker, target));
+        if (null == spread)
+        {
+            sb.append(String.format(Locale.ROOT, "broker      %s (%s)%n", broker, target));
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "nodes       %s (%s)%n", broker, target));
+            sb.append(String.format(Locale.ROOT, "spread      %s%n", spread));
+        }
         sb.append(String.format(Locale.ROOT, "workload    %s, %d-byte messages%n", workload, messageBytes));
         if (offeredRatePerSecond > 0)
         {
@@ -302,6 +312,15 @@ public record RunSummary(
             .put("achievedDeliveryRatePerSecond", decimal(achievedDeliveryRatePerSecond))
             .put("payloadMegabytesPerSecond", decimal(payloadMegabytesPerSecond()))
             .put("scheduledMessages", scheduledMessages);
+        if (null != spread)
+        {
+            final com.fasterxml.jackson.databind.node.ArrayNode nodes = json.putArray("nodes");
+            for (final String node : broker.split(", "))
+            {
+                nodes.add(node);
+            }
+            json.put("spread", spread);
+        }
         json.putObject("counts")
             .put("sent", counts.sentMessages)
             .put("expectedDeliveries", counts.expectedDeliveries)

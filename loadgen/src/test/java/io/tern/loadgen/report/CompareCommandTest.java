@@ -37,7 +37,7 @@ class CompareCommandTest
         {
             latency.recordValue((i < 500 ? p50Micros : 2 * p50Micros) * 1000); // p50 = p50Micros, p99 = 2 x
         }
-        final RunSummary summary = new RunSummary(label, "2026-11-25T20:00:00Z", target, "127.0.0.1:1",
+        final RunSummary summary = new RunSummary(label, "2026-11-25T20:00:00Z", target, "127.0.0.1:1", null,
             "pairs: 10 senders -> 10 receivers, one each (20 peers)", "pairs", "open", 20, 10, 10, 1, 64, 0, 20000,
             2, 8, 20000, delivered, 160000, new RunSummary.Counts(10, 10, 10 - lost, lost, 0, 0, 0, 0, 0), latency,
             latency, LatencyRecording.newHistogram(), 0, 0, false, null, List.of(), List.of(), lost == 0, lost == 0 ? 0 : 1);

@@ -145,7 +145,8 @@ class ReportTest
     void shouldWriteJsonThatAStandardParserReads() throws Exception
     {
         final Histogram latency = histogramOfMicros(100, 200, 300);
-        final RunSummary summary = new RunSummary("t", "2026-01-01T00:00:00Z", "tern", "h:1", "pairs \"quoted\"\n",
+        final RunSummary summary = new RunSummary("t", "2026-01-01T00:00:00Z", "tern", "h:1", null,
+            "pairs \"quoted\"\n",
             "pairs", "open", 2, 1, 1, 1, 64, 0, 1000, 1, 2, 999.5, 999.5, 2000,
             new RunSummary.Counts(3, 3, 3, 0, 0, 0, 0, 0, 0), latency, latency, LatencyRecording.newHistogram(),
             0, -1, false, null, List.of("w\\1"), List.of(), true, 0);
