@@ -39,6 +39,10 @@ import org.agrona.concurrent.status.AtomicCounter;
  * class as it grows), and once a newline (or the end of input) completes the line, the kept part is copied into the
  * room left for it, so the line is contiguous, and the buffer goes back to the pool. Each byte of a partial line is
  * copied once out and once back, however many reads the line takes. A connection between lines holds no read memory.
+ * That copy is avoided where it can be: when a read fills its claim and leaves a line open, more bytes are most likely
+ * waiting, so the same socket is read again at once into the room right behind the open line (claimed from the line's
+ * start, if the arena has a read's room there), up to {@code read-buffer-bytes + max-line-bytes} per connection per
+ * duty cycle; only what is still open after that, or after a read that did not fill its claim, is kept.
  * <pre>
  *   connection.partial (pooled):  | line so far |
  *                                       │ copied in once a newline has arrived
@@ -88,6 +92,12 @@ final class Reader implements Agent
     private int lineStart;
     private int scanPosition;
     private int readEnd;
+    // Where the claim the latest socket read went into ends, while the bytes to frame are that read's (and so may be
+    // continued by reading again behind them); -1 otherwise. With the bytes one turn of a connection has read so far.
+    private int claimEnd = -1;
+    private int turnBytes;
+    private final int turnBudgetBytes;
+    private boolean frameAgain;
     // While the arena has no room for a read: the bytes a claim needs before the reader tries again; 0 otherwise.
     private int arenaWaitBytes;
 
@@ -130,6 +140,9 @@ final class Reader implements Agent
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
         this.readChunkBytes = readBufferBytes;
+        // One long line's worth beyond a read: a line split across reads is read whole, and no connection holds the
+        // reader much longer than one long line takes.
+        this.turnBudgetBytes = readBufferBytes + maxLineBytes;
         this.arenaView = arena.readerBuffer();
         this.readTarget = arenaView.byteBuffer().duplicate();
         this.arenaAddress = arenaView.addressOffset();
@@ -510,6 +523,7 @@ final class Reader implements Agent
             lineStart = start;
             scanPosition = start;
             readEnd = start + length;
+            claimEnd = -1; // not a socket read: nothing to read behind it
             connection.handoffOffset = offset + length;
             final boolean last = connection.handoffOffset == handoff.length;
             if (last)
@@ -591,9 +605,28 @@ final class Reader implements Agent
         }
         // The read lands after room for the kept partial line, which joins it there if a newline completes it.
         final int start = arena.claimOffset() + keptBytes;
+        final int bytesRead = readSocket(connection, key, start, arena.claimOffset() + claimed);
+        if (0 == bytesRead)
+        {
+            return;
+        }
+        lineStart = start;
+        scanPosition = start;
+        turnBytes = Math.max(0, bytesRead);
+        frame(connection);
+    }
+
+    /**
+     * Reads the connection's socket into the arena from {@code start} to {@code end} (the end of the claim), and sets
+     * {@code readEnd} after the bytes read; marks the input ended on end of stream or an error.
+     *
+     * @return bytes read, 0 if none were ready, negative if the input has ended.
+     */
+    private int readSocket(final Connection connection, final SelectionKey key, final int start, final int end)
+    {
         final ByteBuffer buffer = readTarget;
         buffer.clear();
-        buffer.position(start).limit(arena.claimOffset() + claimed);
+        buffer.position(start).limit(end);
         int bytesRead;
         try
         {
@@ -614,24 +647,59 @@ final class Reader implements Agent
         }
         if (0 == bytesRead)
         {
-            return;
+            return 0;
         }
-        lineStart = start;
-        scanPosition = start;
         readEnd = buffer.position();
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
+            claimEnd = end;
         }
-
-        if (bytesRead < 0)
+        else
         {
             connection.inputEnded = true;
             connection.pendingDisconnectReason = -1 == bytesRead ?
                 InboundBatch.REASON_CLOSED : InboundBatch.REASON_IO_ERROR;
             stopSelecting(key);
         }
-        frame(connection);
+        return bytesRead;
+    }
+
+    /**
+     * When the connection's latest read filled its claim and left a line open, reads the same socket again into the
+     * arena right behind that line (claimed from where the line starts, its kept part, if any, joined in front), so
+     * that a line split across reads is not copied out to a pooled buffer and back. A turn of one connection reads at
+     * most {@code turnBudgetBytes} this way, so that the reader's other connections wait no longer than for one
+     * long line; and only while the arena has a read's room there, contiguous (else the line is kept as before).
+     *
+     * @return true if the socket was read again (bytes, or the end of input) behind the open line: frame them.
+     */
+    private boolean readBehind(final Connection connection)
+    {
+        final SelectionKey key = connection.readerKey;
+        if (readEnd != claimEnd || turnBytes >= turnBudgetBytes || null == key || null != connection.handoff ||
+            connection.closeRequested())
+        {
+            return false;
+        }
+        claimEnd = -1;
+        final int keptBytes = keptBytes(connection);
+        final int open = keptBytes + readEnd - lineStart;
+        final int from = lineStart - keptBytes; // the room the claim left for the kept part
+        final int least = open + Math.max(1, Math.min(readChunkBytes, arena.capacity() / 2 - open));
+        final int claimed = arena.tryClaimFrom(from, least, open + readChunkBytes);
+        if (0 == claimed)
+        {
+            return false;
+        }
+        joinKept(connection);
+        final int bytesRead = readSocket(connection, key, readEnd, from + claimed);
+        if (0 == bytesRead)
+        {
+            return false;
+        }
+        turnBytes += Math.max(0, bytesRead);
+        return true;
     }
 
     /**
@@ -645,6 +713,22 @@ final class Reader implements Agent
      */
     private int frame(final Connection connection)
     {
+        int added = 0;
+        do
+        {
+            added += frameRegion(connection);
+        }
+        while (frameAgain);
+        return added;
+    }
+
+    /**
+     * One pass of {@link #frame(Connection)} over the bytes read so far; sets {@code frameAgain} if it read the socket
+     * again behind a line left open ({@link #readBehind(Connection)}): the new bytes are still to frame.
+     */
+    private int frameRegion(final Connection connection)
+    {
+        frameAgain = false;
         final int end = readEnd;
         int added = 0;
 
@@ -703,6 +787,11 @@ final class Reader implements Agent
             return added + (frameDisconnect(connection) ? 1 : 0);
         }
 
+        if (readBehind(connection))
+        {
+            frameAgain = true;
+            return added;
+        }
         keepPartial(connection, partial);
         emptyRegion();
         return added;
@@ -837,6 +926,7 @@ final class Reader implements Agent
 
     private void emptyRegion()
     {
+        claimEnd = -1;
         lineStart = 0;
         scanPosition = 0;
         readEnd = 0;

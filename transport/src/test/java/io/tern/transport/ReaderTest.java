@@ -231,6 +231,21 @@ class ReaderTest
     }
 
     @Test
+    void shouldReadAgainBehindALineThatAFullReadLeftOpenInsteadOfKeepingIt() throws IOException
+    {
+        // Sent before the reader looks: its first read fills the claim and stops inside the 90-byte line.
+        final String whole = line(3, 90);
+        send(connect(null), "dave\n" + whole + "\n" + whole + "\r\n");
+
+        drive("the name and both lines", () -> seen.size() == 3);
+        assertEquals("dave", seen.get(0).text());
+        assertEquals(whole, seen.get(1).text());
+        assertEquals(whole, seen.get(2).text());
+        assertEquals(5, seen.get(1).offset(), "the line stayed where its first bytes were read");
+        assertEquals(0, reader.readMemoryBytes(), "no line was kept outside the arena");
+    }
+
+    @Test
     void shouldPublishLinesThatExactlyFillTheArenaThenWaitForRoom() throws IOException
     {
         releasing = false;
