@@ -295,7 +295,7 @@ class ReaderTest
     /**
      * The reader finds control characters in the same pass as line ends: each line is marked as holding one exactly
      * when {@link Protocol#indexOfControl} says so, wherever the control, a {@code \r}, a 0xC2 or a line end falls
-     * within the scan's 8-byte words and 16-byte steps, and across reads (lines kept partial). Random lines from an
+     * within the scan's 8-byte words and 32-byte steps, and across reads (lines kept partial). Random lines from an
      * alphabet of the suspects and their neighbours, sent in pieces each read whole before the next is sent.
      */
     @Test
