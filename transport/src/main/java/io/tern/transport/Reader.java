@@ -42,7 +42,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  * That copy is avoided where it can be: when a read fills its claim and leaves a line open, more bytes are most likely
  * waiting, so the same socket is read again at once into the room right behind the open line (claimed from the line's
  * start, if the arena has a read's room there), up to {@code read-buffer-bytes + max-line-bytes} per connection per
- * duty cycle; only what is still open after that, or after a read that did not fill its claim, is kept.
+ * duty cycle, for an open line of at least a sixteenth of a read; only what is still open after that, or after a read
+ * that did not fill its claim, is kept.
  * <pre>
  *   connection.partial (pooled):  | line so far |
  *                                       │ copied in once a newline has arrived
@@ -97,6 +98,7 @@ final class Reader implements Agent
     private int claimEnd = -1;
     private int turnBytes;
     private final int turnBudgetBytes;
+    private final int readBehindMinBytes;
     private boolean frameAgain;
     // While the arena has no room for a read: the bytes a claim needs before the reader tries again; 0 otherwise.
     private int arenaWaitBytes;
@@ -143,6 +145,9 @@ final class Reader implements Agent
         // One long line's worth beyond a read: a line split across reads is read whole, and no connection holds the
         // reader much longer than one long line takes.
         this.turnBudgetBytes = readBufferBytes + maxLineBytes;
+        // Small lines (4 KiB open at most with default reads) are kept as before: their copy is cheap, and a turn that
+        // reads on for them would only change how reads interleave between connections.
+        this.readBehindMinBytes = Math.max(1, readBufferBytes / 16);
         this.arenaView = arena.readerBuffer();
         this.readTarget = arenaView.byteBuffer().duplicate();
         this.arenaAddress = arenaView.addressOffset();
@@ -685,6 +690,10 @@ final class Reader implements Agent
         claimEnd = -1;
         final int keptBytes = keptBytes(connection);
         final int open = keptBytes + readEnd - lineStart;
+        if (open < readBehindMinBytes)
+        {
+            return false; // short: copied out and back for less than a longer turn would change for the others
+        }
         final int from = lineStart - keptBytes; // the room the claim left for the kept part
         final int least = open + Math.max(1, Math.min(readChunkBytes, arena.capacity() / 2 - open));
         final int claimed = arena.tryClaimFrom(from, least, open + readChunkBytes);

@@ -246,6 +246,21 @@ class ReaderTest
     }
 
     @Test
+    void shouldKeepAShortLineThatAFullReadLeftOpenAsBefore() throws IOException
+    {
+        // The first read (64 bytes) ends 2 bytes into the third line: fewer than a sixteenth of a read, kept.
+        final String first = line(4, 58);
+        final String second = line(5, 30);
+        send(connect(null), "ed\n" + first + "\n" + second + "\n");
+
+        drive("the name and both lines", () -> seen.size() == 3);
+        assertEquals(first, seen.get(1).text());
+        assertEquals(second, seen.get(2).text());
+        assertTrue(reader.readMemoryBytes() > 0, "the short open line was kept with the connection");
+        assertEquals(0, reader.partialLineBytes());
+    }
+
+    @Test
     void shouldPublishLinesThatExactlyFillTheArenaThenWaitForRoom() throws IOException
     {
         releasing = false;
