@@ -683,7 +683,7 @@ final class Reader implements Agent
     {
         final SelectionKey key = connection.readerKey;
         if (readEnd != claimEnd || turnBytes >= turnBudgetBytes || null == key || null != connection.handoff ||
-            connection.closeRequested())
+            stopRequested || connection.closeRequested())
         {
             return false;
         }
