@@ -948,10 +948,10 @@ final class Reader implements Agent
      * so that the line's own check ({@link Protocol#indexOfControl}) runs only on such lines: one pass over the bytes
      * finds both.
      * <p>
-     * Thirty-two bytes a step (then eight): one quick test ({@link Protocol#maySuspect(long)}) flags every newline, every control
-     * character, tab and byte above 0x7F; for ASCII text without tabs it flags only the words holding a newline, which
-     * get the exact tests. This scan is the reader's largest cost for long lines, so it reads the memory directly:
-     * {@code to} is within the arena.
+     * Thirty-two bytes a step (then eight): one quick test ({@link Protocol#maySuspect(long)}) flags every newline,
+     * every control character, tab and byte above 0x7F; for ASCII text without tabs it flags only the words holding a
+     * newline, which get the exact tests. This scan is the reader's largest cost for long lines, so it reads the
+     * memory directly: {@code to} is within the arena.
      */
     private static int scanLine(final Connection connection, final long address, final int from, final int to)
     {
