@@ -183,6 +183,33 @@ public final class LineArena
         return 0;
     }
 
+    /**
+     * Moves the start of the last claim forward to {@code offset} (within it, after everything committed) and claims
+     * the contiguous free stretch from there, for a read that continues the bytes already there: a line still open
+     * at the end of a read that filled its claim stays where it is while the same socket is read again behind it.
+     * Never skips the tail. Reader thread only.
+     *
+     * @param offset   where the claim now starts in {@link #buffer()}: within the last claim, at or after the last
+     *                 commit.
+     * @param minBytes the fewest bytes from {@code offset} worth claiming.
+     * @param maxBytes the most bytes wanted from {@code offset}.
+     * @return bytes claimed from {@code offset}, {@code minBytes} to {@code maxBytes}; 0 if fewer than {@code minBytes}
+     * are free there right now (the last claim is then unchanged).
+     */
+    int tryClaimFrom(final int offset, final int minBytes, final int maxBytes)
+    {
+        final long position = claimPosition + (offset - claimOffset);
+        final long free = capacity - (position - released.get());
+        final int room = (int)Math.min(capacity - offset, free);
+        if (room < minBytes)
+        {
+            return 0;
+        }
+        claimPosition = position;
+        claimOffset = offset;
+        return Math.min(room, maxBytes);
+    }
+
     /** @return where the stretch last claimed starts in {@link #buffer()}. Reader thread. */
     int claimOffset()
     {

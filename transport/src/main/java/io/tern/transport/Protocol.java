@@ -313,7 +313,9 @@ public final class Protocol
      */
     static long maySuspect(final long word)
     {
-        return (word - SPACES) & ~word | (word + ONES) | word;
+        // The has-less-than test is (word - SPACES) & ~word: its "& ~word" only clears high bits that "| word" sets
+        // again, so it is left out (one operation fewer per word in the reader's newline scan, its largest cost).
+        return (word - SPACES) | (word + ONES) | word;
     }
 
     /**

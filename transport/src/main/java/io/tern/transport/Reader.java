@@ -39,6 +39,11 @@ import org.agrona.concurrent.status.AtomicCounter;
  * class as it grows), and once a newline (or the end of input) completes the line, the kept part is copied into the
  * room left for it, so the line is contiguous, and the buffer goes back to the pool. Each byte of a partial line is
  * copied once out and once back, however many reads the line takes. A connection between lines holds no read memory.
+ * That copy is avoided where it can be: when a read fills its claim and leaves a line open, more bytes are most likely
+ * waiting, so the same socket is read again at once into the room right behind the open line (claimed from the line's
+ * start, if the arena has a read's room there), up to {@code read-buffer-bytes + max-line-bytes} per connection per
+ * duty cycle, for an open line of at least a sixteenth of a read; only what is still open after that, or after a read
+ * that did not fill its claim, is kept.
  * <pre>
  *   connection.partial (pooled):  | line so far |
  *                                       │ copied in once a newline has arrived
@@ -88,6 +93,13 @@ final class Reader implements Agent
     private int lineStart;
     private int scanPosition;
     private int readEnd;
+    // Where the claim the latest socket read went into ends, while the bytes to frame are that read's (and so may be
+    // continued by reading again behind them); -1 otherwise. With the bytes one turn of a connection has read so far.
+    private int claimEnd = -1;
+    private int turnBytes;
+    private final int turnBudgetBytes;
+    private final int readBehindMinBytes;
+    private boolean frameAgain;
     // While the arena has no room for a read: the bytes a claim needs before the reader tries again; 0 otherwise.
     private int arenaWaitBytes;
 
@@ -130,6 +142,12 @@ final class Reader implements Agent
         this.sink = sink;
         this.maxLineBytes = maxLineBytes;
         this.readChunkBytes = readBufferBytes;
+        // One long line's worth beyond a read: a line split across reads is read whole, and no connection holds the
+        // reader much longer than one long line takes.
+        this.turnBudgetBytes = readBufferBytes + maxLineBytes;
+        // Small lines (4 KiB open at most with default reads) are kept as before: their copy is cheap, and a turn that
+        // reads on for them would only change how reads interleave between connections.
+        this.readBehindMinBytes = Math.max(1, readBufferBytes / 16);
         this.arenaView = arena.readerBuffer();
         this.readTarget = arenaView.byteBuffer().duplicate();
         this.arenaAddress = arenaView.addressOffset();
@@ -510,6 +528,7 @@ final class Reader implements Agent
             lineStart = start;
             scanPosition = start;
             readEnd = start + length;
+            claimEnd = -1; // not a socket read: nothing to read behind it
             connection.handoffOffset = offset + length;
             final boolean last = connection.handoffOffset == handoff.length;
             if (last)
@@ -591,9 +610,28 @@ final class Reader implements Agent
         }
         // The read lands after room for the kept partial line, which joins it there if a newline completes it.
         final int start = arena.claimOffset() + keptBytes;
+        final int bytesRead = readSocket(connection, key, start, arena.claimOffset() + claimed);
+        if (0 == bytesRead)
+        {
+            return;
+        }
+        lineStart = start;
+        scanPosition = start;
+        turnBytes = Math.max(0, bytesRead);
+        frame(connection);
+    }
+
+    /**
+     * Reads the connection's socket into the arena from {@code start} to {@code end} (the end of the claim), and sets
+     * {@code readEnd} after the bytes read; marks the input ended on end of stream or an error.
+     *
+     * @return bytes read, 0 if none were ready, negative if the input has ended.
+     */
+    private int readSocket(final Connection connection, final SelectionKey key, final int start, final int end)
+    {
         final ByteBuffer buffer = readTarget;
         buffer.clear();
-        buffer.position(start).limit(arena.claimOffset() + claimed);
+        buffer.position(start).limit(end);
         int bytesRead;
         try
         {
@@ -614,24 +652,63 @@ final class Reader implements Agent
         }
         if (0 == bytesRead)
         {
-            return;
+            return 0;
         }
-        lineStart = start;
-        scanPosition = start;
         readEnd = buffer.position();
         if (bytesRead > 0)
         {
             bytesIn.getAndAddRelease(bytesRead);
+            claimEnd = end;
         }
-
-        if (bytesRead < 0)
+        else
         {
             connection.inputEnded = true;
             connection.pendingDisconnectReason = -1 == bytesRead ?
                 InboundBatch.REASON_CLOSED : InboundBatch.REASON_IO_ERROR;
             stopSelecting(key);
         }
-        frame(connection);
+        return bytesRead;
+    }
+
+    /**
+     * When the connection's latest read filled its claim and left a line open, reads the same socket again into the
+     * arena right behind that line (claimed from where the line starts, its kept part, if any, joined in front), so
+     * that a line split across reads is not copied out to a pooled buffer and back. A turn of one connection reads at
+     * most {@code turnBudgetBytes} this way, so that the reader's other connections wait no longer than for one
+     * long line; and only while the arena has a read's room there, contiguous (else the line is kept as before).
+     *
+     * @return true if the socket was read again (bytes, or the end of input) behind the open line: frame them.
+     */
+    private boolean readBehind(final Connection connection)
+    {
+        final SelectionKey key = connection.readerKey;
+        if (readEnd != claimEnd || turnBytes >= turnBudgetBytes || null == key || null != connection.handoff ||
+            stopRequested || connection.closeRequested())
+        {
+            return false;
+        }
+        claimEnd = -1;
+        final int keptBytes = keptBytes(connection);
+        final int open = keptBytes + readEnd - lineStart;
+        if (open < readBehindMinBytes)
+        {
+            return false; // short: copied out and back for less than a longer turn would change for the others
+        }
+        final int from = lineStart - keptBytes; // the room the claim left for the kept part
+        final int least = open + Math.max(1, Math.min(readChunkBytes, arena.capacity() / 2 - open));
+        final int claimed = arena.tryClaimFrom(from, least, open + readChunkBytes);
+        if (0 == claimed)
+        {
+            return false;
+        }
+        joinKept(connection);
+        final int bytesRead = readSocket(connection, key, readEnd, from + claimed);
+        if (0 == bytesRead)
+        {
+            return false;
+        }
+        turnBytes += Math.max(0, bytesRead);
+        return true;
     }
 
     /**
@@ -645,6 +722,22 @@ final class Reader implements Agent
      */
     private int frame(final Connection connection)
     {
+        int added = 0;
+        do
+        {
+            added += frameRegion(connection);
+        }
+        while (frameAgain);
+        return added;
+    }
+
+    /**
+     * One pass of {@link #frame(Connection)} over the bytes read so far; sets {@code frameAgain} if it read the socket
+     * again behind a line left open ({@link #readBehind(Connection)}): the new bytes are still to frame.
+     */
+    private int frameRegion(final Connection connection)
+    {
+        frameAgain = false;
         final int end = readEnd;
         int added = 0;
 
@@ -703,6 +796,11 @@ final class Reader implements Agent
             return added + (frameDisconnect(connection) ? 1 : 0);
         }
 
+        if (readBehind(connection))
+        {
+            frameAgain = true;
+            return added;
+        }
         keepPartial(connection, partial);
         emptyRegion();
         return added;
@@ -837,6 +935,7 @@ final class Reader implements Agent
 
     private void emptyRegion()
     {
+        claimEnd = -1;
         lineStart = 0;
         scanPosition = 0;
         readEnd = 0;
@@ -849,29 +948,57 @@ final class Reader implements Agent
      * so that the line's own check ({@link Protocol#indexOfControl}) runs only on such lines: one pass over the bytes
      * finds both.
      * <p>
-     * Sixteen bytes a step: one quick test ({@link Protocol#maySuspect(long)}) flags every newline, every control
-     * character, tab and byte above 0x7F; for ASCII text without tabs it flags only the words holding a newline, which
-     * get the exact tests. This scan is the reader's largest cost for long lines, so it reads the memory directly:
-     * {@code to} is within the arena.
+     * Thirty-two bytes a step (then eight): one quick test ({@link Protocol#maySuspect(long)}) flags every newline,
+     * every control character, tab and byte above 0x7F; for ASCII text without tabs it flags only the words holding a
+     * newline, which get the exact tests. This scan is the reader's largest cost for long lines, so it reads the
+     * memory directly: {@code to} is within the arena.
      */
     private static int scanLine(final Connection connection, final long address, final int from, final int to)
     {
         int i = from;
-        for (final int last = to - 2 * Long.BYTES; i <= last; i += 2 * Long.BYTES)
+        for (final int last = to - 4 * Long.BYTES; i <= last; i += 4 * Long.BYTES)
         {
             final long word1 = littleEndian(UnsafeApi.getLong(address + i));
             final long word2 = littleEndian(UnsafeApi.getLong(address + i + Long.BYTES));
-            if (0 != ((Protocol.maySuspect(word1) | Protocol.maySuspect(word2)) & HIGH_BITS))
+            final long word3 = littleEndian(UnsafeApi.getLong(address + i + 2 * Long.BYTES));
+            final long word4 = littleEndian(UnsafeApi.getLong(address + i + 3 * Long.BYTES));
+            if (0 != ((Protocol.maySuspect(word1) | Protocol.maySuspect(word2) |
+                Protocol.maySuspect(word3) | Protocol.maySuspect(word4)) & HIGH_BITS))
             {
-                final int found = newlineIn(connection, word1, i);
+                // The exact tests only for the words the quick one flagged: a short line's end costs no more than
+                // it did sixteen bytes a step.
+                int found = -1;
+                if (0 != (Protocol.maySuspect(word1) & HIGH_BITS))
+                {
+                    found = newlineIn(connection, word1, i);
+                }
+                if (found < 0 && 0 != (Protocol.maySuspect(word2) & HIGH_BITS))
+                {
+                    found = newlineIn(connection, word2, i + Long.BYTES);
+                }
+                if (found < 0 && 0 != (Protocol.maySuspect(word3) & HIGH_BITS))
+                {
+                    found = newlineIn(connection, word3, i + 2 * Long.BYTES);
+                }
+                if (found < 0)
+                {
+                    found = newlineIn(connection, word4, i + 3 * Long.BYTES);
+                }
                 if (found >= 0)
                 {
                     return found;
                 }
-                final int found2 = newlineIn(connection, word2, i + Long.BYTES);
-                if (found2 >= 0)
+            }
+        }
+        for (final int last = to - Long.BYTES; i <= last; i += Long.BYTES)
+        {
+            final long word = littleEndian(UnsafeApi.getLong(address + i));
+            if (0 != (Protocol.maySuspect(word) & HIGH_BITS))
+            {
+                final int found = newlineIn(connection, word, i);
+                if (found >= 0)
                 {
-                    return found2;
+                    return found;
                 }
             }
         }

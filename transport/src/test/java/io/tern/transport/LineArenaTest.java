@@ -102,4 +102,33 @@ class LineArenaTest
         assertEquals(226, arena.tryClaim(1, 1000), "empty: the longer of the tail and the start");
         assertEquals(30, arena.claimOffset());
     }
+
+    @Test
+    void shouldClaimAgainFromWithinTheLastClaimNeverPastTheEndNorOverUnreleasedBytes()
+    {
+        final LineArena arena = new LineArena(256);
+        arena.releaseTo(0);
+        assertEquals(64, arena.tryClaim(64, 64));
+        assertEquals(40, arena.commit(40), "a line; the 24 bytes after it are a line still open");
+
+        // Read again behind the open line: claimed from where it starts, as far as wanted and free.
+        assertEquals(100, arena.tryClaimFrom(40, 30, 100));
+        assertEquals(40, arena.claimOffset());
+        assertEquals(120, arena.commit(120), "positions carry on from the first claim");
+
+        // At most to the end of the arena, never wrapped: too little there is no claim, and the last one stands.
+        assertEquals(0, arena.tryClaimFrom(120, 137, 200));
+        assertEquals(40, arena.claimOffset());
+        assertEquals(136, arena.tryClaimFrom(120, 136, 200));
+        assertEquals(120, arena.claimOffset());
+        assertEquals(250, arena.commit(250));
+
+        // Wrapped and behind the broker: only released bytes are claimed.
+        arena.releaseTo(200);
+        assertEquals(200, arena.tryClaim(100, 200));
+        assertEquals(0, arena.claimOffset());
+        assertEquals(256 + 10, arena.commit(10));
+        assertEquals(0, arena.tryClaimFrom(10, 191, 250));
+        assertEquals(190, arena.tryClaimFrom(10, 190, 250), "up to the unreleased line at 200");
+    }
 }

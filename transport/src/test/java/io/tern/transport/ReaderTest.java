@@ -231,6 +231,36 @@ class ReaderTest
     }
 
     @Test
+    void shouldReadAgainBehindALineThatAFullReadLeftOpenInsteadOfKeepingIt() throws IOException
+    {
+        // Sent before the reader looks: its first read fills the claim and stops inside the 90-byte line.
+        final String whole = line(3, 90);
+        send(connect(null), "dave\n" + whole + "\n" + whole + "\r\n");
+
+        drive("the name and both lines", () -> seen.size() == 3);
+        assertEquals("dave", seen.get(0).text());
+        assertEquals(whole, seen.get(1).text());
+        assertEquals(whole, seen.get(2).text());
+        assertEquals(5, seen.get(1).offset(), "the line stayed where its first bytes were read");
+        assertEquals(0, reader.readMemoryBytes(), "no line was kept outside the arena");
+    }
+
+    @Test
+    void shouldKeepAShortLineThatAFullReadLeftOpenAsBefore() throws IOException
+    {
+        // The first read (64 bytes) ends 2 bytes into the third line: fewer than a sixteenth of a read, kept.
+        final String first = line(4, 58);
+        final String second = line(5, 30);
+        send(connect(null), "ed\n" + first + "\n" + second + "\n");
+
+        drive("the name and both lines", () -> seen.size() == 3);
+        assertEquals(first, seen.get(1).text());
+        assertEquals(second, seen.get(2).text());
+        assertTrue(reader.readMemoryBytes() > 0, "the short open line was kept with the connection");
+        assertEquals(0, reader.partialLineBytes());
+    }
+
+    @Test
     void shouldPublishLinesThatExactlyFillTheArenaThenWaitForRoom() throws IOException
     {
         releasing = false;
@@ -280,7 +310,7 @@ class ReaderTest
     /**
      * The reader finds control characters in the same pass as line ends: each line is marked as holding one exactly
      * when {@link Protocol#indexOfControl} says so, wherever the control, a {@code \r}, a 0xC2 or a line end falls
-     * within the scan's 8-byte words and 16-byte steps, and across reads (lines kept partial). Random lines from an
+     * within the scan's 8-byte words and 32-byte steps, and across reads (lines kept partial). Random lines from an
      * alphabet of the suspects and their neighbours, sent in pieces each read whole before the next is sent.
      */
     @Test
