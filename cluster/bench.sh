@@ -24,9 +24,11 @@
 # in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 2 s warm-up, 8 s measured
 # (about 5 minutes plus the build).
 #
-# Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 36300: tern-single 36300, tern-cluster
-# 36301-36303, nats-cluster 36311-36313), tern cluster members UDP from CLUSTER_PORTS (default 36400, 10 apart), nats
-# routes from ROUTE_PORTS (default 36501). Set them in the environment to move them.
+# Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
+# 21301-21303, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
+# routes from ROUTE_PORTS (default 21501). Set them in the environment to move them. The defaults lie below Linux's
+# ephemeral range (32768-60999): the loadgen's thousands of client connections take ports from that range, and a
+# fixed port inside it was seen taken when a server came to bind it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,9 +39,9 @@ DURATION=8s
 DRAIN=5s
 IDLE=2000
 BUILD=1
-CLIENT_PORTS=${CLIENT_PORTS:-36300}
-CLUSTER_PORTS=${CLUSTER_PORTS:-36400}
-ROUTE_PORTS=${ROUTE_PORTS:-36501}
+CLIENT_PORTS=${CLIENT_PORTS:-21300}
+CLUSTER_PORTS=${CLUSTER_PORTS:-21400}
+ROUTE_PORTS=${ROUTE_PORTS:-21501}
 SETUPS="tern-single tern-cluster nats-cluster"
 CASES="ping-pong pairs-max claims"
 
