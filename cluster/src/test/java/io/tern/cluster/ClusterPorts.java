@@ -13,9 +13,10 @@ import io.tern.broker.ClusterMembers;
 /**
  * Fixed UDP ports for test clusters (Aeron Cluster's members need known endpoints; port 0 cannot serve): blocks of
  * {@link ClusterMembers#PORTS_PER_NODE} ports per node in 36000-37999, the range kept for the cluster's tests, each
- * block checked free on loopback before use.
+ * block checked free on loopback before use. Shared through this module's test-jar with the loadgen's tests, which
+ * start clusters too (Maven runs the two modules' tests one after the other).
  */
-final class ClusterPorts
+public final class ClusterPorts
 {
     private static final int LOW = 36000;
     private static final int HIGH = 38000;
@@ -25,7 +26,7 @@ final class ClusterPorts
     }
 
     /** @return {@code cluster-members} for {@code nodes} nodes on 127.0.0.1, every port free when checked. */
-    static String members(final int nodes)
+    public static String members(final int nodes)
     {
         final int span = nodes * ClusterMembers.PORTS_PER_NODE;
         for (int attempt = 0; attempt < 200; attempt++)

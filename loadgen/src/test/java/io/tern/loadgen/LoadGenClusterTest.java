@@ -7,6 +7,7 @@ import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.ClusterMembers;
 import io.tern.broker.Settings;
+import io.tern.cluster.ClusterPorts;
 import io.tern.loadgen.report.RunSummary;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,12 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -34,10 +31,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class LoadGenClusterTest
 {
-    /** The UDP ports kept for this test's cluster endpoints. */
-    private static final int LOW_PORT = 39000;
-    private static final int HIGH_PORT = 39500;
-
     @TempDir
     static Path dir;
 
@@ -46,7 +39,7 @@ class LoadGenClusterTest
     @BeforeAll
     static void startCluster() throws Exception
     {
-        final String members = members(NODES.length);
+        final String members = ClusterPorts.members(NODES.length);
         for (int node = 0; node < NODES.length; node++)
         {
             NODES[node] = Broker.launch(new BrokerConfig()
@@ -134,41 +127,5 @@ class LoadGenClusterTest
         // The sender is on node 0, its receiver on node 1: each ping reaches node 1 from node 0.
         assertTrue(framesReceived(1) - before1 >= summary.counts().received(),
             (framesReceived(1) - before1) + " frames for " + summary.counts().received());
-    }
-
-    /** @return {@code cluster-members} for this many nodes on 127.0.0.1, every UDP port free when checked. */
-    private static String members(final int count)
-    {
-        final int span = count * ClusterMembers.PORTS_PER_NODE;
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            final int base = LOW_PORT + ThreadLocalRandom.current().nextInt(HIGH_PORT - LOW_PORT - span);
-            if (allFree(base, span))
-            {
-                final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < count; i++)
-                {
-                    sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(base + i * ClusterMembers.PORTS_PER_NODE);
-                }
-                return sb.toString();
-            }
-        }
-        throw new IllegalStateException("no free block of " + span + " UDP ports in " + LOW_PORT + "-" + HIGH_PORT);
-    }
-
-    private static boolean allFree(final int base, final int span)
-    {
-        for (int port = base; port < base + span; port++)
-        {
-            try (DatagramSocket socket = new DatagramSocket(null))
-            {
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            }
-            catch (final Exception ex)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }
