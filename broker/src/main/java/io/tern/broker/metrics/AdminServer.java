@@ -630,15 +630,8 @@ final class AdminServer
                     send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
                     return;
                 }
-                if (!mayChangeState(request))
+                if (refusedPrivate(exchange, request, response, callback, "/connz"))
                 {
-                    // Names and addresses of peers: not for a page that reached the endpoint through DNS rebinding.
-                    note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET /connz" +
-                        (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
-                            "' (not loopback)" : " without the admin token"));
-                    send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
-                        "forbidden: /connz needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
-                        "forbidden: /connz needs Authorization: Bearer <admin token>\n"));
                     return;
                 }
                 onConnz(exchange, response, callback, Request.extractQueryParameters(request));
@@ -649,15 +642,8 @@ final class AdminServer
                     send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
                     return;
                 }
-                if (!mayChangeState(request))
+                if (refusedPrivate(exchange, request, response, callback, "/clusterz"))
                 {
-                    // Names held in the cluster: not for a page that reached the endpoint through DNS rebinding.
-                    note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET /clusterz" +
-                        (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
-                            "' (not loopback)" : " without the admin token"));
-                    send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
-                        "forbidden: /clusterz needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
-                        "forbidden: /clusterz needs Authorization: Bearer <admin token>\n"));
                     return;
                 }
                 onClusterz(exchange, response, callback, Request.extractQueryParameters(request));
@@ -750,6 +736,29 @@ final class AdminServer
      * gets a browser to send the request (cross-site, or through DNS rebinding) sends its own host name, and cannot
      * know the token.
      */
+    /**
+     * Refuses a read of names and addresses (peers, names held in the cluster) to a request that may come from a page
+     * that reached the endpoint through DNS rebinding: without a loopback Host, or without the admin token when one
+     * is set. Answers 403 and logs it.
+     *
+     * @return true if refused (answered); false to serve it.
+     */
+    private boolean refusedPrivate(final Exchange exchange, final Request request, final Response response,
+        final Callback callback, final String path)
+    {
+        if (mayChangeState(request))
+        {
+            return false;
+        }
+        note(System.Logger.Level.WARNING, peer(exchange, request), "refused: GET " + path +
+            (null == tokenDigest ? " with Host '" + printable(request.getHeaders().get(HttpHeader.HOST)) +
+                "' (not loopback)" : " without the admin token"));
+        send(exchange, response, callback, Reply.text(403, null == tokenDigest ?
+            "forbidden: " + path + " needs a loopback Host (localhost, 127.0.0.1 or [::1])\n" :
+            "forbidden: " + path + " needs Authorization: Bearer <admin token>\n"));
+        return true;
+    }
+
     private boolean mayChangeState(final Request request)
     {
         if (null != tokenDigest)
