@@ -66,15 +66,6 @@ case_args() {
   esac
 }
 
-# The loadgen's node options of a setup: nodes_args SETUP
-nodes_args() {
-  case "$1" in
-    tern-single)  echo "--target tern --port $CLIENT_PORTS" ;;
-    tern-cluster) echo "--target tern --nodes 127.0.0.1:$((CLIENT_PORTS + 1)),127.0.0.1:$((CLIENT_PORTS + 2)),127.0.0.1:$((CLIENT_PORTS + 3))" ;;
-    nats-cluster) echo "--target nats --nodes 127.0.0.1:$((CLIENT_PORTS + 11)),127.0.0.1:$((CLIENT_PORTS + 12)),127.0.0.1:$((CLIENT_PORTS + 13))" ;;
-  esac
-}
-
 # The client ports of a setup's nodes: setup_ports SETUP
 setup_ports() {
   case "$1" in
@@ -82,6 +73,18 @@ setup_ports() {
     tern-cluster) echo "$((CLIENT_PORTS + 1)) $((CLIENT_PORTS + 2)) $((CLIENT_PORTS + 3))" ;;
     nats-cluster) echo "$((CLIENT_PORTS + 11)) $((CLIENT_PORTS + 12)) $((CLIENT_PORTS + 13))" ;;
   esac
+}
+
+# The loadgen's node options of a setup, from its ports: nodes_args SETUP
+nodes_args() {
+  local target=tern nodes="" port
+  [ "$1" = nats-cluster ] && target=nats
+  if [ "$1" = tern-single ]; then
+    echo "--target tern --port $(setup_ports "$1")"
+    return
+  fi
+  for port in $(setup_ports "$1"); do nodes="${nodes:+$nodes,}127.0.0.1:$port"; done
+  echo "--target $target --nodes $nodes"
 }
 
 MEMBERS="127.0.0.1:$CLUSTER_PORTS,127.0.0.1:$((CLUSTER_PORTS + 10)),127.0.0.1:$((CLUSTER_PORTS + 20))"

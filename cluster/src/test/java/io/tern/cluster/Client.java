@@ -11,6 +11,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A line-protocol client for the cluster tests, as {@code nc} would be. Test thread only. */
 final class Client implements AutoCloseable
@@ -57,6 +60,32 @@ final class Client implements AutoCloseable
         finally
         {
             socket.setSoTimeout(10_000);
+        }
+    }
+
+    /**
+     * Waits until a message from {@code from} reaches {@code to} (the directory has told every node the name), then
+     * drains what the waiting left behind: the no-peer replies and extra pings.
+     */
+    static void awaitRoutable(final Client from, final String toName, final Client to) throws IOException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true)
+        {
+            from.send(toName + ": ping");
+            final String got = to.poll(100);
+            if (null != got)
+            {
+                assertTrue(got.endsWith(": ping"), got);
+                while (null != from.poll(50))
+                {
+                }
+                while (null != to.poll(50))
+                {
+                }
+                return;
+            }
+            assertTrue(System.nanoTime() - deadlineNs < 0, toName + " never became reachable");
         }
     }
 

@@ -182,9 +182,9 @@ class ClusterBrokersTest
             Client bob = new Client(address(1), "bob");
             Client carol = new Client(address(2), "carol"))
         {
-            awaitRoutable(alice, "bob", bob);
-            awaitRoutable(bob, "carol", carol);
-            awaitRoutable(carol, "alice", alice);
+            Client.awaitRoutable(alice, "bob", bob);
+            Client.awaitRoutable(bob, "carol", carol);
+            Client.awaitRoutable(carol, "alice", alice);
             final int count = 500;
             for (int i = 0; i < count; i++)
             {
@@ -221,7 +221,7 @@ class ClusterBrokersTest
         try (Client kim = new Client(address(0), "kim");
             Client lou = new Client(address(1), "lou"))
         {
-            awaitRoutable(kim, "lou", lou);
+            Client.awaitRoutable(kim, "lou", lou);
             crossNode(kim, lou, 50_000); // warm-up: the JIT compiles the path, pools fill
             final Map<Thread, Long> before = allocatedBytes();
             crossNode(kim, lou, 200_000);
@@ -332,9 +332,9 @@ class ClusterBrokersTest
             Client ned = new Client(address(1), "ned");
             Client ola = new Client(address(2), "ola"))
         {
-            awaitRoutable(mia, "ned", ned);
-            awaitRoutable(ned, "mia", mia);
-            awaitRoutable(mia, "ola", ola);
+            Client.awaitRoutable(mia, "ned", ned);
+            Client.awaitRoutable(ned, "mia", mia);
+            Client.awaitRoutable(mia, "ola", ola);
             final String before = clusterz(0, "");
             final Map<String, Long> toNode1 = link(before, 1);
             final int count = 25;
@@ -582,8 +582,8 @@ class ClusterBrokersTest
             Client hank = new Client(address(1), "hank");
             Client zed = new Client(address(2), "zed"))
         {
-            awaitRoutable(gina, "zed", zed);
-            awaitRoutable(gina, "hank", hank);
+            Client.awaitRoutable(gina, "zed", zed);
+            Client.awaitRoutable(gina, "hank", hank);
 
             final long killedNs = System.nanoTime();
             node2.destroyForcibly(); // SIGKILL: no goodbye to the directory
@@ -660,33 +660,9 @@ class ClusterBrokersTest
         try (Client kay = new Client(address(0), "kay");
             Client leo = new Client(address(1), "leo"))
         {
-            awaitRoutable(kay, "leo", leo);
+            Client.awaitRoutable(kay, "leo", leo);
             kay.send("leo: back again");
             assertEquals("from kay: back again", leo.read());
-        }
-    }
-
-    /** Waits until a message from {@code from} reaches {@code to}: the directory has told every node the name. */
-    private static void awaitRoutable(final Client from, final String toName, final Client to) throws IOException
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true)
-        {
-            from.send(toName + ": ping");
-            final String got = to.poll(100);
-            if (null != got)
-            {
-                assertTrue(got.endsWith(": ping"), got);
-                // Drain the no-peer replies sent while the name was not yet known everywhere.
-                while (null != from.poll(50))
-                {
-                }
-                while (null != to.poll(50))
-                {
-                }
-                return;
-            }
-            assertTrue(System.nanoTime() - deadlineNs < 0, toName + " never became reachable");
         }
     }
 }

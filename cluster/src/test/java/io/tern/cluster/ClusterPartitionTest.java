@@ -106,9 +106,9 @@ class ClusterPartitionTest
             Client cid = new Client(address(2), "cid");
             Client dan = new Client(address(2), "dan"))
         {
-            awaitRoutable(ann, "cid", cid);
-            awaitRoutable(cid, "bea", bea);
-            awaitRoutable(bea, "dan", dan);
+            Client.awaitRoutable(ann, "cid", cid);
+            Client.awaitRoutable(cid, "bea", bea);
+            Client.awaitRoutable(bea, "dan", dan);
             for (int i = 0; i < 20; i++)
             {
                 ann.send("cid: before" + i);
@@ -174,7 +174,7 @@ class ClusterPartitionTest
             // A new cid on the majority side gets what is sent to it from now on, and nothing sent before.
             try (Client cid2 = new Client(address(1), "cid"))
             {
-                awaitRoutable(ann, "cid", cid2);
+                Client.awaitRoutable(ann, "cid", cid2);
                 ann.send("cid: again");
                 final String line = cid2.read();
                 assertEquals("from ann: again", line);
@@ -190,8 +190,8 @@ class ClusterPartitionTest
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healedNs) + " ms after the cut healed");
             try (Client fay = new Client(address(2), "fay"))
             {
-                awaitRoutable(ann, "fay", fay);
-                awaitRoutable(fay, "bea", bea);
+                Client.awaitRoutable(ann, "fay", fay);
+                Client.awaitRoutable(fay, "bea", bea);
                 fay.send("bea: back");
                 assertEquals("from fay: back", bea.read());
             }
@@ -217,30 +217,6 @@ class ClusterPartitionTest
         catch (final java.io.IOException ex)
         {
             return false;
-        }
-    }
-
-    /** Waits until a message from {@code from} reaches {@code to}, then drains what the waiting left behind. */
-    private static void awaitRoutable(final Client from, final String toName, final Client to)
-        throws java.io.IOException
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true)
-        {
-            from.send(toName + ": ping");
-            final String got = to.poll(100);
-            if (null != got)
-            {
-                assertTrue(got.endsWith(": ping"), got);
-                while (null != from.poll(50))
-                {
-                }
-                while (null != to.poll(50))
-                {
-                }
-                return;
-            }
-            assertTrue(System.nanoTime() - deadlineNs < 0, toName + " never became reachable");
         }
     }
 }
