@@ -2,12 +2,14 @@
 # Cross-node benchmark on the loadgen: a three-node tern cluster against a three-node nats-server cluster on this
 # machine, with one tern node as the baseline, interleaved round by round.
 #
-#   cluster/bench.sh [--runs N] [--warmup TIME] [--duration TIME] [--idle-peers N] [--out DIR] [--no-build]
+#   cluster/bench.sh [--runs N] [--warmup TIME] [--duration TIME] [--idle-peers N] [--cases "C ..."]
+#                    [--baseline JAR] [--out DIR] [--no-build]
 #
 # Setups, each started afresh for its turn in a round and stopped after it, so only the one measured runs:
 #   tern-single   one tern node (broker/target/tern-broker.jar)
 #   tern-cluster  three tern nodes (cluster/target/tern-cluster.jar, --cluster-members on loopback)
 #   nats-cluster  three nats-server nodes joined with --cluster/--routes
+#   tern-cluster-base  with --baseline JAR: three tern nodes of another build's cluster jar, to compare builds
 # Cases, run by the loadgen (loadgen/target/tern-loadgen.jar) against each setup, with --nodes listing the three
 # nodes of a cluster so that every message crosses nodes (a pair's sender on node i, its receiver on node i+1):
 #   ping-pong     one pair, one 64-byte message in flight: latency (send to arrival, one way) with nothing queued
@@ -49,11 +51,18 @@ COMMON_OPTIONS="--out --runs --warmup --duration --no-build"
 # shellcheck source=../loadgen/scripts/lib.sh
 . "$ROOT/loadgen/scripts/lib.sh"
 CLUSTER_JAR="$ROOT/cluster/target/tern-cluster.jar"
+BASELINE_JAR=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle-peers) IDLE="$2"; shift 2
       [[ "$IDLE" =~ ^[1-9][0-9]*$ ]] || { echo "--idle-peers $IDLE: a whole number, at least 1" >&2; exit 2; } ;;
+    --cases) CASES="$2"; shift 2
+      for c in $CASES; do
+        case "$c" in ping-pong|pairs-max|claims) ;; *) echo "--cases: no case '$c'" >&2; exit 2 ;; esac
+      done ;;
+    --baseline) BASELINE_JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; SETUPS="$SETUPS tern-cluster-base"
+      shift 2 ;;
     *) common_option "$@"; shift "$ARGS_TAKEN" ;;
   esac
 done
@@ -70,7 +79,7 @@ case_args() {
 setup_ports() {
   case "$1" in
     tern-single)  echo "$CLIENT_PORTS" ;;
-    tern-cluster) echo "$((CLIENT_PORTS + 1)) $((CLIENT_PORTS + 2)) $((CLIENT_PORTS + 3))" ;;
+    tern-cluster|tern-cluster-base) echo "$((CLIENT_PORTS + 1)) $((CLIENT_PORTS + 2)) $((CLIENT_PORTS + 3))" ;;
     nats-cluster) echo "$((CLIENT_PORTS + 11)) $((CLIENT_PORTS + 12)) $((CLIENT_PORTS + 13))" ;;
   esac
 }
@@ -94,9 +103,14 @@ ROUTES="nats://127.0.0.1:$ROUTE_PORTS,nats://127.0.0.1:$((ROUTE_PORTS + 1)),nats
 setup_command() {
   case "$1" in
     tern-single)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port $CLIENT_PORTS --admin-port off" ;;
-    tern-cluster) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar cluster/target/tern-cluster.jar --port $((CLIENT_PORTS + 1))+NODE --admin-port off --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
+    tern-cluster|tern-cluster-base) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $(cluster_jar "$1") --port $((CLIENT_PORTS + 1))+NODE --admin-port off --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
     nats-cluster) echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11))+NODE --cluster nats://127.0.0.1:$ROUTE_PORTS+NODE --routes $ROUTES" ;;
   esac
+}
+
+# The jar of a tern cluster setup: cluster_jar SETUP
+cluster_jar() {
+  if [ "$1" = tern-cluster-base ]; then echo "$BASELINE_JAR"; else echo "cluster/target/tern-cluster.jar"; fi
 }
 
 # Waits until FILE has COUNT lines matching PATTERN, up to 30 s: await_lines FILE PATTERN COUNT
@@ -130,11 +144,11 @@ start_setup() {
         >"$OUT/logs/$setup.r$round.log" 2>&1 &
       SETUP_PIDS+=($!); PIDS+=($!)
       await_port "$CLIENT_PORTS" ;;
-    tern-cluster)
+    tern-cluster|tern-cluster-base)
       rm -rf "$OUT/cluster-dir"
       for i in 0 1 2; do
         # shellcheck disable=SC2086
-        java $BROKER_JVM_OPTS -jar "$CLUSTER_JAR" --port $((CLIENT_PORTS + 1 + i)) --admin-port off \
+        java $BROKER_JVM_OPTS -jar "$(cd "$ROOT" && realpath "$(cluster_jar "$setup")")" --port $((CLIENT_PORTS + 1 + i)) --admin-port off \
           --cluster-members "$MEMBERS" --cluster-node-id "$i" --cluster-dir "$OUT/cluster-dir/node-$i" \
           >"$OUT/logs/$setup-$i.r$round.log" 2>&1 &
         SETUP_PIDS+=($!); PIDS+=($!)
@@ -186,7 +200,7 @@ if [ "$BUILD" -eq 1 ]; then
   log "building the jars in $ROOT"
   (cd "$ROOT" && mvn -B -q -DskipTests package -pl broker,loadgen,cluster -am)
 fi
-for jar in "$BROKER_JAR" "$LOADGEN_JAR" "$CLUSTER_JAR"; do
+for jar in "$BROKER_JAR" "$LOADGEN_JAR" "$CLUSTER_JAR" ${BASELINE_JAR:+"$BASELINE_JAR"}; do
   [ -f "$jar" ] || { echo "missing $jar (run without --no-build)" >&2; exit 1; }
 done
 command -v nats-server >/dev/null || { echo "needs nats-server on the PATH" >&2; exit 1; }
@@ -266,7 +280,8 @@ cpu_cell() {
   echo
   echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | server CPU µs/msg | clean runs |"
   echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
-  for c in ping-pong pairs-max; do
+  for c in $CASES; do
+    [ "$c" = claims ] && continue
     for s in $SETUPS; do
       files=("$OUT/runs/$c.$s".r*.json)
       echo "| $c | $s | $(median_spread p50 1 "${files[@]}") | $(median_spread p90 1 "${files[@]}") |" \
@@ -275,15 +290,17 @@ cpu_cell() {
         "$(clean_runs "${files[@]}") of $RUNS |"
     done
   done
-  echo
-  echo "Claims: $IDLE named peers connected and registered, round-robin over the nodes, many at a time; peers/s:"
-  echo
-  echo "| setup | peers/s | server CPU µs/peer | clean runs |"
-  echo "|---|--:|--:|--:|"
-  for s in $SETUPS; do
-    files=("$OUT/runs/claims.$s".r*.json)
-    echo "| $s | $(claims_cell "${files[@]}") | $(cpu_cell claims "$s") | $(clean_runs "${files[@]}") of $RUNS |"
-  done
+  if [[ " $CASES " == *" claims "* ]]; then
+    echo
+    echo "Claims: $IDLE named peers connected and registered, round-robin over the nodes, many at a time; peers/s:"
+    echo
+    echo "| setup | peers/s | server CPU µs/peer | clean runs |"
+    echo "|---|--:|--:|--:|"
+    for s in $SETUPS; do
+      files=("$OUT/runs/claims.$s".r*.json)
+      echo "| $s | $(claims_cell "${files[@]}") | $(cpu_cell claims "$s") | $(clean_runs "${files[@]}") of $RUNS |"
+    done
+  fi
 } >"$OUT/results.md"
 
 {
