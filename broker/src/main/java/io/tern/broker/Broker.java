@@ -102,10 +102,21 @@ public final class Broker implements AutoCloseable
                 () -> new IllegalArgumentException("--" + CLUSTER_MEMBERS.name() + " is set, but the cluster " +
                     "module (tern-cluster) is not on the class path: start the cluster's jar"));
             final int arenaBytes = 4 * (config.get(MAX_LINE_BYTES) + 2 * config.get(MAX_NAME_BYTES) + 64);
-            final Runnable wakeRouter = threads.mode() == BrokerConfig.ThreadingMode.SHARED ? transport::wakeShared :
-                () -> { };
-            clusterLink = provider.start(config,
-                new ClusterInboundSink(threads.ringBuffer(), Math.max(1 << 20, arenaBytes), wakeRouter));
+            final int sinkBytes = Math.max(1 << 20, arenaBytes);
+            if (threads.mode() == BrokerConfig.ThreadingMode.SHARED)
+            {
+                // The shared thread reads the other nodes' links itself (PolledRouter), woken by the media driver
+                // when frames arrive, and routes them on the spot; the cluster agent wakes it for the directory's news.
+                clusterLink = provider.start(config,
+                    new ClusterInboundSink(threads.ringBuffer(), sinkBytes, transport::wakeShared),
+                    new ClusterInboundSink(threads.ringBuffer(), sinkBytes, () -> { }), transport::wakeShared);
+            }
+            else
+            {
+                // The dedicated broker thread's wait strategy is signalled by each publish.
+                clusterLink = provider.start(config,
+                    new ClusterInboundSink(threads.ringBuffer(), sinkBytes, () -> { }), null, null);
+            }
             router.cluster(clusterLink, config.get(MAX_CONNECTIONS));
             clusterRunner = new AgentRunner(clusterLink.idleStrategy(), ex ->
             {
@@ -118,7 +129,7 @@ public final class Broker implements AutoCloseable
             transport.tls(new TlsEndpoint(config.get(TLS_BIND), config.get(TLS_PORT), config.tlsContext(),
                 config.get(TLS_CLIENT_AUTH)));
         }
-        threads.compose(transport, router, new LoggingExceptionHandler(),
+        threads.compose(transport, router, clusterLink, new LoggingExceptionHandler(),
             null == credentials || 0 == config.get(AUTH_FILE_POLL_MS) ? null :
                 new CredentialsWatcher(credentials, config.get(AUTH_FILE_POLL_MS)));
         try

@@ -164,12 +164,14 @@ final class BrokerThreads implements AutoCloseable
      *
      * @param transport          the transport, built over {@link #ringBuffer()}.
      * @param router             the ring's handler.
+     * @param clusterLink        in a cluster, the links the shared thread reads; null otherwise.
      * @param exceptionHandler   counts and logs the router's exceptions.
      * @param credentialsWatcher reloads the credentials file when it changes, or null for none.
      */
     void compose(
         final Transport transport,
         final Router router,
+        final ClusterLink clusterLink,
         final ExceptionHandler<InboundEvent> exceptionHandler,
         final CredentialsWatcher credentialsWatcher)
     {
@@ -185,7 +187,7 @@ final class BrokerThreads implements AutoCloseable
             this::onAgentError, null, credentialsWatcher);
         if (mode == BrokerConfig.ThreadingMode.SHARED)
         {
-            sharedRunner = runner(transport.shared(new PolledRouter(ringBuffer, router, exceptionHandler)));
+            sharedRunner = runner(transport.shared(new PolledRouter(ringBuffer, router, clusterLink, exceptionHandler)));
         }
         else
         {

@@ -78,7 +78,21 @@ public interface ClusterLink extends AutoCloseable
     /** @return times the link to {@code node} was back-pressured. Any thread; a snapshot. */
     long backPressureEvents(int node);
 
-    /** @return the agent that polls the directory and the other nodes; run by the broker on its own thread. */
+    /**
+     * Reads what the other nodes sent, into the link events given at start ({@link ClusterProvider#start}), when the
+     * broker's thread reads the links; the provider then wakes that thread when frames arrive.
+     *
+     * @return frames handed over.
+     */
+    int pollLinks();
+
+    /** @return whether the last {@link #pollLinks()} left frames unread (the ring was full, or it read its limit). */
+    boolean linksBacklogged();
+
+    /**
+     * @return the agent that polls the directory (and the other nodes, unless the broker's thread does); run by the
+     *         broker on its own thread.
+     */
     Agent agent();
 
     /** @return how that agent waits when idle. */

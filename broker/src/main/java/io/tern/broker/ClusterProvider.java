@@ -14,9 +14,13 @@ public interface ClusterProvider
      * Starts this node's part of the cluster (its directory member, its links to the other nodes), without starting
      * the agent that polls them: the broker runs {@link ClusterLink#agent()} on a thread of its own.
      *
-     * @param config concluded settings, {@code cluster-*} among them.
-     * @param events where the agent hands what comes from the cluster, into the broker's ring.
+     * @param config         concluded settings, {@code cluster-*} among them.
+     * @param events         where the agent hands what comes from the cluster, into the broker's ring.
+     * @param linkEvents     where the other nodes' frames go when the broker's own thread reads the links with
+     *                       {@link ClusterLink#pollLinks()} (the shared threading); null to have the agent read them
+     *                       into {@code events}.
+     * @param wakeLinkReader wakes the broker's thread when frames arrive for it to read; with {@code linkEvents}.
      * @return the link the Router uses.
      */
-    ClusterLink start(BrokerConfig config, ClusterEvents events);
+    ClusterLink start(BrokerConfig config, ClusterEvents events, ClusterEvents linkEvents, Runnable wakeLinkReader);
 }

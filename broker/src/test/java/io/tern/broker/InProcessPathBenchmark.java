@@ -50,7 +50,7 @@ public class InProcessPathBenchmark extends BenchmarkSupport
         sink = new DisruptorInboundSink(ringBuffer);
         transport = unstartedTransport(config, sink);
         router = router(transport, config);
-        polledRouter = new PolledRouter(ringBuffer, router, new FailingExceptionHandler());
+        polledRouter = new PolledRouter(ringBuffer, router, null, new FailingExceptionHandler());
 
         final Connection alice = connection(config, 0);
         bob = connection(config, 1);

@@ -36,7 +36,9 @@ public final class AeronClusterProvider implements ClusterProvider
     static volatile IntFunction<DirectoryMember.TestHook> testHook;
 
     @Override
-    public ClusterLink start(final BrokerConfig config, final ClusterEvents events)
+    public ClusterLink start(
+        final BrokerConfig config, final ClusterEvents events, final ClusterEvents linkEvents,
+        final Runnable wakeLinkReader)
     {
         final ClusterMembers members = ClusterMembers.parse(config.get(CLUSTER_MEMBERS));
         final int nodeId = config.get(CLUSTER_NODE_ID);
@@ -48,7 +50,7 @@ public final class AeronClusterProvider implements ClusterProvider
             baseDir);
         final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
-            config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events,
+            config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events, linkEvents, wakeLinkReader,
             ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
     }
 }

@@ -4,10 +4,7 @@
 package io.tern.cluster;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
-import io.aeron.ControlledFragmentAssembler;
-import io.aeron.Subscription;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.client.ControlledEgressListener;
 import io.aeron.cluster.codecs.EventCode;
@@ -24,11 +21,10 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import io.tern.broker.ClusterEvents;
 
 /**
- * The {@code cluster} agent: the one thread that talks to the directory and reads the other nodes' links. It owns the
- * node's cluster client (Aeron's is not thread-safe): it connects it (again, after a loss), drains the claims and
- * releases the Router queued, polls the directory's egress and every link's subscription, and hands what arrives to
- * {@link ClusterEvents} (into the broker's ring). A full ring makes it stop polling (ABORT), so back-pressure reaches
- * the sending node's publication.
+ * The {@code cluster} agent: the one thread that talks to the directory. It owns the node's cluster client (Aeron's is
+ * not thread-safe): it connects it (again, after a loss), drains the claims and releases the Router queued, polls the
+ * directory's egress, and hands what arrives to {@link ClusterEvents} (into the broker's ring). Unless the broker's
+ * {@code shared} thread reads the other nodes' links, it reads them too ({@link LinkReader}).
  * <p>
  * Liveness: it pings the directory every tenth of the session timeout; hearing nothing for half of it, it declares
  * the directory lost, so that the Router drops this node's peers before the directory (after the whole timeout) could
@@ -38,7 +34,6 @@ final class ClusterAgent implements Agent
 {
     private static final System.Logger LOG = System.getLogger(ClusterAgent.class.getName());
     private static final long RECONNECT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final int FRAGMENT_LIMIT = 64;
 
     static final int CMD_CLAIM = 1;
     static final int CMD_RELEASE = 2;
@@ -47,10 +42,8 @@ final class ClusterAgent implements Agent
     private final AeronCluster.Context clientContext;
     private final ClusterEvents events;
     private final OneToOneRingBuffer commands;
-    private final Subscription[] links;
-    private final ControlledFragmentAssembler[] assemblers;
-    /** When a frame from another node was last read: keeps the driver polling briskly (see ClusterNode). */
-    private final AtomicLong linkActivityNs;
+    /** The links' reader when this agent reads them (not with the broker's shared thread); null otherwise. */
+    private final LinkReader links;
     private final long pingIntervalNs;
     private final long lossTimeoutNs;
     private final MutableDirectBuffer ingress = new UnsafeBuffer(new byte[DirectoryDescriptor.MAX_LENGTH]);
@@ -73,27 +66,14 @@ final class ClusterAgent implements Agent
         final AeronCluster.Context clientContext,
         final ClusterEvents events,
         final OneToOneRingBuffer commands,
-        final Subscription[] links,
-        final AtomicLong linkActivityNs,
+        final LinkReader links,
         final long sessionTimeoutNs)
     {
-        this.linkActivityNs = linkActivityNs;
         this.nodeId = nodeId;
         this.clientContext = clientContext;
         this.events = events;
         this.commands = commands;
         this.links = links;
-        this.assemblers = new ControlledFragmentAssembler[links.length];
-        for (int node = 0; node < links.length; node++)
-        {
-            if (null != links[node])
-            {
-                final int from = node;
-                assemblers[node] = new ControlledFragmentAssembler(
-                    (buffer, offset, length, header) -> events.onNodeFrame(from, buffer, offset, length) ?
-                        ControlledFragmentHandler.Action.CONTINUE : ControlledFragmentHandler.Action.ABORT);
-            }
-        }
         this.pingIntervalNs = sessionTimeoutNs / 10;
         this.lossTimeoutNs = sessionTimeoutNs / 2;
     }
@@ -138,18 +118,9 @@ final class ClusterAgent implements Agent
         {
             work += serve(nowNs);
         }
-        int frames = 0;
-        for (int node = 0; node < links.length; node++)
+        if (null != links)
         {
-            if (null != links[node])
-            {
-                frames += links[node].controlledPoll(assemblers[node], FRAGMENT_LIMIT);
-            }
-        }
-        if (frames > 0)
-        {
-            linkActivityNs.lazySet(nowNs);
-            work += frames;
+            work += links.poll();
         }
         events.onBatchEnd();
         return work;

@@ -6,7 +6,6 @@ package io.tern.cluster;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -41,10 +40,13 @@ import static io.tern.broker.ClusterMembers.MESSAGES_PORT_OFFSET;
  * releases from the Router to the {@link ClusterAgent}, and the agent itself.
  * <pre>
  *   Router (broker thread) ── claim/release ──▶ OneToOneRingBuffer ──▶ cluster agent ── ingress ──▶ directory
- *   Router ── send(node, frame) ──▶ ExclusivePublication[node] ─ UDP ─▶ node's Subscription[this] ──▶ its cluster agent
+ *   Router ── send(node, frame) ──▶ ExclusivePublication[node] ─ UDP ─▶ node's Subscription[this] ──▶ its LinkReader
  * </pre>
- * {@link #claim}, {@link #release} and {@link #send} are the broker thread's (the publications are exclusive to it);
- * construction and {@link #close()} any one thread.
+ * The links' reader runs on the broker's {@code shared} thread ({@link #pollLinks()}: the node's media driver wakes that
+ * thread when a frame arrives, and the frame is routed there, with no hand-off between threads), or, with the broker's
+ * dedicated threads, in the {@code cluster} agent. {@link #claim}, {@link #release}, {@link #send} and
+ * {@link #pollLinks()} are the broker thread's (the publications are exclusive to it); construction and
+ * {@link #close()} any one thread.
  */
 final class ClusterNode implements ClusterLink
 {
@@ -53,12 +55,8 @@ final class ClusterNode implements ClusterLink
     private static final int COMMAND_QUEUE_BYTES = 1 << 20;
     /** Tries of a back-pressured offer before the broker thread parks between tries. */
     private static final int BACK_PRESSURE_SPINS = 20;
-    /** Longest park of the media driver while no frame crossed a link lately. */
-    static final long DRIVER_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    /** Longest park of the media driver while frames cross links. */
-    static final long LINK_HOT_PARK_NS = TimeUnit.MICROSECONDS.toNanos(20);
-    /** How long after a frame crossed a link the driver keeps its short parks. */
-    static final long LINK_HOT_WINDOW_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How long a back-pressured send parks between tries, after its first spins. */
+    private static final long BACK_PRESSURE_PARK_NS = TimeUnit.MICROSECONDS.toNanos(20);
 
     private final int nodeId;
     private final DirectoryMember member;
@@ -68,6 +66,7 @@ final class ClusterNode implements ClusterLink
     private final OneToOneRingBuffer commands;
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[8 + 1024]);
     private final ClusterAgent agent;
+    private final LinkReader linkReader;
     private final long linkTimeoutNs;
     /**
      * The {@code cluster} agent's wait: woken by the driver when it did work (it may have received a frame) and by
@@ -75,18 +74,6 @@ final class ClusterNode implements ClusterLink
      */
     private final WakeableIdleStrategy agentIdle = new WakeableIdleStrategy(
         10, 0, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
-    /** When a frame last crossed a link, sent (broker thread) or received (cluster agent). */
-    private final AtomicLong linkActivityNs = new AtomicLong(System.nanoTime() - TimeUnit.HOURS.toNanos(1));
-    /**
-     * The media driver's wait: woken by the Router after each frame offered, so the driver sends at once; it still
-     * polls its sockets (it cannot block on them), and that poll is the one wait left on a message's way between
-     * nodes. Within {@link #LINK_HOT_WINDOW_NS} of a frame crossing a link it parks at most
-     * {@link #LINK_HOT_PARK_NS}; otherwise up to {@link #DRIVER_MAX_PARK_NS}, so that a quiet node costs little.
-     */
-    private final WakeableIdleStrategy driverIdle = new WakeableIdleStrategy(
-        10, 5, LINK_HOT_PARK_NS, DRIVER_MAX_PARK_NS)
-        .hotWindow(LINK_HOT_PARK_NS, LINK_HOT_WINDOW_NS, linkActivityNs)
-        .onWork(agentIdle::wake);
     /** Broker thread's: a frame was offered since the last {@link #flush()}. */
     private boolean sentSinceFlush;
     /** Broker thread's counts, read by others for display: back-pressure events per node (ordered stores). */
@@ -99,6 +86,13 @@ final class ClusterNode implements ClusterLink
     private final Object displayLock = new Object();
     private boolean closed;
 
+    /**
+     * @param events         where the directory's answers and news go, into the broker's ring.
+     * @param linkEvents     where the other nodes' frames go when the broker's thread reads the links
+     *                       ({@link #pollLinks()}); null to have the {@code cluster} agent read them into
+     *                       {@code events}.
+     * @param wakeLinkReader wakes the broker's thread when frames arrive; with {@code linkEvents} only.
+     */
     ClusterNode(
         final ClusterMembers members,
         final int nodeId,
@@ -107,9 +101,12 @@ final class ClusterNode implements ClusterLink
         final long linkTimeoutMs,
         final int maxFrameBytes,
         final ClusterEvents events,
+        final ClusterEvents linkEvents,
+        final Runnable wakeLinkReader,
         final ErrorHandler errorHandler)
     {
-        this(members, nodeId, baseDir, sessionTimeoutMs, linkTimeoutMs, maxFrameBytes, events, errorHandler, null);
+        this(members, nodeId, baseDir, sessionTimeoutMs, linkTimeoutMs, maxFrameBytes, events, linkEvents,
+            wakeLinkReader, errorHandler, null);
     }
 
     /** As the other constructor, and tests only: {@code testHook} adjusts the member's contexts, or null. */
@@ -121,6 +118,8 @@ final class ClusterNode implements ClusterLink
         final long linkTimeoutMs,
         final int maxFrameBytes,
         final ClusterEvents events,
+        final ClusterEvents linkEvents,
+        final Runnable wakeLinkReader,
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
     {
@@ -133,7 +132,10 @@ final class ClusterNode implements ClusterLink
         this.backPressureEvents = new AtomicLongArray(members.count());
         this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
-        member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), driverIdle,
+        // The driver wakes whoever reads what it received: the links' reader, the agent (the directory's egress).
+        final DriverArrivals arrivals = new DriverArrivals(members.port(nodeId, MESSAGES_PORT_OFFSET),
+            null == linkEvents ? agentIdle::wake : wakeLinkReader, agentIdle::wake);
+        member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), arrivals,
             errorHandler, testHook);
         try
         {
@@ -165,8 +167,9 @@ final class ClusterNode implements ClusterLink
                 .egressChannel("aeron:udp?endpoint=" + members.host(nodeId) + ":0")
                 .messageTimeoutNs(sessionTimeoutNs / 2)
                 .errorHandler(errorHandler);
+            linkReader = new LinkReader(subscriptions, null == linkEvents ? events : linkEvents, member::wakeDriver);
             agent = new ClusterAgent(
-                nodeId, clientContext, events, commands, subscriptions, linkActivityNs, sessionTimeoutNs);
+                nodeId, clientContext, events, commands, null == linkEvents ? linkReader : null, sessionTimeoutNs);
             clientContext.controlledEgressListener(agent.egressListener());
         }
         catch (final RuntimeException ex)
@@ -220,8 +223,7 @@ final class ClusterNode implements ClusterLink
             {
                 backPressureEvents.setRelease(node, backPressureEvents.getPlain(node) + 1);
                 deadlineNs = System.nanoTime() + linkTimeoutNs;
-                linkActivityNs.lazySet(System.nanoTime());
-                driverIdle.wake(); // what is queued must go out for the window to move
+                member.wakeDriver(); // what is queued must go out for the window to move
             }
             else if (System.nanoTime() - deadlineNs > 0)
             {
@@ -233,7 +235,9 @@ final class ClusterNode implements ClusterLink
             }
             else
             {
-                LockSupport.parkNanos(LINK_HOT_PARK_NS);
+                // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window is shut.
+                member.wakeDriver();
+                LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
             }
             result = publication.offer(frame, offset, length);
         }
@@ -252,9 +256,20 @@ final class ClusterNode implements ClusterLink
         if (sentSinceFlush)
         {
             sentSinceFlush = false;
-            linkActivityNs.lazySet(System.nanoTime());
-            driverIdle.wake();
+            member.wakeDriver();
         }
+    }
+
+    @Override
+    public int pollLinks()
+    {
+        return linkReader.poll();
+    }
+
+    @Override
+    public boolean linksBacklogged()
+    {
+        return linkReader.hasBacklog();
     }
 
     @Override

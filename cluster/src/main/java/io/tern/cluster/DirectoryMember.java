@@ -35,8 +35,9 @@ import static io.tern.broker.ClusterMembers.LOG_PORT_OFFSET;
  * the node's own cluster client and links use too), the archive that records the replicated log, the consensus module
  * and the container running {@link NameDirectory}.
  * <p>
- * Built for two cores: every Aeron agent on shared threading with a backing-off idle strategy (one driver thread, one
- * archive thread, one consensus thread, one service thread, each mostly parked), small terms (the directory's messages
+ * Built for two cores: every Aeron agent on shared threading (one driver thread, one archive thread, one consensus
+ * thread, one service thread, each mostly parked; the driver blocks on its sockets, see {@link SelectingIdleStrategy}),
+ * small terms (the directory's messages
  * are a name each) in sparse files, and everything under one directory of the node's (not {@code /dev/shm}, which is
  * small in containers), wiped at start: a member that restarts catches up from the others.
  * <p>
@@ -49,7 +50,15 @@ final class DirectoryMember implements AutoCloseable
     /** Term length of the directory's own streams (ingress, egress, consensus, log): its messages are a name each. */
     static final int DIRECTORY_TERM_LENGTH = 256 * 1024;
 
+    /** Longest wait of the media driver for its sockets or a wake: its timers and its clients' commands. */
+    static final long DRIVER_MAX_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+    /**
+     * The media driver's wait: it blocks on its UDP sockets, so a frame from another node wakes it at once, and the
+     * threads that queue frames for it wake it ({@link #wakeDriver()}).
+     */
+    private final SelectingIdleStrategy driverIdle;
     private final String aeronDirectoryName;
     private ClusteredMediaDriver driver;
     private ClusteredServiceContainer container;
@@ -62,7 +71,8 @@ final class DirectoryMember implements AutoCloseable
      * @param baseDir          this member's directory.
      * @param sessionTimeoutNs a client silent this long has its session closed.
      * @param service            the clustered service.
-     * @param driverIdleStrategy how the media driver's one thread waits: it carries the messages between nodes too.
+     * @param arrivals         whom the media driver wakes when data arrives (it carries the messages between nodes
+     *                         too); null for nobody.
      * @param errorHandler       where Aeron's agents report errors.
      * @param testHook           tests only: adjusts the contexts before they start (a partition test's lossy
      *                           endpoints, a restart that keeps the log and snapshots); null otherwise.
@@ -73,17 +83,18 @@ final class DirectoryMember implements AutoCloseable
         final File baseDir,
         final long sessionTimeoutNs,
         final ClusteredService service,
-        final IdleStrategy driverIdleStrategy,
+        final DriverArrivals arrivals,
         final ErrorHandler errorHandler,
         final TestHook testHook)
     {
         final String host = members.host(memberId);
+        driverIdle = new SelectingIdleStrategy(0, DRIVER_MAX_WAIT_NS).onWork(arrivals);
         aeronDirectoryName = new File(baseDir, "aeron").getAbsolutePath();
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(aeronDirectoryName)
             .threadingMode(ThreadingMode.SHARED)
             // The driver also carries the messages between nodes: its node wakes it (see ClusterNode).
-            .sharedIdleStrategy(driverIdleStrategy)
+            .sharedIdleStrategy(driverIdle)
             .termBufferSparseFile(true)
             .publicationTermBufferLength(DIRECTORY_TERM_LENGTH)
             .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)
@@ -146,6 +157,8 @@ final class DirectoryMember implements AutoCloseable
             .idleStrategySupplier(DirectoryMember::idleStrategy)
             .errorHandler(errorHandler);
 
+        SelectedEndpoints.use(driverContext, driverIdle, arrivals);
+
         if (null != testHook)
         {
             testHook.driver(driverContext);
@@ -165,7 +178,10 @@ final class DirectoryMember implements AutoCloseable
         }
     }
 
-    /** Tests only: adjusts a member's contexts before it starts; each method does nothing unless overridden. */
+    /**
+     * Tests only: adjusts a member's contexts before it starts; each method does nothing unless overridden. Endpoint
+     * suppliers set here replace {@link SelectedEndpoints}: the driver then polls at its idle strategy's bound.
+     */
     interface TestHook
     {
         default void driver(final MediaDriver.Context context)
@@ -179,6 +195,15 @@ final class DirectoryMember implements AutoCloseable
         default void consensus(final ConsensusModule.Context context)
         {
         }
+    }
+
+    /**
+     * Ends the media driver's wait, so that it sends what was queued (or tells a sender its window moved) at once.
+     * Any thread, garbage-free.
+     */
+    void wakeDriver()
+    {
+        driverIdle.wake();
     }
 
     /** @return the embedded media driver's directory, for this node's other Aeron clients. */
@@ -229,6 +254,7 @@ final class DirectoryMember implements AutoCloseable
         CloseHelper.closeAll(container, driver);
         container = null;
         driver = null;
+        driverIdle.close();
         barrier.close();
     }
 }

@@ -3,7 +3,6 @@
  */
 package io.tern.cluster;
 
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.IdleStrategy;
@@ -11,12 +10,9 @@ import org.agrona.concurrent.IdleStrategy;
 /**
  * A backing-off idle strategy (spin, then yield, then park for doubling times up to a maximum, as Agrona's
  * {@code BackoffIdleStrategy}) that another thread can cut short: {@link #wake()} unparks the idle thread when it has
- * been told there is work for it. On two cores a message between nodes passes three polling agents on its way (the
- * sending node's media driver, the receiving node's driver, the receiving node's {@code cluster} agent), and each of
- * them, parked, would add up to its whole park to every message. With wakes, the sending node's Router wakes its
- * driver after an offer, and the receiving node's driver wakes its {@code cluster} agent whenever a duty cycle did work
- * ({@link #onWork(Runnable)}): the only park left on the path is the receiving driver's, polling a socket it cannot
- * block on. Nothing spins for longer than the strategy's short spin phase.
+ * been told there is work for it. The {@code cluster} agent waits with it: it reads what the media driver received
+ * and what the Router queued, and both wake it, so it may park long without delaying either (the driver itself blocks
+ * on its sockets: {@link SelectingIdleStrategy}). Nothing spins for longer than the strategy's short spin phase.
  * <p>
  * A wake that comes between the idle thread's last poll and its park is not lost only if the thread has already said
  * it is idle: a wake in that narrow window costs one park at most (bounded by the maximum park). Threads: {@link #idle}
@@ -33,9 +29,6 @@ final class WakeableIdleStrategy implements IdleStrategy
     private final int maxYields;
     private final long minParkNs;
     private final long maxParkNs;
-    private long hotParkNs;
-    private long hotWindowNs;
-    private AtomicLong lastActivityNs;
     private Runnable onWork;
     private int state = NOT_IDLE;
     private int spins;
@@ -69,26 +62,6 @@ final class WakeableIdleStrategy implements IdleStrategy
     WakeableIdleStrategy onWork(final Runnable onWork)
     {
         this.onWork = onWork;
-        return this;
-    }
-
-    /**
-     * Parks shorter while traffic flows: for {@code windowNs} after the last activity (a {@link System#nanoTime()}
-     * that the threads seeing the traffic keep up to date), no park is longer than {@code parkNs}; otherwise the parks
-     * grow to the maximum. For a thread that must poll (a socket it cannot block on), this trades a few more
-     * wake-ups while messages flow for less waiting per message, and costs nothing while the node is quiet. Set before
-     * the thread starts.
-     *
-     * @param parkNs         longest park within the window.
-     * @param windowNs       how long after the last activity the window lasts.
-     * @param lastActivityNs when traffic was last seen, written by other threads.
-     * @return this.
-     */
-    WakeableIdleStrategy hotWindow(final long parkNs, final long windowNs, final AtomicLong lastActivityNs)
-    {
-        this.hotParkNs = parkNs;
-        this.hotWindowNs = windowNs;
-        this.lastActivityNs = lastActivityNs;
         return this;
     }
 
@@ -161,15 +134,8 @@ final class WakeableIdleStrategy implements IdleStrategy
 
             case PARKING:
             default:
-                if (hotWindowNs > 0 && parkNs > hotParkNs && System.nanoTime() - lastActivityNs.get() < hotWindowNs)
-                {
-                    LockSupport.parkNanos(hotParkNs);
-                }
-                else
-                {
-                    LockSupport.parkNanos(parkNs);
-                    parkNs = Math.min(parkNs << 1, maxParkNs);
-                }
+                LockSupport.parkNanos(parkNs);
+                parkNs = Math.min(parkNs << 1, maxParkNs);
                 break;
         }
     }
@@ -195,6 +161,6 @@ final class WakeableIdleStrategy implements IdleStrategy
     public String toString()
     {
         return "WakeableIdleStrategy{maxSpins=" + maxSpins + ", maxYields=" + maxYields + ", minParkNs=" + minParkNs +
-            ", maxParkNs=" + maxParkNs + ", hotParkNs=" + hotParkNs + ", hotWindowNs=" + hotWindowNs + '}';
+            ", maxParkNs=" + maxParkNs + '}';
     }
 }

@@ -163,7 +163,7 @@ class NameDirectorySnapshotTest
     private void start(final int member)
     {
         members[member] = new DirectoryMember(list, member, new File(dir, "member-" + member),
-            TimeUnit.MILLISECONDS.toNanos(SESSION_TIMEOUT_MS), new NameDirectory(), DirectoryMember.idleStrategy(),
+            TimeUnit.MILLISECONDS.toNanos(SESSION_TIMEOUT_MS), new NameDirectory(), null,
             Throwable::printStackTrace, KEEP_STATE);
         memberCounters[member] = Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(members[member].aeronDirectoryName())

@@ -37,7 +37,7 @@ final class TestNodes implements AutoCloseable
         {
             events[i] = new RecordingEvents();
             nodes[i] = new ClusterNode(members, i, new File(dir, "node-" + i), sessionTimeoutMs, 1000, 1024,
-                events[i], Throwable::printStackTrace);
+                events[i], null, null, Throwable::printStackTrace);
             runners[i] = new AgentRunner(nodes[i].idleStrategy(), Throwable::printStackTrace, null,
                 nodes[i].agent());
             AgentRunner.startOnThread(runners[i]);

@@ -7,7 +7,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
@@ -17,9 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The wake cuts a park short, the work hook runs after work only, and the hot window caps parks while work is recent.
- * Parks here are a minute long: a thread that is not woken (or not capped) does not finish within the test's
- * deadline.
+ * The wake cuts a park short and the work hook runs after work only. Parks here are a minute long: a thread that is
+ * not woken does not finish within the test's deadline.
  */
 class WakeableIdleStrategyTest
 {
@@ -63,20 +61,6 @@ class WakeableIdleStrategyTest
 
         idle.idle(3);
         assertEquals(1, calls.get());
-    }
-
-    @Test
-    @Timeout(20)
-    void shouldCapParksWithinTheHotWindow()
-    {
-        final WakeableIdleStrategy idle = new WakeableIdleStrategy(0, 0, 1_000, MINUTE_NS)
-            .hotWindow(TimeUnit.MILLISECONDS.toNanos(1), MINUTE_NS, new AtomicLong(System.nanoTime()));
-
-        // Without the cap the parks would double from 1 us to a minute within these 100 idles.
-        for (int i = 0; i < 100; i++)
-        {
-            idle.idle(0);
-        }
     }
 
     /** Waits until the thread is in a timed park (the strategy's park phase). */

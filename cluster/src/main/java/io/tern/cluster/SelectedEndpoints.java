@@ -1,0 +1,90 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.cluster;
+
+import java.net.InetSocketAddress;
+
+import io.aeron.driver.DataPacketDispatcher;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.media.ReceiveChannelEndpoint;
+import io.aeron.driver.media.UdpChannel;
+import io.aeron.protocol.DataHeaderFlyweight;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * The media driver's receiving UDP endpoints, each registering its socket with the driver's
+ * {@link SelectingIdleStrategy} once open, so that data and setups wake the driver, and telling {@link DriverArrivals}
+ * of each data frame. Aeron's own endpoints otherwise, through the driver's endpoint supplier (its documented extension
+ * point, also used by its loss-testing endpoints).
+ * <p>
+ * Sending endpoints are Aeron's own: their sockets (status messages, NAKs) do not wake the driver, which reads them at
+ * its next duty cycle, within the wait's bound. Registering them too made a directory member that restarted from its
+ * snapshot fail to rejoin the log in time (NameDirectorySnapshotTest), for a reason not yet understood; a sender held
+ * back by its window wakes the driver itself while it waits (see ClusterNode).
+ */
+final class SelectedEndpoints
+{
+    private SelectedEndpoints()
+    {
+    }
+
+    /**
+     * Makes the driver open its UDP endpoints through this class.
+     *
+     * @param context the driver's context, before it starts.
+     * @param idle     the driver thread's idle strategy, which the sockets wake.
+     * @param arrivals told of data frames; null for none.
+     */
+    static void use(final MediaDriver.Context context, final SelectingIdleStrategy idle, final DriverArrivals arrivals)
+    {
+        context
+            .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
+                new Receive(udpChannel, dispatcher, statusIndicator, ctx, idle, arrivals));
+    }
+
+    private static final class Receive extends ReceiveChannelEndpoint
+    {
+        private final SelectingIdleStrategy idle;
+        private final DriverArrivals arrivals;
+        private final boolean link;
+
+        Receive(
+            final UdpChannel udpChannel,
+            final DataPacketDispatcher dispatcher,
+            final AtomicCounter statusIndicator,
+            final MediaDriver.Context context,
+            final SelectingIdleStrategy idle,
+            final DriverArrivals arrivals)
+        {
+            super(udpChannel, dispatcher, statusIndicator, context);
+            this.idle = idle;
+            this.arrivals = arrivals;
+            this.link = null != arrivals && arrivals.isLink(udpChannel);
+        }
+
+        @Override
+        public int onDataPacket(
+            final DataHeaderFlyweight header,
+            final UnsafeBuffer buffer,
+            final int length,
+            final InetSocketAddress srcAddress,
+            final int transportIndex)
+        {
+            final int bytes = super.onDataPacket(header, buffer, length, srcAddress, transportIndex);
+            if (null != arrivals)
+            {
+                arrivals.onData(link);
+            }
+            return bytes;
+        }
+
+        @Override
+        public void openDatagramChannel(final AtomicCounter statusIndicator)
+        {
+            super.openDatagramChannel(statusIndicator);
+            idle.register(receiveDatagramChannel());
+        }
+    }
+}
