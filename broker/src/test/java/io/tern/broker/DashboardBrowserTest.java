@@ -49,7 +49,7 @@ class DashboardBrowserTest extends BrokerTestSupport
     void shouldDrawEveryChartWithDataInHeadlessChromium(@TempDir final Path dir) throws Exception
     {
         final String chromium = findChromium();
-        if (null == chromium && "true".equals(System.getenv("CI")))
+        if (null == chromium && null != System.getenv("CI"))
         {
             fail("CI installs Chromium (.ci/run): none found on the PATH");
         }
