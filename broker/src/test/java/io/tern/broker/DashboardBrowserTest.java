@@ -95,6 +95,18 @@ class DashboardBrowserTest extends BrokerTestSupport
             assertTrue(dom.contains("id=\"" + chart + "\""), chart);
         }
         assertTrue(dom.contains("<path d=\"M"), "lines drawn");
+        // Log axes: every latency label is a whole decade (a linear axis would start at 0 and step evenly), and the
+        // distribution's percentile axis is HdrHistogram's, 0%, 90%, 99%, ...
+        final Pattern decade = Pattern.compile("(1|10|100) (ns|us|ms|s)");
+        final List<String> distribution = axisLabels(dom, "distribution");
+        assertTrue(distribution.containsAll(List.of("0%", "90%", "99%")), "the log percentile axis: " + distribution);
+        for (final String chart : new String[]{"distribution", "read_to_route", "route_to_write", "read_to_write"})
+        {
+            final List<String> latency = axisLabels(dom, chart).stream()
+                .filter(label -> !label.endsWith("%") && !label.matches("\\d\\d:\\d\\d:\\d\\d")).toList();
+            assertTrue(latency.size() >= 2 && latency.stream().allMatch(label -> decade.matcher(label).matches()),
+                chart + ": a log latency axis, labelled in decades: " + latency);
+        }
         assertTrue(dom.contains("<td>alice</td>") || dom.contains("<td>bob</td>"), "the peers table from /connz");
 
         final String screenshot = System.getProperty("tern.dashboardScreenshot");
@@ -139,6 +151,21 @@ class DashboardBrowserTest extends BrokerTestSupport
         assertTrue(!withoutSvgNamespace.contains("http://") && !withoutSvgNamespace.contains("https://") &&
             !withoutSvgNamespace.contains("src=") && !withoutSvgNamespace.contains("@import"),
             "no absolute URL, script or style from elsewhere in the page");
+    }
+
+    /** @return the texts the page drew in the chart's svg (its axis labels), in the order drawn. */
+    private static List<String> axisLabels(final String dom, final String chart)
+    {
+        final int start = dom.indexOf("<svg id=\"" + chart + "\"");
+        assertTrue(start >= 0, chart);
+        final Matcher text = Pattern.compile("<text[^>]*>([^<]*)</text>")
+            .matcher(dom.substring(start, dom.indexOf("</svg>", start)));
+        final List<String> labels = new ArrayList<>();
+        while (text.find())
+        {
+            labels.add(text.group(1));
+        }
+        return labels;
     }
 
     /** @return seconds in /api/timeseries in which messages came in. */

@@ -134,9 +134,9 @@ class PrometheusExpositionTest extends BrokerTestSupport
                 Map.of("stage", stage)));
         }
 
-        for (final String name : new String[]{"jvm_memory_used_bytes", "jvm_threads_current",
-            "jvm_buffer_pool_used_bytes", "jvm_classes_currently_loaded", "jvm_gc_collection_seconds",
-            "jvm_runtime_info"})
+        for (final String name : new String[]{"jvm_memory_used_bytes", "jvm_memory_pool_used_bytes",
+            "jvm_threads_current", "jvm_buffer_pool_used_bytes", "jvm_classes_currently_loaded",
+            "jvm_gc_collection_seconds", "jvm_runtime_info"})
         {
             assertTrue(families.containsKey(name), "JVM metric " + name + " in " + families.keySet());
         }

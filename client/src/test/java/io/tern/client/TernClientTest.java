@@ -137,6 +137,18 @@ class TernClientTest extends ClientTestSupport
 
     @Test
     @Timeout(30)
+    void shouldThrowATypedExceptionWhenTheBrokerRefusesOneMoreConnectionFromTheAddress() throws Exception
+    {
+        // Loopback is exempt from the per-address limit by default; here it is held to it, at one connection.
+        startBroker(new BrokerConfig().port(0).maxConnectionsPerAddress(1).set("per-address-exempt", "none"));
+        connect(config("alice", new Recorded()));
+        final TernClientException refused = assertThrows(TernClientException.class,
+            () -> connect(config("bob", new Recorded())));
+        assertEquals(ErrorKind.TOO_MANY_FROM_ADDRESS, refused.kind(), refused.getMessage());
+    }
+
+    @Test
+    @Timeout(30)
     void shouldReportTheBrokersIdleTimeoutAndCloseWithoutReconnect() throws Exception
     {
         startBroker(new BrokerConfig().port(0).idleTimeoutMs(300));

@@ -198,6 +198,50 @@ class PackageIT
 
     @Test
     @Timeout(60)
+    void shouldWriteTheLogToTheLogFileInsteadOfTheConsole() throws Exception
+    {
+        // --log-file takes effect only in the broker's own main (tests that run the broker in-process keep their
+        // logging), so only a real process shows that the setting reaches java.util.logging.
+        final Path log = unpacked.resolve("broker.log");
+        final ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/tern-broker").toString(),
+            "--config", "etc/tern.conf", "--port", "0", "--admin-port", "off", "--stats-interval-ms", "0",
+            "--log-file", log.toString())
+            .directory(home.toFile())
+            .redirectErrorStream(true);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        final Process broker = builder.start();
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final Thread pump = new Thread(() -> pump(broker, lines), "broker-output");
+        pump.setDaemon(true);
+        pump.start();
+        try
+        {
+            final Matcher listening = LISTENING.matcher(awaitLine(lines, "tern broker listening on "));
+            assertTrue(listening.find());
+            try (Peer alice = new Peer(Integer.parseInt(listening.group(1))))
+            {
+                alice.send("alice");
+                alice.send("alice: here");
+                assertEquals("from alice: here", alice.receive());
+            }
+            assertTrue(broker.toHandle().destroy());
+            assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "the broker stops on SIGTERM");
+            assertEquals(0, broker.exitValue());
+            pump.join(TimeUnit.NANOSECONDS.toMillis(WAIT_NS));
+            final String console = String.join("\n", lines);
+            final String file = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(file.contains(" INFO io.tern.broker.Router: peer 'alice' (connection #0 from ") &&
+                file.contains(") connected\n"), "the connection's log line is in the file: " + file);
+            assertTrue(!console.contains("peer 'alice'"), "and not on the console: " + console);
+        }
+        finally
+        {
+            broker.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void shouldPassSystemdAnalyzeVerify() throws Exception
     {
         final boolean present = Files.isExecutable(Path.of("/usr/bin/systemd-analyze")) ||

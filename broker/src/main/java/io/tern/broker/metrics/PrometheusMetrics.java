@@ -182,7 +182,7 @@ final class PrometheusMetrics
 
     /**
      * Each stage's values since start as a classic histogram: cumulative counts per upper bound in seconds, taken in
-     * one pass over the HdrHistogram. A value counts in the bucket of its HdrHistogram bucket's highest value, so a
+     * one pass over the HdrHistogram. A value counts in the bucket of its HdrHistogram bucket's lowest value, so a
      * value within 0.1% above a bound may count below it.
      */
     private static final class StageLatencyHistogram implements Collector
@@ -216,14 +216,20 @@ final class PrometheusMetrics
         }
     }
 
-    /** @return an HdrHistogram of nanoseconds as a classic histogram in seconds, {@link #BUCKETS_SECONDS}. */
-    private static HistogramSnapshot.HistogramDataPointSnapshot dataPoint(final Histogram total, final Labels labels)
+    /**
+     * A value counts in the bucket of its HdrHistogram bucket's lowest value, so a value on a bound (or within 0.1%
+     * above it) counts at or below that bound: the iterator's own value is the highest equivalent one, which would
+     * put a value of exactly 10 us (10,007 ns to HdrHistogram) above the {@code le="1.0E-5"} bound it belongs under.
+     *
+     * @return an HdrHistogram of nanoseconds as a classic histogram in seconds, {@link #BUCKETS_SECONDS}.
+     */
+    static HistogramSnapshot.HistogramDataPointSnapshot dataPoint(final Histogram total, final Labels labels)
     {
         final long[] counts = new long[BUCKETS_NS.length + 1];
         int bucket = 0;
         for (final HistogramIterationValue value : total.recordedValues())
         {
-            final long ns = value.getValueIteratedTo();
+            final long ns = total.lowestEquivalentValue(value.getValueIteratedTo());
             while (bucket < BUCKETS_NS.length && ns > BUCKETS_NS[bucket])
             {
                 bucket++;
