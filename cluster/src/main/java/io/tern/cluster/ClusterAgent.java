@@ -44,6 +44,10 @@ final class ClusterAgent implements Agent
     private final OneToOneRingBuffer commands;
     /** The links' reader when this agent reads them (not with the broker's shared thread); null otherwise. */
     private final LinkReader links;
+    /** Wakes the media driver: it sends what this agent offered to the directory at once. */
+    private final Runnable wakeDriver;
+    /** This duty cycle offered something to the directory. */
+    private boolean offered;
     private final long pingIntervalNs;
     private final long lossTimeoutNs;
     private final MutableDirectBuffer ingress = new UnsafeBuffer(new byte[DirectoryDescriptor.MAX_LENGTH]);
@@ -67,6 +71,7 @@ final class ClusterAgent implements Agent
         final ClusterEvents events,
         final OneToOneRingBuffer commands,
         final LinkReader links,
+        final Runnable wakeDriver,
         final long sessionTimeoutNs)
     {
         this.nodeId = nodeId;
@@ -74,6 +79,7 @@ final class ClusterAgent implements Agent
         this.events = events;
         this.commands = commands;
         this.links = links;
+        this.wakeDriver = wakeDriver;
         this.pingIntervalNs = sessionTimeoutNs / 10;
         this.lossTimeoutNs = sessionTimeoutNs / 2;
     }
@@ -123,7 +129,23 @@ final class ClusterAgent implements Agent
             work += links.poll();
         }
         events.onBatchEnd();
+        if (offered)
+        {
+            offered = false;
+            wakeDriver.run();
+        }
         return work;
+    }
+
+    /** Offers the first {@code length} bytes of {@link #ingress} to the directory. */
+    private long offer(final int length)
+    {
+        final long result = client.offer(ingress, 0, length);
+        if (result > 0)
+        {
+            offered = true;
+        }
+        return result;
     }
 
     private int connect(final long nowNs)
@@ -173,7 +195,7 @@ final class ClusterAgent implements Agent
         {
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.HELLO);
             ingress.putInt(DirectoryDescriptor.NODE_OFFSET, nodeId);
-            if (client.offer(ingress, 0, DirectoryDescriptor.NAME_OFFSET) < 0)
+            if (offer(DirectoryDescriptor.NAME_OFFSET) < 0)
             {
                 return checkLoss(nowNs);
             }
@@ -187,7 +209,7 @@ final class ClusterAgent implements Agent
         if (nowNs - lastPingNs > pingIntervalNs)
         {
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.PING);
-            if (client.offer(ingress, 0, 4) > 0)
+            if (offer(4) > 0)
             {
                 lastPingNs = nowNs;
             }
@@ -238,7 +260,7 @@ final class ClusterAgent implements Agent
             ingress.putLong(DirectoryDescriptor.CLAIM_ID_OFFSET, claimId);
             ingress.putInt(DirectoryDescriptor.CLAIM_NODE_OFFSET, nodeId);
             ingress.putBytes(DirectoryDescriptor.CLAIM_NAME_OFFSET, buffer, offset + 8, length - 8);
-            return client.offer(ingress, 0, DirectoryDescriptor.CLAIM_NAME_OFFSET + length - 8) > 0 ?
+            return offer(DirectoryDescriptor.CLAIM_NAME_OFFSET + length - 8) > 0 ?
                 ControlledMessageHandler.Action.CONTINUE : ControlledMessageHandler.Action.ABORT;
         }
         if (CMD_RELEASE == type && null != client && connected)
@@ -246,7 +268,7 @@ final class ClusterAgent implements Agent
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.RELEASE);
             ingress.putInt(DirectoryDescriptor.NODE_OFFSET, nodeId);
             ingress.putBytes(DirectoryDescriptor.NAME_OFFSET, buffer, offset, length);
-            return client.offer(ingress, 0, DirectoryDescriptor.NAME_OFFSET + length) > 0 ?
+            return offer(DirectoryDescriptor.NAME_OFFSET + length) > 0 ?
                 ControlledMessageHandler.Action.CONTINUE : ControlledMessageHandler.Action.ABORT;
         }
         return ControlledMessageHandler.Action.CONTINUE; // a release with no session: gone with the session

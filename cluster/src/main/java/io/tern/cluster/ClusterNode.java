@@ -69,11 +69,11 @@ final class ClusterNode implements ClusterLink
     private final LinkReader linkReader;
     private final long linkTimeoutNs;
     /**
-     * The {@code cluster} agent's wait: woken by the driver when it did work (it may have received a frame) and by
-     * the Router's claims and releases, so it may park long (1 ms) without delaying either.
+     * The {@code cluster} agent's wait: woken by the driver when directory traffic (or, with dedicated threads, a
+     * frame) arrives and by the Router's claims and releases, so it may park long without delaying either.
      */
     private final WakeableIdleStrategy agentIdle = new WakeableIdleStrategy(
-        10, 0, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        10, 0, DirectoryMember.AGENT_MAX_PARK_NS, DirectoryMember.AGENT_MAX_PARK_NS);
     /** Broker thread's: a frame was offered since the last {@link #flush()}. */
     private boolean sentSinceFlush;
     /** Broker thread's counts, read by others for display: back-pressure events per node (ordered stores). */
@@ -134,7 +134,7 @@ final class ClusterNode implements ClusterLink
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         // The driver wakes whoever reads what it received: the links' reader, the agent (the directory's egress).
         final DriverArrivals arrivals = new DriverArrivals(members.port(nodeId, MESSAGES_PORT_OFFSET),
-            null == linkEvents ? agentIdle::wake : wakeLinkReader, agentIdle::wake);
+            null == linkEvents ? agentIdle::wake : wakeLinkReader, this::wakeDirectory);
         member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), arrivals,
             errorHandler, testHook);
         try
@@ -169,7 +169,8 @@ final class ClusterNode implements ClusterLink
                 .errorHandler(errorHandler);
             linkReader = new LinkReader(subscriptions, null == linkEvents ? events : linkEvents, member::wakeDriver);
             agent = new ClusterAgent(
-                nodeId, clientContext, events, commands, null == linkEvents ? linkReader : null, sessionTimeoutNs);
+                nodeId, clientContext, events, commands, null == linkEvents ? linkReader : null, member::wakeDriver,
+                sessionTimeoutNs);
             clientContext.controlledEgressListener(agent.egressListener());
         }
         catch (final RuntimeException ex)
@@ -257,6 +258,17 @@ final class ClusterNode implements ClusterLink
         {
             sentSinceFlush = false;
             member.wakeDriver();
+        }
+    }
+
+    /** Directory traffic arrived: wakes the cluster agent and the member's Aeron agents. Driver thread. */
+    private void wakeDirectory()
+    {
+        agentIdle.wake();
+        final DirectoryMember member = this.member; // null while the member is still being made
+        if (null != member)
+        {
+            member.wakeAgents();
         }
     }
 

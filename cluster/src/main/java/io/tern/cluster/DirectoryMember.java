@@ -4,6 +4,7 @@
 package io.tern.cluster;
 
 import java.io.File;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 import io.aeron.archive.Archive;
@@ -17,7 +18,6 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NoOpLock;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -50,8 +50,20 @@ final class DirectoryMember implements AutoCloseable
     /** Term length of the directory's own streams (ingress, egress, consensus, log): its messages are a name each. */
     static final int DIRECTORY_TERM_LENGTH = 256 * 1024;
 
-    /** Longest wait of the media driver for its sockets or a wake: its timers and its clients' commands. */
+    /**
+     * Longest wait of the media driver for its sockets or a wake: its own timers, and its clients' commands, which
+     * nothing announces (the Router, the cluster agent and the member's agents wake it when they offer, but an
+     * agent's add-publication or add-subscription waits for the driver's answer). Elections make many such calls
+     * within a timeout of a twentieth of the session timeout: with 4 ms here, a member restarted from its snapshot
+     * failed to join the log in time (NameDirectorySnapshotTest); 1 ms passes.
+     */
     static final long DRIVER_MAX_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * Longest park of the member's Aeron agents (archive, consensus, service): the driver wakes them when directory
+     * traffic arrives, so the park bounds only what passes between them in memory (the log to the service and the
+     * archive, the recording position back to consensus) and their timers. The directory works per name claimed.
+     */
+    static final long AGENT_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(4);
 
     private final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
     /**
@@ -59,6 +71,8 @@ final class DirectoryMember implements AutoCloseable
      * threads that queue frames for it wake it ({@link #wakeDriver()}).
      */
     private final SelectingIdleStrategy driverIdle;
+    /** The member's Aeron agents' waits, as they are made at launch; read by the driver thread. */
+    private volatile WakeableIdleStrategy[] agentIdles = new WakeableIdleStrategy[0];
     private final String aeronDirectoryName;
     private ClusteredMediaDriver driver;
     private ClusteredServiceContainer container;
@@ -117,7 +131,7 @@ final class DirectoryMember implements AutoCloseable
             .recordingEventsEnabled(false)
             .segmentFileLength(4 * DIRECTORY_TERM_LENGTH)
             .threadingMode(ArchiveThreadingMode.SHARED)
-            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .idleStrategySupplier(this::agentIdle)
             .errorHandler(errorHandler);
 
         final AeronArchive.Context localArchive = new AeronArchive.Context()
@@ -144,7 +158,7 @@ final class DirectoryMember implements AutoCloseable
             .electionTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(100), sessionTimeoutNs / 20))
             .startupCanvassTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(500), sessionTimeoutNs / 2))
             .shutdownSignalBarrier(barrier)
-            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .idleStrategySupplier(this::agentIdle)
             .errorHandler(errorHandler);
 
         final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
@@ -154,7 +168,7 @@ final class DirectoryMember implements AutoCloseable
             .clusteredService(service)
             .serviceId(0)
             .shutdownSignalBarrier(barrier)
-            .idleStrategySupplier(DirectoryMember::idleStrategy)
+            .idleStrategySupplier(this::agentIdle)
             .errorHandler(errorHandler);
 
         SelectedEndpoints.use(driverContext, driverIdle, arrivals);
@@ -241,10 +255,30 @@ final class DirectoryMember implements AutoCloseable
         return sb.toString();
     }
 
-    /** Parks up to 1 ms when idle: the directory works per name claimed, not per message. */
-    static IdleStrategy idleStrategy()
+    /**
+     * The wait of one of the member's Aeron agents (archive, consensus, service): parks up to
+     * {@link #AGENT_MAX_PARK_NS}, cut short when the driver receives directory traffic ({@link #wakeAgents()}); after
+     * a duty cycle with work it wakes the driver, which sends what the agent may have offered.
+     */
+    private IdleStrategy agentIdle()
     {
-        return new BackoffIdleStrategy(10, 5, TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        final WakeableIdleStrategy idle = new WakeableIdleStrategy(
+            10, 0, AGENT_MAX_PARK_NS, AGENT_MAX_PARK_NS).onWork(this::wakeDriver);
+        final WakeableIdleStrategy[] old = agentIdles;
+        final WakeableIdleStrategy[] grown = Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = idle;
+        agentIdles = grown;
+        return idle;
+    }
+
+    /** Cuts the member's Aeron agents' waits short: directory traffic arrived. Driver thread; garbage-free. */
+    void wakeAgents()
+    {
+        final WakeableIdleStrategy[] idles = agentIdles;
+        for (int i = 0; i < idles.length; i++)
+        {
+            idles[i].wake();
+        }
     }
 
     /** Stops the service, the consensus module, the archive and the driver, and closes the barrier. Idempotent. */
