@@ -9,6 +9,7 @@
 #   tern-single   one tern node (broker/target/tern-broker.jar)
 #   tern-cluster  three tern nodes (cluster/target/tern-cluster.jar, --cluster-members on loopback)
 #   nats-cluster  three nats-server nodes joined with --cluster/--routes
+#   nats-single   one nats-server, nats-cluster's baseline as tern-single is tern-cluster's
 #   tern-cluster-base  with --baseline JAR: three tern nodes of another build's cluster jar, to compare builds
 # Cases, run by the loadgen (loadgen/target/tern-loadgen.jar) against each setup, with --nodes listing the three
 # nodes of a cluster so that every message crosses nodes (a pair's sender on node i, its receiver on node i+1):
@@ -24,10 +25,10 @@
 # compare builds by), and the claims' peers/s; writes the same to
 # OUT/results.md with the settings (OUT/settings.md), every run's JSON summary and histograms in OUT/runs, its output
 # in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 2 s warm-up, 8 s measured
-# (about 5 minutes plus the build).
+# (about 6 minutes plus the build).
 #
 # Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
-# 21301-21303, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
+# 21301-21303, nats-single 21310, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
 # routes from ROUTE_PORTS (default 21501). Set them in the environment to move them. The defaults lie below Linux's
 # ephemeral range (32768-60999): the loadgen's thousands of client connections take ports from that range, and a
 # fixed port inside it was seen taken when a server came to bind it.
@@ -44,7 +45,7 @@ BUILD=1
 CLIENT_PORTS=${CLIENT_PORTS:-21300}
 CLUSTER_PORTS=${CLUSTER_PORTS:-21400}
 ROUTE_PORTS=${ROUTE_PORTS:-21501}
-SETUPS="tern-single tern-cluster nats-cluster"
+SETUPS="tern-single tern-cluster nats-single nats-cluster"
 CASES="ping-pong pairs-max claims"
 
 COMMON_OPTIONS="--out --runs --warmup --duration --no-build"
@@ -81,15 +82,16 @@ setup_ports() {
     tern-single)  echo "$CLIENT_PORTS" ;;
     tern-cluster|tern-cluster-base) echo "$((CLIENT_PORTS + 1)) $((CLIENT_PORTS + 2)) $((CLIENT_PORTS + 3))" ;;
     nats-cluster) echo "$((CLIENT_PORTS + 11)) $((CLIENT_PORTS + 12)) $((CLIENT_PORTS + 13))" ;;
+    nats-single)  echo "$((CLIENT_PORTS + 10))" ;;
   esac
 }
 
 # The loadgen's node options of a setup, from its ports: nodes_args SETUP
 nodes_args() {
   local target=tern nodes="" port
-  [ "$1" = nats-cluster ] && target=nats
-  if [ "$1" = tern-single ]; then
-    echo "--target tern --port $(setup_ports "$1")"
+  [[ "$1" == nats-* ]] && target=nats
+  if [[ "$1" == *-single ]]; then
+    echo "--target $target --port $(setup_ports "$1")"
     return
   fi
   for port in $(setup_ports "$1"); do nodes="${nodes:+$nodes,}127.0.0.1:$port"; done
@@ -105,6 +107,7 @@ setup_command() {
     tern-single)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port $CLIENT_PORTS --admin-port off" ;;
     tern-cluster|tern-cluster-base) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $(cluster_jar "$1") --port $((CLIENT_PORTS + 1))+NODE --admin-port off --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
     nats-cluster) echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11))+NODE --cluster nats://127.0.0.1:$ROUTE_PORTS+NODE --routes $ROUTES" ;;
+    nats-single)  echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 10))" ;;
   esac
 }
 
@@ -157,6 +160,10 @@ start_setup() {
         await_port $((CLIENT_PORTS + 1 + i))
         await_lines "$OUT/logs/$setup-$i.r$round.log" "joined the directory" 1
       done ;;
+    nats-single)
+      nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 10)) >"$OUT/logs/$setup.r$round.log" 2>&1 &
+      SETUP_PIDS+=($!); PIDS+=($!)
+      await_port $((CLIENT_PORTS + 10)) ;;
     nats-cluster)
       for i in 0 1 2; do
         nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11 + i)) --cluster "nats://127.0.0.1:$((ROUTE_PORTS + i))" \
