@@ -24,8 +24,10 @@
 # user + system of every node's process over the run; the figure least disturbed by a busy machine, so the one to
 # compare builds by), and the claims' peers/s; writes the same to
 # OUT/results.md with the settings (OUT/settings.md), every run's JSON summary and histograms in OUT/runs, its output
-# in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 2 s warm-up, 8 s measured
-# (about 6 minutes plus the build).
+# in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 15 s warm-up, 8 s measured
+# (about 15 minutes plus the build). The warm-up is long because a tern cluster is three JVMs compiling the same code
+# on the same cores: with 2 s, a ping-pong across nodes was measured while the JIT compilers still took a third of a
+# core, and its percentiles were those of the compilers, not of the cluster.
 #
 # Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
 # 21301-21303, nats-single 21310, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
@@ -37,7 +39,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT=/tmp/cluster-bench
 RUNS=3
-WARMUP=2s
+WARMUP=15s
 DURATION=8s
 DRAIN=5s
 IDLE=2000
