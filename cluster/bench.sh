@@ -27,7 +27,7 @@
 # in OUT/logs. Run it on a quiet machine; needs nats-server on the PATH. Defaults: 3 rounds, 15 s warm-up, 8 s measured
 # (about 15 minutes plus the build). The warm-up is long because a tern cluster is three JVMs compiling the same code
 # on the same cores: with 2 s, a ping-pong across nodes was measured while the JIT compilers still took a third of a
-# core, and its percentiles were those of the compilers, not of the cluster.
+# core, and its percentiles were those of the compilers more than the cluster's (docs/cluster.md has the runs).
 #
 # Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
 # 21301-21303, nats-single 21310, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
