@@ -14,8 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
-import org.agrona.concurrent.IdleStrategy;
-
 /**
  * The media driver's wait: instead of parking for a fixed time and then polling its sockets, the idle driver thread
  * blocks in a {@link Selector} on every UDP socket it reads, so a datagram from another node wakes it the moment it
@@ -32,13 +30,12 @@ import org.agrona.concurrent.IdleStrategy;
  * reads what the driver received). Threads: {@link #idle}, {@link #register} on the driver's one thread;
  * {@link #wake()} from any thread, garbage-free; {@link #close()} once the driver has stopped.
  */
-final class SelectingIdleStrategy implements IdleStrategy, AutoCloseable
+final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implements AutoCloseable
 {
     private final Selector selector;
     private final int maxSpins;
     private final long maxWaitMs;
     private final Consumer<SelectionKey> onReady = this::onReady;
-    private Runnable onWork;
     private int spins;
     private int readyKeys;
     /** The last select found a socket readable: if the next duty cycle finds nothing, do not trust the sockets. */
@@ -72,7 +69,7 @@ final class SelectingIdleStrategy implements IdleStrategy, AutoCloseable
      */
     SelectingIdleStrategy onWork(final Runnable onWork)
     {
-        this.onWork = onWork;
+        workHook(onWork);
         return this;
     }
 
@@ -98,30 +95,13 @@ final class SelectingIdleStrategy implements IdleStrategy, AutoCloseable
      * Ends the idle thread's wait, or its next one if it is between two: a wake is never lost. Any thread; costs a
      * system call only while the thread is idle.
      */
+    @Override
     void wake()
     {
         VarHandle.fullFence(); // what the caller queued is visible before idle is read (see idle())
         if (idle)
         {
             selector.wakeup();
-        }
-    }
-
-    @Override
-    public void idle(final int workCount)
-    {
-        if (workCount > 0)
-        {
-            reset();
-            final Runnable onWork = this.onWork;
-            if (null != onWork)
-            {
-                onWork.run();
-            }
-        }
-        else
-        {
-            idle();
         }
     }
 

@@ -5,8 +5,6 @@ package io.tern.cluster;
 
 import java.util.concurrent.locks.LockSupport;
 
-import org.agrona.concurrent.IdleStrategy;
-
 /**
  * A backing-off idle strategy (spin, then yield, then park for doubling times up to a maximum, as Agrona's
  * {@code BackoffIdleStrategy}) that another thread can cut short: {@link #wake()} unparks the idle thread when it has
@@ -18,7 +16,7 @@ import org.agrona.concurrent.IdleStrategy;
  * it is idle: a wake in that narrow window costs one park at most (bounded by the maximum park). Threads: {@link #idle}
  * on the one thread it paces; {@link #wake()} from any thread, garbage-free.
  */
-final class WakeableIdleStrategy implements IdleStrategy
+final class WakeableIdleStrategy extends AbstractWakeableIdleStrategy
 {
     private static final int NOT_IDLE = 0;
     private static final int SPINNING = 1;
@@ -29,7 +27,6 @@ final class WakeableIdleStrategy implements IdleStrategy
     private final int maxYields;
     private final long minParkNs;
     private final long maxParkNs;
-    private Runnable onWork;
     private int state = NOT_IDLE;
     private int spins;
     private int yields;
@@ -61,11 +58,12 @@ final class WakeableIdleStrategy implements IdleStrategy
      */
     WakeableIdleStrategy onWork(final Runnable onWork)
     {
-        this.onWork = onWork;
+        workHook(onWork);
         return this;
     }
 
     /** Cuts the idle thread's park or yield short, or makes its next park return at once. Any thread. */
+    @Override
     void wake()
     {
         if (idle)
@@ -75,24 +73,6 @@ final class WakeableIdleStrategy implements IdleStrategy
             {
                 LockSupport.unpark(thread);
             }
-        }
-    }
-
-    @Override
-    public void idle(final int workCount)
-    {
-        if (workCount > 0)
-        {
-            reset();
-            final Runnable onWork = this.onWork;
-            if (null != onWork)
-            {
-                onWork.run();
-            }
-        }
-        else
-        {
-            idle();
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -147,16 +148,8 @@ class PackageIT
     @Timeout(60)
     void shouldRunTheReadmeSessionOnTheBrokerTheLauncherStarts() throws Exception
     {
-        final ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/tern-broker").toString(),
-            "--config", "etc/tern.conf", "--port", "0", "--admin-port", "0", "--stats-interval-ms", "0")
-            .directory(home.toFile())
-            .redirectErrorStream(true);
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        final Process broker = builder.start();
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final Thread pump = new Thread(() -> pump(broker, lines), "broker-output");
-        pump.setDaemon(true);
-        pump.start();
+        final Process broker = startBroker(lines, "--admin-port", "0");
         try
         {
             final Matcher listening = LISTENING.matcher(awaitLine(lines, "tern broker listening on "));
@@ -203,17 +196,8 @@ class PackageIT
         // --log-file takes effect only in the broker's own main (tests that run the broker in-process keep their
         // logging), so only a real process shows that the setting reaches java.util.logging.
         final Path log = unpacked.resolve("broker.log");
-        final ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/tern-broker").toString(),
-            "--config", "etc/tern.conf", "--port", "0", "--admin-port", "off", "--stats-interval-ms", "0",
-            "--log-file", log.toString())
-            .directory(home.toFile())
-            .redirectErrorStream(true);
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        final Process broker = builder.start();
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final Thread pump = new Thread(() -> pump(broker, lines), "broker-output");
-        pump.setDaemon(true);
-        pump.start();
+        final Process broker = startBroker(lines, "--admin-port", "off", "--log-file", log.toString());
         try
         {
             final Matcher listening = LISTENING.matcher(awaitLine(lines, "tern broker listening on "));
@@ -227,7 +211,7 @@ class PackageIT
             assertTrue(broker.toHandle().destroy());
             assertTrue(broker.waitFor(20, TimeUnit.SECONDS), "the broker stops on SIGTERM");
             assertEquals(0, broker.exitValue());
-            pump.join(TimeUnit.NANOSECONDS.toMillis(WAIT_NS));
+            pumps.get(broker).join(TimeUnit.NANOSECONDS.toMillis(WAIT_NS)); // it ends at the pipe's end
             final String console = String.join("\n", lines);
             final String file = Files.readString(log, StandardCharsets.UTF_8);
             assertTrue(file.contains(" INFO io.tern.broker.Router: peer 'alice' (connection #0 from ") &&
@@ -295,6 +279,28 @@ class PackageIT
             fail(builder.command() + " did not finish: " + output);
         }
         return new Result(process.exitValue(), output);
+    }
+
+    /** The thread pumping each started broker's output. */
+    private final Map<Process, Thread> pumps = new ConcurrentHashMap<>();
+
+    /**
+     * Starts {@code bin/tern-broker} of the unpacked package with its example config on an ephemeral port, its output
+     * pumped into {@code lines} by a daemon thread.
+     */
+    private Process startBroker(final BlockingQueue<String> lines, final String... extraArgs) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of(home.resolve("bin/tern-broker").toString(),
+            "--config", "etc/tern.conf", "--port", "0", "--stats-interval-ms", "0"));
+        command.addAll(List.of(extraArgs));
+        final ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        final Process broker = builder.start();
+        final Thread pump = new Thread(() -> pump(broker, lines), "broker-output");
+        pump.setDaemon(true);
+        pump.start();
+        pumps.put(broker, pump);
+        return broker;
     }
 
     private static void pump(final Process process, final BlockingQueue<String> lines)
