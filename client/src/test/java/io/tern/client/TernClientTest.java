@@ -5,6 +5,7 @@ package io.tern.client;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.CredentialsFile;
+import io.tern.broker.Settings;
 import io.tern.transport.TestCertificates;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -178,6 +179,33 @@ class TernClientTest extends ClientTestSupport
         final TernClientException refused = assertThrows(TernClientException.class,
             () -> connect(config("carol", new Recorded()).secret("guess")));
         assertEquals(ErrorKind.NOT_AUTHORIZED, refused.kind());
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldThrowATypedExceptionWhenTheBrokerHasTooManyLoginsWaitingForACheck() throws Exception
+    {
+        // One verifier, one login allowed to wait, and checks of 2 million iterations: about half a second of one
+        // core, over a second under load, against some 100 ms for the client's login to arrive (the entry is written
+        // by hand, so making the file costs nothing). While one login is being checked and one waits, the broker
+        // refuses the next as busy, at once and without a check.
+        final int slowCheck = 2_000_000;
+        final Path users = dir.resolve("users.txt");
+        java.nio.file.Files.writeString(users, "alice:" + slowCheck + ":" + base64(16) + ":" + base64(32) + "\n");
+        startBroker(new BrokerConfig().port(0).authFile(users).set(Settings.AUTH_VERIFIERS, 1)
+            .set(Settings.AUTH_MAX_PENDING, 1).set(Settings.AUTH_MAX_ITERATIONS, slowCheck)
+            .set(Settings.AUTH_MAX_FAILURES, 0));
+        rawLogin("mallory guess1");
+        await(() -> broker.loginsChecking() == 1, "the first login being checked");
+        rawLogin("mallory guess2");
+        await(() -> broker.loginsChecking() == 2, "the second login waiting for the verifier");
+
+        final Recorded carol = new Recorded();
+        final TernClientException busy = assertThrows(TernClientException.class,
+            () -> connect(config("carol", carol).secret("s3cret")));
+        assertEquals(ErrorKind.BUSY, busy.kind(), busy.getMessage());
+        assertEquals(new ErrorRecord(ErrorKind.BUSY, ErrorReply.NO_SEND, "error: busy", -1, "error: busy"),
+            carol.nextError());
     }
 
     @Test
@@ -552,6 +580,18 @@ class TernClientTest extends ClientTestSupport
         takeName("carol");
         again.awaitState(ConnectionState.CLOSED);
         assertEquals(ErrorKind.NAME_TAKEN, again.errors.stream().reduce((x, y) -> y).orElseThrow().kind());
+    }
+
+    /** Sends a login's first line from a plain socket, kept open until the test ends. */
+    private void rawLogin(final String firstLine) throws Exception
+    {
+        final Socket socket = track(new Socket("127.0.0.1", port()));
+        socket.getOutputStream().write((firstLine + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String base64(final int bytes)
+    {
+        return java.util.Base64.getEncoder().encodeToString(new byte[bytes]);
     }
 
     /**
