@@ -209,6 +209,23 @@ class TernClientTest extends ClientTestSupport
     }
 
     @Test
+    @Timeout(30)
+    void shouldTypeTheBrokersOwnBytesForTheRepliesOnlyARawConnectionCanProvoke() throws Exception
+    {
+        // This client sends its name at once, only lines with a destination list, and whole lines: a line without
+        // ':', a name never sent and a line never finished come only from a raw connection. What the broker sends
+        // it, byte for byte, goes through the decoder the client reads with.
+        startBroker(new BrokerConfig().port(0).nameTimeoutMs(300).partialLineTimeoutMs(300).lingerMs(100));
+        final Socket silent = track(new Socket("127.0.0.1", port()));
+        final Socket raw = track(new Socket("127.0.0.1", port()));
+        raw.getOutputStream().write("bob\nno colon in it\nbob: never finished".getBytes(StandardCharsets.US_ASCII));
+
+        assertEquals(List.of("NAME_TIMEOUT|error: no name within 300 ms|300"), decodeUntilClosed(silent));
+        assertEquals(List.of("BAD_LINE|error: expected 'name[, name...]: text'|-1",
+            "PARTIAL_LINE_TIMEOUT|error: line not finished within 300 ms|300"), decodeUntilClosed(raw));
+    }
+
+    @Test
     @Timeout(60)
     void shouldTalkToAPlainPeerOverTls() throws Exception
     {
@@ -580,6 +597,42 @@ class TernClientTest extends ClientTestSupport
         takeName("carol");
         again.awaitState(ConnectionState.CLOSED);
         assertEquals(ErrorKind.NAME_TAKEN, again.errors.stream().reduce((x, y) -> y).orElseThrow().kind());
+    }
+
+    /**
+     * @return what the broker sent the socket until it closed it, each line as the client's {@link LineDecoder}
+     * types it ({@code KIND|line|limit}, or {@code malformed line}); fails if the last line is left unfinished.
+     */
+    private static List<String> decodeUntilClosed(final Socket socket) throws Exception
+    {
+        socket.setSoTimeout((int)WAIT.toMillis());
+        final java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+        io.tern.transport.TestSockets.readUntilEnd(socket.getInputStream(), received);
+        final byte[] bytes = received.toByteArray();
+        final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(bytes.length).put(bytes);
+        final List<String> lines = new ArrayList<>();
+        final int decoded = new LineDecoder().decode(buffer, bytes.length, 0, new LineDecoder.Handler()
+        {
+            @Override
+            public void onMessage(final ReceivedMessage message)
+            {
+                lines.add("message " + message.senderAsString() + ": " + message.textAsString());
+            }
+
+            @Override
+            public void onError(final ErrorReply error)
+            {
+                lines.add(error.kind() + "|" + error.textAsString() + "|" + error.limit());
+            }
+
+            @Override
+            public void onMalformedLine(final java.nio.ByteBuffer buffer, final int start, final int end)
+            {
+                lines.add("malformed " + ReceivedMessage.string(buffer, start, end - start));
+            }
+        });
+        assertEquals(bytes.length, decoded, "every byte in a complete line: " + lines);
+        return lines;
     }
 
     /** Sends a login's first line from a plain socket, kept open until the test ends. */
