@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The client against a real broker over loopback: delivery, every reply the broker can be made to send, limits,
+ * The client against a real broker over loopback: delivery, the replies a single broker can be made to send (those to
+ * lines this client never sends from a raw socket, through its decoder; docs/testing.md lists which), limits,
  * authentication, TLS, reconnect, concurrent senders.
  */
 class TernClientTest extends ClientTestSupport
