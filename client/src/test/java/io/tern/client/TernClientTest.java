@@ -5,6 +5,7 @@ package io.tern.client;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.CredentialsFile;
+import io.tern.broker.Settings;
 import io.tern.transport.TestCertificates;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The client against a real broker over loopback: delivery, every reply the broker can be made to send, limits,
+ * The client against a real broker over loopback: delivery, the replies a single broker can be made to send (those to
+ * lines this client never sends from a raw socket, through its decoder; docs/testing.md lists which), limits,
  * authentication, TLS, reconnect, concurrent senders.
  */
 class TernClientTest extends ClientTestSupport
@@ -178,6 +180,50 @@ class TernClientTest extends ClientTestSupport
         final TernClientException refused = assertThrows(TernClientException.class,
             () -> connect(config("carol", new Recorded()).secret("guess")));
         assertEquals(ErrorKind.NOT_AUTHORIZED, refused.kind());
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldThrowATypedExceptionWhenTheBrokerHasTooManyLoginsWaitingForACheck() throws Exception
+    {
+        // One verifier, one login allowed to wait, and checks of 2 million iterations: about half a second of one
+        // core, over a second under load, against some 100 ms for the client's login to arrive (the entry is written
+        // by hand, so making the file costs nothing). While one login is being checked and one waits, the broker
+        // refuses the next as busy, at once and without a check.
+        final int slowCheck = 2_000_000;
+        final Path users = dir.resolve("users.txt");
+        java.nio.file.Files.writeString(users, "alice:" + slowCheck + ":" + base64(16) + ":" + base64(32) + "\n");
+        startBroker(new BrokerConfig().port(0).authFile(users).set(Settings.AUTH_VERIFIERS, 1)
+            .set(Settings.AUTH_MAX_PENDING, 1).set(Settings.AUTH_MAX_ITERATIONS, slowCheck)
+            .set(Settings.AUTH_MAX_FAILURES, 0));
+        rawLogin("mallory guess1");
+        await(() -> broker.loginsChecking() == 1, "the first login being checked");
+        rawLogin("mallory guess2");
+        await(() -> broker.loginsChecking() == 2, "the second login waiting for the verifier");
+
+        final Recorded carol = new Recorded();
+        final TernClientException busy = assertThrows(TernClientException.class,
+            () -> connect(config("carol", carol).secret("s3cret")));
+        assertEquals(ErrorKind.BUSY, busy.kind(), busy.getMessage());
+        assertEquals(new ErrorRecord(ErrorKind.BUSY, ErrorReply.NO_SEND, "error: busy", -1, "error: busy"),
+            carol.nextError());
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldTypeTheBrokersOwnBytesForTheRepliesOnlyARawConnectionCanProvoke() throws Exception
+    {
+        // This client sends its name at once, only lines with a destination list, and whole lines: a line without
+        // ':', a name never sent and a line never finished come only from a raw connection. What the broker sends
+        // it, byte for byte, goes through the decoder the client reads with.
+        startBroker(new BrokerConfig().port(0).nameTimeoutMs(300).partialLineTimeoutMs(300).lingerMs(100));
+        final Socket silent = track(new Socket("127.0.0.1", port()));
+        final Socket raw = track(new Socket("127.0.0.1", port()));
+        raw.getOutputStream().write("bob\nno colon in it\nbob: never finished".getBytes(StandardCharsets.US_ASCII));
+
+        assertEquals(List.of("NAME_TIMEOUT|error: no name within 300 ms|300"), decodeUntilClosed(silent));
+        assertEquals(List.of("BAD_LINE|error: expected 'name[, name...]: text'|-1",
+            "PARTIAL_LINE_TIMEOUT|error: line not finished within 300 ms|300"), decodeUntilClosed(raw));
     }
 
     @Test
@@ -552,6 +598,54 @@ class TernClientTest extends ClientTestSupport
         takeName("carol");
         again.awaitState(ConnectionState.CLOSED);
         assertEquals(ErrorKind.NAME_TAKEN, again.errors.stream().reduce((x, y) -> y).orElseThrow().kind());
+    }
+
+    /**
+     * @return what the broker sent the socket until it closed it, each line as the client's {@link LineDecoder}
+     * types it ({@code KIND|line|limit}, or {@code malformed line}); fails if the last line is left unfinished.
+     */
+    private static List<String> decodeUntilClosed(final Socket socket) throws Exception
+    {
+        socket.setSoTimeout((int)WAIT.toMillis());
+        final java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+        io.tern.transport.TestSockets.readUntilEnd(socket.getInputStream(), received);
+        final byte[] bytes = received.toByteArray();
+        final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(bytes.length).put(bytes);
+        final List<String> lines = new ArrayList<>();
+        final int decoded = new LineDecoder().decode(buffer, bytes.length, 0, new LineDecoder.Handler()
+        {
+            @Override
+            public void onMessage(final ReceivedMessage message)
+            {
+                lines.add("message " + message.senderAsString() + ": " + message.textAsString());
+            }
+
+            @Override
+            public void onError(final ErrorReply error)
+            {
+                lines.add(error.kind() + "|" + error.textAsString() + "|" + error.limit());
+            }
+
+            @Override
+            public void onMalformedLine(final java.nio.ByteBuffer buffer, final int start, final int end)
+            {
+                lines.add("malformed " + ReceivedMessage.string(buffer, start, end - start));
+            }
+        });
+        assertEquals(bytes.length, decoded, "every byte in a complete line: " + lines);
+        return lines;
+    }
+
+    /** Sends a login's first line from a plain socket, kept open until the test ends. */
+    private void rawLogin(final String firstLine) throws Exception
+    {
+        final Socket socket = track(new Socket("127.0.0.1", port()));
+        socket.getOutputStream().write((firstLine + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String base64(final int bytes)
+    {
+        return java.util.Base64.getEncoder().encodeToString(new byte[bytes]);
     }
 
     /**

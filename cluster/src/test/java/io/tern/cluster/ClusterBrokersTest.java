@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -30,6 +31,10 @@ import org.junit.jupiter.api.Timeout;
 import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Settings;
+import io.tern.client.ErrorKind;
+import io.tern.client.ErrorReply;
+import io.tern.client.LineDecoder;
+import io.tern.client.ReceivedMessage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -636,14 +641,18 @@ class ClusterBrokersTest
             final long stoppedNs = System.nanoTime();
             BROKERS[1].close();
             BROKERS[1] = null;
-            assertEquals("error: cluster unavailable", ivy.read());
+            final String dropped = ivy.read();
+            assertEquals("error: cluster unavailable", dropped);
+            assertEquals(ErrorKind.CLUSTER_UNAVAILABLE, clientKind(dropped));
             assertNull(ivy.read(), "the dropped peer's connection is closed");
             final long droppedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedNs);
             // Before the directory could give the name away: within half the session timeout (plus a poll).
             assertTrue(droppedMs < SESSION_TIMEOUT_MS, "ivy dropped after " + droppedMs + " ms");
             try (Client late = new Client(address(0), "jack"))
             {
-                assertEquals("error: cluster unavailable", late.read());
+                final String refused = late.read();
+                assertEquals("error: cluster unavailable", refused);
+                assertEquals(ErrorKind.CLUSTER_UNAVAILABLE, clientKind(refused));
             }
         }
     }
@@ -664,5 +673,39 @@ class ClusterBrokersTest
             kay.send("leo: back again");
             assertEquals("from kay: back again", leo.read());
         }
+    }
+
+    /**
+     * @return the kind the Java client's decoder gives {@code line} as the node sent it: {@link Client#read()} only
+     * took off the line end, which the broker always sends as {@code \n}.
+     */
+    private static ErrorKind clientKind(final String line)
+    {
+        final byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer buffer = ByteBuffer.allocate(bytes.length).put(bytes);
+        final List<ErrorKind> kinds = new ArrayList<>();
+        final int decoded = new LineDecoder().decode(buffer, bytes.length, 0, new LineDecoder.Handler()
+        {
+            @Override
+            public void onMessage(final ReceivedMessage message)
+            {
+                throw new AssertionError("a message: " + line);
+            }
+
+            @Override
+            public void onError(final ErrorReply error)
+            {
+                kinds.add(error.kind());
+            }
+
+            @Override
+            public void onMalformedLine(final ByteBuffer buffer, final int start, final int end)
+            {
+                throw new AssertionError("malformed: " + line);
+            }
+        });
+        assertEquals(bytes.length, decoded);
+        assertEquals(1, kinds.size(), line);
+        return kinds.get(0);
     }
 }
