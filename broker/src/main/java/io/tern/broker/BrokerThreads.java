@@ -187,7 +187,8 @@ final class BrokerThreads implements AutoCloseable
             this::onAgentError, null, credentialsWatcher);
         if (mode == BrokerConfig.ThreadingMode.SHARED)
         {
-            sharedRunner = runner(transport.shared(new PolledRouter(ringBuffer, router, clusterLink, exceptionHandler)));
+            sharedRunner = runner(transport.shared(
+                new PolledRouter(ringBuffer, router, clusterLink, exceptionHandler)));
         }
         else
         {

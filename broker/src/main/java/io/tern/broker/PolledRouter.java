@@ -13,9 +13,9 @@ import io.tern.transport.SinkConsumer;
  * The {@link Router} driven by a Disruptor {@link EventPoller} instead of a {@code BatchEventProcessor} thread, for
  * the shared threading mode: the transport's {@code shared} thread polls it between its read and write duties. The
  * poller hands over everything published since the last poll with {@code endOfBatch} on the last event, so the
- * router's once-per-batch hand-off to the writer works as it does on a thread of its own. In a cluster it first reads the
- * other nodes' links ({@link ClusterLink#pollLinks()}), which publish into the same ring, so a frame from another node
- * is routed in the duty cycle that read it. Garbage-free: the handler is allocated once.
+ * router's once-per-batch hand-off to the writer works as it does on a thread of its own. In a cluster it first reads
+ * the other nodes' links ({@link ClusterLink#pollLinks()}), which publish into the same ring, so a frame from another
+ * node is routed in the duty cycle that read it. Garbage-free: the handler is allocated once.
  */
 final class PolledRouter implements SinkConsumer
 {

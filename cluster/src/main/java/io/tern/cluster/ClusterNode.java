@@ -42,9 +42,9 @@ import static io.tern.broker.ClusterMembers.MESSAGES_PORT_OFFSET;
  *   Router (broker thread) ── claim/release ──▶ OneToOneRingBuffer ──▶ cluster agent ── ingress ──▶ directory
  *   Router ── send(node, frame) ──▶ ExclusivePublication[node] ─ UDP ─▶ node's Subscription[this] ──▶ its LinkReader
  * </pre>
- * The links' reader runs on the broker's {@code shared} thread ({@link #pollLinks()}: the node's media driver wakes that
- * thread when a frame arrives, and the frame is routed there, with no hand-off between threads), or, with the broker's
- * dedicated threads, in the {@code cluster} agent. {@link #claim}, {@link #release}, {@link #send} and
+ * The links' reader runs on the broker's {@code shared} thread ({@link #pollLinks()}: the node's media driver wakes
+ * that thread when a frame arrives, and the frame is routed there, with no hand-off between threads), or, with the
+ * broker's dedicated threads, in the {@code cluster} agent. {@link #claim}, {@link #release}, {@link #send} and
  * {@link #pollLinks()} are the broker thread's (the publications are exclusive to it); construction and
  * {@link #close()} any one thread.
  */
@@ -67,6 +67,8 @@ final class ClusterNode implements ClusterLink
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[8 + 1024]);
     private final ClusterAgent agent;
     private final LinkReader linkReader;
+    /** The broker thread reads the links (shared threading), so it must go on reading them while a send waits. */
+    private final boolean brokerReadsLinks;
     private final long linkTimeoutNs;
     /**
      * The {@code cluster} agent's wait: woken by the driver when directory traffic (or, with dedicated threads, a
@@ -168,6 +170,7 @@ final class ClusterNode implements ClusterLink
                 .messageTimeoutNs(sessionTimeoutNs / 2)
                 .errorHandler(errorHandler);
             linkReader = new LinkReader(subscriptions, null == linkEvents ? events : linkEvents, member::wakeDriver);
+            brokerReadsLinks = null != linkEvents;
             agent = new ClusterAgent(
                 nodeId, clientContext, events, commands, null == linkEvents ? linkReader : null, member::wakeDriver,
                 sessionTimeoutNs);
@@ -236,9 +239,17 @@ final class ClusterNode implements ClusterLink
             }
             else
             {
-                // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window is shut.
+                // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window
+                // is shut.
                 member.wakeDriver();
                 LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
+            }
+            if (brokerReadsLinks)
+            {
+                // Keep taking the other nodes' frames into the ring (up to its room) while this send waits: a node
+                // whose own window is shut may be waiting on ours, and would wait in turn on it (a cycle of nodes
+                // each sending to the next) if the thread that reads our links stopped reading them here.
+                linkReader.poll();
             }
             result = publication.offer(frame, offset, length);
         }
