@@ -75,6 +75,35 @@ final class TestNodes implements AutoCloseable
         nodes[node] = null;
     }
 
+    /**
+     * Stops a node as {@code kill -9} would, as far as the directory can tell: its member (media driver, consensus
+     * module, service) goes first, so its cluster client's goodbye reaches no one; then its agent and Aeron client.
+     */
+    void kill(final int node)
+    {
+        nodes[node].closeMemberForTests();
+        stop(node);
+    }
+
+    /** @return the node whose member leads the directory, once one does (by the consensus modules' role counters). */
+    int awaitLeader(final long timeoutMs)
+    {
+        final int[] leader = {-1};
+        await(() ->
+        {
+            for (int i = 0; i < nodes.length; i++)
+            {
+                if (null != nodes[i] && nodes[i].memberRole() == io.tern.broker.ClusterLink.ROLE_LEADER)
+                {
+                    leader[0] = i;
+                    return true;
+                }
+            }
+            return false;
+        }, timeoutMs, "a member leads the directory");
+        return leader[0];
+    }
+
     static void await(final BooleanSupplier condition, final long timeoutMs, final String what)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
