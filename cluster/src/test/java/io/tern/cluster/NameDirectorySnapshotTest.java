@@ -239,6 +239,8 @@ class NameDirectorySnapshotTest
         final List<String> events = new CopyOnWriteArrayList<>();
         private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[DirectoryDescriptor.MAX_LENGTH]);
         private long lastKeepAliveNs = System.nanoTime();
+        /** This session's claims are numbered from 1, as a node's agent numbers them. */
+        private long nextSeq = 1;
 
         private DirectoryClient(final int node, final Aeron aeron, final AeronCluster cluster)
         {
@@ -293,6 +295,7 @@ class NameDirectorySnapshotTest
         {
             buffer.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.CLAIM);
             buffer.putLong(DirectoryDescriptor.CLAIM_ID_OFFSET, claimId);
+            buffer.putLong(DirectoryDescriptor.CLAIM_SEQ_OFFSET, nextSeq++);
             buffer.putInt(DirectoryDescriptor.CLAIM_NODE_OFFSET, node);
             final int length = buffer.putStringWithoutLengthUtf8(DirectoryDescriptor.CLAIM_NAME_OFFSET, name);
             offer(DirectoryDescriptor.CLAIM_NAME_OFFSET + length);
@@ -302,7 +305,7 @@ class NameDirectorySnapshotTest
         {
             buffer.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.HELLO);
             buffer.putInt(DirectoryDescriptor.NODE_OFFSET, node);
-            offer(DirectoryDescriptor.NAME_OFFSET);
+            offer(DirectoryDescriptor.HELLO_LENGTH);
         }
 
         private void offer(final int length)
@@ -338,8 +341,9 @@ class NameDirectorySnapshotTest
                         buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET));
                     break;
                 case DirectoryDescriptor.HELD:
+                case DirectoryDescriptor.SYNC_HELD:
                 case DirectoryDescriptor.RELEASED:
-                    events.add((type == DirectoryDescriptor.HELD ? "held " : "released ") +
+                    events.add((type == DirectoryDescriptor.RELEASED ? "released " : "held ") +
                         buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET) + " " +
                         buffer.getStringWithoutLengthUtf8(offset + DirectoryDescriptor.NAME_OFFSET,
                             length - DirectoryDescriptor.NAME_OFFSET));
