@@ -14,6 +14,7 @@ import io.aeron.Aeron;
 import io.aeron.archive.Archive;
 import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.ElectionState;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.client.EgressListener;
 import io.aeron.cluster.service.ClusterCounters;
@@ -132,9 +133,13 @@ class NameDirectorySnapshotTest
                 CloseHelper.closeAll(memberCounters[member], members[member]);
                 start(member);
                 final int m = member;
+                // Its election over too (not only its role): a member whose start-up election is still on when the
+                // leader stops, and which then wins it, closes every session (Aeron's leader start-up), as seen
+                // when its first try to join the live log timed out.
                 awaitWithKeepAlives(() -> ConsensusModule.State.ACTIVE ==
                     ConsensusModule.State.find(memberCounters[m].countersReader(), 0) &&
-                    ClusterLink.ROLE_FOLLOWER == value(m, ConsensusModule.Configuration.CLUSTER_NODE_ROLE_TYPE_ID),
+                    ClusterLink.ROLE_FOLLOWER == value(m, ConsensusModule.Configuration.CLUSTER_NODE_ROLE_TYPE_ID) &&
+                    ElectionState.CLOSED.code() == value(m, ConsensusModule.Configuration.ELECTION_STATE_TYPE_ID),
                     "member " + m + " follows again after its restart");
             }
         }
