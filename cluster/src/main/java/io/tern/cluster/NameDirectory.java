@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import java.util.concurrent.TimeUnit;
+
 import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
 import io.aeron.Image;
 import io.aeron.cluster.codecs.CloseReason;
 import io.aeron.cluster.service.ClientSession;
@@ -22,6 +25,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.tern.cluster.DirectoryDescriptor.ANSWER_LENGTH;
@@ -81,6 +85,12 @@ final class NameDirectory implements ClusteredService
     private static final int SNAPSHOT_VERSION = 22;
     /** Snapshot: | 23 | session (8) | seq applied (8) |. */
     private static final int SNAPSHOT_SEQ = 23;
+    /**
+     * How long the list of names for one HELLO may wait on its node's back-pressure (a long list is many times a
+     * node's egress window): the node just asked, so it reads; if it does not within this, the rest of the list is not
+     * sent and the node asks again. Bounds how long a node that died just after asking can hold the directory up.
+     */
+    private static final long LIST_BUDGET_NS = TimeUnit.MILLISECONDS.toNanos(250);
 
     /** A name's holder. */
     private static final class Holder
@@ -229,15 +239,22 @@ final class NameDirectory implements ClusteredService
             }
 
             case HELLO:
+            {
+                // Not replicated state: how long to wait on egress only, so the clock may be read here.
+                final long deadlineNs = System.nanoTime() + LIST_BUDGET_NS;
                 for (final Map.Entry<String, Holder> entry : holders.entrySet())
                 {
-                    tell(session, SYNC_HELD, entry.getValue().node, entry.getKey());
+                    if (!offer(session, describe(SYNC_HELD, entry.getValue().node, entry.getKey()), deadlineNs))
+                    {
+                        return; // the node finds its list short, or without its end, and asks again
+                    }
                 }
                 egress.putInt(TYPE_OFFSET, SYNCED);
                 egress.putLong(SYNCED_VERSION_OFFSET, version);
                 egress.putInt(SYNCED_COUNT_OFFSET, holders.size());
-                offer(session, SYNCED_LENGTH);
+                offer(session, SYNCED_LENGTH, deadlineNs);
                 break;
+            }
 
             case PING:
                 egress.putInt(TYPE_OFFSET, PONG);
@@ -304,11 +321,37 @@ final class NameDirectory implements ClusteredService
 
     private void tell(final ClientSession session, final int type, final int node, final String name)
     {
+        offer(session, describe(type, node, name));
+    }
+
+    /** @return the length of the HELD, RELEASED or SYNC_HELD now in {@code egress}. */
+    private int describe(final int type, final int node, final String name)
+    {
         egress.putInt(TYPE_OFFSET, type);
         egress.putInt(NODE_OFFSET, node);
         egress.putLong(VERSION_OFFSET, version);
-        final int nameLength = egress.putStringWithoutLengthUtf8(NAME_OFFSET, name);
-        offer(session, NAME_OFFSET + nameLength);
+        return NAME_OFFSET + egress.putStringWithoutLengthUtf8(NAME_OFFSET, name);
+    }
+
+    /** Offers, waiting on back-pressure until the deadline. @return whether it went. */
+    private boolean offer(final ClientSession session, final int length, final long deadlineNs)
+    {
+        final IdleStrategy idle = cluster.idleStrategy();
+        idle.reset();
+        while (true)
+        {
+            final long result = session.offer(egress, 0, length);
+            if (result > 0)
+            {
+                return true;
+            }
+            if ((Publication.BACK_PRESSURED != result && Publication.ADMIN_ACTION != result) ||
+                System.nanoTime() - deadlineNs > 0)
+            {
+                return false;
+            }
+            idle.idle();
+        }
     }
 
     /**

@@ -26,22 +26,32 @@ final class TestNodes implements AutoCloseable
     final AgentRunner[] runners;
     final File dir;
 
+    private final ClusterMembers members;
+    private final long sessionTimeoutMs;
+
     TestNodes(final int count, final long sessionTimeoutMs) throws Exception
     {
         dir = Files.createTempDirectory("tern-cluster-test").toFile();
-        final ClusterMembers members = ClusterMembers.parse(ClusterPorts.members(count));
+        members = ClusterMembers.parse(ClusterPorts.members(count));
+        this.sessionTimeoutMs = sessionTimeoutMs;
         nodes = new ClusterNode[count];
         events = new RecordingEvents[count];
         runners = new AgentRunner[count];
         for (int i = 0; i < count; i++)
         {
-            events[i] = new RecordingEvents();
-            nodes[i] = new ClusterNode(members, i, new File(dir, "node-" + i), sessionTimeoutMs, 1000, 1024,
-                events[i], Throwable::printStackTrace);
-            runners[i] = new AgentRunner(nodes[i].idleStrategy(), Throwable::printStackTrace, null,
-                nodes[i].agent());
-            AgentRunner.startOnThread(runners[i]);
+            start(i);
         }
+    }
+
+    /** Starts a node (again, after {@link #stop}: with empty files, it catches up from the others), with new events. */
+    void start(final int node)
+    {
+        events[node] = new RecordingEvents();
+        nodes[node] = new ClusterNode(members, node, new File(dir, "node-" + node), sessionTimeoutMs, 1000, 1024,
+            events[node], Throwable::printStackTrace);
+        runners[node] = new AgentRunner(nodes[node].idleStrategy(), Throwable::printStackTrace, null,
+            nodes[node].agent());
+        AgentRunner.startOnThread(runners[node]);
     }
 
     void awaitConnected(final long timeoutMs)
