@@ -37,9 +37,17 @@ final class TestNodes implements AutoCloseable
         nodes = new ClusterNode[count];
         events = new RecordingEvents[count];
         runners = new AgentRunner[count];
-        for (int i = 0; i < count; i++)
+        try
         {
-            start(i);
+            for (int i = 0; i < count; i++)
+            {
+                start(i);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            close(); // the nodes started so far: an open member keeps the JVM from exiting
+            throw ex;
         }
     }
 
