@@ -3,6 +3,8 @@
  */
 package io.tern.cluster;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.aeron.cluster.client.AeronCluster;
@@ -13,6 +15,7 @@ import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Object2IntHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -28,7 +31,13 @@ import io.tern.broker.ClusterEvents;
  * <p>
  * Liveness: it pings the directory every tenth of the session timeout; hearing nothing for half of it, it declares
  * the directory lost, so that the Router drops this node's peers before the directory (after the whole timeout) could
- * give their names to others. Garbage-free in its steady state; allocates when it connects.
+ * give their names to others.
+ * <p>
+ * Across a change of the directory's leader (see {@link DirectoryDescriptor}): it keeps each claim and release it sent
+ * until the directory's PONG says it was applied (a claim: until answered), and sends again what a PONG shows was
+ * lost; it keeps a copy of the names it told the Router and the number of the last change it told, and when it
+ * misses a change it asks for the whole list and tells the Router the difference. Garbage-free in its steady state
+ * (pings, and the messages between nodes); allocates per name claimed, released or told, and when it connects.
  */
 final class ClusterAgent implements Agent
 {
@@ -62,6 +71,26 @@ final class ClusterAgent implements Agent
     /** A state change told to the Router is owed (the ring was full): -1 when none. */
     private int stateOwed = -1;
     private boolean helloOwed;
+
+    /** Claims and releases sent on this session, in order, until known applied (a claim: answered). */
+    private final List<Sent> unacked = new ArrayList<>();
+    /** The number of the next claim or release on this session. */
+    private long nextSeq = 1;
+    /** What is unacknowledged must be sent again before anything new: a PONG showed a loss, or a new leader. */
+    private boolean resendOwed;
+    /** The names told to the Router, with their node: what a full list is compared with. */
+    private final Object2IntHashMap<String> replica = new Object2IntHashMap<>(-1);
+    /** The full list being received (after a HELLO). */
+    private final Object2IntHashMap<String> syncList = new Object2IntHashMap<>(-1);
+    /** Changes owed to the Router after a full list (the ring was full), handed before any other egress. */
+    private final List<NameChange> namesOwed = new ArrayList<>();
+    private int namesOwedIndex;
+    private final UnsafeBuffer nameView = new UnsafeBuffer(0, 0);
+    /** The directory's number of the last change told to the Router; -1 before the first full list. */
+    private long version = -1;
+    /** A HELLO was sent and its full list has not come yet: changes heard meanwhile are in the list or after it. */
+    private boolean syncing;
+    private long hellosSent;
     private volatile int leaderMemberId = -1;
     private volatile boolean connected;
 
@@ -137,10 +166,10 @@ final class ClusterAgent implements Agent
         return work;
     }
 
-    /** Offers the first {@code length} bytes of {@link #ingress} to the directory. */
-    private long offer(final int length)
+    /** Offers the first {@code length} bytes of {@code message} to the directory; the driver is woken after. */
+    private long offer(final DirectBuffer message, final int length)
     {
-        final long result = client.offer(ingress, 0, length);
+        final long result = client.offer(message, 0, length);
         if (result > 0)
         {
             offered = true;
@@ -171,6 +200,7 @@ final class ClusterAgent implements Agent
             client = connectedClient;
             lastEgressNs = nowNs;
             lastPingNs = nowNs;
+            resetSession();
             helloOwed = true;
             leaderMemberId = client.leaderMemberId();
             LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " joined the directory (session " +
@@ -195,26 +225,273 @@ final class ClusterAgent implements Agent
         {
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.HELLO);
             ingress.putInt(DirectoryDescriptor.NODE_OFFSET, nodeId);
-            if (offer(DirectoryDescriptor.NAME_OFFSET) < 0)
+            if (offer(ingress, DirectoryDescriptor.HELLO_LENGTH) > 0)
+            {
+                helloOwed = false;
+                syncing = true;
+                hellosSent++;
+                syncList.clear();
+                if (!connected)
+                {
+                    connected = true;
+                    stateOwed = ClusterEvents.CLUSTER_CONNECTED;
+                    return 1; // the state goes to the Router first, then claims may flow
+                }
+                work++;
+            }
+            else if (!connected)
             {
                 return checkLoss(nowNs);
             }
-            helloOwed = false;
-            connected = true;
-            stateOwed = ClusterEvents.CLUSTER_CONNECTED;
-            return 1; // the state goes to the Router first, then claims may flow
+        }
+        if (!handNamesOwed())
+        {
+            return work + checkLoss(nowNs); // the ring is full: the next changes wait behind these
         }
         work += client.controlledPollEgress();
-        work += drainCommands();
+        if (resendOwed)
+        {
+            work += resend();
+        }
+        if (!resendOwed)
+        {
+            work += drainCommands(); // new claims and releases only after the ones sent again, in order
+        }
         if (nowNs - lastPingNs > pingIntervalNs)
         {
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.PING);
-            if (offer(4) > 0)
+            ingress.putLong(DirectoryDescriptor.PING_SEQ_SENT_OFFSET, nextSeq - 1);
+            ingress.putLong(DirectoryDescriptor.PING_HELLOS_OFFSET, hellosSent);
+            if (offer(ingress, DirectoryDescriptor.PING_LENGTH) > 0)
             {
                 lastPingNs = nowNs;
             }
         }
         return work + checkLoss(nowNs);
+    }
+
+    /** A new session: nothing sent on it yet, and the Router's replica is empty (at start, or cleared on a loss). */
+    private void resetSession()
+    {
+        unacked.clear();
+        nextSeq = 1;
+        resendOwed = false;
+        replica.clear();
+        syncList.clear();
+        namesOwed.clear();
+        namesOwedIndex = 0;
+        version = -1;
+        syncing = false;
+        hellosSent = 0;
+    }
+
+    /** Sends again, in order, every claim and release not known applied; false from an offer leaves it owed. */
+    private int resend()
+    {
+        int sent = 0;
+        for (int i = 0, size = unacked.size(); i < size; i++)
+        {
+            final Sent command = unacked.get(i);
+            if (!command.done)
+            {
+                if (offer(command.message, command.message.capacity()) < 0)
+                {
+                    return sent; // all again next time: the directory applies each once
+                }
+                sent++;
+            }
+        }
+        resendOwed = false;
+        if (sent > 0)
+        {
+            LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " sent " + sent +
+                " claims and releases again");
+        }
+        return sent;
+    }
+
+    /** Hands the changes a full list left owed to the Router. @return whether none is left. */
+    private boolean handNamesOwed()
+    {
+        while (namesOwedIndex < namesOwed.size())
+        {
+            final NameChange change = namesOwed.get(namesOwedIndex);
+            nameView.wrap(change.name);
+            final boolean handed = change.held ?
+                events.onNameHeld(change.node, nameView, 0, change.name.length) :
+                events.onNameReleased(change.node, nameView, 0, change.name.length);
+            if (!handed)
+            {
+                return false;
+            }
+            namesOwedIndex++;
+        }
+        if (namesOwedIndex > 0)
+        {
+            namesOwed.clear();
+            namesOwedIndex = 0;
+        }
+        return true;
+    }
+
+    /** The directory's PONG: what it applied of ours, and its latest change. */
+    private void onPong(final DirectBuffer buffer, final int offset)
+    {
+        final long applied = buffer.getLong(offset + DirectoryDescriptor.PONG_SEQ_APPLIED_OFFSET);
+        final long sentBeforePing = buffer.getLong(offset + DirectoryDescriptor.PONG_SEQ_SENT_OFFSET);
+        boolean lost = false;
+        for (int i = 0, size = unacked.size(); i < size; i++)
+        {
+            final Sent command = unacked.get(i);
+            if (!command.done)
+            {
+                if (!command.claim && command.seq <= applied)
+                {
+                    command.done = true;
+                }
+                else if (command.seq <= sentBeforePing)
+                {
+                    // Sent before the ping, yet not applied (a claim: not answered) by the time the ping was: lost.
+                    lost = true;
+                }
+            }
+        }
+        trimUnacked();
+        if (lost && !resendOwed)
+        {
+            resendOwed = true;
+            LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " finds claims or releases lost (" +
+                applied + " of " + sentBeforePing + " applied)");
+        }
+        if (syncing)
+        {
+            if (buffer.getLong(offset + DirectoryDescriptor.PONG_HELLOS_OFFSET) == hellosSent)
+            {
+                // The ping went after the latest HELLO, yet its list has not come: it was lost. Ask again.
+                syncing = false;
+                helloOwed = true;
+            }
+        }
+        else if (buffer.getLong(offset + DirectoryDescriptor.PONG_VERSION_OFFSET) > version)
+        {
+            LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " missed changes to the directory (has " +
+                version + " of " + buffer.getLong(offset + DirectoryDescriptor.PONG_VERSION_OFFSET) +
+                "); asking for the whole list");
+            helloOwed = true;
+        }
+    }
+
+    private void trimUnacked()
+    {
+        int done = 0;
+        while (done < unacked.size() && unacked.get(done).done)
+        {
+            done++;
+        }
+        if (done > 0)
+        {
+            unacked.subList(0, done).clear();
+        }
+    }
+
+    /** A GRANTED or TAKEN: handed to the Router once, for a claim still waiting; a repeated answer is dropped. */
+    private ControlledFragmentHandler.Action onAnswer(final long claimId, final int result)
+    {
+        for (int i = 0, size = unacked.size(); i < size; i++)
+        {
+            final Sent command = unacked.get(i);
+            if (command.claim && !command.done && command.claimId == claimId)
+            {
+                if (!events.onClaimResult(claimId, result))
+                {
+                    return ControlledFragmentHandler.Action.ABORT;
+                }
+                command.done = true;
+                trimUnacked();
+                return ControlledFragmentHandler.Action.CONTINUE;
+            }
+        }
+        return ControlledFragmentHandler.Action.CONTINUE;
+    }
+
+    /** A HELD or RELEASED: told to the Router if it is the next change; a gap asks for the whole list. */
+    private ControlledFragmentHandler.Action onChange(
+        final boolean held, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long changeVersion = buffer.getLong(offset + DirectoryDescriptor.VERSION_OFFSET);
+        if (syncing || changeVersion <= version)
+        {
+            return ControlledFragmentHandler.Action.CONTINUE; // in the list to come, or told already
+        }
+        if (changeVersion != version + 1)
+        {
+            LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " missed changes to the directory (has " +
+                version + ", heard " + changeVersion + "); asking for the whole list");
+            helloOwed = true;
+            return ControlledFragmentHandler.Action.CONTINUE;
+        }
+        final int node = buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET);
+        final int nameOffset = offset + DirectoryDescriptor.NAME_OFFSET;
+        final int nameLength = length - DirectoryDescriptor.NAME_OFFSET;
+        final boolean handed = held ?
+            events.onNameHeld(node, buffer, nameOffset, nameLength) :
+            events.onNameReleased(node, buffer, nameOffset, nameLength);
+        if (!handed)
+        {
+            return ControlledFragmentHandler.Action.ABORT;
+        }
+        version = changeVersion;
+        final String name = buffer.getStringWithoutLengthUtf8(nameOffset, nameLength);
+        if (held)
+        {
+            replica.put(name, node);
+        }
+        else if (replica.getValue(name) == node)
+        {
+            replica.removeKey(name);
+        }
+        return ControlledFragmentHandler.Action.CONTINUE;
+    }
+
+    /** The end of a full list: tell the Router what differs from what it was told, or ask again if it is short. */
+    private void onSynced(final DirectBuffer buffer, final int offset)
+    {
+        if (!syncing)
+        {
+            return;
+        }
+        syncing = false;
+        final long listVersion = buffer.getLong(offset + DirectoryDescriptor.SYNCED_VERSION_OFFSET);
+        if (syncList.size() != buffer.getInt(offset + DirectoryDescriptor.SYNCED_COUNT_OFFSET) ||
+            listVersion < version)
+        {
+            syncList.clear();
+            helloOwed = true; // part of the list was lost: again
+            return;
+        }
+        replica.forEachInt((name, node) ->
+        {
+            if (syncList.getValue(name) != node)
+            {
+                namesOwed.add(new NameChange(false, node, name));
+            }
+        });
+        syncList.forEachInt((name, node) ->
+        {
+            if (replica.getValue(name) != node)
+            {
+                namesOwed.add(new NameChange(true, node, name));
+            }
+        });
+        if (version >= 0 && !namesOwed.isEmpty())
+        {
+            LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " caught up with the directory (" +
+                version + " to " + listVersion + "): " + namesOwed.size() + " changes");
+        }
+        replica.clear();
+        syncList.forEachInt(replica::put);
+        syncList.clear();
+        version = listVersion;
     }
 
     private int checkLoss(final long nowNs)
@@ -235,6 +512,7 @@ final class ClusterAgent implements Agent
         client = null;
         connected = false;
         helloOwed = false;
+        resetSession(); // the Router clears its replica on the loss
         stateOwed = ClusterEvents.CLUSTER_LOST;
         nextConnectNs = System.nanoTime() + RECONNECT_BACKOFF_NS;
     }
@@ -258,20 +536,33 @@ final class ClusterAgent implements Agent
             }
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.CLAIM);
             ingress.putLong(DirectoryDescriptor.CLAIM_ID_OFFSET, claimId);
+            ingress.putLong(DirectoryDescriptor.CLAIM_SEQ_OFFSET, nextSeq);
             ingress.putInt(DirectoryDescriptor.CLAIM_NODE_OFFSET, nodeId);
             ingress.putBytes(DirectoryDescriptor.CLAIM_NAME_OFFSET, buffer, offset + 8, length - 8);
-            return offer(DirectoryDescriptor.CLAIM_NAME_OFFSET + length - 8) > 0 ?
-                ControlledMessageHandler.Action.CONTINUE : ControlledMessageHandler.Action.ABORT;
+            return send(true, claimId, DirectoryDescriptor.CLAIM_NAME_OFFSET + length - 8);
         }
         if (CMD_RELEASE == type && null != client && connected)
         {
             ingress.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.RELEASE);
-            ingress.putInt(DirectoryDescriptor.NODE_OFFSET, nodeId);
-            ingress.putBytes(DirectoryDescriptor.NAME_OFFSET, buffer, offset, length);
-            return offer(DirectoryDescriptor.NAME_OFFSET + length) > 0 ?
-                ControlledMessageHandler.Action.CONTINUE : ControlledMessageHandler.Action.ABORT;
+            ingress.putLong(DirectoryDescriptor.RELEASE_SEQ_OFFSET, nextSeq);
+            ingress.putInt(DirectoryDescriptor.RELEASE_NODE_OFFSET, nodeId);
+            ingress.putBytes(DirectoryDescriptor.RELEASE_NAME_OFFSET, buffer, offset, length);
+            return send(false, 0, DirectoryDescriptor.RELEASE_NAME_OFFSET + length);
         }
         return ControlledMessageHandler.Action.CONTINUE; // a release with no session: gone with the session
+    }
+
+    /** Offers the claim or release in {@code ingress}, numbered {@code nextSeq}, and keeps it until acknowledged. */
+    private ControlledMessageHandler.Action send(final boolean claim, final long claimId, final int length)
+    {
+        if (offer(ingress, length) < 0)
+        {
+            return ControlledMessageHandler.Action.ABORT;
+        }
+        final UnsafeBuffer message = new UnsafeBuffer(new byte[length]);
+        message.putBytes(0, ingress, 0, length);
+        unacked.add(new Sent(nextSeq++, claim, claimId, message));
+        return ControlledMessageHandler.Action.CONTINUE;
     }
 
     @Override
@@ -291,34 +582,42 @@ final class ClusterAgent implements Agent
             final DirectBuffer buffer, final int offset, final int length, final Header header)
         {
             lastEgressNs = System.nanoTime();
-            final boolean handed;
             switch (buffer.getInt(offset + DirectoryDescriptor.TYPE_OFFSET))
             {
                 case DirectoryDescriptor.GRANTED:
-                    handed = events.onClaimResult(buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET),
+                    return onAnswer(buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET),
                         ClusterEvents.CLAIM_GRANTED);
-                    break;
 
                 case DirectoryDescriptor.TAKEN:
-                    handed = events.onClaimResult(buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET),
+                    return onAnswer(buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET),
                         ClusterEvents.CLAIM_TAKEN);
-                    break;
 
                 case DirectoryDescriptor.HELD:
-                    handed = events.onNameHeld(buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET), buffer,
-                        offset + DirectoryDescriptor.NAME_OFFSET, length - DirectoryDescriptor.NAME_OFFSET);
-                    break;
+                    return onChange(true, buffer, offset, length);
 
                 case DirectoryDescriptor.RELEASED:
-                    handed = events.onNameReleased(buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET), buffer,
-                        offset + DirectoryDescriptor.NAME_OFFSET, length - DirectoryDescriptor.NAME_OFFSET);
-                    break;
+                    return onChange(false, buffer, offset, length);
+
+                case DirectoryDescriptor.SYNC_HELD:
+                    if (syncing)
+                    {
+                        syncList.put(buffer.getStringWithoutLengthUtf8(offset + DirectoryDescriptor.NAME_OFFSET,
+                            length - DirectoryDescriptor.NAME_OFFSET),
+                            buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET));
+                    }
+                    return ControlledFragmentHandler.Action.CONTINUE;
+
+                case DirectoryDescriptor.SYNCED:
+                    onSynced(buffer, offset);
+                    return ControlledFragmentHandler.Action.CONTINUE;
+
+                case DirectoryDescriptor.PONG:
+                    onPong(buffer, offset);
+                    return ControlledFragmentHandler.Action.CONTINUE;
 
                 default:
-                    handed = true; // PONG: liveness only
-                    break;
+                    return ControlledFragmentHandler.Action.CONTINUE;
             }
-            return handed ? ControlledFragmentHandler.Action.CONTINUE : ControlledFragmentHandler.Action.ABORT;
         }
 
         @Override
@@ -339,6 +638,50 @@ final class ClusterAgent implements Agent
         {
             lastEgressNs = System.nanoTime();
             ClusterAgent.this.leaderMemberId = leaderMemberId;
+            // What the old leader had not applied is lost with it: send it again to this one (applied once), and ping
+            // at once, so that changes this node missed meanwhile show up.
+            for (int i = 0, size = unacked.size(); i < size; i++)
+            {
+                if (!unacked.get(i).done)
+                {
+                    resendOwed = true;
+                    break;
+                }
+            }
+            lastPingNs = System.nanoTime() - pingIntervalNs - 1;
+        }
+    }
+
+    /** A claim or release sent on this session. */
+    private static final class Sent
+    {
+        final long seq;
+        final boolean claim;
+        final long claimId;
+        final UnsafeBuffer message;
+        boolean done;
+
+        Sent(final long seq, final boolean claim, final long claimId, final UnsafeBuffer message)
+        {
+            this.seq = seq;
+            this.claim = claim;
+            this.claimId = claimId;
+            this.message = message;
+        }
+    }
+
+    /** A change owed to the Router after a full list. */
+    private static final class NameChange
+    {
+        final boolean held;
+        final int node;
+        final byte[] name;
+
+        NameChange(final boolean held, final int node, final String name)
+        {
+            this.held = held;
+            this.node = node;
+            this.name = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 

@@ -384,6 +384,12 @@ final class ClusterNode implements ClusterLink
         return sendsNotConnected;
     }
 
+    /** Tests only: stops the directory member (and the media driver) alone, as a kill would, before {@link #close()}. */
+    void closeMemberForTests()
+    {
+        CloseHelper.quietClose(member);
+    }
+
     @Override
     public void close()
     {

@@ -14,6 +14,7 @@ import io.aeron.Aeron;
 import io.aeron.archive.Archive;
 import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.ElectionState;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.client.EgressListener;
 import io.aeron.cluster.service.ClusterCounters;
@@ -132,9 +133,13 @@ class NameDirectorySnapshotTest
                 CloseHelper.closeAll(memberCounters[member], members[member]);
                 start(member);
                 final int m = member;
+                // Its election over too (not only its role): a member whose start-up election is still on when the
+                // leader stops, and which then wins it, closes every session (Aeron's leader start-up), as seen
+                // when its first try to join the live log timed out.
                 awaitWithKeepAlives(() -> ConsensusModule.State.ACTIVE ==
                     ConsensusModule.State.find(memberCounters[m].countersReader(), 0) &&
-                    ClusterLink.ROLE_FOLLOWER == value(m, ConsensusModule.Configuration.CLUSTER_NODE_ROLE_TYPE_ID),
+                    ClusterLink.ROLE_FOLLOWER == value(m, ConsensusModule.Configuration.CLUSTER_NODE_ROLE_TYPE_ID) &&
+                    ElectionState.CLOSED.code() == value(m, ConsensusModule.Configuration.ELECTION_STATE_TYPE_ID),
                     "member " + m + " follows again after its restart");
             }
         }
@@ -239,6 +244,8 @@ class NameDirectorySnapshotTest
         final List<String> events = new CopyOnWriteArrayList<>();
         private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[DirectoryDescriptor.MAX_LENGTH]);
         private long lastKeepAliveNs = System.nanoTime();
+        /** This session's claims are numbered from 1, as a node's agent numbers them. */
+        private long nextSeq = 1;
 
         private DirectoryClient(final int node, final Aeron aeron, final AeronCluster cluster)
         {
@@ -293,6 +300,7 @@ class NameDirectorySnapshotTest
         {
             buffer.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.CLAIM);
             buffer.putLong(DirectoryDescriptor.CLAIM_ID_OFFSET, claimId);
+            buffer.putLong(DirectoryDescriptor.CLAIM_SEQ_OFFSET, nextSeq++);
             buffer.putInt(DirectoryDescriptor.CLAIM_NODE_OFFSET, node);
             final int length = buffer.putStringWithoutLengthUtf8(DirectoryDescriptor.CLAIM_NAME_OFFSET, name);
             offer(DirectoryDescriptor.CLAIM_NAME_OFFSET + length);
@@ -302,7 +310,7 @@ class NameDirectorySnapshotTest
         {
             buffer.putInt(DirectoryDescriptor.TYPE_OFFSET, DirectoryDescriptor.HELLO);
             buffer.putInt(DirectoryDescriptor.NODE_OFFSET, node);
-            offer(DirectoryDescriptor.NAME_OFFSET);
+            offer(DirectoryDescriptor.HELLO_LENGTH);
         }
 
         private void offer(final int length)
@@ -338,8 +346,9 @@ class NameDirectorySnapshotTest
                         buffer.getLong(offset + DirectoryDescriptor.CLAIM_ID_OFFSET));
                     break;
                 case DirectoryDescriptor.HELD:
+                case DirectoryDescriptor.SYNC_HELD:
                 case DirectoryDescriptor.RELEASED:
-                    events.add((type == DirectoryDescriptor.HELD ? "held " : "released ") +
+                    events.add((type == DirectoryDescriptor.RELEASED ? "released " : "held ") +
                         buffer.getInt(offset + DirectoryDescriptor.NODE_OFFSET) + " " +
                         buffer.getStringWithoutLengthUtf8(offset + DirectoryDescriptor.NAME_OFFSET,
                             length - DirectoryDescriptor.NAME_OFFSET));

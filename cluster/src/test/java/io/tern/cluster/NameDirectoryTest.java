@@ -90,9 +90,8 @@ class NameDirectoryTest
     @Timeout(30)
     void shouldFreeEveryNameOfANodeThatLeaves()
     {
-        // A follower's node leaves: the leader that stays closes its session. (When the leader's own node leaves, the
-        // release waits on Aeron Cluster's new leader, which was seen to hold the old session well past its timeout:
-        // docs/cluster.md says so under what is not guaranteed yet.)
+        // A follower's node leaves: the leader that stays closes its session. (The leader's own node leaving is
+        // DirectoryLeaderLeavingTest's, on a cluster of its own.)
         final int leader = cluster.nodes[0].leaderMemberId();
         final int leaving = leader == 2 ? 1 : 2;
         final int asking = leaving == 2 ? (leader == 0 ? 1 : 0) : 0;

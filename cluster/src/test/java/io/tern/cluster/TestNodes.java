@@ -26,22 +26,40 @@ final class TestNodes implements AutoCloseable
     final AgentRunner[] runners;
     final File dir;
 
+    private final ClusterMembers members;
+    private final long sessionTimeoutMs;
+
     TestNodes(final int count, final long sessionTimeoutMs) throws Exception
     {
         dir = Files.createTempDirectory("tern-cluster-test").toFile();
-        final ClusterMembers members = ClusterMembers.parse(ClusterPorts.members(count));
+        members = ClusterMembers.parse(ClusterPorts.members(count));
+        this.sessionTimeoutMs = sessionTimeoutMs;
         nodes = new ClusterNode[count];
         events = new RecordingEvents[count];
         runners = new AgentRunner[count];
-        for (int i = 0; i < count; i++)
+        try
         {
-            events[i] = new RecordingEvents();
-            nodes[i] = new ClusterNode(members, i, new File(dir, "node-" + i), sessionTimeoutMs, 1000, 1024,
-                events[i], null, null, Throwable::printStackTrace);
-            runners[i] = new AgentRunner(nodes[i].idleStrategy(), Throwable::printStackTrace, null,
-                nodes[i].agent());
-            AgentRunner.startOnThread(runners[i]);
+            for (int i = 0; i < count; i++)
+            {
+                start(i);
+            }
         }
+        catch (final RuntimeException ex)
+        {
+            close(); // the nodes started so far: an open member keeps the JVM from exiting
+            throw ex;
+        }
+    }
+
+    /** Starts a node (again, after {@link #stop}: with empty files, it catches up from the others), with new events. */
+    void start(final int node)
+    {
+        events[node] = new RecordingEvents();
+        nodes[node] = new ClusterNode(members, node, new File(dir, "node-" + node), sessionTimeoutMs, 1000, 1024,
+            events[node], null, null, Throwable::printStackTrace);
+        runners[node] = new AgentRunner(nodes[node].idleStrategy(), Throwable::printStackTrace, null,
+            nodes[node].agent());
+        AgentRunner.startOnThread(runners[node]);
     }
 
     void awaitConnected(final long timeoutMs)
@@ -73,6 +91,35 @@ final class TestNodes implements AutoCloseable
         CloseHelper.quietClose(nodes[node]);
         runners[node] = null;
         nodes[node] = null;
+    }
+
+    /**
+     * Stops a node as {@code kill -9} would, as far as the directory can tell: its member (media driver, consensus
+     * module, service) goes first, so its cluster client's goodbye reaches no one; then its agent and Aeron client.
+     */
+    void kill(final int node)
+    {
+        nodes[node].closeMemberForTests();
+        stop(node);
+    }
+
+    /** @return the node whose member leads the directory, once one does (by the consensus modules' role counters). */
+    int awaitLeader(final long timeoutMs)
+    {
+        final int[] leader = {-1};
+        await(() ->
+        {
+            for (int i = 0; i < nodes.length; i++)
+            {
+                if (null != nodes[i] && nodes[i].memberRole() == io.tern.broker.ClusterLink.ROLE_LEADER)
+                {
+                    leader[0] = i;
+                    return true;
+                }
+            }
+            return false;
+        }, timeoutMs, "a member leads the directory");
+        return leader[0];
     }
 
     static void await(final BooleanSupplier condition, final long timeoutMs, final String what)
