@@ -29,7 +29,8 @@
 # on the same cores: with 2 s, a ping-pong across nodes was measured while the JIT compilers still took a third of a
 # core, and its percentiles were those of the compilers more than the cluster's (docs/cluster.md has the runs).
 #
-# Ports (fixed, so the nodes can list each other): clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
+# Ports (fixed, so the nodes can list each other): tern cluster nodes' admin endpoints ADMIN_PORTS (default 21320-21322,
+# for their claim latency); clients CLIENT_PORTS (default 21300: tern-single 21300, tern-cluster
 # 21301-21303, nats-single 21310, nats-cluster 21311-21313), tern cluster members UDP from CLUSTER_PORTS (default 21400, 10 apart), nats
 # routes from ROUTE_PORTS (default 21501). Set them in the environment to move them. The defaults lie below Linux's
 # ephemeral range (32768-60999): the loadgen's thousands of client connections take ports from that range, and a
@@ -45,6 +46,7 @@ DRAIN=5s
 IDLE=2000
 BUILD=1
 CLIENT_PORTS=${CLIENT_PORTS:-21300}
+ADMIN_PORTS=${ADMIN_PORTS:-21320}
 CLUSTER_PORTS=${CLUSTER_PORTS:-21400}
 ROUTE_PORTS=${ROUTE_PORTS:-21501}
 SETUPS="tern-single tern-cluster nats-single nats-cluster"
@@ -107,7 +109,7 @@ ROUTES="nats://127.0.0.1:$ROUTE_PORTS,nats://127.0.0.1:$((ROUTE_PORTS + 1)),nats
 setup_command() {
   case "$1" in
     tern-single)  echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar broker/target/tern-broker.jar --port $CLIENT_PORTS --admin-port off" ;;
-    tern-cluster|tern-cluster-base) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $(cluster_jar "$1") --port $((CLIENT_PORTS + 1))+NODE --admin-port off --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
+    tern-cluster|tern-cluster-base) echo "java${BROKER_JVM_OPTS:+ $BROKER_JVM_OPTS} -jar $(cluster_jar "$1") --port $((CLIENT_PORTS + 1))+NODE --admin-port $ADMIN_PORTS+NODE --stats-interval-ms 0 --cluster-members $MEMBERS --cluster-node-id NODE --cluster-dir DIR/node-NODE" ;;
     nats-cluster) echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 11))+NODE --cluster nats://127.0.0.1:$ROUTE_PORTS+NODE --routes $ROUTES" ;;
     nats-single)  echo "nats-server -a 127.0.0.1 -p $((CLIENT_PORTS + 10))" ;;
   esac
@@ -153,7 +155,8 @@ start_setup() {
       rm -rf "$OUT/cluster-dir"
       for i in 0 1 2; do
         # shellcheck disable=SC2086
-        java $BROKER_JVM_OPTS -jar "$(cd "$ROOT" && realpath "$(cluster_jar "$setup")")" --port $((CLIENT_PORTS + 1 + i)) --admin-port off \
+        java $BROKER_JVM_OPTS -jar "$(cd "$ROOT" && realpath "$(cluster_jar "$setup")")" --port $((CLIENT_PORTS + 1 + i)) \
+          --admin-port $((ADMIN_PORTS + i)) --stats-interval-ms 0 \
           --cluster-members "$MEMBERS" --cluster-node-id "$i" --cluster-dir "$OUT/cluster-dir/node-$i" \
           >"$OUT/logs/$setup-$i.r$round.log" 2>&1 &
         SETUP_PIDS+=($!); PIDS+=($!)
@@ -178,6 +181,17 @@ start_setup() {
         await_lines "$OUT/logs/$setup-$i.r$round.log" "Route connection created" 2
       done ;;
   esac
+}
+
+# Each node's claim-to-answer latency (p50 p99, ms, every claim since the node started) from its admin endpoint's
+# /clusterz, one line per node: claim_latency FILE
+claim_latency() {
+  local i body
+  : >"$1"
+  for i in 0 1 2; do
+    body=$(curl -s --max-time 5 "http://127.0.0.1:$((ADMIN_PORTS + i))/clusterz" || true)
+    echo "$body" | sed -n 's/.*"latency_ms":{"p50":\([0-9.]*\),"p99":\([0-9.]*\).*/\1 \2/p' >>"$1"
+  done
 }
 
 # The CPU time (ms, user + system) the setup's server processes have used so far, from /proc: setup_cpu_ms
@@ -213,6 +227,7 @@ for jar in "$BROKER_JAR" "$LOADGEN_JAR" "$CLUSTER_JAR" ${BASELINE_JAR:+"$BASELIN
   [ -f "$jar" ] || { echo "missing $jar (run without --no-build)" >&2; exit 1; }
 done
 command -v nats-server >/dev/null || { echo "needs nats-server on the PATH" >&2; exit 1; }
+command -v curl >/dev/null || { echo "needs curl on the PATH (the claim latency from /clusterz)" >&2; exit 1; }
 CLK_TCK=$(getconf CLK_TCK)
 
 rm -rf "$OUT/runs" "$OUT/logs"
@@ -247,6 +262,10 @@ for run in $(seq "$RUNS"); do
         cut -c1-170 || true)
       log "  $label: exit $rc; servers' CPU $(cat "$OUT/runs/$label.cpu-ms") ms; $summary"
       [ "$rc" -eq 0 ] || failed=$((failed + 1))
+      if [ "$c" = claims ] && [[ "$setup" == tern-cluster* ]]; then
+        claim_latency "$OUT/runs/$label.claim-ms"
+        log "  $label: claim to answer p50 p99 (ms) per node: $(tr '\n' ' ' <"$OUT/runs/$label.claim-ms")"
+      fi
     done
     stop_setup
   done
@@ -263,6 +282,12 @@ claims_cell() {
     v=$(json_number "$f" registerPeersPerSecond)
     [ -n "$v" ] && echo "$v"
   done | median_min_max | awk '$1 == "-" { print "-"; next } { printf "%.0f (%.0f-%.0f)", $1, $2, $3 }'
+}
+
+# A column (1: p50, 2: p99) of the claim latencies of a setup's rounds: claim_cell COLUMN SETUP
+claim_cell() {
+  cat "$OUT/runs/claims.$2".r*.claim-ms 2>/dev/null | awk -v c="$1" '{ print $c }' | median_min_max |
+    awk '$1 == "-" { print "-"; next } { printf "%.1f (%.1f-%.1f)", $1, $2, $3 }'
 }
 
 # The servers' CPU time per message delivered (per peer registered for claims), in us: "median (min-max)" over the
@@ -287,8 +312,10 @@ cpu_cell() {
     "warm-up and registration included, per message delivered; less disturbed by other load than the rest, so the" \
     "column to compare builds by."
   echo
-  echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | server CPU µs/msg | clean runs |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
+  if [[ " $CASES " == *" ping-pong "* || " $CASES " == *" pairs-max "* ]]; then
+    echo "| case | setup | p50 µs | p90 µs | p99 µs | p99.9 µs | msg/s | server CPU µs/msg | clean runs |"
+    echo "|---|---|--:|--:|--:|--:|--:|--:|--:|"
+  fi
   for c in $CASES; do
     [ "$c" = claims ] && continue
     for s in $SETUPS; do
@@ -308,6 +335,16 @@ cpu_cell() {
     for s in $SETUPS; do
       files=("$OUT/runs/claims.$s".r*.json)
       echo "| $s | $(claims_cell "${files[@]}") | $(cpu_cell claims "$s") | $(clean_runs "${files[@]}") of $RUNS |"
+    done
+    echo
+    echo "Claim to answer through the directory (tern clusters; each node's /clusterz, every claim since it started):" \
+      "median over the nodes and rounds, lowest-highest in brackets, ms:"
+    echo
+    echo "| setup | p50 | p99 |"
+    echo "|---|--:|--:|"
+    for s in $SETUPS; do
+      [[ "$s" == tern-cluster* ]] || continue
+      echo "| $s | $(claim_cell 1 "$s") | $(claim_cell 2 "$s") |"
     done
   fi
 } >"$OUT/results.md"
