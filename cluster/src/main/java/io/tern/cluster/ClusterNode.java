@@ -94,24 +94,8 @@ final class ClusterNode implements ClusterLink
      *                       ({@link #pollLinks()}); null to have the {@code cluster} agent read them into
      *                       {@code events}.
      * @param wakeLinkReader wakes the broker's thread when frames arrive; with {@code linkEvents} only.
+     * @param testHook       tests only: adjusts the member's contexts; null otherwise.
      */
-    ClusterNode(
-        final ClusterMembers members,
-        final int nodeId,
-        final File baseDir,
-        final long sessionTimeoutMs,
-        final long linkTimeoutMs,
-        final int maxFrameBytes,
-        final ClusterEvents events,
-        final ClusterEvents linkEvents,
-        final Runnable wakeLinkReader,
-        final ErrorHandler errorHandler)
-    {
-        this(members, nodeId, baseDir, sessionTimeoutMs, linkTimeoutMs, maxFrameBytes, events, linkEvents,
-            wakeLinkReader, errorHandler, null);
-    }
-
-    /** As the other constructor, and tests only: {@code testHook} adjusts the member's contexts, or null. */
     ClusterNode(
         final ClusterMembers members,
         final int nodeId,

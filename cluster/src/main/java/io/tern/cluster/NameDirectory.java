@@ -383,15 +383,13 @@ final class NameDirectory implements ClusteredService
         snapshotBuffer.putInt(0, SNAPSHOT_VERSION);
         snapshotBuffer.putLong(4, version);
         offerSnapshot(snapshotPublication, 12);
-        final List<Map.Entry<Long, Long>> seqs = new ArrayList<>();
-        seqApplied.forEach((sessionId, seq) -> seqs.add(Map.entry(sessionId, seq)));
-        for (final Map.Entry<Long, Long> entry : seqs)
+        seqApplied.forEachLong((sessionId, seq) ->
         {
             snapshotBuffer.putInt(0, SNAPSHOT_SEQ);
-            snapshotBuffer.putLong(4, entry.getKey());
-            snapshotBuffer.putLong(12, entry.getValue());
+            snapshotBuffer.putLong(4, sessionId);
+            snapshotBuffer.putLong(12, seq);
             offerSnapshot(snapshotPublication, 20);
-        }
+        });
         final List<Map.Entry<Long, Set<String>>> sessions = new ArrayList<>();
         namesBySession.forEach((sessionId, names) -> sessions.add(Map.entry(sessionId, names)));
         for (final Map.Entry<Long, Set<String>> entry : sessions)

@@ -56,7 +56,7 @@ final class TestNodes implements AutoCloseable
     {
         events[node] = new RecordingEvents();
         nodes[node] = new ClusterNode(members, node, new File(dir, "node-" + node), sessionTimeoutMs, 1000, 1024,
-            events[node], null, null, Throwable::printStackTrace);
+            events[node], null, null, Throwable::printStackTrace, null);
         runners[node] = new AgentRunner(nodes[node].idleStrategy(), Throwable::printStackTrace, null,
             nodes[node].agent());
         AgentRunner.startOnThread(runners[node]);

@@ -625,24 +625,14 @@ final class AdminServer
                 });
                 return;
             case "/connz":
-                if (!isGet)
-                {
-                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
-                    return;
-                }
-                if (refusedPrivate(exchange, request, response, callback, "/connz"))
+                if (refusedPrivateGet(exchange, request, response, callback, isGet, "/connz"))
                 {
                     return;
                 }
                 onConnz(exchange, response, callback, Request.extractQueryParameters(request));
                 return;
             case "/clusterz":
-                if (!isGet)
-                {
-                    send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
-                    return;
-                }
-                if (refusedPrivate(exchange, request, response, callback, "/clusterz"))
+                if (refusedPrivateGet(exchange, request, response, callback, isGet, "/clusterz"))
                 {
                     return;
                 }
@@ -732,20 +722,20 @@ final class AdminServer
     }
 
     /**
-     * A change is allowed with the admin token when there is one, else only with a loopback Host: a web page that
-     * gets a browser to send the request (cross-site, or through DNS rebinding) sends its own host name, and cannot
-     * know the token.
-     */
-    /**
-     * Refuses a read of names and addresses (peers, names held in the cluster) to a request that may come from a page
-     * that reached the endpoint through DNS rebinding: without a loopback Host, or without the admin token when one
-     * is set. Answers 403 and logs it.
+     * Refuses a read of names and addresses (peers, names held in the cluster) that is not a GET (405), or that may
+     * come from a page that reached the endpoint through DNS rebinding: without a loopback Host, or without the admin
+     * token when one is set (403, logged).
      *
      * @return true if refused (answered); false to serve it.
      */
-    private boolean refusedPrivate(final Exchange exchange, final Request request, final Response response,
-        final Callback callback, final String path)
+    private boolean refusedPrivateGet(final Exchange exchange, final Request request, final Response response,
+        final Callback callback, final boolean isGet, final String path)
     {
+        if (!isGet)
+        {
+            send(exchange, response, callback, notAllowed(GET_HEAD, "use GET\n"));
+            return true;
+        }
         if (mayChangeState(request))
         {
             return false;
@@ -759,6 +749,11 @@ final class AdminServer
         return true;
     }
 
+    /**
+     * A change is allowed with the admin token when there is one, else only with a loopback Host: a web page that
+     * gets a browser to send the request (cross-site, or through DNS rebinding) sends its own host name, and cannot
+     * know the token.
+     */
     private boolean mayChangeState(final Request request)
     {
         if (null != tokenDigest)
