@@ -43,6 +43,8 @@ final class ClusterAgent implements Agent
 {
     private static final System.Logger LOG = System.getLogger(ClusterAgent.class.getName());
     private static final long RECONNECT_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** At most one line per this interval about failed attempts to join the directory. */
+    private static final long CONNECT_FAILURE_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
 
     static final int CMD_CLAIM = 1;
     static final int CMD_RELEASE = 2;
@@ -66,6 +68,8 @@ final class ClusterAgent implements Agent
     private AeronCluster.AsyncConnect connecting;
     private AeronCluster client;
     private long nextConnectNs;
+    /** Since when joining has been failing without a line said about it (the start, the last join, the last line). */
+    private long lastConnectFailureLogNs = System.nanoTime();
     private long lastEgressNs;
     private long lastPingNs;
     /** A state change told to the Router is owed (the ring was full): -1 when none. */
@@ -200,6 +204,7 @@ final class ClusterAgent implements Agent
             client = connectedClient;
             lastEgressNs = nowNs;
             lastPingNs = nowNs;
+            lastConnectFailureLogNs = nowNs;
             resetSession();
             helloOwed = true;
             leaderMemberId = client.leaderMemberId();
@@ -213,7 +218,12 @@ final class ClusterAgent implements Agent
             CloseHelper.quietClose(connecting);
             connecting = null;
             nextConnectNs = nowNs + RECONNECT_BACKOFF_NS;
-            LOG.log(System.Logger.Level.DEBUG, () -> "cluster: connect failed: " + ex);
+            if (nowNs - lastConnectFailureLogNs > CONNECT_FAILURE_LOG_INTERVAL_NS)
+            {
+                // Failures are expected for a while (no leader yet): a line only once they last, then one per interval.
+                lastConnectFailureLogNs = nowNs;
+                LOG.log(System.Logger.Level.INFO, "cluster: node " + nodeId + " cannot join the directory yet: " + ex);
+            }
             return work;
         }
     }
@@ -514,6 +524,7 @@ final class ClusterAgent implements Agent
         helloOwed = false;
         resetSession(); // the Router clears its replica on the loss
         stateOwed = ClusterEvents.CLUSTER_LOST;
+        lastConnectFailureLogNs = System.nanoTime();
         nextConnectNs = System.nanoTime() + RECONNECT_BACKOFF_NS;
     }
 
