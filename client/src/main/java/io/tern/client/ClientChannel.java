@@ -11,117 +11,119 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One connection to the broker: a non-blocking socket with {@code TCP_NODELAY}, and over it the broker's own
- * {@link TlsChannel} when TLS is on, its handshake done by {@link #open}. The thread that opened it then reads and
- * writes it (the client's I/O thread).
+ * One connection to the broker: a non-blocking socket with {@code TCP_NODELAY}, connected without blocking, and over
+ * it the broker's own {@link TlsChannel} when TLS is on, its handshake driven step by step by the polling thread.
  */
 final class ClientChannel implements AutoCloseable
 {
-    private static final long HANDSHAKE_POLL_MS = 10;
-
     final SocketChannel socket;
-    final TlsChannel tls;
+    private TlsChannel tls;
     /** What reads and writes go through: {@link #socket}, or {@link #tls} over it. */
-    final ByteChannel io;
+    private ByteChannel io;
 
-    private ClientChannel(final SocketChannel socket, final TlsChannel tls)
+    private ClientChannel(final SocketChannel socket)
     {
         this.socket = socket;
-        this.tls = tls;
-        this.io = null != tls ? tls : socket;
+        this.io = socket;
     }
 
     /**
-     * Connects, then over TLS completes the handshake (the broker's certificate checked against the context's trust
-     * store and against {@code serverName}).
+     * Starts connecting without blocking.
      *
-     * @param address    of the broker.
-     * @param context    TLS, or null for plain TCP.
-     * @param serverName what the certificate must name.
-     * @param scratch    where plaintext arriving with the end of the handshake goes (fill mode).
-     * @param deadlineNs to be done by.
-     * @return the open connection, non-blocking, registered with no selector.
-     * @throws IOException when it cannot connect or the handshake fails, or the deadline passes.
+     * @param address of the broker.
+     * @return the connection, connected already or to be finished by {@link #finishConnect()}.
+     * @throws IOException when the socket cannot be made or the connect fails at once.
      */
-    static ClientChannel open(
-        final InetSocketAddress address, final SSLContext context, final String serverName, final ByteBuffer scratch,
-        final long deadlineNs) throws IOException
+    static ClientChannel open(final InetSocketAddress address) throws IOException
     {
-        final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-        if (remainingMs <= 0)
-        {
-            throw new IOException("timed out connecting to " + address);
-        }
         final SocketChannel socket = SocketChannel.open();
-        TlsChannel tls = null;
         try
         {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            socket.socket().connect(address, (int)Math.min(Integer.MAX_VALUE, remainingMs));
             socket.configureBlocking(false);
-            if (null != context)
-            {
-                tls = TlsChannel.client(context, socket, serverName);
-                handshake(tls, socket, scratch, deadlineNs);
-            }
-            return new ClientChannel(socket, tls);
+            socket.connect(address);
+            return new ClientChannel(socket);
         }
         catch (final IOException | RuntimeException ex)
         {
-            if (null != tls)
-            {
-                tls.close();
-            }
             socket.close();
             throw ex;
         }
     }
 
-    private static void handshake(
-        final TlsChannel tls, final SocketChannel socket, final ByteBuffer scratch, final long deadlineNs)
-        throws IOException
+    /** @return true once the TCP connection is up. */
+    boolean finishConnect() throws IOException
     {
-        try (Selector selector = Selector.open())
+        return socket.isConnected() || socket.finishConnect();
+    }
+
+    /**
+     * Puts TLS over the connected socket; {@link #handshake(ByteBuffer)} then drives the handshake.
+     *
+     * @param context    TLS.
+     * @param serverName what the broker's certificate must name.
+     */
+    void startTls(final SSLContext context, final String serverName) throws IOException
+    {
+        tls = TlsChannel.client(context, socket, serverName);
+        io = tls;
+    }
+
+    /** @return true over TLS. */
+    boolean isTls()
+    {
+        return null != tls;
+    }
+
+    /**
+     * One step of the TLS handshake, as far as the bytes that have come allow.
+     *
+     * @param scratch where plaintext arriving with the end of the handshake goes (fill mode).
+     * @return true when the handshake is done and nothing of it waits to be written.
+     * @throws IOException when the broker closes the connection or the handshake fails.
+     */
+    boolean handshake(final ByteBuffer scratch) throws IOException
+    {
+        while (true)
         {
-            final SelectionKey key = socket.register(selector, 0);
-            while (tls.isHandshaking() || tls.hasPendingOutput())
+            if (tls.hasPendingOutput())
             {
-                if (tls.hasPendingOutput())
-                {
-                    tls.flush();
-                }
-                // A read drives the handshake: unwraps what came, wraps what is due, runs delegated tasks.
-                if (tls.read(scratch) < 0)
-                {
-                    throw new IOException("the broker closed the connection during the TLS handshake (is this its " +
-                        "TLS port?)");
-                }
-                if (!tls.isHandshaking() && !tls.hasPendingOutput())
-                {
-                    break;
-                }
-                if (tls.hasBufferedInput())
-                {
-                    continue;
-                }
-                final long remainingNs = deadlineNs - System.nanoTime();
-                if (remainingNs <= 0)
-                {
-                    throw new IOException("timed out in the TLS handshake");
-                }
-                key.interestOps(SelectionKey.OP_READ | (tls.hasPendingOutput() ? SelectionKey.OP_WRITE : 0));
-                selector.select(Math.max(1, Math.min(HANDSHAKE_POLL_MS, TimeUnit.NANOSECONDS.toMillis(remainingNs))));
-                selector.selectedKeys().clear();
+                tls.flush();
             }
-            key.cancel();
-            selector.selectNow(); // completes the cancellation so the socket can join the client's selector
+            // A read drives the handshake: unwraps what came, wraps what is due, runs delegated tasks.
+            if (tls.read(scratch) < 0)
+            {
+                throw new IOException("the broker closed the connection during the TLS handshake (is this its " +
+                    "TLS port?)");
+            }
+            if (!tls.isHandshaking() && !tls.hasPendingOutput())
+            {
+                return true;
+            }
+            if (!tls.hasBufferedInput())
+            {
+                return false;
+            }
         }
+    }
+
+    /** Reads into the buffer, as {@link ByteChannel#read(ByteBuffer)}. */
+    int read(final ByteBuffer buffer) throws IOException
+    {
+        return io.read(buffer);
+    }
+
+    /** Writes from the buffer, as {@link ByteChannel#write(ByteBuffer)}, after any TLS records still waiting. */
+    int write(final ByteBuffer buffer) throws IOException
+    {
+        if (null != tls && tls.hasPendingOutput() && !tls.flush())
+        {
+            return 0;
+        }
+        return buffer.hasRemaining() ? io.write(buffer) : 0;
     }
 
     /** @return true when a read may return more without the socket becoming readable (TLS records held). */

@@ -11,36 +11,39 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
  * A connection to a tern broker under one name: sends to one or many names, receives through handlers, reconnects
  * if asked to.
  * <pre>
- *   any thread                         I/O thread "tern-client-NAME"                     broker
- *   send(to, text) --claim, copy--&gt;  [ send ring (many-to-one, bounded) ] --drain--&gt; write buffer --write--&gt;
- *   flush(timeout)  --sync line--&gt;      (drained only while CONNECTED)                                  |
- *                                    handlers &lt;--decode (LineDecoder)-- read buffer &lt;--read-------------+
+ *   any thread                               polling thread of its {@link TernEventLoop}                   broker
+ *   send(to, text) --claim, copy--&gt; [ send ring (many-to-one, bounded) ] --drain--&gt; write buffer --write--&gt;
+ *        \__ then writes through itself when no other thread is writing ___/                            |
+ *   flush(timeout) --sync line--&gt;   (drained only while registered)                                      |
+ *                                  handlers &lt;--decode (LineDecoder)-- read buffer &lt;--read----------------+
  * </pre>
- * <b>Threads.</b> One I/O thread per client, named {@code tern-client-NAME}, a daemon, owns the socket, both
- * buffers, the decoder and the reconnect loop; it calls the {@link MessageHandler}, {@link ErrorHandler} and
- * {@link ConnectionListener} in arrival order. <b>The send path is thread-safe</b>: {@link #send} may be called from
- * any number of threads at once. Each send copies its line into an Agrona {@link ManyToOneRingBuffer} (lock-free,
- * bounded, allocation-free) that the I/O thread drains into the socket; a thread's sends go out in the order it made
- * them. {@link #flush(Duration)} and {@link #close()} wait, so they must not be called from a handler (close may:
- * it then only asks the I/O thread to stop).
+ * <b>Threads.</b> Every client lives on a {@link TernEventLoop}: {@link #connect(TernClientConfig)} makes one of its
+ * own, a daemon thread named {@code tern-client-NAME}; {@link #start(TernClientConfig, TernEventLoop)} shares one
+ * among many clients. The loop's polling thread connects, does the TLS handshake, registers, reads, decodes, calls
+ * the {@link MessageHandler}, {@link ErrorHandler} and {@link ConnectionListener} in arrival order, and reconnects.
+ * <b>The send path is thread-safe</b>: {@link #send} may be called from any number of threads at once. Each send
+ * copies its line into an Agrona {@link ManyToOneRingBuffer} (lock-free, bounded, allocation-free); then, if no other
+ * thread is writing to the socket, the sending thread writes the ring to it itself (a non-blocking write: what the
+ * socket does not take waits for the loop), so a send costs no hand-over to another thread; otherwise the writing
+ * thread or the loop takes it. A thread's sends go out in the order it made them. {@link #flush(Duration)} and
+ * {@link #close()} wait, so they must not be called from a handler (close may: it then only asks the loop to close).
  * <p>
  * <b>Garbage-free path.</b> {@link #send(Destinations, DirectBuffer, int, int)} with a reused {@link Destinations}
  * and a reused buffer, and a {@link MessageHandler} that reads the {@link ReceivedMessage} flyweight, allocate
@@ -62,67 +65,116 @@ public final class TernClient implements AutoCloseable
     public static final long CLOSED = -3;
 
     private static final System.Logger LOG = System.getLogger(TernClient.class.getName());
+    private static final VarHandle WRITER;
+    private static final VarHandle SIGNALLED;
     private static final int MSG_LINE = 1;
     private static final int MSG_SYNC = 2;
     /** A line record: send id (8), destination count (4), prefix length (4), then the line with its line end. */
     private static final int LINE_HEADER_BYTES = 16;
-    private static final long IDLE_SELECT_MS = 100;
     private static final long CLOSE_JOIN_MARGIN_MS = 1000;
     private static final byte[] LINE_END = {'\n'};
     private static final long LINE_ENDS = 0x0A0A_0A0A_0A0A_0A0AL;
     private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
     /** What every sync line's text starts with; a client-chosen nonce follows, then the sync's number. */
     private static final String SYNC_TEXT = "~tern-client-sync ";
+    /** Spins of a thread waiting for the write lock before it yields: its holder never blocks. */
+    private static final int WRITE_LOCK_SPINS = 100;
+
+    // Where the connection stands, on the polling thread.
+    private static final int NEW = 0;
+    private static final int OPENING = 1;
+    private static final int HANDSHAKING = 2;
+    private static final int REGISTERING = 3;
+    private static final int SERVING = 4;
+    private static final int WAITING = 5;
+    private static final int ENDED = 6;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WRITER = lookup.findVarHandle(TernClient.class, "writer", int.class);
+            SIGNALLED = lookup.findVarHandle(TernClient.class, "signalled", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     private final TernClientConfig config;
     private final String name;
     private final byte[] nameBytes;
     private final InetSocketAddress address;
+    private final TernEventLoop loop;
+    private final boolean ownsLoop;
     private final ManyToOneRingBuffer sendRing;
     private final AtomicBuffer ringBuffer;
     private final AtomicLong nextSendId = new AtomicLong();
     private final AtomicLong nextSyncId = new AtomicLong();
     private final Object monitor = new Object();
-    private final Thread ioThread;
-    private final Selector selector;
 
     private volatile ConnectionState state = ConnectionState.CONNECTING;
     private volatile boolean closeRequested;
-    private volatile boolean idle;
-    /** The highest sync whose echo came back. I/O thread writes, under the monitor. */
+    /** The highest sync whose echo came back. Polling thread writes, under the monitor. */
     private volatile long syncedUpTo;
     /** The highest sync written to a connection that was then lost: its echo will never come. */
     private volatile long syncLostUpTo;
     private volatile TernClientException failure;
+    /** Written by the polling thread alone; volatile for readers elsewhere. */
+    private volatile long handlerFailures;
+    /** 1 while a thread holds the write side: the ring's drain, the write buffer, the kept sends, socket writes. */
+    @SuppressWarnings("unused")
+    private volatile int writer;
+    /** 1 while queued for the loop's attention. */
+    @SuppressWarnings("unused")
+    private volatile int signalled;
+    /** The connection's socket, for {@link #cutConnection()}; written under the write lock. */
+    private volatile ClientChannel channel;
 
-    // I/O thread only.
+    // Under the write lock (WRITER), whichever thread holds it.
+    private final ByteBuffer writeBuffer;
+    private final PendingSends pending = new PendingSends(4096, 64 * 1024);
+    private final ControlledMessageHandler drainer = this::onRecord;
     private final byte[] syncPrefix;
     private final byte[] helloLine;
+    /** True while the connection takes lines: after the TLS handshake, until it ends. */
+    private boolean writable;
+    /** True once the broker routes to this client: the ring is drained only then. */
+    private boolean registered;
+    private long syncWritten;
+    private IOException writeFailure;
+    private SelectionKey key;
+
+    // Polling thread only.
     private final ByteBuffer readBuffer;
-    private final ByteBuffer writeBuffer;
     private final LineDecoder decoder = new LineDecoder();
-    private final PendingSends pending = new PendingSends(4096, 64 * 1024);
     private final DecodedLines decoded = new DecodedLines();
-    private final ControlledMessageHandler drainer = this::onRecord;
-    private final Consumer<SelectionKey> onReady = key -> { };
     private final MessageHandler messageHandler;
     private final ErrorHandler errorHandler;
     private final ConnectionListener listener;
-    private volatile ClientChannel channel;
-    private SelectionKey key;
+    private int phase = NEW;
     private int scanIndex;
-    private boolean registered;
     private ErrorKind endedBy;
-    private long syncWritten;
-    /** Written by the I/O thread alone; volatile for readers elsewhere. */
-    private volatile long handlerFailures;
+    private long attemptDeadlineNs;
+    private long firstDeadlineNs;
+    private long retryAtNs;
+    private long delayNs;
+    private long nameTakenSinceNs;
+    private boolean wasRegistered;
+    private Object reason;
+    /** This client's place in its loop's list; -1 when not on it. */
+    int loopIndex = -1;
 
-    private TernClient(final TernClientConfig config) throws IOException
+    private TernClient(final TernClientConfig config, final TernEventLoop loop, final boolean ownsLoop)
     {
         this.config = config;
         this.name = config.name();
         this.nameBytes = name.getBytes(StandardCharsets.UTF_8);
         this.address = new InetSocketAddress(config.host(), config.port());
+        this.loop = loop;
+        this.ownsLoop = ownsLoop;
         this.messageHandler = config.messageHandler();
         this.errorHandler = config.errorHandler();
         this.listener = config.connectionListener();
@@ -136,19 +188,17 @@ public final class TernClient implements AutoCloseable
         this.syncPrefix = (SYNC_TEXT + nonce + " ").getBytes(StandardCharsets.US_ASCII);
         this.helloLine = ((null == config.secret() ? name : name + " " + config.secret()) + "\n")
             .getBytes(StandardCharsets.UTF_8);
-        this.selector = Selector.open();
-        this.ioThread = new Thread(this::run, "tern-client-" + name);
-        this.ioThread.setDaemon(true);
     }
 
     /**
      * Connects, registers the name (with its secret when set) and returns once the broker routes to it: the client
      * sends itself a sync line after its name, and its echo proves the registration. With a name taken, tries again
      * for {@code nameTakenRetry}; with reconnect on, also after other retryable failures, until the connect timeout.
-     * Calling thread; blocks up to the connect timeout.
+     * The client gets a {@link TernEventLoop} of its own, whose thread {@code tern-client-NAME} runs until
+     * {@link #close()}. Calling thread; blocks up to the connect timeout.
      *
      * @param config the settings.
-     * @return the connected client; its I/O thread runs until {@link #close()}.
+     * @return the connected client.
      * @throws TernClientException when the broker refused (its reply as {@link TernClientException#kind()}), or the
      *                             connection, TLS handshake or timeout failed.
      * @throws IllegalArgumentException naming a setting that is not valid.
@@ -156,21 +206,61 @@ public final class TernClient implements AutoCloseable
     public static TernClient connect(final TernClientConfig config) throws TernClientException
     {
         config.conclude();
-        final TernClient client;
-        try
+        final TernEventLoop loop = TernEventLoop.start("tern-client-" + config.name(), 1);
+        final TernClient client = new TernClient(config, loop, true);
+        loop.add(client);
+        client.awaitConnected();
+        return client;
+    }
+
+    /**
+     * As {@link #connect(TernClientConfig)}, on a shared loop that has a thread of its own.
+     *
+     * @param config the settings.
+     * @param loop   made by {@link TernEventLoop#start(String, int)}.
+     * @return the connected client.
+     * @throws TernClientException as {@link #connect(TernClientConfig)}.
+     * @throws IllegalStateException from an invoker loop (nothing would poll it while this waits), or a full one.
+     */
+    public static TernClient connect(final TernClientConfig config, final TernEventLoop loop)
+        throws TernClientException
+    {
+        if (null == loop.thread())
         {
-            client = new TernClient(config);
+            throw new IllegalStateException("connect waits for the loop: poll an invoker loop and use start instead");
         }
-        catch (final IOException ex)
-        {
-            throw new TernClientException("cannot open a selector: " + ex, null, ex);
-        }
-        client.ioThread.start();
+        final TernClient client = start(config, loop);
+        client.awaitConnected();
+        return client;
+    }
+
+    /**
+     * Starts a client on a shared loop and returns at once, {@link ConnectionState#CONNECTING}: it connects and
+     * registers as the loop runs (as {@link #connect(TernClientConfig)} describes), then is
+     * {@link ConnectionState#CONNECTED}, or {@link ConnectionState#CLOSED} with {@link #failure()}. Sends made
+     * meanwhile wait in its send buffer. Any thread.
+     *
+     * @param config the settings.
+     * @param loop   the loop whose thread does its I/O.
+     * @return the client.
+     * @throws IllegalArgumentException naming a setting that is not valid.
+     * @throws IllegalStateException when the loop is closed or holds its most clients.
+     */
+    public static TernClient start(final TernClientConfig config, final TernEventLoop loop)
+    {
+        config.conclude();
+        final TernClient client = new TernClient(config, loop, false);
+        loop.add(client);
+        return client;
+    }
+
+    private void awaitConnected() throws TernClientException
+    {
         final long deadlineNs = System.nanoTime() + config.connectTimeout().toNanos() +
             TimeUnit.MILLISECONDS.toNanos(CLOSE_JOIN_MARGIN_MS);
-        synchronized (client.monitor)
+        synchronized (monitor)
         {
-            while (client.state != ConnectionState.CONNECTED && client.state != ConnectionState.CLOSED)
+            while (state != ConnectionState.CONNECTED && state != ConnectionState.CLOSED)
             {
                 final long remainingNs = deadlineNs - System.nanoTime();
                 if (remainingNs <= 0)
@@ -179,7 +269,7 @@ public final class TernClient implements AutoCloseable
                 }
                 try
                 {
-                    client.monitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNs)));
+                    monitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNs)));
                 }
                 catch (final InterruptedException ex)
                 {
@@ -188,15 +278,14 @@ public final class TernClient implements AutoCloseable
                 }
             }
         }
-        if (client.state != ConnectionState.CONNECTED)
+        if (state != ConnectionState.CONNECTED)
         {
-            final TernClientException failure = client.failure;
-            client.stop();
+            final TernClientException failure = this.failure;
+            stop();
             throw null != failure ? failure :
-                new TernClientException("not registered with " + client.address + " within " +
+                new TernClientException("not registered with " + address + " within " +
                     config.connectTimeout().toMillis() + " ms", null, null);
         }
-        return client;
     }
 
     /** @return the name this client registered. */
@@ -211,14 +300,26 @@ public final class TernClient implements AutoCloseable
         return state;
     }
 
-    /** @return the I/O thread, for tests that measure its allocation. */
+    /** @return why it is {@link ConnectionState#CLOSED}, when it failed; else null. Any thread. */
+    public TernClientException failure()
+    {
+        return failure;
+    }
+
+    /** @return the loop whose thread does its I/O. */
+    public TernEventLoop loop()
+    {
+        return loop;
+    }
+
+    /** @return the thread of its loop, for tests that measure its allocation. */
     Thread ioThread()
     {
-        return ioThread;
+        return loop.thread();
     }
 
     /**
-     * Cuts the connection as a network failure would (the socket closed under the I/O thread), for tests of
+     * Cuts the connection as a network failure would (the socket closed under the polling thread), for tests of
      * reconnecting. Any thread.
      */
     void cutConnection() throws IOException
@@ -226,18 +327,20 @@ public final class TernClient implements AutoCloseable
         final ClientChannel current = channel;
         if (null != current)
         {
-            current.socket.close();
+            current.socket.close(); // its key is cancelled with it, so the selector will not report it:
+            loop.signal(this);      // the loop finds the connection closed on its next write
         }
     }
 
-    /** @return handler calls that threw; each was logged (the first) and the I/O thread went on. */
+    /** @return handler calls that threw; each was logged (the first) and the polling thread went on. */
     public long handlerFailures()
     {
         return handlerFailures;
     }
 
     /**
-     * Sends text to the destinations: the garbage-free way. Thread-safe; allocates nothing; never blocks.
+     * Sends text to the destinations: the garbage-free way. Thread-safe; allocates nothing; never blocks. The calling
+     * thread writes the line to the socket itself when no other thread is writing ({@link #writeQueued()}).
      *
      * @param to     the destinations, made once and reused.
      * @param text   holding the text (UTF-8 or any bytes but control characters other than tab; no line end).
@@ -250,6 +353,24 @@ public final class TernClient implements AutoCloseable
      *                                  eighth of the send buffer.
      */
     public long send(final Destinations to, final DirectBuffer text, final int offset, final int length)
+    {
+        final long id = queue(to, text, offset, length);
+        writeQueued();
+        return id;
+    }
+
+    /**
+     * Puts the line into the send buffer without writing it: for a thread that sends a batch and then writes it with
+     * one {@link #writeQueued()}. Lines queued and not followed by a {@code writeQueued} (or a send) wait until the
+     * loop next looks at this client, up to {@link TernEventLoop}'s idle wait. Thread-safe; allocates nothing.
+     *
+     * @param to     the destinations, made once and reused.
+     * @param text   holding the text.
+     * @param offset of the text's first byte.
+     * @param length bytes of text.
+     * @return as {@link #send(Destinations, DirectBuffer, int, int)}.
+     */
+    public long queue(final Destinations to, final DirectBuffer text, final int offset, final int length)
     {
         checkNoLineEnd(text, offset, length);
         final int claimed = claim(to, length);
@@ -291,7 +412,9 @@ public final class TernClient implements AutoCloseable
         final int lineIndex = claimed + LINE_HEADER_BYTES;
         ringBuffer.putBytes(lineIndex, prefix);
         ringBuffer.putBytes(lineIndex + prefix.length, text, offset, length);
-        return commit(claimed, lineIndex + prefix.length + length);
+        final long id = commit(claimed, lineIndex + prefix.length + length);
+        writeQueued();
+        return id;
     }
 
     /**
@@ -318,6 +441,47 @@ public final class TernClient implements AutoCloseable
     public long send(final String to, final String text)
     {
         return send(Destinations.parse(to), text);
+    }
+
+    /**
+     * Writes what the send buffer holds to the socket on the calling thread, as far as the socket takes it without
+     * blocking, when it can: registered, and no other thread writing. Otherwise (or for what the socket did not take)
+     * the loop's thread writes it soon. Thread-safe; allocates nothing; never blocks.
+     *
+     * @return true when this thread wrote (or found nothing to write); false when it left the writing to the loop or
+     * to the thread already writing.
+     */
+    public boolean writeQueued()
+    {
+        if (tryLockWrite())
+        {
+            boolean done = false;
+            try
+            {
+                if (registered && null == writeFailure && !closeRequested)
+                {
+                    try
+                    {
+                        drainAndWrite();
+                        done = writeBuffer.position() == 0 && !channel.hasPendingOutput();
+                    }
+                    catch (final IOException ex)
+                    {
+                        writeFailure = ex; // the loop ends the connection
+                    }
+                }
+            }
+            finally
+            {
+                unlockWrite();
+            }
+            if (done)
+            {
+                return true;
+            }
+        }
+        loop.signal(this);
+        return false;
     }
 
     /**
@@ -384,25 +548,13 @@ public final class TernClient implements AutoCloseable
         ringBuffer.putLong(index, id);
         ringBuffer.putByte(lineEndIndex, LINE_END[0]);
         sendRing.commit(index);
-        wakeIfIdle();
         return id;
-    }
-
-    private void wakeIfIdle()
-    {
-        // Pairs with the I/O thread's 'idle = true', fence, then ring check: one of us sees the other, so a send is
-        // never left waiting for the idle timeout.
-        VarHandle.fullFence();
-        if (idle)
-        {
-            selector.wakeup();
-        }
     }
 
     /**
      * Waits until the broker has routed every message this client was asked to send before this call (from any
      * thread), and every error reply they caused has reached the {@link ErrorHandler}: the client sends itself a
-     * sync line behind them and waits for its echo. Any thread but the I/O thread (not from a handler).
+     * sync line behind them and waits for its echo. Any thread but the loop's polling thread (not from a handler).
      *
      * @param timeout how long to wait.
      * @return true when done; false on timeout, when the connection was lost before the echo came (some of those
@@ -410,7 +562,7 @@ public final class TernClient implements AutoCloseable
      */
     public boolean flush(final Duration timeout)
     {
-        if (Thread.currentThread() == ioThread)
+        if (loop.isPollingThread())
         {
             throw new IllegalStateException("flush() would wait for the thread calling it: not from a handler");
         }
@@ -427,7 +579,7 @@ public final class TernClient implements AutoCloseable
         }
         ringBuffer.putLong(index, id);
         sendRing.commit(index);
-        wakeIfIdle();
+        writeQueued();
         synchronized (monitor)
         {
             while (syncedUpTo < id && syncLostUpTo < id && state != ConnectionState.CLOSED)
@@ -452,16 +604,17 @@ public final class TernClient implements AutoCloseable
     }
 
     /**
-     * Flushes within the close timeout (see {@link #flush(Duration)}), then closes the connection and stops the I/O
-     * thread. Idempotent. From a handler (on the I/O thread) it only asks the I/O thread to stop after the handler
-     * returns, without flushing.
+     * Flushes within the close timeout (see {@link #flush(Duration)}), then closes the connection, and stops the
+     * loop's thread when the loop is the client's own. Idempotent. From a handler (on the polling thread) it only asks
+     * the loop to close the client after the handler returns, without flushing.
      */
     @Override
     public void close()
     {
-        if (Thread.currentThread() == ioThread)
+        if (loop.isPollingThread())
         {
             closeRequested = true;
+            loop.signal(this);
             return;
         }
         if (state == ConnectionState.CONNECTED && !closeRequested)
@@ -471,188 +624,135 @@ public final class TernClient implements AutoCloseable
         stop();
     }
 
+    /** Asks the loop to close the client and waits for it; stops the loop if it is the client's own. */
     private void stop()
     {
         closeRequested = true;
-        selector.wakeup();
-        try
+        loop.signal(this);
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_JOIN_MARGIN_MS);
+        synchronized (monitor)
         {
-            ioThread.join(CLOSE_JOIN_MARGIN_MS + config.connectTimeout().toMillis());
+            while (state != ConnectionState.CLOSED && !loop.isClosed())
+            {
+                final long remainingNs = deadlineNs - System.nanoTime();
+                if (remainingNs <= 0)
+                {
+                    break;
+                }
+                try
+                {
+                    monitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNs)));
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
-        catch (final InterruptedException ex)
+        if (ownsLoop)
         {
-            Thread.currentThread().interrupt();
+            loop.close();
         }
     }
 
-    // ---------------------------------------------------------------- I/O thread
+    // ---------------------------------------------------------------- the write lock and the loop's signal
 
-    private void run()
+    private boolean tryLockWrite()
     {
-        final long firstDeadlineNs = System.nanoTime() + config.connectTimeout().toNanos();
-        long delayNs = config.reconnectMinDelay().toNanos();
-        long nameTakenSinceNs = 0;
-        boolean wasRegistered = false;
-        Object reason = null;
-        try
+        return WRITER.compareAndSet(this, 0, 1);
+    }
+
+    /** Waits for the write lock: its holder never blocks, so this spins briefly, then yields. */
+    private void lockWrite()
+    {
+        int spins = 0;
+        while (!tryLockWrite())
         {
-            while (!closeRequested)
+            if (++spins < WRITE_LOCK_SPINS)
             {
-                setState(ConnectionState.CONNECTING, reason);
-                reason = connectAndServe();
-                if (closeRequested)
-                {
-                    break;
-                }
-                wasRegistered |= registered;
-                if (registered)
-                {
-                    delayNs = config.reconnectMinDelay().toNanos();
-                    nameTakenSinceNs = 0;
-                }
-                final long nowNs = System.nanoTime();
-                if (reason instanceof ErrorKind && !((ErrorKind)reason).isRetryable())
-                {
-                    failure = new TernClientException("the broker refused " + name + ": " + reason, (ErrorKind)reason,
-                        null);
-                    break;
-                }
-                if (reason == ErrorKind.NAME_TAKEN)
-                {
-                    if (0 == nameTakenSinceNs)
-                    {
-                        nameTakenSinceNs = nowNs;
-                    }
-                    if (nowNs - nameTakenSinceNs > config.nameTakenRetry().toNanos())
-                    {
-                        failure = new TernClientException("name '" + name + "' is still taken after " +
-                            config.nameTakenRetry().toMillis() + " ms", ErrorKind.NAME_TAKEN, null);
-                        break;
-                    }
-                }
-                else if (!config.reconnect() || (!wasRegistered && nowNs - firstDeadlineNs >= 0))
-                {
-                    failure = new TernClientException((wasRegistered ? "connection lost: " : "cannot connect to " +
-                        address + ": ") + reason, reason instanceof ErrorKind ? (ErrorKind)reason : null,
-                        reason instanceof Throwable ? (Throwable)reason : null);
-                    break;
-                }
-                if (!wasRegistered && nowNs - firstDeadlineNs >= 0)
-                {
-                    failure = new TernClientException("not registered within " + config.connectTimeout().toMillis() +
-                        " ms: " + reason, reason instanceof ErrorKind ? (ErrorKind)reason : null, null);
-                    break;
-                }
-                setState(ConnectionState.DISCONNECTED, reason);
-                // Equal jitter: half the back-off fixed, half random, so clients cut at once do not return at once.
-                waitUntil(nowNs + delayNs / 2 + ThreadLocalRandom.current().nextLong(delayNs / 2 + 1));
-                delayNs = Math.min(config.reconnectMaxDelay().toNanos(), delayNs * 2);
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
             }
         }
-        catch (final Throwable t)
+    }
+
+    private void unlockWrite()
+    {
+        WRITER.setRelease(this, 0);
+    }
+
+    /** @return true when this call queued the client for its loop (it was not queued). */
+    boolean markSignalled()
+    {
+        return SIGNALLED.compareAndSet(this, 0, 1);
+    }
+
+    void clearSignalled()
+    {
+        SIGNALLED.setVolatile(this, 0);
+    }
+
+    boolean hasEnded()
+    {
+        return phase == ENDED;
+    }
+
+    // ---------------------------------------------------------------- write side: under the write lock
+
+    /**
+     * Drains the ring (once registered) into the write buffer and writes it, until the ring is empty or the socket
+     * takes no more; then wants {@code OP_WRITE} only while bytes wait for the socket.
+     *
+     * @return the work done: 0 for none.
+     */
+    private int drainAndWrite() throws IOException
+    {
+        int work = 0;
+        while (true)
         {
-            failure = new TernClientException("the I/O thread failed: " + t, null, t);
-            reason = t;
+            final int drained = registered ? sendRing.controlledRead(drainer) : 0;
+            work += drained + write();
+            if (0 == drained || writeBuffer.position() > 0)
+            {
+                break;
+            }
+        }
+        final boolean waiting = writeBuffer.position() > 0 || channel.hasPendingOutput();
+        final int interest = SelectionKey.OP_READ | (waiting ? SelectionKey.OP_WRITE : 0);
+        try
+        {
+            if (key.interestOps() != interest)
+            {
+                key.interestOps(interest);
+            }
+        }
+        catch (final java.nio.channels.CancelledKeyException ex)
+        {
+            throw new ClosedChannelException();
+        }
+        return work;
+    }
+
+    /** @return 1 if bytes were written, else 0. */
+    private int write() throws IOException
+    {
+        if (writeBuffer.position() == 0 && !channel.hasPendingOutput())
+        {
+            return 0;
+        }
+        writeBuffer.flip();
+        try
+        {
+            return channel.write(writeBuffer) > 0 ? 1 : 0;
         }
         finally
         {
-            closeChannel();
-            try
-            {
-                selector.close();
-            }
-            catch (final IOException ignore)
-            {
-                // Stopping.
-            }
-            setState(ConnectionState.CLOSED, null != failure ? failure : reason);
+            writeBuffer.compact();
         }
-    }
-
-    /** Waits for the back-off to pass, or until close is asked. Sends meanwhile stay in the ring. */
-    private void waitUntil(final long untilNs) throws IOException
-    {
-        long remainingNs;
-        while (!closeRequested && (remainingNs = untilNs - System.nanoTime()) > 0)
-        {
-            selector.select(onReady, Math.max(1, TimeUnit.NANOSECONDS.toMillis(remainingNs)));
-        }
-    }
-
-    /** @return why the connection ended: the closing {@link ErrorKind}, an exception, or null on close. */
-    private Object connectAndServe()
-    {
-        registered = false;
-        endedBy = null;
-        scanIndex = 0;
-        readBuffer.clear();
-        writeBuffer.clear();
-        pending.clear();
-        final long deadlineNs = System.nanoTime() + config.connectTimeout().toNanos();
-        try
-        {
-            channel = ClientChannel.open(address, config.tls(), config.tlsServerName(), readBuffer, deadlineNs);
-            key = channel.socket.register(selector, SelectionKey.OP_READ);
-            writeBuffer.put(helloLine);
-            putSyncLine(0);
-            return serve(deadlineNs);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return null != endedBy ? endedBy : ex;
-        }
-        finally
-        {
-            if (syncWritten > syncLostUpTo)
-            {
-                synchronized (monitor)
-                {
-                    syncLostUpTo = syncWritten;
-                    monitor.notifyAll();
-                }
-            }
-            closeChannel();
-        }
-    }
-
-    private Object serve(final long registerDeadlineNs) throws IOException
-    {
-        while (!closeRequested)
-        {
-            int work = 0;
-            if (registered)
-            {
-                work += sendRing.controlledRead(drainer);
-            }
-            work += write();
-            final int read = read();
-            if (read < 0)
-            {
-                return null != endedBy ? endedBy : new ClosedChannelException();
-            }
-            if (null != endedBy)
-            {
-                return endedBy;
-            }
-            work += read;
-            if (!registered && System.nanoTime() - registerDeadlineNs >= 0)
-            {
-                return new IOException("no registration echo within " + config.connectTimeout().toMillis() + " ms");
-            }
-            if (0 == work)
-            {
-                idle = true;
-                VarHandle.fullFence();
-                // Wait unless the ring holds sends the write buffer can take: with bytes still waiting for the
-                // socket, OP_WRITE (or a send) wakes the selector, so a broker that stops reading costs no spinning.
-                if (!closeRequested && (!registered || sendRing.size() == 0 || writeBuffer.position() > 0))
-                {
-                    selector.select(onReady, IDLE_SELECT_MS);
-                }
-                idle = false;
-            }
-        }
-        return null;
     }
 
     /** Copies one ring record into the write buffer, or stops the drain while it has no room. */
@@ -705,34 +805,250 @@ public final class TernClient implements AutoCloseable
         }
     }
 
-    /** @return 1 if bytes were written, else 0. */
-    private int write() throws IOException
+    // ---------------------------------------------------------------- polling thread
+
+    /** The loop was signalled for this client: start it, close it, or write what waits. */
+    int onSignal(final long nowNs)
     {
-        int work = 0;
-        if (channel.hasPendingOutput())
+        if (phase == ENDED)
         {
-            channel.tls.flush();
+            return 0;
         }
-        if (writeBuffer.position() > 0)
+        if (closeRequested)
         {
-            writeBuffer.flip();
+            end();
+            return 1;
+        }
+        if (phase == NEW)
+        {
+            firstDeadlineNs = nowNs + config.connectTimeout().toNanos();
+            delayNs = config.reconnectMinDelay().toNanos();
+            startAttempt(nowNs);
+            return 1;
+        }
+        return serviceWrites();
+    }
+
+    /** The socket is ready for what the phase waits for. */
+    int onReady(final int readyOps, final long nowNs)
+    {
+        int work = 1;
+        try
+        {
+            switch (phase)
+            {
+                case OPENING:
+                    if (channel.finishConnect())
+                    {
+                        onConnected();
+                    }
+                    break;
+
+                case HANDSHAKING:
+                    handshake();
+                    break;
+
+                case REGISTERING:
+                case SERVING:
+                    work = 0;
+                    if ((readyOps & SelectionKey.OP_WRITE) != 0)
+                    {
+                        work += serviceWrites();
+                    }
+                    if ((readyOps & SelectionKey.OP_READ) != 0 && (phase == REGISTERING || phase == SERVING))
+                    {
+                        final int read = read();
+                        if (read < 0)
+                        {
+                            connectionEnded(null != endedBy ? endedBy : new ClosedChannelException());
+                        }
+                        else if (null != endedBy)
+                        {
+                            connectionEnded(endedBy);
+                        }
+                        work += Math.max(1, read);
+                    }
+                    break;
+
+                default:
+                    work = 0;
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            connectionEnded(null != endedBy ? endedBy : ex);
+        }
+        if (closeRequested && phase != ENDED)
+        {
+            end();
+        }
+        return work;
+    }
+
+    /** @return when this client next wants a timer; {@link Long#MAX_VALUE} for never. */
+    long onTimer(final long nowNs)
+    {
+        switch (phase)
+        {
+            case OPENING:
+            case HANDSHAKING:
+            case REGISTERING:
+                if (nowNs - attemptDeadlineNs >= 0)
+                {
+                    connectionEnded(new IOException(phase == REGISTERING ?
+                        "no registration echo within " + config.connectTimeout().toMillis() + " ms" :
+                        "timed out connecting to " + address));
+                }
+                break;
+
+            case WAITING:
+                if (nowNs - retryAtNs >= 0)
+                {
+                    startAttempt(nowNs);
+                }
+                break;
+
+            default:
+                break;
+        }
+        return nextDeadlineNs();
+    }
+
+    private long nextDeadlineNs()
+    {
+        switch (phase)
+        {
+            case OPENING:
+            case HANDSHAKING:
+            case REGISTERING:
+                return attemptDeadlineNs;
+            case WAITING:
+                return retryAtNs;
+            default:
+                return Long.MAX_VALUE;
+        }
+    }
+
+    /** The loop closes: this client ends at once. */
+    void endNow()
+    {
+        closeRequested = true;
+        end();
+    }
+
+    private int serviceWrites()
+    {
+        if (phase != REGISTERING && phase != SERVING)
+        {
+            return 0;
+        }
+        IOException failed;
+        int work = 0;
+        lockWrite();
+        try
+        {
+            failed = writeFailure;
+            if (null == failed)
+            {
+                try
+                {
+                    work = drainAndWrite();
+                }
+                catch (final IOException ex)
+                {
+                    failed = ex;
+                }
+            }
+        }
+        finally
+        {
+            unlockWrite();
+        }
+        if (null != failed)
+        {
+            connectionEnded(null != endedBy ? endedBy : failed);
+            return 1;
+        }
+        return work;
+    }
+
+    private void startAttempt(final long nowNs)
+    {
+        setState(ConnectionState.CONNECTING, reason);
+        endedBy = null;
+        scanIndex = 0;
+        readBuffer.clear();
+        attemptDeadlineNs = nowNs + config.connectTimeout().toNanos();
+        loop.timerAt(attemptDeadlineNs);
+        try
+        {
+            final ClientChannel opened = ClientChannel.open(address);
+            lockWrite();
             try
             {
-                work = channel.io.write(writeBuffer) > 0 ? 1 : 0;
+                channel = opened;
+                writeBuffer.clear();
+                pending.clear();
+                writeFailure = null;
+                registered = false;
+                key = opened.socket.register(loop.selector(), SelectionKey.OP_CONNECT, this);
             }
             finally
             {
-                writeBuffer.compact();
+                unlockWrite();
+            }
+            phase = OPENING;
+            if (opened.finishConnect())
+            {
+                onConnected();
             }
         }
-        // OP_WRITE only while bytes wait for the socket.
-        final boolean waiting = writeBuffer.position() > 0 || channel.hasPendingOutput();
-        final int interest = SelectionKey.OP_READ | (waiting ? SelectionKey.OP_WRITE : 0);
-        if (key.interestOps() != interest)
+        catch (final IOException | RuntimeException ex)
         {
-            key.interestOps(interest);
+            phase = OPENING;
+            connectionEnded(ex);
         }
-        return work;
+    }
+
+    private void onConnected() throws IOException
+    {
+        if (null == config.tls())
+        {
+            startRegistration();
+            return;
+        }
+        channel.startTls(config.tls(), config.tlsServerName());
+        phase = HANDSHAKING;
+        handshake();
+    }
+
+    private void handshake() throws IOException
+    {
+        if (channel.handshake(readBuffer))
+        {
+            startRegistration();
+        }
+        else
+        {
+            key.interestOps(SelectionKey.OP_READ | (channel.hasPendingOutput() ? SelectionKey.OP_WRITE : 0));
+        }
+    }
+
+    /** Writes the name line and a sync line addressed to this client: its echo proves the registration. */
+    private void startRegistration() throws IOException
+    {
+        phase = REGISTERING;
+        lockWrite();
+        try
+        {
+            writeBuffer.put(helloLine);
+            putSyncLine(0);
+            drainAndWrite();
+        }
+        finally
+        {
+            unlockWrite();
+        }
     }
 
     /** @return 1 if bytes were read, 0 if none, -1 at the end of the stream. */
@@ -741,7 +1057,7 @@ public final class TernClient implements AutoCloseable
         int work = 0;
         while (true)
         {
-            final int n = channel.io.read(readBuffer);
+            final int n = channel.read(readBuffer);
             if (n < 0)
             {
                 return -1;
@@ -771,18 +1087,128 @@ public final class TernClient implements AutoCloseable
         }
     }
 
-    private void closeChannel()
+    /**
+     * Closes the connection, then decides, as the reconnect rules say, whether to wait and try again or to close.
+     *
+     * @param why the closing {@link ErrorKind}, or an exception.
+     */
+    private void connectionEnded(final Object why)
     {
-        if (null != channel)
+        final boolean wasRegisteredNow = releaseConnection();
+        reason = why;
+        if (closeRequested)
         {
+            end();
+            return;
+        }
+        wasRegistered |= wasRegisteredNow;
+        if (wasRegisteredNow)
+        {
+            delayNs = config.reconnectMinDelay().toNanos();
+            nameTakenSinceNs = 0;
+        }
+        final long nowNs = System.nanoTime();
+        if (why instanceof ErrorKind && !((ErrorKind)why).isRetryable())
+        {
+            failure = new TernClientException("the broker refused " + name + ": " + why, (ErrorKind)why, null);
+            end();
+            return;
+        }
+        if (why == ErrorKind.NAME_TAKEN)
+        {
+            if (0 == nameTakenSinceNs)
+            {
+                nameTakenSinceNs = nowNs;
+            }
+            if (nowNs - nameTakenSinceNs > config.nameTakenRetry().toNanos())
+            {
+                failure = new TernClientException("name '" + name + "' is still taken after " +
+                    config.nameTakenRetry().toMillis() + " ms", ErrorKind.NAME_TAKEN, null);
+                end();
+                return;
+            }
+        }
+        else if (!config.reconnect() || (!wasRegistered && nowNs - firstDeadlineNs >= 0))
+        {
+            failure = new TernClientException((wasRegistered ? "connection lost: " : "cannot connect to " +
+                address + ": ") + why, why instanceof ErrorKind ? (ErrorKind)why : null,
+                why instanceof Throwable ? (Throwable)why : null);
+            end();
+            return;
+        }
+        if (!wasRegistered && nowNs - firstDeadlineNs >= 0)
+        {
+            failure = new TernClientException("not registered within " + config.connectTimeout().toMillis() +
+                " ms: " + why, why instanceof ErrorKind ? (ErrorKind)why : null, null);
+            end();
+            return;
+        }
+        setState(ConnectionState.DISCONNECTED, why);
+        // Equal jitter: half the back-off fixed, half random, so clients cut at once do not return at once.
+        retryAtNs = nowNs + delayNs / 2 + ThreadLocalRandom.current().nextLong(delayNs / 2 + 1);
+        delayNs = Math.min(config.reconnectMaxDelay().toNanos(), delayNs * 2);
+        phase = WAITING;
+        loop.timerAt(retryAtNs);
+    }
+
+    /**
+     * Closes the socket, drops what waited in the write buffer, and tells waiting flushes their syncs are lost.
+     *
+     * @return true when the connection was registered.
+     */
+    private boolean releaseConnection()
+    {
+        final boolean wasRegisteredNow;
+        final long lostUpTo;
+        lockWrite();
+        try
+        {
+            wasRegisteredNow = registered;
+            registered = false;
+            writeFailure = null;
             if (null != key)
             {
                 key.cancel();
                 key = null;
             }
-            channel.close();
-            channel = null;
+            if (null != channel)
+            {
+                channel.close();
+                channel = null;
+            }
+            writeBuffer.clear();
             pending.clear();
+            lostUpTo = syncWritten;
+        }
+        finally
+        {
+            unlockWrite();
+        }
+        if (lostUpTo > syncLostUpTo)
+        {
+            synchronized (monitor)
+            {
+                syncLostUpTo = lostUpTo;
+                monitor.notifyAll();
+            }
+        }
+        return wasRegisteredNow;
+    }
+
+    /** Closes for good: off the loop, {@link ConnectionState#CLOSED}; the loop too when it is the client's own. */
+    private void end()
+    {
+        if (phase == ENDED)
+        {
+            return;
+        }
+        releaseConnection();
+        phase = ENDED;
+        loop.remove(this);
+        setState(ConnectionState.CLOSED, null != failure ? failure : reason);
+        if (ownsLoop)
+        {
+            loop.close();
         }
     }
 
@@ -809,11 +1235,24 @@ public final class TernClient implements AutoCloseable
 
     private void onSyncEcho(final long id)
     {
-        pending.onSyncEchoed();
+        lockWrite();
+        try
+        {
+            pending.onSyncEchoed();
+            if (0 == id)
+            {
+                registered = true;
+            }
+        }
+        finally
+        {
+            unlockWrite();
+        }
         if (0 == id)
         {
-            registered = true;
+            phase = SERVING;
             setState(ConnectionState.CONNECTED, null);
+            loop.signal(this); // the sends that waited for the registration: after this read
             return;
         }
         if (id > syncedUpTo)
@@ -837,7 +1276,7 @@ public final class TernClient implements AutoCloseable
         }
     }
 
-    /** What each decoded line means to this client. I/O thread. */
+    /** What each decoded line means to this client. Polling thread. */
     private final class DecodedLines implements LineDecoder.Handler
     {
         @Override
@@ -872,7 +1311,15 @@ public final class TernClient implements AutoCloseable
             final ErrorKind kind = error.kind();
             if (kind.isPerSend())
             {
-                error.sendId(pending.attribute(error));
+                lockWrite();
+                try
+                {
+                    error.sendId(pending.attribute(error));
+                }
+                finally
+                {
+                    unlockWrite();
+                }
             }
             if (kind.closesConnection())
             {

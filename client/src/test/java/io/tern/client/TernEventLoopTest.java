@@ -1,0 +1,164 @@
+/*
+ * Copyright 2026 the tern authors. Licensed under the Apache License, Version 2.0.
+ */
+package io.tern.client;
+
+import io.tern.broker.BrokerConfig;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Many clients on one {@link TernEventLoop}: its own thread, or driven by the caller ({@link TernEventLoop#invoker}),
+ * and the sending thread writing through to the socket when no one else writes.
+ */
+class TernEventLoopTest extends ClientTestSupport
+{
+    private static final int CLIENTS = 200;
+
+    @Test
+    @Timeout(60)
+    void shouldRunManyClientsOnOneThreadInOrder() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final TernEventLoop loop = track(TernEventLoop.start("shared-loop", CLIENTS));
+        final AtomicLong[] lastSeen = new AtomicLong[CLIENTS];
+        final AtomicInteger outOfOrder = new AtomicInteger();
+        final Set<String> handlerThreads = ConcurrentHashMap.newKeySet();
+        final TernClient[] clients = new TernClient[CLIENTS];
+        for (int i = 0; i < CLIENTS; i++)
+        {
+            final AtomicLong seen = lastSeen[i] = new AtomicLong();
+            clients[i] = TernClient.start(new TernClientConfig().port(port()).name("c" + i).onMessage((from, text) ->
+            {
+                handlerThreads.add(Thread.currentThread().getName());
+                final long n = Long.parseLong(text);
+                if (n != seen.get() + 1)
+                {
+                    outOfOrder.incrementAndGet();
+                }
+                seen.set(n);
+            }), loop);
+        }
+        for (final TernClient client : clients)
+        {
+            await(() -> client.state() == ConnectionState.CONNECTED, client.name() + " connected");
+        }
+
+        // Each client sends 100 numbered messages to the next one, from this thread.
+        final int perClient = 100;
+        for (int n = 1; n <= perClient; n++)
+        {
+            for (int i = 0; i < CLIENTS; i++)
+            {
+                assertTrue(clients[i].send("c" + ((i + 1) % CLIENTS), Integer.toString(n)) > 0);
+            }
+        }
+        for (int i = 0; i < CLIENTS; i++)
+        {
+            final AtomicLong seen = lastSeen[i];
+            await(() -> seen.get() == perClient, "c" + i + " got every message");
+        }
+        assertEquals(0, outOfOrder.get());
+        assertEquals(Set.of("shared-loop"), handlerThreads);
+        assertThrows(IllegalStateException.class,
+            () -> TernClient.start(new TernClientConfig().port(port()).name("one-too-many"), loop));
+
+        // Closing the loop closes every client on it.
+        loop.close();
+        for (final TernClient client : clients)
+        {
+            assertEquals(ConnectionState.CLOSED, client.state());
+            assertEquals(TernClient.CLOSED, client.send("c0", "late"));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldConnectReceiveAndCloseOnlyWhenTheCallerPolls() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final TernEventLoop loop = TernEventLoop.invoker(4);
+        final Recorded alice = new Recorded();
+        final Recorded bob = new Recorded();
+        final TernClient a = TernClient.start(config("alice", alice), loop);
+        final TernClient b = TernClient.start(config("bob", bob), loop);
+        assertThrows(IllegalStateException.class, () -> TernClient.connect(config("carol", new Recorded()), loop));
+        assertEquals(ConnectionState.CONNECTING, a.state());
+        pollUntil(loop, () -> a.state() == ConnectionState.CONNECTED && b.state() == ConnectionState.CONNECTED);
+
+        assertTrue(a.send("bob", "hi") > 0);
+        pollUntil(loop, () -> !bob.messages.isEmpty());
+        assertEquals("alice: hi", bob.nextMessage());
+        final java.util.concurrent.CompletableFuture<Throwable> secondPoller = new java.util.concurrent.CompletableFuture<>();
+        final Thread other = new Thread(() ->
+        {
+            try
+            {
+                loop.poll(0);
+                secondPoller.complete(null);
+            }
+            catch (final Throwable t)
+            {
+                secondPoller.complete(t);
+            }
+        });
+        other.start();
+        assertTrue(secondPoller.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+            instanceof IllegalStateException, "only one thread may poll");
+
+        loop.close();
+        assertEquals(ConnectionState.CLOSED, a.state());
+        assertEquals(ConnectionState.CLOSED, b.state());
+    }
+
+    /**
+     * The sending thread writes the line itself: with an invoker loop that no one polls after the registration, a
+     * send still reaches its receiver (on a loop of its own). Without the write through it would wait in the send
+     * buffer for a poll that never comes.
+     */
+    @Test
+    @Timeout(60)
+    void shouldWriteThroughOnTheSendingThread() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded bob = new Recorded();
+        connect(config("bob", bob));
+        final TernEventLoop loop = TernEventLoop.invoker(1);
+        final TernClient alice = TernClient.start(config("alice", new Recorded()), loop);
+        pollUntil(loop, () -> alice.state() == ConnectionState.CONNECTED);
+
+        final Destinations toBob = Destinations.of("bob");
+        final UnsafeBuffer text = new UnsafeBuffer("written by the sender".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(alice.send(toBob, text, 0, text.capacity()) > 0);
+        assertEquals("alice: written by the sender", bob.nextMessage());
+
+        // queue() alone does not write; writeQueued() does, on this thread.
+        assertTrue(alice.queue(toBob, text, 0, 7) > 0);
+        assertTrue(alice.queue(toBob, text, 0, 10) > 0);
+        assertTrue(alice.writeQueued());
+        assertEquals("alice: written", bob.nextMessage());
+        assertEquals("alice: written by", bob.nextMessage());
+        loop.close();
+    }
+
+    private static void pollUntil(final TernEventLoop loop, final java.util.function.BooleanSupplier condition)
+    {
+        final long deadlineNs = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "not within " + WAIT);
+            loop.poll(10);
+        }
+    }
+}
