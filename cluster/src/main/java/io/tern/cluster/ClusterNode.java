@@ -34,7 +34,7 @@ import io.tern.broker.ClusterMembers;
 import static io.tern.broker.ClusterMembers.MESSAGES_PORT_OFFSET;
 
 /**
- * One node's part of the cluster: its {@link DirectoryMember}, an Aeron client on the member's media driver, one
+ * One node's part of the cluster: its {@link DirectoryMember} and the Aeron client the member made on its driver, one
  * exclusive publication to each other node and one subscription per other node on its own message endpoint (one
  * stream per pair of nodes: stream id {@link #LINK_STREAM_BASE} + the sending node's id), the queue of claims and
  * releases from the Router to the {@link ClusterAgent}, and the agent itself.
@@ -125,9 +125,7 @@ final class ClusterNode implements ClusterLink
             errorHandler, testHook);
         try
         {
-            aeron = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(member.aeronDirectoryName())
-                .errorHandler(errorHandler));
+            aeron = member.aeron(); // the member's: it holds the ingress endpoint before the consensus module starts
             // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
             final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
             publications = new ExclusivePublication[members.count()];
@@ -346,6 +344,25 @@ final class ClusterNode implements ClusterLink
         }
     }
 
+    /**
+     * @return the consensus module's election state (the code of Aeron's {@code ElectionState}; {@code CLOSED} when
+     * no election runs), or -1 when not found. A scan of the counters, as {@link #memberRole()}; tests only.
+     */
+    int electionState()
+    {
+        synchronized (displayLock)
+        {
+            if (closed)
+            {
+                return -1;
+            }
+            final CountersReader counters = aeron.countersReader();
+            final int counterId = ClusterCounters.find(counters,
+                ConsensusModule.Configuration.ELECTION_STATE_TYPE_ID, 0);
+            return Aeron.NULL_VALUE == counterId ? -1 : (int)counters.getCounterValue(counterId);
+        }
+    }
+
     @Override
     public boolean linkConnected(final int node)
     {
@@ -368,10 +385,13 @@ final class ClusterNode implements ClusterLink
         return sendsNotConnected;
     }
 
-    /** Tests only: stops the directory member (and the media driver) alone, as a kill would, before {@link #close()}. */
+    /**
+     * Tests only: stops the directory member and its media driver, as a kill would, before {@link #close()}; the Aeron
+     * client stays open (the agent may still be polling through it) until then.
+     */
     void closeMemberForTests()
     {
-        CloseHelper.quietClose(member);
+        member.closeAllButClientForTests();
     }
 
     @Override
@@ -389,7 +409,6 @@ final class ClusterNode implements ClusterLink
         {
             CloseHelper.closeAll(subscriptions);
         }
-        CloseHelper.quietClose(aeron);
-        CloseHelper.quietClose(member);
+        CloseHelper.quietClose(member); // with the Aeron client
     }
 }

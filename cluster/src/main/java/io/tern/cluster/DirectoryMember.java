@@ -7,20 +7,22 @@ import java.io.File;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
+import io.aeron.Aeron;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
-import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.ClusteredService;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.driver.status.SystemCounterDescriptor;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NoOpLock;
 import org.agrona.concurrent.ShutdownSignalBarrier;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import io.tern.broker.ClusterMembers;
 
@@ -31,9 +33,18 @@ import static io.tern.broker.ClusterMembers.INGRESS_PORT_OFFSET;
 import static io.tern.broker.ClusterMembers.LOG_PORT_OFFSET;
 
 /**
- * One member of the directory cluster, with everything it runs in this process: an embedded Aeron media driver (which
- * the node's own cluster client and links use too), the archive that records the replicated log, the consensus module
- * and the container running {@link NameDirectory}.
+ * One member of the directory cluster, with everything it runs in this process: an embedded Aeron media driver, the
+ * node's Aeron client on it (its cluster client and links use it too), the archive that records the replicated log, the
+ * consensus module and the container running {@link NameDirectory}.
+ * <p>
+ * The member's ingress endpoint is bound once, at start, and held until close (see {@link #INGRESS_HOLD_STREAM_ID}).
+ * Aeron's consensus module subscribes to it only when an election ends and drops it when the next begins, so the port
+ * was bound anew after each election, and could be busy then: given meanwhile to a socket bound to port 0 anywhere on
+ * the machine, or still held by the member's own previous socket (a closed socket registered with a selector keeps its
+ * port until that selector next selects, see {@link SelectingIdleStrategy}). And Aeron 1.47's driver, in its shared
+ * threading, keeps a receiving endpoint whose socket failed to bind: every later subscription to that address is
+ * accepted and hears nothing, for the life of the driver. One such bind left a member that no client could ever join
+ * once it led the directory.
  * <p>
  * Built for two cores: every Aeron agent on shared threading (one driver thread, one archive thread, one consensus
  * thread, one service thread, each mostly parked; the driver blocks on its sockets, see {@link SelectingIdleStrategy}),
@@ -65,6 +76,13 @@ final class DirectoryMember implements AutoCloseable
      */
     static final long AGENT_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(4);
 
+    /**
+     * The stream of the subscription that holds the member's ingress endpoint bound from start to close: no one
+     * publishes on it. The consensus module's own ingress subscription (stream 101, made and dropped per election)
+     * shares the endpoint, so its socket is never closed and bound again while the member runs.
+     */
+    static final int INGRESS_HOLD_STREAM_ID = 990;
+
     private final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
     /**
      * The media driver's wait: it blocks on its UDP sockets, so a frame from another node wakes it at once, and the
@@ -74,11 +92,16 @@ final class DirectoryMember implements AutoCloseable
     /** The member's Aeron agents' waits, as they are made at launch; read by the driver thread. */
     private volatile WakeableIdleStrategy[] agentIdles = new WakeableIdleStrategy[0];
     private final String aeronDirectoryName;
-    private ClusteredMediaDriver driver;
+    private MediaDriver driver;
+    private Aeron aeron;
+    private Archive archive;
+    private ConsensusModule consensusModule;
     private ClusteredServiceContainer container;
 
     /**
-     * Starts the member. Does not wait for an election: that needs a majority of the members started.
+     * Starts the member: the driver, the node's Aeron client, the hold on the ingress endpoint (a port already in use
+     * fails the start here, not an election later), then the archive, the consensus module and the service. Does not
+     * wait for an election: that needs a majority of the members started.
      *
      * @param members          every member.
      * @param memberId         this one.
@@ -182,7 +205,19 @@ final class DirectoryMember implements AutoCloseable
 
         try
         {
-            driver = ClusteredMediaDriver.launch(driverContext, archiveContext, consensusContext);
+            // What ClusteredMediaDriver.launch does, with the client and the ingress hold before the consensus module.
+            driver = MediaDriver.launch(driverContext);
+            aeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(aeronDirectoryName)
+                .errorHandler(errorHandler));
+            // Closed with the client. A port in use throws here.
+            aeron.addSubscription(
+                "aeron:udp?endpoint=" + members.endpoint(memberId, INGRESS_PORT_OFFSET), INGRESS_HOLD_STREAM_ID);
+            archive = Archive.launch(archiveContext
+                .mediaDriverAgentInvoker(driver.sharedAgentInvoker())
+                .errorCounter(new AtomicCounter(driverContext.countersValuesBuffer(),
+                    SystemCounterDescriptor.ERRORS.id())));
+            consensusModule = ConsensusModule.launch(consensusContext.aeronDirectoryName(aeronDirectoryName));
             container = ClusteredServiceContainer.launch(serviceContext);
         }
         catch (final RuntimeException ex)
@@ -224,6 +259,12 @@ final class DirectoryMember implements AutoCloseable
     String aeronDirectoryName()
     {
         return aeronDirectoryName;
+    }
+
+    /** @return the node's Aeron client on the member's driver; the member closes it. Thread-safe, as Aeron's is. */
+    Aeron aeron()
+    {
+        return aeron;
     }
 
     /** @return the directory's members in Aeron's {@code id,ingress,consensus,log,catchup,archive|...} form. */
@@ -281,14 +322,44 @@ final class DirectoryMember implements AutoCloseable
         }
     }
 
-    /** Stops the service, the consensus module, the archive and the driver, and closes the barrier. Idempotent. */
+    /**
+     * Stops the service, the consensus module, the archive, the node's Aeron client (and with it the ingress hold) and
+     * the driver, and closes the barrier. Idempotent.
+     */
     @Override
     public void close()
     {
-        CloseHelper.closeAll(container, driver);
-        container = null;
-        driver = null;
-        driverIdle.close();
-        barrier.close();
+        close(true);
+    }
+
+    /**
+     * Tests only: stops all but the node's Aeron client, as a kill of the member would: whoever still polls through
+     * the client reads mapped memory that stays mapped, and {@link #close()} closes it later.
+     */
+    void closeAllButClientForTests()
+    {
+        close(false);
+    }
+
+    private void close(final boolean withClient)
+    {
+        try
+        {
+            CloseHelper.closeAll(container, consensusModule, archive, withClient ? aeron : null, driver);
+        }
+        finally
+        {
+            container = null;
+            consensusModule = null;
+            archive = null;
+            driver = null;
+            if (withClient)
+            {
+                aeron = null;
+            }
+            // Also after a failed close: the selector holds the closed sockets' ports until it is closed.
+            driverIdle.close();
+            barrier.close();
+        }
     }
 }

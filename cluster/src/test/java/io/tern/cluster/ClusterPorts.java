@@ -12,14 +12,19 @@ import io.tern.broker.ClusterMembers;
 
 /**
  * Fixed UDP ports for test clusters (Aeron Cluster's members need known endpoints; port 0 cannot serve): blocks of
- * {@link ClusterMembers#PORTS_PER_NODE} ports per node in 36000-37999, the range kept for the cluster's tests, each
+ * {@link ClusterMembers#PORTS_PER_NODE} ports per node in 26000-31999, the range kept for the cluster's tests, each
  * block checked free on loopback before use. Shared through this module's test-jar with the loadgen's tests, which
  * start clusters too (Maven runs the two modules' tests one after the other).
+ * <p>
+ * Below the kernel's range for port 0 (Linux's default starts at 32768; macOS and Windows at 49152): a member binds
+ * some of its ports only later (Aeron's log and catch-up endpoints when it follows), and a port in that range may be
+ * given meanwhile to any socket bound to port 0 on the machine, this JVM's own Aeron sockets among them. The range
+ * 36000-37999 used before did so: a node restarted in a test could find a port of its own taken.
  */
 public final class ClusterPorts
 {
-    private static final int LOW = 36000;
-    private static final int HIGH = 38000;
+    private static final int LOW = 26000;
+    private static final int HIGH = 32000;
 
     private ClusterPorts()
     {

@@ -62,6 +62,12 @@ final class TestNodes implements AutoCloseable
         AgentRunner.startOnThread(runners[node]);
     }
 
+    /** @return the members' addresses. */
+    ClusterMembers members()
+    {
+        return members;
+    }
+
     void awaitConnected(final long timeoutMs)
     {
         for (int i = 0; i < nodes.length; i++)
