@@ -712,11 +712,19 @@ public final class TernClient implements AutoCloseable
     private int drainAndWrite() throws IOException
     {
         int work = 0;
+        int emptyReads = 0;
         while (true)
         {
             final int drained = registered ? sendRing.controlledRead(drainer) : 0;
             work += drained + write();
-            if (0 == drained || writeBuffer.position() > 0)
+            if (writeBuffer.position() > 0)
+            {
+                break; // the socket takes no more for now
+            }
+            // A read that stops at the ring's end passes only the padding record there and returns 0 while records
+            // wait at the ring's start: read once more before calling the ring empty.
+            emptyReads = 0 == drained ? emptyReads + 1 : 0;
+            if (!registered || 2 == emptyReads)
             {
                 break;
             }

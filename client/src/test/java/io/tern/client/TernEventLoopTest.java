@@ -152,6 +152,34 @@ class TernEventLoopTest extends ClientTestSupport
         loop.close();
     }
 
+    /**
+     * Written through, one at a time, lines go round the send buffer many times. Where a line does not fit before
+     * the buffer's end, it goes to its start behind a padding record: a drain that stopped at that padding would
+     * leave the line there, and with no one polling, it would never go.
+     */
+    @Test
+    @Timeout(60)
+    void shouldWriteThroughPastTheSendBuffersEnd() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded bob = new Recorded();
+        connect(config("bob", bob));
+        final TernEventLoop loop = TernEventLoop.invoker(1);
+        final TernClient alice = TernClient.start(config("alice", new Recorded()).sendBufferBytes(64 * 1024), loop);
+        pollUntil(loop, () -> alice.state() == ConnectionState.CONNECTED);
+
+        final Destinations toBob = Destinations.of("bob");
+        final byte[] bytes = new byte[999];
+        for (int i = 0; i < 200; i++) // ~200 KB of lines through a 64 KiB buffer
+        {
+            java.util.Arrays.fill(bytes, (byte)('a' + i % 26));
+            final UnsafeBuffer text = new UnsafeBuffer(bytes);
+            assertTrue(alice.send(toBob, text, 0, text.capacity()) > 0);
+            assertEquals("alice: " + new String(bytes, StandardCharsets.US_ASCII), bob.nextMessage(), "line " + i);
+        }
+        loop.close();
+    }
+
     private static void pollUntil(final TernEventLoop loop, final java.util.function.BooleanSupplier condition)
     {
         final long deadlineNs = System.nanoTime() + WAIT.toNanos();
