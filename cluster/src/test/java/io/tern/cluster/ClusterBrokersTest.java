@@ -699,7 +699,12 @@ class ClusterBrokersTest
     @Timeout(90)
     void shouldJoinAgainByItselfOnceTheDirectoryIsBack() throws Exception
     {
-        // Node 1 comes back (with an empty log: it catches up from node 0); node 0 finds the directory again.
+        // Node 1 comes back (with an empty log: it catches up from node 0); node 0 finds the directory again. Should
+        // the test before have failed before stopping node 1, stop it here: never two node 1s on the same ports.
+        if (null != BROKERS[1])
+        {
+            BROKERS[1].close();
+        }
         BROKERS[1] = Broker.launch(config(1));
         TestNodes.await(() -> BROKERS[0].clusterConnected() && BROKERS[1].clusterConnected(), 60_000,
             "nodes 0 and 1 join the directory again");
