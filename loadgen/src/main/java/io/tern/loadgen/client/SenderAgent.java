@@ -345,7 +345,7 @@ public final class SenderAgent implements Runnable
     }
 
     /**
-     * Encodes one message of a sender into its write buffer.
+     * Offers one message of a sender to its connection ({@link Connections#offer}).
      *
      * @param sender    index.
      * @param dueTimeNs open loop: its due time; ignored by closed loops, where it is the send time.
