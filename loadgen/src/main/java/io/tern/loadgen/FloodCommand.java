@@ -36,7 +36,8 @@ import io.tern.transport.Protocol;
  * The sender writes with blocking writes, so when the broker stops reading it (back-pressure) the flood waits in the
  * kernel rather than spinning: on a machine where the flood shares cores with the broker and the peers it measures,
  * the flood then costs what a flood from another machine would cost the broker, not a core of busy-waiting.
- * Not a hot path: it allocates as it likes.
+ * Not a hot path: it allocates as it likes. It speaks the line protocol itself, not through the client library: its
+ * receiver must never read and its sender must block in the kernel, two things a well-behaved client never does.
  */
 @Command(
     name = "flood",

@@ -7,12 +7,15 @@ import io.tern.loadgen.client.ClientTls;
 import io.tern.loadgen.client.IdlePeers;
 import io.tern.loadgen.client.LatencyRecording;
 import io.tern.loadgen.client.LoadCounters;
-import io.tern.loadgen.client.PeerConnection;
+import io.tern.loadgen.client.Connections;
 import io.tern.loadgen.client.PeerNodes;
+import io.tern.loadgen.client.PollingThread;
 import io.tern.loadgen.client.ReceiverAgent;
 import io.tern.loadgen.client.RegistrationException;
 import io.tern.loadgen.client.SenderAgent;
+import io.tern.loadgen.client.SocketConnections;
 import io.tern.loadgen.client.Target;
+import io.tern.loadgen.client.TernConnections;
 import io.tern.loadgen.client.WireProtocol;
 import io.tern.loadgen.report.HgrmFile;
 import io.tern.loadgen.report.IdlePeersReport;
@@ -70,6 +73,8 @@ public final class LoadGen
     private static final long JOIN_TIMEOUT_MS = 10_000;
     /** Files kept free beyond the run's connections: the JVM's own (jars, pipes), selectors, output files. */
     private static final int FILES_TO_SPARE = 64;
+    private static final String TERN_DESCRIPTION =
+        "tern line protocol through the Java client (one TernClient per peer, its garbage-free path)";
 
     private LoadGen()
     {
@@ -170,20 +175,36 @@ public final class LoadGen
                 return LoadGenResult.failedBeforeMeasuring(EXIT_USAGE, failure);
             }
         }
-        final WireProtocol protocol = WireProtocol.of(
+        final WireProtocol protocol = options.target() == Target.TERN ? null : WireProtocol.of(
             options.target(), workload, options.messageBytes(), options.fanoutPublish(), tls, nodes.count());
-        out.println("protocol    " + protocol.describe() + (null == tls ? "" : "; over TLS"));
+        out.println("protocol    " + (null == protocol ? TERN_DESCRIPTION : protocol.describe()) +
+            (null == tls ? "" : "; over TLS"));
         out.flush();
+        final LoadCounters counters = new LoadCounters(workload.senderCount());
+        // The receiving thread registers the peers: a tern client loop is polled by one thread only, ever.
+        final PollingThread receiving = new PollingThread(options.oneClientThread() ? "loadgen-client" :
+            "loadgen-receiver");
         final long registerStartNs = System.nanoTime();
-        final PeerConnection[] peers;
+        final ClientTls clientTls = tls;
+        final Connections connections;
         try
         {
-            peers = protocol.connectAndRegister(nodes, options.connectTimeoutNs());
+            connections = receiving.call(() -> null == protocol ?
+                TernConnections.register(workload, nodes, clientTls, options.connectTimeoutNs(), options.messageBytes()) :
+                SocketConnections.register(protocol, nodes, options.connectTimeoutNs(), options.messageBytes(), counters));
         }
         catch (final RegistrationException ex)
         {
+            receiving.end();
             out.println("FAILED: " + ex.getMessage());
             return LoadGenResult.failedBeforeMeasuring(EXIT_CONNECT, ex.getMessage());
+        }
+        catch (final Exception ex)
+        {
+            receiving.end();
+            final String failure = "registration failed: " + ex;
+            out.println("FAILED: " + failure);
+            return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
         }
         finally
         {
@@ -192,21 +213,18 @@ public final class LoadGen
                 tls.close(); // its selector; every handshake is done
             }
         }
-        out.printf("registered  %d peers%s, every probe answered, in %d ms%s%n", peers.length,
+        out.printf("registered  %d peers%s, every probe answered, in %d ms%s%n", connections.peerCount(),
             nodes.several() ? " on " + nodes.count() + " nodes" : "",
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - registerStartNs),
-            null == tls ? "" : "; TLS session " + peers[0].tlsSession());
+            null == tls ? "" : "; TLS session " + connections.tlsSession());
 
         try
         {
-            return measure(options, workload, nodes, protocol, peers, idle, idleHeldSinceNs, out);
+            return measure(options, workload, nodes, connections, receiving, counters, idle, idleHeldSinceNs, out);
         }
         finally
         {
-            for (final PeerConnection peer : peers)
-            {
-                peer.close();
-            }
+            connections.close();
         }
     }
 
@@ -296,15 +314,15 @@ public final class LoadGen
         final LoadGenOptions options,
         final Workload workload,
         final PeerNodes nodes,
-        final WireProtocol protocol,
-        final PeerConnection[] peers,
+        final Connections connections,
+        final PollingThread receivingThread,
+        final LoadCounters counters,
         final IdlePeers idle,
         final long idleHeldSinceNs,
         final PrintStream out)
     {
         final String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         final LoadModel model = options.loadModel();
-        final LoadCounters counters = new LoadCounters(workload.senderCount());
         final LatencyRecording recording = new LatencyRecording();
         final Map<String, Path> files = new LinkedHashMap<>();
         final List<String> problems = new ArrayList<>();
@@ -323,6 +341,7 @@ public final class LoadGen
             catch (final IOException ex)
             {
                 final String failure = "cannot write to --out=" + outDir + ": " + ex;
+                receivingThread.end();
                 out.println("FAILED: " + failure);
                 return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
             }
@@ -343,48 +362,38 @@ public final class LoadGen
             logWriter.outputLegend();
         }
 
-        final ReceiverAgent receiver;
-        try
-        {
-            receiver = new ReceiverAgent(
-                workload, protocol, peers, schedule, model, options.messageBytes(), counters, recording);
-        }
-        catch (final IOException ex)
-        {
-            final String failure = "cannot open a selector: " + ex;
-            out.println("FAILED: " + failure);
-            return LoadGenResult.failedBeforeMeasuring(EXIT_INTERNAL, failure);
-        }
-        final SenderAgent sender = new SenderAgent(workload, protocol, peers, schedule, model, options.messageBytes(),
+        final ReceiverAgent receiver = new ReceiverAgent(
+            workload, connections, schedule, model, options.messageBytes(), counters, recording);
+        final SenderAgent sender = new SenderAgent(workload, connections, schedule, model,
             options.inFlightPerSender(), options.spinNs(), options.seed(), counters, recording.sendLagByPhase);
         final Thread senderThread;
-        final Thread receiverThread;
+        final Thread receiverThread = receivingThread.thread();
+        final Runnable receiving;
         if (options.oneClientThread())
         {
             // One thread sends and receives: the sender polls the receiver, then the receiver's loop drains.
             sender.receiveInline(receiver);
-            senderThread = new Thread(() ->
+            senderThread = receiverThread;
+            receiving = () ->
             {
                 sender.run();
                 receiver.run();
-            }, "loadgen-client");
-            receiverThread = senderThread;
+            };
         }
         else
         {
-            receiverThread = new Thread(receiver, "loadgen-receiver");
             senderThread = new Thread(sender, "loadgen-sender");
+            senderThread.setDaemon(true);
             if (model.isClosedLoop())
             {
                 receiver.wakeSender(sender, senderThread);
             }
+            receiving = receiver;
         }
-        receiverThread.setDaemon(true);
-        senderThread.setDaemon(true);
         final IntervalReporter reporter = new IntervalReporter(recording, counters, schedule, out, options.quiet(),
             logWriter);
 
-        receiverThread.start();
+        receivingThread.runLast(receiving);
         if (senderThread != receiverThread)
         {
             senderThread.start();

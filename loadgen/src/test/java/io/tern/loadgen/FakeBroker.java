@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * one to the same peer, or cuts its receiver as a slow consumer. Only for these faults, which the real broker cannot
  * be made to produce on demand; every run that should be clean runs against the real broker.
  * <p>
- * Probe messages (text {@code probe}) are routed normally and do not count as routed messages.
+ * Probe messages (text {@code probe}) and the client's sync lines are routed normally and do not count as routed
+ * messages.
  */
 final class FakeBroker implements AutoCloseable
 {
@@ -159,7 +160,8 @@ final class FakeBroker implements AutoCloseable
             return;
         }
         final String text = line.substring(colon + 1).strip();
-        final boolean probe = text.equals("probe");
+        // The client's sync lines (registration, flush) go back to their sender, like probes, and are not counted.
+        final boolean probe = text.equals("probe") || text.startsWith("~tern-client-sync ");
         for (final String destination : line.substring(0, colon).split(","))
         {
             final String name = destination.strip();

@@ -68,6 +68,18 @@ public final class ClientTls implements AutoCloseable
      * CAs and against --host), its handshake not yet done: see {@link #handshake}.
      * @throws RegistrationException if the engine cannot start.
      */
+    /** @return the context every connection's engine comes from (tern's clients take it as their TLS setting). */
+    SSLContext context()
+    {
+        return context;
+    }
+
+    /** @return the server's name or address, which its certificate must match. */
+    String host()
+    {
+        return host;
+    }
+
     TlsChannel start(final SocketChannel channel, final InetSocketAddress server, final String what)
         throws RegistrationException
     {
@@ -236,7 +248,8 @@ public final class ClientTls implements AutoCloseable
         return selector;
     }
 
-    private static String hint(final SSLException ex)
+    /** @return a few words on what to do about a failed handshake, or an empty String. */
+    static String hint(final SSLException ex)
     {
         final String message = String.valueOf(ex.getMessage());
         if (message.contains("PKIX") || message.contains("certification path"))

@@ -7,7 +7,8 @@ import java.nio.ByteBuffer;
 
 /**
  * What a {@link FrameParser} found in the bytes of one connection, frame by frame, in arrival order. Implemented by
- * the {@link ReceiverAgent} (measuring) and by the registrars (before it). Every index is absolute in the buffer and
+ * the {@link ReceiverAgent} (measuring) and by the registrars (before it); called by the target's
+ * {@link Connections} (its parser, or a tern client's handlers). Every index is absolute in the buffer and
  * only valid during the call: the parser compacts the buffer afterwards.
  * <p>
  * The methods a protocol never produces have empty defaults.
@@ -28,7 +29,7 @@ interface FrameHandler
      * @param textStart  first byte of the text (payload).
      * @param textEnd    one past its last byte.
      */
-    void onMessage(PeerConnection connection, ByteBuffer buffer, int senderPeer, int textStart, int textEnd);
+    void onMessage(ReceivingPeer connection, ByteBuffer buffer, int senderPeer, int textStart, int textEnd);
 
     /**
      * The server reports an error: tern's {@code error: ...} line, NATS's or Redis's {@code -ERR ...}.
@@ -39,7 +40,7 @@ interface FrameHandler
      * @param end          one past its last byte, line end excluded.
      * @param slowConsumer true when it says this connection did not read fast enough.
      */
-    void onServerError(PeerConnection connection, ByteBuffer buffer, int start, int end, boolean slowConsumer);
+    void onServerError(ReceivingPeer connection, ByteBuffer buffer, int start, int end, boolean slowConsumer);
 
     /**
      * Something that is not a well-formed frame of the protocol, or a message where it cannot be (wrong subject or
@@ -51,7 +52,22 @@ interface FrameHandler
      * @param end        one past the last byte shown.
      * @param reason     a constant; no String is built per frame.
      */
-    void onCorrupt(PeerConnection connection, ByteBuffer buffer, int start, int end, String reason);
+    void onCorrupt(ReceivingPeer connection, ByteBuffer buffer, int start, int end, String reason);
+
+    /** Bytes arrived: what follows until the next call arrived now (the receiver takes the arrival time here). */
+    default void onArrival()
+    {
+    }
+
+    /**
+     * The server closed a peer's connection, or it failed. Called once per connection.
+     *
+     * @param peer  whose connection.
+     * @param cause the exception or the client's reason, or null for an orderly close by the server.
+     */
+    default void onDisconnect(final ReceivingPeer peer, final Object cause)
+    {
+    }
 
     /** @param connection the server sent {@code PING} on it (NATS) and expects a {@code PONG}. */
     default void onPing(final PeerConnection connection)

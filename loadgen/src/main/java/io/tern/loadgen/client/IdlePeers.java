@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   +-----------------------------------------------+    +--------------------------------------------------+
  * </pre>
  * One selector and one thread whatever N is: no thread per connection. Per peer the loadgen keeps a few dozen bytes
- * and a small line buffer; reads go through one shared buffer.
+ * and a small line buffer; reads go through one shared buffer. (That is why tern's idle peers do not use the client
+ * library, whose buffers per connection are thousands of times larger: see {@link IdleProtocol}.)
  * <p>
  * <b>Source addresses.</b> A TCP connection is known by its two addresses and ports, so one source address can
  * reach one server address from at most as many ports as the ephemeral range holds (32768-60999 by default: 28,232),

@@ -21,7 +21,10 @@ import java.nio.charset.StandardCharsets;
  *                                                           reply
  * </pre>
  * tern has no acknowledgement: a probe sent to itself after the name comes back only once the broker registered the
- * name, as {@link Registrar} does for the workload's peers. NATS handles a connection's commands in order, so the
+ * name (the client library's registration does the same with its sync line). Idle peers speak this much of the
+ * protocol themselves rather than through a {@code TernClient} each: a client keeps a send ring, a write buffer and a
+ * read buffer (hundreds of KiB per connection), and N idle peers are meant to cost the loadgen a few dozen bytes
+ * each while the server's cost per idle connection is measured. NATS handles a connection's commands in order, so the
  * PONG proves the SUB is in effect. Redis's reply to SUBSCRIBE ends with the connection's subscription count.
  * <p>
  * Stateless apart from the constants; any thread.

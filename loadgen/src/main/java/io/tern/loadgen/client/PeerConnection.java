@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Both are direct buffers allocated once, so socket I/O copies nothing extra and allocates nothing. The write buffer
  * is in fill mode (position = end of queued bytes); the read buffer too (position = end of unparsed bytes).
  * <p>
- * A peer has one connection for tern and NATS. Redis needs two: a connection that has subscribed may only
+ * A peer has one connection for NATS (tern goes through the client library, {@link TernConnections}). Redis needs two: a connection that has subscribed may only
  * (un)subscribe, so the peer's messages go out on a second, {@link #publishOnly} connection, {@link #publisher},
  * whose read buffer only ever gets the integer replies to its PUBLISHes.
  * <p>
@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * channel ({@link #hasBufferedInput()}), which the reader takes before it waits again, and a write may leave records
  * not yet on the socket, which {@link #flush()} pushes on and {@link #hasQueued()} reports.
  */
-public final class PeerConnection implements AutoCloseable
+public final class PeerConnection implements AutoCloseable, ReceivingPeer
 {
     final int peerIndex;
     final int senderIndex;
@@ -62,8 +62,6 @@ public final class PeerConnection implements AutoCloseable
     long pongsQueued;
 
     // Receiver thread only.
-    int scanIndex;
-    boolean discardingLongLine;
     boolean closed;
 
     PeerConnection(
@@ -115,9 +113,16 @@ public final class PeerConnection implements AutoCloseable
         this.publishOnly = publishOnly;
     }
 
+    @Override
     public String name()
     {
         return name;
+    }
+
+    @Override
+    public int receiverIndex()
+    {
+        return receiverIndex;
     }
 
     /** @return over TLS, the session's protocol and cipher suite, e.g. {@code TLSv1.3 TLS_AES_256_GCM_SHA384}; else null. */

@@ -449,12 +449,13 @@ abstract class PubSubProtocol extends WireProtocol
 
         @Override
         public void onMessage(
-            final PeerConnection connection,
+            final ReceivingPeer peer,
             final ByteBuffer buffer,
             final int senderPeer,
             final int textStart,
             final int textEnd)
         {
+            final PeerConnection connection = (PeerConnection)peer; // this protocol's parsers frame only these
             if (severalNodes)
             {
                 final long id = startsWith(buffer, textStart, textEnd, PROBE_FROM_BYTES) ?
@@ -485,19 +486,19 @@ abstract class PubSubProtocol extends WireProtocol
 
         @Override
         public void onServerError(
-            final PeerConnection connection, final ByteBuffer buffer, final int start, final int end,
+            final ReceivingPeer connection, final ByteBuffer buffer, final int start, final int end,
             final boolean slowConsumer)
         {
-            fail("the " + target().optionValue() + " server refused " + connection.name + " during registration: " +
+            fail("the " + target().optionValue() + " server refused " + connection.name() + " during registration: " +
                 ascii(buffer, start, end));
         }
 
         @Override
         public void onCorrupt(
-            final PeerConnection connection, final ByteBuffer buffer, final int start, final int end,
+            final ReceivingPeer connection, final ByteBuffer buffer, final int start, final int end,
             final String reason)
         {
-            fail("unexpected reply to " + connection.name + " during registration (" + reason + "; is this a " +
+            fail("unexpected reply to " + connection.name() + " during registration (" + reason + "; is this a " +
                 target().optionValue() + " server?): " + ascii(buffer, start, Math.min(end, start + 120)));
         }
 

@@ -13,23 +13,21 @@ import org.HdrHistogram.SingleWriterRecorder;
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Reads every connection, on one thread ({@code loadgen-receiver}), checks every message and records its latency.
  * <p>
- * One selector holds every peer's connection (receivers get messages; any peer may get an error), and for Redis every
- * publisher connection too (its PUBLISH replies). For each read, the arrival time is the {@link System#nanoTime()}
- * right after the read returned; the target's {@link FrameParser} splits what was read into frames in place, in the
- * direct read buffer, and calls back here ({@link FrameHandler}):
+ * It polls the target's {@link Connections}, which call back here ({@link FrameHandler}): for tern, one invoker
+ * {@code TernEventLoop} holds every peer's client, and each client's handler hands on the message it decoded
+ * (the arrival time is taken per message, as the handler is called); for NATS and Redis one selector holds every
+ * connection (and every Redis publisher connection, for its PUBLISH replies), the arrival time is the
+ * {@link System#nanoTime()} right after each read, and the target's {@link FrameParser} splits what was read into
+ * frames in place, in the direct read buffer:
  * <pre>
  *   a message (tern: from &lt;sender&gt;: &lt;payload&gt;; NATS: MSG &lt;own subject&gt; ...; Redis: message &lt;own channel&gt; ...)
  *        the payload is checked by {@link PayloadFlyweight} (length, hex, checksum; for tern also its sender field
@@ -39,15 +37,17 @@ import java.util.concurrent.locks.LockSupport;
  *   an error (error: ..., -ERR ...) counted, the first few kept as text; so is a Redis PUBLISH that reached fewer
  *                                   or more subscribers than it should
  *   a NATS PING                     counted for the sender thread, which writes the PONG
- *   anything else                   corrupt
+ *   anything else                   corrupt (tern's client only logs a line that is neither a message nor an
+ *                                   error, so there it shows as lost)
+ *   a connection closed             a disconnect
  * </pre>
  * The checks after parsing are the same code for every target, so a lost, duplicated, out-of-order or corrupt message
  * is counted alike whichever server carried it.
  * <p>
- * Garbage free on this path: the selector is polled with {@link Selector#select(Consumer, long)} and a handler held
- * in a final field (no selected-key set, no iterator); Strings are only made for the first few errors.
+ * Garbage free on this path (the polling of each target is, see its {@link Connections}); Strings are only made for
+ * the first few errors.
  * <p>
- * Owns the read buffers, the {@link StreamChecker} and its two recorders. Others read {@link LoadCounters} while it
+ * Owns the receiving side of the connections, the {@link StreamChecker} and its two recorders. Others read {@link LoadCounters} while it
  * runs and everything else after {@link Thread#join()}.
  */
 public final class ReceiverAgent implements Runnable, FrameHandler
@@ -57,13 +57,11 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private static final byte[] PROBE = WireProtocol.PROBE;
 
     private final Workload workload;
-    private final FrameParser parser;
+    private final Connections connections;
     private final long subscribersPerPublish;
     private final Schedule schedule;
     private final boolean closedLoop;
     private final int payloadBytes;
-    private final Selector selector;
-    private final Consumer<SelectionKey> onReadyKey = this::onReadyKey;
     private final PayloadFlyweight payload = new PayloadFlyweight();
     private final StreamChecker checker;
     private final SingleWriterRecorder[] correctedByPhase;
@@ -91,31 +89,28 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     private long measuredDeliveries;
 
     /**
-     * Called on the run's thread before this agent's thread starts: registers every connection with its selector.
+     * Called on the run's thread before this agent's thread starts.
      *
      * @param workload          topology.
-     * @param protocol          how the target frames what it sends.
-     * @param peers             connections indexed by peer, non-blocking, registered with no other selector.
+     * @param connections       the registered peers, read as the target needs.
      * @param schedule          time line.
      * @param model             load model.
      * @param payloadBytes      the configured text bytes per message.
      * @param counters          shared progress counters.
      * @param recording         the recorders; this agent writes {@code corrected} and {@code uncorrected}.
-     * @throws IOException if the selector cannot be opened.
      */
     public ReceiverAgent(
         final Workload workload,
-        final WireProtocol protocol,
-        final PeerConnection[] peers,
+        final Connections connections,
         final Schedule schedule,
         final LoadModel model,
         final int payloadBytes,
         final LoadCounters counters,
-        final LatencyRecording recording) throws IOException
+        final LatencyRecording recording)
     {
         this.workload = workload;
-        this.parser = protocol.newFrameParser();
-        this.subscribersPerPublish = protocol.subscriberCountChecked() ? protocol.subscribersPerPublish() : -1;
+        this.connections = connections;
+        this.subscribersPerPublish = connections.subscribersPerPublish();
         this.schedule = schedule;
         this.closedLoop = model.isClosedLoop();
         this.payloadBytes = payloadBytes;
@@ -124,15 +119,6 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         this.uncorrectedByPhase = recording.uncorrectedByPhase;
         this.checker = new StreamChecker(workload.streamCount());
         this.receivedBySender = new long[workload.senderCount()];
-        this.selector = Selector.open();
-        for (final PeerConnection peer : peers)
-        {
-            peer.channel.register(selector, SelectionKey.OP_READ, peer);
-            if (null != peer.publisher)
-            {
-                peer.publisher.channel.register(selector, SelectionKey.OP_READ, peer.publisher);
-            }
-        }
     }
 
     /**
@@ -151,7 +137,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     public void stop()
     {
         running = false;
-        selector.wakeup();
+        connections.wake();
     }
 
     @Override
@@ -172,14 +158,6 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         {
             allocation.onStop();
             publish();
-            try
-            {
-                selector.close();
-            }
-            catch (final IOException ignore)
-            {
-                // Shutting down.
-            }
         }
     }
 
@@ -192,7 +170,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
      */
     public int doWork(final long timeoutMs) throws IOException
     {
-        final int work = timeoutMs > 0 ? selector.select(onReadyKey, timeoutMs) : selector.selectNow(onReadyKey);
+        final int work = connections.poll(timeoutMs, this);
         publish();
         if (deliveredInBatch)
         {
@@ -210,45 +188,15 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         return work;
     }
 
-    private void onReadyKey(final SelectionKey key)
+    @Override
+    public void onArrival()
     {
-        final PeerConnection peer = (PeerConnection)key.attachment();
-        final ByteBuffer buffer = peer.readBuffer;
-        try
-        {
-            while (true)
-            {
-                final int read = peer.read();
-                if (read < 0)
-                {
-                    onDisconnect(peer, key, null);
-                    return;
-                }
-                if (read == 0)
-                {
-                    return;
-                }
-                receiveTimeNs = System.nanoTime();
-                parser.onBytes(peer, this);
-                if (buffer.hasRemaining() && !peer.hasBufferedInput())
-                {
-                    return; // the socket had less than the free space (and TLS holds no records): drained for now
-                }
-            }
-        }
-        catch (final ClosedChannelException ex)
-        {
-            key.cancel();
-        }
-        catch (final IOException ex)
-        {
-            onDisconnect(peer, key, ex);
-        }
+        receiveTimeNs = System.nanoTime();
     }
 
     @Override
     public void onMessage(
-        final PeerConnection peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int textEnd)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int textEnd)
     {
         // A late copy of a registration probe: "probe", or across nodes "probe-<peer>" (never a run payload, which is
         // at least a header long).
@@ -270,7 +218,7 @@ public final class ReceiverAgent implements Runnable, FrameHandler
 
     @Override
     public void onServerError(
-        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final boolean slowConsumer)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int start, final int end, final boolean slowConsumer)
     {
         errorLines++;
         if (slowConsumer)
@@ -279,14 +227,14 @@ public final class ReceiverAgent implements Runnable, FrameHandler
         }
         if (errorSamples.size() < MAX_KEPT_ERRORS) // only then is a String made
         {
-            keepError("to " + peer.name + ": " + ascii(buffer, start, end));
+            keepError("to " + peer.name() + ": " + ascii(buffer, start, end));
         }
         counters.problems.setRelease(problems());
     }
 
     @Override
     public void onCorrupt(
-        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final String reason)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int start, final int end, final String reason)
     {
         received++;
         corrupt(peer, buffer, start, end, reason);
@@ -317,10 +265,10 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     }
 
     private void onDelivery(
-        final PeerConnection peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int end)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int senderPeer, final int textStart, final int end)
     {
         received++;
-        final int receiverIndex = peer.receiverIndex;
+        final int receiverIndex = peer.receiverIndex();
         final int senderIndex = senderPeer < 0 ? -1 : workload.senderOfPeer(senderPeer);
         if (receiverIndex < 0 || senderIndex < 0 || !workload.sendsTo(senderIndex, receiverIndex))
         {
@@ -343,10 +291,10 @@ public final class ReceiverAgent implements Runnable, FrameHandler
      * it); the subject or channel was checked by the parser.
      */
     private void onDeliveryNamedInPayload(
-        final PeerConnection peer, final ByteBuffer buffer, final int textStart, final int end)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int textStart, final int end)
     {
         received++;
-        final int receiverIndex = peer.receiverIndex;
+        final int receiverIndex = peer.receiverIndex();
         if (!payload.wrap(buffer, textStart, end - textStart, payloadBytes))
         {
             corrupt(peer, buffer, textStart, end, "payload fails its checks");
@@ -402,27 +350,22 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     }
 
     private void corrupt(
-        final PeerConnection peer, final ByteBuffer buffer, final int start, final int end, final String reason)
+        final ReceivingPeer peer, final ByteBuffer buffer, final int start, final int end, final String reason)
     {
         corrupt++;
         accounted++;
         counters.problems.setRelease(problems());
         if (errorSamples.size() < MAX_KEPT_ERRORS) // only then is a String made
         {
-            keepError("corrupt to " + peer.name + " (" + reason + "): " + ascii(buffer, start, Math.min(end, start + 120)));
+            keepError("corrupt to " + peer.name() + " (" + reason + "): " + ascii(buffer, start, Math.min(end, start + 120)));
         }
     }
 
-    private void onDisconnect(final PeerConnection peer, final SelectionKey key, final IOException cause)
+    @Override
+    public void onDisconnect(final ReceivingPeer peer, final Object cause)
     {
-        if (!peer.closed)
-        {
-            peer.closed = true;
-            disconnects++;
-            keepError("peer " + peer.name + " disconnected by the broker" + (null == cause ? "" : ": " + cause));
-        }
-        key.cancel();
-        peer.closeSocket(); // the sender may be writing to it still: the run's end closes the rest
+        disconnects++;
+        keepError("peer " + peer.name() + " disconnected by the broker" + (null == cause ? "" : ": " + cause));
         counters.problems.setRelease(problems());
     }
 

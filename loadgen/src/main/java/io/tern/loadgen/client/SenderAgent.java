@@ -4,25 +4,24 @@
 package io.tern.loadgen.client;
 
 import io.tern.loadgen.workload.LoadModel;
-import io.tern.loadgen.workload.PayloadDescriptor;
 import io.tern.loadgen.workload.Schedule;
 import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 import org.HdrHistogram.SingleWriterRecorder;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends every sender's messages, on one thread ({@code loadgen-sender}) for all senders, framed by the target's
- * {@link WireProtocol} (one line for tern, one or K publishes for NATS and Redis).
+ * Sends every sender's messages, on one thread ({@code loadgen-sender}) for all senders, through the target's
+ * {@link Connections}: a tern client's garbage-free send (one line), or the loadgen's own sockets framed by a
+ * {@link WireProtocol} (one or K publishes for NATS and Redis).
  * <p>
  * Open loop: message g of the run is due at {@link Schedule#dueTimeNs(long)} and belongs to sender {@code g mod S}.
- * The agent parks until the next due time (optionally spinning the last {@code --spin} of it), then encodes every
- * message that is due, up to a batch, each into its sender's write buffer, and writes each touched connection once.
+ * The agent parks until the next due time (optionally spinning the last {@code --spin} of it), then offers every
+ * message that is due, up to a batch, each to its sender's connection, and has each touched connection written once.
  * How late each message left compared with its due time is recorded into the send-lag recorder: it is the loadgen's
  * own contribution to the corrected latency. If a connection's buffer is full (the broker is not reading), the
  * schedule waits: messages go out late and their latency, measured from the due time, shows it.
@@ -34,22 +33,21 @@ import java.util.concurrent.locks.LockSupport;
  * the receiver between sends, and instead of parking it blocks in the receiver's selector (or busy-polls it while
  * {@code --spin} lasts), so an arrival and the send it allows are on the same thread.
  * <p>
- * Garbage free once running: messages are encoded into pre-allocated direct buffers, frame prefixes are built up
- * front (a message of K frames encodes its payload once and copies it), the random source is a
+ * Garbage free once running: messages are encoded into pre-allocated direct buffers (see the
+ * {@link Connections} of each target), the random source is a
  * {@link SplittableRandom}, latency goes to a {@link SingleWriterRecorder}. The thread's allocated bytes over the
  * measured period are kept for the summary to prove it.
  * <p>
- * NATS: the server PINGs every connection now and then and closes one that does not answer. Only this thread writes
- * to the connections, so it also writes the {@code PONG}s, between whole frames, for the PINGs the receiver counted.
+ * NATS: the server PINGs every connection now and then; this thread answers before each batch
+ * ({@link Connections#beforeBatch()}).
  * <p>
- * Owns the write buffers, the per-stream sent counts and its recorder. Other threads read only {@link LoadCounters}
+ * Owns the sending side of the connections, the per-stream sent counts and its recorder. Other threads read only {@link LoadCounters}
  * and {@link #isParked()} while it runs, and the rest after {@link Thread#join()}.
  */
 public final class SenderAgent implements Runnable
 {
-    private static final int SENT = 0;
-    private static final int BLOCKED = 1;
-    private static final int SKIPPED = 2;
+    private static final int SENT = Connections.SENT;
+    private static final int BLOCKED = Connections.BLOCKED;
 
     /** At most this many due messages are encoded before the queued bytes are written. */
     private static final int MAX_BATCH = 64;
@@ -66,38 +64,26 @@ public final class SenderAgent implements Runnable
     private static final long MAX_RECORDABLE_NS = LatencyRecording.HIGHEST_TRACKABLE_NS;
 
     private final Workload workload;
-    private final PeerConnection[] senderPeers;
+    private final Connections connections;
     private final Schedule schedule;
     private final boolean closedLoop;
     private final boolean mesh;
     private final boolean fanout;
-    private final int payloadBytes;
     private final long windowDeliveries;
     private final int deliveriesPerMessage;
     private final long spinNs;
-    private final byte[][][] senderFrames;
-    private final int[] senderMessageBytes;
-    private final byte[][][] receiverFrames;
-    private final int[] receiverMessageBytes;
-    private final byte[] trailer;
-    private final PeerConnection[] allPeers;
-    private final byte[] pongFrame;
     private final SplittableRandom random;
     private final LoadCounters counters;
     private final SingleWriterRecorder[] sendLagByPhase;
-    private final PeerConnection[] queued;
     private final long[] streamSent;
     private final long[] sentDeliveriesBySender;
     private final boolean[] windowWasFull;
     private final MeasuredAllocation allocation = new MeasuredAllocation();
 
-    private int queuedCount;
-    private long pongsQueued;
     private long sentMessages;
     private long sentDeliveries;
     private long measuredSentMessages;
     private long lastSendTimeNs;
-    private long writeFailures;
     private ReceiverAgent inlineReceiver;
     private volatile boolean parked;
     private volatile boolean done;
@@ -107,11 +93,9 @@ public final class SenderAgent implements Runnable
      * Called on the run's thread before this agent's thread starts.
      *
      * @param workload          topology.
-     * @param protocol          how messages are framed for the target.
-     * @param peers             connections indexed by peer.
+     * @param connections       the registered peers, framed and written as the target needs.
      * @param schedule          time line.
      * @param model             load model.
-     * @param payloadBytes      text bytes per message.
      * @param inFlightPerSender closed loop: messages in flight per sender.
      * @param spinNs            how long to spin before a due time (open) or for a free slot (closed) instead of
      *                          parking.
@@ -121,11 +105,9 @@ public final class SenderAgent implements Runnable
      */
     public SenderAgent(
         final Workload workload,
-        final WireProtocol protocol,
-        final PeerConnection[] peers,
+        final Connections connections,
         final Schedule schedule,
         final LoadModel model,
-        final int payloadBytes,
         final int inFlightPerSender,
         final long spinNs,
         final long seed,
@@ -137,7 +119,6 @@ public final class SenderAgent implements Runnable
         this.closedLoop = model.isClosedLoop();
         this.mesh = workload.kind() == WorkloadKind.MESH;
         this.fanout = workload.kind() == WorkloadKind.FANOUT;
-        this.payloadBytes = payloadBytes;
         this.deliveriesPerMessage = workload.deliveriesPerMessage();
         this.windowDeliveries = (long)inFlightPerSender * deliveriesPerMessage;
         this.spinNs = spinNs;
@@ -145,27 +126,8 @@ public final class SenderAgent implements Runnable
         this.counters = counters;
         this.sendLagByPhase = sendLagByPhase;
 
+        this.connections = connections;
         final int senders = workload.senderCount();
-        senderPeers = new PeerConnection[senders];
-        senderFrames = new byte[senders][][];
-        senderMessageBytes = new int[senders];
-        for (int s = 0; s < senders; s++)
-        {
-            senderPeers[s] = peers[workload.peerOfSender(s)].sendConnection();
-            senderFrames[s] = protocol.framePrefixesOfSender(s);
-            senderMessageBytes[s] = protocol.messageBytes(senderFrames[s]);
-        }
-        receiverFrames = new byte[mesh ? workload.receiverCount() : 0][][];
-        receiverMessageBytes = new int[receiverFrames.length];
-        for (int r = 0; r < receiverFrames.length; r++)
-        {
-            receiverFrames[r] = protocol.framePrefixesToReceiver(r);
-            receiverMessageBytes[r] = protocol.messageBytes(receiverFrames[r]);
-        }
-        trailer = protocol.frameTrailer();
-        allPeers = peers.clone();
-        pongFrame = protocol.pongFrame();
-        queued = new PeerConnection[senders + peers.length]; // each connection at most once: senders' and PONG targets
         streamSent = new long[workload.streamCount()];
         sentDeliveriesBySender = new long[senders];
         windowWasFull = new boolean[senders];
@@ -230,7 +192,7 @@ public final class SenderAgent implements Runnable
                 break; // hopelessly behind: the summary shows the messages never sent
             }
 
-            servicePongs();
+            connections.beforeBatch();
             int batch = 0;
             boolean blocked = false;
             while (dueNs - nowNs <= 0 && dueNs - endNs < 0 && batch < MAX_BATCH)
@@ -245,7 +207,7 @@ public final class SenderAgent implements Runnable
                 batch++;
                 dueNs = schedule.dueTimeNs(messageIndex);
             }
-            flushQueued();
+            connections.afterBatch();
             publish();
 
             if (batch == MAX_BATCH)
@@ -261,7 +223,7 @@ public final class SenderAgent implements Runnable
             final long waitNs = dueNs - nowNs;
             if (waitNs > spinNs)
             {
-                LockSupport.parkNanos(Math.min(waitNs - spinNs, queuedCount > 0 ? WRITE_RETRY_PARK_NS : waitNs));
+                LockSupport.parkNanos(Math.min(waitNs - spinNs, connections.hasUnwritten() ? WRITE_RETRY_PARK_NS : waitNs));
             }
             else if (waitNs > 0)
             {
@@ -289,7 +251,7 @@ public final class SenderAgent implements Runnable
             {
                 inlineReceiver.doWork(0); // take what has arrived: it may open windows
             }
-            servicePongs();
+            connections.beforeBatch();
             int sent = 0;
             for (int s = 0; s < senders; s++)
             {
@@ -317,7 +279,7 @@ public final class SenderAgent implements Runnable
                     sent++;
                 }
             }
-            flushQueued();
+            connections.afterBatch();
             publish();
 
             if (sent > 0)
@@ -325,7 +287,7 @@ public final class SenderAgent implements Runnable
                 idle = false;
                 continue;
             }
-            if (queuedCount > 0)
+            if (connections.hasUnwritten())
             {
                 waitInClosedLoop(WRITE_RETRY_PARK_NS);
                 continue;
@@ -383,61 +345,15 @@ public final class SenderAgent implements Runnable
     }
 
     /**
-     * Queues a PONG for every PING the receiver has seen and not yet answered, if there is room (otherwise on a
-     * later cycle). Cheap when there is nothing to do: one volatile read.
-     */
-    private void servicePongs()
-    {
-        if (null == pongFrame || counters.pingsReceived.getAcquire() == pongsQueued)
-        {
-            return;
-        }
-        for (final PeerConnection peer : allPeers)
-        {
-            final long owed = peer.pingsReceived.getAcquire() - peer.pongsQueued;
-            for (long i = 0; i < owed; i++)
-            {
-                if (peer.writeFailed)
-                {
-                    // Gone: nothing to answer. Count them answered so this is not looked at again.
-                    peer.pongsQueued += owed - i;
-                    pongsQueued += owed - i;
-                    break;
-                }
-                if (peer.writeBuffer.remaining() < pongFrame.length)
-                {
-                    flush(peer);
-                    if (peer.writeBuffer.remaining() < pongFrame.length)
-                    {
-                        break; // the server is not reading: a later cycle
-                    }
-                }
-                peer.writeBuffer.put(pongFrame);
-                peer.pongsQueued++;
-                pongsQueued++;
-                enqueue(peer);
-            }
-        }
-    }
-
-    /**
-     * Encodes one message of a sender into its write buffer.
+     * Offers one message of a sender to its connection ({@link Connections#offer}).
      *
      * @param sender    index.
      * @param dueTimeNs open loop: its due time; ignored by closed loops, where it is the send time.
-     * @return {@link #SENT}, {@link #BLOCKED} (buffer full, try later) or {@link #SKIPPED} (connection failed).
+     * @return {@link #SENT}, {@link #BLOCKED} (buffer full, try later) or {@link Connections#SKIPPED} (connection failed).
      */
     private int trySend(final int sender, final long dueTimeNs)
     {
-        final PeerConnection peer = senderPeers[sender];
-        if (peer.writeFailed)
-        {
-            return SKIPPED;
-        }
-
         int receiver = sender;
-        final byte[][] prefixes;
-        final int messageBytes;
         if (mesh)
         {
             receiver = random.nextInt(workload.receiverCount() - 1);
@@ -445,47 +361,16 @@ public final class SenderAgent implements Runnable
             {
                 receiver++;
             }
-            prefixes = receiverFrames[receiver];
-            messageBytes = receiverMessageBytes[receiver];
-        }
-        else
-        {
-            prefixes = senderFrames[sender];
-            messageBytes = senderMessageBytes[sender];
-        }
-
-        final ByteBuffer buffer = peer.writeBuffer;
-        if (buffer.remaining() < messageBytes)
-        {
-            flush(peer);
-            if (peer.writeFailed)
-            {
-                return SKIPPED;
-            }
-            if (buffer.remaining() < messageBytes)
-            {
-                return BLOCKED;
-            }
         }
 
         final int stream = workload.streamIndex(sender, fanout ? 0 : receiver);
         final long sequence = streamSent[stream];
         final long sendTimeNs = System.nanoTime();
         final long dueNs = closedLoop ? sendTimeNs : dueTimeNs;
-
-        buffer.put(prefixes[0]);
-        final int payloadIndex = buffer.position();
-        PayloadDescriptor.encode(buffer, payloadIndex, payloadBytes, sender, sequence, dueNs, sendTimeNs);
-        buffer.position(payloadIndex + payloadBytes);
-        buffer.put(trailer);
-        for (int frame = 1; frame < prefixes.length; frame++)
+        final int offered = connections.offer(sender, receiver, sequence, dueNs, sendTimeNs);
+        if (offered != SENT)
         {
-            // One publish per receiver (NATS, Redis): the same payload, copied within the buffer.
-            buffer.put(prefixes[frame]);
-            final int copyIndex = buffer.position();
-            buffer.put(copyIndex, buffer, payloadIndex, payloadBytes);
-            buffer.position(copyIndex + payloadBytes);
-            buffer.put(trailer);
+            return offered;
         }
 
         if (fanout)
@@ -510,67 +395,17 @@ public final class SenderAgent implements Runnable
             sendLagByPhase[measured].recordValue(clamp(sendTimeNs - dueNs));
         }
 
-        enqueue(peer);
         return SENT;
-    }
-
-    private void enqueue(final PeerConnection peer)
-    {
-        if (!peer.writeQueued)
-        {
-            peer.writeQueued = true;
-            queued[queuedCount++] = peer;
-        }
-    }
-
-    /** Writes every connection that has queued bytes, once each; keeps those the socket did not take. */
-    private void flushQueued()
-    {
-        int kept = 0;
-        for (int i = 0; i < queuedCount; i++)
-        {
-            final PeerConnection peer = queued[i];
-            flush(peer);
-            if (peer.hasQueued() && !peer.writeFailed)
-            {
-                queued[kept++] = peer;
-            }
-            else
-            {
-                peer.writeQueued = false;
-            }
-        }
-        for (int i = kept; i < queuedCount; i++)
-        {
-            queued[i] = null;
-        }
-        queuedCount = kept;
-    }
-
-    private void flush(final PeerConnection peer)
-    {
-        try
-        {
-            peer.flush();
-        }
-        catch (final IOException ex)
-        {
-            // The connection is gone: its queued messages are counted sent and will show up as lost; the receiver
-            // counts the disconnect. Keep sending for the other senders.
-            peer.writeFailed = true;
-            peer.writeBuffer.clear();
-            writeFailures++;
-        }
     }
 
     private void finalFlush()
     {
         final long deadlineNs = System.nanoTime() + FINAL_FLUSH_TIMEOUT_NS;
-        flushQueued();
-        while (queuedCount > 0 && System.nanoTime() - deadlineNs < 0)
+        connections.afterBatch();
+        while (connections.hasUnwritten() && System.nanoTime() - deadlineNs < 0)
         {
             LockSupport.parkNanos(WRITE_RETRY_PARK_NS);
-            flushQueued();
+            connections.afterBatch();
         }
     }
 
@@ -618,17 +453,12 @@ public final class SenderAgent implements Runnable
     /** @return bytes still queued, never written, when the agent stopped. */
     public long unwrittenBytes()
     {
-        long bytes = 0;
-        for (final PeerConnection peer : senderPeers)
-        {
-            bytes += peer.writeBuffer.position();
-        }
-        return bytes;
+        return connections.unwrittenBytes();
     }
 
     public long writeFailures()
     {
-        return writeFailures;
+        return connections.writeFailures();
     }
 
     /** @return what this agent's thread allocated while the run was measured. */

@@ -16,12 +16,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How the loadgen speaks to one kind of server ({@link Target}): registration, the framing of each message the
+ * How the loadgen speaks to a server it drives over its own sockets, NATS and Redis ({@link Target}; tern goes through
+ * the client library, {@link TernConnections}): registration, the framing of each message the
  * sender writes, and the parser of what the receiver reads. Everything else (workloads, schedule, payload checks,
  * histograms, reports) is the same for every target, so their numbers compare.
  * <pre>
  *              sender writes per message                          receiver parses per message
- *   tern       dest1, dest2: &lt;payload&gt;\n                           from &lt;sender&gt;: &lt;payload&gt;\n
+ *   (tern      dest1, dest2: &lt;payload&gt;\n                           from &lt;sender&gt;: &lt;payload&gt;\n, by the client)
  *   nats       PUB &lt;dest&gt; &lt;n&gt;\r\n&lt;payload&gt;\r\n                     MSG &lt;dest&gt; &lt;sid&gt; &lt;n&gt;\r\n&lt;payload&gt;\r\n
  *   redis      *3 $7 PUBLISH $&lt;len&gt; &lt;dest&gt; $&lt;n&gt; &lt;payload&gt;        *3 $7 message $&lt;len&gt; &lt;dest&gt; $&lt;n&gt; &lt;payload&gt;
  *              (on a second, publisher connection)                (and :&lt;subscribers&gt; replies on the publisher one)
@@ -32,11 +33,11 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Why not the official clients (jnats, Jedis, Lettuce): each brings its own I/O and dispatcher threads, queues and
  * per-message objects, so the loadgen would measure a different client per target. Both protocols are short text
- * protocols, so the loadgen speaks them itself over the same NIO connections, buffers and two threads as for tern,
- * and the only difference between targets is the server.
+ * protocols, so the loadgen speaks them itself over NIO connections driven by the same two agents as tern's clients
+ * ({@link SocketConnections}); tern's own client is garbage free and driven by those agents too.
  * <p>
  * Immutable once built, except what {@link #newFrameParser()} returns (one per reading thread). Registration runs on
- * the calling thread before the agents start.
+ * the receiving thread before the agents start.
  */
 public abstract class WireProtocol
 {
@@ -118,7 +119,8 @@ public abstract class WireProtocol
             case REDIS:
                 return new RedisProtocol(workload, payloadBytes, fanoutPublish, tls, nodeCount);
             default:
-                return new TernProtocol(workload, payloadBytes, tls, nodeCount);
+                throw new IllegalArgumentException("target=" + target.optionValue() +
+                    ": tern is driven through the client library, see TernConnections");
         }
     }
 

@@ -31,14 +31,14 @@ class WireProtocolParserTest
         final List<String> events = new ArrayList<>();
 
         @Override
-        public void onMessage(final PeerConnection connection, final ByteBuffer buffer, final int senderPeer,
+        public void onMessage(final ReceivingPeer connection, final ByteBuffer buffer, final int senderPeer,
             final int textStart, final int textEnd)
         {
             events.add("message from " + senderPeer + ": " + WireProtocol.ascii(buffer, textStart, textEnd));
         }
 
         @Override
-        public void onServerError(final PeerConnection connection, final ByteBuffer buffer, final int start,
+        public void onServerError(final ReceivingPeer connection, final ByteBuffer buffer, final int start,
             final int end, final boolean slowConsumer)
         {
             events.add("error" + (slowConsumer ? " (slow consumer)" : "") + ": " +
@@ -46,7 +46,7 @@ class WireProtocolParserTest
         }
 
         @Override
-        public void onCorrupt(final PeerConnection connection, final ByteBuffer buffer, final int start,
+        public void onCorrupt(final ReceivingPeer connection, final ByteBuffer buffer, final int start,
             final int end, final String reason)
         {
             events.add("corrupt: " + reason);
@@ -187,26 +187,6 @@ class WireProtocolParserTest
     }
 
     @Test
-    void shouldParseTernLinesSplitAnywhere()
-    {
-        final String input = "from t-0: " + PAYLOAD + "\r\n" +
-            "error: slow consumer\n" +
-            "error: no peer 'x'\n" +
-            "from t-7: hi\n" +
-            "from t-0 hi\n" +
-            "junk\n" +
-            "from t-1: probe\n";
-        assertSameInEverySplit(new TernProtocol(PAIRS, 64), PAIRS, false, input, List.of(
-            "message from 0: " + PAYLOAD,
-            "error (slow consumer): error: slow consumer",
-            "error: error: no peer 'x'",
-            "message from -1: hi",
-            "corrupt: not 'from <name>: <text>'",
-            "corrupt: unexpected line",
-            "message from 1: probe"));
-    }
-
-    @Test
     void shouldFrameEachTargetsPublishAndCountItsBytes()
     {
         final NatsProtocol nats = new NatsProtocol(FANOUT, 64, FanoutPublish.PER_RECEIVER);
@@ -223,8 +203,8 @@ class WireProtocolParserTest
             new String(redisFrames[0], StandardCharsets.US_ASCII));
         assertEquals(2, redis.subscribersPerPublish());
 
-        final TernProtocol tern = new TernProtocol(FANOUT, 64);
-        assertEquals("t-1, t-2: ", new String(tern.framePrefixesOfSender(0)[0], StandardCharsets.US_ASCII));
+        // tern: the one line the client sends for all K receivers
+        assertEquals("t-1, t-2: ", new String(FANOUT.destinationsOfSender(0).prefixBytes(), StandardCharsets.US_ASCII));
     }
 
     @Test
