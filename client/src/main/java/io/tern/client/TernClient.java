@@ -135,6 +135,8 @@ public final class TernClient implements AutoCloseable
 
     // Under the write lock (WRITER), whichever thread holds it.
     private final ByteBuffer writeBuffer;
+    /** The write buffer's bytes, for lines put into it directly ({@link #putDirect}). */
+    private final UnsafeBuffer writeView;
     private final PendingSends pending = new PendingSends(4096, 64 * 1024);
     private final ControlledMessageHandler drainer = this::onRecord;
     private final byte[] syncPrefix;
@@ -182,6 +184,7 @@ public final class TernClient implements AutoCloseable
             ByteBuffer.allocateDirect(config.sendBufferBytes() + RingBufferDescriptor.TRAILER_LENGTH));
         this.sendRing = new ManyToOneRingBuffer(ringBuffer);
         this.writeBuffer = ByteBuffer.allocateDirect(Math.max(64 * 1024, sendRing.maxMsgLength()));
+        this.writeView = new UnsafeBuffer(writeBuffer);
         final long longestLine = io.tern.transport.Protocol.maxMessageBytes(config.maxNameBytes(), config.maxLineBytes());
         this.readBuffer = ByteBuffer.allocateDirect((int)Math.min(1 << 30, Math.max(64 * 1024, 2 * longestLine)));
         final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
@@ -361,8 +364,9 @@ public final class TernClient implements AutoCloseable
 
     /**
      * Puts the line into the send buffer without writing it: for a thread that sends a batch and then writes it with
-     * one {@link #writeQueued()}. Lines queued and not followed by a {@code writeQueued} (or a send) wait until the
-     * loop next looks at this client, up to {@link TernEventLoop}'s idle wait. Thread-safe; allocates nothing.
+     * one {@link #writeQueued()}. Lines queued and not followed by a {@code writeQueued} (or a send) may wait until
+     * the loop next serves this client for another reason (bytes to read, a signal): follow a batch with
+     * {@code writeQueued}. Thread-safe; allocates nothing.
      *
      * @param to     the destinations, made once and reused.
      * @param text   holding the text.
@@ -373,6 +377,16 @@ public final class TernClient implements AutoCloseable
     public long queue(final Destinations to, final DirectBuffer text, final int offset, final int length)
     {
         checkNoLineEnd(text, offset, length);
+        final long refused = checkLine(to, length);
+        if (0 != refused)
+        {
+            return refused;
+        }
+        final long direct = putDirect(to, text, null, offset, length);
+        if (0 != direct)
+        {
+            return direct;
+        }
         final int claimed = claim(to, length);
         if (claimed < 0)
         {
@@ -402,6 +416,17 @@ public final class TernClient implements AutoCloseable
             {
                 throw lineEndInText(i - offset);
             }
+        }
+        final long refused = checkLine(to, length);
+        if (0 != refused)
+        {
+            return refused;
+        }
+        final long direct = putDirect(to, null, text, offset, length);
+        if (0 != direct)
+        {
+            writeQueued();
+            return direct;
         }
         final int claimed = claim(to, length);
         if (claimed < 0)
@@ -513,11 +538,15 @@ public final class TernClient implements AutoCloseable
         return new IllegalArgumentException("text holds a line end at index " + index + ": one send is one line");
     }
 
-    private int claim(final Destinations to, final int length)
+    /**
+     * @return 0 when the line may be sent, or {@link #CLOSED}.
+     * @throws IllegalArgumentException when the line is too long for the broker or the send buffer.
+     */
+    private long checkLine(final Destinations to, final int length)
     {
         if (closeRequested || state == ConnectionState.CLOSED)
         {
-            return (int)CLOSED;
+            return CLOSED;
         }
         final int lineBytes = to.prefixLength() + length;
         if (lineBytes > config.maxLineBytes())
@@ -532,6 +561,61 @@ public final class TernClient implements AutoCloseable
                 (sendRing.maxMsgLength() - LINE_HEADER_BYTES) + ", an eighth of sendBufferBytes=" +
                 config.sendBufferBytes() + " less a header");
         }
+        return 0;
+    }
+
+    /**
+     * The short way for a line sent while registered with nothing in the send buffer: straight into the write buffer
+     * under the write lock, without the ring's copy and drain. One thread's lines stay in order: this way is taken
+     * only while the ring is empty, and only the lock's holder drains the ring.
+     *
+     * @param text  holding the text, or null for {@code bytes}.
+     * @param bytes holding the text when {@code text} is null.
+     * @return the send id, or 0 when the line must go through the ring (another thread writes, the connection is not
+     * registered, lines wait in the ring, or the write buffer has no room).
+     */
+    private long putDirect(
+        final Destinations to, final DirectBuffer text, final byte[] bytes, final int offset, final int length)
+    {
+        if (!tryLockWrite())
+        {
+            return 0;
+        }
+        try
+        {
+            final byte[] prefix = to.prefix();
+            final int lineBytes = prefix.length + length + 1;
+            if (!registered || null != writeFailure || closeRequested || writeBuffer.remaining() < lineBytes ||
+                sendRing.size() != 0)
+            {
+                return 0;
+            }
+            final int at = writeBuffer.position();
+            writeView.putBytes(at, prefix);
+            if (null != text)
+            {
+                writeView.putBytes(at + prefix.length, text, offset, length);
+            }
+            else
+            {
+                writeView.putBytes(at + prefix.length, bytes, offset, length);
+            }
+            writeView.putByte(at + lineBytes - 1, LINE_END[0]);
+            final long id = nextSendId.incrementAndGet();
+            pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count());
+            writeBuffer.position(at + lineBytes);
+            return id;
+        }
+        finally
+        {
+            unlockWrite();
+        }
+    }
+
+    private int claim(final Destinations to, final int length)
+    {
+        final int lineBytes = to.prefixLength() + length;
+        final int recordBytes = LINE_HEADER_BYTES + lineBytes + 1;
         final int index = sendRing.tryClaim(MSG_LINE, recordBytes);
         if (index < 0)
         {

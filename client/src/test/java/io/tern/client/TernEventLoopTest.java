@@ -153,13 +153,15 @@ class TernEventLoopTest extends ClientTestSupport
     }
 
     /**
-     * Written through, one at a time, lines go round the send buffer many times. Where a line does not fit before
-     * the buffer's end, it goes to its start behind a padding record: a drain that stopped at that padding would
-     * leave the line there, and with no one polling, it would never go.
+     * Lines go round the send buffer (the ring) many times. A line the write buffer has no room for goes to the ring;
+     * where it does not fit before the ring's end, it goes to its start behind a padding record. A drain that stopped
+     * at that padding would leave the line there, with nothing to send it later. Each round fills the write buffer
+     * (65 lines of 1,005 bytes in 64 KiB) and puts one line in the ring, so the ring's end comes at the start of a
+     * drain, as when a drain keeps up with its sender.
      */
     @Test
     @Timeout(60)
-    void shouldWriteThroughPastTheSendBuffersEnd() throws Exception
+    void shouldWritePastTheSendBuffersEnd() throws Exception
     {
         startBroker(new BrokerConfig().port(0));
         final Recorded bob = new Recorded();
@@ -170,12 +172,22 @@ class TernEventLoopTest extends ClientTestSupport
 
         final Destinations toBob = Destinations.of("bob");
         final byte[] bytes = new byte[999];
-        for (int i = 0; i < 200; i++) // ~200 KB of lines through a 64 KiB buffer
+        final UnsafeBuffer text = new UnsafeBuffer(bytes);
+        final int linesPerRound = 66;
+        for (int round = 0; round < 80; round++) // the ring's 64 KiB hold 63 of the lines put in it
         {
-            java.util.Arrays.fill(bytes, (byte)('a' + i % 26));
-            final UnsafeBuffer text = new UnsafeBuffer(bytes);
-            assertTrue(alice.send(toBob, text, 0, text.capacity()) > 0);
-            assertEquals("alice: " + new String(bytes, StandardCharsets.US_ASCII), bob.nextMessage(), "line " + i);
+            java.util.Arrays.fill(bytes, (byte)('a' + round % 26));
+            for (int i = 0; i < linesPerRound; i++)
+            {
+                assertTrue(alice.queue(toBob, text, 0, text.capacity()) > 0, "round " + round + " line " + i);
+            }
+            alice.writeQueued();
+            pollUntil(loop, () -> bob.messages.size() >= linesPerRound);
+            final String expected = "alice: " + new String(bytes, StandardCharsets.US_ASCII);
+            for (int i = 0; i < linesPerRound; i++)
+            {
+                assertEquals(expected, bob.nextMessage(), "round " + round + " line " + i);
+            }
         }
         loop.close();
     }
