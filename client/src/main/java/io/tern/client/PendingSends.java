@@ -27,6 +27,13 @@ import org.agrona.DirectBuffer;
  */
 final class PendingSends
 {
+    /** A line's text holds no control character (the broker's rule, {@link Protocol#indexOfControl}). */
+    static final int NO_CONTROL = 0;
+    /** A line's text holds a control character: the broker answers {@code error: control character}. */
+    static final int HAS_CONTROL = 1;
+    /** Not looked at yet: {@link #onLine} looks. */
+    static final int CONTROL_UNKNOWN = 2;
+
     private static final long SYNC = -1;
 
     private final int mask;
@@ -76,10 +83,25 @@ final class PendingSends
         final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,
         final int destinationCount)
     {
+        onLine(id, buffer, lineOffset, prefixLength, lineLength, destinationCount, CONTROL_UNKNOWN);
+    }
+
+    /**
+     * As {@link #onLine(long, DirectBuffer, int, int, int, int)}, told whether the text holds a control character
+     * when the sender already looked.
+     *
+     * @param textControl {@link #NO_CONTROL}, {@link #HAS_CONTROL}, or {@link #CONTROL_UNKNOWN} to look here.
+     */
+    void onLine(
+        final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,
+        final int destinationCount, final int textControl)
+    {
         final int slot = add(id);
         lineBytes[slot] = lineLength;
         destinationCounts[slot] = destinationCount;
-        control[slot] = Protocol.indexOfControl(buffer, lineOffset + prefixLength, lineOffset + lineLength) >= 0;
+        control[slot] = CONTROL_UNKNOWN == textControl ?
+            Protocol.indexOfControl(buffer, lineOffset + prefixLength, lineOffset + lineLength) >= 0 :
+            HAS_CONTROL == textControl;
         if (prefixLength > prefixes.length / 2)
         {
             prefixLengths[slot] = -1; // too long to keep: its no-peer replies will not be tied to it

@@ -70,7 +70,14 @@ public final class TernClient implements AutoCloseable
     private static final int MSG_LINE = 1;
     private static final int MSG_SYNC = 2;
     /** A line record: send id (8), destination count (4), prefix length (4), then the line with its line end. */
+    /**
+     * A line's record in the send ring: its send id (8 bytes), its destination count with whether its text holds a
+     * control character above {@link #CONTROL_SHIFT} (4), its prefix length (4), then the line.
+     */
     private static final int LINE_HEADER_BYTES = 16;
+    /** Above any count: a line lists fewer than 2^27 names, being at most an eighth of a send buffer of 1 GiB. */
+    private static final int CONTROL_SHIFT = 28;
+    private static final int DESTINATION_COUNT_MASK = (1 << CONTROL_SHIFT) - 1;
     private static final long CLOSE_JOIN_MARGIN_MS = 1000;
     private static final byte[] LINE_END = {'\n'};
     private static final long LINE_ENDS = 0x0A0A_0A0A_0A0A_0A0AL;
@@ -376,18 +383,24 @@ public final class TernClient implements AutoCloseable
      */
     public long queue(final Destinations to, final DirectBuffer text, final int offset, final int length)
     {
-        checkNoLineEnd(text, offset, length);
+        // One look for control characters, which the broker refuses a line for, and which include the line end.
+        final int textControl = io.tern.transport.Protocol.indexOfControl(text, offset, offset + length) < 0 ?
+            PendingSends.NO_CONTROL : PendingSends.HAS_CONTROL;
+        if (PendingSends.HAS_CONTROL == textControl)
+        {
+            checkNoLineEnd(text, offset, length);
+        }
         final long refused = checkLine(to, length);
         if (0 != refused)
         {
             return refused;
         }
-        final long direct = putDirect(to, text, null, offset, length);
+        final long direct = putDirect(to, text, null, offset, length, textControl);
         if (0 != direct)
         {
             return direct;
         }
-        final int claimed = claim(to, length);
+        final int claimed = claim(to, length, textControl);
         if (claimed < 0)
         {
             return claimed;
@@ -422,13 +435,13 @@ public final class TernClient implements AutoCloseable
         {
             return refused;
         }
-        final long direct = putDirect(to, null, text, offset, length);
+        final long direct = putDirect(to, null, text, offset, length, PendingSends.CONTROL_UNKNOWN);
         if (0 != direct)
         {
             writeQueued();
             return direct;
         }
-        final int claimed = claim(to, length);
+        final int claimed = claim(to, length, PendingSends.CONTROL_UNKNOWN);
         if (claimed < 0)
         {
             return claimed;
@@ -571,11 +584,17 @@ public final class TernClient implements AutoCloseable
      *
      * @param text  holding the text, or null for {@code bytes}.
      * @param bytes holding the text when {@code text} is null.
+     * @param textControl whether the text holds a control character, as {@link PendingSends} takes it.
      * @return the send id, or 0 when the line must go through the ring (another thread writes, the connection is not
      * registered, lines wait in the ring, or the write buffer has no room).
      */
     private long putDirect(
-        final Destinations to, final DirectBuffer text, final byte[] bytes, final int offset, final int length)
+        final Destinations to,
+        final DirectBuffer text,
+        final byte[] bytes,
+        final int offset,
+        final int length,
+        final int textControl)
     {
         if (!tryLockWrite())
         {
@@ -602,7 +621,7 @@ public final class TernClient implements AutoCloseable
             }
             writeView.putByte(at + lineBytes - 1, LINE_END[0]);
             final long id = nextSendId.incrementAndGet();
-            pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count());
+            pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count(), textControl);
             writeBuffer.position(at + lineBytes);
             return id;
         }
@@ -612,7 +631,7 @@ public final class TernClient implements AutoCloseable
         }
     }
 
-    private int claim(final Destinations to, final int length)
+    private int claim(final Destinations to, final int length, final int textControl)
     {
         final int lineBytes = to.prefixLength() + length;
         final int recordBytes = LINE_HEADER_BYTES + lineBytes + 1;
@@ -621,7 +640,7 @@ public final class TernClient implements AutoCloseable
         {
             return (int)(state == ConnectionState.CONNECTED ? BACK_PRESSURED : NOT_CONNECTED);
         }
-        ringBuffer.putInt(index + 8, to.count());
+        ringBuffer.putInt(index + 8, to.count() | textControl << CONTROL_SHIFT);
         ringBuffer.putInt(index + 12, to.prefixLength());
         return index;
     }
@@ -866,8 +885,9 @@ public final class TernClient implements AutoCloseable
             return ControlledMessageHandler.Action.ABORT;
         }
         final int lineIndex = index + LINE_HEADER_BYTES;
+        final int countAndControl = buffer.getInt(index + 8);
         pending.onLine(buffer.getLong(index), buffer, lineIndex, buffer.getInt(index + 12), lineBytes - 1,
-            buffer.getInt(index + 8));
+            countAndControl & DESTINATION_COUNT_MASK, countAndControl >>> CONTROL_SHIFT);
         final int at = writeBuffer.position();
         buffer.getBytes(lineIndex, writeBuffer, at, lineBytes);
         writeBuffer.position(at + lineBytes);

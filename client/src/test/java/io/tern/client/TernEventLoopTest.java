@@ -192,6 +192,43 @@ class TernEventLoopTest extends ClientTestSupport
         loop.close();
     }
 
+    /**
+     * The garbage-free send looks for control characters once, as it takes the text, and the reply the broker gives
+     * for one is tied to its send whichever way the line went: through the send ring (queued before the client was
+     * registered) or straight into the write buffer.
+     */
+    @Test
+    @Timeout(60)
+    void shouldTieAControlCharacterReplyToItsSendEitherWay() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded bob = new Recorded();
+        connect(config("bob", bob));
+        final TernEventLoop loop = TernEventLoop.invoker(1);
+        final Recorded aliceGot = new Recorded();
+        final TernClient alice = TernClient.start(config("alice", aliceGot), loop);
+        final Destinations toBob = Destinations.of("bob");
+        final UnsafeBuffer bell = new UnsafeBuffer("bell\u0007".getBytes(StandardCharsets.US_ASCII));
+        final UnsafeBuffer fine = new UnsafeBuffer("fine".getBytes(StandardCharsets.US_ASCII));
+
+        final long throughTheRing = alice.queue(toBob, bell, 0, bell.capacity()); // not yet registered
+        assertTrue(alice.queue(toBob, fine, 0, fine.capacity()) > throughTheRing);
+        pollUntil(loop, () -> alice.state() == ConnectionState.CONNECTED && aliceGot.errors.size() == 1);
+        final long direct = alice.send(toBob, bell, 0, bell.capacity());
+        assertTrue(alice.send(toBob, fine, 0, fine.capacity()) > direct);
+        pollUntil(loop, () -> aliceGot.errors.size() == 2);
+
+        final ErrorRecord first = aliceGot.nextError();
+        assertEquals(ErrorKind.CONTROL_CHARACTER, first.kind());
+        assertEquals(throughTheRing, first.sendId());
+        final ErrorRecord second = aliceGot.nextError();
+        assertEquals(ErrorKind.CONTROL_CHARACTER, second.kind());
+        assertEquals(direct, second.sendId());
+        assertEquals("alice: fine", bob.nextMessage());
+        assertEquals("alice: fine", bob.nextMessage());
+        loop.close();
+    }
+
     private static void pollUntil(final TernEventLoop loop, final java.util.function.BooleanSupplier condition)
     {
         final long deadlineNs = System.nanoTime() + WAIT.toNanos();
