@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * polls; the client library speaks the protocol, the loadgen only drives it.
  * <pre>
  *   loadgen-sender     offer: payload encoded into one direct buffer, client.queue(destinations, buffer) copies it
- *                      into the client's send ring; afterBatch: writeQueued() once per client that took one, which
+ *                      into the client's write buffer (its send ring while the loop writes or the write buffer is
+ *                      full); afterBatch: writeQueued() once per client that took one, which
  *                      writes through on this thread (the loop writes what a busy lock or a full socket left)
  *   loadgen-receiver   poll: loop.poll(timeout) reads, decodes and calls each client's handlers, here a
  *                      {@link Peer}, which hands the flyweight's bytes to the receiver's {@link FrameHandler}
@@ -395,7 +396,7 @@ public final class TernConnections extends Connections
             writeFailures++;
             return SKIPPED;
         }
-        return BLOCKED; // the send ring is full: the broker takes bytes more slowly than we send
+        return BLOCKED; // the client's buffers are full: the broker takes bytes more slowly than we send
     }
 
     @Override
