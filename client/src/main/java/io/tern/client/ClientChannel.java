@@ -78,6 +78,13 @@ final class ClientChannel implements AutoCloseable
         return null != tls;
     }
 
+    /** @return the TLS session, or null for a plain connection. */
+    javax.net.ssl.SSLSession tlsSession()
+    {
+        final TlsChannel current = tls;
+        return null == current ? null : current.session();
+    }
+
     /**
      * One step of the TLS handshake, as far as the bytes that have come allow.
      *

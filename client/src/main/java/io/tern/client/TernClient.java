@@ -342,6 +342,20 @@ public final class TernClient implements AutoCloseable
         }
     }
 
+    /**
+     * @return the TLS session of the current connection while {@link ConnectionState#CONNECTED} over TLS (its
+     * protocol, cipher suite and the broker's certificates), or null: a plain connection, or none. Any thread.
+     */
+    public javax.net.ssl.SSLSession tlsSession()
+    {
+        if (state != ConnectionState.CONNECTED) // read first: made CONNECTED after the handshake, by the same thread
+        {
+            return null;
+        }
+        final ClientChannel current = channel;
+        return null == current ? null : current.tlsSession();
+    }
+
     /** @return handler calls that threw; each was logged (the first) and the polling thread went on. */
     public long handlerFailures()
     {

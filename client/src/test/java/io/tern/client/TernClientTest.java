@@ -239,6 +239,8 @@ class TernClientTest extends ClientTestSupport
         final TernClient a = connect(config("alice", alice).port(broker.tlsAddress().getPort())
             .tls(certs.trustingClient));
         final TernClient b = connect(config("bob", bob));
+        assertTrue(a.tlsSession().getProtocol().startsWith("TLSv1."), a.tlsSession().getProtocol());
+        assertNull(b.tlsSession(), "a plain connection has none");
         a.send("bob", "over tls");
         assertEquals("alice: over tls", bob.nextMessage());
         b.send("alice", "plain back");

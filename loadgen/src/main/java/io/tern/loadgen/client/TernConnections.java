@@ -20,22 +20,13 @@ import io.tern.loadgen.workload.Workload;
 import io.tern.loadgen.workload.WorkloadKind;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLContextSpi;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLServerSocketFactory;
-import javax.net.ssl.SSLSessionContext;
-import javax.net.ssl.SSLSocketFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.security.KeyManagementException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * tern: one {@link TernClient} per peer, every one on one invoker {@link TernEventLoop} that the receiving thread
@@ -84,7 +75,6 @@ public final class TernConnections extends Connections
     private final ByteBuffer payload;
     private final UnsafeBuffer payloadView;
     private final Peer[] touched;
-    private final AtomicReference<SSLEngine> firstEngine = new AtomicReference<>();
     /** {dueNs, fromPeer, toPeer} of probes answered {@code no peer}, to send again. Registration only. */
     private final ArrayDeque<long[]> retries = new ArrayDeque<>();
 
@@ -189,7 +179,7 @@ public final class TernConnections extends Connections
                 .messageHandler(peer).errorHandler(peer).connectionListener(peer);
             if (null != tls)
             {
-                config.tls(0 == p ? recordingFirstEngine(tls.context(), firstEngine) : tls.context())
+                config.tls(tls.context())
                     .tlsServerName(tls.host());
             }
             peers[p] = peer;
@@ -355,8 +345,8 @@ public final class TernConnections extends Connections
     @Override
     public String tlsSession()
     {
-        final SSLEngine engine = firstEngine.get();
-        return null == engine ? null : engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite();
+        final javax.net.ssl.SSLSession session = peers.length > 0 ? peers[0].client.tlsSession() : null;
+        return null == session ? null : session.getProtocol() + " " + session.getCipherSuite();
     }
 
     // ---------------------------------------------------------------- sending thread
@@ -567,65 +557,5 @@ public final class TernConnections extends Connections
                 registrationFailure = failure;
             }
         }
-    }
-
-    /**
-     * Workaround: the client does not say which TLS session its connection has, which the loadgen prints once
-     * registered. This context makes the same engines as the one given and remembers the first, whose session is then
-     * that connection's.
-     */
-    private static SSLContext recordingFirstEngine(final SSLContext context, final AtomicReference<SSLEngine> first)
-    {
-        final SSLContextSpi spi = new SSLContextSpi()
-        {
-            @Override
-            protected void engineInit(
-                final javax.net.ssl.KeyManager[] km, final javax.net.ssl.TrustManager[] tm, final SecureRandom random)
-                throws KeyManagementException
-            {
-                throw new KeyManagementException("already initialised");
-            }
-
-            @Override
-            protected SSLSocketFactory engineGetSocketFactory()
-            {
-                return context.getSocketFactory();
-            }
-
-            @Override
-            protected SSLServerSocketFactory engineGetServerSocketFactory()
-            {
-                return context.getServerSocketFactory();
-            }
-
-            @Override
-            protected SSLEngine engineCreateSSLEngine()
-            {
-                return context.createSSLEngine();
-            }
-
-            @Override
-            protected SSLEngine engineCreateSSLEngine(final String host, final int port)
-            {
-                final SSLEngine engine = context.createSSLEngine(host, port);
-                first.compareAndSet(null, engine);
-                return engine;
-            }
-
-            @Override
-            protected SSLSessionContext engineGetServerSessionContext()
-            {
-                return context.getServerSessionContext();
-            }
-
-            @Override
-            protected SSLSessionContext engineGetClientSessionContext()
-            {
-                return context.getClientSessionContext();
-            }
-        };
-        return new SSLContext(spi, context.getProvider(), context.getProtocol())
-        {
-        };
     }
 }
