@@ -23,7 +23,8 @@ import org.agrona.DirectBuffer;
  * the doubt. Bounded: {@code capacity} sends and {@code prefixBytes} bytes of destination lists; past that the oldest
  * are forgotten, and a reply that fits none kept is tied to no send.
  * <p>
- * The client's I/O thread only. Allocates nothing once built.
+ * Under the client's write lock, whichever thread holds it (the I/O thread, or a sending thread that writes).
+ * Allocates nothing once built.
  */
 final class PendingSends
 {

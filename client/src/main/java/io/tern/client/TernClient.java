@@ -30,7 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   any thread                               polling thread of its {@link TernEventLoop}                   broker
  *   send(to, text) --claim, copy--&gt; [ send ring (many-to-one, bounded) ] --drain--&gt; write buffer --write--&gt;
- *        \__ then writes through itself when no other thread is writing ___/                            |
+ *        |   \__ then writes through itself when no other thread is writing ___/        ^                  |
+ *        +--copy, when registered, the ring empty and no other thread writing-----------+                  |
  *   flush(timeout) --sync line--&gt;   (drained only while registered)                                      |
  *                                  handlers &lt;--decode (LineDecoder)-- read buffer &lt;--read----------------+
  * </pre>
@@ -38,11 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  * own, a daemon thread named {@code tern-client-NAME}; {@link #start(TernClientConfig, TernEventLoop)} shares one
  * among many clients. The loop's polling thread connects, does the TLS handshake, registers, reads, decodes, calls
  * the {@link MessageHandler}, {@link ErrorHandler} and {@link ConnectionListener} in arrival order, and reconnects.
- * <b>The send path is thread-safe</b>: {@link #send} may be called from any number of threads at once. Each send
- * copies its line into an Agrona {@link ManyToOneRingBuffer} (lock-free, bounded, allocation-free); then, if no other
- * thread is writing to the socket, the sending thread writes the ring to it itself (a non-blocking write: what the
- * socket does not take waits for the loop), so a send costs no hand-over to another thread; otherwise the writing
- * thread or the loop takes it. A thread's sends go out in the order it made them. {@link #flush(Duration)} and
+ * <b>The send path is thread-safe</b>: {@link #send} may be called from any number of threads at once. While the
+ * client is registered, nothing waits in the ring and no other thread is writing, a send copies its line straight
+ * into the write buffer; otherwise it copies it into an Agrona {@link ManyToOneRingBuffer} (lock-free, bounded,
+ * allocation-free). Then, if no other thread is writing to the socket, the sending thread writes to it itself (a
+ * non-blocking write: what the socket does not take waits for the loop), so a send costs no hand-over to another
+ * thread; otherwise the writing thread or the loop takes it. A thread's sends go out in the order it made them. {@link #flush(Duration)} and
  * {@link #close()} wait, so they must not be called from a handler (close may: it then only asks the loop to close).
  * <p>
  * <b>Garbage-free path.</b> {@link #send(Destinations, DirectBuffer, int, int)} with a reused {@link Destinations}
@@ -69,7 +71,6 @@ public final class TernClient implements AutoCloseable
     private static final VarHandle SIGNALLED;
     private static final int MSG_LINE = 1;
     private static final int MSG_SYNC = 2;
-    /** A line record: send id (8), destination count (4), prefix length (4), then the line with its line end. */
     /**
      * A line's record in the send ring: its send id (8 bytes), its destination count with whether its text holds a
      * control character above {@link #CONTROL_SHIFT} (4), its prefix length (4), then the line.
@@ -139,6 +140,8 @@ public final class TernClient implements AutoCloseable
     private volatile int signalled;
     /** The connection's socket, for {@link #cutConnection()}; written under the write lock. */
     private volatile ClientChannel channel;
+    /** The TLS session while connected over TLS; else null. Written by the polling thread. */
+    private volatile javax.net.ssl.SSLSession tlsSession;
 
     // Under the write lock (WRITER), whichever thread holds it.
     private final ByteBuffer writeBuffer;
@@ -348,12 +351,7 @@ public final class TernClient implements AutoCloseable
      */
     public javax.net.ssl.SSLSession tlsSession()
     {
-        if (state != ConnectionState.CONNECTED) // read first: made CONNECTED after the handshake, by the same thread
-        {
-            return null;
-        }
-        final ClientChannel current = channel;
-        return null == current ? null : current.tlsSession();
+        return tlsSession;
     }
 
     /** @return handler calls that threw; each was logged (the first) and the polling thread went on. */
@@ -386,7 +384,7 @@ public final class TernClient implements AutoCloseable
     /**
      * Puts the line into the send buffer without writing it: for a thread that sends a batch and then writes it with
      * one {@link #writeQueued()}. Lines queued and not followed by a {@code writeQueued} (or a send) may wait until
-     * the loop next serves this client for another reason (bytes to read, a signal): follow a batch with
+     * something else makes this client write (another thread's send, a flush): follow a batch with
      * {@code writeQueued}. Thread-safe; allocates nothing.
      *
      * @param to     the destinations, made once and reused.
@@ -675,7 +673,10 @@ public final class TernClient implements AutoCloseable
      *
      * @param timeout how long to wait.
      * @return true when done; false on timeout, when the connection was lost before the echo came (some of those
-     * messages may be lost), or when the client is closed.
+     * messages may be lost), or when the client is closed. The answer is for the connection the sync line went on:
+     * messages taken by an earlier connection that was lost (written to it, or waiting in its write buffer, where a
+     * line {@link #queue queued} while connected waits until written) are not covered; the
+     * {@link ConnectionListener} hears of each loss.
      */
     public boolean flush(final Duration timeout)
     {
@@ -1291,6 +1292,7 @@ public final class TernClient implements AutoCloseable
         {
             wasRegisteredNow = registered;
             registered = false;
+            tlsSession = null;
             writeFailure = null;
             if (null != key)
             {
@@ -1377,6 +1379,7 @@ public final class TernClient implements AutoCloseable
         if (0 == id)
         {
             phase = SERVING;
+            tlsSession = channel.tlsSession(); // before CONNECTED: a thread that sees CONNECTED sees the session
             setState(ConnectionState.CONNECTED, null);
             loop.signal(this); // the sends that waited for the registration: after this read
             return;

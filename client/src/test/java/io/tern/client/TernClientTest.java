@@ -247,6 +247,8 @@ class TernClientTest extends ClientTestSupport
         assertEquals("bob: plain back", alice.nextMessage());
         a.send("nobody", "x");
         assertEquals(ErrorKind.NO_SUCH_PEER, alice.nextError().kind());
+        a.close();
+        assertNull(a.tlsSession(), "none once closed");
 
         // A client that does not trust the broker's certificate does not connect.
         assertThrows(TernClientException.class, () -> connect(config("carol", new Recorded())

@@ -229,6 +229,37 @@ class TernEventLoopTest extends ClientTestSupport
         loop.close();
     }
 
+    /**
+     * A thread's line waiting in the send ring stays ahead of its next send, which finds the write buffer free: a
+     * send goes straight to the write buffer only while the ring is empty. The first line is queued before the
+     * client is registered (so into the ring); polling with no wait, the loop sees the registration's echo and leaves
+     * the drain it asks for to the next poll, so the ring still holds the line when the second is sent.
+     */
+    @Test
+    @Timeout(60)
+    void shouldKeepALineInTheRingAheadOfALaterSend() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final Recorded bob = new Recorded();
+        connect(config("bob", bob));
+        final TernEventLoop loop = TernEventLoop.invoker(1);
+        final TernClient alice = TernClient.start(config("alice", new Recorded()), loop);
+        final Destinations toBob = Destinations.of("bob");
+        final UnsafeBuffer one = new UnsafeBuffer("one".getBytes(StandardCharsets.US_ASCII));
+        final UnsafeBuffer two = new UnsafeBuffer("two".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(alice.queue(toBob, one, 0, 3) > 0);
+        final long deadlineNs = System.nanoTime() + WAIT.toNanos();
+        while (alice.state() != ConnectionState.CONNECTED)
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "not connected within " + WAIT);
+            loop.poll(0);
+        }
+        assertTrue(alice.send(toBob, two, 0, 3) > 0);
+        assertEquals("alice: one", bob.nextMessage());
+        assertEquals("alice: two", bob.nextMessage());
+        loop.close();
+    }
+
     private static void pollUntil(final TernEventLoop loop, final java.util.function.BooleanSupplier condition)
     {
         final long deadlineNs = System.nanoTime() + WAIT.toNanos();
