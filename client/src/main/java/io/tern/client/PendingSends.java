@@ -79,19 +79,8 @@ final class PendingSends
      * @param prefixLength     bytes of its {@code dest, dest: } start.
      * @param lineLength       bytes of the line, line end excluded.
      * @param destinationCount names it lists.
-     */
-    void onLine(
-        final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,
-        final int destinationCount)
-    {
-        onLine(id, buffer, lineOffset, prefixLength, lineLength, destinationCount, CONTROL_UNKNOWN);
-    }
-
-    /**
-     * As {@link #onLine(long, DirectBuffer, int, int, int, int)}, told whether the text holds a control character
-     * when the sender already looked.
-     *
-     * @param textControl {@link #NO_CONTROL}, {@link #HAS_CONTROL}, or {@link #CONTROL_UNKNOWN} to look here.
+     * @param textControl      whether its text holds a control character, when the sender already looked:
+     *                         {@link #NO_CONTROL}, {@link #HAS_CONTROL}, or {@link #CONTROL_UNKNOWN} to look here.
      */
     void onLine(
         final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,

@@ -44,8 +44,9 @@ import java.util.concurrent.locks.LockSupport;
  * into the write buffer; otherwise it copies it into an Agrona {@link ManyToOneRingBuffer} (lock-free, bounded,
  * allocation-free). Then, if no other thread is writing to the socket, the sending thread writes to it itself (a
  * non-blocking write: what the socket does not take waits for the loop), so a send costs no hand-over to another
- * thread; otherwise the writing thread or the loop takes it. A thread's sends go out in the order it made them. {@link #flush(Duration)} and
- * {@link #close()} wait, so they must not be called from a handler (close may: it then only asks the loop to close).
+ * thread; otherwise the writing thread or the loop takes it. A thread's sends go out in the order it made them.
+ * {@link #flush(Duration)} and {@link #close()} wait, so they must not be called from a handler (close may: it then
+ * only asks the loop to close).
  * <p>
  * <b>Garbage-free path.</b> {@link #send(Destinations, DirectBuffer, int, int)} with a reused {@link Destinations}
  * and a reused buffer, and a {@link MessageHandler} that reads the {@link ReceivedMessage} flyweight, allocate
@@ -81,8 +82,6 @@ public final class TernClient implements AutoCloseable
     private static final int DESTINATION_COUNT_MASK = (1 << CONTROL_SHIFT) - 1;
     private static final long CLOSE_JOIN_MARGIN_MS = 1000;
     private static final byte[] LINE_END = {'\n'};
-    private static final long LINE_ENDS = 0x0A0A_0A0A_0A0A_0A0AL;
-    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
     /** What every sync line's text starts with; a client-chosen nonce follows, then the sync's number. */
     private static final String SYNC_TEXT = "~tern-client-sync ";
     /** Spins of a thread waiting for the write lock before it yields: its holder never blocks. */
@@ -402,26 +401,7 @@ public final class TernClient implements AutoCloseable
         {
             checkNoLineEnd(text, offset, length);
         }
-        final long refused = checkLine(to, length);
-        if (0 != refused)
-        {
-            return refused;
-        }
-        final long direct = putDirect(to, text, null, offset, length, textControl);
-        if (0 != direct)
-        {
-            return direct;
-        }
-        final int claimed = claim(to, length, textControl);
-        if (claimed < 0)
-        {
-            return claimed;
-        }
-        final byte[] prefix = to.prefix();
-        final int lineIndex = claimed + LINE_HEADER_BYTES;
-        ringBuffer.putBytes(lineIndex, prefix);
-        ringBuffer.putBytes(lineIndex + prefix.length, text, offset, length);
-        return commit(claimed, lineIndex + prefix.length + length);
+        return put(to, text, null, offset, length, textControl);
     }
 
     /**
@@ -442,28 +422,11 @@ public final class TernClient implements AutoCloseable
                 throw lineEndInText(i - offset);
             }
         }
-        final long refused = checkLine(to, length);
-        if (0 != refused)
-        {
-            return refused;
-        }
-        final long direct = putDirect(to, null, text, offset, length, PendingSends.CONTROL_UNKNOWN);
-        if (0 != direct)
+        final long id = put(to, null, text, offset, length, PendingSends.CONTROL_UNKNOWN);
+        if (id > 0)
         {
             writeQueued();
-            return direct;
         }
-        final int claimed = claim(to, length, PendingSends.CONTROL_UNKNOWN);
-        if (claimed < 0)
-        {
-            return claimed;
-        }
-        final byte[] prefix = to.prefix();
-        final int lineIndex = claimed + LINE_HEADER_BYTES;
-        ringBuffer.putBytes(lineIndex, prefix);
-        ringBuffer.putBytes(lineIndex + prefix.length, text, offset, length);
-        final long id = commit(claimed, lineIndex + prefix.length + length);
-        writeQueued();
         return id;
     }
 
@@ -536,20 +499,11 @@ public final class TernClient implements AutoCloseable
 
     /**
      * A line end in the text would end the line there and make the rest a line of its own, addressed to whatever
-     * precedes its first ':'. Eight bytes a step, as the decoder scans.
+     * precedes its first ':'. Looked for only in a text already found to hold a control character.
      */
     private static void checkNoLineEnd(final DirectBuffer text, final int offset, final int length)
     {
-        int i = 0;
-        for (final int words = length - Long.BYTES; i <= words; i += Long.BYTES)
-        {
-            final long word = text.getLong(offset + i, java.nio.ByteOrder.LITTLE_ENDIAN) ^ LINE_ENDS;
-            if (~(((word & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | word | LOW_SEVEN_BITS) != 0)
-            {
-                break; // a line end in this word: found below
-            }
-        }
-        for (; i < length; i++)
+        for (int i = 0; i < length; i++)
         {
             if (text.getByte(offset + i) == LINE_END[0])
             {
@@ -587,6 +541,50 @@ public final class TernClient implements AutoCloseable
                 config.sendBufferBytes() + " less a header");
         }
         return 0;
+    }
+
+    /**
+     * Puts a checked text's line into the write buffer ({@link #putDirect}) or else the send ring.
+     *
+     * @param text  holding the text, or null for {@code bytes}.
+     * @param bytes holding the text when {@code text} is null.
+     * @return the send id, or {@link #BACK_PRESSURED}, {@link #NOT_CONNECTED}, {@link #CLOSED}.
+     */
+    private long put(
+        final Destinations to,
+        final DirectBuffer text,
+        final byte[] bytes,
+        final int offset,
+        final int length,
+        final int textControl)
+    {
+        final long refused = checkLine(to, length);
+        if (0 != refused)
+        {
+            return refused;
+        }
+        final long direct = putDirect(to, text, bytes, offset, length, textControl);
+        if (0 != direct)
+        {
+            return direct;
+        }
+        final int claimed = claim(to, length, textControl);
+        if (claimed < 0)
+        {
+            return claimed;
+        }
+        final byte[] prefix = to.prefix();
+        final int lineIndex = claimed + LINE_HEADER_BYTES;
+        ringBuffer.putBytes(lineIndex, prefix);
+        if (null != text)
+        {
+            ringBuffer.putBytes(lineIndex + prefix.length, text, offset, length);
+        }
+        else
+        {
+            ringBuffer.putBytes(lineIndex + prefix.length, bytes, offset, length);
+        }
+        return commit(claimed, lineIndex + prefix.length + length);
     }
 
     /**

@@ -25,7 +25,8 @@ class PendingSendsTest
         final Destinations to = Destinations.parse(destinations);
         final byte[] line = (new String(to.prefixBytes(), StandardCharsets.UTF_8) + text)
             .getBytes(StandardCharsets.UTF_8);
-        pending.onLine(id, new UnsafeBuffer(line), 0, to.prefixLength(), line.length, to.count());
+        pending.onLine(id, new UnsafeBuffer(line), 0, to.prefixLength(), line.length, to.count(),
+            PendingSends.CONTROL_UNKNOWN);
     }
 
     private long reply(final String errorLine)
