@@ -21,7 +21,8 @@ import org.agrona.DirectBuffer;
  * The one guess: a send that listed a name which was connected when the broker routed it, followed by one that
  * listed it after it left, both still kept: the reply goes to the first. A flush between them (a sync line) removes
  * the doubt. Bounded: {@code capacity} sends and {@code prefixBytes} bytes of destination lists; past that the oldest
- * are forgotten, and a reply that fits none kept is tied to no send.
+ * are forgotten, and a reply that fits none kept is tied to no send. Sends in a row to one {@link Destinations} keep
+ * one copy of its list between them.
  * <p>
  * Under the client's write lock, whichever thread holds it (the I/O thread, or a sending thread that writes).
  * Allocates nothing once built.
@@ -36,14 +37,18 @@ final class PendingSends
     static final int CONTROL_UNKNOWN = 2;
 
     private static final long SYNC = -1;
+    /** A kept send's longs: its id, where its names start in {@code prefixes}, its lengths, its counts. */
+    private static final int SLOT_LONGS = 4;
+    private static final int ID = 0;
+    private static final int PREFIX_START = 1;
+    /** Line bytes in the high int, prefix bytes (or -1: not kept) in the low one. */
+    private static final int LENGTHS = 2;
+    /** Destination count shifted left one, and 1 when the text holds a control character. */
+    private static final int COUNT_AND_CONTROL = 3;
 
     private final int mask;
-    private final long[] ids;
-    private final int[] lineBytes;
-    private final int[] destinationCounts;
-    private final boolean[] control;
-    private final long[] prefixStarts;
-    private final int[] prefixLengths;
+    /** One stretch of {@link #SLOT_LONGS} per kept send, so that noting a send touches one place, not six. */
+    private final long[] sends;
     private final byte[] prefixes;
     private final int prefixMask;
 
@@ -52,6 +57,8 @@ final class PendingSends
     private long prefixTail;
     /** The highest listing (0-based) of the head send already answered by {@code no peer}; -1 for none. */
     private int headAnswered = -1;
+    /** The destinations of the newest send kept, whose names are the newest in {@code prefixes}; or null. */
+    private Destinations newestTo;
 
     /**
      * @param capacity    sends kept, a power of two.
@@ -60,12 +67,7 @@ final class PendingSends
     PendingSends(final int capacity, final int prefixBytes)
     {
         mask = capacity - 1;
-        ids = new long[capacity];
-        lineBytes = new int[capacity];
-        destinationCounts = new int[capacity];
-        control = new boolean[capacity];
-        prefixStarts = new long[capacity];
-        prefixLengths = new int[capacity];
+        sends = new long[capacity * SLOT_LONGS];
         prefixes = new byte[prefixBytes];
         prefixMask = prefixBytes - 1;
     }
@@ -81,40 +83,50 @@ final class PendingSends
      * @param destinationCount names it lists.
      * @param textControl      whether its text holds a control character, when the sender already looked:
      *                         {@link #NO_CONTROL}, {@link #HAS_CONTROL}, or {@link #CONTROL_UNKNOWN} to look here.
+     * @param to               the destinations the line was made from, or null when not known: a send to the same
+     *                         {@code Destinations} as the newest kept one shares its copy of the names.
      */
     void onLine(
         final long id, final DirectBuffer buffer, final int lineOffset, final int prefixLength, final int lineLength,
-        final int destinationCount, final int textControl)
+        final int destinationCount, final int textControl, final Destinations to)
     {
-        final int slot = add(id);
-        lineBytes[slot] = lineLength;
-        destinationCounts[slot] = destinationCount;
-        control[slot] = CONTROL_UNKNOWN == textControl ?
+        final int at = slotIndex(add(id));
+        final boolean control = CONTROL_UNKNOWN == textControl ?
             Protocol.indexOfControl(buffer, lineOffset + prefixLength, lineOffset + lineLength) >= 0 :
             HAS_CONTROL == textControl;
+        sends[at + COUNT_AND_CONTROL] = (long)destinationCount << 1 | (control ? 1 : 0);
         if (prefixLength > prefixes.length / 2)
         {
-            prefixLengths[slot] = -1; // too long to keep: its no-peer replies will not be tied to it
+            sends[at + LENGTHS] = lengths(lineLength, -1); // too long to keep: its no-peer replies are not tied to it
+            newestTo = null;
+            return;
+        }
+        sends[at + LENGTHS] = lengths(lineLength, prefixLength);
+        if (null != to && to == newestTo && tail - 2 >= head)
+        {
+            // The send before this one is kept and lists the same names: share them (one sender, one peer, is the
+            // common case, and copying its names for every send was most of the cost of noting it).
+            sends[at + PREFIX_START] = sends[slotIndex((int)((tail - 2) & mask)) + PREFIX_START];
             return;
         }
         while (head < tail - 1 && prefixTail + prefixLength - firstPrefixStart() > prefixes.length)
         {
             drop(); // the oldest sends' names would be overwritten
         }
-        prefixStarts[slot] = prefixTail;
-        prefixLengths[slot] = prefixLength;
-        for (int i = 0; i < prefixLength; i++)
-        {
-            prefixes[(int)((prefixTail + i) & prefixMask)] = buffer.getByte(lineOffset + i);
-        }
+        sends[at + PREFIX_START] = prefixTail;
+        final int from = (int)(prefixTail & prefixMask);
+        final int first = Math.min(prefixLength, prefixes.length - from);
+        buffer.getBytes(lineOffset, prefixes, from, first);
+        buffer.getBytes(lineOffset + first, prefixes, 0, prefixLength - first);
         prefixTail += prefixLength;
+        newestTo = to;
     }
 
     /** Notes a sync line as it is written. */
     void onSync()
     {
-        final int slot = add(SYNC);
-        prefixLengths[slot] = -1;
+        sends[slotIndex(add(SYNC)) + LENGTHS] = lengths(0, -1);
+        newestTo = null;
     }
 
     /** A sync line's echo came back: everything up to the oldest sync kept is done. */
@@ -122,7 +134,7 @@ final class PendingSends
     {
         while (head < tail)
         {
-            final boolean sync = ids[(int)(head & mask)] == SYNC;
+            final boolean sync = id((int)(head & mask)) == SYNC;
             drop();
             if (sync)
             {
@@ -136,6 +148,7 @@ final class PendingSends
     {
         head = tail;
         headAnswered = -1;
+        newestTo = null;
     }
 
     /**
@@ -147,7 +160,7 @@ final class PendingSends
         for (long at = head; at < tail; at++)
         {
             final int slot = (int)(at & mask);
-            if (ids[slot] == SYNC)
+            if (id(slot) == SYNC)
             {
                 return ErrorReply.NO_SEND; // its echo has not come: the reply is for a send before it, forgotten
             }
@@ -159,23 +172,23 @@ final class PendingSends
                     {
                         dropBefore(at);
                         headAnswered = listing;
-                        return ids[slot];
+                        return id(slot);
                     }
                     break;
                 case TOO_MANY_DESTINATIONS:
-                    if (destinationCounts[slot] > error.limit())
+                    if (sends[slotIndex(slot) + COUNT_AND_CONTROL] >>> 1 > error.limit())
                     {
                         return answered(at);
                     }
                     break;
                 case LINE_TOO_LONG:
-                    if (lineBytes[slot] > error.limit())
+                    if (lineBytes(slot) > error.limit())
                     {
                         return answered(at);
                     }
                     break;
                 case CONTROL_CHARACTER:
-                    if (control[slot])
+                    if ((sends[slotIndex(slot) + COUNT_AND_CONTROL] & 1) != 0)
                     {
                         return answered(at);
                     }
@@ -190,7 +203,7 @@ final class PendingSends
     /** The send at {@code at} got its one reply: it and everything before are done. */
     private long answered(final long at)
     {
-        final long id = ids[(int)(at & mask)];
+        final long id = id((int)(at & mask));
         dropBefore(at + 1);
         return id;
     }
@@ -198,12 +211,12 @@ final class PendingSends
     /** @return the first listing after {@code after} of the reply's name in the send's destinations, or -1. */
     private int listingOf(final int slot, final ErrorReply error, final int after)
     {
-        final int length = prefixLengths[slot];
+        final int length = prefixLength(slot);
         if (length < 0)
         {
             return -1;
         }
-        final long start = prefixStarts[slot];
+        final long start = sends[slotIndex(slot) + PREFIX_START];
         final long end = start + length - 2; // before the ": " that ends every kept list
         int listing = 0;
         long nameStart = start;
@@ -258,12 +271,12 @@ final class PendingSends
 
     private int add(final long id)
     {
-        if (tail - head == ids.length)
+        if (tail - head == mask + 1)
         {
             drop();
         }
         final int slot = (int)(tail & mask);
-        ids[slot] = id;
+        sends[slotIndex(slot) + ID] = id;
         tail++;
         return slot;
     }
@@ -273,9 +286,9 @@ final class PendingSends
         for (long at = head; at < tail - 1; at++)
         {
             final int slot = (int)(at & mask);
-            if (prefixLengths[slot] >= 0)
+            if (prefixLength(slot) >= 0)
             {
-                return prefixStarts[slot];
+                return sends[slotIndex(slot) + PREFIX_START];
             }
         }
         return prefixTail;
@@ -293,6 +306,31 @@ final class PendingSends
     {
         head++;
         headAnswered = -1;
+    }
+
+    private static int slotIndex(final int slot)
+    {
+        return slot * SLOT_LONGS;
+    }
+
+    private static long lengths(final int lineBytes, final int prefixLength)
+    {
+        return (long)lineBytes << 32 | (prefixLength & 0xFFFF_FFFFL);
+    }
+
+    private long id(final int slot)
+    {
+        return sends[slotIndex(slot) + ID];
+    }
+
+    private int lineBytes(final int slot)
+    {
+        return (int)(sends[slotIndex(slot) + LENGTHS] >>> 32);
+    }
+
+    private int prefixLength(final int slot)
+    {
+        return (int)sends[slotIndex(slot) + LENGTHS];
     }
 
     /** @return sends and syncs kept. */

@@ -631,7 +631,7 @@ public final class TernClient implements AutoCloseable
             }
             writeView.putByte(at + lineBytes - 1, LINE_END[0]);
             final long id = nextSendId.incrementAndGet();
-            pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count(), textControl);
+            pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count(), textControl, to);
             writeBuffer.position(at + lineBytes);
             return id;
         }
@@ -900,7 +900,7 @@ public final class TernClient implements AutoCloseable
         final int lineIndex = index + LINE_HEADER_BYTES;
         final int countAndControl = buffer.getInt(index + 8);
         pending.onLine(buffer.getLong(index), buffer, lineIndex, buffer.getInt(index + 12), lineBytes - 1,
-            countAndControl & DESTINATION_COUNT_MASK, countAndControl >>> CONTROL_SHIFT);
+            countAndControl & DESTINATION_COUNT_MASK, countAndControl >>> CONTROL_SHIFT, null);
         final int at = writeBuffer.position();
         buffer.getBytes(lineIndex, writeBuffer, at, lineBytes);
         writeBuffer.position(at + lineBytes);

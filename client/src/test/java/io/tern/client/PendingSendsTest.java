@@ -22,11 +22,15 @@ class PendingSendsTest
 
     private void line(final long id, final String destinations, final String text)
     {
-        final Destinations to = Destinations.parse(destinations);
+        line(id, Destinations.parse(destinations), text);
+    }
+
+    private void line(final long id, final Destinations to, final String text)
+    {
         final byte[] line = (new String(to.prefixBytes(), StandardCharsets.UTF_8) + text)
             .getBytes(StandardCharsets.UTF_8);
         pending.onLine(id, new UnsafeBuffer(line), 0, to.prefixLength(), line.length, to.count(),
-            PendingSends.CONTROL_UNKNOWN);
+            PendingSends.CONTROL_UNKNOWN, to);
     }
 
     private long reply(final String errorLine)
@@ -114,5 +118,46 @@ class PendingSendsTest
         line(13, n + "d", "x");
         assertEquals(ErrorReply.NO_SEND, reply(noPeer(n + "a")));
         assertEquals(11, reply(noPeer(n + "b")));
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldTieRepliesToSendsThatShareTheirDestinationsNames()
+    {
+        final Destinations bobCarol = Destinations.parse("bob, carol");
+        line(1, bobCarol, "a");
+        line(2, bobCarol, "b");
+        line(3, "dave", "c");
+        line(4, bobCarol, "d");
+        assertEquals(1, reply(noPeer("carol")));
+        assertEquals(2, reply(noPeer("bob")));   // send 1's bob came before its carol: answered already
+        assertEquals(2, reply(noPeer("carol")));
+        assertEquals(3, reply(noPeer("dave")));
+        assertEquals(4, reply(noPeer("bob")));
+        assertEquals(4, reply(noPeer("carol")));
+
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldForgetSendsSharingNamesOnlyWhenTheirOneCopyIsOverwritten()
+    {
+        // Twenty sends to one Destinations keep one copy of its names, bytes 0-4; 8 sends are kept.
+        final Destinations bob = Destinations.parse("bob");
+        for (int id = 1; id <= 20; id++)
+        {
+            line(id, bob, "x");
+        }
+        assertEquals(13, reply(noPeer("bob")));
+        assertEquals(14, reply(noPeer("bob")));
+
+        // Lists of 30 bytes: the first fits after bob's copy; the second fits only over it, so bob's sends go.
+        final String n = "n".repeat(27);
+        line(21, n + "a", "x");
+        assertEquals(15, reply(noPeer("bob")));
+        line(22, n + "b", "x");
+        assertEquals(ErrorReply.NO_SEND, reply(noPeer("bob")));
+        assertEquals(21, reply(noPeer(n + "a")));
+        assertEquals(22, reply(noPeer(n + "b")));
     }
 }
