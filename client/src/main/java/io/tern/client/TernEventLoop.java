@@ -308,42 +308,59 @@ public final class TernEventLoop implements AutoCloseable
         work = 0;
         nowNs = System.nanoTime();
         signalled.drain(onSignalled);
+        runDueTimers();
         try
         {
-            selector.selectNow(onReadyKey);
-            nowNs = System.nanoTime();
-            if (Long.MAX_VALUE != nextTimerNs && nowNs - nextTimerNs >= 0)
-            {
-                runTimers();
-            }
             if (0 == work && timeoutMs > 0)
             {
+                // Straight into the wait, which returns at once when a socket is ready: one call, where a look
+                // without waiting and then a wait made two whenever the sockets had nothing.
                 idle = true;
                 VarHandle.fullFence();
-                if (signalled.isEmpty() && !closed)
+                final long waitMs = signalled.isEmpty() && !closed ? waitMs(timeoutMs) : 0;
+                if (waitMs > 0)
                 {
-                    final long untilTimerMs = Long.MAX_VALUE == nextTimerNs ? timeoutMs :
-                        TimeUnit.NANOSECONDS.toMillis(nextTimerNs - nowNs + TimeUnit.MILLISECONDS.toNanos(1) - 1);
-                    final long waitMs = Math.min(timeoutMs, untilTimerMs);
-                    if (waitMs > 0)
-                    {
-                        selector.select(onReadyKey, waitMs);
-                    }
+                    selector.select(onReadyKey, waitMs);
+                }
+                else
+                {
+                    selector.selectNow(onReadyKey);
                 }
                 idle = false;
                 nowNs = System.nanoTime();
                 signalled.drain(onSignalled);
-                if (Long.MAX_VALUE != nextTimerNs && nowNs - nextTimerNs >= 0)
-                {
-                    runTimers();
-                }
             }
+            else
+            {
+                selector.selectNow(onReadyKey);
+                nowNs = System.nanoTime();
+            }
+            runDueTimers();
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException("the selector failed", ex);
         }
         return work;
+    }
+
+    /** @return how long a poll may wait: its timeout, or less to the next timer. */
+    private long waitMs(final long timeoutMs)
+    {
+        if (Long.MAX_VALUE == nextTimerNs)
+        {
+            return timeoutMs;
+        }
+        return Math.min(timeoutMs,
+            TimeUnit.NANOSECONDS.toMillis(nextTimerNs - nowNs + TimeUnit.MILLISECONDS.toNanos(1) - 1));
+    }
+
+    private void runDueTimers()
+    {
+        if (Long.MAX_VALUE != nextTimerNs && nowNs - nextTimerNs >= 0)
+        {
+            runTimers();
+        }
     }
 
     private void onSignalled(final TernClient client)
