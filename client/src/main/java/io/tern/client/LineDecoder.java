@@ -71,6 +71,16 @@ public final class LineDecoder
     private final ErrorReply error = new ErrorReply();
 
     /**
+     * The bytes decoded next came in a read that returned at this time.
+     *
+     * @param nanoTime the read's {@link System#nanoTime()}, for {@link ReceivedMessage#readTimeNs()}.
+     */
+    void readTimeNs(final long nanoTime)
+    {
+        message.readTimeNs(nanoTime);
+    }
+
+    /**
      * Decodes every complete line in {@code [0, limit)} of the buffer, for each calling the handler.
      *
      * @param buffer   what was read, lines starting at index 0; read with absolute gets, position untouched.

@@ -20,6 +20,13 @@ public final class ReceivedMessage
     private int senderLength;
     private int textOffset;
     private int textLength;
+    private long readTimeNs;
+
+    /** The read that brought the lines decoded next returned at this {@link System#nanoTime()}. */
+    void readTimeNs(final long nanoTime)
+    {
+        this.readTimeNs = nanoTime;
+    }
 
     void wrap(
         final ByteBuffer buffer, final int senderOffset, final int senderLength, final int textOffset,
@@ -60,6 +67,18 @@ public final class ReceivedMessage
     public int textLength()
     {
         return textLength;
+    }
+
+    /**
+     * When the line reached this client: the {@link System#nanoTime()} taken as the socket read that brought it
+     * returned (for TLS, the read of the record it was in). Lines that came in one read share it. For measuring
+     * latency without a clock read per message.
+     *
+     * @return the read's {@code System.nanoTime()}.
+     */
+    public long readTimeNs()
+    {
+        return readTimeNs;
     }
 
     /**

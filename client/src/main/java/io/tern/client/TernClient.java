@@ -1192,6 +1192,7 @@ public final class TernClient implements AutoCloseable
                 return work;
             }
             work = 1;
+            decoder.readTimeNs(System.nanoTime());
             final int limit = readBuffer.position();
             final int consumed = decoder.decode(readBuffer, limit, scanIndex, decoded);
             if (consumed > 0)

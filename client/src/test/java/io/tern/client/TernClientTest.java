@@ -66,6 +66,31 @@ class TernClientTest extends ClientTestSupport
 
     @Test
     @Timeout(30)
+    void shouldStampEachMessageWithTheTimeOfTheReadThatBroughtIt() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        final java.util.concurrent.BlockingQueue<long[]> stamps = new java.util.concurrent.LinkedBlockingQueue<>();
+        connect(config("bob", new Recorded())
+            .messageHandler(message -> stamps.add(new long[]{message.readTimeNs(), System.nanoTime()})));
+        final TernClient a = connect(config("alice", new Recorded()));
+
+        long previousReadNs = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            final long sentNs = System.nanoTime();
+            assertTrue(a.send("bob", "stamp " + i) > 0);
+            final long[] stamp = stamps.poll(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertTrue(null != stamp, "message " + i + " never arrived");
+            // Read after it was sent, before its handler ran, and by a read of its own (each waits for the last).
+            assertTrue(stamp[0] - sentNs > 0, "read " + (stamp[0] - sentNs) + " ns after the send");
+            assertTrue(stamp[1] - stamp[0] >= 0, "handler " + (stamp[1] - stamp[0]) + " ns after the read");
+            assertTrue(i == 0 || stamp[0] - previousReadNs > 0, "the same read time as the message before");
+            previousReadNs = stamp[0];
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void shouldTieEachPerSendReplyToItsSend() throws Exception
     {
         startBroker(new BrokerConfig().port(0).maxDestinations(3).maxLineBytes(1000));

@@ -54,8 +54,12 @@ interface FrameHandler
      */
     void onCorrupt(ReceivingPeer connection, ByteBuffer buffer, int start, int end, String reason);
 
-    /** Bytes arrived: what follows until the next call arrived now (the receiver takes the arrival time here). */
-    default void onArrival()
+    /**
+     * Bytes arrived: what follows until the next call arrived at this time.
+     *
+     * @param nanoTime when the read that brought them returned, by {@link System#nanoTime()}.
+     */
+    default void onArrival(final long nanoTime)
     {
     }
 

@@ -23,10 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  * Reads every connection, on one thread ({@code loadgen-receiver}), checks every message and records its latency.
  * <p>
  * It polls the target's {@link Connections}, which call back here ({@link FrameHandler}): for tern, one invoker
- * {@code TernEventLoop} holds every peer's client, and each client's handler hands on the message it decoded
- * (the arrival time is taken per message, as the handler is called); for NATS and Redis one selector holds every
- * connection (and every Redis publisher connection, for its PUBLISH replies), the arrival time is the
- * {@link System#nanoTime()} right after each read, and the target's {@link FrameParser} splits what was read into
+ * {@code TernEventLoop} holds every peer's client, and each client's handler hands on the message it decoded with
+ * its arrival time (the client's {@code ReceivedMessage.readTimeNs()}, taken right after the read that brought it);
+ * for NATS and Redis one selector holds every connection (and every Redis publisher connection, for its PUBLISH
+ * replies), the arrival time is the {@link System#nanoTime()} right after each read, and the target's {@link FrameParser} splits what was read into
  * frames in place, in the direct read buffer:
  * <pre>
  *   a message (tern: from &lt;sender&gt;: &lt;payload&gt;; NATS: MSG &lt;own subject&gt; ...; Redis: message &lt;own channel&gt; ...)
@@ -189,9 +189,9 @@ public final class ReceiverAgent implements Runnable, FrameHandler
     }
 
     @Override
-    public void onArrival()
+    public void onArrival(final long nanoTime)
     {
-        receiveTimeNs = System.nanoTime();
+        receiveTimeNs = nanoTime;
     }
 
     @Override

@@ -344,7 +344,7 @@ public final class SocketConnections extends Connections
                 {
                     return;
                 }
-                handler.onArrival();
+                handler.onArrival(System.nanoTime());
                 parser.onBytes(peer, handler);
                 if (buffer.hasRemaining() && !peer.hasBufferedInput())
                 {

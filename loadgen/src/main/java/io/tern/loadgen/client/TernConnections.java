@@ -496,7 +496,7 @@ public final class TernConnections extends Connections
                 return;
             }
             final FrameHandler handler = TernConnections.this.handler;
-            handler.onArrival();
+            handler.onArrival(message.readTimeNs()); // the client's read time: no clock read per message
             handler.onMessage(this, buffer,
                 workload.peerOfName(buffer, message.senderOffset(), message.senderLength()), textStart, textEnd);
         }
