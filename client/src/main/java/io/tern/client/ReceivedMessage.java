@@ -70,9 +70,9 @@ public final class ReceivedMessage
     }
 
     /**
-     * When the line reached this client: the {@link System#nanoTime()} taken as the socket read that brought it
-     * returned (for TLS, the read of the record it was in). Lines that came in one read share it. For measuring
-     * latency without a clock read per message.
+     * When the line reached this client: the {@link System#nanoTime()} taken as the read that completed it returned
+     * (for TLS, the read that gave its decrypted bytes). Lines that came in one read share it. For measuring latency
+     * without a clock read per message. 0 for a line decoded outside a client, by a {@link LineDecoder} of one's own.
      *
      * @return the read's {@code System.nanoTime()}.
      */

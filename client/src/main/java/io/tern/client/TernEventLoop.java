@@ -308,9 +308,9 @@ public final class TernEventLoop implements AutoCloseable
         work = 0;
         nowNs = System.nanoTime();
         signalled.drain(onSignalled);
-        runDueTimers();
         try
         {
+            // Timers after the sockets: a registration echo already read must not lose to its own deadline.
             if (0 == work && timeoutMs > 0)
             {
                 // Straight into the wait, which returns at once when a socket is ready: one call, where a look
