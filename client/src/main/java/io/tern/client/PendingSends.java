@@ -29,7 +29,7 @@ import org.agrona.DirectBuffer;
  */
 final class PendingSends
 {
-    /** A line's text holds no control character (the broker's rule, {@link Protocol#indexOfControl}). */
+    /** A line's text holds no control character the broker refuses ({@link #refusesText}). */
     static final int NO_CONTROL = 0;
     /** A line's text holds a control character: the broker answers {@code error: control character}. */
     static final int HAS_CONTROL = 1;
@@ -92,7 +92,7 @@ final class PendingSends
     {
         final int at = slotIndex(add(id));
         final boolean control = CONTROL_UNKNOWN == textControl ?
-            Protocol.indexOfControl(buffer, lineOffset + prefixLength, lineOffset + lineLength) >= 0 :
+            refusesText(buffer, lineOffset + prefixLength, lineOffset + lineLength) :
             HAS_CONTROL == textControl;
         sends[at + COUNT_AND_CONTROL] = (long)destinationCount << 1 | (control ? 1 : 0);
         if (prefixLength > prefixes.length / 2)
@@ -120,6 +120,21 @@ final class PendingSends
         buffer.getBytes(lineOffset + first, prefixes, 0, prefixLength - first);
         prefixTail += prefixLength;
         newestTo = to;
+    }
+
+    /**
+     * Whether the broker refuses a line with this text for a control character: one {@code '\r'} at its end does not
+     * count, since the broker drops it with the line end (and delivers the text without it).
+     *
+     * @param buffer holding the text.
+     * @param start  its first byte.
+     * @param end    one past its last.
+     * @return true when the broker answers {@code error: control character}.
+     */
+    static boolean refusesText(final DirectBuffer buffer, final int start, final int end)
+    {
+        final int checkedEnd = end > start && buffer.getByte(end - 1) == Protocol.CARRIAGE_RETURN ? end - 1 : end;
+        return Protocol.indexOfControl(buffer, start, checkedEnd) >= 0;
     }
 
     /** Notes a sync line as it is written. */

@@ -395,11 +395,12 @@ public final class TernClient implements AutoCloseable
     public long queue(final Destinations to, final DirectBuffer text, final int offset, final int length)
     {
         // One look for control characters, which the broker refuses a line for, and which include the line end.
-        final int textControl = io.tern.transport.Protocol.indexOfControl(text, offset, offset + length) < 0 ?
-            PendingSends.NO_CONTROL : PendingSends.HAS_CONTROL;
-        if (PendingSends.HAS_CONTROL == textControl)
+        int textControl = PendingSends.NO_CONTROL;
+        if (io.tern.transport.Protocol.indexOfControl(text, offset, offset + length) >= 0)
         {
             checkNoLineEnd(text, offset, length);
+            textControl = PendingSends.refusesText(text, offset, offset + length) ?
+                PendingSends.HAS_CONTROL : PendingSends.NO_CONTROL;
         }
         return put(to, text, null, offset, length, textControl);
     }
