@@ -28,6 +28,7 @@ import io.tern.transport.Protocol;
  *   SERVER_OUT_OF_MEMORY    error: server out of memory                    no        yes     yes
  *   CLUSTER_UNAVAILABLE     error: cluster unavailable                     no        yes     yes
  *   UNKNOWN                 any other error: line (a newer broker)         no        no      -
+ *   MALFORMED_LINE          a line neither from nor error: (not a broker)  no        no      -
  * </pre>
  * Immutable: any thread.
  */
@@ -68,7 +69,12 @@ public enum ErrorKind
     /** The broker is a cluster node that cannot reach the cluster's name directory; another node may serve. */
     CLUSTER_UNAVAILABLE(false, true, true),
     /** An {@code error:} line this client does not know. */
-    UNKNOWN(false, false, true);
+    UNKNOWN(false, false, true),
+    /**
+     * A line that is neither {@code from NAME: TEXT} nor {@code error: ...}: no tern broker sends one, so the server is
+     * not a tern broker (or not one this client can read). The client goes on reading; the line is skipped.
+     */
+    MALFORMED_LINE(false, false, false);
 
     private final boolean perSend;
     private final boolean closesConnection;

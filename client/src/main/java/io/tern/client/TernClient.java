@@ -162,11 +162,15 @@ public final class TernClient implements AutoCloseable
     private final ByteBuffer readBuffer;
     private final LineDecoder decoder = new LineDecoder();
     private final DecodedLines decoded = new DecodedLines();
+    /** A line the protocol does not have, as the error handler gets it. */
+    private final ErrorReply malformed = new ErrorReply();
     private final MessageHandler messageHandler;
     private final ErrorHandler errorHandler;
     private final ConnectionListener listener;
     private int phase = NEW;
     private int scanIndex;
+    /** Whether this connection's first malformed line has been logged. */
+    private boolean malformedLogged;
     private ErrorKind endedBy;
     private long attemptDeadlineNs;
     private long firstDeadlineNs;
@@ -1104,6 +1108,7 @@ public final class TernClient implements AutoCloseable
         endedBy = null;
         scanIndex = 0;
         readBuffer.clear();
+        malformedLogged = false;
         attemptDeadlineNs = nowNs + config.connectTimeout().toNanos();
         loop.timerAt(attemptDeadlineNs);
         try
@@ -1467,8 +1472,15 @@ public final class TernClient implements AutoCloseable
         @Override
         public void onMalformedLine(final ByteBuffer buffer, final int start, final int end)
         {
-            LOG.log(System.Logger.Level.WARNING, "tern client '" + name + "' got a line the protocol does not have: " +
-                ReceivedMessage.string(buffer, start, Math.min(end - start, 120)));
+            if (!malformedLogged)
+            {
+                malformedLogged = true; // once per connection: the error handler hears of every one
+                LOG.log(System.Logger.Level.WARNING, "tern client '" + name + "' got a line the protocol does not " +
+                    "have (further ones on this connection go to the error handler only): " +
+                    ReceivedMessage.string(buffer, start, Math.min(end - start, 120)));
+            }
+            malformed.wrap(ErrorKind.MALFORMED_LINE, buffer, start, end - start, start, end - start, -1);
+            onError(malformed);
         }
     }
 

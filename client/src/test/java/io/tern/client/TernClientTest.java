@@ -561,6 +561,67 @@ class TernClientTest extends ClientTestSupport
         }
     }
 
+    /**
+     * A server that is not a tern broker: it echoes the client's sync lines (so the client registers), then sends lines
+     * the protocol does not have between two deliveries. Each reaches the error handler as MALFORMED_LINE, typed and
+     * in order, and the connection reads on.
+     */
+    @Test
+    @Timeout(30)
+    void shouldHandEachLineTheProtocolDoesNotHaveToTheErrorHandlerAndReadOn() throws Exception
+    {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            final Thread fake = new Thread(() ->
+            {
+                try (Socket socket = server.accept())
+                {
+                    final java.io.BufferedReader in = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                    final OutputStream out = socket.getOutputStream();
+                    boolean registered = false;
+                    for (String line = in.readLine(); null != line; line = in.readLine())
+                    {
+                        if (line.startsWith("alice: "))
+                        {
+                            out.write(("from alice: " + line.substring("alice: ".length()) + "\n")
+                                .getBytes(StandardCharsets.UTF_8));
+                            if (!registered)
+                            {
+                                registered = true;
+                                out.write("from bob: one\n+OK\nfrom bob two\nPING\nfrom bob: three\n"
+                                    .getBytes(StandardCharsets.UTF_8));
+                            }
+                            out.flush();
+                        }
+                    }
+                }
+                catch (final java.io.IOException ignore)
+                {
+                    // The client closed.
+                }
+            }, "fake-server");
+            fake.setDaemon(true);
+            fake.start();
+
+            final Recorded alice = new Recorded();
+            final TernClient a = connect(new TernClientConfig().port(server.getLocalPort()).name("alice")
+                .onMessage((from, text) -> alice.messages.add(from + ": " + text))
+                .errorHandler(error -> alice.errors.add(new ErrorRecord(error.kind(), error.sendId(),
+                    error.subjectAsString(), error.limit(), error.textAsString()))));
+            assertEquals("bob: one", alice.nextMessage());
+            assertEquals("bob: three", alice.nextMessage());
+            assertEquals(new ErrorRecord(ErrorKind.MALFORMED_LINE, ErrorReply.NO_SEND, "+OK", -1, "+OK"),
+                alice.nextError());
+            assertEquals(new ErrorRecord(ErrorKind.MALFORMED_LINE, ErrorReply.NO_SEND, "from bob two", -1,
+                "from bob two"), alice.nextError());
+            assertEquals("PING", alice.nextError().line());
+            assertEquals(ConnectionState.CONNECTED, a.state());
+            a.close();
+            fake.join(WAIT.toMillis());
+        }
+    }
+
     @Test
     @Timeout(30)
     void shouldGiveUpAFlushAtItsTimeoutWhileTheIoThreadIsHeldUp() throws Exception
