@@ -48,13 +48,14 @@ import java.util.concurrent.TimeUnit;
  * {@code error: no peer 'x'} makes it send that probe again shortly after: across the nodes of a cluster a name
  * reaches the other nodes a little after its own node admitted it.
  * <p>
- * What the client does not hand on: a line from the broker that is neither {@code from} nor {@code error:} is only
- * logged by the client, so a malformed delivery counts as lost here, not corrupt.
+ * A line from the broker that is neither {@code from} nor {@code error:} comes to the error handler as
+ * {@link ErrorKind#MALFORMED_LINE} and counts as corrupt, as the other targets' unreadable frames do.
  */
 public final class TernConnections extends Connections
 {
     private static final byte[] PROBE = WireProtocol.PROBE;
     private static final String PROBE_TEXT = "probe";
+    private static final String NOT_A_TERN_LINE = "neither a from line nor an error line";
     private static final long RETRY_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long REGISTER_POLL_MS = 10;
     /** The client's own connect timeout exceeds the registration's, so that the loadgen's deadline is the one met. */
@@ -531,7 +532,14 @@ public final class TernConnections extends Connections
                 }
                 return;
             }
-            handler.onServerError(this, error.buffer(), error.lineOffset(), error.lineOffset() + error.lineLength(),
+            final int end = error.lineOffset() + error.lineLength();
+            if (error.kind() == ErrorKind.MALFORMED_LINE)
+            {
+                handler.onCorrupt(this, error.buffer(), error.lineOffset(), Math.min(end, error.lineOffset() + 120),
+                    NOT_A_TERN_LINE);
+                return;
+            }
+            handler.onServerError(this, error.buffer(), error.lineOffset(), end,
                 error.kind() == ErrorKind.SLOW_CONSUMER);
         }
 
