@@ -146,7 +146,7 @@ public final class TernClient implements AutoCloseable
     private final ByteBuffer writeBuffer;
     /** The write buffer's bytes, for lines put into it directly ({@link #putDirect}). */
     private final UnsafeBuffer writeView;
-    private final PendingSends pending = new PendingSends(4096, 64 * 1024);
+    private final PendingSends pending;
     private final ControlledMessageHandler drainer = this::onRecord;
     private final byte[] syncPrefix;
     private final byte[] helloLine;
@@ -200,6 +200,8 @@ public final class TernClient implements AutoCloseable
         this.writeView = new UnsafeBuffer(writeBuffer);
         final long longestLine = io.tern.transport.Protocol.maxMessageBytes(config.maxNameBytes(), config.maxLineBytes());
         this.readBuffer = ByteBuffer.allocateDirect((int)Math.min(1 << 30, Math.max(64 * 1024, 2 * longestLine)));
+        this.pending = new PendingSends(config.trackedSends(),
+            config.trackedSends() * TernClientConfig.TRACKED_NAME_BYTES_PER_SEND);
         final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         this.syncPrefix = (SYNC_TEXT + nonce + " ").getBytes(StandardCharsets.US_ASCII);
         this.helloLine = ((null == config.secret() ? name : name + " " + config.secret()) + "\n")

@@ -20,6 +20,11 @@ import java.util.function.Consumer;
  */
 public final class TernClientConfig
 {
+    /** {@link #trackedSends(int)}'s default. */
+    public static final int DEFAULT_TRACKED_SENDS = 4096;
+    /** Bytes of destination lists kept per tracked send. */
+    public static final int TRACKED_NAME_BYTES_PER_SEND = 16;
+
     private String host = "127.0.0.1";
     private int port = 8080;
     private String name;
@@ -33,6 +38,7 @@ public final class TernClientConfig
     private Duration reconnectMaxDelay = Duration.ofSeconds(5);
     private Duration nameTakenRetry = Duration.ofSeconds(5);
     private int sendBufferBytes = 1 << 20;
+    private int trackedSends = DEFAULT_TRACKED_SENDS;
     private int maxLineBytes = 65536;
     private int maxNameBytes = Protocol.DEFAULT_MAX_NAME_BYTES;
     private MessageHandler messageHandler = message -> { };
@@ -141,6 +147,18 @@ public final class TernClientConfig
     }
 
     /**
+     * @param sends the most recent sends the I/O thread keeps to tie an error reply to its send
+     *              ({@link ErrorReply#sendId()}), with {@value #TRACKED_NAME_BYTES_PER_SEND} bytes each of room for
+     *              their destination lists; a reply to a send older than that is tied to none. A power of two from 1
+     *              to 2^20. Default 4096: 128 KiB for the sends and 64 KiB for their lists, on the heap.
+     */
+    public TernClientConfig trackedSends(final int sends)
+    {
+        this.trackedSends = sends;
+        return this;
+    }
+
+    /**
      * @param maxLineBytes the broker's {@code --max-line-bytes}, which sizes the read buffer. Default 65536, the
      *                     broker's default.
      * @param maxNameBytes the broker's {@code --max-name-bytes}. Default 64, the broker's default.
@@ -231,6 +249,10 @@ public final class TernClientConfig
             throw new IllegalArgumentException("sendBufferBytes=" + sendBufferBytes +
                 " must be a power of two from 65536 to 2^30");
         }
+        if (trackedSends < 1 || Integer.bitCount(trackedSends) != 1 || trackedSends > 1 << 20)
+        {
+            throw new IllegalArgumentException("trackedSends=" + trackedSends + " must be a power of two from 1 to 2^20");
+        }
         if (maxLineBytes < 1 || maxNameBytes < 1)
         {
             throw new IllegalArgumentException("maxLineBytes=" + maxLineBytes + ", maxNameBytes=" + maxNameBytes +
@@ -309,6 +331,11 @@ public final class TernClientConfig
     int sendBufferBytes()
     {
         return sendBufferBytes;
+    }
+
+    int trackedSends()
+    {
+        return trackedSends;
     }
 
     int maxLineBytes()

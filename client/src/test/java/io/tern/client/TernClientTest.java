@@ -91,6 +91,26 @@ class TernClientTest extends ClientTestSupport
 
     @Test
     @Timeout(30)
+    void shouldTieRepliesOnlyToAsManyRecentSendsAsItIsSetToTrack() throws Exception
+    {
+        startBroker(new BrokerConfig().port(0));
+        assertThrows(IllegalArgumentException.class, () -> TernClient.connect(config("alice", new Recorded())
+            .trackedSends(3)));
+        final Recorded alice = new Recorded();
+        final TernClient a = connect(config("alice", alice).trackedSends(2));
+        final UnsafeBuffer text = new UnsafeBuffer("x".getBytes(StandardCharsets.US_ASCII));
+        // Queued together, so all three are noted before any reply comes back: the first is no longer tracked.
+        a.queue(Destinations.of("nobody1"), text, 0, 1);
+        final long second = a.queue(Destinations.of("nobody2"), text, 0, 1);
+        final long third = a.queue(Destinations.of("nobody3"), text, 0, 1);
+        a.writeQueued(); // no flush: its sync line would take a tracked place too
+        assertEquals(ErrorReply.NO_SEND, alice.nextError().sendId());
+        assertEquals(second, alice.nextError().sendId());
+        assertEquals(third, alice.nextError().sendId());
+    }
+
+    @Test
+    @Timeout(30)
     void shouldTieEachPerSendReplyToItsSend() throws Exception
     {
         startBroker(new BrokerConfig().port(0).maxDestinations(3).maxLineBytes(1000));
