@@ -191,7 +191,7 @@ final class PendingSends
                     }
                     break;
                 case TOO_MANY_DESTINATIONS:
-                    if (sends[slotIndex(slot) + COUNT_AND_CONTROL] >>> 1 > error.limit())
+                    if (destinationCount(slot) > error.limit())
                     {
                         return answered(at);
                     }
@@ -203,7 +203,7 @@ final class PendingSends
                     }
                     break;
                 case CONTROL_CHARACTER:
-                    if ((sends[slotIndex(slot) + COUNT_AND_CONTROL] & 1) != 0)
+                    if (holdsControl(slot))
                     {
                         return answered(at);
                     }
@@ -341,6 +341,16 @@ final class PendingSends
     private int lineBytes(final int slot)
     {
         return (int)(sends[slotIndex(slot) + LENGTHS] >>> 32);
+    }
+
+    private long destinationCount(final int slot)
+    {
+        return sends[slotIndex(slot) + COUNT_AND_CONTROL] >>> 1;
+    }
+
+    private boolean holdsControl(final int slot)
+    {
+        return (sends[slotIndex(slot) + COUNT_AND_CONTROL] & 1) != 0;
     }
 
     private int prefixLength(final int slot)

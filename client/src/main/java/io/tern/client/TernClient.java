@@ -4,6 +4,7 @@
 package io.tern.client;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -580,18 +581,36 @@ public final class TernClient implements AutoCloseable
         {
             return claimed;
         }
-        final byte[] prefix = to.prefix();
-        final int lineIndex = claimed + LINE_HEADER_BYTES;
-        ringBuffer.putBytes(lineIndex, prefix);
+        return commit(claimed, putLine(ringBuffer, claimed + LINE_HEADER_BYTES, to.prefix(), text, bytes, offset,
+            length));
+    }
+
+    /**
+     * Copies a line's destination list and text, without its line end.
+     *
+     * @param text  holding the text, or null for {@code bytes}.
+     * @param bytes holding the text when {@code text} is null.
+     * @return the index after the text, where the line end goes.
+     */
+    private static int putLine(
+        final MutableDirectBuffer dst,
+        final int index,
+        final byte[] prefix,
+        final DirectBuffer text,
+        final byte[] bytes,
+        final int offset,
+        final int length)
+    {
+        dst.putBytes(index, prefix);
         if (null != text)
         {
-            ringBuffer.putBytes(lineIndex + prefix.length, text, offset, length);
+            dst.putBytes(index + prefix.length, text, offset, length);
         }
         else
         {
-            ringBuffer.putBytes(lineIndex + prefix.length, bytes, offset, length);
+            dst.putBytes(index + prefix.length, bytes, offset, length);
         }
-        return commit(claimed, lineIndex + prefix.length + length);
+        return index + prefix.length + length;
     }
 
     /**
@@ -627,16 +646,7 @@ public final class TernClient implements AutoCloseable
                 return 0;
             }
             final int at = writeBuffer.position();
-            writeView.putBytes(at, prefix);
-            if (null != text)
-            {
-                writeView.putBytes(at + prefix.length, text, offset, length);
-            }
-            else
-            {
-                writeView.putBytes(at + prefix.length, bytes, offset, length);
-            }
-            writeView.putByte(at + lineBytes - 1, LINE_END[0]);
+            writeView.putByte(putLine(writeView, at, prefix, text, bytes, offset, length), LINE_END[0]);
             final long id = nextSendId.incrementAndGet();
             pending.onLine(id, writeView, at, prefix.length, lineBytes - 1, to.count(), textControl, to);
             writeBuffer.position(at + lineBytes);
@@ -888,7 +898,7 @@ public final class TernClient implements AutoCloseable
 
     /** Copies one ring record into the write buffer, or stops the drain while it has no room. */
     private ControlledMessageHandler.Action onRecord(
-        final int msgTypeId, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
+        final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         if (msgTypeId == MSG_SYNC)
         {

@@ -251,7 +251,8 @@ public final class TernClientConfig
         }
         if (trackedSends < 1 || Integer.bitCount(trackedSends) != 1 || trackedSends > 1 << 20)
         {
-            throw new IllegalArgumentException("trackedSends=" + trackedSends + " must be a power of two from 1 to 2^20");
+            throw new IllegalArgumentException("trackedSends=" + trackedSends +
+                " must be a power of two from 1 to 2^20");
         }
         if (maxLineBytes < 1 || maxNameBytes < 1)
         {

@@ -310,7 +310,6 @@ public final class TernEventLoop implements AutoCloseable
         signalled.drain(onSignalled);
         try
         {
-            // Timers after the sockets: a registration echo already read must not lose to its own deadline.
             if (0 == work && timeoutMs > 0)
             {
                 // Straight into the wait, which returns at once when a socket is ready: one call, where a look
@@ -335,7 +334,7 @@ public final class TernEventLoop implements AutoCloseable
                 selector.selectNow(onReadyKey);
                 nowNs = System.nanoTime();
             }
-            runDueTimers();
+            runDueTimers(); // after the sockets: a registration echo already read must not lose to its deadline
         }
         catch (final IOException ex)
         {
