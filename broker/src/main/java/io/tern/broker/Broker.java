@@ -105,11 +105,12 @@ public final class Broker implements AutoCloseable
             final int sinkBytes = Math.max(1 << 20, arenaBytes);
             if (threads.mode() == BrokerConfig.ThreadingMode.SHARED)
             {
-                // The shared thread reads the other nodes' links itself (PolledRouter), woken by the media driver
-                // when frames arrive, and routes them on the spot; the cluster agent wakes it for the directory's news.
+                // The shared thread reads the other nodes' links itself (PolledRouter), woken by their sockets, which
+                // it watches beside its clients', and routes their frames on the spot; the cluster agent wakes it for
+                // the directory's news.
                 clusterLink = provider.start(config,
                     new ClusterInboundSink(threads.ringBuffer(), sinkBytes, transport::wakeShared),
-                    new ClusterInboundSink(threads.ringBuffer(), sinkBytes, () -> { }), transport::wakeShared);
+                    new ClusterInboundSink(threads.ringBuffer(), sinkBytes, () -> { }), transport::watchOnShared);
             }
             else
             {

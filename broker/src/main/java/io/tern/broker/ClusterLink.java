@@ -86,8 +86,17 @@ public interface ClusterLink extends AutoCloseable
      */
     int pollLinks();
 
-    /** @return whether the last {@link #pollLinks()} left frames unread (the ring was full, or it read its limit). */
+    /**
+     * @return whether the last {@link #pollLinks()} left work behind: frames unread (the ring was full, or it read its
+     * limit), or work of whatever reads the links' sockets that the next poll goes on with.
+     */
     boolean linksBacklogged();
+
+    /**
+     * @return the longest the broker's thread may wait between two {@link #pollLinks()}, in milliseconds, when it
+     * reads the links: for the timers of what reads their sockets, which no socket announces.
+     */
+    long maxPollIntervalMs();
 
     /**
      * @return the agent that polls the directory (and the other nodes, unless the broker's thread does); run by the

@@ -3,6 +3,9 @@
  */
 package io.tern.broker;
 
+import java.nio.channels.SelectableChannel;
+import java.util.function.Consumer;
+
 /**
  * What a cluster implementation gives the broker, found with {@link java.util.ServiceLoader} when
  * {@code cluster-members} is set; the {@code tern-cluster} module provides one. The broker does not depend on it.
@@ -19,8 +22,15 @@ public interface ClusterProvider
      * @param linkEvents     where the other nodes' frames go when the broker's own thread reads the links with
      *                       {@link ClusterLink#pollLinks()} (the shared threading); null to have the agent read them
      *                       into {@code events}.
-     * @param wakeLinkReader wakes the broker's thread when frames arrive for it to read; with {@code linkEvents}.
+     * @param watchLinkSocket with {@code linkEvents}: has a socket the link reads end the broker's thread's wait when
+     *                        it is readable (that thread reads the links, and whatever reads their sockets, in
+     *                        {@link ClusterLink#pollLinks()}); called on the calling thread or in
+     *                        {@code pollLinks()}.
      * @return the link the Router uses.
      */
-    ClusterLink start(BrokerConfig config, ClusterEvents events, ClusterEvents linkEvents, Runnable wakeLinkReader);
+    ClusterLink start(
+        BrokerConfig config,
+        ClusterEvents events,
+        ClusterEvents linkEvents,
+        Consumer<SelectableChannel> watchLinkSocket);
 }

@@ -74,6 +74,12 @@ final class PolledRouter implements SinkConsumer
     }
 
     @Override
+    public long maxWaitMs()
+    {
+        return null == links ? Long.MAX_VALUE : links.maxPollIntervalMs();
+    }
+
+    @Override
     public boolean isIdle()
     {
         return poller.getSequence().get() >= ringBuffer.getCursor() && (null == links || !links.linksBacklogged());

@@ -4,7 +4,9 @@
 package io.tern.cluster;
 
 import java.io.File;
+import java.nio.channels.SelectableChannel;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 import io.tern.broker.BrokerConfig;
@@ -38,7 +40,7 @@ public final class AeronClusterProvider implements ClusterProvider
     @Override
     public ClusterLink start(
         final BrokerConfig config, final ClusterEvents events, final ClusterEvents linkEvents,
-        final Runnable wakeLinkReader)
+        final Consumer<SelectableChannel> watchLinkSocket)
     {
         final ClusterMembers members = ClusterMembers.parse(config.get(CLUSTER_MEMBERS));
         final int nodeId = config.get(CLUSTER_NODE_ID);
@@ -50,7 +52,7 @@ public final class AeronClusterProvider implements ClusterProvider
             baseDir);
         final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
-            config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events, linkEvents, wakeLinkReader,
+            config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events, linkEvents, watchLinkSocket,
             ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
     }
 }

@@ -5,9 +5,11 @@ package io.tern.cluster;
 
 import java.io.File;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectableChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -67,8 +69,20 @@ final class ClusterNode implements ClusterLink
     private final UnsafeBuffer command = new UnsafeBuffer(new byte[8 + 1024]);
     private final ClusterAgent agent;
     private final LinkReader linkReader;
-    /** The broker thread reads the links (shared threading), so it must go on reading them while a send waits. */
+    /**
+     * The broker thread reads the links (shared threading): it runs their {@link LinkDriver} itself, and must go on
+     * reading them while a send waits.
+     */
     private final boolean brokerReadsLinks;
+    /** The links' own driver, run by the broker's thread; null when the member's driver carries them. */
+    private final LinkDriver linkDriver;
+    /**
+     * Has the driver that carries the links send what was offered and read status messages: runs the
+     * {@link LinkDriver} (broker thread), or wakes the member's driver.
+     */
+    private final Runnable kickLinks;
+    /** Broker thread's: the link driver did work in the last {@link #pollLinks()}, so the next poll goes on with it. */
+    private boolean linkDriverBusy;
     private final long linkTimeoutNs;
     /**
      * The {@code cluster} agent's wait: woken by the driver when directory traffic (or, with dedicated threads, a
@@ -93,7 +107,7 @@ final class ClusterNode implements ClusterLink
      * @param linkEvents     where the other nodes' frames go when the broker's thread reads the links
      *                       ({@link #pollLinks()}); null to have the {@code cluster} agent read them into
      *                       {@code events}.
-     * @param wakeLinkReader wakes the broker's thread when frames arrive; with {@code linkEvents} only.
+     * @param watchLinkSocket registers a socket with the broker's thread's selector; with {@code linkEvents} only.
      * @param testHook       tests only: adjusts the member's contexts; null otherwise.
      */
     ClusterNode(
@@ -105,7 +119,7 @@ final class ClusterNode implements ClusterLink
         final int maxFrameBytes,
         final ClusterEvents events,
         final ClusterEvents linkEvents,
-        final Runnable wakeLinkReader,
+        final Consumer<SelectableChannel> watchLinkSocket,
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
     {
@@ -118,14 +132,22 @@ final class ClusterNode implements ClusterLink
         this.backPressureEvents = new AtomicLongArray(members.count());
         this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
-        // The driver wakes whoever reads what it received: the links' reader, the agent (the directory's egress).
+        // The member's driver wakes whoever reads what it received: the agent (the directory's egress, and the links
+        // when the agent reads them).
         final DriverArrivals arrivals = new DriverArrivals(members.port(nodeId, MESSAGES_PORT_OFFSET),
-            null == linkEvents ? agentIdle::wake : wakeLinkReader, this::wakeDirectory);
+            agentIdle::wake, this::wakeDirectory);
         member = new DirectoryMember(members, nodeId, baseDir, sessionTimeoutNs, new NameDirectory(), arrivals,
             errorHandler, testHook);
+        brokerReadsLinks = null != linkEvents;
         try
         {
             aeron = member.aeron(); // the member's: it holds the ingress endpoint before the consensus module starts
+            // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
+            // the session timeout, not Aeron's default 5 s.
+            linkDriver = brokerReadsLinks ? new LinkDriver(new File(baseDir, "aeron-links"), watchLinkSocket,
+                DirectoryMember.linkConnectionTimeoutNs(sessionTimeoutNs), errorHandler, testHook) : null;
+            kickLinks = brokerReadsLinks ? linkDriver::invoke : member::wakeDriver;
+            final Aeron linksAeron = brokerReadsLinks ? linkDriver.aeron() : aeron;
             // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
             final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
             publications = new ExclusivePublication[members.count()];
@@ -135,10 +157,10 @@ final class ClusterNode implements ClusterLink
             {
                 if (node != nodeId)
                 {
-                    publications[node] = aeron.addExclusivePublication("aeron:udp?endpoint=" +
+                    publications[node] = linksAeron.addExclusivePublication("aeron:udp?endpoint=" +
                         members.endpoint(node, MESSAGES_PORT_OFFSET) + "|term-length=" + termLength,
                         LINK_STREAM_BASE + nodeId);
-                    subscriptions[node] = aeron.addSubscription(own, LINK_STREAM_BASE + node);
+                    subscriptions[node] = linksAeron.addSubscription(own, LINK_STREAM_BASE + node);
                 }
             }
             commands = new OneToOneRingBuffer(new UnsafeBuffer(
@@ -151,8 +173,7 @@ final class ClusterNode implements ClusterLink
                 .egressChannel("aeron:udp?endpoint=" + members.host(nodeId) + ":0")
                 .messageTimeoutNs(sessionTimeoutNs / 2)
                 .errorHandler(errorHandler);
-            linkReader = new LinkReader(subscriptions, null == linkEvents ? events : linkEvents, member::wakeDriver);
-            brokerReadsLinks = null != linkEvents;
+            linkReader = new LinkReader(subscriptions, null == linkEvents ? events : linkEvents, kickLinks);
             agent = new ClusterAgent(
                 nodeId, clientContext, events, commands, null == linkEvents ? linkReader : null, member::wakeDriver,
                 sessionTimeoutNs);
@@ -209,7 +230,7 @@ final class ClusterNode implements ClusterLink
             {
                 backPressureEvents.setRelease(node, backPressureEvents.getPlain(node) + 1);
                 deadlineNs = System.nanoTime() + linkTimeoutNs;
-                member.wakeDriver(); // what is queued must go out for the window to move
+                kickLinks.run(); // what is queued must go out for the window to move
             }
             else if (System.nanoTime() - deadlineNs > 0)
             {
@@ -223,15 +244,16 @@ final class ClusterNode implements ClusterLink
             {
                 // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window
                 // is shut.
-                member.wakeDriver();
+                kickLinks.run();
                 LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
             }
             if (brokerReadsLinks)
             {
-                // Keep taking the other nodes' frames into the ring (up to its room) while this send waits: a node
-                // whose own window is shut may be waiting on ours, and would wait in turn on it (a cycle of nodes
-                // each sending to the next) if the thread that reads our links stopped reading them here.
-                linkReader.poll();
+                // Run the links' driver (it sends what is queued and reads the status messages that open the window)
+                // and keep taking the other nodes' frames into the ring (up to its room) while this send waits: a
+                // node whose own window is shut may be waiting on ours, and would wait in turn on it (a cycle of
+                // nodes each sending to the next) if the thread that reads our links stopped reading them here.
+                pollLinks();
             }
             result = publication.offer(frame, offset, length);
         }
@@ -250,7 +272,7 @@ final class ClusterNode implements ClusterLink
         if (sentSinceFlush)
         {
             sentSinceFlush = false;
-            member.wakeDriver();
+            kickLinks.run();
         }
     }
 
@@ -268,13 +290,21 @@ final class ClusterNode implements ClusterLink
     @Override
     public int pollLinks()
     {
-        return linkReader.poll();
+        final int driverWork = null == linkDriver ? 0 : linkDriver.invoke(); // what arrived goes into the images
+        linkDriverBusy = driverWork > 0;
+        return driverWork + linkReader.poll();
     }
 
     @Override
     public boolean linksBacklogged()
     {
-        return linkReader.hasBacklog();
+        return linkReader.hasBacklog() || linkDriverBusy;
+    }
+
+    @Override
+    public long maxPollIntervalMs()
+    {
+        return LinkDriver.MAX_INVOKE_INTERVAL_MS;
     }
 
     @Override
@@ -409,6 +439,7 @@ final class ClusterNode implements ClusterLink
         {
             CloseHelper.closeAll(subscriptions);
         }
+        CloseHelper.quietClose(linkDriver);
         CloseHelper.quietClose(member); // with the Aeron client
     }
 }

@@ -137,9 +137,7 @@ final class DirectoryMember implements AutoCloseable
             .ipcTermBufferLength(DIRECTORY_TERM_LENGTH)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
-            // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
-            // the session timeout, not Aeron's default 5 s.
-            .publicationConnectionTimeoutNs(Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2))
+            .publicationConnectionTimeoutNs(linkConnectionTimeoutNs(sessionTimeoutNs))
             .errorHandler(errorHandler);
 
         final Archive.Context archiveContext = new Archive.Context()
@@ -194,7 +192,7 @@ final class DirectoryMember implements AutoCloseable
             .idleStrategySupplier(this::agentIdle)
             .errorHandler(errorHandler);
 
-        SelectedEndpoints.use(driverContext, driverIdle, arrivals);
+        SelectedEndpoints.use(driverContext, driverIdle::register, arrivals);
 
         if (null != testHook)
         {
@@ -225,6 +223,16 @@ final class DirectoryMember implements AutoCloseable
             close();
             throw ex;
         }
+    }
+
+    /**
+     * @param sessionTimeoutNs the directory's session timeout.
+     * @return how long a link to a node that stopped answering stays connected: half the session timeout (so its
+     * senders get "no peer" by then), at most Aeron's default 5 s.
+     */
+    static long linkConnectionTimeoutNs(final long sessionTimeoutNs)
+    {
+        return Math.min(TimeUnit.SECONDS.toNanos(5), sessionTimeoutNs / 2);
     }
 
     /**

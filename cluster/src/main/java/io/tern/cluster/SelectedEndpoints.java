@@ -4,6 +4,8 @@
 package io.tern.cluster;
 
 import java.net.InetSocketAddress;
+import java.nio.channels.SelectableChannel;
+import java.util.function.Consumer;
 
 import io.aeron.driver.DataPacketDispatcher;
 import io.aeron.driver.MediaDriver;
@@ -14,9 +16,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * The media driver's receiving UDP endpoints, each registering its socket with the driver's
- * {@link SelectingIdleStrategy} once open, so that data and setups wake the driver, and telling {@link DriverArrivals}
- * of each data frame. Aeron's own endpoints otherwise, through the driver's endpoint supplier (its documented extension
+ * The media driver's receiving UDP endpoints, each registering its socket once open with the selector of whatever
+ * thread runs the driver (the driver's own {@link SelectingIdleStrategy}, or the broker's {@code shared} thread for a
+ * {@link LinkDriver}), so that data and setups wake that thread, and telling {@link DriverArrivals} of each data
+ * frame. Aeron's own endpoints otherwise, through the driver's endpoint supplier (its documented extension
  * point, also used by its loss-testing endpoints).
  * <p>
  * Sending endpoints are Aeron's own: their sockets (status messages, NAKs) do not wake the driver, which reads them at
@@ -33,20 +36,21 @@ final class SelectedEndpoints
     /**
      * Makes the driver open its UDP endpoints through this class.
      *
-     * @param context the driver's context, before it starts.
-     * @param idle     the driver thread's idle strategy, which the sockets wake.
+     * @param context  the driver's context, before it starts.
+     * @param watch    registers a socket with the selector of the thread that runs the driver.
      * @param arrivals told of data frames; null for none.
      */
-    static void use(final MediaDriver.Context context, final SelectingIdleStrategy idle, final DriverArrivals arrivals)
+    static void use(
+        final MediaDriver.Context context, final Consumer<SelectableChannel> watch, final DriverArrivals arrivals)
     {
         context
             .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
-                new Receive(udpChannel, dispatcher, statusIndicator, ctx, idle, arrivals));
+                new Receive(udpChannel, dispatcher, statusIndicator, ctx, watch, arrivals));
     }
 
     private static final class Receive extends ReceiveChannelEndpoint
     {
-        private final SelectingIdleStrategy idle;
+        private final Consumer<SelectableChannel> watch;
         private final DriverArrivals arrivals;
         private final boolean link;
 
@@ -55,11 +59,11 @@ final class SelectedEndpoints
             final DataPacketDispatcher dispatcher,
             final AtomicCounter statusIndicator,
             final MediaDriver.Context context,
-            final SelectingIdleStrategy idle,
+            final Consumer<SelectableChannel> watch,
             final DriverArrivals arrivals)
         {
             super(udpChannel, dispatcher, statusIndicator, context);
-            this.idle = idle;
+            this.watch = watch;
             this.arrivals = arrivals;
             this.link = null != arrivals && arrivals.isLink(udpChannel);
         }
@@ -84,7 +88,7 @@ final class SelectedEndpoints
         public void openDatagramChannel(final AtomicCounter statusIndicator)
         {
             super.openDatagramChannel(statusIndicator);
-            idle.register(receiveDatagramChannel());
+            watch.accept(receiveDatagramChannel());
         }
     }
 }

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
@@ -71,6 +73,11 @@ final class Reader implements Agent
     private static final long LOW_BITS = 0x0101010101010101L;
     private static final long HIGH_BITS = 0x8080808080808080L;
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /**
+     * The attachment of a key whose channel is read by another duty of the shared thread (see
+     * {@link #watch(SelectableChannel)}): its readiness only ends the wait.
+     */
+    private static final Object WATCHED = new Object();
 
     private final String roleName;
     private final Selector selector;
@@ -197,6 +204,20 @@ final class Reader implements Agent
 
     /** Ends a blocking select: work came from elsewhere (the cluster agent's events for the shared thread). Any thread. */
     void wakeup() { selector.wakeup(); }
+
+    /**
+     * Has a channel that another duty of this thread reads (the cluster's UDP sockets, read by an Aeron media driver
+     * the shared thread runs) end this reader's wait when it is readable. The reader never reads it: the readiness
+     * counts as work, so the duty cycle runs on and the channel's owner reads it. The key goes with the channel's
+     * close. This reader's thread, or before it starts.
+     *
+     * @param channel a non-blocking channel.
+     * @throws ClosedChannelException if the channel is closed.
+     */
+    void watch(final SelectableChannel channel) throws ClosedChannelException
+    {
+        channel.register(selector, SelectionKey.OP_READ, WATCHED);
+    }
 
     /** Asks the reader to publish what it has already framed and stop. Any thread. */
     void requestStop()
@@ -432,6 +453,10 @@ final class Reader implements Agent
             {
                 break;
             }
+            if (WATCHED == key.attachment())
+            {
+                continue;
+            }
             final Connection connection = (Connection)key.attachment();
             if (!key.isValid() || !connection.named || connection.inputEnded || null != connection.handoff)
             {
@@ -542,9 +567,10 @@ final class Reader implements Agent
 
     private void onReadable(final SelectionKey key)
     {
-        if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0)
+        if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0 ||
+            WATCHED == key.attachment())
         {
-            return; // level-triggered: the key will be selected again once we can take more
+            return; // level-triggered: the key will be selected again once we can take more (or its owner reads it)
         }
         read((Connection)key.attachment(), key);
     }

@@ -17,8 +17,9 @@ import org.agrona.concurrent.AgentTerminationException;
  * than the parallelism of separate threads.
  * <pre>
  *   duty cycle:  reader.doWork()  ──▶  consumer.poll() (Disruptor EventPoller ▶ Router)  ──▶  writer.doWork()
- *   idle:        block in the reader's selector (a socket readable or writable, or a wakeup); at most 1 ms while a
- *                socket waits for OP_WRITE on the writer's own selector (input ended), which each cycle polls
+ *   idle:        block in the reader's selector (a socket readable or writable, a watched socket readable, or a
+ *                wakeup); at most 1 ms while a socket waits for OP_WRITE on the writer's own selector (input ended),
+ *                which each cycle polls, and at most the consumer's own bound ({@link SinkConsumer#maxWaitMs()})
  * </pre>
  * With the default blocking idle strategy each wake-up costs one {@code epoll_wait}: the blocking select reads what
  * is ready, the next cycle routes and writes it without polling the selector again, and then, unless back-pressure,
@@ -119,7 +120,7 @@ final class SharedAgent implements Agent
 
     private void block()
     {
-        reader.block(writer.maxBlockMs());
+        reader.block(Math.min(writer.maxBlockMs(), consumer.maxWaitMs()));
         justBlocked = true;
     }
 }

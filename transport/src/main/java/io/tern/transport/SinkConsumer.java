@@ -18,4 +18,13 @@ public interface SinkConsumer
 
     /** @return true if nothing published is waiting to be handled. */
     boolean isIdle();
+
+    /**
+     * @return the longest the shared thread may wait before it polls again, in milliseconds, for timers of the
+     * consumer's own (what no socket announces); {@link Long#MAX_VALUE} for none, the default.
+     */
+    default long maxWaitMs()
+    {
+        return Long.MAX_VALUE;
+    }
 }

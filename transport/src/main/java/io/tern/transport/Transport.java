@@ -6,6 +6,8 @@ package io.tern.transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.concurrent.TimeUnit;
 
@@ -377,6 +379,26 @@ public final class Transport implements OutboundScheduler, AutoCloseable
     public void wakeShared()
     {
         readers[0].wakeup();
+    }
+
+    /**
+     * Has a channel that the {@code shared} thread's consumer reads itself (the cluster's UDP sockets, read by a media
+     * driver that thread runs) end that thread's wait when it is readable; the transport never reads it. The
+     * {@code shared} thread only, or before it starts.
+     *
+     * @param channel a non-blocking channel; its key goes when it is closed.
+     * @throws IllegalStateException if the channel is closed.
+     */
+    public void watchOnShared(final SelectableChannel channel)
+    {
+        try
+        {
+            readers[0].watch(channel);
+        }
+        catch (final ClosedChannelException ex)
+        {
+            throw new IllegalStateException("watching a closed channel", ex);
+        }
     }
 
     @Override
