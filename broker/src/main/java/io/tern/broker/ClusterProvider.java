@@ -4,7 +4,7 @@
 package io.tern.broker;
 
 import java.nio.channels.SelectableChannel;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * What a cluster implementation gives the broker, found with {@link java.util.ServiceLoader} when
@@ -22,15 +22,15 @@ public interface ClusterProvider
      * @param linkEvents     where the other nodes' frames go when the broker's own thread reads the links with
      *                       {@link ClusterLink#pollLinks()} (the shared threading); null to have the agent read them
      *                       into {@code events}.
-     * @param watchLinkSocket with {@code linkEvents}: has a socket the link reads end the broker's thread's wait when
-     *                        it is readable (that thread reads the links, and whatever reads their sockets, in
-     *                        {@link ClusterLink#pollLinks()}); called on the calling thread or in
-     *                        {@code pollLinks()}.
+     * @param watchLinkSocket with {@code linkEvents}: has a socket the links read end the broker's thread's wait when
+     *                        it is readable, and run the given callback on that thread then (that thread reads the
+     *                        links, and whatever reads their sockets, in {@link ClusterLink#pollLinks()}); called on
+     *                        the calling thread or in {@code pollLinks()}.
      * @return the link the Router uses.
      */
     ClusterLink start(
         BrokerConfig config,
         ClusterEvents events,
         ClusterEvents linkEvents,
-        Consumer<SelectableChannel> watchLinkSocket);
+        BiConsumer<SelectableChannel, Runnable> watchLinkSocket);
 }

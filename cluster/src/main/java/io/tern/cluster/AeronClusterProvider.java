@@ -6,7 +6,7 @@ package io.tern.cluster;
 import java.io.File;
 import java.nio.channels.SelectableChannel;
 import java.nio.file.Path;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 
 import io.tern.broker.BrokerConfig;
@@ -40,7 +40,7 @@ public final class AeronClusterProvider implements ClusterProvider
     @Override
     public ClusterLink start(
         final BrokerConfig config, final ClusterEvents events, final ClusterEvents linkEvents,
-        final Consumer<SelectableChannel> watchLinkSocket)
+        final BiConsumer<SelectableChannel, Runnable> watchLinkSocket)
     {
         final ClusterMembers members = ClusterMembers.parse(config.get(CLUSTER_MEMBERS));
         final int nodeId = config.get(CLUSTER_NODE_ID);

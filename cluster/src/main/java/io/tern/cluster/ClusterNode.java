@@ -9,7 +9,7 @@ import java.nio.channels.SelectableChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -55,6 +55,11 @@ final class ClusterNode implements ClusterLink
     /** Stream id of the link from node {@code n} is this plus {@code n}. */
     static final int LINK_STREAM_BASE = 1000;
     private static final int COMMAND_QUEUE_BYTES = 1 << 20;
+    /**
+     * Longest the broker thread leaves the links' driver without running it while it polls the links: the driver's
+     * timers, and the status messages to this node's publications (their sockets are not watched).
+     */
+    private static final long LINK_DRIVER_TIMER_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Tries of a back-pressured offer before the broker thread parks between tries. */
     private static final int BACK_PRESSURE_SPINS = 20;
     /** How long a back-pressured send parks between tries, after its first spins. */
@@ -81,8 +86,12 @@ final class ClusterNode implements ClusterLink
      * {@link LinkDriver} (broker thread), or wakes the member's driver.
      */
     private final Runnable kickLinks;
-    /** Broker thread's: the link driver did work in the last {@link #pollLinks()}, so the next poll goes on with it. */
+    /** Broker thread's: the link driver did work when last run, so the next poll runs it again. */
     private boolean linkDriverBusy;
+    /** Broker thread's: the selector found the links' socket readable since the link driver last ran. */
+    private boolean linkSocketReadable;
+    /** Broker thread's: when the link driver is due to run for its timers, whatever else happens. */
+    private long linkDriverDueNs;
     private final long linkTimeoutNs;
     /**
      * The {@code cluster} agent's wait: woken by the driver when directory traffic (or, with dedicated threads, a
@@ -107,7 +116,8 @@ final class ClusterNode implements ClusterLink
      * @param linkEvents     where the other nodes' frames go when the broker's thread reads the links
      *                       ({@link #pollLinks()}); null to have the {@code cluster} agent read them into
      *                       {@code events}.
-     * @param watchLinkSocket registers a socket with the broker's thread's selector; with {@code linkEvents} only.
+     * @param watchLinkSocket registers a socket with the broker's thread's selector, with what to run when it is
+     *                        readable; with {@code linkEvents} only.
      * @param testHook       tests only: adjusts the member's contexts; null otherwise.
      */
     ClusterNode(
@@ -119,7 +129,7 @@ final class ClusterNode implements ClusterLink
         final int maxFrameBytes,
         final ClusterEvents events,
         final ClusterEvents linkEvents,
-        final Consumer<SelectableChannel> watchLinkSocket,
+        final BiConsumer<SelectableChannel, Runnable> watchLinkSocket,
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
     {
@@ -144,9 +154,11 @@ final class ClusterNode implements ClusterLink
             aeron = member.aeron(); // the member's: it holds the ingress endpoint before the consensus module starts
             // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
             // the session timeout, not Aeron's default 5 s.
-            linkDriver = brokerReadsLinks ? new LinkDriver(new File(baseDir, "aeron-links"), watchLinkSocket,
+            final Runnable onLinkSocketReadable = () -> linkSocketReadable = true;
+            linkDriver = brokerReadsLinks ? new LinkDriver(new File(baseDir, "aeron-links"),
+                channel -> watchLinkSocket.accept(channel, onLinkSocketReadable),
                 DirectoryMember.linkConnectionTimeoutNs(sessionTimeoutNs), errorHandler, testHook) : null;
-            kickLinks = brokerReadsLinks ? linkDriver::invoke : member::wakeDriver;
+            kickLinks = brokerReadsLinks ? this::runLinkDriver : member::wakeDriver;
             final Aeron linksAeron = brokerReadsLinks ? linkDriver.aeron() : aeron;
             // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
             final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
@@ -290,9 +302,25 @@ final class ClusterNode implements ClusterLink
     @Override
     public int pollLinks()
     {
-        final int driverWork = null == linkDriver ? 0 : linkDriver.invoke(); // what arrived goes into the images
-        linkDriverBusy = driverWork > 0;
+        int driverWork = 0;
+        if (null != linkDriver &&
+            (linkSocketReadable || linkDriverBusy || System.nanoTime() - linkDriverDueNs >= 0))
+        {
+            // What arrived goes into the images. Run only when there is something for the driver to do: each run
+            // reads each of its sockets once, a system call apiece, most of which would find nothing.
+            driverWork = runLinkDriver();
+        }
         return driverWork + linkReader.poll();
+    }
+
+    /** Runs the links' driver once. Broker thread; garbage-free. */
+    private int runLinkDriver()
+    {
+        linkSocketReadable = false;
+        final int work = linkDriver.invoke();
+        linkDriverBusy = work > 0;
+        linkDriverDueNs = System.nanoTime() + LINK_DRIVER_TIMER_NS;
+        return work;
     }
 
     @Override

@@ -73,11 +73,6 @@ final class Reader implements Agent
     private static final long LOW_BITS = 0x0101010101010101L;
     private static final long HIGH_BITS = 0x8080808080808080L;
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-    /**
-     * The attachment of a key whose channel is read by another duty of the shared thread (see
-     * {@link #watch(SelectableChannel)}): its readiness only ends the wait.
-     */
-    private static final Object WATCHED = new Object();
 
     private final String roleName;
     private final Selector selector;
@@ -207,16 +202,17 @@ final class Reader implements Agent
 
     /**
      * Has a channel that another duty of this thread reads (the cluster's UDP sockets, read by an Aeron media driver
-     * the shared thread runs) end this reader's wait when it is readable. The reader never reads it: the readiness
-     * counts as work, so the duty cycle runs on and the channel's owner reads it. The key goes with the channel's
-     * close. This reader's thread, or before it starts.
+     * the shared thread runs) end this reader's wait when it is readable, and tell its owner so. The reader never reads
+     * it: the readiness counts as work, so the duty cycle runs on and the owner reads it. The key goes with the
+     * channel's close. This reader's thread, or before it starts.
      *
-     * @param channel a non-blocking channel.
+     * @param channel    a non-blocking channel.
+     * @param onReadable run on this thread each time the selector finds the channel readable.
      * @throws ClosedChannelException if the channel is closed.
      */
-    void watch(final SelectableChannel channel) throws ClosedChannelException
+    void watch(final SelectableChannel channel, final Runnable onReadable) throws ClosedChannelException
     {
-        channel.register(selector, SelectionKey.OP_READ, WATCHED);
+        channel.register(selector, SelectionKey.OP_READ, onReadable);
     }
 
     /** Asks the reader to publish what it has already framed and stop. Any thread. */
@@ -453,9 +449,9 @@ final class Reader implements Agent
             {
                 break;
             }
-            if (WATCHED == key.attachment())
+            if (!(key.attachment() instanceof Connection))
             {
-                continue;
+                continue; // a watched channel
             }
             final Connection connection = (Connection)key.attachment();
             if (!key.isValid() || !connection.named || connection.inputEnded || null != connection.handoff)
@@ -567,12 +563,17 @@ final class Reader implements Agent
 
     private void onReadable(final SelectionKey key)
     {
-        if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0 ||
-            WATCHED == key.attachment())
+        final Object attachment = key.attachment();
+        if (!(attachment instanceof Connection))
         {
-            return; // level-triggered: the key will be selected again once we can take more (or its owner reads it)
+            ((Runnable)attachment).run(); // a watched channel: its owner reads it
+            return;
         }
-        read((Connection)key.attachment(), key);
+        if (isBlocked() || !key.isValid() || (key.readyOps() & SelectionKey.OP_READ) == 0)
+        {
+            return; // level-triggered: the key will be selected again once we can take more
+        }
+        read((Connection)attachment, key);
     }
 
     /**

@@ -383,17 +383,19 @@ public final class Transport implements OutboundScheduler, AutoCloseable
 
     /**
      * Has a channel that the {@code shared} thread's consumer reads itself (the cluster's UDP sockets, read by a media
-     * driver that thread runs) end that thread's wait when it is readable; the transport never reads it. The
-     * {@code shared} thread only, or before it starts.
+     * driver that thread runs) end that thread's wait when it is readable, and tell the consumer so; the transport
+     * never reads it. The {@code shared} thread only, or before it starts.
      *
-     * @param channel a non-blocking channel; its key goes when it is closed.
+     * @param channel    a non-blocking channel; its key goes when it is closed.
+     * @param onReadable run on the {@code shared} thread, before the consumer's next poll, each time the channel is
+     *                   found readable.
      * @throws IllegalStateException if the channel is closed.
      */
-    public void watchOnShared(final SelectableChannel channel)
+    public void watchOnShared(final SelectableChannel channel, final Runnable onReadable)
     {
         try
         {
-            readers[0].watch(channel);
+            readers[0].watch(channel, onReadable);
         }
         catch (final ClosedChannelException ex)
         {
