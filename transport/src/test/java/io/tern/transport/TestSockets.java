@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -90,5 +92,24 @@ public final class TestSockets
             fail("still open after " + socket.getSoTimeout() + " ms; read so far: " + reply, ex);
         }
         return reply.toString(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Waits for a condition, failing after 10 s.
+     *
+     * @param condition what must come true.
+     * @param what      what it means, for the failure.
+     */
+    public static void await(final BooleanSupplier condition, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                fail("not within 10 s: " + what);
+            }
+            Thread.onSpinWait();
+        }
     }
 }
