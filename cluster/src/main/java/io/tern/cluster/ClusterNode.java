@@ -18,6 +18,7 @@ import io.aeron.Subscription;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.ClusterCounters;
+import io.aeron.driver.status.SenderPos;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -455,19 +456,61 @@ final class ClusterNode implements ClusterLink
     @Override
     public void close()
     {
+        if (null != linkDriver && null != publications)
+        {
+            // The shared thread has stopped; what it offered last (its final batch, replies of the writers' flush)
+            // may not have gone out yet: run the links' driver here until it has, within the link timeout.
+            runLinkDriverUntilSent(linkTimeoutNs);
+        }
         synchronized (displayLock)
         {
             closed = true;
         }
-        if (null != publications)
+        try
         {
-            CloseHelper.closeAll(publications);
+            if (null != publications)
+            {
+                CloseHelper.closeAll(publications);
+            }
+            if (null != subscriptions)
+            {
+                CloseHelper.closeAll(subscriptions);
+            }
         }
-        if (null != subscriptions)
+        finally
         {
-            CloseHelper.closeAll(subscriptions);
+            CloseHelper.quietClose(linkDriver);
+            CloseHelper.quietClose(member); // with the Aeron client
         }
-        CloseHelper.quietClose(linkDriver);
-        CloseHelper.quietClose(member); // with the Aeron client
+    }
+
+    /**
+     * Runs the links' driver until each connected publication's sender has caught up with what was offered, or the
+     * limit passes. Closing thread, after the {@code shared} thread has stopped.
+     */
+    private void runLinkDriverUntilSent(final long limitNs)
+    {
+        final CountersReader counters = linkDriver.aeron().countersReader();
+        final long startNs = System.nanoTime();
+        while (System.nanoTime() - startNs < limitNs)
+        {
+            linkDriver.invoke();
+            boolean sent = true;
+            for (final ExclusivePublication publication : publications)
+            {
+                if (null != publication && publication.isConnected())
+                {
+                    final int counterId = counters.findByTypeIdAndRegistrationId(
+                        SenderPos.SENDER_POSITION_TYPE_ID, publication.registrationId());
+                    sent &= Aeron.NULL_VALUE == counterId ||
+                        counters.getCounterValue(counterId) >= publication.position();
+                }
+            }
+            if (sent)
+            {
+                return;
+            }
+            LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
+        }
     }
 }

@@ -18,24 +18,23 @@ import org.agrona.concurrent.AgentInvoker;
  * The media driver that carries the messages between nodes when the broker's {@code shared} thread reads the links:
  * a driver of its own, in Aeron's invoker mode, with an Aeron client in invoker mode too, both run by that thread in
  * its duty cycle ({@link #invoke()}). A message then crosses from one node's {@code shared} thread to the other's with
- * no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; the
- * receiving node's socket is watched by its {@code shared} thread's selector beside the clients' sockets
- * ({@link SelectedEndpoints}), so the datagram wakes that thread, which runs its driver (the datagram goes into the
- * image) and reads the frame. The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own:
- * its agents need a driver that answers while the broker waits.
+ * no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; each node's
+ * {@code shared} thread watches its driver's sockets beside its clients' sockets ({@link SelectedEndpoints}), so the
+ * datagram wakes the receiving node's thread, which runs its driver (the datagram goes into the image) and reads the
+ * frame. The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own: its agents need a driver
+ * that answers while the broker waits.
  * <p>
- * Made and
- * closed on one thread (the launching one, before the {@code shared} thread starts and after it ends); invoked by the
- * {@code shared} thread only in between.
+ * Made and closed on one thread (the launching one, before the {@code shared} thread starts and after it ends);
+ * invoked by the {@code shared} thread only in between.
  */
 final class LinkDriver implements AutoCloseable
 {
     /**
      * Longest time between two {@link #invoke()}s while the {@code shared} thread has nothing else to do: the driver's
      * timers (heartbeats every 100 ms on an idle link, status messages every 200 ms, the client's keepalive every
-     * 500 ms) and the status messages that reach a sending node (its sending sockets are not watched) need no more.
-     * What the links carry is announced: a frame offered is sent in the same duty cycle, a datagram received wakes
-     * the thread. Unlike the directory's driver it answers no other thread's commands, which need 1 ms.
+     * 500 ms) need no more. What the links carry is announced: a frame offered is sent in the same duty cycle, and a
+     * datagram received (a frame, or a status message or NAK for a publication) wakes the thread. Unlike the
+     * directory's driver it answers no other thread's commands, which need 1 ms.
      */
     static final long MAX_INVOKE_INTERVAL_MS = 10;
 
@@ -46,7 +45,7 @@ final class LinkDriver implements AutoCloseable
 
     /**
      * @param dir                    the driver's directory, wiped at start and at close.
-     * @param watch                  registers a receiving socket with the {@code shared} thread's selector.
+     * @param watch                  registers a socket with the {@code shared} thread's selector.
      * @param connectionTimeoutNs    a publication whose receiver stopped answering reads as not connected after this.
      * @param errorHandler           where the driver's and the client's errors go.
      * @param testHook               tests only: adjusts the driver's context (lossy endpoints); null otherwise.
@@ -66,7 +65,7 @@ final class LinkDriver implements AutoCloseable
             .dirDeleteOnShutdown(true)
             .publicationConnectionTimeoutNs(connectionTimeoutNs)
             .errorHandler(errorHandler);
-        SelectedEndpoints.use(context, watch, null);
+        SelectedEndpoints.useForLinks(context, watch);
         if (null != testHook)
         {
             testHook.driver(context);
