@@ -53,12 +53,14 @@ import static io.tern.broker.ClusterMembers.MESSAGES_PORT_OFFSET;
  */
 final class ClusterNode implements ClusterLink
 {
+    private static final System.Logger LOG = System.getLogger(ClusterNode.class.getName());
     /** Stream id of the link from node {@code n} is this plus {@code n}. */
     static final int LINK_STREAM_BASE = 1000;
     private static final int COMMAND_QUEUE_BYTES = 1 << 20;
     /**
      * Longest the broker thread leaves the links' driver without running it while it polls the links: the driver's
-     * timers, and the status messages to this node's publications (their sockets are not watched).
+     * timers, and what its sockets hold while the reader is held back (it then parks instead of selecting, so a
+     * watched socket does not announce itself).
      */
     private static final long LINK_DRIVER_TIMER_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Tries of a back-pressured offer before the broker thread parks between tries. */
@@ -153,8 +155,6 @@ final class ClusterNode implements ClusterLink
         try
         {
             aeron = member.aeron(); // the member's: it holds the ingress endpoint before the consensus module starts
-            // A link to a node that stopped answering reads as not connected (its senders get "no peer") within half
-            // the session timeout, not Aeron's default 5 s.
             final Runnable onLinkSocketReadable = () -> linkSocketReadable = true;
             linkDriver = brokerReadsLinks ? new LinkDriver(new File(baseDir, "aeron-links"),
                 channel -> watchLinkSocket.accept(channel, onLinkSocketReadable),
@@ -460,7 +460,14 @@ final class ClusterNode implements ClusterLink
         {
             // The shared thread has stopped; what it offered last (its final batch, replies of the writers' flush)
             // may not have gone out yet: run the links' driver here until it has, within the link timeout.
-            runLinkDriverUntilSent(linkTimeoutNs);
+            try
+            {
+                runLinkDriverUntilSent(linkTimeoutNs);
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "cluster: sending the links' last frames failed: " + ex);
+            }
         }
         synchronized (displayLock)
         {
