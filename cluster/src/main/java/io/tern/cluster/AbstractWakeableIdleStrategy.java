@@ -22,6 +22,11 @@ abstract class AbstractWakeableIdleStrategy implements IdleStrategy
         this.onWork = onWork;
     }
 
+    /** After a duty cycle that did work, before the work hook: nothing unless a strategy says otherwise. */
+    void afterWork()
+    {
+    }
+
     /** Ends the idle thread's wait, or makes its next one return at once. Any thread, garbage-free. */
     abstract void wake();
 
@@ -31,6 +36,7 @@ abstract class AbstractWakeableIdleStrategy implements IdleStrategy
         if (workCount > 0)
         {
             reset();
+            afterWork();
             final Runnable onWork = this.onWork;
             if (null != onWork)
             {

@@ -63,6 +63,12 @@ final class ClusterNode implements ClusterLink
      * watched socket does not announce itself).
      */
     private static final long LINK_DRIVER_TIMER_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * Longest the links' driver runs on what the broker thread's selector last said of its sockets before it polls its
+     * own selector: the broker thread's reader does not select while back-pressure holds it back, and a socket a
+     * read found empty is read again only once a selector says it is readable.
+     */
+    private static final long LINK_SELECT_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Tries of a back-pressured offer before the broker thread parks between tries. */
     private static final int BACK_PRESSURE_SPINS = 20;
     /** How long a back-pressured send parks between tries, after its first spins. */
@@ -95,6 +101,8 @@ final class ClusterNode implements ClusterLink
     private boolean linkSocketReadable;
     /** Broker thread's: when the link driver is due to run for its timers, whatever else happens. */
     private long linkDriverDueNs;
+    /** Broker thread's: when the link driver is next to poll its own selector before it runs. */
+    private long linkSelectDueNs;
     private final long linkTimeoutNs;
     /**
      * The {@code cluster} agent's wait: woken by the driver when directory traffic (or, with dedicated threads, a
@@ -155,11 +163,14 @@ final class ClusterNode implements ClusterLink
         try
         {
             aeron = member.aeron(); // the member's: it holds the ingress endpoint before the consensus module starts
-            final Runnable onLinkSocketReadable = () -> linkSocketReadable = true;
             linkDriver = brokerReadsLinks ? new LinkDriver(new File(baseDir, "aeron-links"),
-                channel -> watchLinkSocket.accept(channel, onLinkSocketReadable),
+                (channel, onReadable) -> watchLinkSocket.accept(channel, () ->
+                {
+                    onReadable.run();
+                    linkSocketReadable = true;
+                }),
                 DirectoryMember.linkConnectionTimeoutNs(sessionTimeoutNs), errorHandler, testHook) : null;
-            kickLinks = brokerReadsLinks ? this::runLinkDriver : member::wakeDriver;
+            kickLinks = brokerReadsLinks ? () -> runLinkDriver(false) : member::wakeDriver;
             final Aeron linksAeron = brokerReadsLinks ? linkDriver.aeron() : aeron;
             // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
             final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
@@ -243,7 +254,7 @@ final class ClusterNode implements ClusterLink
             {
                 backPressureEvents.setRelease(node, backPressureEvents.getPlain(node) + 1);
                 deadlineNs = System.nanoTime() + linkTimeoutNs;
-                kickLinks.run(); // what is queued must go out for the window to move
+                kickLinksWhileWaiting(); // what is queued must go out for the window to move
             }
             else if (System.nanoTime() - deadlineNs > 0)
             {
@@ -257,7 +268,7 @@ final class ClusterNode implements ClusterLink
             {
                 // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window
                 // is shut.
-                kickLinks.run();
+                kickLinksWhileWaiting();
                 LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
             }
             if (brokerReadsLinks)
@@ -277,6 +288,19 @@ final class ClusterNode implements ClusterLink
         }
         sendsNotConnected++;
         return NO_ROUTE;
+    }
+
+    /** Runs the links' driver, or wakes the one that carries them, while a send waits for its window. */
+    private void kickLinksWhileWaiting()
+    {
+        if (brokerReadsLinks)
+        {
+            runLinkDriver(true); // the reader does not select while this thread waits here
+        }
+        else
+        {
+            kickLinks.run();
+        }
     }
 
     @Override
@@ -309,18 +333,28 @@ final class ClusterNode implements ClusterLink
         {
             // What arrived goes into the images. Run only when there is something for the driver to do: each run
             // reads each of its sockets once, a system call apiece, most of which would find nothing.
-            driverWork = runLinkDriver();
+            driverWork = runLinkDriver(false);
         }
         return driverWork + linkReader.poll();
     }
 
-    /** Runs the links' driver once. Broker thread; garbage-free. */
-    private int runLinkDriver()
+    /**
+     * Runs the links' driver once. Broker thread; garbage-free.
+     *
+     * @param select true to have the driver poll its own selector first whatever the time since it last did.
+     */
+    private int runLinkDriver(final boolean select)
     {
         linkSocketReadable = false;
-        final int work = linkDriver.invoke();
+        final long nowNs = System.nanoTime();
+        final boolean selectNow = select || nowNs - linkSelectDueNs >= 0;
+        if (selectNow)
+        {
+            linkSelectDueNs = nowNs + LINK_SELECT_INTERVAL_NS;
+        }
+        final int work = linkDriver.invoke(selectNow);
         linkDriverBusy = work > 0;
-        linkDriverDueNs = System.nanoTime() + LINK_DRIVER_TIMER_NS;
+        linkDriverDueNs = nowNs + LINK_DRIVER_TIMER_NS;
         return work;
     }
 
@@ -501,7 +535,7 @@ final class ClusterNode implements ClusterLink
         final long startNs = System.nanoTime();
         while (System.nanoTime() - startNs < limitNs)
         {
-            linkDriver.invoke();
+            linkDriver.invoke(true);
             boolean sent = true;
             for (final ExclusivePublication publication : publications)
             {

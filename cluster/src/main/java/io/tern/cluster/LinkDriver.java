@@ -4,7 +4,13 @@
 package io.tern.cluster;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import io.aeron.Aeron;
@@ -21,7 +27,9 @@ import org.agrona.concurrent.AgentInvoker;
  * no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; each node's
  * {@code shared} thread watches its driver's sockets beside its clients' sockets ({@link SelectedEndpoints}), so the
  * datagram wakes the receiving node's thread, which runs its driver (the datagram goes into the image) and reads the
- * frame. The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own: its agents need a driver
+ * frame. A run reads only the sockets found readable by a select of either thread's selector since they were last
+ * found empty.
+ * The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own: its agents need a driver
  * that answers while the broker waits.
  * <p>
  * Made and closed on one thread (the launching one, before the {@code shared} thread starts and after it ends);
@@ -42,17 +50,20 @@ final class LinkDriver implements AutoCloseable
     private final Aeron aeron;
     private final AgentInvoker driverInvoker;
     private final AgentInvoker clientInvoker;
+    private final Selector selector;
+    private final Consumer<SelectionKey> onReady = (key) -> ((Runnable)key.attachment()).run();
 
     /**
      * @param dir                    the driver's directory, wiped at start and at close.
-     * @param watch                  registers a socket with the {@code shared} thread's selector.
+     * @param watch                  registers a socket with the {@code shared} thread's selector, with what to run on
+     *                               that thread each time its select finds the socket readable.
      * @param connectionTimeoutNs    a publication whose receiver stopped answering reads as not connected after this.
      * @param errorHandler           where the driver's and the client's errors go.
      * @param testHook               tests only: adjusts the driver's context (lossy endpoints); null otherwise.
      */
     LinkDriver(
         final File dir,
-        final Consumer<SelectableChannel> watch,
+        final BiConsumer<SelectableChannel, Runnable> watch,
         final long connectionTimeoutNs,
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
@@ -65,7 +76,19 @@ final class LinkDriver implements AutoCloseable
             .dirDeleteOnShutdown(true)
             .publicationConnectionTimeoutNs(connectionTimeoutNs)
             .errorHandler(errorHandler);
-        SelectedEndpoints.useForLinks(context, watch);
+        try
+        {
+            selector = Selector.open();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open the links' selector", ex);
+        }
+        SelectedEndpoints.useForLinks(context, (channel, onReadable) ->
+        {
+            watch.accept(channel, onReadable);
+            register(channel, onReadable);
+        });
         if (null != testHook)
         {
             testHook.driver(context);
@@ -84,7 +107,7 @@ final class LinkDriver implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(launched);
+            CloseHelper.quietCloseAll(launched, selector);
             throw ex;
         }
         driver = launched;
@@ -97,20 +120,46 @@ final class LinkDriver implements AutoCloseable
     }
 
     /**
-     * One duty cycle of the driver (send what was offered, read what arrived, its timers) and of the client (the
-     * driver's news, its keepalive). The {@code shared} thread; garbage-free.
+     * One duty cycle of the driver (send what was offered, read the sockets its selector finds readable, its timers)
+     * and of the client (the driver's news, its keepalive). The {@code shared} thread; garbage-free.
      *
+     * @param select true to poll the driver's own selector first: when the {@code shared} thread's selector (which
+     *               watches the same sockets) may not have been polled since the last run; one system call for all
+     *               the sockets.
      * @return work done.
      */
-    int invoke()
+    int invoke(final boolean select)
     {
+        if (select)
+        {
+            try
+            {
+                selector.selectNow(onReady);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("the links' selector failed", ex);
+            }
+        }
         return driverInvoker.invoke() + clientInvoker.invoke();
+    }
+
+    private void register(final SelectableChannel channel, final Runnable onReadable)
+    {
+        try
+        {
+            channel.register(selector, SelectionKey.OP_READ, onReadable);
+        }
+        catch (final ClosedChannelException ex)
+        {
+            // Closed before it could be watched: nothing will arrive on it.
+        }
     }
 
     /** Closes the client, then the driver. Not while the {@code shared} thread runs. */
     @Override
     public void close()
     {
-        CloseHelper.closeAll(aeron, driver);
+        CloseHelper.closeAll(aeron, driver, selector);
     }
 }

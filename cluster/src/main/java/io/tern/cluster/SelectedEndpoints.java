@@ -4,8 +4,9 @@
 package io.tern.cluster;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import io.aeron.driver.DataPacketDispatcher;
 import io.aeron.driver.MediaDriver;
@@ -17,11 +18,21 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * The media driver's receiving UDP endpoints, each registering its socket once open with the selector of whatever
- * thread runs the driver (the driver's own {@link SelectingIdleStrategy}, or the broker's {@code shared} thread for a
- * {@link LinkDriver}), so that data and setups wake that thread, and telling {@link DriverArrivals} of each data
- * frame. Aeron's own endpoints otherwise, through the driver's endpoint supplier (its documented extension
- * point, also used by its loss-testing endpoints).
+ * The media driver's UDP endpoints, each registering its socket once open with a selector polled by the thread that
+ * runs the driver (the directory driver's {@link SelectingIdleStrategy}; the {@link LinkDriver}'s own, which also has
+ * the broker's {@code shared} thread woken), so that what arrives wakes that thread, and reading its socket only when
+ * that selector last found it readable: Aeron's driver otherwise reads every socket once per duty cycle, a system call
+ * apiece, and most of them find nothing (a directory member's driver has about ten sockets and runs up to a thousand
+ * times a second; the links' driver runs on most duty cycles of a busy broker). Receiving endpoints also tell
+ * {@link DriverArrivals} of each data frame. Aeron's own endpoints otherwise, through the driver's endpoint supplier
+ * (its documented extension point, also used by its loss-testing endpoints). One instance per driver, its thread only.
+ * <p>
+ * A watched socket is read once its selector has found it readable, and then on each duty cycle until a read finds
+ * it empty; the selector's readiness is level-triggered, so whatever arrives later is reported at its next select. The
+ * thread that runs the driver must therefore select between duty cycles often enough: the directory's driver does so
+ * after every duty cycle, and the links' driver whenever the {@code shared} thread has not (see {@link LinkDriver}). A
+ * socket that is not watched (another supplier's, or a multi-destination subscription's destinations) is read on every
+ * duty cycle, as Aeron does.
  * <p>
  * The directory's driver keeps Aeron's own sending endpoints: their sockets (status messages, NAKs) do not wake it, and
  * it reads them at its next duty cycle, within its wait's bound. Registering them too made a directory member that
@@ -32,23 +43,36 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 final class SelectedEndpoints
 {
-    private SelectedEndpoints()
+    private final BiConsumer<SelectableChannel, Runnable> watch;
+    private final DriverArrivals arrivals;
+
+    /**
+     * @param watch    registers a socket with the selector of the thread that runs the driver, with what to run on
+     *                 that thread each time the selector finds it readable.
+     * @param arrivals told of data frames; null for none.
+     */
+    private SelectedEndpoints(final BiConsumer<SelectableChannel, Runnable> watch, final DriverArrivals arrivals)
     {
+        this.watch = watch;
+        this.arrivals = arrivals;
     }
 
     /**
-     * Makes the driver open its UDP endpoints through this class.
+     * Makes the driver open its receiving UDP endpoints through this class.
      *
      * @param context  the driver's context, before it starts.
-     * @param watch    registers a socket with the selector of the thread that runs the driver.
+     * @param watch    registers a socket with the selector of the thread that runs the driver, with what to run on
+     *                 that thread each time the selector finds it readable.
      * @param arrivals told of data frames; null for none.
      */
     static void use(
-        final MediaDriver.Context context, final Consumer<SelectableChannel> watch, final DriverArrivals arrivals)
+        final MediaDriver.Context context,
+        final BiConsumer<SelectableChannel, Runnable> watch,
+        final DriverArrivals arrivals)
     {
-        context
-            .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
-                new Receive(udpChannel, dispatcher, statusIndicator, ctx, watch, arrivals));
+        final SelectedEndpoints endpoints = new SelectedEndpoints(watch, arrivals);
+        context.receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
+            endpoints.new Receive(udpChannel, dispatcher, statusIndicator, ctx));
     }
 
     /**
@@ -56,54 +80,96 @@ final class SelectedEndpoints
      * endpoints through this class too, watching their sockets.
      *
      * @param context the driver's context, before it starts.
-     * @param watch   registers a socket with the selector of the thread that runs the driver.
+     * @param watch   registers a socket with the selector of the thread that runs the driver, with what to run on
+     *                that thread each time the selector finds it readable.
      */
-    static void useForLinks(final MediaDriver.Context context, final Consumer<SelectableChannel> watch)
+    static void useForLinks(final MediaDriver.Context context, final BiConsumer<SelectableChannel, Runnable> watch)
     {
-        use(context, watch, null);
-        context.sendChannelEndpointSupplier((udpChannel, statusIndicator, ctx) ->
-            new Send(udpChannel, statusIndicator, ctx, watch));
+        final SelectedEndpoints endpoints = new SelectedEndpoints(watch, null);
+        context
+            .receiveChannelEndpointSupplier((udpChannel, dispatcher, statusIndicator, ctx) ->
+                endpoints.new Receive(udpChannel, dispatcher, statusIndicator, ctx))
+            .sendChannelEndpointSupplier((udpChannel, statusIndicator, ctx) ->
+                endpoints.new Send(udpChannel, statusIndicator, ctx));
     }
 
-    private static final class Send extends SendChannelEndpoint
+    /** What one watched socket's selector last said of it, and whether a read has found it empty since. */
+    private final class Readiness implements Runnable
     {
-        private final Consumer<SelectableChannel> watch;
+        private boolean watched;
+        private boolean readable;
 
-        Send(
-            final UdpChannel udpChannel,
-            final AtomicCounter statusIndicator,
-            final MediaDriver.Context context,
-            final Consumer<SelectableChannel> watch)
+        void watch(final SelectableChannel channel)
+        {
+            if (null != channel)
+            {
+                watch.accept(channel, this);
+                watched = true;
+            }
+        }
+
+        /** The selector found the socket readable. */
+        @Override
+        public void run()
+        {
+            readable = true;
+        }
+
+        /** @return false while the socket is known to be empty: a read would be a system call that finds nothing. */
+        boolean mayRead()
+        {
+            return readable || !watched;
+        }
+
+        /**
+         * @param from the sender of what a read found, null if it found nothing.
+         * @return from.
+         */
+        InetSocketAddress onRead(final InetSocketAddress from)
+        {
+            if (null == from)
+            {
+                readable = false;
+            }
+            return from;
+        }
+    }
+
+    private final class Send extends SendChannelEndpoint
+    {
+        private final Readiness readiness = new Readiness();
+
+        Send(final UdpChannel udpChannel, final AtomicCounter statusIndicator, final MediaDriver.Context context)
         {
             super(udpChannel, statusIndicator, context);
-            this.watch = watch;
         }
 
         @Override
         public void openDatagramChannel(final AtomicCounter statusIndicator)
         {
             super.openDatagramChannel(statusIndicator);
-            watch.accept(receiveDatagramChannel()); // where status messages and NAKs for the publication arrive
+            readiness.watch(receiveDatagramChannel()); // where status messages and NAKs for the publication arrive
+        }
+
+        @Override
+        public InetSocketAddress receive(final ByteBuffer buffer)
+        {
+            return readiness.mayRead() ? readiness.onRead(super.receive(buffer)) : null;
         }
     }
 
-    private static final class Receive extends ReceiveChannelEndpoint
+    private final class Receive extends ReceiveChannelEndpoint
     {
-        private final Consumer<SelectableChannel> watch;
-        private final DriverArrivals arrivals;
+        private final Readiness readiness = new Readiness();
         private final boolean link;
 
         Receive(
             final UdpChannel udpChannel,
             final DataPacketDispatcher dispatcher,
             final AtomicCounter statusIndicator,
-            final MediaDriver.Context context,
-            final Consumer<SelectableChannel> watch,
-            final DriverArrivals arrivals)
+            final MediaDriver.Context context)
         {
             super(udpChannel, dispatcher, statusIndicator, context);
-            this.watch = watch;
-            this.arrivals = arrivals;
             this.link = null != arrivals && arrivals.isLink(udpChannel);
         }
 
@@ -127,7 +193,13 @@ final class SelectedEndpoints
         public void openDatagramChannel(final AtomicCounter statusIndicator)
         {
             super.openDatagramChannel(statusIndicator);
-            watch.accept(receiveDatagramChannel());
+            readiness.watch(receiveDatagramChannel());
+        }
+
+        @Override
+        public InetSocketAddress receive(final ByteBuffer buffer)
+        {
+            return readiness.mayRead() ? readiness.onRead(super.receive(buffer)) : null;
         }
     }
 }

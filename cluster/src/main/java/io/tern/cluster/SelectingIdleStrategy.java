@@ -26,6 +26,10 @@ import java.util.function.Consumer;
  * every select return at once: the strategy then parks for the bound instead, once, so the worst case is polling at
  * the bound, never spinning.
  * <p>
+ * Each select tells a socket's owner that the socket is readable (see {@link #register}; {@link SelectedEndpoints}
+ * then reads only those), and so a duty cycle that did work is followed by a select that does not wait, so that the
+ * owners hear of what arrived meanwhile: one system call for all the sockets, instead of one per socket.
+ * <p>
  * After a duty cycle that did work, {@link #onWork(Runnable)} runs (the node wakes its {@code cluster} agent, which
  * reads what the driver received). Threads: {@link #idle}, {@link #register} on the driver's one thread;
  * {@link #wake()} from any thread, garbage-free; {@link #close()} once the driver has stopped.
@@ -74,16 +78,17 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
     }
 
     /**
-     * Wakes the idle thread when the socket has something to read. A socket closed later leaves the selector by
-     * itself. Driver thread (or before it starts).
+     * Wakes the idle thread when the socket has something to read, and tells its owner so at each select that finds
+     * it readable. A socket closed later leaves the selector by itself. Driver thread (or before it starts).
      *
-     * @param channel a non-blocking socket the driver reads.
+     * @param channel    a non-blocking socket the driver reads.
+     * @param onReadable run on the driver thread each time a select finds the socket readable.
      */
-    void register(final SelectableChannel channel)
+    void register(final SelectableChannel channel, final Runnable onReadable)
     {
         try
         {
-            channel.register(selector, SelectionKey.OP_READ);
+            channel.register(selector, SelectionKey.OP_READ, onReadable);
         }
         catch (final ClosedChannelException ex)
         {
@@ -142,6 +147,20 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
     private void onReady(final SelectionKey key)
     {
         readyKeys++;
+        ((Runnable)key.attachment()).run();
+    }
+
+    @Override
+    void afterWork()
+    {
+        try
+        {
+            selector.selectNow(onReady);
+        }
+        catch (final IOException ex)
+        {
+            // The next idle select says so, and parks instead.
+        }
     }
 
     @Override

@@ -55,7 +55,7 @@ class SelectingIdleStrategyTest
         {
             receiver.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             receiver.configureBlocking(false);
-            idle.register(receiver);
+            idle.register(receiver, () -> { });
             final ByteBuffer buffer = ByteBuffer.allocate(64);
             final CountDownLatch done = new CountDownLatch(1);
             // The duty cycle reads the socket, as the driver does; it has work once a datagram came.
@@ -79,7 +79,7 @@ class SelectingIdleStrategyTest
         {
             unread.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             unread.configureBlocking(false);
-            idle.register(unread);
+            idle.register(unread, () -> { });
             sender.send(ByteBuffer.wrap(new byte[]{1}), unread.getLocalAddress());
 
             // Readable for ever: without the guard every select would return at once, hundreds of thousands a second.
@@ -93,6 +93,30 @@ class SelectingIdleStrategyTest
 
             // At most one select and one park per 20 ms (and the first call, which only says it is idle).
             assertTrue(idles <= 2 + 2 * (400 / 20), "idle calls in 400 ms: " + idles);
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void shouldTellTheOwnerOfASocketThatArrivedWhileTheThreadWasBusy() throws Exception
+    {
+        try (SelectingIdleStrategy idle = new SelectingIdleStrategy(0, MINUTE_NS);
+            DatagramChannel receiver = DatagramChannel.open();
+            DatagramChannel sender = DatagramChannel.open())
+        {
+            receiver.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            receiver.configureBlocking(false);
+            final AtomicInteger readable = new AtomicInteger();
+            idle.register(receiver, readable::incrementAndGet);
+            sender.send(ByteBuffer.wrap(new byte[]{1}), receiver.getLocalAddress());
+
+            // Busy duty cycles never wait: only the select after each of them can say the socket is readable.
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (0 == readable.get())
+            {
+                assertTrue(System.nanoTime() - deadlineNs < 0, "the owner never heard that its socket is readable");
+                idle.idle(1);
+            }
         }
     }
 
