@@ -333,6 +333,15 @@ public final class Settings
         "how long the router waits on a back-pressured link to another node (its readers stop meanwhile) before the " +
             "message gets 'error: no peer'; 1 s outlasts a busy receiver, not a dead one"));
 
+    public static final Setting<Integer> CLUSTER_LINK_MTU = declare(Setting.intIn(
+        "cluster-link-mtu", 0, "bytes", 0, 65504,
+        "largest datagram on a link to another node (messages to it are batched up to this); 0 = 8192 to a node on " +
+            "this machine (a loopback address or one of its own; the loopback carries 64 KiB) and Aeron's 1408 to " +
+            "any other, which fits any Ethernet path; on a network with jumbo frames 8192 carries more per system " +
+            "call")
+        .and(mtu -> 0 == mtu || (mtu >= 512 && 0 == mtu % 32) ? null : "must be 0, or a multiple of 32 from 512",
+            "0, or a multiple of 32, 512-65504"));
+
     private static final List<Setting<?>> ALL = Collections.unmodifiableList(new ArrayList<>(DECLARED));
 
     private Settings()

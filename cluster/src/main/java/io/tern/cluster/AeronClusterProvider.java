@@ -16,6 +16,7 @@ import io.tern.broker.ClusterMembers;
 import io.tern.broker.ClusterProvider;
 
 import static io.tern.broker.Settings.CLUSTER_DIR;
+import static io.tern.broker.Settings.CLUSTER_LINK_MTU;
 import static io.tern.broker.Settings.CLUSTER_LINK_TIMEOUT_MS;
 import static io.tern.broker.Settings.CLUSTER_MEMBERS;
 import static io.tern.broker.Settings.CLUSTER_NODE_ID;
@@ -52,7 +53,7 @@ public final class AeronClusterProvider implements ClusterProvider
             baseDir);
         final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
-            config.get(CLUSTER_LINK_TIMEOUT_MS), maxFrameBytes, events, linkEvents, watchLinkSocket,
-            ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
+            config.get(CLUSTER_LINK_TIMEOUT_MS), config.get(CLUSTER_LINK_MTU), maxFrameBytes, events, linkEvents,
+            watchLinkSocket, ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
     }
 }

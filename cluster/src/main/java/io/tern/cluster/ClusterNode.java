@@ -4,6 +4,9 @@
 package io.tern.cluster;
 
 import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +22,7 @@ import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.client.AeronCluster;
 import io.aeron.cluster.service.ClusterCounters;
 import io.aeron.driver.status.SenderPos;
+import io.aeron.protocol.DataHeaderFlyweight;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -69,6 +73,15 @@ final class ClusterNode implements ClusterLink
      * read found empty is read again only once a selector says it is readable.
      */
     private static final long LINK_SELECT_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * Term length of a link's publication, at least: the receiver's window is half a term, up to Aeron's default of
+     * 128 KiB; a window of 32 KiB (a 64 KiB term) took a status message back every 8 KiB.
+     */
+    private static final int LINK_TERM_LENGTH = 256 * 1024;
+    /** The links' datagrams to a node on this machine: the loopback carries 64 KiB; a window holds 16 of 8 KiB. */
+    static final int LOCAL_LINK_MTU = 8192;
+    /** The links' datagrams to a node on another machine: Aeron's default, which fits any Ethernet path. */
+    static final int REMOTE_LINK_MTU = 1408;
     /** Tries of a back-pressured offer before the broker thread parks between tries. */
     private static final int BACK_PRESSURE_SPINS = 20;
     /** How long a back-pressured send parks between tries, after its first spins. */
@@ -124,6 +137,7 @@ final class ClusterNode implements ClusterLink
 
     /**
      * @param events         where the directory's answers and news go, into the broker's ring.
+     * @param linkMtu        largest datagram on the links to the other nodes; 0 for {@link #linkMtu(String)}.
      * @param linkEvents     where the other nodes' frames go when the broker's thread reads the links
      *                       ({@link #pollLinks()}); null to have the {@code cluster} agent read them into
      *                       {@code events}.
@@ -137,6 +151,7 @@ final class ClusterNode implements ClusterLink
         final File baseDir,
         final long sessionTimeoutMs,
         final long linkTimeoutMs,
+        final int linkMtu,
         final int maxFrameBytes,
         final ClusterEvents events,
         final ClusterEvents linkEvents,
@@ -172,8 +187,10 @@ final class ClusterNode implements ClusterLink
                 DirectoryMember.linkConnectionTimeoutNs(sessionTimeoutNs), errorHandler, testHook) : null;
             kickLinks = brokerReadsLinks ? () -> runLinkDriver(false) : member::wakeDriver;
             final Aeron linksAeron = brokerReadsLinks ? linkDriver.aeron() : aeron;
-            // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8).
-            final int termLength = Math.max(64 * 1024, BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
+            // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8), and half a term,
+            // the receiver's window, holds Aeron's default window (128 KiB): status messages every 32 KiB.
+            final int termLength = Math.max(LINK_TERM_LENGTH,
+                BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
             publications = new ExclusivePublication[members.count()];
             subscriptions = new Subscription[members.count()];
             final String own = "aeron:udp?endpoint=" + members.endpoint(nodeId, MESSAGES_PORT_OFFSET);
@@ -182,8 +199,8 @@ final class ClusterNode implements ClusterLink
                 if (node != nodeId)
                 {
                     publications[node] = linksAeron.addExclusivePublication("aeron:udp?endpoint=" +
-                        members.endpoint(node, MESSAGES_PORT_OFFSET) + "|term-length=" + termLength,
-                        LINK_STREAM_BASE + nodeId);
+                        members.endpoint(node, MESSAGES_PORT_OFFSET) + "|term-length=" + termLength + "|mtu=" +
+                        (0 != linkMtu ? linkMtu : linkMtu(members.host(node))), LINK_STREAM_BASE + nodeId);
                     subscriptions[node] = linksAeron.addSubscription(own, LINK_STREAM_BASE + node);
                 }
             }
@@ -207,6 +224,28 @@ final class ClusterNode implements ClusterLink
         {
             close();
             throw ex;
+        }
+    }
+
+    /**
+     * The default size of the datagrams on a link: batching more messages per datagram saves system calls and wakes
+     * on both sides, as far as the path carries without fragments.
+     *
+     * @param host the other node's host.
+     * @return {@link #LOCAL_LINK_MTU} when the host is this machine (a loopback address, or one of this machine's own),
+     * {@link #REMOTE_LINK_MTU} otherwise, and for a host that does not resolve.
+     */
+    static int linkMtu(final String host)
+    {
+        try
+        {
+            final InetAddress address = InetAddress.getByName(host);
+            return address.isLoopbackAddress() || address.isAnyLocalAddress() ||
+                null != NetworkInterface.getByInetAddress(address) ? LOCAL_LINK_MTU : REMOTE_LINK_MTU;
+        }
+        catch (final IOException ex)
+        {
+            return REMOTE_LINK_MTU;
         }
     }
 
@@ -471,6 +510,17 @@ final class ClusterNode implements ClusterLink
     {
         final Subscription subscription = subscriptions[node];
         return null != subscription && subscription.imageCount() > 0;
+    }
+
+    /**
+     * Tests only.
+     *
+     * @param node another node.
+     * @return the size of the datagrams on the link to it.
+     */
+    int linkMtu(final int node)
+    {
+        return publications[node].maxPayloadLength() + DataHeaderFlyweight.HEADER_LENGTH;
     }
 
     long sendsNotConnected()

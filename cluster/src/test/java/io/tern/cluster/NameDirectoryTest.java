@@ -3,6 +3,10 @@
  */
 package io.tern.cluster;
 
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.util.Collections;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -39,6 +43,25 @@ class NameDirectoryTest
         {
             cluster.close();
         }
+    }
+
+    @Test
+    @Order(0)
+    @Timeout(30)
+    void shouldBatchTheLinksBetweenNodesOnThisMachineInto8KiBDatagrams() throws Exception
+    {
+        assertEquals(ClusterNode.LOCAL_LINK_MTU, cluster.nodes[0].linkMtu(1));
+        assertEquals(ClusterNode.LOCAL_LINK_MTU, cluster.nodes[2].linkMtu(0));
+        assertEquals(ClusterNode.LOCAL_LINK_MTU, ClusterNode.linkMtu("localhost"));
+        for (final NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces()))
+        {
+            for (final InetAddress address : Collections.list(nic.getInetAddresses()))
+            {
+                assertEquals(ClusterNode.LOCAL_LINK_MTU, ClusterNode.linkMtu(address.getHostAddress()),
+                    "this machine's own address " + address);
+            }
+        }
+        assertEquals(ClusterNode.REMOTE_LINK_MTU, ClusterNode.linkMtu("192.0.2.1"), "an address of another machine");
     }
 
     @Test

@@ -55,7 +55,7 @@ final class TestNodes implements AutoCloseable
     void start(final int node)
     {
         events[node] = new RecordingEvents();
-        nodes[node] = new ClusterNode(members, node, new File(dir, "node-" + node), sessionTimeoutMs, 1000, 1024,
+        nodes[node] = new ClusterNode(members, node, new File(dir, "node-" + node), sessionTimeoutMs, 1000, 0, 1024,
             events[node], null, null, Throwable::printStackTrace, null);
         runners[node] = new AgentRunner(nodes[node].idleStrategy(), Throwable::printStackTrace, null,
             nodes[node].agent());
