@@ -167,6 +167,8 @@ final class ClusterNode implements ClusterLink
         this.nodeId = nodeId;
         this.backPressureEvents = new AtomicLongArray(members.count());
         this.linkTimeoutNs = TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs);
+        this.linkSelectDueNs = System.nanoTime();
+        this.linkDriverDueNs = linkSelectDueNs;
         final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         // The member's driver wakes whoever reads what it received: the agent (the directory's egress, and the links
         // when the agent reads them).
@@ -189,8 +191,9 @@ final class ClusterNode implements ClusterLink
             final Aeron linksAeron = brokerReadsLinks ? linkDriver.aeron() : aeron;
             // A term holds at least 8 of the largest frames (Aeron's largest message is a term / 8), and half a term,
             // the receiver's window, holds Aeron's default window (128 KiB): status messages every 32 KiB.
-            final int termLength = Math.max(LINK_TERM_LENGTH,
-                BitUtil.findNextPositivePowerOfTwo(8 * (maxFrameBytes + 64)));
+            // Aeron also wants a term of at least 8 datagrams.
+            final int termLength = Math.max(LINK_TERM_LENGTH, BitUtil.findNextPositivePowerOfTwo(8 * Math.max(
+                maxFrameBytes + 64, Math.max(linkMtu, LOCAL_LINK_MTU))));
             publications = new ExclusivePublication[members.count()];
             subscriptions = new Subscription[members.count()];
             final String own = "aeron:udp?endpoint=" + members.endpoint(nodeId, MESSAGES_PORT_OFFSET);
@@ -305,8 +308,9 @@ final class ClusterNode implements ClusterLink
             }
             else
             {
-                // Status messages do not wake the driver (SelectedEndpoints): have it read them while the window
-                // is shut.
+                // The thread that would hear of a status message is this one, waiting here (or, with dedicated
+                // threads, the directory's driver, which does not watch its sending sockets): have the driver read
+                // them while the window is shut.
                 kickLinksWhileWaiting();
                 LockSupport.parkNanos(BACK_PRESSURE_PARK_NS);
             }
@@ -370,8 +374,8 @@ final class ClusterNode implements ClusterLink
         if (null != linkDriver &&
             (linkSocketReadable || linkDriverBusy || System.nanoTime() - linkDriverDueNs >= 0))
         {
-            // What arrived goes into the images. Run only when there is something for the driver to do: each run
-            // reads each of its sockets once, a system call apiece, most of which would find nothing.
+            // What arrived goes into the images. Run only when there is something for the driver to do: a run
+            // costs its client's and its conductor's duty cycles even when no socket is read.
             driverWork = runLinkDriver(false);
         }
         return driverWork + linkReader.poll();

@@ -23,12 +23,12 @@ import org.agrona.concurrent.AgentInvoker;
 /**
  * The media driver that carries the messages between nodes when the broker's {@code shared} thread reads the links:
  * a driver of its own, in Aeron's invoker mode, with an Aeron client in invoker mode too, both run by that thread in
- * its duty cycle ({@link #invoke()}). A message then crosses from one node's {@code shared} thread to the other's with
+ * its duty cycle ({@link #invoke(boolean)}). A message then crosses from one node's {@code shared} thread to the other's with
  * no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; each node's
  * {@code shared} thread watches its driver's sockets beside its clients' sockets ({@link SelectedEndpoints}), so the
  * datagram wakes the receiving node's thread, which runs its driver (the datagram goes into the image) and reads the
- * frame. A run reads only the sockets found readable by a select of either thread's selector since they were last
- * found empty.
+ * frame. A run reads only the sockets that a select, of the {@code shared} thread's selector or of the driver's own
+ * (both polled by that thread), found readable since a read last found them empty.
  * The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own: its agents need a driver
  * that answers while the broker waits.
  * <p>
@@ -38,7 +38,7 @@ import org.agrona.concurrent.AgentInvoker;
 final class LinkDriver implements AutoCloseable
 {
     /**
-     * Longest time between two {@link #invoke()}s while the {@code shared} thread has nothing else to do: the driver's
+     * Longest time between two {@link #invoke(boolean)}s while the {@code shared} thread has nothing else to do: the driver's
      * timers (heartbeats every 100 ms on an idle link, status messages every 200 ms, the client's keepalive every
      * 500 ms) need no more. What the links carry is announced: a frame offered is sent in the same duty cycle, and a
      * datagram received (a frame, or a status message or NAK for a publication) wakes the thread. Unlike the
@@ -51,6 +51,7 @@ final class LinkDriver implements AutoCloseable
     private final AgentInvoker driverInvoker;
     private final AgentInvoker clientInvoker;
     private final Selector selector;
+    private final ErrorHandler errorHandler;
     private final Consumer<SelectionKey> onReady = (key) -> ((Runnable)key.attachment()).run();
 
     /**
@@ -68,6 +69,7 @@ final class LinkDriver implements AutoCloseable
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
     {
+        this.errorHandler = errorHandler;
         final MediaDriver.Context context = new MediaDriver.Context()
             .aeronDirectoryName(dir.getAbsolutePath())
             .threadingMode(ThreadingMode.INVOKER)
@@ -138,7 +140,8 @@ final class LinkDriver implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                throw new UncheckedIOException("the links' selector failed", ex);
+                errorHandler.onError(ex);
+                SelectingIdleStrategy.allReady(selector); // read every socket rather than none
             }
         }
         return driverInvoker.invoke() + clientInvoker.invoke();

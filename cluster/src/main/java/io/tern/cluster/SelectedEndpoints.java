@@ -30,7 +30,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  * A watched socket is read once its selector has found it readable, and then on each duty cycle until a read finds
  * it empty; the selector's readiness is level-triggered, so whatever arrives later is reported at its next select. The
  * thread that runs the driver must therefore select between duty cycles often enough: the directory's driver does so
- * after every duty cycle, and the links' driver whenever the {@code shared} thread has not (see {@link LinkDriver}). A
+ * after each duty cycle that did work and in its wait, and the links' driver whenever the {@code shared} thread may
+ * not have (see {@link LinkDriver}); a selector that fails says every socket is readable, so they are all read. A
  * socket that is not watched (another supplier's, or a multi-destination subscription's destinations) is read on every
  * duty cycle, as Aeron does.
  * <p>

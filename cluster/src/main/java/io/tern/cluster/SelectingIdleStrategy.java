@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -139,6 +140,7 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
         }
         catch (final IOException ex)
         {
+            allReady(selector);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(maxWaitMs));
         }
         readyWithoutWork = readyKeys > 0;
@@ -159,7 +161,28 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
         }
         catch (final IOException ex)
         {
-            // The next idle select says so, and parks instead.
+            allReady(selector);
+        }
+    }
+
+    /**
+     * Tells the owner of every socket of a selector that it is readable: when the selector has failed, reading every
+     * socket (a read that finds nothing costs a system call) is better than reading none. The selecting thread.
+     *
+     * @param selector the failed selector; one that is closed has no sockets to tell of.
+     */
+    static void allReady(final Selector selector)
+    {
+        try
+        {
+            for (final SelectionKey key : selector.keys())
+            {
+                ((Runnable)key.attachment()).run();
+            }
+        }
+        catch (final ClosedSelectorException ex)
+        {
+            // Closing: nothing more to read.
         }
     }
 
