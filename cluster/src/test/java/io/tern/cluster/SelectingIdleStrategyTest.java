@@ -3,6 +3,7 @@
  */
 package io.tern.cluster;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -50,11 +51,9 @@ class SelectingIdleStrategyTest
     void shouldReturnFromItsWaitWhenADatagramArrives() throws Exception
     {
         try (SelectingIdleStrategy idle = new SelectingIdleStrategy(1, MINUTE_NS);
-            DatagramChannel receiver = DatagramChannel.open();
+            DatagramChannel receiver = loopbackReceiver();
             DatagramChannel sender = DatagramChannel.open())
         {
-            receiver.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            receiver.configureBlocking(false);
             idle.register(receiver, () -> { });
             final ByteBuffer buffer = ByteBuffer.allocate(64);
             final CountDownLatch done = new CountDownLatch(1);
@@ -74,11 +73,9 @@ class SelectingIdleStrategyTest
     {
         final long waitNs = TimeUnit.MILLISECONDS.toNanos(20);
         try (SelectingIdleStrategy idle = new SelectingIdleStrategy(0, waitNs);
-            DatagramChannel unread = DatagramChannel.open();
+            DatagramChannel unread = loopbackReceiver();
             DatagramChannel sender = DatagramChannel.open())
         {
-            unread.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            unread.configureBlocking(false);
             idle.register(unread, () -> { });
             sender.send(ByteBuffer.wrap(new byte[]{1}), unread.getLocalAddress());
 
@@ -101,11 +98,9 @@ class SelectingIdleStrategyTest
     void shouldTellTheOwnerOfASocketThatArrivedWhileTheThreadWasBusy() throws Exception
     {
         try (SelectingIdleStrategy idle = new SelectingIdleStrategy(0, MINUTE_NS);
-            DatagramChannel receiver = DatagramChannel.open();
+            DatagramChannel receiver = loopbackReceiver();
             DatagramChannel sender = DatagramChannel.open())
         {
-            receiver.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            receiver.configureBlocking(false);
             final AtomicInteger readable = new AtomicInteger();
             idle.register(receiver, readable::incrementAndGet);
             sender.send(ByteBuffer.wrap(new byte[]{1}), receiver.getLocalAddress());
@@ -154,6 +149,23 @@ class SelectingIdleStrategyTest
         thread.setDaemon(true);
         thread.start();
         return thread;
+    }
+
+    /** A non-blocking datagram socket on an ephemeral loopback port, as the driver's. */
+    private static DatagramChannel loopbackReceiver() throws IOException
+    {
+        final DatagramChannel channel = DatagramChannel.open();
+        try
+        {
+            channel.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            channel.configureBlocking(false);
+            return channel;
+        }
+        catch (final IOException ex)
+        {
+            channel.close();
+            throw ex;
+        }
     }
 
     private static boolean readOne(final DatagramChannel channel, final ByteBuffer buffer)
