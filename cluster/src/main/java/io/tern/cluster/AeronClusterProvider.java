@@ -54,6 +54,7 @@ public final class AeronClusterProvider implements ClusterProvider
         final IntFunction<DirectoryMember.TestHook> hook = testHook;
         return new ClusterNode(members, nodeId, baseDir, config.get(CLUSTER_SESSION_TIMEOUT_MS),
             config.get(CLUSTER_LINK_TIMEOUT_MS), config.get(CLUSTER_LINK_MTU), maxFrameBytes, events, linkEvents,
-            watchLinkSocket, ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex), null == hook ? null : hook.apply(nodeId));
+            watchLinkSocket, ex -> LOG.log(System.Logger.Level.WARNING, "cluster: " + ex, ex),
+            null == hook ? null : hook.apply(nodeId));
     }
 }

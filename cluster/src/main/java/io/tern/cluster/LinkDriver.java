@@ -21,16 +21,15 @@ import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentInvoker;
 
 /**
- * The media driver that carries the messages between nodes when the broker's {@code shared} thread reads the links:
- * a driver of its own, in Aeron's invoker mode, with an Aeron client in invoker mode too, both run by that thread in
- * its duty cycle ({@link #invoke(boolean)}). A message then crosses from one node's {@code shared} thread to the other's with
- * no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; each node's
- * {@code shared} thread watches its driver's sockets beside its clients' sockets ({@link SelectedEndpoints}), so the
- * datagram wakes the receiving node's thread, which runs its driver (the datagram goes into the image) and reads the
- * frame. A run reads only the sockets that a select, of the {@code shared} thread's selector or of the driver's own
- * (both polled by that thread), found readable since a read last found them empty.
- * The directory keeps its own driver ({@link DirectoryMember}) on a thread of its own: its agents need a driver
- * that answers while the broker waits.
+ * The media driver that carries the messages between nodes when the broker's {@code shared} thread reads the links: a
+ * driver of its own, in Aeron's invoker mode, with an Aeron client in invoker mode too, both run by that thread in its
+ * duty cycle ({@link #invoke(boolean)}). A message then crosses from one node's {@code shared} thread to the other's
+ * with no thread in between: the sending thread offers the frame and runs the driver, which sends the datagram; each
+ * node's {@code shared} thread watches its driver's sockets beside its clients' sockets ({@link SelectedEndpoints}), so
+ * the datagram wakes the receiving node's thread, which runs its driver (the datagram goes into the image) and reads
+ * the frame. A run reads only the sockets that a select, of the {@code shared} thread's selector or of the driver's own
+ * (both polled by that thread), found readable since a read last found them empty. The directory keeps its own driver
+ * ({@link DirectoryMember}) on a thread of its own: its agents need a driver that answers while the broker waits.
  * <p>
  * Made and closed on one thread (the launching one, before the {@code shared} thread starts and after it ends);
  * invoked by the {@code shared} thread only in between.
@@ -38,10 +37,10 @@ import org.agrona.concurrent.AgentInvoker;
 final class LinkDriver implements AutoCloseable
 {
     /**
-     * Longest time between two {@link #invoke(boolean)}s while the {@code shared} thread has nothing else to do: the driver's
-     * timers (heartbeats every 100 ms on an idle link, status messages every 200 ms, the client's keepalive every
-     * 500 ms) need no more. What the links carry is announced: a frame offered is sent in the same duty cycle, and a
-     * datagram received (a frame, or a status message or NAK for a publication) wakes the thread. Unlike the
+     * Longest time between two {@link #invoke(boolean)}s while the {@code shared} thread has nothing else to do: the
+     * driver's timers (heartbeats every 100 ms on an idle link, status messages every 200 ms, the client's keepalive
+     * every 500 ms) need no more. What the links carry is announced: a frame offered is sent in the same duty cycle,
+     * and a datagram received (a frame, or a status message or NAK for a publication) wakes the thread. Unlike the
      * directory's driver it answers no other thread's commands, which need 1 ms.
      */
     static final long MAX_INVOKE_INTERVAL_MS = 10;
