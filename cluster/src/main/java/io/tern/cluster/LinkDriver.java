@@ -4,14 +4,8 @@
 package io.tern.cluster;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
@@ -49,9 +43,7 @@ final class LinkDriver implements AutoCloseable
     private final Aeron aeron;
     private final AgentInvoker driverInvoker;
     private final AgentInvoker clientInvoker;
-    private final Selector selector;
-    private final ErrorHandler errorHandler;
-    private final Consumer<SelectionKey> onReady = (key) -> ((Runnable)key.attachment()).run();
+    private final ReadinessSelector selector;
 
     /**
      * @param dir                    the driver's directory, wiped at start and at close.
@@ -68,7 +60,6 @@ final class LinkDriver implements AutoCloseable
         final ErrorHandler errorHandler,
         final DirectoryMember.TestHook testHook)
     {
-        this.errorHandler = errorHandler;
         final MediaDriver.Context context = new MediaDriver.Context()
             .aeronDirectoryName(dir.getAbsolutePath())
             .threadingMode(ThreadingMode.INVOKER)
@@ -77,18 +68,11 @@ final class LinkDriver implements AutoCloseable
             .dirDeleteOnShutdown(true)
             .publicationConnectionTimeoutNs(connectionTimeoutNs)
             .errorHandler(errorHandler);
-        try
-        {
-            selector = Selector.open();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot open the links' selector", ex);
-        }
+        selector = new ReadinessSelector("the links' selector", errorHandler);
         SelectedEndpoints.useForLinks(context, (channel, onReadable) ->
         {
             watch.accept(channel, onReadable);
-            register(channel, onReadable);
+            selector.register(channel, onReadable);
         });
         if (null != testHook)
         {
@@ -133,29 +117,9 @@ final class LinkDriver implements AutoCloseable
     {
         if (select)
         {
-            try
-            {
-                selector.selectNow(onReady);
-            }
-            catch (final IOException ex)
-            {
-                errorHandler.onError(ex);
-                SelectingIdleStrategy.allReady(selector); // read every socket rather than none
-            }
+            selector.selectNow();
         }
         return driverInvoker.invoke() + clientInvoker.invoke();
-    }
-
-    private void register(final SelectableChannel channel, final Runnable onReadable)
-    {
-        try
-        {
-            channel.register(selector, SelectionKey.OP_READ, onReadable);
-        }
-        catch (final ClosedChannelException ex)
-        {
-            // Closed before it could be watched: nothing will arrive on it.
-        }
     }
 
     /** Closes the client, then the driver. Not while the {@code shared} thread runs. */

@@ -3,17 +3,11 @@
  */
 package io.tern.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.invoke.VarHandle;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
  * The media driver's wait: instead of parking for a fixed time and then polling its sockets, the idle driver thread
@@ -37,12 +31,10 @@ import java.util.function.Consumer;
  */
 final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implements AutoCloseable
 {
-    private final Selector selector;
+    private final ReadinessSelector selector = new ReadinessSelector("the media driver's selector", (ex) -> { });
     private final int maxSpins;
     private final long maxWaitMs;
-    private final Consumer<SelectionKey> onReady = this::onReady;
     private int spins;
-    private int readyKeys;
     /** The last select found a socket readable: if the next duty cycle finds nothing, do not trust the sockets. */
     private boolean readyWithoutWork;
     /** True from the first idle call without work until the next duty cycle with work: a wake must reach the select. */
@@ -56,14 +48,6 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
     {
         this.maxSpins = maxSpins;
         this.maxWaitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(maxWaitNs + TimeUnit.MILLISECONDS.toNanos(1) - 1));
-        try
-        {
-            selector = Selector.open();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot open the media driver's selector", ex);
-        }
     }
 
     /**
@@ -87,14 +71,7 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
      */
     void register(final SelectableChannel channel, final Runnable onReadable)
     {
-        try
-        {
-            channel.register(selector, SelectionKey.OP_READ, onReadable);
-        }
-        catch (final ClosedChannelException ex)
-        {
-            // Closed before it could be watched: nothing will arrive on it.
-        }
+        selector.register(channel, onReadable);
     }
 
     /**
@@ -133,57 +110,18 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(maxWaitMs));
             return;
         }
-        readyKeys = 0;
-        try
+        final int ready = selector.select(maxWaitMs);
+        if (ready < 0)
         {
-            selector.select(onReady, maxWaitMs);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(maxWaitMs)); // the selector failed: poll at the bound
         }
-        catch (final IOException ex)
-        {
-            allReady(selector);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(maxWaitMs));
-        }
-        readyWithoutWork = readyKeys > 0;
-    }
-
-    private void onReady(final SelectionKey key)
-    {
-        readyKeys++;
-        ((Runnable)key.attachment()).run();
+        readyWithoutWork = ready > 0;
     }
 
     @Override
     void afterWork()
     {
-        try
-        {
-            selector.selectNow(onReady);
-        }
-        catch (final IOException ex)
-        {
-            allReady(selector);
-        }
-    }
-
-    /**
-     * Tells the owner of every socket of a selector that it is readable: when the selector has failed, reading every
-     * socket (a read that finds nothing costs a system call) is better than reading none. The selecting thread.
-     *
-     * @param selector the failed selector; one that is closed has no sockets to tell of.
-     */
-    static void allReady(final Selector selector)
-    {
-        try
-        {
-            for (final SelectionKey key : selector.keys())
-            {
-                ((Runnable)key.attachment()).run();
-            }
-        }
-        catch (final ClosedSelectorException ex)
-        {
-            // Closing: nothing more to read.
-        }
+        selector.selectNow();
     }
 
     @Override
@@ -207,14 +145,7 @@ final class SelectingIdleStrategy extends AbstractWakeableIdleStrategy implement
     @Override
     public void close()
     {
-        try
-        {
-            selector.close();
-        }
-        catch (final IOException ex)
-        {
-            // Nothing more to wake.
-        }
+        selector.close();
     }
 
     @Override
